@@ -1,0 +1,117 @@
+# rcptguard - every entry point: build, check, bench, install, run.
+PREFIX    ?= /usr/local
+SBINDIR   ?= $(PREFIX)/sbin
+BINDIR    ?= $(PREFIX)/bin
+MANDIR    ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+DESTDIR   ?=
+
+ARCH      := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+MULTIARCH := $(shell gcc -print-multiarch 2>/dev/null || echo $(shell uname -m)-linux-gnu)
+
+CC        ?= cc
+CLANG     ?= clang
+BPFTOOL   ?= bpftool
+B         := build
+
+CFLAGS    ?= -O2 -g
+CFLAGS    += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wformat=2 \
+             -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE \
+             -Ibpf -Idaemon -I$(B)
+LDFLAGS   += -pie -Wl,-z,relro,-z,now
+LIBBPF    := -lbpf -lelf -lz
+
+BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_$(ARCH) -I/usr/include/$(MULTIARCH) -Ibpf \
+              -Wall -Wno-unused-value
+
+# Code shared by the daemon, the CLI and the tests.
+COMMON_SRC := daemon/addr.c daemon/duration.c daemon/log.c daemon/config.c \
+              daemon/pins.c daemon/maps.c daemon/links.c daemon/names.c
+DAEMON_SRC := daemon/rcptguardd.c daemon/xdp_loader.c daemon/ifaces.c
+CLI_SRC    := cli/rcptguard.c cli/table.c
+SPP_SRC    := cli/rcptguard-spp.c
+
+COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/%.o)
+DAEMON_OBJ := $(DAEMON_SRC:%.c=$(B)/%.o)
+CLI_OBJ    := $(CLI_SRC:%.c=$(B)/%.o)
+SPP_OBJ    := $(SPP_SRC:%.c=$(B)/%.o)
+
+PROGS := $(B)/rcptguardd $(B)/rcptguard $(B)/rcptguard-spp
+
+.PHONY: all deps check test run install uninstall clean bench bench-quick
+all: $(PROGS)
+
+deps:
+	@sh tests/lib/deps.sh
+
+$(B)/rcptguard.bpf.o: bpf/rcptguard.bpf.c bpf/rcptguard.h
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(B)/rcptguard.skel.h: $(B)/rcptguard.bpf.o
+	$(BPFTOOL) gen skeleton $< name rcptguard > $@.tmp && mv $@.tmp $@
+
+$(B)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/daemon/xdp_loader.o: $(B)/rcptguard.skel.h
+
+$(B)/libcommon.a: $(COMMON_OBJ)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(B)/rcptguardd: $(DAEMON_OBJ) $(B)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBBPF)
+
+$(B)/rcptguard: $(CLI_OBJ) $(B)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBBPF)
+
+$(B)/rcptguard-spp: $(SPP_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^
+
+# Tests -------------------------------------------------------------------
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+
+$(B)/tests/test_%: tests/unit/test_%.c tests/unit/tap.h $(B)/libcommon.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(B)/libcommon.a $(LIBBPF)
+
+$(B)/tests/bpf_packets: tests/bpf/bpf_packets.c tests/bpf/packet.c tests/bpf/packet.h \
+		tests/unit/tap.h $(B)/rcptguard.skel.h $(B)/libcommon.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/unit -Itests/bpf $(LDFLAGS) -o $@ tests/bpf/bpf_packets.c \
+		tests/bpf/packet.c $(B)/libcommon.a $(LIBBPF)
+
+TEST_BINS := $(UNIT_BIN) $(B)/tests/bpf_packets
+
+check: deps
+	@$(MAKE) --no-print-directory all $(TEST_BINS)
+	@sh tests/run-all.sh
+
+test: all $(TEST_BINS)
+	@sh tests/run-all.sh
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	$(B)/rcptguardd -f -c conf/rcptguard.conf
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(SYSCONFDIR)/rcptguard
+	install -m 0755 $(B)/rcptguardd $(B)/rcptguard $(B)/rcptguard-spp $(DESTDIR)$(SBINDIR)/
+	install -m 0644 docs/man/*.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 docs/man/*.5 $(DESTDIR)$(MANDIR)/man5/
+	test -e $(DESTDIR)$(SYSCONFDIR)/rcptguard/rcptguard.conf || \
+		install -m 0644 conf/rcptguard.conf $(DESTDIR)$(SYSCONFDIR)/rcptguard/rcptguard.conf
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/rcptguardd $(DESTDIR)$(SBINDIR)/rcptguard \
+		$(DESTDIR)$(SBINDIR)/rcptguard-spp
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(wildcard docs/man/*.8)))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(wildcard docs/man/*.5)))
+
+clean:
+	rm -rf $(B)
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

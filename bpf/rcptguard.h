@@ -1,0 +1,119 @@
+/* rcptguard.h - the one kernel/user ABI: map keys, values, counters, reasons.
+ *
+ * Included by bpf/rcptguard.bpf.c, the daemon and the CLI. Every address is
+ * 128 bits; IPv4 is mapped into ::ffff:0:0/96 so both families share one key
+ * shape and an IPv4 /24 is the 128-bit prefix /120.
+ *
+ * Maps (pinned by name under the pin directory, default /sys/fs/bpf/rcptguard):
+ *   bans_exact    hash  rg_addr     -> rg_ban     single addresses (/32, /128)
+ *   bans_prefix   lpm   rg_lpm_key  -> rg_ban     CIDR prefixes only
+ *   allow_exact   hash  rg_addr     -> rg_allow
+ *   allow_prefix  lpm   rg_lpm_key  -> rg_allow
+ *   ports         array 0           -> rg_ports   protected TCP destination ports
+ *   stats         percpu array 0    -> rg_stats
+ *   ban_notes     hash  rg_lpm_key  -> rg_note    free text of manual bans (never
+ *                                                 read by the program)
+ *   ifaces        hash  __u32 ifindex -> rg_iface where and how the program is
+ *                                                 attached (written by the loader)
+ *
+ * Exact addresses live in a hash and only prefixes in the LPM trie: an LPM
+ * trie's lookup cost grows with its size, a hash's does not, and almost all
+ * bans are single addresses.
+ */
+#ifndef RCPTGUARD_ABI_H
+#define RCPTGUARD_ABI_H
+
+#include <linux/types.h>
+
+#define RG_ABI_VERSION 1
+
+struct rg_addr {
+	__u8 a[16];                 /* network byte order */
+};
+
+struct rg_lpm_key {
+	__u32 prefixlen;            /* 0..128, IPv4 prefixes are 96 + len */
+	struct rg_addr addr;
+};
+
+/* Why a ban exists. Names for people live in daemon/reason.c. */
+enum rg_reason {
+	RG_REASON_MANUAL = 1,       /* rcptguard ban */
+	RG_REASON_UNKNOWN_RCPT,     /* guessed recipients that do not exist */
+	RG_REASON_SPAMTRAP,
+	RG_REASON_RELAY,            /* relay attempts */
+	RG_REASON_DNSBL,
+	RG_REASON_LOG,              /* learned from an MTA log */
+	RG_REASON_MAX
+};
+
+struct rg_ban {
+	__u64 expires_ns;           /* CLOCK_MONOTONIC (coarse in the kernel); 0 = permanent */
+	__u64 created_unix;         /* wall-clock seconds, for people */
+	__u64 packets;              /* dropped by this ban */
+	__u64 bytes;
+	__u32 reason;               /* enum rg_reason */
+	__u32 flags;
+};
+
+enum rg_allow_origin {
+	RG_ALLOW_CONFIG = 1,        /* from the config file: replaced on every load */
+	RG_ALLOW_MANUAL,            /* rcptguard allow add: kept until deleted */
+};
+
+struct rg_allow {
+	__u64 created_unix;
+	__u32 origin;               /* enum rg_allow_origin */
+	__u32 flags;
+};
+
+#define RG_PORT_WORDS (65536 / 64)
+struct rg_ports {
+	__u64 bits[RG_PORT_WORDS];  /* bit p set: TCP destination port p is protected */
+};
+
+/* What happened to one packet; every packet lands in exactly one
+ * RG_PASS_* or RG_DROP_* bucket, and also in RG_INSPECTED. */
+enum rg_counter {
+	RG_INSPECTED = 0,
+	RG_PASS_NOT_IP,             /* ARP, other ethertypes */
+	RG_PASS_MALFORMED,          /* truncated or invalid headers */
+	RG_PASS_NOT_TCP,            /* UDP, ICMP, ... */
+	RG_PASS_FRAGMENT,           /* non-first fragment: no port to judge */
+	RG_PASS_EXT_LIMIT,          /* IPv6 extension chain longer than we follow */
+	RG_PASS_PORT,               /* TCP to an unprotected port */
+	RG_PASS_NOT_BANNED,
+	RG_PASS_EXPIRED,            /* a ban matched but has expired */
+	RG_PASS_ALLOWED,            /* banned, but an allow entry wins */
+	RG_DROP_EXACT,
+	RG_DROP_PREFIX,
+	RG_COUNTER_MAX
+};
+
+struct rg_stats {
+	__u64 packets[RG_COUNTER_MAX];
+	__u64 bytes[RG_COUNTER_MAX];
+};
+
+#define RG_NOTE_LEN 64
+struct rg_note {
+	char text[RG_NOTE_LEN];
+};
+
+enum rg_xdp_mode {
+	RG_MODE_NATIVE = 1,
+	RG_MODE_GENERIC,
+};
+
+#define RG_IFNAME_LEN 16
+struct rg_iface {
+	char name[RG_IFNAME_LEN];
+	__u32 ifindex;
+	__u32 mode;                 /* enum rg_xdp_mode */
+	__u64 attached_unix;
+};
+
+/* How far the IPv6 parser follows extension headers. */
+#define RG_MAX_EXT_HDRS 6
+
+#endif

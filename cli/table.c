@@ -1,0 +1,94 @@
+/* table.c - column widths computed over every row, then printed aligned. */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include "table.h"
+
+void table_init(struct table *t, const char *align, const char *const *head)
+{
+	memset(t, 0, sizeof(*t));
+	t->align = align;
+	t->ncols = (unsigned)strlen(align);
+	for (unsigned i = 0; i < t->ncols && i < TABLE_MAX_COLS; i++)
+		t->head[i] = head[i];
+}
+
+int table_add(struct table *t, const char *const *cells)
+{
+	if (t->nrows == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 64;
+		char **n = realloc(t->cells, cap * t->ncols * sizeof(*n));
+
+		if (!n)
+			return -1;
+		t->cells = n;
+		t->cap = cap;
+	}
+	for (unsigned i = 0; i < t->ncols; i++) {
+		char *s = strdup(cells[i] ? cells[i] : "");
+
+		if (!s) {
+			while (i--)
+				free(t->cells[t->nrows * t->ncols + i]);
+			return -1;
+		}
+		t->cells[t->nrows * t->ncols + i] = s;
+	}
+	t->nrows++;
+	return 0;
+}
+
+void table_print(const struct table *t, FILE *f)
+{
+	size_t w[TABLE_MAX_COLS];
+
+	for (unsigned c = 0; c < t->ncols; c++) {
+		w[c] = strlen(t->head[c]);
+		for (size_t r = 0; r < t->nrows; r++) {
+			size_t n = strlen(t->cells[r * t->ncols + c]);
+
+			if (n > w[c])
+				w[c] = n;
+		}
+	}
+	for (size_t r = 0; r <= t->nrows; r++) {
+		for (unsigned c = 0; c < t->ncols; c++) {
+			const char *s = r ? t->cells[(r - 1) * t->ncols + c] : t->head[c];
+			int width = (int)w[c];
+			bool last = c + 1 == t->ncols;
+
+			if (t->align[c] == 'r')
+				fprintf(f, "%*s%s", width, s, last ? "" : "  ");
+			else if (last)
+				fputs(s, f);
+			else
+				fprintf(f, "%-*s  ", width, s);
+		}
+		fputc('\n', f);
+	}
+}
+
+void table_free(struct table *t)
+{
+	for (size_t i = 0; i < t->nrows * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	t->cells = NULL;
+	t->nrows = t->cap = 0;
+}
+
+void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(f, "\\u%04x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
+}

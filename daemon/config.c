@@ -1,0 +1,270 @@
+/* config.c - the config file parser. Each key is one row of a table: its
+ * name and the function that checks and stores its value. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "addr.h"
+#include "config.h"
+
+#define MAX_LINE 4096
+
+struct key {
+	const char *name;
+	int (*set)(struct config *c, const char *v, char *err, size_t errlen);
+	bool list;                      /* repeated keys append */
+	void (*clear)(struct config *c);/* lists: drop the defaults on first use */
+};
+
+static int parse_u32(const char *v, uint32_t min, uint32_t max, uint32_t *out,
+		     char *err, size_t errlen)
+{
+	char *end;
+	unsigned long long n;
+
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (!isdigit((unsigned char)*v) || *end || errno || n < min || n > max) {
+		snprintf(err, errlen, "'%s' must be a number from %u to %u", v, min, max);
+		return -1;
+	}
+	*out = (uint32_t)n;
+	return 0;
+}
+
+static int set_interface(struct config *c, const char *v, char *err, size_t errlen)
+{
+	if (strlen(v) >= IF_NAMESIZE || strpbrk(v, " \t/")) {
+		snprintf(err, errlen, "'%s' is not an interface name", v);
+		return -1;
+	}
+	if (c->n_interfaces == CONFIG_MAX_IFACES) {
+		snprintf(err, errlen, "more than %d interfaces", CONFIG_MAX_IFACES);
+		return -1;
+	}
+	snprintf(c->interfaces[c->n_interfaces++], IF_NAMESIZE, "%s", v);
+	return 0;
+}
+
+static void clear_interfaces(struct config *c) { c->n_interfaces = 0; }
+
+static int set_port(struct config *c, const char *v, char *err, size_t errlen)
+{
+	uint32_t p;
+
+	if (parse_u32(v, 1, 65535, &p, err, errlen) < 0)
+		return -1;
+	for (unsigned i = 0; i < c->n_ports; i++)
+		if (c->ports[i] == p)
+			return 0;
+	if (c->n_ports == CONFIG_MAX_PORTS) {
+		snprintf(err, errlen, "more than %d ports", CONFIG_MAX_PORTS);
+		return -1;
+	}
+	c->ports[c->n_ports++] = (uint16_t)p;
+	return 0;
+}
+
+static void clear_ports(struct config *c) { c->n_ports = 0; }
+
+static int set_xdp_mode(struct config *c, const char *v, char *err, size_t errlen)
+{
+	if (strcmp(v, "auto") == 0)
+		c->xdp_mode = XDP_MODE_AUTO;
+	else if (strcmp(v, "native") == 0)
+		c->xdp_mode = XDP_MODE_NATIVE;
+	else if (strcmp(v, "generic") == 0)
+		c->xdp_mode = XDP_MODE_GENERIC;
+	else {
+		snprintf(err, errlen, "'%s' must be auto, native or generic", v);
+		return -1;
+	}
+	return 0;
+}
+
+static int set_pin_dir(struct config *c, const char *v, char *err, size_t errlen)
+{
+	if (v[0] != '/' || strlen(v) >= sizeof(c->bpf_pin_dir) - 32) {
+		snprintf(err, errlen, "'%s' must be an absolute path", v);
+		return -1;
+	}
+	snprintf(c->bpf_pin_dir, sizeof(c->bpf_pin_dir), "%s", v);
+	return 0;
+}
+
+static int set_allow(struct config *c, const char *v, char *err, size_t errlen)
+{
+	if (c->n_allow == CONFIG_MAX_ALLOW) {
+		snprintf(err, errlen, "more than %d allow entries; use rcptguard allow add",
+			 CONFIG_MAX_ALLOW);
+		return -1;
+	}
+	if (addr_parse(v, &c->allow[c->n_allow], err, errlen) < 0)
+		return -1;
+	c->n_allow++;
+	return 0;
+}
+
+static void clear_allow(struct config *c) { c->n_allow = 0; }
+
+#define SET_U32(field, min, max)                                                  \
+	static int set_##field(struct config *c, const char *v, char *err, size_t n) \
+	{                                                                         \
+		return parse_u32(v, min, max, &c->field, err, n);                 \
+	}
+SET_U32(max_bans, 1, 16777216)
+SET_U32(max_prefix_bans, 1, 1048576)
+SET_U32(max_allow, 1, 1048576)
+
+static const struct key keys[] = {
+	{ "interface", set_interface, true, clear_interfaces },
+	{ "port", set_port, true, clear_ports },
+	{ "xdp_mode", set_xdp_mode, false, NULL },
+	{ "bpf_pin_dir", set_pin_dir, false, NULL },
+	{ "allow", set_allow, true, clear_allow },
+	{ "max_bans", set_max_bans, false, NULL },
+	{ "max_prefix_bans", set_max_prefix_bans, false, NULL },
+	{ "max_allow", set_max_allow, false, NULL },
+};
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+const char *config_key_name(size_t i)
+{
+	return i < NKEYS ? keys[i].name : NULL;
+}
+
+void config_defaults(struct config *c)
+{
+	static const char *const allow[] = { "127.0.0.0/8", "::1" };
+	char err[128];
+
+	memset(c, 0, sizeof(*c));
+	c->ports[0] = 25;
+	c->ports[1] = 465;
+	c->ports[2] = 587;
+	c->n_ports = 3;
+	c->xdp_mode = XDP_MODE_AUTO;
+	snprintf(c->bpf_pin_dir, sizeof(c->bpf_pin_dir), "/sys/fs/bpf/rcptguard");
+	for (unsigned i = 0; i < sizeof(allow) / sizeof(allow[0]); i++)
+		set_allow(c, allow[i], err, sizeof(err));
+	c->max_bans = 1048576;
+	c->max_prefix_bans = 65536;
+	c->max_allow = 65536;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static int parse_line(struct config *c, char *line, bool *seen, char *err, size_t errlen)
+{
+	char *eq, *k, *v;
+
+	line = trim(line);
+	if (!*line || *line == '#')
+		return 0;
+	eq = strchr(line, '=');
+	if (!eq) {
+		snprintf(err, errlen, "expected 'key = value', got '%.60s'", line);
+		return -1;
+	}
+	*eq = '\0';
+	k = trim(line);
+	v = trim(eq + 1);
+	for (size_t i = 0; i < NKEYS; i++) {
+		if (strcmp(k, keys[i].name) != 0)
+			continue;
+		if (!*v) {
+			snprintf(err, errlen, "%s: empty value", k);
+			return -1;
+		}
+		if (keys[i].list && !seen[i])
+			keys[i].clear(c);
+		else if (!keys[i].list && seen[i]) {
+			snprintf(err, errlen, "%s: set twice", k);
+			return -1;
+		}
+		seen[i] = true;
+		/* The message names the key, then what is wrong with it. */
+		size_t n = (size_t)snprintf(err, errlen, "%s: ", k);
+
+		return keys[i].set(c, v, err + n, errlen - n);
+	}
+	snprintf(err, errlen, "unknown key '%.60s'", k);
+	return -1;
+}
+
+/* One line without its newline: 1, 0 at end of file, -1 too long, -2 NUL. */
+static int read_line(FILE *f, char *buf, size_t size)
+{
+	size_t n = 0;
+	int ch;
+
+	while ((ch = getc(f)) != EOF && ch != '\n') {
+		if (ch == '\0')
+			return -2;
+		if (n + 1 == size)
+			return -1;
+		buf[n++] = (char)ch;
+	}
+	buf[n] = '\0';
+	return ch == EOF && n == 0 ? 0 : 1;
+}
+
+int config_load(struct config *out, const char *path, char *err, size_t errlen)
+{
+	struct config *c = malloc(sizeof(*c));
+	bool seen[NKEYS] = { false };
+	char line[MAX_LINE + 1], msg[256];
+	unsigned lineno = 0;
+	int rc = -1;
+	FILE *f;
+
+	if (!c) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
+	f = fopen(path, "r");
+	if (!f) {
+		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		free(c);
+		return -1;
+	}
+	config_defaults(c);
+	for (;;) {
+		int r = read_line(f, line, sizeof(line));
+
+		if (r == 0)
+			break;
+		lineno++;
+		if (r < 0) {
+			snprintf(err, errlen, "%s:%u: %s", path, lineno,
+				 r == -1 ? "line too long (4096 bytes at most)" : "NUL byte in line");
+			goto out;
+		}
+		if (parse_line(c, line, seen, msg, sizeof(msg)) < 0) {
+			snprintf(err, errlen, "%s:%u: %s", path, lineno, msg);
+			goto out;
+		}
+	}
+	if (ferror(f)) {
+		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		goto out;
+	}
+	*out = *c;
+	rc = 0;
+out:
+	fclose(f);
+	free(c);
+	return rc;
+}

@@ -1,0 +1,42 @@
+/* config.h - rcptguard.conf: flat "key = value" lines, "#" comments,
+ * lists by repeated keys. Documented key by key in rcptguard.conf(5). */
+#ifndef RG_CONFIG_H
+#define RG_CONFIG_H
+
+#include <limits.h>
+#include <net/if.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "rcptguard.h"
+
+#define CONFIG_DEFAULT_PATH "/etc/rcptguard/rcptguard.conf"
+#define CONFIG_MAX_IFACES 32
+#define CONFIG_MAX_PORTS 64
+#define CONFIG_MAX_ALLOW 1024
+
+enum xdp_mode_cfg { XDP_MODE_AUTO, XDP_MODE_NATIVE, XDP_MODE_GENERIC };
+
+struct config {
+	char interfaces[CONFIG_MAX_IFACES][IF_NAMESIZE];
+	unsigned n_interfaces;          /* 0: the interfaces of the default routes */
+	uint16_t ports[CONFIG_MAX_PORTS];
+	unsigned n_ports;
+	enum xdp_mode_cfg xdp_mode;
+	char bpf_pin_dir[PATH_MAX];
+	struct rg_lpm_key allow[CONFIG_MAX_ALLOW];
+	unsigned n_allow;
+	uint32_t max_bans;
+	uint32_t max_prefix_bans;
+	uint32_t max_allow;
+};
+
+void config_defaults(struct config *c);
+
+/* Replace *c with defaults overlaid by the file. On error *c is untouched
+ * and err reads "FILE:LINE: what is wrong". */
+int config_load(struct config *c, const char *path, char *err, size_t errlen);
+
+/* The i-th key the parser accepts, NULL past the last (for docs tests). */
+const char *config_key_name(size_t i);
+
+#endif

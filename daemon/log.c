@@ -1,0 +1,46 @@
+/* log.c - "prog: level=info event=... key=value" lines on stderr, or to
+ * syslog (facility mail) once the daemon has gone to the background. */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <syslog.h>
+#include "log.h"
+
+static const char *prog = "rcptguard";
+static bool to_syslog;
+
+void log_init(const char *progname)
+{
+	prog = progname;
+}
+
+void log_to_syslog(void)
+{
+	openlog(prog, LOG_PID, LOG_MAIL);
+	to_syslog = true;
+}
+
+static void vlog(int prio, const char *level, const char *fmt, va_list ap)
+{
+	char line[1024];
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	if (to_syslog)
+		syslog(prio, "level=%s %s", level, line);
+	else
+		/* One write per line so lines from several processes never mix. */
+		fprintf(stderr, "%s: level=%s %s\n", prog, level, line);
+}
+
+#define LOGFN(name, prio, level)                \
+	void name(const char *fmt, ...)         \
+	{                                       \
+		va_list ap;                     \
+		va_start(ap, fmt);              \
+		vlog(prio, level, fmt, ap);     \
+		va_end(ap);                     \
+	}
+
+LOGFN(log_info, LOG_INFO, "info")
+LOGFN(log_warn, LOG_WARNING, "warn")
+LOGFN(log_err, LOG_ERR, "error")

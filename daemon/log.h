@@ -1,0 +1,13 @@
+/* log.h - one line per event on stderr, "key=value" after the program name.
+ * multilog, journald and syslog collectors all take stderr lines. */
+#ifndef RG_LOG_H
+#define RG_LOG_H
+
+void log_init(const char *progname);
+/* From now on log to syslog, facility mail (for a backgrounded daemon). */
+void log_to_syslog(void);
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

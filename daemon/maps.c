@@ -1,0 +1,350 @@
+/* maps.c - bans, allow entries, ports and counters in the pinned maps. */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "addr.h"
+#include "duration.h"
+#include "maps.h"
+#include "pins.h"
+
+#define NMAPS 8
+
+/* The descriptors in the order of pins_map_names. */
+static void slots(struct rg_maps *m, int *fds[NMAPS])
+{
+	int *all[NMAPS] = { &m->bans_exact, &m->bans_prefix, &m->allow_exact,
+			    &m->allow_prefix, &m->ports, &m->stats, &m->notes, &m->ifaces };
+
+	memcpy(fds, all, sizeof(all));
+}
+
+int maps_open(struct rg_maps *m, const char *dir, char *err, size_t errlen)
+{
+	int *fds[NMAPS];
+	char path[4096];
+
+	slots(m, fds);
+	for (size_t i = 0; i < NMAPS; i++)
+		*fds[i] = -1;
+	for (size_t i = 0; i < NMAPS; i++) {
+		if (pins_path(path, sizeof(path), dir, pins_map_names[i]) < 0 ||
+		    (*fds[i] = bpf_obj_get(path)) < 0) {
+			int e = errno;
+
+			if (e == ENOENT)
+				snprintf(err, errlen, "no rcptguard maps are pinned at %s; "
+					 "start rcptguardd once to create them", dir);
+			else
+				snprintf(err, errlen, "cannot open %s: %s", path, strerror(e));
+			maps_close(m);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void maps_close(struct rg_maps *m)
+{
+	int *fds[NMAPS];
+
+	slots(m, fds);
+	for (size_t i = 0; i < NMAPS; i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
+/* Exact bans are keyed by the bare address, prefixes by the LPM key. */
+static int ban_fd(const struct rg_maps *m, const struct rg_lpm_key *k, const void **key)
+{
+	*key = k->prefixlen == 128 ? (const void *)&k->addr : (const void *)k;
+	return k->prefixlen == 128 ? m->bans_exact : m->bans_prefix;
+}
+
+static int allow_fd(const struct rg_maps *m, const struct rg_lpm_key *k, const void **key)
+{
+	*key = k->prefixlen == 128 ? (const void *)&k->addr : (const void *)k;
+	return k->prefixlen == 128 ? m->allow_exact : m->allow_prefix;
+}
+
+int maps_ban(const struct rg_maps *m, const struct rg_lpm_key *k, uint64_t secs,
+	     unsigned reason, const char *note)
+{
+	const void *key;
+	int fd = ban_fd(m, k, &key);
+	struct rg_ban b;
+
+	if (bpf_map_lookup_elem(fd, key, &b) < 0) {
+		memset(&b, 0, sizeof(b));
+		b.created_unix = wall_secs();
+	}
+	b.expires_ns = secs ? mono_ns() + secs * 1000000000ULL : 0;
+	b.reason = reason;
+	if (bpf_map_update_elem(fd, key, &b, BPF_ANY) < 0)
+		return -errno;
+	if (note && *note) {
+		struct rg_note n = { { 0 } };
+
+		snprintf(n.text, sizeof(n.text), "%s", note);
+		/* The note is for people; a full notes map must not fail the ban. */
+		bpf_map_update_elem(m->notes, k, &n, BPF_ANY);
+	} else {
+		bpf_map_delete_elem(m->notes, k);
+	}
+	return 0;
+}
+
+int maps_unban(const struct rg_maps *m, const struct rg_lpm_key *k)
+{
+	const void *key;
+	int fd = ban_fd(m, k, &key);
+
+	bpf_map_delete_elem(m->notes, k);
+	return bpf_map_delete_elem(fd, key) < 0 ? -errno : 0;
+}
+
+/* Walks one map. The next key is fetched before the callback runs, so the
+ * callback may delete the entry it is given. */
+static int walk(int fd, size_t key_size, size_t val_size,
+		int (*fn)(const void *key, void *val, void *arg), void *arg)
+{
+	unsigned char cur[sizeof(struct rg_lpm_key)], next[sizeof(struct rg_lpm_key)];
+	unsigned char val[sizeof(struct rg_ban) > sizeof(struct rg_allow) ?
+			  sizeof(struct rg_ban) : sizeof(struct rg_allow)];
+	bool more;
+	int rc;
+
+	if (key_size > sizeof(cur) || val_size > sizeof(val))
+		return -EINVAL;
+	more = bpf_map_get_next_key(fd, NULL, cur) == 0;
+	while (more) {
+		more = bpf_map_get_next_key(fd, cur, next) == 0;
+		/* A failed lookup means it was deleted meanwhile. */
+		if (bpf_map_lookup_elem(fd, cur, val) == 0 && (rc = fn(cur, val, arg)) != 0)
+			return rc;
+		memcpy(cur, next, key_size);
+	}
+	return 0;
+}
+
+struct ban_walk {
+	const struct rg_maps *m;
+	bool exact;
+	ban_cb cb;
+	void *arg;
+};
+
+static int ban_visit(const void *key, void *val, void *arg)
+{
+	struct ban_walk *w = arg;
+	struct rg_lpm_key k;
+	struct rg_note n;
+
+	if (w->exact) {
+		k.prefixlen = 128;
+		memcpy(&k.addr, key, sizeof(k.addr));
+	} else {
+		memcpy(&k, key, sizeof(k));
+	}
+	if (bpf_map_lookup_elem(w->m->notes, &k, &n) < 0)
+		n.text[0] = '\0';
+	n.text[sizeof(n.text) - 1] = '\0';
+	return w->cb(&k, val, n.text, w->arg);
+}
+
+int maps_foreach_ban(const struct rg_maps *m, ban_cb cb, void *arg)
+{
+	struct ban_walk w = { m, true, cb, arg };
+	int rc = walk(m->bans_exact, sizeof(struct rg_addr), sizeof(struct rg_ban), ban_visit, &w);
+
+	if (rc)
+		return rc;
+	w.exact = false;
+	return walk(m->bans_prefix, sizeof(struct rg_lpm_key), sizeof(struct rg_ban), ban_visit, &w);
+}
+
+struct sweep {
+	const struct rg_maps *m;
+	uint64_t now;
+	int removed;
+};
+
+static int sweep_visit(const struct rg_lpm_key *k, const struct rg_ban *b,
+		       const char *note, void *arg)
+{
+	struct sweep *s = arg;
+
+	(void)note;
+	if (b->expires_ns && b->expires_ns <= s->now && maps_unban(s->m, k) == 0)
+		s->removed++;
+	return 0;
+}
+
+int maps_sweep_expired(const struct rg_maps *m, uint64_t now_ns)
+{
+	struct sweep s = { m, now_ns, 0 };
+
+	maps_foreach_ban(m, sweep_visit, &s);
+	return s.removed;
+}
+
+int maps_allow_add(const struct rg_maps *m, const struct rg_lpm_key *k, unsigned origin)
+{
+	const void *key;
+	int fd = allow_fd(m, k, &key);
+	struct rg_allow a = { .created_unix = wall_secs(), .origin = origin };
+
+	return bpf_map_update_elem(fd, key, &a, BPF_ANY) < 0 ? -errno : 0;
+}
+
+int maps_allow_del(const struct rg_maps *m, const struct rg_lpm_key *k)
+{
+	const void *key;
+	int fd = allow_fd(m, k, &key);
+
+	return bpf_map_delete_elem(fd, key) < 0 ? -errno : 0;
+}
+
+struct allow_walk {
+	bool exact;
+	allow_cb cb;
+	void *arg;
+};
+
+static int allow_visit(const void *key, void *val, void *arg)
+{
+	struct allow_walk *w = arg;
+	struct rg_lpm_key k;
+
+	if (w->exact) {
+		k.prefixlen = 128;
+		memcpy(&k.addr, key, sizeof(k.addr));
+	} else {
+		memcpy(&k, key, sizeof(k));
+	}
+	return w->cb(&k, val, w->arg);
+}
+
+int maps_foreach_allow(const struct rg_maps *m, allow_cb cb, void *arg)
+{
+	struct allow_walk w = { true, cb, arg };
+	int rc = walk(m->allow_exact, sizeof(struct rg_addr), sizeof(struct rg_allow),
+		      allow_visit, &w);
+
+	if (rc)
+		return rc;
+	w.exact = false;
+	return walk(m->allow_prefix, sizeof(struct rg_lpm_key), sizeof(struct rg_allow),
+		    allow_visit, &w);
+}
+
+struct overlap {
+	const struct rg_lpm_key *want;
+	struct rg_lpm_key *by;
+};
+
+static int overlap_visit(const struct rg_lpm_key *k, const struct rg_allow *a, void *arg)
+{
+	struct overlap *o = arg;
+	const struct rg_lpm_key *wide = k->prefixlen <= o->want->prefixlen ? k : o->want;
+	const struct rg_lpm_key *narrow = wide == k ? o->want : k;
+
+	(void)a;
+	if (!addr_in_prefix(wide, &narrow->addr))
+		return 0;
+	*o->by = *k;
+	return 1;
+}
+
+bool maps_allow_overlaps(const struct rg_maps *m, const struct rg_lpm_key *k,
+			 struct rg_lpm_key *by)
+{
+	struct overlap o = { k, by };
+
+	return maps_foreach_allow(m, overlap_visit, &o) == 1;
+}
+
+struct stale {
+	const struct rg_maps *m;
+	const struct rg_lpm_key *keep;
+	unsigned n;
+};
+
+static int stale_visit(const struct rg_lpm_key *k, const struct rg_allow *a, void *arg)
+{
+	struct stale *s = arg;
+
+	if (a->origin != RG_ALLOW_CONFIG)
+		return 0;
+	for (unsigned i = 0; i < s->n; i++)
+		if (s->keep[i].prefixlen == k->prefixlen &&
+		    memcmp(&s->keep[i].addr, &k->addr, sizeof(k->addr)) == 0)
+			return 0;
+	maps_allow_del(s->m, k);
+	return 0;
+}
+
+int maps_allow_sync_config(const struct rg_maps *m, const struct rg_lpm_key *allow,
+			   unsigned n)
+{
+	struct stale s = { m, allow, n };
+
+	maps_foreach_allow(m, stale_visit, &s);
+	for (unsigned i = 0; i < n; i++) {
+		int rc = maps_allow_add(m, &allow[i], RG_ALLOW_CONFIG);
+
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int maps_set_ports(const struct rg_maps *m, const uint16_t *ports, unsigned n)
+{
+	struct rg_ports p;
+	__u32 zero = 0;
+
+	memset(&p, 0, sizeof(p));
+	for (unsigned i = 0; i < n; i++)
+		p.bits[ports[i] >> 6] |= 1ULL << (ports[i] & 63);
+	return bpf_map_update_elem(m->ports, &zero, &p, BPF_ANY) < 0 ? -errno : 0;
+}
+
+int maps_get_ports(const struct rg_maps *m, struct rg_ports *out)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(m->ports, &zero, out) < 0 ? -errno : 0;
+}
+
+int maps_read_stats(const struct rg_maps *m, struct rg_stats *sum)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct rg_stats *per;
+	__u32 zero = 0;
+
+	if (ncpu < 1)
+		return -EINVAL;
+	per = calloc((size_t)ncpu, sizeof(*per));
+	if (!per)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(m->stats, &zero, per) < 0) {
+		int e = -errno;
+
+		free(per);
+		return e;
+	}
+	memset(sum, 0, sizeof(*sum));
+	for (int c = 0; c < ncpu; c++)
+		for (int i = 0; i < RG_COUNTER_MAX; i++) {
+			sum->packets[i] += per[c].packets[i];
+			sum->bytes[i] += per[c].bytes[i];
+		}
+	free(per);
+	return 0;
+}

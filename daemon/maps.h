@@ -1,0 +1,53 @@
+/* maps.h - operations on the pinned maps, shared by the daemon and the CLI
+ * (which works on them directly when the daemon is down). */
+#ifndef RG_MAPS_H
+#define RG_MAPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "rcptguard.h"
+
+struct rg_maps {
+	int bans_exact, bans_prefix, allow_exact, allow_prefix;
+	int ports, stats, notes, ifaces;
+};
+
+/* Open every pinned map under dir. */
+int maps_open(struct rg_maps *m, const char *dir, char *err, size_t errlen);
+void maps_close(struct rg_maps *m);
+
+/* Ban k for secs seconds (0: permanent). Re-banning keeps the counters and
+ * creation time and sets the new expiry. note may be NULL. */
+int maps_ban(const struct rg_maps *m, const struct rg_lpm_key *k, uint64_t secs,
+	     unsigned reason, const char *note);
+/* 0, or -ENOENT when there was no such ban. */
+int maps_unban(const struct rg_maps *m, const struct rg_lpm_key *k);
+
+typedef int (*ban_cb)(const struct rg_lpm_key *k, const struct rg_ban *b,
+		      const char *note, void *arg);
+/* Calls cb for every ban, exact ones first; stops when cb returns non-zero. */
+int maps_foreach_ban(const struct rg_maps *m, ban_cb cb, void *arg);
+
+/* Remove the bans whose expiry has passed; returns how many. */
+int maps_sweep_expired(const struct rg_maps *m, uint64_t now_ns);
+
+int maps_allow_add(const struct rg_maps *m, const struct rg_lpm_key *k, unsigned origin);
+int maps_allow_del(const struct rg_maps *m, const struct rg_lpm_key *k);
+typedef int (*allow_cb)(const struct rg_lpm_key *k, const struct rg_allow *a, void *arg);
+int maps_foreach_allow(const struct rg_maps *m, allow_cb cb, void *arg);
+/* Does an allow entry cover any address of prefix k? Fills *by if so. */
+bool maps_allow_overlaps(const struct rg_maps *m, const struct rg_lpm_key *k,
+			 struct rg_lpm_key *by);
+/* Make the config's allow entries the RG_ALLOW_CONFIG set; manual entries
+ * stay. */
+int maps_allow_sync_config(const struct rg_maps *m, const struct rg_lpm_key *allow,
+			   unsigned n);
+
+int maps_set_ports(const struct rg_maps *m, const uint16_t *ports, unsigned n);
+int maps_get_ports(const struct rg_maps *m, struct rg_ports *out);
+
+/* Global counters summed over all CPUs. */
+int maps_read_stats(const struct rg_maps *m, struct rg_stats *sum);
+
+#endif

@@ -1,0 +1,303 @@
+/* bpf_packets.c - crafted frames through BPF_PROG_TEST_RUN: each case
+ * checks the verdict, the global counter it lands in, and the per-ban
+ * counters. The maps are filled through daemon/maps.c, the code the CLI
+ * and daemon use. */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "duration.h"
+#include "addr.h"
+#include "maps.h"
+#include "names.h"
+#include "packet.h"
+#include "rcptguard.skel.h"
+#include "tap.h"
+
+static struct rg_maps m;
+static int prog;
+
+static struct rg_lpm_key key(const char *s)
+{
+	struct rg_lpm_key k;
+	char err[128];
+
+	if (addr_parse(s, &k, err, sizeof(err)) < 0) {
+		fprintf(stderr, "bad test address %s: %s\n", s, err);
+		exit(1);
+	}
+	return k;
+}
+
+static void ban(const char *s, uint64_t secs)
+{
+	struct rg_lpm_key k = key(s);
+
+	if (maps_ban(&m, &k, secs, RG_REASON_MANUAL, NULL) < 0)
+		fprintf(stderr, "cannot ban %s\n", s), exit(1);
+}
+
+/* A ban whose expiry is already in the past. */
+static void ban_expired(const char *s)
+{
+	struct rg_lpm_key k = key(s);
+	struct rg_ban b = { .expires_ns = 1, .reason = RG_REASON_MANUAL };
+	const void *kp = k.prefixlen == 128 ? (void *)&k.addr : (void *)&k;
+
+	bpf_map_update_elem(k.prefixlen == 128 ? m.bans_exact : m.bans_prefix, kp, &b, BPF_ANY);
+}
+
+static void allow(const char *s)
+{
+	struct rg_lpm_key k = key(s);
+
+	maps_allow_add(&m, &k, RG_ALLOW_MANUAL);
+}
+
+static int ban_counters(const char *s, struct rg_ban *out)
+{
+	struct rg_lpm_key k = key(s);
+	const void *kp = k.prefixlen == 128 ? (void *)&k.addr : (void *)&k;
+
+	return bpf_map_lookup_elem(k.prefixlen == 128 ? m.bans_exact : m.bans_prefix, kp, out);
+}
+
+static int run(const uint8_t *frame, size_t len, int *verdict)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = (__u32)len,
+		    .repeat = 1);
+	int rc = bpf_prog_test_run_opts(prog, &o);
+
+	*verdict = (int)o.retval;
+	return rc;
+}
+
+/* Run one frame; check verdict and that exactly counter c moved by one. */
+static void expect(const char *name, const uint8_t *frame, size_t len, int want, unsigned c)
+{
+	struct rg_stats before, after;
+	int verdict = -1, moved_ok = 1;
+
+	maps_read_stats(&m, &before);
+	if (run(frame, len, &verdict) < 0) {
+		ok(0, "%s: BPF_PROG_TEST_RUN failed", name);
+		return;
+	}
+	maps_read_stats(&m, &after);
+	for (unsigned i = 1; i < RG_COUNTER_MAX; i++) {
+		__u64 d = after.packets[i] - before.packets[i];
+
+		if (d != (i == c)) {
+			moved_ok = 0;
+			printf("# %s: counter %s moved by %llu\n", name, counter_name(i),
+			       (unsigned long long)d);
+		}
+	}
+	if (after.packets[RG_INSPECTED] - before.packets[RG_INSPECTED] != 1 ||
+	    after.bytes[c] - before.bytes[c] != len)
+		moved_ok = 0;
+	ok(verdict == want && moved_ok, "%s -> %s (%s)", name,
+	   want == XDP_DROP ? "drop" : "pass", counter_name(c));
+}
+
+static void check(const char *name, const struct pkt_spec *s, int want, unsigned c)
+{
+	uint8_t buf[512];
+	struct pkt_layout lay;
+	size_t len = pkt_build(s, buf, sizeof(buf), &lay);
+
+	expect(name, buf, len, want, c);
+}
+
+#define V4(from, port) ((struct pkt_spec){ .src = from, .dst = "192.0.2.1", .dport = port })
+#define V6(from, port) ((struct pkt_spec){ .src = from, .dst = "2001:db8::1", .dport = port })
+
+static void truncations(const char *name, const struct pkt_spec *s)
+{
+	uint8_t buf[512];
+	struct pkt_layout lay;
+	size_t full = pkt_build(s, buf, sizeof(buf), &lay);
+	size_t cuts[] = { 14, lay.l3 - 1, lay.l3, lay.l3 + 1, lay.l3 + 20, lay.l4 - 5,
+			  lay.l4 - 1, lay.l4,
+			  lay.l4 + 3, lay.l4 + 19 };
+	char label[96];
+
+	for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
+		/* XDP test runs need a whole Ethernet header. */
+		if (cuts[i] < 14 || cuts[i] >= full)
+			continue;
+		snprintf(label, sizeof(label), "%s cut at %zu of %zu bytes", name, cuts[i], full);
+		expect(label, buf, cuts[i], XDP_PASS, RG_PASS_MALFORMED);
+	}
+}
+
+int main(void)
+{
+	static const uint8_t ext4[] = { IPPROTO_HOPOPTS, IPPROTO_DSTOPTS, IPPROTO_ROUTING,
+					IPPROTO_FRAGMENT };
+	static const uint8_t ext7[] = { IPPROTO_HOPOPTS, IPPROTO_DSTOPTS, IPPROTO_ROUTING,
+					IPPROTO_DSTOPTS, IPPROTO_ROUTING, IPPROTO_DSTOPTS,
+					IPPROTO_DSTOPTS };
+	static const uint16_t ports[] = { 25, 465, 587 };
+	struct rcptguard *skel = rcptguard__open_and_load();
+	struct pkt_spec s;
+	struct rg_ban b1, b2;
+
+	if (!skel) {
+		printf("Bail out! cannot load the XDP program (run as root)\n");
+		return 1;
+	}
+	m = (struct rg_maps){
+		bpf_map__fd(skel->maps.bans_exact), bpf_map__fd(skel->maps.bans_prefix),
+		bpf_map__fd(skel->maps.allow_exact), bpf_map__fd(skel->maps.allow_prefix),
+		bpf_map__fd(skel->maps.ports), bpf_map__fd(skel->maps.stats),
+		bpf_map__fd(skel->maps.ban_notes), bpf_map__fd(skel->maps.ifaces),
+	};
+	prog = bpf_program__fd(skel->progs.rcptguard_xdp);
+	maps_set_ports(&m, ports, 3);
+
+	ban("192.0.2.10", 3600);
+	ban("198.51.100.0/24", 3600);
+	ban_expired("192.0.2.20");
+	ban("192.0.2.30", 0);
+	ban("203.0.113.0/24", 3600);
+	allow("203.0.113.7");
+	ban("10.1.1.1", 3600);
+	allow("10.1.0.0/16");
+	ban_expired("198.51.100.77");
+	ban_expired("100.64.0.0/10");
+	ban("2001:db8::10", 3600);
+	ban("2001:db8:1::/64", 3600);
+	allow("2001:db8:1:0:8000::/65");
+
+	/* IPv4, exact and prefix, ports */
+	check("v4 exact ban, port 25", &V4("192.0.2.10", 25), XDP_DROP, RG_DROP_EXACT);
+	check("v4 exact ban, port 465", &V4("192.0.2.10", 465), XDP_DROP, RG_DROP_EXACT);
+	check("v4 exact ban, port 587", &V4("192.0.2.10", 587), XDP_DROP, RG_DROP_EXACT);
+	check("v4 exact ban, port 80", &V4("192.0.2.10", 80), XDP_PASS, RG_PASS_PORT);
+	check("v4 exact ban, port 2525", &V4("192.0.2.10", 2525), XDP_PASS, RG_PASS_PORT);
+	check("v4 not banned", &V4("192.0.2.11", 25), XDP_PASS, RG_PASS_NOT_BANNED);
+	check("v4 inside banned /24", &V4("198.51.100.5", 25), XDP_DROP, RG_DROP_PREFIX);
+	check("v4 just outside banned /24", &V4("198.51.101.5", 25), XDP_PASS, RG_PASS_NOT_BANNED);
+	check("v4 expired exact ban", &V4("192.0.2.20", 25), XDP_PASS, RG_PASS_EXPIRED);
+	check("v4 expired prefix ban", &V4("100.64.1.2", 25), XDP_PASS, RG_PASS_EXPIRED);
+	check("v4 permanent ban", &V4("192.0.2.30", 25), XDP_DROP, RG_DROP_EXACT);
+	check("v4 allow entry inside banned /24", &V4("203.0.113.7", 25), XDP_PASS, RG_PASS_ALLOWED);
+	check("v4 neighbour of the allow entry", &V4("203.0.113.8", 25), XDP_DROP, RG_DROP_PREFIX);
+	check("v4 allow /16 beats exact ban", &V4("10.1.1.1", 25), XDP_PASS, RG_PASS_ALLOWED);
+	check("v4 expired exact inside live prefix", &V4("198.51.100.77", 25), XDP_DROP,
+	      RG_DROP_PREFIX);
+
+	/* IPv6 */
+	check("v6 exact ban", &V6("2001:db8::10", 25), XDP_DROP, RG_DROP_EXACT);
+	check("v6 exact ban, port 80", &V6("2001:db8::10", 80), XDP_PASS, RG_PASS_PORT);
+	check("v6 not banned", &V6("2001:db8::11", 25), XDP_PASS, RG_PASS_NOT_BANNED);
+	check("v6 inside banned /64", &V6("2001:db8:1::5", 587), XDP_DROP, RG_DROP_PREFIX);
+	check("v6 allow /65 inside banned /64", &V6("2001:db8:1:0:8000::1", 25), XDP_PASS,
+	      RG_PASS_ALLOWED);
+	check("IPv4-mapped IPv6 source matches the IPv4 ban", &V6("::ffff:192.0.2.10", 25),
+	      XDP_DROP, RG_DROP_EXACT);
+
+	/* VLAN tags */
+	s = V4("192.0.2.10", 25), s.vlans = 1;
+	check("802.1Q tagged v4 ban", &s, XDP_DROP, RG_DROP_EXACT);
+	s.vlans = 2;
+	check("802.1ad+802.1Q tagged v4 ban", &s, XDP_DROP, RG_DROP_EXACT);
+	s = V6("2001:db8::10", 25), s.vlans = 2;
+	check("double tagged v6 ban", &s, XDP_DROP, RG_DROP_EXACT);
+	s.vlans = 3;
+	check("three VLAN tags (more than we follow)", &s, XDP_PASS, RG_PASS_MALFORMED);
+
+	/* IPv4 options and fragments */
+	s = V4("192.0.2.10", 25), s.ip_opt_words = 10;
+	check("v4 with 40 bytes of options", &s, XDP_DROP, RG_DROP_EXACT);
+	s = V4("192.0.2.10", 25), s.more_frags = true;
+	check("v4 first fragment", &s, XDP_DROP, RG_DROP_EXACT);
+	s.frag_offset = 185;
+	check("v4 later fragment", &s, XDP_PASS, RG_PASS_FRAGMENT);
+	s.more_frags = false;
+	check("v4 last fragment", &s, XDP_PASS, RG_PASS_FRAGMENT);
+
+	/* IPv6 extension headers */
+	s = V6("2001:db8::10", 25), s.ext = ext4, s.n_ext = 4;
+	check("v6 hop-by-hop, dest opts, routing, fragment 0", &s, XDP_DROP, RG_DROP_EXACT);
+	s.frag_offset = 100, s.more_frags = true;
+	check("v6 later fragment", &s, XDP_PASS, RG_PASS_FRAGMENT);
+	s = V6("2001:db8::10", 25), s.ext = ext7, s.n_ext = 6;
+	check("v6 six extension headers", &s, XDP_DROP, RG_DROP_EXACT);
+	s.n_ext = 7;
+	check("v6 seven extension headers (more than we follow)", &s, XDP_PASS,
+	      RG_PASS_EXT_LIMIT);
+
+	/* Other protocols */
+	s = V4("192.0.2.10", 25), s.l4 = IPPROTO_UDP;
+	check("v4 UDP to port 25", &s, XDP_PASS, RG_PASS_NOT_TCP);
+	s.l4 = IPPROTO_ICMP;
+	check("v4 ICMP echo", &s, XDP_PASS, RG_PASS_NOT_TCP);
+	s = V6("2001:db8::10", 25), s.l4 = IPPROTO_ICMPV6;
+	check("v6 ICMPv6 echo", &s, XDP_PASS, RG_PASS_NOT_TCP);
+	s = V4("192.0.2.10", 25), s.ethertype = 0x0806;
+	check("ARP", &s, XDP_PASS, RG_PASS_NOT_IP);
+
+	/* Malformed headers */
+	s = V4("192.0.2.10", 25), s.bad_ihl = 4;
+	check("v4 IHL 4", &s, XDP_PASS, RG_PASS_MALFORMED);
+	s = V4("192.0.2.10", 25), s.bad_version = 5;
+	check("v4 header with version 5", &s, XDP_PASS, RG_PASS_MALFORMED);
+	s = V6("2001:db8::10", 25), s.bad_version = 4;
+	check("v6 header with version 4", &s, XDP_PASS, RG_PASS_MALFORMED);
+	s = V4("192.0.2.10", 25), s.tcp_doff = 4;
+	check("TCP data offset 4", &s, XDP_PASS, RG_PASS_MALFORMED);
+	s = V4("192.0.2.10", 25), s.ip_opt_words = 10, s.vlans = 2;
+	truncations("tagged v4 with options", &s);
+	s = V6("2001:db8::10", 25), s.ext = ext4, s.n_ext = 4, s.vlans = 1;
+	truncations("tagged v6 with extension headers", &s);
+
+	/* Per-ban counters and unban */
+	ban("192.0.2.50", 3600);
+	s = V4("192.0.2.50", 25), s.payload = 100;
+	ban_counters("192.0.2.50", &b1);
+	check("fresh ban drops", &s, XDP_DROP, RG_DROP_EXACT);
+	check("fresh ban drops again", &s, XDP_DROP, RG_DROP_EXACT);
+	ban_counters("192.0.2.50", &b2);
+	ok(b2.packets - b1.packets == 2 && b2.bytes - b1.bytes == 2 * (14 + 20 + 20 + 100),
+	   "the ban's own counters count 2 packets and their bytes (%llu, %llu)",
+	   (unsigned long long)(b2.packets - b1.packets), (unsigned long long)(b2.bytes - b1.bytes));
+	ban("192.0.2.50", 60);
+	ban_counters("192.0.2.50", &b1);
+	ok(b1.packets == b2.packets, "re-banning keeps the counters");
+	{
+		struct rg_lpm_key k = key("192.0.2.50");
+
+		ok(maps_unban(&m, &k) == 0, "unban removes the ban");
+		ok(maps_unban(&m, &k) == -ENOENT, "a second unban says there was none");
+	}
+	check("unbanned address passes", &s, XDP_PASS, RG_PASS_NOT_BANNED);
+	{
+		uint16_t none[] = { 80 };
+
+		maps_set_ports(&m, none, 1);
+		check("port 25 unprotected after ports change", &V4("192.0.2.10", 25), XDP_PASS,
+		      RG_PASS_PORT);
+		check("port 80 protected after ports change", &V4("192.0.2.10", 80), XDP_DROP,
+		      RG_DROP_EXACT);
+		maps_set_ports(&m, ports, 3);
+	}
+	{
+		struct rg_lpm_key cover, k = key("203.0.113.0/24");
+
+		ok(maps_allow_overlaps(&m, &k, &cover) && cover.prefixlen == 128,
+		   "an allow entry inside a banned prefix is found as overlapping");
+		k = key("192.0.2.0/24");
+		ok(!maps_allow_overlaps(&m, &k, &cover), "no allow entry overlaps 192.0.2.0/24");
+	}
+	ok(maps_sweep_expired(&m, mono_ns()) == 3, "the sweep removes the three expired bans");
+	check("swept exact ban is gone", &V4("192.0.2.20", 25), XDP_PASS, RG_PASS_NOT_BANNED);
+
+	rcptguard__destroy(skel);
+	return tap_done();
+}
