@@ -106,21 +106,27 @@ static void reload(const char *path, struct config *cur, const struct rg_maps *m
 	log_info("event=reload result=ok ports=%u allow=%u", cur->n_ports, cur->n_allow);
 }
 
-static int run(const char *path, struct config *c, const struct rg_maps *m)
+/* Signals are blocked from the start and read from a signalfd, so one
+ * arriving during start-up waits for the loop instead of killing us. */
+static void block_signals(sigset_t *mask)
+{
+	sigemptyset(mask);
+	sigaddset(mask, SIGTERM);
+	sigaddset(mask, SIGINT);
+	sigaddset(mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static int run(const char *path, struct config *c, const struct rg_maps *m,
+	       const sigset_t *mask)
 {
 	struct itimerspec its = { { SWEEP_SECS, 0 }, { SWEEP_SECS, 0 } };
 	struct epoll_event ev = { .events = EPOLLIN };
 	int ep, sfd, tfd;
-	sigset_t mask;
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	signal(SIGPIPE, SIG_IGN);
 	ep = epoll_create1(EPOLL_CLOEXEC);
-	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	sfd = signalfd(-1, mask, SFD_CLOEXEC);
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	if (ep < 0 || sfd < 0 || tfd < 0 || timerfd_settime(tfd, 0, &its, NULL) < 0) {
 		log_err("event=start error=\"cannot set up the event loop: %s\"", strerror(errno));
@@ -176,6 +182,7 @@ int main(int argc, char **argv)
 	struct rg_maps m;
 	char err[512];
 	int ready_fd = -1, opt, rc;
+	sigset_t mask;
 
 	log_init("rcptguardd");
 	while ((opt = getopt(argc, argv, "c:fth")) != -1) {
@@ -207,6 +214,7 @@ int main(int argc, char **argv)
 	}
 	if (!foreground && daemonize(&ready_fd) < 0)
 		return 1;
+	block_signals(&mask);
 	x = xdp_load(c, &m, err, sizeof(err));
 	if (!x) {
 		log_err("event=start error=\"%s\"", err);
@@ -219,7 +227,7 @@ int main(int argc, char **argv)
 		report_ready(&ready_fd, 0);
 		log_to_syslog();
 	}
-	rc = run(path, c, &m);
+	rc = run(path, c, &m, &mask);
 	maps_close(&m);
 	xdp_release(x);
 	free(c);

@@ -1,0 +1,90 @@
+/* test_config.c - the config parser: good files, each kind of bad line. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "config.h"
+#include "tap.h"
+
+static char path[] = "/tmp/rg-config-test-XXXXXX";
+
+static int load(const char *text, struct config *c, char *err, size_t n)
+{
+	FILE *f = fopen(path, "w");
+
+	fputs(text, f);
+	fclose(f);
+	return config_load(c, path, err, n);
+}
+
+static void refused(const char *text, const char *want)
+{
+	struct config *c = malloc(sizeof(*c));
+	char err[512] = "";
+
+	ok(load(text, c, err, sizeof(err)) < 0 && strstr(err, want) && strstr(err, path),
+	   "refused with '%s': %s", want, err);
+	free(c);
+}
+
+int main(void)
+{
+	struct config *c = malloc(sizeof(*c));
+	char err[512] = "";
+	int fd = mkstemp(path);
+
+	close(fd);
+	ok(load("", c, err, sizeof(err)) == 0 && c->n_ports == 3 && c->ports[0] == 25 &&
+	   c->n_allow == 2 && strcmp(c->bpf_pin_dir, "/sys/fs/bpf/rcptguard") == 0 &&
+	   c->n_interfaces == 0 && c->xdp_mode == XDP_MODE_AUTO,
+	   "an empty file gives the defaults");
+	ok(load("# comment\n\n  port = 2525  \nport=25\ninterface = eth1\nxdp_mode = generic\n"
+		"allow = 192.0.2.0/24\nbpf_pin_dir = /sys/fs/bpf/x\nmax_bans = 1000\n",
+		c, err, sizeof(err)) == 0 && c->n_ports == 2 && c->ports[0] == 2525 &&
+	   c->n_interfaces == 1 && strcmp(c->interfaces[0], "eth1") == 0 &&
+	   c->xdp_mode == XDP_MODE_GENERIC && c->n_allow == 1 && c->max_bans == 1000 &&
+	   strcmp(c->bpf_pin_dir, "/sys/fs/bpf/x") == 0,
+	   "values are read, and a list key replaces its defaults %s", err);
+	ok(load("port = 25\r\n", c, err, sizeof(err)) == 0 && c->ports[0] == 25,
+	   "CRLF line ends are accepted %s", err);
+	refused("bogus = 1\n", ":1: unknown key 'bogus'");
+	refused("\nport = 0\n", ":2: port: '0' must be a number from 1 to 65535");
+	refused("port = 70000\n", "port: '70000'");
+	refused("port = 25x\n", "port: '25x'");
+	refused("xdp_mode = fast\n", "xdp_mode: 'fast' must be auto, native or generic");
+	refused("xdp_mode = auto\nxdp_mode = native\n", ":2: xdp_mode: set twice");
+	refused("allow = 10.0.0.0/33\n", "allow: '10.0.0.0/33'");
+	refused("bpf_pin_dir = relative\n", "must be an absolute path");
+	refused("interface = a/b\n", "not an interface name");
+	refused("interface = aaaaaaaaaaaaaaaaaaaaa\n", "not an interface name");
+	refused("port\n", "expected 'key = value'");
+	refused("port =\n", "port: empty value");
+	refused("max_bans = 0\n", "max_bans: '0'");
+	{
+		char big[6000];
+
+		memset(big, 'a', sizeof(big) - 2);
+		big[sizeof(big) - 2] = '\n';
+		big[sizeof(big) - 1] = '\0';
+		refused(big, "line too long");
+	}
+	{
+		FILE *f = fopen(path, "w");
+
+		fwrite("port = 25\0\n", 1, 11, f);
+		fclose(f);
+		ok(config_load(c, path, err, sizeof(err)) < 0 && strstr(err, "NUL byte"),
+		   "a NUL byte is refused: %s", err);
+	}
+	ok(config_load(c, "/nonexistent/rcptguard.conf", err, sizeof(err)) < 0 &&
+	   strstr(err, "cannot open /nonexistent/rcptguard.conf"), "a missing file: %s", err);
+	{
+		struct config before = *c;
+
+		load("port = 0\n", c, err, sizeof(err));
+		ok(memcmp(&before, c, sizeof(before)) == 0, "a refused file leaves the config untouched");
+	}
+	unlink(path);
+	free(c);
+	return tap_done();
+}
