@@ -41,8 +41,21 @@ PROGS := $(B)/rcptguardd $(B)/rcptguard $(B)/rcptguard-spp
 .PHONY: all deps check test run install uninstall clean bench bench-quick
 all: $(PROGS)
 
+# Debian packages for build, tests and benchmarks. Installed only when
+# missing, so a second run is silent.
+DEBS := make gcc libc6-dev clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
+        bats bats-assert bats-support socat iproute2 util-linux procps mandoc
+
 deps:
-	@sh tests/lib/deps.sh
+	@missing=$$(for p in $(DEBS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' \
+			|| echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		[ "$$(id -u)" = 0 ] || { echo "make deps: run as root to install:" $$missing; exit 1; }; \
+		echo "make deps: installing" $$missing; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends $$missing </dev/null; \
+	fi
 
 $(B)/rcptguard.bpf.o: bpf/rcptguard.bpf.c bpf/rcptguard.h
 	@mkdir -p $(@D)
