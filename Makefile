@@ -96,6 +96,12 @@ $(B)/tests/bpf_packets: tests/bpf/bpf_packets.c tests/bpf/packet.c tests/bpf/pac
 	$(CC) $(CFLAGS) -Itests/unit -Itests/bpf $(LDFLAGS) -o $@ tests/bpf/bpf_packets.c \
 		tests/bpf/packet.c $(B)/libcommon.a $(LIBBPF)
 
+$(B)/tests/bench_xdp: tests/bench/bench_xdp.c tests/bpf/packet.c tests/bpf/packet.h \
+		$(B)/rcptguard.skel.h $(B)/libcommon.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/bpf $(LDFLAGS) -o $@ tests/bench/bench_xdp.c \
+		tests/bpf/packet.c $(B)/libcommon.a $(LIBBPF)
+
 TEST_BINS := $(UNIT_BIN) $(B)/tests/bpf_packets
 
 check: deps
@@ -104,6 +110,11 @@ check: deps
 
 test: all $(TEST_BINS)
 	@sh tests/run-all.sh
+
+# Timings live here, never in tests: ratios measured side by side.
+bench: deps
+	@$(MAKE) --no-print-directory $(B)/tests/bench_xdp
+	$(B)/tests/bench_xdp
 
 run: deps
 	@$(MAKE) --no-print-directory all

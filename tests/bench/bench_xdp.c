@@ -1,0 +1,119 @@
+/* bench_xdp.c - ns/packet of the XDP program through BPF_PROG_TEST_RUN for
+ * a banned source (hit), an unbanned one (miss) and an unprotected port,
+ * with 1, 100k and 1M exact bans plus 1000 prefixes, next to a bare
+ * XDP_DROP program as the floor. Ratios within one run are what count. */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "addr.h"
+#include "duration.h"
+#include "maps.h"
+#include "packet.h"
+#include "rcptguard.skel.h"
+
+static double ns_per_packet(int prog, const uint8_t *frame, size_t len, unsigned repeat)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = (__u32)len,
+		    .repeat = repeat);
+
+	if (bpf_prog_test_run_opts(prog, &o) < 0)
+		return -1;
+	return (double)o.duration;      /* the kernel's average per repeat, in ns */
+}
+
+static int floor_prog(void)
+{
+	struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = XDP_DROP },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+
+	return bpf_prog_load(BPF_PROG_TYPE_XDP, "floor", "GPL", insns, 2, NULL);
+}
+
+/* Fill exact bans up to total n with 10.x.y.z addresses, in batches. */
+static void fill(int fd, unsigned from, unsigned n)
+{
+	enum { BATCH = 8192 };
+	static struct rg_addr keys[BATCH];
+	static struct rg_ban vals[BATCH];
+	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+
+	for (unsigned i = from; i < n;) {
+		__u32 cnt = 0;
+
+		for (; cnt < BATCH && i < n; cnt++, i++) {
+			memset(&keys[cnt], 0, sizeof(keys[cnt]));
+			keys[cnt].a[10] = keys[cnt].a[11] = 0xff;
+			keys[cnt].a[12] = 10;
+			keys[cnt].a[13] = (uint8_t)(i >> 16);
+			keys[cnt].a[14] = (uint8_t)(i >> 8);
+			keys[cnt].a[15] = (uint8_t)i;
+			vals[cnt] = (struct rg_ban){ .expires_ns = mono_ns() + 3600000000000ULL,
+						     .reason = RG_REASON_MANUAL };
+		}
+		if (bpf_map_update_batch(fd, keys, vals, &cnt, &bo) < 0) {
+			perror("bpf_map_update_batch");
+			exit(1);
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const uint16_t ports[] = { 25 };
+	static const unsigned sizes[] = { 1, 100000, 1000000 };
+	unsigned repeat = argc > 1 ? (unsigned)atoi(argv[1]) : 2000000;
+	struct rcptguard *skel = rcptguard__open_and_load();
+	struct pkt_spec hit = { .src = "10.0.0.0", .dst = "192.0.2.1", .dport = 25 };
+	struct pkt_spec miss = { .src = "172.16.0.1", .dst = "192.0.2.1", .dport = 25 };
+	struct pkt_spec web = { .src = "10.0.0.0", .dst = "192.0.2.1", .dport = 80 };
+	uint8_t fh[128], fm[128], fw[128];
+	struct pkt_layout lay;
+	size_t lh, lm, lw;
+	struct rg_maps m;
+	unsigned have = 0;
+	int prog, fl;
+
+	if (!skel || (fl = floor_prog()) < 0) {
+		fprintf(stderr, "bench_xdp: cannot load programs (run as root)\n");
+		return 1;
+	}
+	m = (struct rg_maps){
+		bpf_map__fd(skel->maps.bans_exact), bpf_map__fd(skel->maps.bans_prefix),
+		bpf_map__fd(skel->maps.allow_exact), bpf_map__fd(skel->maps.allow_prefix),
+		bpf_map__fd(skel->maps.ports), bpf_map__fd(skel->maps.stats),
+		bpf_map__fd(skel->maps.ban_notes), bpf_map__fd(skel->maps.ifaces),
+	};
+	prog = bpf_program__fd(skel->progs.rcptguard_xdp);
+	maps_set_ports(&m, ports, 1);
+	for (unsigned i = 0; i < 1000; i++) {
+		char s[32];
+		struct rg_lpm_key k;
+
+		snprintf(s, sizeof(s), "100.%u.%u.0/24", 64 + i / 256, i % 256);
+		addr_parse(s, &k, s, sizeof(s));
+		maps_ban(&m, &k, 3600, RG_REASON_MANUAL, NULL);
+	}
+	lh = pkt_build(&hit, fh, sizeof(fh), &lay);
+	lm = pkt_build(&miss, fm, sizeof(fm), &lay);
+	lw = pkt_build(&web, fw, sizeof(fw), &lay);
+	printf("%-10s %10s %10s %10s %10s %10s\n", "bans", "floor_ns", "hit_ns", "miss_ns",
+	       "port80_ns", "hit/floor");
+	for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+		double f, h, mi, w;
+
+		fill(m.bans_exact, have, sizes[s]);
+		have = sizes[s];
+		f = ns_per_packet(fl, fh, lh, repeat);
+		h = ns_per_packet(prog, fh, lh, repeat);
+		mi = ns_per_packet(prog, fm, lm, repeat);
+		w = ns_per_packet(prog, fw, lw, repeat);
+		printf("%-10u %10.1f %10.1f %10.1f %10.1f %10.2f\n", sizes[s], f, h, mi, w, h / f);
+	}
+	rcptguard__destroy(skel);
+	return 0;
+}
