@@ -132,6 +132,18 @@ static int walk(int fd, size_t key_size, size_t val_size,
 	return 0;
 }
 
+/* A key of an exact map (bare address) or a prefix map, as an LPM key. */
+static struct rg_lpm_key lpm_key(const void *key, bool exact)
+{
+	struct rg_lpm_key k = { .prefixlen = 128 };
+
+	if (exact)
+		memcpy(&k.addr, key, sizeof(k.addr));
+	else
+		memcpy(&k, key, sizeof(k));
+	return k;
+}
+
 struct ban_walk {
 	const struct rg_maps *m;
 	bool exact;
@@ -142,15 +154,9 @@ struct ban_walk {
 static int ban_visit(const void *key, void *val, void *arg)
 {
 	struct ban_walk *w = arg;
-	struct rg_lpm_key k;
+	struct rg_lpm_key k = lpm_key(key, w->exact);
 	struct rg_note n;
 
-	if (w->exact) {
-		k.prefixlen = 128;
-		memcpy(&k.addr, key, sizeof(k.addr));
-	} else {
-		memcpy(&k, key, sizeof(k));
-	}
 	if (bpf_map_lookup_elem(w->m->notes, &k, &n) < 0)
 		n.text[0] = '\0';
 	n.text[sizeof(n.text) - 1] = '\0';
@@ -219,14 +225,8 @@ struct allow_walk {
 static int allow_visit(const void *key, void *val, void *arg)
 {
 	struct allow_walk *w = arg;
-	struct rg_lpm_key k;
+	struct rg_lpm_key k = lpm_key(key, w->exact);
 
-	if (w->exact) {
-		k.prefixlen = 128;
-		memcpy(&k.addr, key, sizeof(k.addr));
-	} else {
-		memcpy(&k, key, sizeof(k));
-	}
 	return w->cb(&k, val, w->arg);
 }
 

@@ -12,7 +12,7 @@
 #include "duration.h"
 #include "maps.h"
 #include "packet.h"
-#include "rcptguard.skel.h"
+#include "skel_maps.h"
 
 static double ns_per_packet(int prog, const uint8_t *frame, size_t len, unsigned repeat)
 {
@@ -82,12 +82,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_xdp: cannot load programs (run as root)\n");
 		return 1;
 	}
-	m = (struct rg_maps){
-		bpf_map__fd(skel->maps.bans_exact), bpf_map__fd(skel->maps.bans_prefix),
-		bpf_map__fd(skel->maps.allow_exact), bpf_map__fd(skel->maps.allow_prefix),
-		bpf_map__fd(skel->maps.ports), bpf_map__fd(skel->maps.stats),
-		bpf_map__fd(skel->maps.ban_notes), bpf_map__fd(skel->maps.ifaces),
-	};
+	m = skel_maps(skel);
 	prog = bpf_program__fd(skel->progs.rcptguard_xdp);
 	maps_set_ports(&m, ports, 1);
 	for (unsigned i = 0; i < 1000; i++) {

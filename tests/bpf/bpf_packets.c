@@ -15,7 +15,7 @@
 #include "maps.h"
 #include "names.h"
 #include "packet.h"
-#include "rcptguard.skel.h"
+#include "skel_maps.h"
 #include "tap.h"
 
 static struct rg_maps m;
@@ -151,12 +151,7 @@ int main(void)
 		printf("Bail out! cannot load the XDP program (run as root)\n");
 		return 1;
 	}
-	m = (struct rg_maps){
-		bpf_map__fd(skel->maps.bans_exact), bpf_map__fd(skel->maps.bans_prefix),
-		bpf_map__fd(skel->maps.allow_exact), bpf_map__fd(skel->maps.allow_prefix),
-		bpf_map__fd(skel->maps.ports), bpf_map__fd(skel->maps.stats),
-		bpf_map__fd(skel->maps.ban_notes), bpf_map__fd(skel->maps.ifaces),
-	};
+	m = skel_maps(skel);
 	prog = bpf_program__fd(skel->progs.rcptguard_xdp);
 	maps_set_ports(&m, ports, 3);
 
