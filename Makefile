@@ -20,13 +20,14 @@ CFLAGS    += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wformat=2 \
              -Ibpf -Idaemon -I$(B)
 LDFLAGS   += -pie -Wl,-z,relro,-z,now
 LIBBPF    := -lbpf -lelf -lz
+LIBS      := $(LIBBPF) -lcdb
 
 BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_$(ARCH) -I/usr/include/$(MULTIARCH) -Ibpf \
               -Wall -Wno-unused-value
 
 # Code shared by the daemon, the CLI and the tests.
 COMMON_SRC := daemon/addr.c daemon/duration.c daemon/log.c daemon/config.c \
-              daemon/pins.c daemon/maps.c daemon/links.c daemon/names.c
+              daemon/pins.c daemon/maps.c daemon/links.c daemon/names.c daemon/recipients.c daemon/recipients_compile.c daemon/policy.c daemon/verdict.c daemon/query.c daemon/loop.c
 DAEMON_SRC := daemon/rcptguardd.c daemon/xdp_loader.c daemon/ifaces.c
 CLI_SRC    := cli/rcptguard.c cli/table.c
 SPP_SRC    := cli/rcptguard-spp.c
@@ -74,10 +75,10 @@ $(B)/libcommon.a: $(COMMON_OBJ)
 	rm -f $@ && $(AR) rcs $@ $^
 
 $(B)/rcptguardd: $(DAEMON_OBJ) $(B)/libcommon.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBBPF)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(B)/rcptguard: $(CLI_OBJ) $(B)/libcommon.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBBPF)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(B)/rcptguard-spp: $(SPP_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^
@@ -88,19 +89,19 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
 $(B)/tests/test_%: tests/unit/test_%.c tests/unit/tap.h $(B)/libcommon.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(B)/libcommon.a $(LIBBPF)
+	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(B)/libcommon.a $(LIBS)
 
 $(B)/tests/bpf_packets: tests/bpf/bpf_packets.c tests/bpf/packet.c tests/bpf/packet.h tests/bpf/skel_maps.h \
 		tests/unit/tap.h $(B)/rcptguard.skel.h $(B)/libcommon.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/unit -Itests/bpf $(LDFLAGS) -o $@ tests/bpf/bpf_packets.c \
-		tests/bpf/packet.c $(B)/libcommon.a $(LIBBPF)
+		tests/bpf/packet.c $(B)/libcommon.a $(LIBS)
 
 $(B)/tests/bench_xdp: tests/bench/bench_xdp.c tests/bpf/packet.c tests/bpf/packet.h tests/bpf/skel_maps.h \
 		$(B)/rcptguard.skel.h $(B)/libcommon.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/bpf $(LDFLAGS) -o $@ tests/bench/bench_xdp.c \
-		tests/bpf/packet.c $(B)/libcommon.a $(LIBBPF)
+		tests/bpf/packet.c $(B)/libcommon.a $(LIBS)
 
 TEST_BINS := $(UNIT_BIN) $(B)/tests/bpf_packets
 

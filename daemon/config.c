@@ -1,7 +1,11 @@
 /* config.c - the config file parser. Each key is one row of a table: its
  * name and the function that checks and stores its value. */
 #include <ctype.h>
+#include <arpa/inet.h>
 #include <errno.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,6 +113,136 @@ static int set_allow(struct config *c, const char *v, char *err, size_t errlen)
 
 static void clear_allow(struct config *c) { c->n_allow = 0; }
 
+static int set_recipients(struct config *c, const char *v, char *err, size_t errlen)
+{
+	if (v[0] != '/' || strlen(v) >= sizeof(c->recipients)) {
+		snprintf(err, errlen, "'%s' must be an absolute path", v);
+		return -1;
+	}
+	snprintf(c->recipients, sizeof(c->recipients), "%s", v);
+	return 0;
+}
+
+static int set_reject_unknown(struct config *c, const char *v, char *err, size_t errlen)
+{
+	/* A 5xx or 4xx reply: "550 5.1.1 text". */
+	if (!(v[0] == '4' || v[0] == '5') || !isdigit((unsigned char)v[1]) ||
+	    !isdigit((unsigned char)v[2]) || v[3] != ' ' || strlen(v) >= 200) {
+		snprintf(err, errlen, "'%.60s' must be an SMTP reply starting with a 4xx or 5xx "
+			 "code, under 200 bytes", v);
+		return -1;
+	}
+	for (const char *p = v; *p; p++)
+		if ((unsigned char)*p < 32 || (unsigned char)*p > 126) {
+			snprintf(err, errlen, "only printable ASCII is allowed");
+			return -1;
+		}
+	snprintf(c->reject_unknown, sizeof(c->reject_unknown), "%s", v);
+	return 0;
+}
+
+static int set_query_socket(struct config *c, const char *v, char *err, size_t errlen)
+{
+	if (v[0] != '/' || strlen(v) >= sizeof(c->query_socket)) {
+		snprintf(err, errlen, "'%s' must be an absolute path under %zu bytes", v,
+			 sizeof(c->query_socket));
+		return -1;
+	}
+	snprintf(c->query_socket, sizeof(c->query_socket), "%s", v);
+	return 0;
+}
+
+static int set_query_socket_owner(struct config *c, const char *v, char *err, size_t errlen)
+{
+	struct passwd *pw = getpwnam(v);
+
+	if (!pw) {
+		snprintf(err, errlen, "no such user '%s'", v);
+		return -1;
+	}
+	c->query_socket_uid = pw->pw_uid;
+	return 0;
+}
+
+static int set_query_socket_group(struct config *c, const char *v, char *err, size_t errlen)
+{
+	struct group *gr = getgrnam(v);
+
+	if (!gr) {
+		snprintf(err, errlen, "no such group '%s'", v);
+		return -1;
+	}
+	c->query_socket_gid = gr->gr_gid;
+	return 0;
+}
+
+static int set_query_socket_mode(struct config *c, const char *v, char *err, size_t errlen)
+{
+	char *end;
+	unsigned long m = strtoul(v, &end, 8);
+
+	if (*v < '0' || *v > '7' || *end || m > 0777) {
+		snprintf(err, errlen, "'%s' must be an octal mode like 0660", v);
+		return -1;
+	}
+	c->query_socket_mode = (unsigned)m;
+	return 0;
+}
+
+/* "127.0.0.1:10040" or "[::1]:10040"; loopback only: the query socket
+ * decides about bans and must not be reachable from the network. */
+static int set_query_listen(struct config *c, const char *v, char *err, size_t errlen)
+{
+	char host[64];
+	const char *colon = strrchr(v, ':');
+	unsigned long port;
+	char *end;
+	size_t hl;
+
+	if (!colon || colon == v)
+		goto bad;
+	hl = (size_t)(colon - v);
+	if (v[0] == '[' && colon[-1] == ']')
+		v++, hl -= 2;
+	if (hl >= sizeof(host))
+		goto bad;
+	memcpy(host, v, hl);
+	host[hl] = '\0';
+	port = strtoul(colon + 1, &end, 10);
+	if (!isdigit((unsigned char)colon[1]) || *end || port < 1 || port > 65535)
+		goto bad;
+	memset(&c->query_listen, 0, sizeof(c->query_listen));
+	{
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&c->query_listen;
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&c->query_listen;
+
+		if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+			if ((ntohl(s4->sin_addr.s_addr) >> 24) != 127)
+				goto not_loopback;
+			s4->sin_family = AF_INET;
+			s4->sin_port = htons((uint16_t)port);
+			c->query_listen_len = sizeof(*s4);
+		} else if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+			if (!IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr))
+				goto not_loopback;
+			s6->sin6_family = AF_INET6;
+			s6->sin6_port = htons((uint16_t)port);
+			c->query_listen_len = sizeof(*s6);
+		} else {
+			goto bad;
+		}
+	}
+	return 0;
+not_loopback:
+	memset(&c->query_listen, 0, sizeof(c->query_listen));
+	snprintf(err, errlen, "'%s' is not a loopback address; the query socket must not be "
+		 "reachable from the network", host);
+	return -1;
+bad:
+	snprintf(err, errlen, "'%s' must be ADDRESS:PORT, like 127.0.0.1:10040 or [::1]:10040", v);
+	return -1;
+}
+
 #define SET_U32(field, min, max)                                                  \
 	static int set_##field(struct config *c, const char *v, char *err, size_t n) \
 	{                                                                         \
@@ -117,6 +251,7 @@ static void clear_allow(struct config *c) { c->n_allow = 0; }
 SET_U32(max_bans, 1, 16777216)
 SET_U32(max_prefix_bans, 1, 1048576)
 SET_U32(max_allow, 1, 1048576)
+SET_U32(max_connections, 1, 1000000)
 
 static const struct key keys[] = {
 	{ "interface", set_interface, true, clear_interfaces },
@@ -127,6 +262,14 @@ static const struct key keys[] = {
 	{ "max_bans", set_max_bans, false, NULL },
 	{ "max_prefix_bans", set_max_prefix_bans, false, NULL },
 	{ "max_allow", set_max_allow, false, NULL },
+	{ "recipients", set_recipients, false, NULL },
+	{ "reject_unknown", set_reject_unknown, false, NULL },
+	{ "query_socket", set_query_socket, false, NULL },
+	{ "query_socket_owner", set_query_socket_owner, false, NULL },
+	{ "query_socket_group", set_query_socket_group, false, NULL },
+	{ "query_socket_mode", set_query_socket_mode, false, NULL },
+	{ "query_listen", set_query_listen, false, NULL },
+	{ "max_connections", set_max_connections, false, NULL },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -152,6 +295,13 @@ void config_defaults(struct config *c)
 	c->max_bans = 1048576;
 	c->max_prefix_bans = 65536;
 	c->max_allow = 65536;
+	snprintf(c->reject_unknown, sizeof(c->reject_unknown),
+		 "550 5.1.1 <%%a>: Recipient address rejected: no such mailbox");
+	snprintf(c->query_socket, sizeof(c->query_socket), "/run/rcptguard/query.sock");
+	c->query_socket_uid = (uid_t)-1;
+	c->query_socket_gid = (gid_t)-1;
+	c->query_socket_mode = 0660;
+	c->max_connections = 4096;
 }
 
 static char *trim(char *s)

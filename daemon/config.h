@@ -5,8 +5,11 @@
 
 #include <limits.h>
 #include <net/if.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
 #include "rcptguard.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/rcptguard/rcptguard.conf"
@@ -28,6 +31,16 @@ struct config {
 	uint32_t max_bans;
 	uint32_t max_prefix_bans;
 	uint32_t max_allow;
+
+	char recipients[PATH_MAX];      /* empty: no recipient verdicts */
+	char reject_unknown[256];       /* reply template, "%a" = the address */
+	char query_socket[108];         /* sun_path */
+	uid_t query_socket_uid;         /* (uid_t)-1: leave as created */
+	gid_t query_socket_gid;
+	unsigned query_socket_mode;
+	struct sockaddr_storage query_listen;   /* ss_family 0: no TCP */
+	socklen_t query_listen_len;
+	uint32_t max_connections;
 };
 
 void config_defaults(struct config *c);

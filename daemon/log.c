@@ -44,3 +44,25 @@ static void vlog(int prio, const char *level, const char *fmt, va_list ap)
 LOGFN(log_info, LOG_INFO, "info")
 LOGFN(log_warn, LOG_WARNING, "warn")
 LOGFN(log_err, LOG_ERR, "error")
+
+const char *log_quote(char *buf, size_t len, const char *s)
+{
+	size_t n = 0;
+
+	if (len < 3)
+		return "\"\"";
+	buf[n++] = '"';
+	for (; s && *s && n + 6 < len; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			n += (size_t)snprintf(buf + n, len - n, "\\%c", c);
+		else if (c < 32 || c > 126)
+			n += (size_t)snprintf(buf + n, len - n, "\\x%02x", c);
+		else
+			buf[n++] = (char)c;
+	}
+	buf[n++] = '"';
+	buf[n] = '\0';
+	return buf;
+}

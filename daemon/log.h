@@ -3,11 +3,17 @@
 #ifndef RG_LOG_H
 #define RG_LOG_H
 
+#include <stddef.h>
+
 void log_init(const char *progname);
 /* From now on log to syslog, facility mail (for a backgrounded daemon). */
 void log_to_syslog(void);
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Untrusted text as a quoted log value: "..." with quotes, backslashes
+ * and bytes outside printable ASCII escaped, cut to fit buf. */
+const char *log_quote(char *buf, size_t len, const char *s);
 
 #endif

@@ -21,6 +21,7 @@ rg_ids() {
 	PIN=/sys/fs/bpf/rgt-$ID
 	CONF=$BATS_TEST_TMPDIR/rcptguard.conf
 	DLOG=$BATS_TEST_TMPDIR/daemon.log
+	QSOCK=$BATS_TEST_TMPDIR/query.sock
 	PIDS=()
 }
 
@@ -48,6 +49,7 @@ setup_net() {
 	cat > "$CONF" <<-EOF2
 	interface = $IF_S
 	bpf_pin_dir = $PIN
+	query_socket = $QSOCK
 	EOF2
 }
 

@@ -1,0 +1,279 @@
+/* recipients.c - validrcptto lookup semantics over a tinycdb file. */
+#include <cdb.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "recipients.h"
+
+struct recipients {
+	struct cdb cdb;
+	struct file_id id;
+	/* Files without domain records (made by mkvalidrcptto): the domains
+	 * found by one scan at open, sorted for bsearch. */
+	char **domains;
+	size_t ndomains;        /* either way: how many domains we judge */
+	bool recorded;
+};
+
+const char *rcpt_verdict_name(enum rcpt_verdict v)
+{
+	static const char *const n[] = { "valid", "unknown", "negative", "not-ours", "unjudged" };
+
+	return v <= RCPT_UNJUDGED ? n[v] : "?";
+}
+
+static int cmpstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Collect the domains of every "…@domain" key. */
+static int scan_domains(struct recipients *r)
+{
+	unsigned pos;
+	size_t cap = 0;
+
+	cdb_seqinit(&pos, &r->cdb);
+	while (cdb_seqnext(&pos, &r->cdb) > 0) {
+		unsigned klen = cdb_keylen(&r->cdb);
+		const char *k = cdb_get(&r->cdb, klen, cdb_keypos(&r->cdb));
+		const char *at = k ? memchr(k, '@', klen) : NULL;
+		char *d;
+
+		if (!at || at + 1 == k + klen)
+			continue;
+		if (r->ndomains == cap) {
+			char **n = realloc(r->domains, (cap = cap ? cap * 2 : 16) * sizeof(*n));
+
+			if (!n)
+				return -1;
+			r->domains = n;
+		}
+		d = strndup(at + 1, (size_t)(k + klen - at - 1));
+		if (!d)
+			return -1;
+		r->domains[r->ndomains++] = d;
+	}
+	qsort(r->domains, r->ndomains, sizeof(char *), cmpstr);
+	/* Drop duplicates. */
+	size_t w = 0;
+	for (size_t i = 0; i < r->ndomains; i++) {
+		if (w && strcmp(r->domains[w - 1], r->domains[i]) == 0)
+			free(r->domains[i]);
+		else
+			r->domains[w++] = r->domains[i];
+	}
+	r->ndomains = w;
+	return 0;
+}
+
+/* Domain records are the keys "\0domain"; the marker "\0" is not one. */
+static size_t count_recorded(struct recipients *r)
+{
+	unsigned pos;
+	size_t n = 0;
+
+	cdb_seqinit(&pos, &r->cdb);
+	while (cdb_seqnext(&pos, &r->cdb) > 0) {
+		const char *k = cdb_get(&r->cdb, 1, cdb_keypos(&r->cdb));
+
+		n += cdb_keylen(&r->cdb) > 1 && k && k[0] == '\0';
+	}
+	return n;
+}
+
+struct recipients *recipients_open(const char *path, char *err, size_t errlen)
+{
+	struct recipients *r = calloc(1, sizeof(*r));
+	struct stat st;
+	int fd;
+
+	if (!r) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return NULL;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "cannot open recipients database %s: %s; build it with "
+			 "'rcptguard recipients compile -o %s SOURCE'", path, strerror(errno), path);
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode) || cdb_init(&r->cdb, fd) < 0) {
+		snprintf(err, errlen, "recipients database %s is not a valid CDB file "
+			 "(empty, truncated or corrupt); rebuild it with 'rcptguard recipients "
+			 "compile'", path);
+		close(fd);
+		fd = -1;
+		goto fail;
+	}
+	r->id = (struct file_id){ st.st_dev, st.st_ino, st.st_size, st.st_mtim };
+	/* The mmap keeps the data; the descriptor is not needed any more. */
+	close(fd);
+	r->cdb.cdb_fd = -1;
+	r->recorded = cdb_find(&r->cdb, "", 1) > 0;
+	if (r->recorded)
+		r->ndomains = count_recorded(r);
+	else if (scan_domains(r) < 0) {
+		snprintf(err, errlen, "%s: out of memory reading domains", path);
+		recipients_close(r);
+		return NULL;
+	}
+	if (!r->recorded && r->ndomains == 0) {
+		snprintf(err, errlen, "recipients database %s holds no addresses; "
+			 "rebuild it with 'rcptguard recipients compile'", path);
+		recipients_close(r);
+		return NULL;
+	}
+	return r;
+fail:
+	if (fd >= 0)
+		close(fd);
+	free(r);
+	return NULL;
+}
+
+void recipients_close(struct recipients *r)
+{
+	if (!r)
+		return;
+	cdb_free(&r->cdb);
+	for (size_t i = 0; !r->recorded && i < r->ndomains; i++)
+		free(r->domains[i]);
+	free(r->domains);
+	free(r);
+}
+
+size_t recipients_domains(const struct recipients *r)
+{
+	return r->ndomains;
+}
+
+int file_id_of(const char *path, struct file_id *id)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return -1;
+	*id = (struct file_id){ st.st_dev, st.st_ino, st.st_size, st.st_mtim };
+	return 0;
+}
+
+bool file_id_eq(const struct file_id *a, const struct file_id *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	       a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec;
+}
+
+const struct file_id *recipients_id(const struct recipients *r)
+{
+	return &r->id;
+}
+
+/* 1 found (*neg set), 0 not found, -1 read error. */
+static int find(struct recipients *r, const char *key, size_t len, bool *neg)
+{
+	int rc = cdb_find(&r->cdb, key, (unsigned)len);
+	char first = 0;
+
+	if (rc <= 0)
+		return rc;
+	if (cdb_datalen(&r->cdb) > 0 &&
+	    cdb_read(&r->cdb, &first, 1, cdb_datapos(&r->cdb)) < 0)
+		return -1;
+	*neg = first == '-';
+	return 1;
+}
+
+static bool domain_known(struct recipients *r, const char *domain)
+{
+	char key[RCPT_MAX + 2];
+	size_t n = strlen(domain);
+
+	if (!r->recorded) {
+		const char *d = domain;
+
+		return bsearch(&d, r->domains, r->ndomains, sizeof(char *), cmpstr) != NULL;
+	}
+	key[0] = '\0';
+	memcpy(key + 1, domain, n);
+	return cdb_find(&r->cdb, key, (unsigned)n + 1) > 0;
+}
+
+/* Lower-case, strip <>, one level of quotes around the local part and a
+ * trailing dot of the domain. Returns the length, or 0 if it will not do. */
+static size_t normalise(const char *in, char *out)
+{
+	size_t n = 0, len = strlen(in);
+	const char *end;
+
+	if (len >= 2 && in[0] == '<' && in[len - 1] == '>')
+		in++, len -= 2;
+	end = in + len;
+	if (len > RCPT_MAX)
+		return 0;
+	if (*in == '"') {
+		/* "local part"@domain: unquote, unescape. */
+		const char *p = in + 1;
+
+		for (; p < end && *p != '"'; p++) {
+			if (*p == '\\' && p + 1 < end)
+				p++;
+			out[n++] = *p;
+		}
+		if (p >= end)
+			return 0;
+		in = p + 1;
+	}
+	for (; in < end; in++)
+		out[n++] = (char)((*in >= 'A' && *in <= 'Z') ? *in + 32 : *in);
+	if (n && out[n - 1] == '.')
+		n--;
+	out[n] = '\0';
+	return n;
+}
+
+enum rcpt_verdict recipients_lookup(struct recipients *r, const char *addr, char *key,
+				    size_t keylen)
+{
+	char a[RCPT_MAX + 16], k[RCPT_MAX + 16];
+	size_t len = normalise(addr, a);
+	char *at = len ? strrchr(a, '@') : NULL;
+	bool neg = false;
+	int rc;
+
+	if (keylen)
+		key[0] = '\0';
+	if (!at || !at[1])
+		return RCPT_UNJUDGED;
+	if (!domain_known(r, at + 1))
+		return RCPT_NOT_OURS;
+	/* 1. the exact address */
+	if ((rc = find(r, a, len, &neg)) != 0)
+		goto decided;
+	/* 2. prefix-default@domain, cutting at each '-' from the right */
+	for (char *dash = at; (dash = memrchr(a, '-', (size_t)(dash - a))) != NULL;) {
+		int n = snprintf(k, sizeof(k), "%.*sdefault%s", (int)(dash - a + 1), a, at);
+
+		if ((rc = find(r, k, (size_t)n, &neg)) != 0) {
+			snprintf(a, sizeof(a), "%s", k);
+			goto decided;
+		}
+	}
+	/* 3. @domain, the catch-all */
+	if ((rc = find(r, at, strlen(at), &neg)) != 0) {
+		memmove(a, at, strlen(at) + 1);
+		goto decided;
+	}
+	return RCPT_UNKNOWN;
+decided:
+	if (rc < 0)
+		return RCPT_UNJUDGED;
+	if (keylen)
+		snprintf(key, keylen, "%s", a);
+	return neg ? RCPT_NEGATIVE : RCPT_VALID;
+}

@@ -1,0 +1,54 @@
+/* recipients.h - "is this recipient real?" from a CDB with qmail-validrcptto
+ * keys: lower-cased "user@domain", "@domain" for a catch-all domain; data
+ * starting with '-' marks a negative entry. rcptguard also records the set
+ * of domains it may judge (keys "\0domain", marker key "\0"), so that a
+ * domain it does not know gets no verdict with one lookup. */
+#ifndef RG_RECIPIENTS_H
+#define RG_RECIPIENTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+
+/* Longest address we judge; longer ones get no verdict. */
+#define RCPT_MAX 512
+
+enum rcpt_verdict {
+	RCPT_VALID,             /* a key accepted it */
+	RCPT_UNKNOWN,           /* our domain, no key: no such mailbox */
+	RCPT_NEGATIVE,          /* the deciding key is a negative entry */
+	RCPT_NOT_OURS,          /* a domain we do not judge: no verdict */
+	RCPT_UNJUDGED,          /* no domain, too long, or a read error: no verdict */
+};
+
+struct recipients;
+
+/* Open and check a CDB. On error returns NULL with a reason in err. */
+struct recipients *recipients_open(const char *path, char *err, size_t errlen);
+void recipients_close(struct recipients *r);
+
+/* Judge addr (as sent: any case, maybe quoted). The deciding key, if any,
+ * is copied into key (RCPT_MAX + 16 bytes). */
+enum rcpt_verdict recipients_lookup(struct recipients *r, const char *addr, char *key,
+				    size_t keylen);
+
+const char *rcpt_verdict_name(enum rcpt_verdict v);
+
+/* A file's identity, to notice when it has been replaced. */
+struct file_id {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+};
+
+int file_id_of(const char *path, struct file_id *id);
+bool file_id_eq(const struct file_id *a, const struct file_id *b);
+/* The identity of the file r was opened from. */
+const struct file_id *recipients_id(const struct recipients *r);
+
+/* Counts recorded at open (for logs and the CLI). */
+size_t recipients_domains(const struct recipients *r);
+
+#endif

@@ -1,0 +1,281 @@
+/* recipients_compile.c - text sources to a validrcptto-compatible CDB. */
+#include <cdb.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "recipients.h"
+#include "recipients_compile.h"
+
+#define MAX_LINE 4096
+#define MAX_BAD_SHOWN 20
+
+struct entry {
+	char *key;
+	bool neg;
+};
+
+struct entries {
+	struct entry *v;
+	size_t n, cap;
+};
+
+static int push(struct entries *e, const char *key, size_t len, bool neg)
+{
+	if (e->n == e->cap) {
+		size_t cap = e->cap ? e->cap * 2 : 1024;
+		struct entry *v = realloc(e->v, cap * sizeof(*v));
+
+		if (!v)
+			return -1;
+		e->v = v;
+		e->cap = cap;
+	}
+	if (!(e->v[e->n].key = strndup(key, len)))
+		return -1;
+	e->v[e->n++].neg = neg;
+	return 0;
+}
+
+static bool domain_ok(const char *d)
+{
+	if (!*d || *d == '.' || *d == '-')
+		return false;
+	for (; *d; d++)
+		if (!isalnum((unsigned char)*d) && *d != '-' && *d != '.' && *d != '_')
+			return false;
+	return d[-1] != '.';
+}
+
+/* Check one trimmed line; the key (lower-cased) goes into key. */
+static const char *parse_entry(char *s, bool *neg, char *key, size_t *klen)
+{
+	char *at;
+	size_t n;
+
+	*neg = *s == '-';
+	if (*neg)
+		s++;
+	n = strlen(s);
+	if (n > RCPT_MAX)
+		return "address too long";
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c <= ' ' || c == 127)
+			return "space or control character in address";
+		key[i] = (char)tolower(c);
+	}
+	key[n] = '\0';
+	at = strchr(key, '@');
+	if (!at)
+		return "no '@' (write user@domain, or @domain for a whole domain)";
+	if (strchr(at + 1, '@'))
+		return "more than one '@'";
+	if (!domain_ok(at + 1))
+		return "not a valid domain after '@'";
+	*klen = n;
+	return NULL;
+}
+
+static char *trim(char *s)
+{
+	char *e = s + strlen(s);
+
+	while (isspace((unsigned char)*s))
+		s++;
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static int read_source(const struct compile_src *src, struct entries *e, size_t *bad,
+		       FILE *errf)
+{
+	char line[MAX_LINE + 2], key[RCPT_MAX + 1];
+	unsigned lineno = 0;
+
+	while (fgets(line, sizeof(line), src->f)) {
+		const char *why;
+		size_t klen, raw = strlen(line);
+		bool neg;
+		char *s;
+
+		lineno++;
+		if (raw == sizeof(line) - 1 && line[raw - 1] != '\n') {
+			int c;
+
+			while ((c = getc(src->f)) != EOF && c != '\n')
+				;
+			why = "line too long";
+			s = line;
+			goto bad_line;
+		}
+		/* fgets stops at the newline, so a line that ends early without
+		 * one, before end of file, had a NUL byte in it. */
+		if (raw < sizeof(line) - 1 && !feof(src->f) && (!raw || line[raw - 1] != '\n')) {
+			why = "NUL byte in line";
+			s = line;
+			goto bad_line;
+		}
+		s = trim(line);
+		if (!*s || *s == '#')
+			continue;
+		if (!(why = parse_entry(s, &neg, key, &klen))) {
+			if (push(e, key, klen, neg) < 0) {
+				fprintf(errf, "rcptguard: out of memory reading %s\n", src->name);
+				return -1;
+			}
+			continue;
+		}
+bad_line:
+		if (++*bad <= MAX_BAD_SHOWN)
+			fprintf(errf, "%s:%u: %s: '%.80s'\n", src->name, lineno, why, s);
+	}
+	if (ferror(src->f)) {
+		fprintf(errf, "rcptguard: cannot read %s: %s\n", src->name, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	const struct entry *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+
+	/* Negative first, so it is the one kept. */
+	return c ? c : (int)y->neg - (int)x->neg;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Unique, sorted entries; negative wins. */
+static void dedupe(struct entries *e, struct compile_stats *st)
+{
+	size_t w = 0;
+
+	qsort(e->v, e->n, sizeof(*e->v), cmp_entry);
+	for (size_t i = 0; i < e->n; i++) {
+		if (w && strcmp(e->v[w - 1].key, e->v[i].key) == 0) {
+			free(e->v[i].key);
+			st->duplicates++;
+			continue;
+		}
+		e->v[w++] = e->v[i];
+	}
+	e->n = w;
+}
+
+static int write_cdb(int fd, struct entries *e, struct compile_stats *st)
+{
+	static const char marker_val[] = "rcptguard recipients 1";
+	struct cdb_make cm;
+	char **doms = malloc((e->n + 1) * sizeof(char *));
+	size_t nd = 0;
+	int rc = -1;
+
+	if (!doms || cdb_make_start(&cm, fd) < 0)
+		goto out;
+	for (size_t i = 0; i < e->n; i++) {
+		const char *k = e->v[i].key, *at = strchr(k, '@');
+
+		if (cdb_make_add(&cm, k, (unsigned)strlen(k), e->v[i].neg ? "-" : "",
+				 e->v[i].neg ? 1 : 0) < 0)
+			goto out;
+		doms[nd++] = (char *)at + 1;
+		if (e->v[i].neg)
+			st->negatives++;
+		else if (at == k)
+			st->catchalls++;
+		else
+			st->addresses++;
+	}
+	qsort(doms, nd, sizeof(char *), cmp_str);
+	for (size_t i = 0; i < nd; i++) {
+		char key[RCPT_MAX + 2];
+		size_t n = strlen(doms[i]);
+
+		if (i && strcmp(doms[i - 1], doms[i]) == 0)
+			continue;
+		key[0] = '\0';
+		memcpy(key + 1, doms[i], n);
+		if (cdb_make_add(&cm, key, (unsigned)n + 1, "", 0) < 0)
+			goto out;
+		st->domains++;
+	}
+	if (cdb_make_add(&cm, "", 1, marker_val, sizeof(marker_val) - 1) < 0 ||
+	    cdb_make_finish(&cm) < 0)
+		goto out;
+	rc = 0;
+out:
+	free(doms);
+	return rc;
+}
+
+int recipients_compile(const struct compile_src *src, size_t nsrc, const char *out,
+		       struct compile_stats *st, FILE *errf)
+{
+	struct entries e = { 0 };
+	char tmp[4096], dir[4096];
+	size_t bad = 0;
+	int rc = -1, fd = -1;
+
+	memset(st, 0, sizeof(*st));
+	for (size_t i = 0; i < nsrc; i++)
+		if (read_source(&src[i], &e, &bad, errf) < 0)
+			goto out;
+	if (bad) {
+		fprintf(errf, "rcptguard: %zu bad line%s; nothing written to %s\n", bad,
+			bad == 1 ? "" : "s", out);
+		goto out;
+	}
+	if (e.n == 0) {
+		fprintf(errf, "rcptguard: no addresses in the sources; nothing written to %s\n", out);
+		goto out;
+	}
+	dedupe(&e, st);
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", out, (long)getpid()) >= sizeof(tmp)) {
+		fprintf(errf, "rcptguard: output path too long\n");
+		goto out;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		fprintf(errf, "rcptguard: cannot create %s: %s\n", tmp, strerror(errno));
+		goto out;
+	}
+	if (write_cdb(fd, &e, st) < 0 || fsync(fd) < 0 || close(fd) < 0) {
+		fprintf(errf, "rcptguard: cannot write %s: %s\n", tmp, strerror(errno));
+		fd = -1;
+		unlink(tmp);
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp, out) < 0) {
+		fprintf(errf, "rcptguard: cannot rename %s to %s: %s\n", tmp, out, strerror(errno));
+		unlink(tmp);
+		goto out;
+	}
+	/* Make the rename itself durable. */
+	snprintf(dir, sizeof(dir), "%s", out);
+	if ((fd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		fsync(fd);
+		close(fd);
+		fd = -1;
+	}
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	for (size_t i = 0; i < e.n; i++)
+		free(e.v[i].key);
+	free(e.v);
+	return rc;
+}

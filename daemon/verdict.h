@@ -1,0 +1,35 @@
+/* verdict.h - the answer to one policy request: is this recipient real? */
+#ifndef RG_VERDICT_H
+#define RG_VERDICT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "config.h"
+#include "policy.h"
+
+struct verdict_stats {
+	uint64_t requests, valid, unknown, negative, not_ours, unjudged, relay_client,
+		not_rcpt, no_database;
+};
+
+struct verdicts;
+
+/* Opens the recipients database if the config names one; a missing or
+ * corrupt file is an error here (at start), never later. */
+struct verdicts *verdicts_new(const struct config *c, char *err, size_t errlen);
+void verdicts_free(struct verdicts *v);
+
+/* Take a reloaded config: reply text, and the database if its path
+ * changed. On error the old state stays and err says why. */
+int verdicts_reconfigure(struct verdicts *v, const struct config *c, char *err, size_t errlen);
+
+/* Notice a replaced database file and switch to it; a bad or missing
+ * file is logged once and the last good one stays. */
+void verdicts_check_db(struct verdicts *v);
+
+/* The action for r, without "action=" (e.g. "DUNNO"). */
+void verdicts_answer(struct verdicts *v, const struct policy_req *r, char *out, size_t outlen);
+
+const struct verdict_stats *verdicts_stats(const struct verdicts *v);
+
+#endif
