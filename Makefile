@@ -29,7 +29,7 @@ BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_$(ARCH) -I/usr/include/$(MULTIA
 COMMON_SRC := daemon/addr.c daemon/duration.c daemon/log.c daemon/config.c \
               daemon/pins.c daemon/maps.c daemon/links.c daemon/names.c daemon/recipients.c daemon/recipients_compile.c daemon/policy.c daemon/verdict.c daemon/query.c daemon/loop.c
 DAEMON_SRC := daemon/rcptguardd.c daemon/xdp_loader.c daemon/ifaces.c
-CLI_SRC    := cli/rcptguard.c cli/table.c
+CLI_SRC    := cli/rcptguard.c cli/cmd_bans.c cli/cmd_status.c cli/cmd_recipients.c cli/table.c
 SPP_SRC    := cli/rcptguard-spp.c
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/%.o)
@@ -103,7 +103,11 @@ $(B)/tests/bench_xdp: tests/bench/bench_xdp.c tests/bpf/packet.c tests/bpf/packe
 	$(CC) $(CFLAGS) -Itests/bpf $(LDFLAGS) -o $@ tests/bench/bench_xdp.c \
 		tests/bpf/packet.c $(B)/libcommon.a $(LIBS)
 
-TEST_BINS := $(UNIT_BIN) $(B)/tests/bpf_packets
+$(B)/tests/policy_load: tests/bench/policy_load.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
+TEST_BINS := $(UNIT_BIN) $(B)/tests/bpf_packets $(B)/tests/policy_load
 
 check: deps
 	@$(MAKE) --no-print-directory all $(TEST_BINS)

@@ -32,36 +32,51 @@ static int cmpstr(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Collect the domains of every "…@domain" key. */
-static int scan_domains(struct recipients *r)
+static int add_domain(struct recipients *r, const char *d, size_t n, size_t *cap)
+{
+	char *copy;
+
+	if (r->ndomains == *cap) {
+		char **v = realloc(r->domains, (*cap = *cap ? *cap * 2 : 16) * sizeof(*v));
+
+		if (!v)
+			return -1;
+		r->domains = v;
+	}
+	if (!(copy = strndup(d, n)))
+		return -1;
+	r->domains[r->ndomains++] = copy;
+	return 0;
+}
+
+/* Walk every record once: this proves the file is readable to its end, and
+ * counts (or, without domain records, collects) the domains.
+ * Returns 0, -1 corrupt, -2 out of memory. */
+static int scan(struct recipients *r)
 {
 	unsigned pos;
-	size_t cap = 0;
+	size_t cap = 0, w = 0;
+	int rc;
 
 	cdb_seqinit(&pos, &r->cdb);
-	while (cdb_seqnext(&pos, &r->cdb) > 0) {
+	while ((rc = cdb_seqnext(&pos, &r->cdb)) > 0) {
 		unsigned klen = cdb_keylen(&r->cdb);
 		const char *k = cdb_get(&r->cdb, klen, cdb_keypos(&r->cdb));
 		const char *at = k ? memchr(k, '@', klen) : NULL;
-		char *d;
 
-		if (!at || at + 1 == k + klen)
-			continue;
-		if (r->ndomains == cap) {
-			char **n = realloc(r->domains, (cap = cap ? cap * 2 : 16) * sizeof(*n));
-
-			if (!n)
-				return -1;
-			r->domains = n;
-		}
-		d = strndup(at + 1, (size_t)(k + klen - at - 1));
-		if (!d)
+		if (!k)
 			return -1;
-		r->domains[r->ndomains++] = d;
+		if (r->recorded)
+			r->ndomains += klen > 1 && k[0] == '\0';
+		else if (at && at + 1 < k + klen &&
+			 add_domain(r, at + 1, (size_t)(k + klen - at - 1), &cap) < 0)
+			return -2;
 	}
+	if (rc < 0)
+		return -1;
+	if (r->recorded)
+		return 0;
 	qsort(r->domains, r->ndomains, sizeof(char *), cmpstr);
-	/* Drop duplicates. */
-	size_t w = 0;
 	for (size_t i = 0; i < r->ndomains; i++) {
 		if (w && strcmp(r->domains[w - 1], r->domains[i]) == 0)
 			free(r->domains[i]);
@@ -70,21 +85,6 @@ static int scan_domains(struct recipients *r)
 	}
 	r->ndomains = w;
 	return 0;
-}
-
-/* Domain records are the keys "\0domain"; the marker "\0" is not one. */
-static size_t count_recorded(struct recipients *r)
-{
-	unsigned pos;
-	size_t n = 0;
-
-	cdb_seqinit(&pos, &r->cdb);
-	while (cdb_seqnext(&pos, &r->cdb) > 0) {
-		const char *k = cdb_get(&r->cdb, 1, cdb_keypos(&r->cdb));
-
-		n += cdb_keylen(&r->cdb) > 1 && k && k[0] == '\0';
-	}
-	return n;
 }
 
 struct recipients *recipients_open(const char *path, char *err, size_t errlen)
@@ -116,14 +116,18 @@ struct recipients *recipients_open(const char *path, char *err, size_t errlen)
 	close(fd);
 	r->cdb.cdb_fd = -1;
 	r->recorded = cdb_find(&r->cdb, "", 1) > 0;
-	if (r->recorded)
-		r->ndomains = count_recorded(r);
-	else if (scan_domains(r) < 0) {
+	switch (scan(r)) {
+	case -1:
+		snprintf(err, errlen, "recipients database %s is not a valid CDB file "
+			 "(corrupt records); rebuild it with 'rcptguard recipients compile'", path);
+		recipients_close(r);
+		return NULL;
+	case -2:
 		snprintf(err, errlen, "%s: out of memory reading domains", path);
 		recipients_close(r);
 		return NULL;
 	}
-	if (!r->recorded && r->ndomains == 0) {
+	if (r->ndomains == 0) {
 		snprintf(err, errlen, "recipients database %s holds no addresses; "
 			 "rebuild it with 'rcptguard recipients compile'", path);
 		recipients_close(r);

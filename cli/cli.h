@@ -1,0 +1,38 @@
+/* cli.h - what the rcptguard subcommands share. */
+#ifndef RG_CLI_H
+#define RG_CLI_H
+
+#include <stdbool.h>
+#include "addr.h"
+#include "config.h"
+#include "maps.h"
+
+/* Exit codes, documented in rcptguard(8). */
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+struct ctx {
+	struct config cfg;
+	struct rg_maps maps;
+	bool json;
+};
+
+/* "rcptguard: <message>; see 'rcptguard --help'", returns EXIT_USAGE. */
+int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Open the pinned maps, or say why not; -1 on failure. */
+int open_maps(struct ctx *x);
+/* Parse every address argument first, so a bad one changes nothing. */
+int parse_addrs(int argc, char **argv, struct rg_lpm_key *out);
+
+/* cmd_bans.c */
+int cmd_ban(struct ctx *x, int argc, char **argv);
+int cmd_unban(struct ctx *x, int argc, char **argv);
+int cmd_list(struct ctx *x);
+int cmd_allow(struct ctx *x, int argc, char **argv);
+/* cmd_status.c */
+int cmd_stats(struct ctx *x);
+int cmd_status(struct ctx *x);
+int cmd_detach(struct ctx *x);
+/* cmd_recipients.c */
+int cmd_recipients(struct ctx *x, int argc, char **argv);
+
+#endif

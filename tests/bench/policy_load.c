@@ -1,0 +1,179 @@
+/* policy_load.c - drive the query socket: C concurrent connections, N
+ * requests in all, each connection persistent (or one connection per
+ * request with -1). Every reply is checked against the expected action of
+ * its recipient; prints counts, the rate and latency percentiles.
+ *
+ *   policy_load -s SOCKET [-c CONNS] [-n REQUESTS] [-1] RCPT=ACTION_PREFIX...
+ *
+ * Exit 0 only if every request got the expected reply. */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+struct expect {
+	const char *rcpt, *action;
+};
+
+struct conn {
+	int fd;
+	size_t sent, done;              /* requests on this connection */
+	char in[1024];
+	size_t inlen;
+	unsigned cur;                   /* index into expects of the pending request */
+	double t0;
+};
+
+static const char *sock_path;
+static struct expect *ex;
+static unsigned nex;
+static double *lat;
+static size_t nlat;
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int connect_sock(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		fprintf(stderr, "policy_load: connect %s: %s\n", sock_path, strerror(errno));
+		exit(2);
+	}
+	return fd;
+}
+
+static void send_req(struct conn *c, size_t seq)
+{
+	char req[512];
+	int n;
+
+	c->cur = (unsigned)(seq % nex);
+	n = snprintf(req, sizeof(req), "request=smtpd_access_policy\nprotocol_state=RCPT\n"
+		     "client_address=192.0.2.%zu\nsender=s@example.net\nrecipient=%s\n"
+		     "instance=%zu\n\n", seq % 250 + 1, ex[c->cur].rcpt, seq);
+	c->t0 = now();
+	if (write(c->fd, req, (size_t)n) != n) {
+		fprintf(stderr, "policy_load: write: %s\n", strerror(errno));
+		exit(2);
+	}
+	c->sent++;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv)
+{
+	size_t conns = 1, total = 1000, issued = 0, answered = 0, wrong = 0;
+	int opt, per_request = 0;
+	struct conn *cs;
+	struct pollfd *pf;
+	double t_start;
+
+	while ((opt = getopt(argc, argv, "s:c:n:1")) != -1) {
+		switch (opt) {
+		case 's': sock_path = optarg; break;
+		case 'c': conns = strtoul(optarg, NULL, 10); break;
+		case 'n': total = strtoul(optarg, NULL, 10); break;
+		case '1': per_request = 1; break;
+		default: return 2;
+		}
+	}
+	nex = (unsigned)(argc - optind);
+	if (!sock_path || !nex || !conns || !total) {
+		fprintf(stderr, "usage: policy_load -s SOCKET [-c N] [-n N] [-1] RCPT=ACTION...\n");
+		return 2;
+	}
+	ex = calloc(nex, sizeof(*ex));
+	for (unsigned i = 0; i < nex; i++) {
+		char *eq = strchr(argv[optind + i], '=');
+
+		if (!eq)
+			return 2;
+		*eq = '\0';
+		ex[i] = (struct expect){ argv[optind + i], eq + 1 };
+	}
+	if (conns > total)
+		conns = total;
+	cs = calloc(conns, sizeof(*cs));
+	pf = calloc(conns, sizeof(*pf));
+	lat = calloc(total, sizeof(*lat));
+	t_start = now();
+	for (size_t i = 0; i < conns; i++) {
+		cs[i].fd = connect_sock();
+		send_req(&cs[i], issued++);
+	}
+	while (answered < total) {
+		for (size_t i = 0; i < conns; i++)
+			pf[i] = (struct pollfd){ .fd = cs[i].fd, .events = POLLIN };
+		if (poll(pf, conns, 10000) <= 0) {
+			fprintf(stderr, "policy_load: no reply within 10 s (%zu of %zu answered)\n",
+				answered, total);
+			return 1;
+		}
+		for (size_t i = 0; i < conns; i++) {
+			struct conn *c = &cs[i];
+			ssize_t n;
+			char *end;
+
+			if (!(pf[i].revents & (POLLIN | POLLHUP)) || c->fd < 0)
+				continue;
+			n = read(c->fd, c->in + c->inlen, sizeof(c->in) - 1 - c->inlen);
+			if (n <= 0) {
+				fprintf(stderr, "policy_load: connection closed by the daemon\n");
+				return 1;
+			}
+			c->inlen += (size_t)n;
+			c->in[c->inlen] = '\0';
+			if (!(end = strstr(c->in, "\n\n")))
+				continue;
+			lat[nlat++] = now() - c->t0;
+			answered++;
+			if (strncmp(c->in, "action=", 7) != 0 ||
+			    strncmp(c->in + 7, ex[c->cur].action, strlen(ex[c->cur].action)) != 0) {
+				if (wrong++ < 5)
+					fprintf(stderr, "policy_load: %s: expected '%s', got '%.*s'\n",
+						ex[c->cur].rcpt, ex[c->cur].action,
+						(int)(end - c->in), c->in);
+			}
+			c->inlen = 0;
+			if (per_request) {
+				close(c->fd);
+				c->fd = -1;
+			}
+			if (issued < total) {
+				if (per_request)
+					c->fd = connect_sock();
+				send_req(c, issued++);
+			}
+		}
+	}
+	{
+		double secs = now() - t_start;
+
+		qsort(lat, nlat, sizeof(*lat), cmp_d);
+		printf("requests=%zu wrong=%zu connections=%zu%s seconds=%.3f rate=%.0f "
+		       "p50_us=%.1f p99_us=%.1f\n", answered, wrong, conns,
+		       per_request ? " (one per request)" : "", secs, (double)answered / secs,
+		       lat[nlat / 2] * 1e6, lat[nlat * 99 / 100] * 1e6);
+	}
+	return wrong ? 1 : 0;
+}

@@ -1,0 +1,245 @@
+#!/usr/bin/env bats
+# Recipient verdicts over the query socket, and rcptguard-spp run exactly
+# as qmail-spp runs it: environment only, stdin closed, one line out.
+
+load lib
+
+setup() {
+	setup_net
+	DB=$BATS_TEST_TMPDIR/recipients.cdb
+	cat > "$BATS_TEST_TMPDIR/recipients.txt" <<-EOF
+	bob@example.com
+	alice@example.com
+	list-default@example.com
+	-list-spam@example.com
+	@catchall.test
+	-trap@catchall.test
+	EOF
+	"$B/rcptguard" recipients compile -o "$DB" "$BATS_TEST_TMPDIR/recipients.txt" >/dev/null
+	echo "recipients = $DB" >> "$CONF"
+}
+teardown() { teardown_net; }
+
+REJECT='550 5.1.1 <nobody@example.com>: Recipient address rejected: no such mailbox'
+
+# spp RCPT [VAR=value...]: run the plugin as qmail-spp would.
+spp() {
+	local rcpt=$1
+	shift
+	env -i PATH=/usr/bin:/bin TCPREMOTEIP=192.0.2.7 SMTPHELOHOST=mx.example.net \
+		SMTPMAILFROM=s@example.net SMTPRCPTTO="$rcpt" SMTPRCPTCOUNT=0 \
+		SMTPRCPTCOUNTALL=1 SMTPRCPTHOSTSOK=1 RCPTGUARD_SOCKET="$QSOCK" "$@" \
+		"$B/rcptguard-spp" rcpt <&-
+}
+
+request() {
+	printf 'request=smtpd_access_policy\nprotocol_state=RCPT\nclient_address=192.0.2.7\nrecipient=%s\n\n' "$1"
+}
+
+@test "raw policy requests over one persistent connection get one reply each, in order" {
+	start_daemon
+	run -0 sh -c "{ $(declare -f request); request bob@example.com; request nobody@example.com
+		request x@other.test; request anyone@catchall.test; } |
+		socat -t2 - UNIX-CONNECT:$QSOCK"
+	assert_equal "${lines[0]}" "action=DUNNO"
+	assert_equal "${lines[1]}" "action=$REJECT"
+	assert_equal "${lines[2]}" "action=DUNNO"
+	assert_equal "${lines[3]}" "action=DUNNO"
+	assert_equal "${#lines[@]}" 4
+}
+
+@test "rcptguard-spp: valid, unknown, unknown domain, negative, relay client, authenticated" {
+	start_daemon
+	run -0 spp bob@example.com
+	assert_output ""
+	run -0 spp Bob@Example.COM
+	assert_output ""
+	run -0 spp nobody@example.com
+	assert_output "E$REJECT"
+	run -0 spp list-x@example.com
+	assert_output ""
+	run -0 spp list-spam@example.com
+	assert_output "E550 5.1.1 <list-spam@example.com>: Recipient address rejected: no such mailbox"
+	run -0 spp trap@catchall.test
+	assert_output --partial "E550 5.1.1 <trap@catchall.test>"
+	run -0 spp anyone@elsewhere.test
+	assert_output ""
+	run -0 spp nobody@example.com RELAYCLIENT=
+	assert_output ""
+	run -0 spp nobody@example.com SMTPAUTHUSER=bob
+	assert_output ""
+	grep -q 'event=verdict verdict=unknown client="192.0.2.7" recipient="nobody@example.com" key=-' "$DLOG"
+	grep -q 'event=verdict verdict=negative .* key=list-spam@example.com' "$DLOG"
+}
+
+@test "rcptguard-spp output is one newline-terminated line and never O or A" {
+	start_daemon
+	spp nobody@example.com > "$BATS_TEST_TMPDIR/out"
+	[ "$(wc -l < "$BATS_TEST_TMPDIR/out")" -eq 1 ]
+	[ "$(tail -c1 "$BATS_TEST_TMPDIR/out" | od -An -c | tr -d ' ')" = '\n' ]
+	for r in bob@example.com x@other.test anyone@catchall.test; do
+		run -0 spp $r
+		refute_output --regexp '^[OA]'
+	done
+}
+
+@test "rcptguard-spp: section from the argument or the program name" {
+	start_daemon
+	ln -s "$B/rcptguard-spp" "$BATS_TEST_TMPDIR/rcptguard-spp-rcpt"
+	run -0 env -i TCPREMOTEIP=192.0.2.7 SMTPRCPTTO=nobody@example.com RCPTGUARD_SOCKET="$QSOCK" \
+		"$BATS_TEST_TMPDIR/rcptguard-spp-rcpt" <&-
+	assert_output "E$REJECT"
+	# In [mail] the recipient left over from an earlier RCPT is not judged.
+	run -0 env -i TCPREMOTEIP=192.0.2.7 SMTPRCPTTO=nobody@example.com RCPTGUARD_SOCKET="$QSOCK" \
+		"$B/rcptguard-spp" mail <&-
+	assert_output ""
+	run -0 --separate-stderr env -i TCPREMOTEIP=192.0.2.7 "$B/rcptguard-spp" bogus <&-
+	assert_output ""
+	[[ $stderr == *"unknown section"* ]]
+}
+
+@test "daemon stopped: rcptguard-spp accepts at once, or tempfails when told to" {
+	start_daemon
+	stop_daemon
+	run -0 --separate-stderr spp nobody@example.com
+	assert_output ""
+	[[ $stderr == *"event=fail_open"* ]]
+	run -0 --separate-stderr spp nobody@example.com RCPTGUARD_FAIL=tempfail
+	assert_output "E451 4.3.0 recipient check temporarily unavailable, try again later"
+}
+
+@test "daemon frozen: rcptguard-spp returns within its timeout and accepts" {
+	start_daemon
+	kill -STOP $DPID
+	start=$(date +%s%N)
+	run -0 --separate-stderr spp nobody@example.com RCPTGUARD_TIMEOUT=0.5
+	took=$(( ($(date +%s%N) - start) / 1000000 ))
+	kill -CONT $DPID
+	assert_output ""
+	[[ $stderr == *"no reply within the timeout"* ]]
+	[ "$took" -ge 450 ] && [ "$took" -lt 1500 ]
+}
+
+@test "daemon answering garbage: rcptguard-spp fails open" {
+	socat UNIX-LISTEN:$QSOCK,fork SYSTEM:'echo HTTP/1.0 400 nonsense; echo' 3>&- &
+	PIDS+=($!)
+	for i in $(seq 50); do [ -S "$QSOCK" ] && break; sleep 0.05; done
+	run -0 --separate-stderr spp nobody@example.com
+	assert_output ""
+	[[ $stderr == *"reply without action="* ]]
+}
+
+@test "the database replaced under a stream of requests: no failed or wrong verdict" {
+	start_daemon
+	src=$BATS_TEST_TMPDIR/recipients.txt
+	( for i in $(seq 12); do
+		echo "extra$i@example.com" >> "$src"
+		"$B/rcptguard" recipients compile -o "$DB" "$src" >/dev/null
+		sleep 0.25
+	  done ) 3>&- &
+	writer=$!
+	run -0 "$B/tests/policy_load" -s "$QSOCK" -c 4 -n 40000 \
+		bob@example.com=DUNNO nobody@example.com=550 anyone@catchall.test=DUNNO
+	wait $writer
+	assert_output --regexp 'requests=40000 wrong=0'
+	[ "$(grep -c 'event=recipients_open why=replaced' "$DLOG")" -ge 2 ]
+}
+
+@test "a replaced database is noticed within a second; new verdicts apply" {
+	start_daemon
+	run -0 spp carol@example.com
+	assert_output --partial "E550"
+	echo carol@example.com >> "$BATS_TEST_TMPDIR/recipients.txt"
+	"$B/rcptguard" recipients compile -o "$DB" "$BATS_TEST_TMPDIR/recipients.txt"
+	sleep 1
+	run -0 spp carol@example.com
+	assert_output ""
+}
+
+@test "a corrupt, empty or deleted database at run time: the last good one stays" {
+	start_daemon
+	head -c 5000 /dev/urandom > "$DB.new" && mv "$DB.new" "$DB"
+	sleep 1
+	grep -q 'event=recipients_reload result=refused error="recipients database .* is not a valid CDB' "$DLOG"
+	run -0 spp nobody@example.com
+	assert_output "E$REJECT"
+	run -0 spp bob@example.com
+	assert_output ""
+	: > "$DB"
+	sleep 1
+	rm -f "$DB"
+	sleep 1
+	grep -q 'event=recipients_missing' "$DLOG"
+	run -0 spp nobody@example.com
+	assert_output "E$REJECT"
+	# Logged once, not every second.
+	[ "$(grep -c 'event=recipients_missing' "$DLOG")" -eq 1 ]
+}
+
+@test "a missing or corrupt database at start is a clear startup error" {
+	rm -f "$DB"
+	run -1 in_s "$B/rcptguardd" -f -c "$CONF"
+	assert_output --partial "cannot open recipients database $DB"
+	echo garbage > "$DB"
+	run -1 in_s "$B/rcptguardd" -f -c "$CONF"
+	assert_output --partial "is not a valid CDB file"
+}
+
+@test "malformed and oversize requests close the connection without a reply, and are logged" {
+	start_daemon
+	run sh -c "printf 'hello\n\n' | socat -t2 - UNIX-CONNECT:$QSOCK"
+	assert_output ""
+	grep -q 'event=query_close .* reason="line without name=value"' "$DLOG"
+	run sh -c "printf 'recipient=x@y\n\n' | socat -t2 - UNIX-CONNECT:$QSOCK"
+	assert_output ""
+	grep -q 'reason="no request= attribute"' "$DLOG"
+	run sh -c "{ printf 'request=smtpd_access_policy\n'; head -c 20000 /dev/zero | tr '\\\\0' a; } |
+		socat -t2 - UNIX-CONNECT:$QSOCK"
+	assert_output ""
+	grep -q 'reason="request larger than 16 KB"' "$DLOG"
+	# The daemon still answers.
+	run -0 spp bob@example.com
+	assert_output ""
+}
+
+@test "1000 concurrent connections are all answered" {
+	start_daemon
+	run -0 "$B/tests/policy_load" -s "$QSOCK" -c 1000 -n 5000 \
+		bob@example.com=DUNNO nobody@example.com=550
+	assert_output --regexp 'requests=5000 wrong=0 connections=1000'
+	run -0 "$B/tests/policy_load" -s "$QSOCK" -c 8 -n 2000 -1 \
+		bob@example.com=DUNNO nobody@example.com=550
+	assert_output --regexp 'requests=2000 wrong=0'
+}
+
+@test "the query socket gets the configured group and mode; a second daemon is refused" {
+	groupadd -f rgtestgrp
+	printf 'query_socket_group = rgtestgrp\nquery_socket_mode = 0640\n' >> "$CONF"
+	start_daemon
+	[ "$(stat -c '%G %a' "$QSOCK")" = "rgtestgrp 640" ]
+	run -1 in_s "$B/rcptguardd" -f -c "$CONF"
+	assert_output --partial "another process serves $QSOCK"
+}
+
+@test "SIGHUP takes a new reply text; a bad database path is refused and the old one stays" {
+	start_daemon
+	echo 'reject_unknown = 550 5.1.1 %a: no such user here' >> "$CONF"
+	kill -HUP $DPID
+	sleep 0.3
+	run -0 spp nobody@example.com
+	assert_output "E550 5.1.1 nobody@example.com: no such user here"
+	sed -i "s|^recipients = .*|recipients = /nonexistent.cdb|" "$CONF"
+	kill -HUP $DPID
+	sleep 0.3
+	grep -q 'event=reload result=refused error="cannot open recipients database /nonexistent.cdb' "$DLOG"
+	run -0 spp nobody@example.com
+	assert_output "E550 5.1.1 nobody@example.com: no such user here"
+}
+
+@test "TCP on loopback serves the same protocol" {
+	echo "query_listen = 127.0.0.1:10040" >> "$CONF"
+	start_daemon
+	run -0 sh -c "{ $(declare -f request); request nobody@example.com; } |
+		nsenter --net=/run/netns/$NS_S socat -t2 - TCP:127.0.0.1:10040"
+	assert_output "action=$REJECT"
+}

@@ -1,0 +1,209 @@
+/* test_recipients.c - validrcptto lookup semantics, the compiler's checks,
+ * files made by other tools, and damaged files. */
+#include <cdb.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "recipients.h"
+#include "recipients_compile.h"
+#include "tap.h"
+
+static char dir[] = "/tmp/rg-recipients-XXXXXX";
+static char db[256];
+
+static int compile_text(const char *text, const char *out, char *errs, size_t errlen)
+{
+	FILE *in = fmemopen((void *)text, strlen(text), "r");
+	FILE *err = fmemopen(errs, errlen, "w");
+	struct compile_src src = { "src.txt", in };
+	struct compile_stats st;
+	int rc = recipients_compile(&src, 1, out, &st, err);
+
+	fclose(in);
+	fclose(err);
+	/* One TAP line per check: fold the messages onto one line. */
+	for (char *p = errs; (p = strchr(p, '\n')); )
+		*p = ' ';
+	return rc;
+}
+
+static void expect(struct recipients *r, const char *addr, enum rcpt_verdict want,
+		   const char *want_key)
+{
+	char key[RCPT_MAX + 16];
+	enum rcpt_verdict got = recipients_lookup(r, addr, key, sizeof(key));
+
+	ok(got == want && strcmp(key, want_key) == 0, "%.60s -> %s by '%s' (got %s by '%s')",
+	   addr, rcpt_verdict_name(want), want_key, rcpt_verdict_name(got), key);
+}
+
+static void bad_source(const char *line, const char *want)
+{
+	char errs[1024] = "", out[300];
+
+	snprintf(out, sizeof(out), "%s/bad.cdb", dir);
+	ok(compile_text(line, out, errs, sizeof(errs)) < 0 && strstr(errs, want) &&
+	   access(out, F_OK) < 0, "source line refused with '%s': %.100s", want, errs);
+}
+
+int main(void)
+{
+	static const char src[] =
+		"# our addresses\n"
+		"bob@example.com\n"
+		"  Alice@Example.COM  \n"
+		"a-b-default@example.com\n"
+		"list-default@example.com\n"
+		"list-owner@example.com\n"
+		"-list-spam@example.com\n"
+		"@catchall.test\n"
+		"-trap@catchall.test\n"
+		"-old@example.com\n"
+		"old@example.com\n"
+		"\"odd\"@example.com\n"
+		"caf\xc3\xa9@example.com\n"
+		"john.doe@example.com\n"
+		"postmaster@example.com\n";
+	char errs[2048] = "", err[512], long_addr[2000];
+	struct recipients *r;
+
+	if (!mkdtemp(dir))
+		return 1;
+	snprintf(db, sizeof(db), "%s/r.cdb", dir);
+	ok(compile_text(src, db, errs, sizeof(errs)) == 0, "the source compiles %s", errs);
+	r = recipients_open(db, err, sizeof(err));
+	ok(r != NULL && recipients_domains(r) == 2, "it opens with two domains %s", r ? "" : err);
+	if (!r)
+		return tap_done();
+
+	expect(r, "bob@example.com", RCPT_VALID, "bob@example.com");
+	expect(r, "BOB@Example.Com", RCPT_VALID, "bob@example.com");
+	expect(r, "<bob@example.com>", RCPT_VALID, "bob@example.com");
+	expect(r, "bob@example.com.", RCPT_VALID, "bob@example.com");
+	expect(r, "alice@example.com", RCPT_VALID, "alice@example.com");
+	expect(r, "nobody@example.com", RCPT_UNKNOWN, "");
+	expect(r, "bob@other.test", RCPT_NOT_OURS, "");
+	expect(r, "bob@sub.example.com", RCPT_NOT_OURS, "");
+	/* -default walk, several dashes, from the right */
+	expect(r, "a-b-c@example.com", RCPT_VALID, "a-b-default@example.com");
+	expect(r, "a-b-c-d@example.com", RCPT_VALID, "a-b-default@example.com");
+	expect(r, "a-b@example.com", RCPT_UNKNOWN, "");
+	expect(r, "a-x@example.com", RCPT_UNKNOWN, "");
+	expect(r, "list-anything@example.com", RCPT_VALID, "list-default@example.com");
+	expect(r, "list-owner@example.com", RCPT_VALID, "list-owner@example.com");
+	expect(r, "list@example.com", RCPT_UNKNOWN, "");
+	expect(r, "-@example.com", RCPT_UNKNOWN, "");
+	/* negatives decide even though a broader key would accept */
+	expect(r, "list-spam@example.com", RCPT_NEGATIVE, "list-spam@example.com");
+	expect(r, "trap@catchall.test", RCPT_NEGATIVE, "trap@catchall.test");
+	expect(r, "old@example.com", RCPT_NEGATIVE, "old@example.com");
+	/* catch-all */
+	expect(r, "anyone@catchall.test", RCPT_VALID, "@catchall.test");
+	expect(r, "@catchall.test", RCPT_VALID, "@catchall.test");
+	expect(r, "@example.com", RCPT_UNKNOWN, "");
+	/* odd shapes */
+	expect(r, "\"bob\"@example.com", RCPT_VALID, "bob@example.com");
+	expect(r, "\"john.doe\"@example.com", RCPT_VALID, "john.doe@example.com");
+	expect(r, "\"a\\\"b\"@example.com", RCPT_UNKNOWN, "");
+	expect(r, "\"unterminated@example.com", RCPT_UNJUDGED, "");
+	expect(r, "\"odd\"@example.com", RCPT_UNKNOWN, "");
+	expect(r, "caf\xc3\xa9@example.com", RCPT_VALID, "caf\xc3\xa9@example.com");
+	expect(r, "CAF\xc3\xa9@EXAMPLE.COM", RCPT_VALID, "caf\xc3\xa9@example.com");
+	expect(r, "postmaster", RCPT_UNJUDGED, "");
+	expect(r, "bob@", RCPT_UNJUDGED, "");
+	expect(r, "", RCPT_UNJUDGED, "");
+	expect(r, "<>", RCPT_UNJUDGED, "");
+	memset(long_addr, 'a', sizeof(long_addr));
+	strcpy(long_addr + sizeof(long_addr) - 13, "@example.com");
+	expect(r, long_addr, RCPT_UNJUDGED, "");
+	strcpy(long_addr + RCPT_MAX - 20, "@example.com");
+	expect(r, long_addr, RCPT_UNKNOWN, "");
+	recipients_close(r);
+
+	/* The compiler reports bad lines with their numbers and writes nothing. */
+	bad_source("ok@example.com\nno-at-sign\n", "src.txt:2: no '@'");
+	bad_source("a b@example.com\n", "src.txt:1: space or control character");
+	bad_source("a@b@example.com\n", "more than one '@'");
+	bad_source("user@\n", "not a valid domain");
+	bad_source("user@exa mple.com\n", "space or control");
+	bad_source("user@-bad.com\n", "not a valid domain");
+	bad_source("user@bad..\n", "not a valid domain");
+	bad_source("# only comments\n\n", "no addresses");
+	{
+		char big[5000];
+
+		memset(big, 'x', sizeof(big));
+		memcpy(big + sizeof(big) - 14, "@example.com\n", 14);
+		bad_source(big, "line too long");
+	}
+	{
+		static const char nul[] = "ok@example.com\nbad\0line@example.com\n";
+		FILE *in = fmemopen((void *)nul, sizeof(nul) - 1, "r");
+		FILE *e = fmemopen(errs, sizeof(errs), "w");
+		struct compile_src s = { "nul.txt", in };
+		struct compile_stats st;
+		char out[300];
+
+		snprintf(out, sizeof(out), "%s/nul.cdb", dir);
+		ok(recipients_compile(&s, 1, out, &st, e) < 0, "a NUL byte in a source is refused");
+		fclose(in);
+		fclose(e);
+		for (char *p = errs; (p = strchr(p, '\n')); )
+			*p = ' ';
+		ok(strstr(errs, "nul.txt:2: NUL byte") != NULL, "and reported on its line: %s", errs);
+	}
+
+	/* A file made by another tool (mkvalidrcptto): no domain records. */
+	{
+		char path[300];
+		struct cdb_make cm;
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/foreign.cdb", dir);
+		fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+		cdb_make_start(&cm, fd);
+		cdb_make_add(&cm, "joe@foreign.test", 16, "", 0);
+		cdb_make_add(&cm, "@wild.test", 10, "", 0);
+		cdb_make_finish(&cm);
+		close(fd);
+		r = recipients_open(path, err, sizeof(err));
+		ok(r && recipients_domains(r) == 2, "a CDB without domain records opens, domains "
+		   "found by scanning %s", r ? "" : err);
+		if (r) {
+			expect(r, "joe@foreign.test", RCPT_VALID, "joe@foreign.test");
+			expect(r, "jim@foreign.test", RCPT_UNKNOWN, "");
+			expect(r, "x@wild.test", RCPT_VALID, "@wild.test");
+			expect(r, "x@example.com", RCPT_NOT_OURS, "");
+			recipients_close(r);
+		}
+	}
+	/* Damaged files are refused with a message that says how to fix them. */
+	{
+		char path[300];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/empty.cdb", dir);
+		fclose(fopen(path, "w"));
+		ok(!recipients_open(path, err, sizeof(err)) && strstr(err, "not a valid CDB"),
+		   "an empty file is refused: %s", err);
+		snprintf(path, sizeof(path), "%s/junk.cdb", dir);
+		f = fopen(path, "w");
+		for (int i = 0; i < 1000; i++)
+			fputs("garbage!", f);
+		fclose(f);
+		r = recipients_open(path, err, sizeof(err));
+		ok(!r, "a file of garbage is refused: %s", r ? "opened" : err);
+		recipients_close(r);
+		ok(!recipients_open("/nonexistent.cdb", err, sizeof(err)) &&
+		   strstr(err, "rcptguard recipients compile"), "a missing file: %s", err);
+	}
+	{
+		char cmd[400];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		ok(system(cmd) == 0, "cleaned up");
+	}
+	return tap_done();
+}
