@@ -45,7 +45,8 @@ all: $(PROGS)
 # Debian packages for build, tests and benchmarks. Installed only when
 # missing, so a second run is silent.
 DEBS := make gcc libc6-dev clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
-        bats bats-assert bats-support socat iproute2 util-linux procps mandoc
+        libcdb-dev tinycdb bats bats-assert bats-support socat iproute2 util-linux \
+        procps mandoc swaks postfix passwd
 
 deps:
 	@missing=$$(for p in $(DEBS); do \
@@ -54,6 +55,8 @@ deps:
 	if [ -n "$$missing" ]; then \
 		[ "$$(id -u)" = 0 ] || { echo "make deps: run as root to install:" $$missing; exit 1; }; \
 		echo "make deps: installing" $$missing; \
+		echo "postfix postfix/main_mailer_type select No configuration" \
+			| debconf-set-selections; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 			--no-install-recommends $$missing </dev/null; \
 	fi

@@ -208,14 +208,59 @@ static void clean(char *s)
 			*s = '?';
 }
 
-/* Translate an access(5) action into a qmail-spp command. */
-static int translate(char *reply)
+/* class.subject.detail, like "5.1.1", followed by a space or the end. */
+static bool is_dsn(const char *s)
 {
-	char *action = NULL, *line, *save = NULL;
-	const char *text;
-	bool connection = strcmp(sec->name, "connection") == 0;
+	size_t a, b;
 
-	for (line = strtok_r(reply, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+	if ((s[0] != '4' && s[0] != '5') || s[1] != '.')
+		return false;
+	a = strspn(s + 2, "0123456789");
+	if (a < 1 || a > 3 || s[2 + a] != '.')
+		return false;
+	b = strspn(s + 3 + a, "0123456789");
+	return b >= 1 && b <= 3 && (s[3 + a + b] == ' ' || !s[3 + a + b]);
+}
+
+/* Write the reply the way Postfix words the same action, so one policy
+ * answer reads alike to clients of both MTAs:
+ * "550 5.1.1 <rcpt>: Recipient address rejected: no such mailbox". */
+static void reply(const char *code, const char *dsn, const char *text)
+{
+	static const struct { const char *section, *env, *what; } ctx[] = {
+		{ "helo", "SMTPHELOHOST", "Helo command" },
+		{ "mail", "SMTPMAILFROM", "Sender address" },
+		{ "rcpt", "SMTPRCPTTO", "Recipient address" },
+		{ "data", NULL, "Data command" },
+		{ "connection", "TCPREMOTEIP", "Client host" },
+	};
+	bool hangup = strcmp(code, "421") == 0 || strcmp(code, "521") == 0;
+	bool connection = strcmp(sec->name, "connection") == 0;
+	char subject[MAX_VALUE + 8] = "";
+
+	for (size_t i = 0; i < sizeof(ctx) / sizeof(ctx[0]); i++) {
+		const char *v;
+
+		if (strcmp(sec->name, ctx[i].section) != 0)
+			continue;
+		if (ctx[i].env && (v = getenv(ctx[i].env))) {
+			snprintf(subject, sizeof(subject), "<%.*s>: ", MAX_VALUE, v);
+			clean(subject);
+		}
+		/* E in [connection] only replaces the greeting: R ends the session. */
+		printf("%c%s %s %s%s rejected: %.400s\n", hangup || connection ? 'R' : 'E', code,
+		       dsn, subject, ctx[i].what, text);
+		return;
+	}
+}
+
+/* Translate an access(5) action into a qmail-spp command. */
+static int translate(char *answer)
+{
+	char *action = NULL, *line, *save = NULL, code[4];
+	const char *text, *dsn;
+
+	for (line = strtok_r(answer, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 		if (strncmp(line, "action=", 7) == 0) {
 			action = line + 7;
 			break;
@@ -225,23 +270,32 @@ static int translate(char *reply)
 	clean(action);
 	if (strncasecmp(action, "DUNNO", 5) == 0 || strncasecmp(action, "OK", 2) == 0)
 		return 0;
-	if (action[0] >= '4' && action[0] <= '5' && action[1] >= '0' && action[1] <= '9' &&
+	if ((action[0] == '4' || action[0] == '5') && action[1] >= '0' && action[1] <= '9' &&
 	    action[2] >= '0' && action[2] <= '9' && (action[3] == ' ' || !action[3])) {
-		bool hangup = strncmp(action, "421", 3) == 0 || strncmp(action, "521", 3) == 0;
+		memcpy(code, action, 3);
+		code[3] = '\0';
+		text = action[3] ? action + 4 : "";
+		dsn = action[0] == '4' ? "4.7.1" : "5.7.1";
+		if (is_dsn(text)) {
+			char *sp = strchr(action + 4, ' ');
 
-		/* E in [connection] only replaces the greeting: use R there. */
-		printf("%c%s%s\n", hangup || connection ? 'R' : 'E', action,
-		       action[3] ? "" : " rejected");
+			dsn = action + 4;
+			text = "";
+			if (sp) {
+				*sp = '\0';
+				text = sp + 1;
+			}
+		}
+		reply(code, dsn, *text ? text : "Access denied");
 		return 0;
 	}
 	if (strncasecmp(action, "REJECT", 6) == 0) {
-		text = action[6] == ' ' ? action + 7 : "5.7.1 access denied";
-		printf("%c550 %s\n", connection ? 'R' : 'E', text);
+		reply("554", "5.7.1", action[6] == ' ' ? action + 7 : "Access denied");
 		return 0;
 	}
 	if (strncasecmp(action, "DEFER", 5) == 0) {
-		text = strchr(action, ' ') ? strchr(action, ' ') + 1 : "4.7.1 try again later";
-		printf("%c450 %s\n", connection ? 'R' : 'E', text);
+		text = strchr(action, ' ');
+		reply("450", "4.7.1", text ? text + 1 : "Service unavailable; try again later");
 		return 0;
 	}
 	/* Anything else (WARN, PREPEND, ...) has no qmail-spp meaning: accept. */

@@ -295,8 +295,7 @@ void config_defaults(struct config *c)
 	c->max_bans = 1048576;
 	c->max_prefix_bans = 65536;
 	c->max_allow = 65536;
-	snprintf(c->reject_unknown, sizeof(c->reject_unknown),
-		 "550 5.1.1 <%%a>: Recipient address rejected: no such mailbox");
+	snprintf(c->reject_unknown, sizeof(c->reject_unknown), "550 5.1.1 no such mailbox");
 	snprintf(c->query_socket, sizeof(c->query_socket), "/run/rcptguard/query.sock");
 	c->query_socket_uid = (uid_t)-1;
 	c->query_socket_gid = (gid_t)-1;

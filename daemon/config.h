@@ -33,7 +33,7 @@ struct config {
 	uint32_t max_allow;
 
 	char recipients[PATH_MAX];      /* empty: no recipient verdicts */
-	char reject_unknown[256];       /* reply template, "%a" = the address */
+	char reject_unknown[256];       /* the action for an unknown recipient */
 	char query_socket[108];         /* sun_path */
 	uid_t query_socket_uid;         /* (uid_t)-1: leave as created */
 	gid_t query_socket_gid;

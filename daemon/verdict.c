@@ -107,23 +107,6 @@ void verdicts_check_db(struct verdicts *v)
 	log_opened(v, "replaced");
 }
 
-/* The reply template with "%a" replaced by the address, printable only. */
-static void reject_text(const char *tmpl, const char *addr, char *out, size_t outlen)
-{
-	size_t n = 0;
-
-	for (const char *t = tmpl; *t && n + 1 < outlen; t++) {
-		if (t[0] == '%' && t[1] == 'a') {
-			for (const char *a = addr; *a && n + 1 < outlen; a++)
-				out[n++] = (unsigned char)*a < 33 || (unsigned char)*a > 126 ? '?' : *a;
-			t++;
-		} else {
-			out[n++] = *t;
-		}
-	}
-	out[n] = '\0';
-}
-
 void verdicts_answer(struct verdicts *v, const struct policy_req *r, char *out, size_t outlen)
 {
 	char key[RCPT_MAX + 16], qa[160], qr[RCPT_MAX + 8];
@@ -153,7 +136,9 @@ void verdicts_answer(struct verdicts *v, const struct policy_req *r, char *out, 
 	case RCPT_UNKNOWN: v->st.unknown++; break;
 	case RCPT_NEGATIVE: v->st.negative++; break;
 	}
-	reject_text(v->reject, r->recipient, out, outlen);
+	/* The MTA words the reply around it: Postfix (and rcptguard-spp)
+	 * send "550 5.1.1 <rcpt>: Recipient address rejected: no such mailbox". */
+	snprintf(out, outlen, "%s", v->reject);
 	log_info("event=verdict verdict=%s client=%s recipient=%s key=%s", rcpt_verdict_name(rv),
 		 log_quote(qa, sizeof(qa), r->client_address),
 		 log_quote(qr, sizeof(qr), r->recipient), key[0] ? key : "-");

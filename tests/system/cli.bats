@@ -61,3 +61,50 @@ setup() {
 	run -1 "$B/rcptguardd" -t -c /nonexistent.conf
 	assert_output --partial "cannot open /nonexistent.conf"
 }
+
+@test "recipients compile: bad lines are reported with their numbers and nothing is written" {
+	printf 'ok@example.com\nno-at-sign\n\n# fine\nsp ace@example.com\n' > "$BATS_TEST_TMPDIR/src"
+	run -1 rg recipients compile -o "$BATS_TEST_TMPDIR/r.cdb" "$BATS_TEST_TMPDIR/src"
+	assert_line --partial "$BATS_TEST_TMPDIR/src:2: no '@'"
+	assert_line --partial "$BATS_TEST_TMPDIR/src:5: space or control character in address: 'sp ace@example.com'"
+	assert_line --partial "2 bad lines; nothing written"
+	[ ! -e "$BATS_TEST_TMPDIR/r.cdb" ]
+}
+
+@test "recipients compile reads stdin and several files; check prints verdict and key" {
+	db=$BATS_TEST_TMPDIR/r.cdb
+	printf '@wild.test\n' > "$BATS_TEST_TMPDIR/b"
+	run -0 sh -c "printf 'Bob@Example.com\n-old@example.com\n' |
+		'$B/rcptguard' -c '$CONF' recipients compile -o '$db' - '$BATS_TEST_TMPDIR/b'"
+	assert_output "compiled $db: 1 addresses, 1 catch-all domains, 1 negative entries, 2 domains (0 duplicates merged)"
+	run -0 rg recipients check --db "$db" BOB@example.com old@example.com new@example.com x@wild.test x@else.test
+	assert_line --regexp '^BOB@example.com +valid +bob@example.com$'
+	assert_line --regexp '^old@example.com +negative +old@example.com$'
+	assert_line --regexp '^new@example.com +unknown +-$'
+	assert_line --regexp '^x@wild.test +valid +@wild.test$'
+	assert_line --regexp '^x@else.test +not-ours +-$'
+	run -0 rg recipients check --db "$db" --json bob@example.com
+	assert_output --partial '{"address":"bob@example.com","verdict":"valid","key":"bob@example.com"}'
+}
+
+@test "the compiled CDB answers a validrcptto-style lookup: lower-case keys, '-' marks negatives" {
+	db=$BATS_TEST_TMPDIR/r.cdb
+	printf 'Bob@Example.com\n-old@example.com\n@wild.test\n' > "$BATS_TEST_TMPDIR/src"
+	rg recipients compile -o "$db" "$BATS_TEST_TMPDIR/src"
+	run -0 cdb -q "$db" bob@example.com
+	assert_output ""
+	run -0 cdb -q "$db" old@example.com
+	assert_equal "$output" "-"
+	run -0 cdb -q "$db" @wild.test
+	run -100 cdb -q "$db" nobody@example.com
+}
+
+@test "recipients: missing database and usage errors" {
+	run -1 rg recipients check --db /nonexistent.cdb a@b
+	assert_output --partial "cannot open recipients database /nonexistent.cdb"
+	run -2 rg recipients check a@b
+	assert_output --partial "no recipients database in the config; give --db FILE.cdb"
+	run -2 rg recipients compile
+	run -2 rg recipients frob
+	run -2 rg recipients
+}

@@ -20,6 +20,7 @@ setup() {
 }
 teardown() { teardown_net; }
 
+ACTION='550 5.1.1 no such mailbox'
 REJECT='550 5.1.1 <nobody@example.com>: Recipient address rejected: no such mailbox'
 
 # spp RCPT [VAR=value...]: run the plugin as qmail-spp would.
@@ -42,7 +43,7 @@ request() {
 		request x@other.test; request anyone@catchall.test; } |
 		socat -t2 - UNIX-CONNECT:$QSOCK"
 	assert_equal "${lines[0]}" "action=DUNNO"
-	assert_equal "${lines[1]}" "action=$REJECT"
+	assert_equal "${lines[1]}" "action=$ACTION"
 	assert_equal "${lines[2]}" "action=DUNNO"
 	assert_equal "${lines[3]}" "action=DUNNO"
 	assert_equal "${#lines[@]}" 4
@@ -223,17 +224,17 @@ request() {
 
 @test "SIGHUP takes a new reply text; a bad database path is refused and the old one stays" {
 	start_daemon
-	echo 'reject_unknown = 550 5.1.1 %a: no such user here' >> "$CONF"
+	echo 'reject_unknown = 550 5.1.1 no such user here' >> "$CONF"
 	kill -HUP $DPID
 	sleep 0.3
 	run -0 spp nobody@example.com
-	assert_output "E550 5.1.1 nobody@example.com: no such user here"
+	assert_output "E550 5.1.1 <nobody@example.com>: Recipient address rejected: no such user here"
 	sed -i "s|^recipients = .*|recipients = /nonexistent.cdb|" "$CONF"
 	kill -HUP $DPID
 	sleep 0.3
 	grep -q 'event=reload result=refused error="cannot open recipients database /nonexistent.cdb' "$DLOG"
 	run -0 spp nobody@example.com
-	assert_output "E550 5.1.1 nobody@example.com: no such user here"
+	assert_output "E550 5.1.1 <nobody@example.com>: Recipient address rejected: no such user here"
 }
 
 @test "TCP on loopback serves the same protocol" {
@@ -241,5 +242,38 @@ request() {
 	start_daemon
 	run -0 sh -c "{ $(declare -f request); request nobody@example.com; } |
 		nsenter --net=/run/netns/$NS_S socat -t2 - TCP:127.0.0.1:10040"
-	assert_output "action=$REJECT"
+	assert_output "action=$ACTION"
+}
+
+# serve ACTION: a one-answer policy peer, for the actions rcptguardd itself
+# does not produce yet (421 comes with bans).
+serve() {
+	printf 'read x\nprintf "action=%%s\\n\\n" "%s"\n' "$1" > "$BATS_TEST_TMPDIR/serve.sh"
+	socat UNIX-LISTEN:$QSOCK,fork EXEC:"sh $BATS_TEST_TMPDIR/serve.sh" 3>&- &
+	PIDS+=($!)
+	for i in $(seq 50); do [ -S "$QSOCK" ] && break; sleep 0.05; done
+}
+
+@test "rcptguard-spp words every access(5) action as Postfix would, R where the session ends" {
+	serve '421 4.7.0 too many unknown recipients'
+	run -0 spp x@example.com
+	assert_output "R421 4.7.0 <x@example.com>: Recipient address rejected: too many unknown recipients"
+	kill ${PIDS[-1]}; rm -f "$QSOCK"
+	serve 'REJECT go away'
+	run -0 spp x@example.com
+	assert_output "E554 5.7.1 <x@example.com>: Recipient address rejected: go away"
+	kill ${PIDS[-1]}; rm -f "$QSOCK"
+	serve 'DEFER_IF_PERMIT later'
+	run -0 spp x@example.com
+	assert_output "E450 4.7.1 <x@example.com>: Recipient address rejected: later"
+	kill ${PIDS[-1]}; rm -f "$QSOCK"
+	serve '550 blocked'
+	run -0 spp x@example.com
+	assert_output "E550 5.7.1 <x@example.com>: Recipient address rejected: blocked"
+	run -0 env -i TCPREMOTEIP=192.0.2.7 RCPTGUARD_SOCKET="$QSOCK" "$B/rcptguard-spp" connection <&-
+	assert_output "R550 5.7.1 <192.0.2.7>: Client host rejected: blocked"
+	kill ${PIDS[-1]}; rm -f "$QSOCK"
+	serve 'PREPEND X-Test: 1'
+	run -0 --separate-stderr spp x@example.com
+	assert_output ""
 }
