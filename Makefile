@@ -121,8 +121,8 @@ test: all $(TEST_BINS)
 
 # Timings live here, never in tests: ratios measured side by side.
 bench: deps
-	@$(MAKE) --no-print-directory $(B)/tests/bench_xdp
-	$(B)/tests/bench_xdp
+	@$(MAKE) --no-print-directory all $(B)/tests/bench_xdp $(B)/tests/policy_load
+	@sh tests/bench/run.sh
 
 run: deps
 	@$(MAKE) --no-print-directory all

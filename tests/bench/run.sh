@@ -1,0 +1,46 @@
+#!/bin/sh
+# run.sh - make bench: the XDP program's ns/packet, then verdict rates over
+# the query socket of a real daemon (in a private network namespace, with
+# private pins and socket). Numbers move between runs on a shared VM;
+# compare the ratios printed side by side.
+set -eu
+cd "$(dirname "$0")/../.."
+B=build
+id=$$
+ns=rgb-$id
+dir=$(mktemp -d /tmp/rgbench.XXXXXX)
+cleanup() {
+	[ -n "${dpid:-}" ] && kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null
+	"$B/rcptguard" --pin-dir "/sys/fs/bpf/rgb-$id" detach >/dev/null 2>&1 || true
+	ip netns del "$ns" 2>/dev/null || true
+	rm -rf "$dir"
+}
+trap cleanup EXIT INT TERM
+
+echo "== XDP program, BPF_PROG_TEST_RUN"
+"$B/tests/bench_xdp"
+
+echo "== verdicts over the query socket"
+ip netns add "$ns"
+ip link add rgb0 netns "$ns" type veth peer name rgb1 netns "$ns"
+nsenter --net=/run/netns/$ns ip link set rgb0 up
+seq 1 100000 | sed 's/^/user/; s/$/@example.com/' > "$dir/src"
+"$B/rcptguard" recipients compile -o "$dir/r.cdb" "$dir/src" >/dev/null
+cat > "$dir/conf" <<EOF2
+interface = rgb0
+bpf_pin_dir = /sys/fs/bpf/rgb-$id
+query_socket = $dir/q.sock
+recipients = $dir/r.cdb
+EOF2
+nsenter --net=/run/netns/$ns "$B/rcptguardd" -f -c "$dir/conf" 2>"$dir/log" &
+dpid=$!
+i=0
+while [ ! -S "$dir/q.sock" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+load() {
+	"$B/tests/policy_load" -s "$dir/q.sock" "$@" \
+		user77@example.com=DUNNO nobody@example.com=550 x@other.test=DUNNO
+}
+load -c 1 -n 100000
+load -c 16 -n 200000
+load -c 256 -n 200000
+load -c 1 -n 20000 -1
