@@ -20,7 +20,7 @@
 
 #define DEFAULT_SOCKET "/run/rcptguard/query.sock"
 #define DEFAULT_TIMEOUT_MS 2000
-#define MAX_VALUE 512           /* longer env values are cut */
+#define MAX_VALUE 512           /* longer env values: fail open */
 #define MAX_REPLY 1024          /* longer replies are garbage */
 
 static const struct section {
@@ -75,7 +75,9 @@ static const struct section *find_section(const char *name)
 	return NULL;
 }
 
-/* name=value\n with the value cut and stripped of bytes that could end it. */
+/* name=value\n with bytes that could end the line replaced. A value longer
+ * than any real SMTP path fails the request (and so fails open): cutting a
+ * recipient could turn an address we cannot judge into a rejected one. */
 static size_t attr(char *buf, size_t off, size_t size, const char *name, const char *value)
 {
 	size_t n;
@@ -83,11 +85,13 @@ static size_t attr(char *buf, size_t off, size_t size, const char *name, const c
 
 	if (!value || off >= size)
 		return off;
+	if (strlen(value) > MAX_VALUE)
+		return size;
 	w = snprintf(buf + off, size - off, "%s=", name);
 	if (w < 0 || (size_t)w >= size - off)
 		return size;
 	off += (size_t)w;
-	for (n = 0; value[n] && n < MAX_VALUE && off + 1 < size; n++)
+	for (n = 0; value[n] && off + 1 < size; n++)
 		buf[off++] = (unsigned char)value[n] < 32 ? '?' : value[n];
 	if (off + 1 >= size)
 		return size;
@@ -334,7 +338,7 @@ int main(int argc, char **argv)
 		return fail("TCPREMOTEIP is not set: run me from qmail-smtpd under tcpserver");
 	len = build_request(req, sizeof(req));
 	if (!len)
-		return fail("request too large");
+		return fail("an SMTP value is longer than 512 bytes");
 	why = exchange(path && *path ? path : DEFAULT_SOCKET, req, len, reply, sizeof(reply),
 		       now_ms() + timeout);
 	if (why)

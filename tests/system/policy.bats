@@ -277,3 +277,11 @@ serve() {
 	run -0 --separate-stderr spp x@example.com
 	assert_output ""
 }
+
+@test "rcptguard-spp fails open on an over-long recipient instead of cutting it" {
+	start_daemon
+	long=$(head -c 600 /dev/zero | tr '\0' a)@example.com
+	run -0 --separate-stderr spp "$long"
+	assert_output ""
+	[[ $stderr == *"longer than 512 bytes"* ]]
+}
