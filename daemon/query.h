@@ -6,16 +6,11 @@
 #include <stddef.h>
 #include "config.h"
 #include "loop.h"
+#include "server.h"
 #include "verdict.h"
 
-struct query;
-
-/* Bind, set owner/group/mode, listen, and serve on l. Refuses to take over
- * the socket of a running daemon. */
-struct query *query_start(struct loop *l, const struct config *c, struct verdicts *v,
-			  char *err, size_t errlen);
-/* Close every connection and listener; remove the socket file. */
-void query_stop(struct query *q);
-size_t query_connections(const struct query *q);
+/* Listen and serve on l; stop with server_free(). */
+struct server *query_start(struct loop *l, const struct config *c, struct verdicts *v,
+			   char *err, size_t errlen);
 
 #endif

@@ -33,7 +33,7 @@ struct daemon {
 	struct loop *loop;
 	struct rg_maps maps;
 	struct verdicts *verdicts;
-	struct query *query;
+	struct server *query;
 	struct watch sig, ban_sweep, db_check;
 };
 
@@ -268,7 +268,7 @@ fail:
 	log_err("event=start error=\"%s\"", err);
 	report_ready(&ready_fd, 1);
 out:
-	query_stop(d.query);
+	server_free(d.query);
 	if (x)
 		maps_close(&d.maps);
 	xdp_release(x);

@@ -1,0 +1,432 @@
+/* server.c - listeners and connections on the event loop.
+ *
+ * A connection holds no input buffer while idle, so thousands of idle
+ * connections cost little. Replies go out directly; if the peer does not
+ * read them, the connection stops being read until they are gone. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include "duration.h"
+#include "log.h"
+#include "server.h"
+
+#define READ_CHUNK 4096
+#define IDLE_SECS 600           /* Postfix drops idle policy connections after 300 s */
+#define SWEEP_MS 10000
+#define OUT_PAUSE 65536         /* stop reading while this much is unsent */
+#define MAX_LISTENERS 2
+
+struct conn {
+	struct watch w;         /* first: loop_defer_free() matches on it */
+	struct server *s;
+	struct conn *prev, *next;
+	char *in, *out;
+	size_t inlen, incap, scan, outlen, outcap;
+	uint64_t active_ns;
+	uid_t uid;
+	pid_t pid;
+};
+
+struct listener {
+	struct watch w;
+	struct server *s;
+	char path[108];         /* Unix socket to remove at the end, or "" */
+};
+
+struct server {
+	struct loop *loop;
+	const struct server_ops *ops;
+	void *ctx;
+	struct listener ls[MAX_LISTENERS];
+	unsigned nls;
+	struct watch sweep;
+	struct conn *conns;
+	size_t nconns, max;
+	uint64_t refused_logged_ns;
+};
+
+void *conn_ctx(const struct conn *c)
+{
+	return c->s->ctx;
+}
+
+void conn_peer(const struct conn *c, uid_t *uid, pid_t *pid)
+{
+	*uid = c->uid;
+	*pid = c->pid;
+}
+
+static void conn_close(struct conn *c, const char *why)
+{
+	struct server *s = c->s;
+
+	if (why)
+		log_info("event=%s_close fd=%d reason=\"%s\"", s->ops->name, c->w.fd, why);
+	loop_del(s->loop, &c->w);
+	close(c->w.fd);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	s->nconns--;
+	free(c->in);
+	free(c->out);
+	loop_defer_free(s->loop, c);
+}
+
+int conn_printf(struct conn *c, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		size_t room = c->outcap - c->outlen;
+
+		va_start(ap, fmt);
+		n = vsnprintf(c->out ? c->out + c->outlen : NULL, room, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			return -1;
+		if ((size_t)n < room) {
+			c->outlen += (size_t)n;
+			return 0;
+		}
+		{
+			size_t cap = c->outcap ? c->outcap : 1024;
+			char *o;
+
+			while (cap < c->outlen + (size_t)n + 1)
+				cap *= 2;
+			if (!(o = realloc(c->out, cap)))
+				return -1;
+			c->out = o;
+			c->outcap = cap;
+		}
+	}
+}
+
+static void set_events(struct conn *c)
+{
+	uint32_t ev = (c->outlen < OUT_PAUSE ? EPOLLIN : 0) | (c->outlen ? EPOLLOUT : 0);
+
+	loop_mod(c->s->loop, &c->w, ev | EPOLLRDHUP);
+}
+
+/* Write what we can; -1 if the peer is gone. */
+static int flush(struct conn *c)
+{
+	size_t off = 0;
+
+	while (off < c->outlen) {
+		ssize_t n = send(c->w.fd, c->out + off, c->outlen - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				return -1;
+			break;
+		}
+		off += (size_t)n;
+	}
+	memmove(c->out, c->out + off, c->outlen - off);
+	c->outlen -= off;
+	if (!c->outlen && c->outcap > 4 * READ_CHUNK) {
+		/* Give back the memory of a big reply. */
+		free(c->out);
+		c->out = NULL;
+		c->outcap = 0;
+	}
+	return 0;
+}
+
+/* Answer every complete request in the buffer while replies fit. */
+static int process(struct conn *c)
+{
+	size_t len;
+
+	while (c->outlen < OUT_PAUSE && (len = c->s->ops->frame(c->in, c->inlen, &c->scan)) > 0) {
+		const char *why = "out of memory";
+
+		if (c->s->ops->handle(c, c->in, len, &why) < 0) {
+			conn_close(c, why);
+			return -1;
+		}
+		memmove(c->in, c->in + len, c->inlen - len);
+		c->inlen -= len;
+	}
+	if (c->inlen == 0) {
+		free(c->in);
+		c->in = NULL;
+		c->incap = 0;
+	}
+	if (flush(c) < 0) {
+		conn_close(c, "peer gone while replying");
+		return -1;
+	}
+	set_events(c);
+	return 0;
+}
+
+static void on_conn(struct watch *w, uint32_t events)
+{
+	struct conn *c = (struct conn *)w;
+	size_t max = c->s->ops->max_request;
+	ssize_t n;
+
+	c->active_ns = mono_ns();
+	if (events & EPOLLOUT) {
+		if (flush(c) < 0) {
+			conn_close(c, "peer gone while replying");
+			return;
+		}
+		if (process(c) < 0)
+			return;
+	}
+	if (!(events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP | EPOLLERR)) || c->outlen >= OUT_PAUSE)
+		return;
+	if (c->incap - c->inlen < READ_CHUNK) {
+		size_t cap = c->inlen + READ_CHUNK;
+		char *in;
+
+		if (!(in = realloc(c->in, cap))) {
+			conn_close(c, "out of memory");
+			return;
+		}
+		c->in = in;
+		c->incap = cap;
+	}
+	n = recv(c->w.fd, c->in + c->inlen, c->incap - c->inlen, MSG_DONTWAIT);
+	if (n == 0) {
+		/* A clean close between requests is normal. */
+		conn_close(c, c->inlen ? "closed in the middle of a request" : NULL);
+		return;
+	}
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			conn_close(c, strerror(errno));
+		return;
+	}
+	c->inlen += (size_t)n;
+	if (process(c) == 0 && c->inlen > max) {
+		char why[64];
+
+		snprintf(why, sizeof(why), "request larger than %zu KB", max / 1024);
+		conn_close(c, why);
+	}
+}
+
+static void on_accept(struct watch *w, uint32_t events)
+{
+	struct listener *ls = (struct listener *)w;
+	struct server *s = ls->s;
+
+	(void)events;
+	for (int i = 0; i < 64; i++) {
+		int fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct ucred cred = { .pid = 0, .uid = (uid_t)-1 };
+		socklen_t clen = sizeof(cred);
+		struct conn *c;
+
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+				log_err("event=%s_accept error=\"%s\"", s->ops->name, strerror(errno));
+			return;
+		}
+		if (s->nconns >= s->max || !(c = calloc(1, sizeof(*c)))) {
+			uint64_t now = mono_ns();
+
+			/* Once a minute at most: this can happen thousands of times. */
+			if (now - s->refused_logged_ns > 60000000000ULL) {
+				log_warn("event=%s_refused connections=%zu max=%zu note=\"raise "
+					 "max_connections if this is legitimate load\"", s->ops->name,
+					 s->nconns, s->max);
+				s->refused_logged_ns = now;
+			}
+			close(fd);
+			continue;
+		}
+		getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen);
+		*c = (struct conn){ .w = { fd, on_conn }, .s = s, .active_ns = mono_ns(),
+				    .uid = cred.uid, .pid = cred.pid };
+		if (loop_add(s->loop, &c->w, EPOLLIN | EPOLLRDHUP) < 0) {
+			close(fd);
+			free(c);
+			continue;
+		}
+		if (s->ops->log_peers)
+			log_info("event=%s_connect uid=%d pid=%d", s->ops->name, (int)cred.uid,
+				 (int)cred.pid);
+		c->next = s->conns;
+		if (s->conns)
+			s->conns->prev = c;
+		s->conns = c;
+		s->nconns++;
+	}
+}
+
+static void on_sweep(struct watch *w, uint32_t events)
+{
+	struct server *s = (struct server *)((char *)w - offsetof(struct server, sweep));
+	uint64_t ticks, cutoff = mono_ns() - IDLE_SECS * 1000000000ULL;
+
+	(void)events;
+	if (read(w->fd, &ticks, sizeof(ticks)) < 0)
+		return;
+	for (struct conn *c = s->conns, *next; c; c = next) {
+		next = c->next;
+		if (c->active_ns < cutoff)
+			conn_close(c, "idle");
+	}
+}
+
+struct server *server_new(struct loop *l, const struct server_ops *ops, void *ctx,
+			  size_t max_conns)
+{
+	struct server *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	*s = (struct server){ .loop = l, .ops = ops, .ctx = ctx, .max = max_conns,
+			      .sweep = { -1, on_sweep } };
+	if (loop_timer(l, &s->sweep, SWEEP_MS) < 0) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static int add_listener(struct server *s, int fd, const char *path, char *err, size_t errlen)
+{
+	struct listener *ls = &s->ls[s->nls];
+
+	*ls = (struct listener){ .w = { fd, on_accept }, .s = s };
+	snprintf(ls->path, sizeof(ls->path), "%s", path ? path : "");
+	if (loop_add(s->loop, &ls->w, EPOLLIN) < 0) {
+		snprintf(err, errlen, "cannot watch a listener: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	s->nls++;
+	return 0;
+}
+
+/* Is somebody serving this socket already? */
+static bool in_use(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool used;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	used = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	if (fd >= 0)
+		close(fd);
+	return used;
+}
+
+static int mkparent(const char *path)
+{
+	char dir[108], *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (mkparent(dir) < 0)
+		return -1;
+	return mkdir(dir, 0755) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+int server_listen_unix(struct server *s, const char *path, unsigned mode, uid_t uid, gid_t gid,
+		       char *err, size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd;
+
+	if (s->nls == MAX_LISTENERS || strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(err, errlen, "cannot listen on %s", path);
+		return -1;
+	}
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			snprintf(err, errlen, "%s exists and is not a socket; choose another path",
+				 path);
+			return -1;
+		}
+		if (in_use(path)) {
+			snprintf(err, errlen, "another process serves %s; is rcptguardd already "
+				 "running?", path);
+			return -1;
+		}
+		unlink(path);
+	}
+	if (mkparent(path) < 0) {
+		snprintf(err, errlen, "cannot create the directory of %s: %s", path,
+			 strerror(errno));
+		return -1;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, mode) < 0 ||
+	    ((uid != (uid_t)-1 || gid != (gid_t)-1) && chown(path, uid, gid) < 0) ||
+	    listen(fd, SOMAXCONN) < 0) {
+		snprintf(err, errlen, "cannot listen on %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return add_listener(s, fd, path, err, errlen);
+}
+
+int server_listen_tcp(struct server *s, const struct sockaddr *sa, socklen_t len,
+		      char *err, size_t errlen)
+{
+	int fd, one = 1;
+
+	if (s->nls == MAX_LISTENERS) {
+		snprintf(err, errlen, "too many listeners");
+		return -1;
+	}
+	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(fd, sa, len) < 0 || listen(fd, SOMAXCONN) < 0) {
+		snprintf(err, errlen, "cannot listen on TCP: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return add_listener(s, fd, NULL, err, errlen);
+}
+
+void server_free(struct server *s)
+{
+	if (!s)
+		return;
+	while (s->conns)
+		conn_close(s->conns, NULL);
+	for (unsigned i = 0; i < s->nls; i++) {
+		loop_del(s->loop, &s->ls[i].w);
+		close(s->ls[i].w.fd);
+		if (s->ls[i].path[0])
+			unlink(s->ls[i].path);
+	}
+	if (s->sweep.fd >= 0) {
+		loop_del(s->loop, &s->sweep);
+		close(s->sweep.fd);
+	}
+	free(s);
+}
+
+size_t server_connections(const struct server *s)
+{
+	return s->nconns;
+}
