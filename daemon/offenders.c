@@ -1,0 +1,504 @@
+/* offenders.c - the offender table and the ban decision.
+ *
+ * Table: entries in one growing array, found through an open-addressing
+ * index of 32-bit slots (linear probing, backward-shift deletion), hashed
+ * with a per-process random key so attackers cannot aim for collisions.
+ * When max_offenders are tracked, a new one evicts the least relevant of a
+ * few sampled entries: not banned, not pardoned, fewest offenses, longest
+ * quiet. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "offenders.h"
+
+#define EMPTY UINT32_MAX
+#define SAMPLE 16
+
+struct offenders {
+	struct offender_cfg cfg;
+	struct offender *e;             /* entries, n used */
+	size_t n, cap;
+	uint32_t *idx;                  /* slots: entry index or EMPTY */
+	size_t slots;                   /* power of two, at least 2 * n */
+	uint64_t k0, k1;                /* hash key */
+	uint64_t rng;
+	size_t evicted;
+};
+
+static const char *const ev_names[EV_MAX] = {
+	[EV_NONE] = "none", [EV_UNKNOWN_RCPT] = "unknown-recipient", [EV_SPAMTRAP] = "spamtrap",
+	[EV_RELAY] = "relay-attempt", [EV_DNSBL] = "dnsbl", [EV_VALID] = "valid-recipient",
+	[EV_BAN] = "ban", [EV_UNBAN] = "unban", [EV_ALLOWLISTED] = "allowlisted",
+	[EV_PARDONED] = "pardoned", [EV_EXPIRED] = "expired",
+};
+
+const char *evidence_name(unsigned ev)
+{
+	return ev < EV_MAX ? ev_names[ev] : "?";
+}
+
+void offenders_defaults(struct offender_cfg *c)
+{
+	*c = (struct offender_cfg){
+		.prefix_v4 = 32, .prefix_v6 = 64, .threshold = 5, .window = 600,
+		.relay_weight = 1, .reputation_window = 30 * 86400, .reputation_credit = 0.1,
+		.reputation_max = 10, .ban_time = 3600, .ban_time_max = 7 * 86400,
+		.ban_factor = 4, .ban_jitter = 0.1, .offense_memory = 30 * 86400,
+		.pardon_time = 86400, .subnet_bans = 0, .subnet_window = 3600,
+		.max_offenders = 1000000,
+	};
+}
+
+static uint64_t rotl(uint64_t x, int b)
+{
+	return (x << b) | (x >> (64 - b));
+}
+
+/* A keyed mix of the 20-byte key (SipHash-like rounds). */
+static uint64_t hash(const struct offenders *o, const struct rg_lpm_key *k)
+{
+	uint64_t v0 = o->k0 ^ 0x736f6d6570736575ULL, v1 = o->k1 ^ 0x646f72616e646f6dULL;
+	uint64_t w[3] = { 0, 0, k->prefixlen };
+
+	memcpy(&w[0], k->addr.a, 8);
+	memcpy(&w[1], k->addr.a + 8, 8);
+	for (int i = 0; i < 3; i++) {
+		v0 += w[i];
+		v1 ^= v0;
+		v0 = rotl(v0, 29) * 0x9e3779b97f4a7c15ULL;
+		v1 = rotl(v1, 31) + v0;
+	}
+	v0 ^= v1 >> 33;
+	v0 *= 0xff51afd7ed558ccdULL;
+	return v0 ^ (v0 >> 29);
+}
+
+static uint64_t rnd(struct offenders *o)
+{
+	/* xorshift64*: jitter and eviction samples, not security. */
+	o->rng ^= o->rng >> 12;
+	o->rng ^= o->rng << 25;
+	o->rng ^= o->rng >> 27;
+	return o->rng * 2685821657736338717ULL;
+}
+
+static bool same(const struct rg_lpm_key *a, const struct rg_lpm_key *b)
+{
+	return a->prefixlen == b->prefixlen && memcmp(&a->addr, &b->addr, sizeof(a->addr)) == 0;
+}
+
+/* The slot holding k, or the empty slot where it would go. */
+static size_t find_slot(const struct offenders *o, const struct rg_lpm_key *k)
+{
+	size_t mask = o->slots - 1, s = hash(o, k) & mask;
+
+	while (o->idx[s] != EMPTY && !same(&o->e[o->idx[s]].key, k))
+		s = (s + 1) & mask;
+	return s;
+}
+
+static int rehash(struct offenders *o, size_t slots)
+{
+	uint32_t *idx = malloc(slots * sizeof(*idx));
+
+	if (!idx)
+		return -1;
+	free(o->idx);
+	o->idx = idx;
+	o->slots = slots;
+	memset(idx, 0xff, slots * sizeof(*idx));
+	for (size_t i = 0; i < o->n; i++)
+		idx[find_slot(o, &o->e[i].key)] = (uint32_t)i;
+	return 0;
+}
+
+struct offenders *offenders_new(const struct offender_cfg *c, uint64_t seed)
+{
+	struct offenders *o = calloc(1, sizeof(*o));
+
+	if (!o)
+		return NULL;
+	o->cfg = *c;
+	o->k0 = seed * 0x9e3779b97f4a7c15ULL + 1;
+	o->k1 = rotl(seed, 17) ^ 0xc2b2ae3d27d4eb4fULL;
+	o->rng = seed | 1;
+	if (rehash(o, 1024) < 0) {
+		free(o);
+		return NULL;
+	}
+	return o;
+}
+
+void offenders_free(struct offenders *o)
+{
+	if (!o)
+		return;
+	free(o->e);
+	free(o->idx);
+	free(o);
+}
+
+void offenders_configure(struct offenders *o, const struct offender_cfg *c)
+{
+	size_t max = o->cfg.max_offenders;
+
+	o->cfg = *c;
+	o->cfg.max_offenders = max;
+}
+
+/* Remove entry i: backward-shift its slot, move the last entry into i. */
+static void remove_at(struct offenders *o, size_t i)
+{
+	size_t mask = o->slots - 1, s = find_slot(o, &o->e[i].key), next;
+
+	o->idx[s] = EMPTY;
+	for (next = (s + 1) & mask; o->idx[next] != EMPTY; next = (next + 1) & mask) {
+		size_t home = hash(o, &o->e[o->idx[next]].key) & mask;
+
+		/* Move it back if its home is not in (s, next]. */
+		if ((next > s && (home <= s || home > next)) ||
+		    (next < s && (home <= s && home > next))) {
+			o->idx[s] = o->idx[next];
+			o->idx[next] = EMPTY;
+			s = next;
+		}
+	}
+	o->n--;
+	if (i != o->n) {
+		o->e[i] = o->e[o->n];
+		o->idx[find_slot(o, &o->e[i].key)] = (uint32_t)i;
+	}
+}
+
+static bool less_relevant(const struct offender *a, const struct offender *b, uint32_t now)
+{
+	bool ha = a->ban_until > now || a->pardon_until > now;
+	bool hb = b->ban_until > now || b->pardon_until > now;
+
+	if (ha != hb)
+		return hb;
+	if (a->offenses != b->offenses)
+		return a->offenses < b->offenses;
+	return a->last_seen < b->last_seen;
+}
+
+static void evict_one(struct offenders *o, uint32_t now)
+{
+	size_t victim = rnd(o) % o->n;
+
+	for (int i = 1; i < SAMPLE; i++) {
+		size_t j = rnd(o) % o->n;
+
+		if (less_relevant(&o->e[j], &o->e[victim], now))
+			victim = j;
+	}
+	remove_at(o, victim);
+	o->evicted++;
+}
+
+static struct offender *get(const struct offenders *o, const struct rg_lpm_key *k)
+{
+	uint32_t i = o->idx[find_slot(o, k)];
+
+	return i == EMPTY ? NULL : &o->e[i];
+}
+
+static struct offender *get_or_add(struct offenders *o, const struct rg_lpm_key *k,
+				   uint32_t now)
+{
+	struct offender *e = get(o, k);
+
+	if (e)
+		return e;
+	if (o->n >= o->cfg.max_offenders)
+		evict_one(o, now);
+	if (o->n == o->cap) {
+		size_t cap = o->cap ? o->cap * 2 : 1024;
+		struct offender *ne;
+
+		if (cap > o->cfg.max_offenders)
+			cap = o->cfg.max_offenders;
+		if (!(ne = realloc(o->e, cap * sizeof(*ne))))
+			return NULL;
+		o->e = ne;
+		o->cap = cap;
+	}
+	if ((o->n + 1) * 2 > o->slots && rehash(o, o->slots * 2) < 0)
+		return NULL;
+	e = &o->e[o->n];
+	memset(e, 0, sizeof(*e));
+	e->key = *k;
+	e->first_seen = e->last_seen = e->win_start = now;
+	o->idx[find_slot(o, k)] = (uint32_t)o->n++;
+	return e;
+}
+
+struct rg_lpm_key offenders_key(const struct offenders *o, const struct rg_addr *client)
+{
+	static const unsigned char v4[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	struct rg_lpm_key k = { .addr = *client };
+	bool is_v4 = memcmp(client->a, v4, 12) == 0;
+
+	k.prefixlen = is_v4 ? 96 + o->cfg.prefix_v4 : o->cfg.prefix_v6;
+	for (unsigned i = 0; i < 16; i++) {
+		int keep = (int)k.prefixlen - (int)i * 8;
+
+		if (keep <= 0)
+			k.addr.a[i] = 0;
+		else if (keep < 8)
+			k.addr.a[i] &= (unsigned char)(0xff << (8 - keep));
+	}
+	return k;
+}
+
+static void note(struct offender *e, enum evidence ev, uint32_t now)
+{
+	e->ev[e->ev_head] = (struct offender_event){ .t = now, .kind = (uint8_t)ev };
+	e->ev_head = (uint8_t)((e->ev_head + 1) % OFFENDER_EVENTS);
+}
+
+/* Two fixed windows make a sliding one: the estimate weighs the previous
+ * window by how much of it the sliding window still covers (the way rate
+ * limiters count). A burst inside one window counts in full. */
+static void roll(struct offender *e, uint32_t window, uint32_t now)
+{
+	uint32_t k = now > e->win_start ? (now - e->win_start) / window : 0;
+
+	if (k == 0)
+		return;
+	e->prev = k == 1 ? e->cur : 0;
+	e->cur = 0;
+	e->win_start += k * window;
+}
+
+static double estimate(const struct offender *e, uint32_t window, uint32_t now)
+{
+	uint32_t k = now > e->win_start ? (now - e->win_start) / window : 0;
+	double into, prev = k == 0 ? e->prev : k == 1 ? e->cur : 0, cur = k == 0 ? e->cur : 0;
+
+	into = (double)(now - e->win_start - k * window) / window;
+	return prev * (1 - into) + cur;
+}
+
+static void forget(struct offender *e, uint32_t now)
+{
+	e->cur = e->prev = 0;
+	e->win_start = now;
+}
+
+double offenders_level(const struct offenders *o, const struct offender *e, uint32_t now)
+{
+	return estimate(e, o->cfg.window, now);
+}
+
+static uint32_t recent_valid(const struct offenders *o, const struct offender *e, uint32_t now)
+{
+	return e->last_valid && now - e->last_valid <= o->cfg.reputation_window ?
+	       e->valid_count : 0;
+}
+
+double offenders_threshold(const struct offenders *o, const struct offender *e, uint32_t now)
+{
+	double f = 1 + recent_valid(o, e, now) * o->cfg.reputation_credit;
+
+	return o->cfg.threshold * (f < o->cfg.reputation_max ? f : o->cfg.reputation_max);
+}
+
+static unsigned recent_offenses(const struct offenders *o, const struct offender *e,
+				uint32_t now)
+{
+	return e->last_ban && now - e->last_ban <= o->cfg.offense_memory ? e->offenses : 0;
+}
+
+/* 1 h, 4 h, 16 h, ... capped, plus up to ban_jitter more. */
+static uint32_t duration(struct offenders *o, unsigned repeats)
+{
+	double secs = o->cfg.ban_time * pow(o->cfg.ban_factor, repeats);
+
+	if (secs > o->cfg.ban_time_max)
+		secs = o->cfg.ban_time_max;
+	secs *= 1 + o->cfg.ban_jitter * (double)(rnd(o) >> 11) / 9007199254740992.0;
+	return secs > UINT32_MAX - 1 ? UINT32_MAX - 1 : (uint32_t)secs;
+}
+
+static unsigned reason_of(enum evidence ev)
+{
+	switch (ev) {
+	case EV_SPAMTRAP: return RG_REASON_SPAMTRAP;
+	case EV_RELAY: return RG_REASON_RELAY;
+	case EV_DNSBL: return RG_REASON_DNSBL;
+	default: return RG_REASON_UNKNOWN_RCPT;
+	}
+}
+
+struct decision offenders_evidence(struct offenders *o, const struct rg_addr *client,
+				   enum evidence ev, double weight, const char *rcpt,
+				   uint32_t now)
+{
+	struct decision d = { .what = D_NONE };
+	struct rg_lpm_key k = offenders_key(o, client);
+	struct offender *e = get_or_add(o, &k, now);
+	double level;
+
+	if (!e)
+		return d;
+	d.prefix = k;
+	e->last_seen = now;
+	note(e, ev, now);
+	if (ev == EV_VALID) {
+		e->valid_count = recent_valid(o, e, now) + 1;
+		e->last_valid = now;
+		return d;
+	}
+	e->bad_total++;
+	if (rcpt) {
+		strncpy(e->last_rcpt, rcpt, sizeof(e->last_rcpt) - 1);
+		e->last_rcpt[sizeof(e->last_rcpt) - 1] = '\0';
+	}
+	roll(e, o->cfg.window, now);
+	e->cur += (float)(ev == EV_UNKNOWN_RCPT ? 1 : ev == EV_RELAY ? o->cfg.relay_weight :
+			  ev == EV_DNSBL ? weight : 0);
+	level = estimate(e, o->cfg.window, now);
+	if (e->ban_until > now) {
+		d.what = D_ALREADY_BANNED;
+		return d;
+	}
+	if (ev != EV_SPAMTRAP && level < offenders_threshold(o, e, now))
+		return d;
+	if (e->pardon_until > now) {
+		d.what = D_PARDONED;
+		return d;
+	}
+	d.what = D_BAN;
+	d.reason = reason_of(ev);
+	d.offense = recent_offenses(o, e, now) + 1;
+	d.secs = duration(o, d.offense - 1);
+	return d;
+}
+
+struct decision offenders_banned(struct offenders *o, const struct decision *d, uint32_t now)
+{
+	struct decision sub = { .what = D_NONE };
+	struct offender *e = get_or_add(o, &d->prefix, now), *s;
+	struct rg_lpm_key k24;
+
+	if (!e)
+		return sub;
+	e->offenses = (uint16_t)d->offense;
+	e->last_ban = now;
+	e->ban_until = d->secs ? now + d->secs : UINT32_MAX;
+	e->ban_reason = (uint8_t)d->reason;
+	forget(e, now);
+	note(e, EV_BAN, now);
+	/* A ban of one IPv4 address counts toward its /24. */
+	if (!o->cfg.subnet_bans || d->prefix.prefixlen != 128 || o->cfg.prefix_v4 <= 24 ||
+	    d->prefix.addr.a[10] != 0xff)
+		return sub;
+	k24 = d->prefix;
+	k24.prefixlen = 120;
+	k24.addr.a[15] = 0;
+	if (!(s = get_or_add(o, &k24, now)))
+		return sub;
+	/* A /24 entry counts the bans of its addresses, in its own window. */
+	roll(s, o->cfg.subnet_window, now);
+	s->cur += 1;
+	s->last_seen = now;
+	if (estimate(s, o->cfg.subnet_window, now) < o->cfg.subnet_bans || s->ban_until > now ||
+	    s->pardon_until > now)
+		return sub;
+	sub.what = D_BAN;
+	sub.prefix = k24;
+	sub.reason = d->reason;
+	sub.offense = recent_offenses(o, s, now) + 1;
+	sub.secs = duration(o, sub.offense - 1);
+	return sub;
+}
+
+void offenders_spared(struct offenders *o, const struct rg_lpm_key *k, enum evidence why,
+		      uint32_t now)
+{
+	struct offender *e = get(o, k);
+
+	if (!e)
+		return;
+	forget(e, now);
+	note(e, why, now);
+}
+
+void offenders_manual_ban(struct offenders *o, const struct rg_lpm_key *k, uint32_t until,
+			  uint32_t now)
+{
+	struct offender *e = get_or_add(o, k, now);
+
+	if (!e)
+		return;
+	e->ban_until = until;
+	e->ban_reason = RG_REASON_MANUAL;
+	e->pardon_until = 0;
+	note(e, EV_BAN, now);
+}
+
+void offenders_unbanned(struct offenders *o, const struct rg_lpm_key *k, uint32_t now)
+{
+	struct offender *e = get_or_add(o, k, now);
+
+	if (!e)
+		return;
+	e->ban_until = 0;
+	e->pardon_until = now + o->cfg.pardon_time;
+	forget(e, now);
+	note(e, EV_UNBAN, now);
+}
+
+void offenders_expired(struct offenders *o, const struct rg_lpm_key *k, uint32_t now)
+{
+	struct offender *e = get(o, k);
+
+	if (e && e->ban_until && e->ban_until != UINT32_MAX) {
+		e->ban_until = 0;
+		note(e, EV_EXPIRED, now);
+	}
+}
+
+const struct offender *offenders_get(const struct offenders *o, const struct rg_lpm_key *k)
+{
+	return get(o, k);
+}
+
+int offenders_restore(struct offenders *o, const struct offender *rec)
+{
+	struct offender *e = get_or_add(o, &rec->key, rec->last_seen);
+
+	if (!e)
+		return -1;
+	*e = *rec;
+	e->last_rcpt[sizeof(e->last_rcpt) - 1] = '\0';
+	e->ev_head %= OFFENDER_EVENTS;
+	return 0;
+}
+
+int offenders_foreach(const struct offenders *o, offender_cb cb, void *arg)
+{
+	for (size_t i = 0; i < o->n; i++) {
+		int rc = cb(&o->e[i], arg);
+
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+size_t offenders_count(const struct offenders *o)
+{
+	return o->n;
+}
+
+size_t offenders_evicted(const struct offenders *o)
+{
+	return o->evicted;
+}
+
+size_t offenders_memory(const struct offenders *o)
+{
+	return o->cap * sizeof(*o->e) + o->slots * sizeof(*o->idx) + sizeof(*o);
+}

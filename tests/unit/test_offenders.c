@@ -1,0 +1,242 @@
+/* test_offenders.c - the offender model: bucket and window, decay,
+ * reputation, escalation, aggregation, spamtraps, sticky unban, bounded
+ * memory under two million sources. Time is simulated. */
+#include <stdio.h>
+#include <string.h>
+#include "addr.h"
+#include "offenders.h"
+#include "tap.h"
+
+static struct offender_cfg cfg;
+
+static struct rg_addr A(const char *s)
+{
+	struct rg_lpm_key k;
+	char err[64];
+
+	addr_parse(s, &k, err, sizeof(err));
+	return k.addr;
+}
+
+static struct rg_lpm_key K(const char *s)
+{
+	struct rg_lpm_key k;
+	char err[64];
+
+	addr_parse(s, &k, err, sizeof(err));
+	return k;
+}
+
+/* n unknown recipients from addr at time t, one second apart; the last
+ * decision. */
+static struct decision unknowns(struct offenders *o, const char *addr, int n, uint32_t *t)
+{
+	struct decision d = { 0 };
+
+	for (int i = 0; i < n; i++)
+		d = offenders_evidence(o, &(struct rg_addr[]){ A(addr) }[0],
+				       EV_UNKNOWN_RCPT, 0, "x@example.com", (*t)++);
+	return d;
+}
+
+static bool within(uint32_t secs, uint32_t base)
+{
+	return secs >= base && secs <= base + base / 10 + 1;
+}
+
+int main(void)
+{
+	struct offenders *o;
+	struct decision d;
+	uint32_t t = 1800000000;
+	char buf[64];
+
+	offenders_defaults(&cfg);
+
+	/* Threshold and window: 5 unknown recipients in a burst ban. */
+	o = offenders_new(&cfg, 1);
+	d = unknowns(o, "192.0.2.1", 4, &t);
+	ok(d.what == D_NONE, "four unknown recipients do not ban");
+	d = unknowns(o, "192.0.2.1", 1, &t);
+	ok(d.what == D_BAN && d.reason == RG_REASON_UNKNOWN_RCPT && d.offense == 1 &&
+	   within(d.secs, 3600), "the fifth bans for 1 h plus jitter (%u s)", d.secs);
+	addr_format(&d.prefix, buf, sizeof(buf));
+	ok(strcmp(buf, "192.0.2.1") == 0, "an IPv4 client is banned as its /32 (%s)", buf);
+	offenders_banned(o, &d, t);
+	d = unknowns(o, "192.0.2.1", 1, &t);
+	ok(d.what == D_ALREADY_BANNED, "a banned client's open session gets 'already banned'");
+
+	/* The window slides: old evidence fades. */
+	d = unknowns(o, "192.0.2.2", 4, &t);
+	t += 1200;
+	d = unknowns(o, "192.0.2.2", 4, &t);
+	ok(d.what == D_NONE, "4, twenty quiet minutes, 4 more: no ban");
+	for (int i = 0; i < 20; i++) {
+		d = unknowns(o, "192.0.2.3", 1, &t);
+		t += 179;
+	}
+	ok(d.what == D_NONE, "one unknown recipient every three minutes never bans");
+	{
+		struct rg_lpm_key k = K("192.0.2.3");
+
+		ok(offenders_level(o, offenders_get(o, &k), t) < 5,
+		   "its count stays under 5 (%.2f)", offenders_level(o, offenders_get(o, &k), t));
+	}
+	t += 3600;
+	for (int i = 0; i < 5; i++) {
+		d = unknowns(o, "192.0.2.4", 1, &t);
+		t += 100;
+	}
+	ok(d.what == D_BAN, "5 unknown recipients within 8 minutes ban");
+
+	/* Reputation: 20 valid recipients raise the bar to 3 x 5. */
+	for (int i = 0; i < 20; i++)
+		offenders_evidence(o, &(struct rg_addr[]){ A("198.51.100.7") }[0], EV_VALID, 0, NULL, t);
+	d = unknowns(o, "198.51.100.7", 14, &t);
+	ok(d.what == D_NONE, "a client with 20 recent valid recipients survives 14 unknown");
+	d = unknowns(o, "198.51.100.7", 1, &t);
+	ok(d.what == D_BAN, "and is banned at the 15th");
+	for (int i = 0; i < 1000; i++)
+		offenders_evidence(o, &(struct rg_addr[]){ A("198.51.100.8") }[0], EV_VALID, 0, NULL, t);
+	d = unknowns(o, "198.51.100.8", 49, &t);
+	ok(d.what == D_NONE, "reputation is capped: 49 unknown do not ban a big sender");
+	d = unknowns(o, "198.51.100.8", 1, &t);
+	ok(d.what == D_BAN, "but 50 (10 x 5) do");
+	for (int i = 0; i < 20; i++)
+		offenders_evidence(o, &(struct rg_addr[]){ A("198.51.100.9") }[0], EV_VALID, 0, NULL, t);
+	t += 31 * 86400;
+	d = unknowns(o, "198.51.100.9", 5, &t);
+	ok(d.what == D_BAN, "credit older than 30 days is gone");
+
+	/* Spamtrap: at once, whatever the reputation. */
+	for (int i = 0; i < 100; i++)
+		offenders_evidence(o, &(struct rg_addr[]){ A("203.0.113.5") }[0], EV_VALID, 0, NULL, t);
+	d = offenders_evidence(o, &(struct rg_addr[]){ A("203.0.113.5") }[0], EV_SPAMTRAP, 0, "trap@example.com", t);
+	ok(d.what == D_BAN && d.reason == RG_REASON_SPAMTRAP, "one spamtrap hit bans at once");
+	offenders_free(o);
+
+	/* Escalation: 1 h, 4 h, 16 h, 64 h, then capped at 7 d; forgotten after 30 d. */
+	o = offenders_new(&cfg, 2);
+	{
+		static const uint32_t want[] = { 3600, 14400, 57600, 230400, 604800, 604800 };
+		bool all = true;
+
+		for (int i = 0; i < 6; i++) {
+			d = unknowns(o, "192.0.2.9", 5, &t);
+			all &= d.what == D_BAN && d.offense == (unsigned)i + 1;
+			if (i < 4)
+				all &= within(d.secs, want[i]);
+			else
+				all &= d.secs >= 604800 && d.secs <= 604800 + 60481;
+			if (!all)
+				printf("# offense %d: %u s\n", i + 1, d.secs);
+			offenders_banned(o, &d, t);
+			t += d.secs + 1;
+		}
+		ok(all, "ban durations escalate x4 per repeat and stop at 7 days (+jitter)");
+		t += 31 * 86400;
+		d = unknowns(o, "192.0.2.9", 5, &t);
+		ok(d.what == D_BAN && d.offense == 1 && within(d.secs, 3600),
+		   "after 30 quiet days a repeat offender starts again at 1 h");
+	}
+
+	/* Aggregation: IPv6 by /64. */
+	d = unknowns(o, "2001:db8:1:2::1", 2, &t);
+	d = unknowns(o, "2001:db8:1:2::2", 2, &t);
+	d = unknowns(o, "2001:db8:1:2:ffff::9", 1, &t);
+	addr_format(&d.prefix, buf, sizeof(buf));
+	ok(d.what == D_BAN && strcmp(buf, "2001:db8:1:2::/64") == 0,
+	   "five addresses of one /64 add up, and the /64 is banned (%s)", buf);
+	d = unknowns(o, "2001:db8:1:3::1", 4, &t);
+	ok(d.what == D_NONE, "the neighbouring /64 has its own bucket");
+	offenders_free(o);
+
+	/* /24 escalation: 3 banned addresses of one /24 within the window. */
+	cfg.subnet_bans = 3;
+	o = offenders_new(&cfg, 3);
+	{
+		struct decision sub = { 0 };
+		const char *ips[] = { "10.9.8.1", "10.9.8.2", "10.9.8.3" };
+
+		for (int i = 0; i < 3; i++) {
+			d = unknowns(o, ips[i], 5, &t);
+			sub = offenders_banned(o, &d, t);
+			if (i < 2 && sub.what != D_NONE)
+				break;
+		}
+		addr_format(&sub.prefix, buf, sizeof(buf));
+		ok(sub.what == D_BAN && strcmp(buf, "10.9.8.0/24") == 0,
+		   "the third ban in one /24 bans the /24 (%s)", buf);
+		d = unknowns(o, "10.9.9.1", 5, &t);
+		t += 2 * 3600;
+		sub = offenders_banned(o, &d, t);
+		d = unknowns(o, "10.9.9.2", 5, &t);
+		sub = offenders_banned(o, &d, t + 7200);
+		ok(sub.what == D_NONE, "two bans in another /24 do not");
+	}
+	offenders_free(o);
+	cfg.subnet_bans = 0;
+
+	/* Sticky unban and allowlist. */
+	o = offenders_new(&cfg, 4);
+	{
+		struct rg_lpm_key k = K("192.0.2.77");
+
+		d = unknowns(o, "192.0.2.77", 5, &t);
+		offenders_banned(o, &d, t);
+		offenders_unbanned(o, &k, t);
+		d = unknowns(o, "192.0.2.77", 10, &t);
+		ok(d.what == D_PARDONED, "an address unbanned by hand is not banned again");
+		offenders_spared(o, &k, EV_PARDONED, t);
+		t += 86400;
+		d = unknowns(o, "192.0.2.77", 5, &t);
+		ok(d.what == D_BAN, "after the 24 h grace period it can be banned again");
+		d = unknowns(o, "127.0.0.1", 5, &t);
+		k = d.prefix;
+		offenders_spared(o, &k, EV_ALLOWLISTED, t);
+		ok(offenders_level(o, offenders_get(o, &k), t) == 0,
+		   "an allowlisted client's bucket is emptied instead");
+		d = unknowns(o, "127.0.0.1", 4, &t);
+		ok(d.what == D_NONE, "so the next four do not ask again");
+	}
+	/* Restore round trip. */
+	{
+		struct rg_lpm_key k = K("192.0.2.77");
+		struct offender copy = *offenders_get(o, &k);
+		struct offenders *o2 = offenders_new(&cfg, 5);
+
+		ok(offenders_restore(o2, &copy) == 0 &&
+		   memcmp(offenders_get(o2, &k), &copy, sizeof(copy)) == 0,
+		   "a saved record restores unchanged");
+		offenders_free(o2);
+	}
+	offenders_free(o);
+
+	/* Bounded memory: 2 million sources into a table of 1 million. */
+	o = offenders_new(&cfg, 6);
+	{
+		struct rg_lpm_key keep;
+		size_t mem;
+
+		d = unknowns(o, "192.0.2.200", 5, &t);
+		keep = d.prefix;
+		offenders_banned(o, &d, t);
+		for (uint32_t i = 0; i < 2000000; i++) {
+			struct rg_addr a = A("2001:db8::");
+
+			a.a[4] = (uint8_t)(i >> 16);
+			a.a[5] = (uint8_t)(i >> 8);
+			a.a[6] = (uint8_t)i;
+			offenders_evidence(o, &a, EV_UNKNOWN_RCPT, 0, "x@example.com", t + i / 1000);
+		}
+		mem = offenders_memory(o);
+		ok(offenders_count(o) == 1000000 && offenders_evicted(o) >= 1000001,
+		   "the table holds at most 1,000,000 (%zu, %zu evicted)", offenders_count(o),
+		   offenders_evicted(o));
+		ok(mem / offenders_count(o) <= 256, "%zu bytes per tracked offender",
+		   mem / offenders_count(o));
+		ok(offenders_get(o, &keep) != NULL, "a banned offender is not evicted");
+	}
+	offenders_free(o);
+	return tap_done();
+}
