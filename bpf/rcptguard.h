@@ -53,7 +53,8 @@ struct rg_ban {
 	__u64 packets;              /* dropped by this ban */
 	__u64 bytes;
 	__u32 reason;               /* enum rg_reason */
-	__u32 flags;
+	__u32 prefixlen;            /* of this entry's key: the trie's lookup
+	                               returns a covering prefix's value */
 };
 
 enum rg_allow_origin {

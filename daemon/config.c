@@ -12,6 +12,7 @@
 #include <string.h>
 #include "addr.h"
 #include "config.h"
+#include "duration.h"
 
 #define MAX_LINE 4096
 
@@ -243,6 +244,206 @@ bad:
 	return -1;
 }
 
+static int set_duration(const char *v, uint32_t min, uint32_t *out, char *err, size_t errlen)
+{
+	uint64_t secs;
+
+	if (duration_parse(v, &secs, err, errlen) < 0)
+		return -1;
+	if (secs < min || secs > UINT32_MAX - 1) {
+		snprintf(err, errlen, "'%s' must be at least %us and not permanent", v, min);
+		return -1;
+	}
+	*out = (uint32_t)secs;
+	return 0;
+}
+
+static int set_double(const char *v, double min, double max, double *out, char *err,
+		      size_t errlen)
+{
+	char *end;
+	double d = strtod(v, &end);
+
+	if (end == v || *end || !(d >= min && d <= max)) {
+		snprintf(err, errlen, "'%s' must be a number from %g to %g", v, min, max);
+		return -1;
+	}
+	*out = d;
+	return 0;
+}
+
+#define SET_DUR(name, field, min)                                                   \
+	static int set_##name(struct config *c, const char *v, char *err, size_t n)    \
+	{                                                                             \
+		return set_duration(v, min, &c->field, err, n);                       \
+	}
+#define SET_DBL(name, field, min, max)                                              \
+	static int set_##name(struct config *c, const char *v, char *err, size_t n)    \
+	{                                                                             \
+		return set_double(v, min, max, &c->field, err, n);                    \
+	}
+SET_DUR(ban_window, offenders.window, 1)
+SET_DUR(ban_time, offenders.ban_time, 1)
+SET_DUR(ban_time_max, offenders.ban_time_max, 1)
+SET_DUR(offense_memory, offenders.offense_memory, 1)
+SET_DUR(reputation_window, offenders.reputation_window, 1)
+SET_DUR(pardon_time, offenders.pardon_time, 0)
+SET_DUR(subnet_window, offenders.subnet_window, 1)
+SET_DUR(state_interval, state_interval, 1)
+SET_DBL(ban_threshold, offenders.threshold, 0.001, 1e6)
+SET_DBL(ban_escalation, offenders.ban_factor, 1, 1000)
+SET_DBL(reputation_credit, offenders.reputation_credit, 0, 1000)
+SET_DBL(reputation_max, offenders.reputation_max, 1, 1e6)
+SET_DBL(relay_weight, offenders.relay_weight, 0, 1e6)
+
+static int set_ban_jitter(struct config *c, const char *v, char *err, size_t errlen)
+{
+	double pct;
+
+	if (set_double(v, 0, 100, &pct, err, errlen) < 0)
+		return -1;
+	c->offenders.ban_jitter = pct / 100;
+	return 0;
+}
+
+static int set_backend(struct config *c, const char *v, char *err, size_t errlen)
+{
+	if (strcmp(v, "xdp") == 0)
+		c->backend = BACKEND_XDP;
+	else if (strcmp(v, "none") == 0)
+		c->backend = BACKEND_NONE;
+	else {
+		snprintf(err, errlen, "'%s' must be xdp or none", v);
+		return -1;
+	}
+	return 0;
+}
+
+static int set_log_verdicts(struct config *c, const char *v, char *err, size_t errlen)
+{
+	static const char *const names[] = { "none", "rejects", "all" };
+
+	for (unsigned i = 0; i < 3; i++)
+		if (strcmp(v, names[i]) == 0) {
+			c->log_verdicts = (enum log_verdicts_cfg)i;
+			return 0;
+		}
+	snprintf(err, errlen, "'%s' must be none, rejects or all", v);
+	return -1;
+}
+
+static int set_path(char *dst, size_t size, const char *v, char *err, size_t errlen)
+{
+	if (v[0] != '/' || strlen(v) >= size) {
+		snprintf(err, errlen, "'%s' must be an absolute path under %zu bytes", v, size);
+		return -1;
+	}
+	snprintf(dst, size, "%s", v);
+	return 0;
+}
+
+static int set_allow_file(struct config *c, const char *v, char *err, size_t errlen)
+{
+	if (c->n_allow_files == CONFIG_MAX_FILES) {
+		snprintf(err, errlen, "more than %d files", CONFIG_MAX_FILES);
+		return -1;
+	}
+	if (set_path(c->allow_files[c->n_allow_files], PATH_MAX, v, err, errlen) < 0)
+		return -1;
+	c->n_allow_files++;
+	return 0;
+}
+
+static void clear_allow_files(struct config *c) { c->n_allow_files = 0; }
+
+static int set_spamtrap(struct config *c, const char *v, char *err, size_t errlen)
+{
+	char *dst;
+
+	if (c->n_spamtraps == CONFIG_MAX_SPAMTRAPS) {
+		snprintf(err, errlen, "more than %d; use spamtrap_file", CONFIG_MAX_SPAMTRAPS);
+		return -1;
+	}
+	if (!strchr(v, '@') || strlen(v) >= sizeof(c->spamtraps[0]) || strpbrk(v, " \t")) {
+		snprintf(err, errlen, "'%.60s' is not an address", v);
+		return -1;
+	}
+	dst = c->spamtraps[c->n_spamtraps++];
+	for (size_t i = 0; v[i]; i++)
+		dst[i] = (char)tolower((unsigned char)v[i]);
+	dst[strlen(v)] = '\0';
+	return 0;
+}
+
+static void clear_spamtraps(struct config *c) { c->n_spamtraps = 0; }
+
+static int set_spamtrap_file(struct config *c, const char *v, char *err, size_t errlen)
+{
+	return set_path(c->spamtrap_file, sizeof(c->spamtrap_file), v, err, errlen);
+}
+
+static int set_state_dir(struct config *c, const char *v, char *err, size_t errlen)
+{
+	return set_path(c->state_dir, sizeof(c->state_dir) - 32, v, err, errlen);
+}
+
+static int set_control_socket(struct config *c, const char *v, char *err, size_t errlen)
+{
+	return set_path(c->control_socket, sizeof(c->control_socket), v, err, errlen);
+}
+
+static int set_control_socket_group(struct config *c, const char *v, char *err, size_t errlen)
+{
+	struct group *gr = getgrnam(v);
+
+	if (!gr) {
+		snprintf(err, errlen, "no such group '%s'", v);
+		return -1;
+	}
+	c->control_socket_gid = gr->gr_gid;
+	return 0;
+}
+
+static int set_prefix(unsigned *dst, const char *v, unsigned max, char *err, size_t errlen)
+{
+	uint32_t n;
+
+	if (parse_u32(v, 8, max, &n, err, errlen) < 0)
+		return -1;
+	*dst = n;
+	return 0;
+}
+
+static int set_offender_prefix_v4(struct config *c, const char *v, char *err, size_t n)
+{
+	return set_prefix(&c->offenders.prefix_v4, v, 32, err, n);
+}
+
+static int set_offender_prefix_v6(struct config *c, const char *v, char *err, size_t n)
+{
+	return set_prefix(&c->offenders.prefix_v6, v, 128, err, n);
+}
+
+static int set_subnet_bans(struct config *c, const char *v, char *err, size_t n)
+{
+	uint32_t x;
+
+	if (parse_u32(v, 0, 256, &x, err, n) < 0)
+		return -1;
+	c->offenders.subnet_bans = x;
+	return 0;
+}
+
+static int set_max_offenders(struct config *c, const char *v, char *err, size_t n)
+{
+	uint32_t x;
+
+	if (parse_u32(v, 1000, 100000000, &x, err, n) < 0)
+		return -1;
+	c->offenders.max_offenders = x;
+	return 0;
+}
+
 #define SET_U32(field, min, max)                                                  \
 	static int set_##field(struct config *c, const char *v, char *err, size_t n) \
 	{                                                                         \
@@ -270,6 +471,32 @@ static const struct key keys[] = {
 	{ "query_socket_mode", set_query_socket_mode, false, NULL },
 	{ "query_listen", set_query_listen, false, NULL },
 	{ "max_connections", set_max_connections, false, NULL },
+	{ "backend", set_backend, false, NULL },
+	{ "ban_threshold", set_ban_threshold, false, NULL },
+	{ "ban_window", set_ban_window, false, NULL },
+	{ "ban_time", set_ban_time, false, NULL },
+	{ "ban_time_max", set_ban_time_max, false, NULL },
+	{ "ban_escalation", set_ban_escalation, false, NULL },
+	{ "ban_jitter", set_ban_jitter, false, NULL },
+	{ "offense_memory", set_offense_memory, false, NULL },
+	{ "reputation_window", set_reputation_window, false, NULL },
+	{ "reputation_credit", set_reputation_credit, false, NULL },
+	{ "reputation_max", set_reputation_max, false, NULL },
+	{ "relay_weight", set_relay_weight, false, NULL },
+	{ "pardon_time", set_pardon_time, false, NULL },
+	{ "offender_prefix_v4", set_offender_prefix_v4, false, NULL },
+	{ "offender_prefix_v6", set_offender_prefix_v6, false, NULL },
+	{ "subnet_bans", set_subnet_bans, false, NULL },
+	{ "subnet_window", set_subnet_window, false, NULL },
+	{ "max_offenders", set_max_offenders, false, NULL },
+	{ "spamtrap", set_spamtrap, true, clear_spamtraps },
+	{ "spamtrap_file", set_spamtrap_file, false, NULL },
+	{ "allow_file", set_allow_file, true, clear_allow_files },
+	{ "state_dir", set_state_dir, false, NULL },
+	{ "state_interval", set_state_interval, false, NULL },
+	{ "control_socket", set_control_socket, false, NULL },
+	{ "control_socket_group", set_control_socket_group, false, NULL },
+	{ "log_verdicts", set_log_verdicts, false, NULL },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -301,6 +528,13 @@ void config_defaults(struct config *c)
 	c->query_socket_gid = (gid_t)-1;
 	c->query_socket_mode = 0660;
 	c->max_connections = 4096;
+	c->backend = BACKEND_XDP;
+	offenders_defaults(&c->offenders);
+	snprintf(c->state_dir, sizeof(c->state_dir), "/var/lib/rcptguard");
+	c->state_interval = 60;
+	snprintf(c->control_socket, sizeof(c->control_socket), "/run/rcptguard/control.sock");
+	c->control_socket_gid = (gid_t)-1;
+	c->log_verdicts = LOG_VERDICTS_REJECTS;
 }
 
 static char *trim(char *s)

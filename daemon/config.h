@@ -10,12 +10,18 @@
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include "offenders.h"
 #include "rcptguard.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/rcptguard/rcptguard.conf"
 #define CONFIG_MAX_IFACES 32
 #define CONFIG_MAX_PORTS 64
 #define CONFIG_MAX_ALLOW 1024
+#define CONFIG_MAX_FILES 16
+#define CONFIG_MAX_SPAMTRAPS 256
+
+enum backend_cfg { BACKEND_XDP, BACKEND_NONE };
+enum log_verdicts_cfg { LOG_VERDICTS_NONE, LOG_VERDICTS_REJECTS, LOG_VERDICTS_ALL };
 
 enum xdp_mode_cfg { XDP_MODE_AUTO, XDP_MODE_NATIVE, XDP_MODE_GENERIC };
 
@@ -41,6 +47,19 @@ struct config {
 	struct sockaddr_storage query_listen;   /* ss_family 0: no TCP */
 	socklen_t query_listen_len;
 	uint32_t max_connections;
+
+	enum backend_cfg backend;
+	struct offender_cfg offenders;          /* ban_*, reputation_*, ... */
+	char allow_files[CONFIG_MAX_FILES][PATH_MAX];
+	unsigned n_allow_files;
+	char spamtraps[CONFIG_MAX_SPAMTRAPS][128];      /* lower-cased */
+	unsigned n_spamtraps;
+	char spamtrap_file[PATH_MAX];
+	char state_dir[PATH_MAX];
+	uint32_t state_interval;                /* seconds between state saves */
+	char control_socket[108];
+	gid_t control_socket_gid;               /* (gid_t)-1: root only */
+	enum log_verdicts_cfg log_verdicts;
 };
 
 void config_defaults(struct config *c);

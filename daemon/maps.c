@@ -72,6 +72,17 @@ static int allow_fd(const struct rg_maps *m, const struct rg_lpm_key *k, const v
 	return k->prefixlen == 128 ? m->allow_exact : m->allow_prefix;
 }
 
+int maps_get_ban(const struct rg_maps *m, const struct rg_lpm_key *k, struct rg_ban *out)
+{
+	const void *key;
+	int fd = ban_fd(m, k, &key);
+
+	if (bpf_map_lookup_elem(fd, key, out) < 0)
+		return -errno;
+	/* The trie answers with the longest covering prefix. */
+	return out->prefixlen == k->prefixlen ? 0 : -ENOENT;
+}
+
 int maps_ban(const struct rg_maps *m, const struct rg_lpm_key *k, uint64_t secs,
 	     unsigned reason, const char *note)
 {
@@ -79,9 +90,10 @@ int maps_ban(const struct rg_maps *m, const struct rg_lpm_key *k, uint64_t secs,
 	int fd = ban_fd(m, k, &key);
 	struct rg_ban b;
 
-	if (bpf_map_lookup_elem(fd, key, &b) < 0) {
+	if (maps_get_ban(m, k, &b) < 0) {
 		memset(&b, 0, sizeof(b));
 		b.created_unix = wall_secs();
+		b.prefixlen = k->prefixlen;
 	}
 	b.expires_ns = secs ? mono_ns() + secs * 1000000000ULL : 0;
 	b.reason = reason;
@@ -177,6 +189,8 @@ int maps_foreach_ban(const struct rg_maps *m, ban_cb cb, void *arg)
 struct sweep {
 	const struct rg_maps *m;
 	uint64_t now;
+	void (*cb)(const struct rg_lpm_key *k, void *arg);
+	void *arg;
 	int removed;
 };
 
@@ -186,14 +200,18 @@ static int sweep_visit(const struct rg_lpm_key *k, const struct rg_ban *b,
 	struct sweep *s = arg;
 
 	(void)note;
-	if (b->expires_ns && b->expires_ns <= s->now && maps_unban(s->m, k) == 0)
+	if (b->expires_ns && b->expires_ns <= s->now && maps_unban(s->m, k) == 0) {
 		s->removed++;
+		if (s->cb)
+			s->cb(k, s->arg);
+	}
 	return 0;
 }
 
-int maps_sweep_expired(const struct rg_maps *m, uint64_t now_ns)
+int maps_sweep_expired(const struct rg_maps *m, uint64_t now_ns,
+		       void (*cb)(const struct rg_lpm_key *k, void *arg), void *arg)
 {
-	struct sweep s = { m, now_ns, 0 };
+	struct sweep s = { m, now_ns, cb, arg, 0 };
 
 	maps_foreach_ban(m, sweep_visit, &s);
 	return s.removed;
@@ -267,41 +285,6 @@ bool maps_allow_overlaps(const struct rg_maps *m, const struct rg_lpm_key *k,
 	struct overlap o = { k, by };
 
 	return maps_foreach_allow(m, overlap_visit, &o) == 1;
-}
-
-struct stale {
-	const struct rg_maps *m;
-	const struct rg_lpm_key *keep;
-	unsigned n;
-};
-
-static int stale_visit(const struct rg_lpm_key *k, const struct rg_allow *a, void *arg)
-{
-	struct stale *s = arg;
-
-	if (a->origin != RG_ALLOW_CONFIG)
-		return 0;
-	for (unsigned i = 0; i < s->n; i++)
-		if (s->keep[i].prefixlen == k->prefixlen &&
-		    memcmp(&s->keep[i].addr, &k->addr, sizeof(k->addr)) == 0)
-			return 0;
-	maps_allow_del(s->m, k);
-	return 0;
-}
-
-int maps_allow_sync_config(const struct rg_maps *m, const struct rg_lpm_key *allow,
-			   unsigned n)
-{
-	struct stale s = { m, allow, n };
-
-	maps_foreach_allow(m, stale_visit, &s);
-	for (unsigned i = 0; i < n; i++) {
-		int rc = maps_allow_add(m, &allow[i], RG_ALLOW_CONFIG);
-
-		if (rc < 0)
-			return rc;
-	}
-	return 0;
 }
 
 int maps_set_ports(const struct rg_maps *m, const uint16_t *ports, unsigned n)

@@ -21,6 +21,8 @@ void maps_close(struct rg_maps *m);
  * creation time and sets the new expiry. note may be NULL. */
 int maps_ban(const struct rg_maps *m, const struct rg_lpm_key *k, uint64_t secs,
 	     unsigned reason, const char *note);
+/* Exactly this key (an LPM map lookup would match covering prefixes). */
+int maps_get_ban(const struct rg_maps *m, const struct rg_lpm_key *k, struct rg_ban *out);
 /* 0, or -ENOENT when there was no such ban. */
 int maps_unban(const struct rg_maps *m, const struct rg_lpm_key *k);
 
@@ -29,8 +31,10 @@ typedef int (*ban_cb)(const struct rg_lpm_key *k, const struct rg_ban *b,
 /* Calls cb for every ban, exact ones first; stops when cb returns non-zero. */
 int maps_foreach_ban(const struct rg_maps *m, ban_cb cb, void *arg);
 
-/* Remove the bans whose expiry has passed; returns how many. */
-int maps_sweep_expired(const struct rg_maps *m, uint64_t now_ns);
+/* Remove the bans whose expiry has passed, calling cb (if not NULL) for
+ * each; returns how many. */
+int maps_sweep_expired(const struct rg_maps *m, uint64_t now_ns,
+		       void (*cb)(const struct rg_lpm_key *k, void *arg), void *arg);
 
 int maps_allow_add(const struct rg_maps *m, const struct rg_lpm_key *k, unsigned origin);
 int maps_allow_del(const struct rg_maps *m, const struct rg_lpm_key *k);
@@ -39,10 +43,6 @@ int maps_foreach_allow(const struct rg_maps *m, allow_cb cb, void *arg);
 /* Does an allow entry cover any address of prefix k? Fills *by if so. */
 bool maps_allow_overlaps(const struct rg_maps *m, const struct rg_lpm_key *k,
 			 struct rg_lpm_key *by);
-/* Make the config's allow entries the RG_ALLOW_CONFIG set; manual entries
- * stay. */
-int maps_allow_sync_config(const struct rg_maps *m, const struct rg_lpm_key *allow,
-			   unsigned n);
 
 int maps_set_ports(const struct rg_maps *m, const uint16_t *ports, unsigned n);
 int maps_get_ports(const struct rg_maps *m, struct rg_ports *out);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 #include "config.h"
 #include "duration.h"
@@ -18,7 +19,13 @@
 #include "log.h"
 #include "loop.h"
 #include "maps.h"
+#include "addr.h"
+#include "backend.h"
+#include "control.h"
+#include "enforce.h"
+#include "offenders.h"
 #include "query.h"
+#include "state.h"
 #include "verdict.h"
 #include "xdp_loader.h"
 
@@ -32,9 +39,15 @@ struct daemon {
 	struct config *cfg;
 	struct loop *loop;
 	struct rg_maps maps;
+	struct xdp_loaded *xdp;
+	void *none;                     /* the none backend's store */
+	struct offenders *off;
+	struct enforcer *enf;
 	struct verdicts *verdicts;
-	struct server *query;
-	struct watch sig, ban_sweep, db_check;
+	struct server *query, *control;
+	struct control_env env;
+	struct watch sig, ban_sweep, db_check, state_save;
+	bool state_failing;
 };
 
 #define OWNER(w, field) ((struct daemon *)((char *)(w) - offsetof(struct daemon, field)))
@@ -104,35 +117,66 @@ static bool needs_restart(const struct config *a, const struct config *b)
 	       a->query_socket_mode != b->query_socket_mode ||
 	       a->query_listen_len != b->query_listen_len ||
 	       memcmp(&a->query_listen, &b->query_listen, sizeof(a->query_listen)) != 0 ||
-	       a->max_connections != b->max_connections;
+	       a->max_connections != b->max_connections || a->backend != b->backend ||
+	       strcmp(a->state_dir, b->state_dir) != 0 ||
+	       strcmp(a->control_socket, b->control_socket) != 0 ||
+	       a->control_socket_gid != b->control_socket_gid ||
+	       a->state_interval != b->state_interval ||
+	       a->offenders.max_offenders != b->offenders.max_offenders;
 }
 
-static void reload(struct daemon *d)
+/* Re-read the config; on any error the old one stays in force. */
+static int reload(void *arg, char *err, size_t errlen)
 {
+	struct daemon *d = arg;
 	struct config *next = malloc(sizeof(*next));
-	char err[512];
 
-	if (!next || config_load(next, d->path, err, sizeof(err)) < 0) {
-		log_err("event=reload result=refused error=\"%s\" note=\"old config stays in force\"",
-			next ? err : "out of memory");
-		free(next);
-		return;
+	if (!next || config_load(next, d->path, err, errlen) < 0) {
+		if (!next)
+			snprintf(err, errlen, "out of memory");
+		goto refused;
 	}
 	ifaces_default_routes(next);
-	if (xdp_apply(next, &d->maps, err, sizeof(err)) < 0 ||
-	    verdicts_reconfigure(d->verdicts, next, err, sizeof(err)) < 0) {
-		log_err("event=reload result=refused error=\"%s\" note=\"old config stays in force\"",
-			err);
-		xdp_apply(d->cfg, &d->maps, err, sizeof(err));
-		free(next);
-		return;
+	if ((d->xdp && xdp_apply(next, &d->maps, err, errlen) < 0) ||
+	    enforce_load_allow(d->enf, next, err, errlen) < 0 ||
+	    verdicts_reconfigure(d->verdicts, next, err, errlen) < 0) {
+		if (d->xdp)
+			xdp_apply(d->cfg, &d->maps, err + strlen(err), 0);
+		goto refused;
 	}
 	if (needs_restart(d->cfg, next))
 		log_warn("event=reload note=\"changes to interface, xdp_mode, bpf_pin_dir, max_*, "
-			 "query_* and max_connections take effect at the next restart\"");
+			 "backend, state_dir, query_* and control_* take effect at the next "
+			 "restart\"");
+	offenders_configure(d->off, &next->offenders);
 	*d->cfg = *next;
 	free(next);
 	log_info("event=reload result=ok ports=%u allow=%u", d->cfg->n_ports, d->cfg->n_allow);
+	return 0;
+refused:
+	log_err("event=reload result=refused error=\"%s\" note=\"old config stays in force\"",
+		err);
+	free(next);
+	return -1;
+}
+
+static void save_state(struct daemon *d)
+{
+	char err[512];
+
+	if (state_write(d->cfg->state_dir, d->enf, d->off, &d->cfg->offenders, err,
+			sizeof(err)) < 0) {
+		/* Once per outage, not every interval; the old file stays. */
+		if (!d->state_failing)
+			log_err("event=state_save result=failed error=\"%s\" note=\"bans stay "
+				"enforced; the previous state file is kept\"", err);
+		d->state_failing = true;
+		return;
+	}
+	if (d->state_failing)
+		log_info("event=state_save result=ok note=recovered");
+	d->state_failing = false;
+	d->env.state_saved = wall_secs();
 }
 
 static void on_signal(struct watch *w, uint32_t events)
@@ -144,7 +188,9 @@ static void on_signal(struct watch *w, uint32_t events)
 	if (read(w->fd, &si, sizeof(si)) != sizeof(si))
 		return;
 	if (si.ssi_signo == SIGHUP) {
-		reload(d);
+		char err[512];
+
+		reload(d, err, sizeof(err));
 		return;
 	}
 	log_info("event=stop signal=%s note=\"bans stay enforced in the kernel\"",
@@ -152,18 +198,31 @@ static void on_signal(struct watch *w, uint32_t events)
 	loop_stop(d->loop, 0);
 }
 
+static void expired(const struct rg_lpm_key *k, void *arg)
+{
+	struct daemon *d = arg;
+
+	offenders_expired(d->off, k, (uint32_t)wall_secs());
+}
+
 static void on_ban_sweep(struct watch *w, uint32_t events)
 {
 	struct daemon *d = OWNER(w, ban_sweep);
 	uint64_t ticks;
-	int removed;
 
 	(void)events;
-	if (read(w->fd, &ticks, sizeof(ticks)) != sizeof(ticks))
-		return;
-	removed = maps_sweep_expired(&d->maps, mono_ns());
-	if (removed)
-		log_info("event=sweep expired=%d", removed);
+	if (read(w->fd, &ticks, sizeof(ticks)) == sizeof(ticks))
+		enforce_sweep(d->enf, mono_ns(), expired, d);
+}
+
+static void on_state_save(struct watch *w, uint32_t events)
+{
+	struct daemon *d = OWNER(w, state_save);
+	uint64_t ticks;
+
+	(void)events;
+	if (read(w->fd, &ticks, sizeof(ticks)) == sizeof(ticks))
+		save_state(d);
 }
 
 static void on_db_check(struct watch *w, uint32_t events)
@@ -194,12 +253,102 @@ static int setup_loop(struct daemon *d, const sigset_t *mask, char *err, size_t 
 	d->sig.cb = on_signal;
 	d->ban_sweep.cb = on_ban_sweep;
 	d->db_check.cb = on_db_check;
+	d->state_save.cb = on_state_save;
 	if (d->sig.fd < 0 || loop_add(d->loop, &d->sig, EPOLLIN) < 0 ||
 	    loop_timer(d->loop, &d->ban_sweep, BAN_SWEEP_MS) < 0 ||
-	    loop_timer(d->loop, &d->db_check, DB_CHECK_MS) < 0) {
+	    loop_timer(d->loop, &d->db_check, DB_CHECK_MS) < 0 ||
+	    loop_timer(d->loop, &d->state_save, d->cfg->state_interval * 1000U) < 0) {
 		snprintf(err, errlen, "cannot set up the event loop: %s", strerror(errno));
 		return -1;
 	}
+	return 0;
+}
+
+/* The pinned maps are the truth for live bans. Only when they were made
+ * just now (a reboot, a detach) are the saved bans put back, in bulk; a
+ * saved ban missing from maps that survived was removed by hand while we
+ * were down, and is pardoned like any manual unban. */
+static void restore_state(struct daemon *d, bool fresh)
+{
+	struct state st;
+	char err[512], a[ADDR_STRLEN];
+	uint64_t now = wall_secs();
+	size_t restored = 0, pardoned = 0;
+
+	if (state_read(d->cfg->state_dir, &st, err, sizeof(err)) < 0) {
+		log_err("event=state_load result=refused error=\"%s\"", err);
+		return;
+	}
+	for (size_t i = 0; i < st.noffs; i++)
+		offenders_restore(d->off, &st.offs[i]);
+	for (size_t i = 0; i < st.nbans; i++) {
+		const struct saved_ban *b = &st.bans[i];
+
+		if (b->expires_unix && b->expires_unix <= now)
+			continue;
+		if (fresh) {
+			if (enforce_ban(d->enf, &b->key, NULL, b->expires_unix ? b->expires_unix - now : 0,
+					b->reason, b->note, true, "by=state") == ENF_BANNED)
+				restored++;
+		} else if (!enforce_has_ban(d->enf, &b->key)) {
+			addr_format(&b->key, a, sizeof(a));
+			log_info("event=pardon address=%s why=unbanned_while_daemon_was_down", a);
+			offenders_unbanned(d->off, &b->key, (uint32_t)now);
+			pardoned++;
+		}
+	}
+	log_info("event=state_load result=ok bans=%zu offenders=%zu restored=%zu pardoned=%zu "
+		 "maps=%s", st.nbans, st.noffs, restored, pardoned, fresh ? "new" : "kept");
+	state_free(&st);
+}
+
+static uint64_t seed(void)
+{
+	uint64_t s = mono_ns() ^ ((uint64_t)getpid() << 32);
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		if (read(fd, &s, sizeof(s)) != sizeof(s))
+			s ^= wall_secs();
+		close(fd);
+	}
+	return s;
+}
+
+/* Everything between the config and the loop; fails before touching the
+ * kernel when the database or the allowlist is bad. */
+static int start(struct daemon *d, char *err, size_t errlen)
+{
+	bool fresh = true;
+
+	if (!(d->off = offenders_new(&d->cfg->offenders, seed()))) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (d->cfg->backend == BACKEND_XDP)
+		d->enf = enforce_new(&backend_xdp, &d->maps);
+	else if ((d->none = backend_none_new()))
+		d->enf = enforce_new(&backend_none, d->none);
+	if (!d->enf) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (!(d->verdicts = verdicts_new(d->cfg, d->off, d->enf, err, errlen)))
+		return -1;
+	if (d->cfg->backend == BACKEND_XDP &&
+	    !(d->xdp = xdp_load(d->cfg, &d->maps, &fresh, err, errlen)))
+		return -1;
+	if (enforce_load_allow(d->enf, d->cfg, err, errlen) < 0)
+		return -1;
+	restore_state(d, fresh);
+	d->env = (struct control_env){ .cfg = d->cfg, .enf = d->enf, .off = d->off,
+				       .verdicts = d->verdicts, .started = time(NULL),
+				       .reload = reload, .reload_arg = d };
+	if (!(d->query = query_start(d->loop, d->cfg, d->verdicts, err, errlen)))
+		return -1;
+	d->env.query = d->query;
+	if (!(d->control = control_start(d->loop, &d->env, err, errlen)))
+		return -1;
 	return 0;
 }
 
@@ -207,7 +356,6 @@ int main(int argc, char **argv)
 {
 	struct daemon d = { .path = CONFIG_DEFAULT_PATH };
 	bool foreground = false, test_only = false;
-	struct xdp_loaded *x = NULL;
 	char err[512];
 	int ready_fd = -1, opt, rc = 1;
 	sigset_t mask;
@@ -236,7 +384,7 @@ int main(int argc, char **argv)
 		printf("rcptguardd: %s: config ok\n", d.path);
 		return 0;
 	}
-	if (!ifaces_default_routes(d.cfg)) {
+	if (d.cfg->backend == BACKEND_XDP && !ifaces_default_routes(d.cfg)) {
 		fprintf(stderr, "rcptguardd: no interface to protect: the config names none and "
 			"no default route exists; add 'interface = NAME' to %s\n", d.path);
 		return 1;
@@ -249,30 +397,32 @@ int main(int argc, char **argv)
 		snprintf(err, sizeof(err), "cannot create the event loop: %s", strerror(errno));
 		goto fail;
 	}
-	/* The database first: a bad one must stop us before we touch the kernel. */
-	if (!(d.verdicts = verdicts_new(d.cfg, err, sizeof(err))) ||
-	    !(x = xdp_load(d.cfg, &d.maps, err, sizeof(err))) ||
-	    !(d.query = query_start(d.loop, d.cfg, d.verdicts, err, sizeof(err))) ||
-	    setup_loop(&d, &mask, err, sizeof(err)) < 0)
+	if (start(&d, err, sizeof(err)) < 0 || setup_loop(&d, &mask, err, sizeof(err)) < 0)
 		goto fail;
-	log_info("event=start config=%s pin_dir=%s interfaces=%u ports=%u allow=%u "
-		 "recipients=%s", d.path, d.cfg->bpf_pin_dir, d.cfg->n_interfaces, d.cfg->n_ports,
-		 d.cfg->n_allow, d.cfg->recipients[0] ? d.cfg->recipients : "none");
+	log_info("event=start config=%s backend=%s pin_dir=%s interfaces=%u ports=%u "
+		 "recipients=%s", d.path, enforce_backend(d.enf), d.cfg->bpf_pin_dir,
+		 d.cfg->n_interfaces, d.cfg->n_ports,
+		 d.cfg->recipients[0] ? d.cfg->recipients : "none");
 	if (!foreground) {
 		report_ready(&ready_fd, 0);
 		log_to_syslog();
 	}
 	rc = loop_run(d.loop);
+	save_state(&d);
 	goto out;
 fail:
 	log_err("event=start error=\"%s\"", err);
 	report_ready(&ready_fd, 1);
 out:
+	server_free(d.control);
 	server_free(d.query);
-	if (x)
+	if (d.xdp)
 		maps_close(&d.maps);
-	xdp_release(x);
+	xdp_release(d.xdp);
 	verdicts_free(d.verdicts);
+	enforce_free(d.enf);
+	backend_none_free(d.none);
+	offenders_free(d.off);
 	loop_free(d.loop);
 	free(d.cfg);
 	return rc;

@@ -208,9 +208,7 @@ static bool domain_known(struct recipients *r, const char *domain)
 	return cdb_find(&r->cdb, key, (unsigned)n + 1) > 0;
 }
 
-/* Lower-case, strip <>, one level of quotes around the local part and a
- * trailing dot of the domain. Returns the length, or 0 if it will not do. */
-static size_t normalise(const char *in, char *out)
+size_t rcpt_normalise(const char *in, char *out)
 {
 	size_t n = 0, len = strlen(in);
 	const char *end;
@@ -245,7 +243,7 @@ enum rcpt_verdict recipients_lookup(struct recipients *r, const char *addr, char
 				    size_t keylen)
 {
 	char a[RCPT_MAX + 16], k[RCPT_MAX + 16];
-	size_t len = normalise(addr, a);
+	size_t len = rcpt_normalise(addr, a);
 	char *at = len ? strrchr(a, '@') : NULL;
 	bool neg = false;
 	int rc;

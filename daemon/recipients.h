@@ -35,6 +35,11 @@ enum rcpt_verdict recipients_lookup(struct recipients *r, const char *addr, char
 
 const char *rcpt_verdict_name(enum rcpt_verdict v);
 
+/* The lookup form of an address: lower-cased, <> and one level of quotes
+ * around the local part removed, a trailing dot of the domain dropped.
+ * out holds RCPT_MAX + 1 bytes. Returns the length, 0 if it will not do. */
+size_t rcpt_normalise(const char *in, char *out);
+
 /* A file's identity, to notice when it has been replaced. */
 struct file_id {
 	dev_t dev;

@@ -56,6 +56,17 @@ void *conn_ctx(const struct conn *c)
 	return c->s->ctx;
 }
 
+size_t conn_pending(const struct conn *c)
+{
+	return c->outlen;
+}
+
+void conn_truncate(struct conn *c, size_t len)
+{
+	if (len < c->outlen)
+		c->outlen = len;
+}
+
 void conn_peer(const struct conn *c, uid_t *uid, pid_t *pid)
 {
 	*uid = c->uid;

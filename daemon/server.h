@@ -39,6 +39,10 @@ size_t server_connections(const struct server *s);
 void *conn_ctx(const struct conn *c);
 /* Append to the reply; -1 if out of memory (the connection then closes). */
 int conn_printf(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Bytes of reply not sent yet; cut them back to len (to replace a reply
+ * being built with an error). */
+size_t conn_pending(const struct conn *c);
+void conn_truncate(struct conn *c, size_t len);
 /* The peer's credentials on a Unix socket (uid -1 if unknown). */
 void conn_peer(const struct conn *c, uid_t *uid, pid_t *pid);
 

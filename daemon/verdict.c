@@ -1,12 +1,20 @@
-/* verdict.c - recipient verdicts from the recipients database. Only
- * rejections are logged: accepted mail is the normal case. */
+/* verdict.c - the answer to one policy request. A recipient is judged
+ * against the recipients database; what it reveals about the client is
+ * evidence for the offender table, and a ban it triggers is carried out
+ * before the reply is written. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "addr.h"
+#include "duration.h"
 #include "log.h"
 #include "recipients.h"
 #include "verdict.h"
+
+/* The answer to a request from a banned client: the MTA ends the session
+ * (Postfix on 421; rcptguard-spp prints R421). */
+#define BANNED_ACTION "421 4.7.0 too many unknown recipients; try again later"
 
 struct verdicts {
 	struct recipients *db;
@@ -14,10 +22,94 @@ struct verdicts {
 	char reject[256];
 	struct file_id failed;          /* last file that would not open */
 	bool have_failed, missing_logged;
+	struct offenders *off;
+	struct enforcer *enf;
+	char **traps;                   /* sorted, normalised */
+	size_t ntraps;
+	enum log_verdicts_cfg logv;
 	struct verdict_stats st;
 };
 
-struct verdicts *verdicts_new(const struct config *c, char *err, size_t errlen)
+static int cmpstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void free_traps(char **t, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(t[i]);
+	free(t);
+}
+
+static int add_trap(char ***t, size_t *n, const char *addr)
+{
+	char norm[RCPT_MAX + 1], **v;
+
+	if (!rcpt_normalise(addr, norm) || !strchr(norm, '@'))
+		return 1;
+	if (!(v = realloc(*t, (*n + 1) * sizeof(*v))) || !(v[*n] = strdup(norm))) {
+		*t = v ? v : *t;
+		return -1;
+	}
+	*t = v;
+	(*n)++;
+	return 0;
+}
+
+/* The config's spamtrap lines and spamtrap_file, sorted for bsearch. */
+static int load_traps(const struct config *c, char ***out, size_t *nout, char *err,
+		      size_t errlen)
+{
+	char **t = NULL, line[RCPT_MAX + 2];
+	size_t n = 0;
+	unsigned lineno = 0;
+	FILE *f;
+
+	for (unsigned i = 0; i < c->n_spamtraps; i++)
+		if (add_trap(&t, &n, c->spamtraps[i]) < 0)
+			goto oom;
+	if (c->spamtrap_file[0]) {
+		if (!(f = fopen(c->spamtrap_file, "r"))) {
+			snprintf(err, errlen, "cannot open spamtrap_file %s: %m", c->spamtrap_file);
+			free_traps(t, n);
+			return -1;
+		}
+		while (fgets(line, sizeof(line), f)) {
+			char *s = line + strspn(line, " \t");
+			int rc;
+
+			lineno++;
+			s[strcspn(s, " \t\r\n")] = '\0';
+			if (!*s || *s == '#')
+				continue;
+			if ((rc = add_trap(&t, &n, s)) < 0) {
+				fclose(f);
+				goto oom;
+			}
+			if (rc > 0) {
+				snprintf(err, errlen, "%s:%u: '%.60s' is not an address",
+					 c->spamtrap_file, lineno, s);
+				fclose(f);
+				free_traps(t, n);
+				return -1;
+			}
+		}
+		fclose(f);
+	}
+	if (n)
+		qsort(t, n, sizeof(*t), cmpstr);
+	*out = t;
+	*nout = n;
+	return 0;
+oom:
+	snprintf(err, errlen, "out of memory reading spamtraps");
+	free_traps(t, n);
+	return -1;
+}
+
+struct verdicts *verdicts_new(const struct config *c, struct offenders *off,
+			      struct enforcer *enf, char *err, size_t errlen)
 {
 	struct verdicts *v = calloc(1, sizeof(*v));
 
@@ -25,8 +117,10 @@ struct verdicts *verdicts_new(const struct config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	v->off = off;
+	v->enf = enf;
 	if (verdicts_reconfigure(v, c, err, errlen) < 0) {
-		free(v);
+		verdicts_free(v);
 		return NULL;
 	}
 	return v;
@@ -37,6 +131,7 @@ void verdicts_free(struct verdicts *v)
 	if (!v)
 		return;
 	recipients_close(v->db);
+	free_traps(v->traps, v->ntraps);
 	free(v);
 }
 
@@ -48,28 +143,34 @@ static void log_opened(const struct verdicts *v, const char *why)
 
 int verdicts_reconfigure(struct verdicts *v, const struct config *c, char *err, size_t errlen)
 {
+	struct recipients *db = NULL;
+	char **traps;
+	size_t ntraps;
+
+	if (load_traps(c, &traps, &ntraps, err, errlen) < 0)
+		return -1;
+	if (strcmp(v->path, c->recipients) != 0 && c->recipients[0] &&
+	    !(db = recipients_open(c->recipients, err, errlen))) {
+		free_traps(traps, ntraps);
+		return -1;
+	}
+	/* Everything checked: take it. */
+	free_traps(v->traps, v->ntraps);
+	v->traps = traps;
+	v->ntraps = ntraps;
 	snprintf(v->reject, sizeof(v->reject), "%s", c->reject_unknown);
+	v->logv = c->log_verdicts;
 	if (strcmp(v->path, c->recipients) == 0)
 		return 0;
-	if (!c->recipients[0]) {
-		recipients_close(v->db);
-		v->db = NULL;
-		v->path[0] = '\0';
-		log_info("event=recipients_off note=\"no recipients database configured: "
-			 "every recipient gets DUNNO\"");
-		return 0;
-	}
-	{
-		struct recipients *db = recipients_open(c->recipients, err, errlen);
-
-		if (!db)
-			return -1;
-		recipients_close(v->db);
-		v->db = db;
-	}
+	recipients_close(v->db);
+	v->db = db;
 	snprintf(v->path, sizeof(v->path), "%s", c->recipients);
 	v->have_failed = v->missing_logged = false;
-	log_opened(v, "config");
+	if (db)
+		log_opened(v, "config");
+	else
+		log_info("event=recipients_off note=\"no recipients database configured: "
+			 "recipients are not judged\"");
 	return 0;
 }
 
@@ -107,10 +208,73 @@ void verdicts_check_db(struct verdicts *v)
 	log_opened(v, "replaced");
 }
 
+static bool is_trap(const struct verdicts *v, const char *rcpt)
+{
+	char norm[RCPT_MAX + 1];
+	const char *p = norm;
+
+	return v->ntraps && rcpt_normalise(rcpt, norm) &&
+	       bsearch(&p, v->traps, v->ntraps, sizeof(char *), cmpstr);
+}
+
+/* Evidence against (or for) the client; true if it is banned now. */
+static bool evidence(struct verdicts *v, const struct rg_addr *client, enum evidence ev,
+		     const char *rcpt)
+{
+	uint32_t now = (uint32_t)wall_secs();
+	struct decision d = offenders_evidence(v->off, client, ev, 0, rcpt, now);
+	char why[96], a[ADDR_STRLEN];
+
+	switch (d.what) {
+	case D_NONE:
+		return false;
+	case D_ALREADY_BANNED:
+		return true;
+	case D_PARDONED:
+		addr_format(&d.prefix, a, sizeof(a));
+		log_info("event=pardoned address=%s evidence=%s note=\"unbanned by hand; not "
+			 "banned again during pardon_time\"", a, evidence_name(ev));
+		offenders_spared(v->off, &d.prefix, EV_PARDONED, now);
+		return false;
+	case D_BAN:
+		break;
+	}
+	for (int round = 0; round < 2 && d.what == D_BAN; round++) {
+		snprintf(why, sizeof(why), "offense=%u evidence=%s", d.offense, evidence_name(ev));
+		switch (enforce_ban(v->enf, &d.prefix, round ? NULL : client, d.secs, d.reason,
+				    NULL, false, why)) {
+		case ENF_ALLOWLISTED:
+			offenders_spared(v->off, &d.prefix, EV_ALLOWLISTED, now);
+			return false;
+		case ENF_FAILED:
+			return false;
+		case ENF_BANNED:
+			/* A ban may complete a /24: ban that too. */
+			d = offenders_banned(v->off, &d, now);
+			break;
+		}
+	}
+	return true;
+}
+
+static void log_verdict(const char *verdict, const struct policy_req *r, const char *key,
+			const char *action)
+{
+	char qa[160], qr[RCPT_MAX + 8];
+
+	log_info("event=verdict verdict=%s client=%s recipient=%s key=%s action=\"%s\"", verdict,
+		 log_quote(qa, sizeof(qa), r->client_address),
+		 log_quote(qr, sizeof(qr), r->recipient), key && *key ? key : "-", action);
+}
+
 void verdicts_answer(struct verdicts *v, const struct policy_req *r, char *out, size_t outlen)
 {
-	char key[RCPT_MAX + 16], qa[160], qr[RCPT_MAX + 8];
-	enum rcpt_verdict rv;
+	char key[RCPT_MAX + 16] = "", err[128];
+	struct rg_lpm_key ck;
+	const struct rg_addr *client = NULL;
+	const char *verdict;
+	enum rcpt_verdict rv = RCPT_UNJUDGED;
+	bool banned = false, reject = false;
 
 	v->st.requests++;
 	snprintf(out, outlen, "DUNNO");
@@ -124,24 +288,62 @@ void verdicts_answer(struct verdicts *v, const struct policy_req *r, char *out, 
 		v->st.relay_client++;
 		return;
 	}
+	if (r->client_address && addr_parse(r->client_address, &ck, err, sizeof(err)) == 0 &&
+	    ck.prefixlen == 128)
+		client = &ck.addr;
+	if (is_trap(v, r->recipient)) {
+		v->st.spamtrap++;
+		verdict = "spamtrap";
+		reject = true;
+		banned = client && evidence(v, client, EV_SPAMTRAP, r->recipient);
+		goto answer;
+	}
 	if (!v->db) {
 		v->st.no_database++;
 		return;
 	}
 	rv = recipients_lookup(v->db, r->recipient, key, sizeof(key));
+	verdict = rcpt_verdict_name(rv);
 	switch (rv) {
-	case RCPT_VALID: v->st.valid++; return;
-	case RCPT_NOT_OURS: v->st.not_ours++; return;
-	case RCPT_UNJUDGED: v->st.unjudged++; return;
-	case RCPT_UNKNOWN: v->st.unknown++; break;
-	case RCPT_NEGATIVE: v->st.negative++; break;
+	case RCPT_VALID:
+		v->st.valid++;
+		if (client)
+			evidence(v, client, EV_VALID, NULL);
+		break;
+	case RCPT_UNJUDGED:
+		v->st.unjudged++;
+		break;
+	case RCPT_NOT_OURS:
+		v->st.not_ours++;
+		/* Only rcptguard-spp says whether qmail serves the domain; Postfix
+		 * refuses relaying before it asks (reject_unauth_destination). */
+		if (r->rcpthosts_ok && strcmp(r->rcpthosts_ok, "0") == 0) {
+			v->st.relay_attempt++;
+			verdict = "relay-attempt";
+			banned = client && evidence(v, client, EV_RELAY, r->recipient);
+		}
+		break;
+	case RCPT_UNKNOWN:
+	case RCPT_NEGATIVE:
+		if (rv == RCPT_UNKNOWN)
+			v->st.unknown++;
+		else
+			v->st.negative++;
+		reject = true;
+		banned = client && evidence(v, client, EV_UNKNOWN_RCPT, r->recipient);
+		break;
 	}
-	/* The MTA words the reply around it: Postfix (and rcptguard-spp)
-	 * send "550 5.1.1 <rcpt>: Recipient address rejected: no such mailbox". */
-	snprintf(out, outlen, "%s", v->reject);
-	log_info("event=verdict verdict=%s client=%s recipient=%s key=%s", rcpt_verdict_name(rv),
-		 log_quote(qa, sizeof(qa), r->client_address),
-		 log_quote(qr, sizeof(qr), r->recipient), key[0] ? key : "-");
+answer:
+	if (banned) {
+		v->st.banned_replies++;
+		snprintf(out, outlen, "%s", BANNED_ACTION);
+	} else if (reject) {
+		/* The MTA words the reply around it: Postfix (and rcptguard-spp)
+		 * send "550 5.1.1 <rcpt>: Recipient address rejected: ...". */
+		snprintf(out, outlen, "%s", v->reject);
+	}
+	if (v->logv == LOG_VERDICTS_ALL || (v->logv == LOG_VERDICTS_REJECTS && (reject || banned)))
+		log_verdict(verdict, r, key, out);
 }
 
 const struct verdict_stats *verdicts_stats(const struct verdicts *v)

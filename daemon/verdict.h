@@ -5,18 +5,22 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "config.h"
+#include "enforce.h"
+#include "offenders.h"
 #include "policy.h"
 
 struct verdict_stats {
 	uint64_t requests, valid, unknown, negative, not_ours, unjudged, relay_client,
-		not_rcpt, no_database;
+		not_rcpt, no_database, spamtrap, relay_attempt, banned_replies;
 };
 
 struct verdicts;
 
-/* Opens the recipients database if the config names one; a missing or
- * corrupt file is an error here (at start), never later. */
-struct verdicts *verdicts_new(const struct config *c, char *err, size_t errlen);
+/* Opens the recipients database if the config names one (a missing or
+ * corrupt file is an error here, at start, never later) and reads the
+ * spamtraps. Evidence goes to off; bans are carried out through enf. */
+struct verdicts *verdicts_new(const struct config *c, struct offenders *off,
+			      struct enforcer *enf, char *err, size_t errlen);
 void verdicts_free(struct verdicts *v);
 
 /* Take a reloaded config: reply text, and the database if its path

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "links.h"
 #include "log.h"
 #include "pins.h"
@@ -44,11 +45,8 @@ int xdp_apply(const struct config *c, const struct rg_maps *m, char *err, size_t
 {
 	int rc = maps_set_ports(m, c->ports, c->n_ports);
 
-	if (rc == 0)
-		rc = maps_allow_sync_config(m, c->allow, c->n_allow);
 	if (rc < 0) {
-		snprintf(err, errlen, "cannot write ports or allow entries into the maps: %s",
-			 strerror(-rc));
+		snprintf(err, errlen, "cannot write the ports into the maps: %s", strerror(-rc));
 		return -1;
 	}
 	return 0;
@@ -71,9 +69,10 @@ static int detach_unlisted(const struct link_info *li, void *arg)
 	return 0;
 }
 
-struct xdp_loaded *xdp_load(const struct config *c, struct rg_maps *m,
+struct xdp_loaded *xdp_load(const struct config *c, struct rg_maps *m, bool *fresh,
 			    char *err, size_t errlen)
 {
+	char pin[4096];
 	struct xdp_loaded *x = calloc(1, sizeof(*x));
 	struct stale_ctx sc = { c, m };
 	int prog_fd, rc;
@@ -85,6 +84,9 @@ struct xdp_loaded *xdp_load(const struct config *c, struct rg_maps *m,
 	libbpf_set_print(libbpf_quiet);
 	if (pins_prepare(c->bpf_pin_dir, err, errlen) < 0)
 		goto fail;
+	/* No pinned bans yet: first start, or the first since a reboot. */
+	*fresh = pins_path(pin, sizeof(pin), c->bpf_pin_dir, "bans_exact") < 0 ||
+		 access(pin, F_OK) < 0;
 	x->skel = rcptguard__open();
 	if (!x->skel) {
 		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(errno));

@@ -31,6 +31,10 @@ interface = rgb0
 bpf_pin_dir = /sys/fs/bpf/rgb-$id
 query_socket = $dir/q.sock
 recipients = $dir/r.cdb
+control_socket = $dir/c.sock
+state_dir = $dir/state
+# the load generator's clients would be banned
+allow = 192.0.2.0/24
 EOF2
 nsenter --net=/run/netns/$ns "$B/rcptguardd" -f -c "$dir/conf" 2>"$dir/log" &
 dpid=$!

@@ -290,7 +290,7 @@ int main(void)
 		k = key("192.0.2.0/24");
 		ok(!maps_allow_overlaps(&m, &k, &cover), "no allow entry overlaps 192.0.2.0/24");
 	}
-	ok(maps_sweep_expired(&m, mono_ns()) == 3, "the sweep removes the three expired bans");
+	ok(maps_sweep_expired(&m, mono_ns(), NULL, NULL) == 3, "the sweep removes the three expired bans");
 	check("swept exact ban is gone", &V4("192.0.2.20", 25), XDP_PASS, RG_PASS_NOT_BANNED);
 
 	rcptguard__destroy(skel);

@@ -22,6 +22,8 @@ rg_ids() {
 	CONF=$BATS_TEST_TMPDIR/rcptguard.conf
 	DLOG=$BATS_TEST_TMPDIR/daemon.log
 	QSOCK=$BATS_TEST_TMPDIR/query.sock
+	CSOCK=$BATS_TEST_TMPDIR/control.sock
+	STATE=$BATS_TEST_TMPDIR/state
 	PIDS=()
 }
 
@@ -50,6 +52,8 @@ setup_net() {
 	interface = $IF_S
 	bpf_pin_dir = $PIN
 	query_socket = $QSOCK
+	control_socket = $CSOCK
+	state_dir = $STATE
 	EOF2
 }
 

@@ -23,6 +23,8 @@ setup() {
 	bpf_pin_dir = $PIN
 	query_socket = $QSOCK
 	query_socket_mode = 0666
+	control_socket = $PF/control.sock
+	state_dir = $PF/state
 	recipients = $DB
 	EOF
 	cat > "$PF/etc/main.cf" <<-EOF

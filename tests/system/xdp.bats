@@ -168,7 +168,8 @@ teardown() { teardown_net; }
 }
 
 @test "the daemon attaches to the default-route interface when none is configured" {
-	printf 'bpf_pin_dir = %s\nquery_socket = %s\n' "$PIN" "$QSOCK" > "$CONF"
+	printf 'bpf_pin_dir = %s\nquery_socket = %s\ncontrol_socket = %s\nstate_dir = %s\n' \
+		"$PIN" "$QSOCK" "$CSOCK" "$STATE" > "$CONF"
 	in_s ip route add default via 10.77.1.2
 	start_daemon
 	grep -q "event=attach ifname=$IF_S " "$DLOG"
@@ -188,7 +189,7 @@ teardown() { teardown_net; }
 	echo "port = nope" >> "$CONF"
 	kill -HUP $DPID
 	sleep 0.3
-	grep -q 'event=reload result=refused error=".*rcptguard.conf:5: port: .nope. must be a number' "$DLOG"
+	grep -q 'event=reload result=refused error=".*rcptguard.conf:7: port: .nope. must be a number' "$DLOG"
 	run mail_from_client 10.77.1.1 80
 	assert_failure
 }

@@ -1,0 +1,144 @@
+/* backend_none.c - trial runs: bans are logged and listed but enforced
+ * nowhere. They live in a plain array; trial runs are small. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "backend.h"
+#include "duration.h"
+
+struct none {
+	struct rg_lpm_key *k;
+	struct rg_ban *b;
+	size_t n, cap;
+};
+
+void *backend_none_new(void)
+{
+	return calloc(1, sizeof(struct none));
+}
+
+void backend_none_free(void *ctx)
+{
+	struct none *s = ctx;
+
+	if (!s)
+		return;
+	free(s->k);
+	free(s->b);
+	free(s);
+}
+
+static long find(const struct none *s, const struct rg_lpm_key *k)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->k[i].prefixlen == k->prefixlen && !memcmp(&s->k[i].addr, &k->addr, 16))
+			return (long)i;
+	return -1;
+}
+
+static int ban(void *ctx, const struct rg_lpm_key *k, uint64_t secs, unsigned reason,
+	       const char *note)
+{
+	struct none *s = ctx;
+	long i = find(s, k);
+
+	(void)note;
+	if (i < 0) {
+		if (s->n == s->cap) {
+			size_t cap = s->cap ? s->cap * 2 : 64;
+			struct rg_lpm_key *nk = realloc(s->k, cap * sizeof(*nk));
+			struct rg_ban *nb = nk ? realloc(s->b, cap * sizeof(*nb)) : NULL;
+
+			if (nk)
+				s->k = nk;
+			if (!nb)
+				return -ENOMEM;
+			s->b = nb;
+			s->cap = cap;
+		}
+		i = (long)s->n++;
+		s->k[i] = *k;
+		s->b[i] = (struct rg_ban){ .created_unix = wall_secs() };
+	}
+	s->b[i].expires_ns = secs ? mono_ns() + secs * 1000000000ULL : 0;
+	s->b[i].reason = reason;
+	return 0;
+}
+
+static int unban(void *ctx, const struct rg_lpm_key *k)
+{
+	struct none *s = ctx;
+	long i = find(s, k);
+
+	if (i < 0)
+		return -ENOENT;
+	s->n--;
+	s->k[i] = s->k[s->n];
+	s->b[i] = s->b[s->n];
+	return 0;
+}
+
+static int foreach(void *ctx, ban_cb cb, void *arg)
+{
+	struct none *s = ctx;
+
+	for (size_t i = 0; i < s->n; i++) {
+		int rc = cb(&s->k[i], &s->b[i], "", arg);
+
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static bool has(void *ctx, const struct rg_lpm_key *k)
+{
+	return find(ctx, k) >= 0;
+}
+
+static int allow_add(void *ctx, const struct rg_lpm_key *k, unsigned origin)
+{
+	(void)ctx, (void)k, (void)origin;
+	return 0;
+}
+
+static int allow_del(void *ctx, const struct rg_lpm_key *k)
+{
+	(void)ctx, (void)k;
+	return 0;
+}
+
+static int allow_foreach(void *ctx, allow_cb cb, void *arg)
+{
+	(void)ctx, (void)cb, (void)arg;
+	return 0;
+}
+
+static int stats(void *ctx, struct rg_stats *out)
+{
+	(void)ctx;
+	memset(out, 0, sizeof(*out));
+	return 0;
+}
+
+static void sweep(void *ctx, uint64_t now_ns, expired_cb cb, void *arg)
+{
+	struct none *s = ctx;
+
+	for (size_t i = 0; i < s->n;) {
+		if (s->b[i].expires_ns && s->b[i].expires_ns <= now_ns) {
+			struct rg_lpm_key k = s->k[i];
+
+			unban(s, &k);
+			cb(&k, arg);
+		} else {
+			i++;
+		}
+	}
+}
+
+const struct backend_ops backend_none = {
+	.name = "none", .ban = ban, .unban = unban, .foreach = foreach, .has = has,
+	.allow_add = allow_add, .allow_del = allow_del, .allow_foreach = allow_foreach,
+	.stats = stats, .sweep = sweep,
+};

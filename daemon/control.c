@@ -1,0 +1,522 @@
+/* control.c - the control socket's commands. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "addr.h"
+#include "control.h"
+#include "duration.h"
+#include "escape.h"
+#include "log.h"
+#include "names.h"
+
+#define MAX_REQUEST 4096
+#define MAX_WORDS 8
+
+/* One record: fields added one by one, then ended. */
+static int field(struct conn *c, bool *first, const char *k, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int field(struct conn *c, bool *first, const char *k, const char *fmt, ...)
+{
+	char raw[512], enc[3 * sizeof(raw) + 2];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	va_end(ap);
+	pct_encode(raw, enc, sizeof(enc));
+	if (conn_printf(c, "%s%s=%s", *first ? "" : "\t", k, enc) < 0)
+		return -1;
+	*first = false;
+	return 0;
+}
+
+static int end_record(struct conn *c, bool *first)
+{
+	*first = true;
+	return conn_printf(c, "\n");
+}
+
+static size_t frame_line(const char *buf, size_t len, size_t *scan)
+{
+	const char *nl = memchr(buf + *scan, '\n', len - *scan);
+
+	if (!nl) {
+		*scan = len;
+		return 0;
+	}
+	*scan = 0;
+	return (size_t)(nl - buf) + 1;
+}
+
+struct ctx {
+	struct conn *c;
+	struct control_env *env;
+	uint64_t now_ns, now;
+	bool first;
+	const struct rg_addr *match;    /* show: bans containing this */
+	struct rg_lpm_key *keys;        /* unban --all */
+	size_t n, cap;
+};
+
+static void ban_fields(struct ctx *x, const struct rg_lpm_key *k, const struct rg_ban *b,
+		       const char *note)
+{
+	char a[ADDR_STRLEN];
+	bool *f = &x->first;
+
+	addr_format(k, a, sizeof(a));
+	field(x->c, f, "address", "%s", a);
+	field(x->c, f, "reason", "%s", reason_name(b->reason));
+	field(x->c, f, "note", "%s", note);
+	field(x->c, f, "created", "%llu", (unsigned long long)b->created_unix);
+	/* expires: unix seconds, 0 permanent; "expired" bans wait for the sweep */
+	field(x->c, f, "expires", "%llu", b->expires_ns ? (unsigned long long)(x->now +
+		(b->expires_ns > x->now_ns ? (b->expires_ns - x->now_ns) / 1000000000ULL : 0)) : 0ULL);
+	field(x->c, f, "expired", "%d", b->expires_ns && b->expires_ns <= x->now_ns);
+	field(x->c, f, "packets", "%llu", (unsigned long long)b->packets);
+	field(x->c, f, "bytes", "%llu", (unsigned long long)b->bytes);
+}
+
+static int list_one(const struct rg_lpm_key *k, const struct rg_ban *b, const char *note,
+		    void *arg)
+{
+	struct ctx *x = arg;
+
+	if (x->match && !addr_in_prefix(k, x->match))
+		return 0;
+	if (x->match)
+		field(x->c, &x->first, "type", "ban");
+	ban_fields(x, k, b, note);
+	return end_record(x->c, &x->first) < 0 ? -ENOMEM : 0;
+}
+
+static void offender_fields(struct ctx *x, const struct offender *e)
+{
+	struct offenders *o = x->env->off;
+	uint32_t now = (uint32_t)x->now;
+	char a[ADDR_STRLEN];
+	bool *f = &x->first;
+
+	addr_format(&e->key, a, sizeof(a));
+	field(x->c, f, "address", "%s", a);
+	field(x->c, f, "level", "%.2f", offenders_level(o, e, now));
+	field(x->c, f, "threshold", "%.2f", offenders_threshold(o, e, now));
+	field(x->c, f, "bad_total", "%u", e->bad_total);
+	field(x->c, f, "offenses", "%u", e->offenses);
+	field(x->c, f, "valid_count", "%u", e->valid_count);
+	field(x->c, f, "first_seen", "%u", e->first_seen);
+	field(x->c, f, "last_seen", "%u", e->last_seen);
+	field(x->c, f, "last_ban", "%u", e->last_ban);
+	field(x->c, f, "ban_until", "%u", e->ban_until);
+	field(x->c, f, "pardon_until", "%u", e->pardon_until);
+	field(x->c, f, "last_recipient", "%s", e->last_rcpt);
+}
+
+static int cmd_show(struct ctx *x, const struct rg_lpm_key *k)
+{
+	struct rg_lpm_key ok = offenders_key(x->env->off, &k->addr);
+	const struct offender *e = offenders_get(x->env->off, k->prefixlen == 128 ? &ok : k);
+	const struct allow_entry *al = allowlist_match(enforce_allowlist(x->env->enf), &k->addr);
+
+	x->match = &k->addr;
+	if (enforce_foreach(x->env->enf, list_one, x) < 0)
+		return -1;
+	if (al) {
+		char a[ADDR_STRLEN];
+
+		addr_format(&al->key, a, sizeof(a));
+		field(x->c, &x->first, "type", "allow");
+		field(x->c, &x->first, "entry", "%s", a);
+		field(x->c, &x->first, "origin", al->origin == RG_ALLOW_CONFIG ? "config" : "manual");
+		end_record(x->c, &x->first);
+	}
+	if (!e)
+		return 0;
+	field(x->c, &x->first, "type", "offender");
+	offender_fields(x, e);
+	end_record(x->c, &x->first);
+	for (int i = 0; i < OFFENDER_EVENTS; i++) {
+		const struct offender_event *ev = &e->ev[(e->ev_head + i) % OFFENDER_EVENTS];
+
+		if (!ev->t)
+			continue;
+		field(x->c, &x->first, "type", "event");
+		field(x->c, &x->first, "time", "%u", ev->t);
+		field(x->c, &x->first, "event", "%s", evidence_name(ev->kind));
+		end_record(x->c, &x->first);
+	}
+	return 0;
+}
+
+static int collect_key(const struct rg_lpm_key *k, const struct rg_ban *b, const char *note,
+		       void *arg)
+{
+	struct ctx *x = arg;
+
+	(void)b, (void)note;
+	if (x->n == x->cap) {
+		size_t cap = x->cap ? x->cap * 2 : 256;
+		struct rg_lpm_key *v = realloc(x->keys, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		x->keys = v;
+		x->cap = cap;
+	}
+	x->keys[x->n++] = *k;
+	return 0;
+}
+
+static const char *cmd_unban(struct ctx *x, char **w, int nw, char *err, size_t errlen)
+{
+	char by[64];
+	uid_t uid;
+	pid_t pid;
+	int rc;
+
+	conn_peer(x->c, &uid, &pid);
+	snprintf(by, sizeof(by), "by=control uid=%d pid=%d", (int)uid, (int)pid);
+	if (nw == 2 && strcmp(w[1], "--all") == 0) {
+		size_t done = 0;
+
+		if (enforce_foreach(x->env->enf, collect_key, x) < 0)
+			return "out of memory";
+		for (size_t i = 0; i < x->n; i++)
+			if (enforce_unban(x->env->enf, &x->keys[i], by) == 0) {
+				offenders_unbanned(x->env->off, &x->keys[i], (uint32_t)x->now);
+				done++;
+			}
+		field(x->c, &x->first, "unbanned", "%zu", done);
+		end_record(x->c, &x->first);
+		return NULL;
+	}
+	for (int i = 1; i < nw; i++) {
+		struct rg_lpm_key k;
+
+		if (addr_parse(w[i], &k, err, errlen) < 0)
+			return err;
+		rc = enforce_unban(x->env->enf, &k, by);
+		if (rc == -ENOENT) {
+			snprintf(err, errlen, "%s: no such ban", w[i]);
+			return err;
+		}
+		if (rc < 0) {
+			snprintf(err, errlen, "cannot unban %s: %s", w[i], strerror(-rc));
+			return err;
+		}
+		offenders_unbanned(x->env->off, &k, (uint32_t)x->now);
+	}
+	return NULL;
+}
+
+static const char *cmd_ban(struct ctx *x, char **w, int nw, char *err, size_t errlen)
+{
+	struct rg_lpm_key k;
+	const struct allow_entry *al;
+	char by[64], *end;
+	unsigned long long secs;
+	uid_t uid;
+	pid_t pid;
+
+	if (nw < 3 || nw > 4)
+		return "usage: ban ADDR SECONDS [NOTE]";
+	if (addr_parse(w[1], &k, err, errlen) < 0)
+		return err;
+	secs = strtoull(w[2], &end, 10);
+	if (*end || end == w[2])
+		return "SECONDS must be a number (0: permanent)";
+	conn_peer(x->c, &uid, &pid);
+	snprintf(by, sizeof(by), "by=control uid=%d pid=%d", (int)uid, (int)pid);
+	if (enforce_ban(x->env->enf, &k, NULL, secs, RG_REASON_MANUAL, nw == 4 ? w[3] : NULL,
+			true, by) != ENF_BANNED) {
+		snprintf(err, errlen, "cannot ban %s; see the daemon's log", w[1]);
+		return err;
+	}
+	offenders_manual_ban(x->env->off, &k, secs ? (uint32_t)(x->now + secs) : UINT32_MAX,
+			     (uint32_t)x->now);
+	if ((al = allowlist_overlap(enforce_allowlist(x->env->enf), &k))) {
+		char a[ADDR_STRLEN];
+
+		addr_format(&al->key, a, sizeof(a));
+		field(x->c, &x->first, "allowlisted", "%s", a);
+		end_record(x->c, &x->first);
+	}
+	return NULL;
+}
+
+static const char *cmd_allow(struct ctx *x, char **w, int nw, char *err, size_t errlen)
+{
+	const struct allowlist *al = enforce_allowlist(x->env->enf);
+	struct rg_lpm_key k;
+	int rc;
+
+	if (nw == 2 && strcmp(w[1], "list") == 0) {
+		for (size_t i = 0; i < al->n; i++) {
+			char a[ADDR_STRLEN];
+
+			addr_format(&al->v[i].key, a, sizeof(a));
+			field(x->c, &x->first, "address", "%s", a);
+			field(x->c, &x->first, "origin", al->v[i].origin == RG_ALLOW_CONFIG ?
+			      "config" : "manual");
+			end_record(x->c, &x->first);
+		}
+		return NULL;
+	}
+	if (nw < 3 || (strcmp(w[1], "add") != 0 && strcmp(w[1], "del") != 0))
+		return "usage: allow add|del ADDR... or allow list";
+	for (int i = 2; i < nw; i++) {
+		if (addr_parse(w[i], &k, err, errlen) < 0)
+			return err;
+		rc = w[1][0] == 'a' ? enforce_allow_add(x->env->enf, &k) :
+				      enforce_allow_del(x->env->enf, &k);
+		if (rc == -ENOENT) {
+			snprintf(err, errlen, "%s: no such allow entry", w[i]);
+			return err;
+		}
+		if (rc < 0) {
+			snprintf(err, errlen, "%s: %s", w[i], strerror(-rc));
+			return err;
+		}
+	}
+	return NULL;
+}
+
+static void metric(struct ctx *x, const char *name, const char *labels, unsigned long long v)
+{
+	field(x->c, &x->first, "name", "%s", name);
+	field(x->c, &x->first, "labels", "%s", labels);
+	field(x->c, &x->first, "value", "%llu", v);
+	end_record(x->c, &x->first);
+}
+
+static int count_bans(const struct rg_lpm_key *k, const struct rg_ban *b, const char *n, void *a)
+{
+	(void)k, (void)b, (void)n;
+	(*(unsigned long long *)a)++;
+	return 0;
+}
+
+/* Everything as Prometheus-style metrics; the CLI renders them. */
+static void cmd_stats(struct ctx *x)
+{
+	const struct verdict_stats *v = verdicts_stats(x->env->verdicts);
+	const struct enforce_stats *es = enforce_stats(x->env->enf);
+	const struct {
+		const char *label;
+		uint64_t n;
+	} verdicts[] = {
+		{ "valid", v->valid }, { "unknown", v->unknown }, { "negative", v->negative },
+		{ "not-ours", v->not_ours }, { "unjudged", v->unjudged },
+		{ "relay-client", v->relay_client }, { "not-rcpt", v->not_rcpt },
+		{ "no-database", v->no_database }, { "spamtrap", v->spamtrap },
+		{ "relay-attempt", v->relay_attempt }, { "banned", v->banned_replies },
+	};
+	struct rg_stats d;
+	unsigned long long active = 0, pk, by;
+	char lab[64];
+
+	metric(x, "rcptguard_requests_total", "", v->requests);
+	for (size_t i = 0; i < sizeof(verdicts) / sizeof(verdicts[0]); i++) {
+		snprintf(lab, sizeof(lab), "verdict=\"%s\"", verdicts[i].label);
+		metric(x, "rcptguard_verdicts_total", lab, verdicts[i].n);
+	}
+	for (unsigned r = 1; r < RG_REASON_MAX; r++) {
+		snprintf(lab, sizeof(lab), "reason=\"%s\"", reason_name(r));
+		metric(x, "rcptguard_bans_total", lab, es->bans[r]);
+	}
+	enforce_foreach(x->env->enf, count_bans, &active);
+	metric(x, "rcptguard_bans_active", "", active);
+	metric(x, "rcptguard_unbans_total", "", es->unbans);
+	metric(x, "rcptguard_bans_expired_total", "", es->expired);
+	metric(x, "rcptguard_allowlist_hits_total", "", es->allowlist_hits);
+	metric(x, "rcptguard_ban_failures_total", "", es->failures);
+	metric(x, "rcptguard_offenders", "", offenders_count(x->env->off));
+	metric(x, "rcptguard_offenders_evicted_total", "", offenders_evicted(x->env->off));
+	metric(x, "rcptguard_offenders_memory_bytes", "", offenders_memory(x->env->off));
+	if (enforce_drops(x->env->enf, &d) == 0) {
+		pk = d.packets[RG_DROP_EXACT] + d.packets[RG_DROP_PREFIX];
+		by = d.bytes[RG_DROP_EXACT] + d.bytes[RG_DROP_PREFIX];
+		metric(x, "rcptguard_dropped_packets_total", "", pk);
+		metric(x, "rcptguard_dropped_bytes_total", "", by);
+		/* What the dropped packets would have cost: themselves, and as
+		 * much again in the server's answers (docs/control.md). */
+		metric(x, "rcptguard_bandwidth_saved_bytes_estimate", "", 2 * by);
+		metric(x, "rcptguard_inspected_packets_total", "", d.packets[RG_INSPECTED]);
+	}
+	metric(x, "rcptguard_query_connections", "", server_connections(x->env->query));
+}
+
+static void cmd_status(struct ctx *x)
+{
+	bool *f = &x->first;
+
+	field(x->c, f, "pid", "%d", (int)getpid());
+	field(x->c, f, "backend", "%s", enforce_backend(x->env->enf));
+	field(x->c, f, "started", "%lld", (long long)x->env->started);
+	field(x->c, f, "recipients", "%s", x->env->cfg->recipients[0] ?
+	      x->env->cfg->recipients : "none");
+	field(x->c, f, "offenders", "%zu", offenders_count(x->env->off));
+	field(x->c, f, "query_connections", "%zu", server_connections(x->env->query));
+	field(x->c, f, "state_saved", "%llu", (unsigned long long)x->env->state_saved);
+	end_record(x->c, f);
+}
+
+struct top {
+	const struct offender **v;
+	size_t n, cap;
+	uint32_t now;
+	struct offenders *o;
+};
+
+static int top_collect(const struct offender *e, void *arg)
+{
+	struct top *t = arg;
+
+	/* Network aggregates only; quiet entries do not make the list. */
+	if (!e->bad_total || e->last_seen + 3600 < t->now)
+		return 0;
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 256;
+		const struct offender **v = realloc(t->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		t->v = v;
+		t->cap = cap;
+	}
+	t->v[t->n++] = e;
+	return 0;
+}
+
+static struct top *sorting;
+
+static int top_cmp(const void *a, const void *b)
+{
+	const struct offender *x = *(const struct offender *const *)a;
+	const struct offender *y = *(const struct offender *const *)b;
+	double lx = offenders_level(sorting->o, x, sorting->now);
+	double ly = offenders_level(sorting->o, y, sorting->now);
+
+	if (lx != ly)
+		return lx < ly ? 1 : -1;
+	return x->bad_total < y->bad_total ? 1 : x->bad_total > y->bad_total ? -1 : 0;
+}
+
+static const char *cmd_top(struct ctx *x, char **w, int nw)
+{
+	struct top t = { .now = (uint32_t)x->now, .o = x->env->off };
+	unsigned long n = nw > 1 ? strtoul(w[1], NULL, 10) : 20;
+
+	if (offenders_foreach(x->env->off, top_collect, &t) < 0) {
+		free(t.v);
+		return "out of memory";
+	}
+	sorting = &t;
+	qsort(t.v, t.n, sizeof(*t.v), top_cmp);
+	for (size_t i = 0; i < t.n && i < n; i++) {
+		offender_fields(x, t.v[i]);
+		end_record(x->c, &x->first);
+	}
+	free(t.v);
+	return NULL;
+}
+
+static int handle(struct conn *c, char *buf, size_t len, const char **why)
+{
+	struct control_env *env = conn_ctx(c);
+	struct ctx x = { .c = c, .env = env, .now_ns = mono_ns(), .now = wall_secs(),
+			 .first = true };
+	char *w[MAX_WORDS], err[256], *save = NULL;
+	const char *fail = NULL;
+	size_t mark;
+	int nw = 0;
+	uid_t uid;
+	pid_t pid;
+
+	buf[len - 1] = '\0';
+	if (len > 1 && buf[len - 2] == '\r')
+		buf[len - 2] = '\0';
+	if (memchr(buf, '\0', len - 1)) {
+		*why = "NUL byte in request";
+		return -1;
+	}
+	for (char *t = strtok_r(buf, " ", &save); t && nw < MAX_WORDS; t = strtok_r(NULL, " ", &save))
+		if (pct_decode(t) == 0)
+			w[nw++] = t;
+	conn_peer(c, &uid, &pid);
+	log_info("event=control_command uid=%d pid=%d command=%s", (int)uid, (int)pid,
+		 nw ? w[0] : "-");
+	/* Answers are written after "ok"; an error replaces them. */
+	mark = conn_pending(c);
+	if (conn_printf(c, "ok\n") < 0)
+		return -1;
+	if (!nw)
+		fail = "empty request";
+	else if (strcmp(w[0], "list") == 0)
+		fail = enforce_foreach(env->enf, list_one, &x) < 0 ? "out of memory" : NULL;
+	else if (strcmp(w[0], "show") == 0) {
+		struct rg_lpm_key k;
+
+		if (nw != 2)
+			fail = "usage: show ADDR";
+		else if (addr_parse(w[1], &k, err, sizeof(err)) < 0)
+			fail = err;
+		else if (cmd_show(&x, &k) < 0)
+			fail = "out of memory";
+	} else if (strcmp(w[0], "ban") == 0)
+		fail = cmd_ban(&x, w, nw, err, sizeof(err));
+	else if (strcmp(w[0], "unban") == 0)
+		fail = nw < 2 ? "usage: unban ADDR... or unban --all" :
+		       cmd_unban(&x, w, nw, err, sizeof(err));
+	else if (strcmp(w[0], "allow") == 0)
+		fail = cmd_allow(&x, w, nw, err, sizeof(err));
+	else if (strcmp(w[0], "stats") == 0)
+		cmd_stats(&x);
+	else if (strcmp(w[0], "status") == 0)
+		cmd_status(&x);
+	else if (strcmp(w[0], "top") == 0)
+		fail = cmd_top(&x, w, nw);
+	else if (strcmp(w[0], "reload") == 0)
+		fail = env->reload(env->reload_arg, err, sizeof(err)) < 0 ? err : NULL;
+	else
+		fail = "unknown command";
+	free(x.keys);
+	if (fail) {
+		char enc[3 * sizeof(err) + 2];
+
+		/* Drop what was written for this request: "ok" and any records. */
+		conn_truncate(c, mark);
+		pct_encode(fail, enc, sizeof(enc));
+		return conn_printf(c, "error %s\n.\n", enc);
+	}
+	return conn_printf(c, ".\n");
+}
+
+static const struct server_ops ops = {
+	.name = "control",
+	.max_request = MAX_REQUEST,
+	.frame = frame_line,
+	.handle = handle,
+	.log_peers = true,
+};
+
+struct server *control_start(struct loop *l, struct control_env *env, char *err,
+			     size_t errlen)
+{
+	const struct config *c = env->cfg;
+	struct server *s = server_new(l, &ops, env, 64);
+
+	if (!s) {
+		snprintf(err, errlen, "cannot start the control server: out of memory");
+		return NULL;
+	}
+	if (server_listen_unix(s, c->control_socket, c->control_socket_gid == (gid_t)-1 ?
+			       0600 : 0660, (uid_t)-1, c->control_socket_gid, err, errlen) < 0) {
+		server_free(s);
+		return NULL;
+	}
+	return s;
+}

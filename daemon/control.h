@@ -1,0 +1,34 @@
+/* control.h - the admin's control socket: a small line protocol served on
+ * the event loop (docs/control.md). One request line, words separated by
+ * spaces and percent-escaped; the answer is "ok" or "error TEXT", then one
+ * record per line as tab-separated key=value fields (values escaped), then
+ * a line ".". */
+#ifndef RG_CONTROL_H
+#define RG_CONTROL_H
+
+#include <stddef.h>
+#include <time.h>
+#include "config.h"
+#include "enforce.h"
+#include "loop.h"
+#include "offenders.h"
+#include "server.h"
+#include "verdict.h"
+
+struct control_env {
+	const struct config *cfg;
+	struct enforcer *enf;
+	struct offenders *off;
+	struct verdicts *verdicts;
+	struct server *query;
+	time_t started;
+	uint64_t state_saved;                   /* unix seconds of the last save */
+	/* Re-read the config; 0, or -1 with err set. */
+	int (*reload)(void *arg, char *err, size_t errlen);
+	void *reload_arg;
+};
+
+struct server *control_start(struct loop *l, struct control_env *env, char *err,
+			     size_t errlen);
+
+#endif

@@ -1,0 +1,232 @@
+/* enforce.c - everything the backends share. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "addr.h"
+#include "enforce.h"
+#include "log.h"
+#include "names.h"
+
+struct enforcer {
+	const struct backend_ops *ops;
+	void *ctx;
+	struct allowlist allow;
+	bool manual_loaded;
+	struct enforce_stats st;
+	expired_cb on_expire;
+	void *expire_arg;
+};
+
+struct enforcer *enforce_new(const struct backend_ops *ops, void *ctx)
+{
+	struct enforcer *e = calloc(1, sizeof(*e));
+
+	if (e) {
+		e->ops = ops;
+		e->ctx = ctx;
+	}
+	return e;
+}
+
+void enforce_free(struct enforcer *e)
+{
+	if (!e)
+		return;
+	allowlist_free(&e->allow);
+	free(e);
+}
+
+const char *enforce_backend(const struct enforcer *e)
+{
+	return e->ops->name;
+}
+
+static int keep_manual(const struct rg_lpm_key *k, const struct rg_allow *a, void *arg)
+{
+	struct allowlist *al = arg;
+
+	return a->origin == RG_ALLOW_MANUAL ? allowlist_add(al, k, RG_ALLOW_MANUAL) : 0;
+}
+
+int enforce_load_allow(struct enforcer *e, const struct config *c, char *err, size_t errlen)
+{
+	static const char *const always[] = { "127.0.0.0/8", "::1" };
+	struct allowlist next = { 0 };
+	size_t skipped = 0;
+	struct rg_lpm_key k;
+
+	for (size_t i = 0; i < sizeof(always) / sizeof(always[0]); i++)
+		if (addr_parse(always[i], &k, err, errlen) < 0 ||
+		    allowlist_add(&next, &k, RG_ALLOW_CONFIG) < 0)
+			goto fail;
+	for (unsigned i = 0; i < c->n_allow; i++)
+		if (allowlist_add(&next, &c->allow[i], RG_ALLOW_CONFIG) < 0)
+			goto oom;
+	for (unsigned i = 0; i < c->n_allow_files; i++)
+		if (allowlist_read_file(&next, c->allow_files[i], &skipped, err, errlen) < 0)
+			goto fail;
+	/* Manual entries: from the backend the first time (they may predate
+	 * this daemon), from memory after that. */
+	if (!e->manual_loaded) {
+		if (e->ops->allow_foreach(e->ctx, keep_manual, &next) < 0)
+			goto oom;
+		e->manual_loaded = true;
+	} else {
+		for (size_t i = 0; i < e->allow.n; i++)
+			if (e->allow.v[i].origin == RG_ALLOW_MANUAL &&
+			    allowlist_add(&next, &e->allow.v[i].key, RG_ALLOW_MANUAL) < 0)
+				goto oom;
+	}
+	/* The backend: drop config entries that went away, add the rest. */
+	for (size_t i = 0; i < e->allow.n; i++)
+		if (e->allow.v[i].origin == RG_ALLOW_CONFIG) {
+			bool kept = false;
+
+			for (size_t j = 0; j < next.n && !kept; j++)
+				kept = next.v[j].key.prefixlen == e->allow.v[i].key.prefixlen &&
+				       !memcmp(&next.v[j].key.addr, &e->allow.v[i].key.addr, 16);
+			if (!kept)
+				e->ops->allow_del(e->ctx, &e->allow.v[i].key);
+		}
+	for (size_t i = 0; i < next.n; i++)
+		if (e->ops->allow_add(e->ctx, &next.v[i].key, next.v[i].origin) < 0) {
+			snprintf(err, errlen, "cannot write allow entries: %s; raise max_allow",
+				 strerror(errno));
+			allowlist_free(&next);
+			return -1;
+		}
+	allowlist_free(&e->allow);
+	e->allow = next;
+	if (skipped)
+		log_info("event=allow_files skipped=%zu note=\"tcprules lines naming hosts, not "
+			 "addresses, cannot be allowlisted\"", skipped);
+	return 0;
+oom:
+	snprintf(err, errlen, "out of memory building the allowlist");
+fail:
+	allowlist_free(&next);
+	return -1;
+}
+
+enum enf_result enforce_ban(struct enforcer *e, const struct rg_lpm_key *k,
+			    const struct rg_addr *client, uint64_t secs, unsigned reason,
+			    const char *note, bool manual, const char *why)
+{
+	const struct allow_entry *hit = client ? allowlist_match(&e->allow, client) : NULL;
+	char a[ADDR_STRLEN], b[ADDR_STRLEN];
+	int rc;
+
+	/* An entry that covers the whole prefix spares it too; one inside
+	 * it is spared by the kernel's allow map while the rest is banned. */
+	if (!hit)
+		hit = allowlist_match(&e->allow, &k->addr);
+	if (hit && hit->key.prefixlen > k->prefixlen)
+		hit = NULL;
+	addr_format(k, a, sizeof(a));
+	if (hit && !manual) {
+		e->st.allowlist_hits++;
+		addr_format(&hit->key, b, sizeof(b));
+		log_info("event=allowlist_hit address=%s entry=%s reason=%s %s", a, b,
+			 reason_name(reason), why);
+		return ENF_ALLOWLISTED;
+	}
+	rc = e->ops->ban(e->ctx, k, secs, reason, note);
+	if (rc < 0) {
+		e->st.failures++;
+		log_err("event=ban_failed address=%s backend=%s error=\"%s\"%s", a, e->ops->name,
+			strerror(-rc), rc == -E2BIG || rc == -ENOMEM ?
+			" note=\"the ban map is full; raise max_bans\"" : "");
+		return ENF_FAILED;
+	}
+	if (reason < RG_REASON_MAX)
+		e->st.bans[reason]++;
+	log_info("event=ban address=%s reason=%s duration=%llu backend=%s %s", a,
+		 reason_name(reason), (unsigned long long)secs, e->ops->name, why);
+	return ENF_BANNED;
+}
+
+int enforce_unban(struct enforcer *e, const struct rg_lpm_key *k, const char *why)
+{
+	char a[ADDR_STRLEN];
+	int rc = e->ops->unban(e->ctx, k);
+
+	if (rc == 0) {
+		e->st.unbans++;
+		addr_format(k, a, sizeof(a));
+		log_info("event=unban address=%s backend=%s %s", a, e->ops->name, why);
+	}
+	return rc;
+}
+
+int enforce_allow_add(struct enforcer *e, const struct rg_lpm_key *k)
+{
+	char a[ADDR_STRLEN];
+	int rc = e->ops->allow_add(e->ctx, k, RG_ALLOW_MANUAL);
+
+	if (rc == 0 && allowlist_add(&e->allow, k, RG_ALLOW_MANUAL) < 0)
+		rc = -ENOMEM;
+	if (rc == 0) {
+		addr_format(k, a, sizeof(a));
+		log_info("event=allow_add address=%s", a);
+	}
+	return rc;
+}
+
+int enforce_allow_del(struct enforcer *e, const struct rg_lpm_key *k)
+{
+	char a[ADDR_STRLEN];
+	int rc = e->ops->allow_del(e->ctx, k);
+
+	if (allowlist_del(&e->allow, k) == 0 && rc == -ENOENT)
+		rc = 0;
+	if (rc == 0) {
+		addr_format(k, a, sizeof(a));
+		log_info("event=allow_del address=%s", a);
+	}
+	return rc;
+}
+
+const struct allowlist *enforce_allowlist(const struct enforcer *e)
+{
+	return &e->allow;
+}
+
+int enforce_foreach(struct enforcer *e, ban_cb cb, void *arg)
+{
+	return e->ops->foreach(e->ctx, cb, arg);
+}
+
+bool enforce_has_ban(struct enforcer *e, const struct rg_lpm_key *k)
+{
+	return e->ops->has(e->ctx, k);
+}
+
+static void expired(const struct rg_lpm_key *k, void *arg)
+{
+	struct enforcer *e = arg;
+	char a[ADDR_STRLEN];
+
+	e->st.expired++;
+	addr_format(k, a, sizeof(a));
+	log_info("event=expire address=%s backend=%s", a, e->ops->name);
+	if (e->on_expire)
+		e->on_expire(k, e->expire_arg);
+}
+
+void enforce_sweep(struct enforcer *e, uint64_t now_ns, expired_cb cb, void *arg)
+{
+	e->on_expire = cb;
+	e->expire_arg = arg;
+	e->ops->sweep(e->ctx, now_ns, expired, e);
+}
+
+int enforce_drops(struct enforcer *e, struct rg_stats *out)
+{
+	return e->ops->stats(e->ctx, out);
+}
+
+const struct enforce_stats *enforce_stats(const struct enforcer *e)
+{
+	return &e->st;
+}

@@ -1,0 +1,52 @@
+/* enforce.h - the enforcement front: allowlist check, expiry arithmetic,
+ * counters and one log line per ban, unban, expiry and allowlist hit, in
+ * front of one backend (backend.h). */
+#ifndef RG_ENFORCE_H
+#define RG_ENFORCE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "allowlist.h"
+#include "backend.h"
+#include "config.h"
+
+enum enf_result { ENF_BANNED, ENF_ALLOWLISTED, ENF_FAILED };
+
+struct enforce_stats {
+	uint64_t bans[RG_REASON_MAX];           /* by reason */
+	uint64_t unbans, expired, allowlist_hits, failures;
+};
+
+struct enforcer;
+
+struct enforcer *enforce_new(const struct backend_ops *ops, void *ctx);
+void enforce_free(struct enforcer *e);
+const char *enforce_backend(const struct enforcer *e);
+
+/* Loopback, the config's allow lines and allow_files become the config
+ * entries, here and in the backend; entries added by hand stay (read from
+ * the backend at the first call). */
+int enforce_load_allow(struct enforcer *e, const struct config *c, char *err, size_t errlen);
+
+/* Ban k (for secs; 0 permanent) unless client (may be NULL) or all of k
+ * is allowlisted; a manual ban is placed anyway (the kernel's allow map
+ * still spares allowlisted addresses). why goes into the log line. */
+enum enf_result enforce_ban(struct enforcer *e, const struct rg_lpm_key *k,
+			    const struct rg_addr *client, uint64_t secs, unsigned reason,
+			    const char *note, bool manual, const char *why);
+/* 0, -ENOENT if there was no such ban. */
+int enforce_unban(struct enforcer *e, const struct rg_lpm_key *k, const char *why);
+
+int enforce_allow_add(struct enforcer *e, const struct rg_lpm_key *k);
+int enforce_allow_del(struct enforcer *e, const struct rg_lpm_key *k);
+const struct allowlist *enforce_allowlist(const struct enforcer *e);
+
+int enforce_foreach(struct enforcer *e, ban_cb cb, void *arg);
+/* Is exactly this key banned (live or expired, until the sweep)? */
+bool enforce_has_ban(struct enforcer *e, const struct rg_lpm_key *k);
+/* Remove expired bans; cb (may be NULL) hears of each after it is logged. */
+void enforce_sweep(struct enforcer *e, uint64_t now_ns, expired_cb cb, void *arg);
+int enforce_drops(struct enforcer *e, struct rg_stats *out);
+const struct enforce_stats *enforce_stats(const struct enforcer *e);
+
+#endif
