@@ -1,5 +1,6 @@
-/* cmd_bans.c - ban, unban, list, allow: bans and allow entries in the
- * pinned maps. */
+/* cmd_bans.c - ban, unban, list, allow. Through the daemon when it runs
+ * (so its offender table hears of manual bans and unbans), on the pinned
+ * maps when it does not. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -13,6 +14,33 @@
 /* A manual ban without --for. */
 #define DEFAULT_BAN_SECS 3600
 
+static void warn_allowlisted(const char *addr, const char *entry)
+{
+	fprintf(stderr, "rcptguard: note: allow entry %s covers %s; allowlisted addresses "
+		"are never dropped\n", entry, addr);
+}
+
+static int ban_direct(struct ctx *x, const struct rg_lpm_key *k, uint64_t secs,
+		      const char *note)
+{
+	char a[ADDR_STRLEN], by[ADDR_STRLEN];
+	struct rg_lpm_key cover;
+	int e = maps_ban(&x->maps, k, secs, RG_REASON_MANUAL, note);
+
+	addr_format(k, a, sizeof(a));
+	if (e < 0) {
+		fprintf(stderr, "rcptguard: cannot ban %s: %s%s\n", a, strerror(-e),
+			e == -E2BIG || e == -ENOMEM ?
+			"; the ban map is full, raise max_bans or max_prefix_bans" : "");
+		return EXIT_FAIL;
+	}
+	if (maps_allow_overlaps(&x->maps, k, &cover)) {
+		addr_format(&cover, by, sizeof(by));
+		warn_allowlisted(a, by);
+	}
+	return EXIT_OK;
+}
+
 int cmd_ban(struct ctx *x, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -23,8 +51,8 @@ int cmd_ban(struct ctx *x, int argc, char **argv)
 	uint64_t secs = DEFAULT_BAN_SECS;
 	const char *note = NULL;
 	struct rg_lpm_key *keys;
-	char err[256], dur[32], a[ADDR_STRLEN], by[ADDR_STRLEN];
-	int opt, n, rc = EXIT_OK;
+	char err[256], dur[32], a[ADDR_STRLEN], num[24];
+	int opt, n, rc = EXIT_OK, direct = 0;
 
 	optind = 0;             /* glibc: a full restart of option parsing */
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -43,30 +71,37 @@ int cmd_ban(struct ctx *x, int argc, char **argv)
 		free(keys);
 		return keys ? EXIT_USAGE : EXIT_FAIL;
 	}
-	if (open_maps(x) < 0) {
-		free(keys);
-		return EXIT_FAIL;
-	}
 	if (secs)
 		duration_format(secs, dur, sizeof(dur));
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)secs);
 	for (int i = 0; i < n; i++) {
-		struct rg_lpm_key cover;
-		int e = maps_ban(&x->maps, &keys[i], secs, RG_REASON_MANUAL, note);
+		struct ctl_reply r;
+		int got = DAEMON_DOWN;
 
 		addr_format(&keys[i], a, sizeof(a));
-		if (e < 0) {
-			fprintf(stderr, "rcptguard: cannot ban %s: %s%s\n", a, strerror(-e),
-				e == -E2BIG || e == -ENOMEM ?
-				"; the ban map is full, raise max_bans or max_prefix_bans" : "");
+		if (!direct) {
+			const char *w[] = { "ban", a, num, note ? note : "" };
+
+			got = ask(x, &r, false, note ? 4 : 3, w);
+			if (got == EXIT_OK) {
+				if (r.n)
+					warn_allowlisted(a, ctl_get(&r.rec[0], "allowlisted"));
+				ctl_free(&r);
+			}
+		}
+		if (got == DAEMON_DOWN) {
+			if (!direct && open_maps(x) < 0) {
+				rc = EXIT_FAIL;
+				break;
+			}
+			direct = 1;
+			got = ban_direct(x, &keys[i], secs, note);
+		}
+		if (got != EXIT_OK) {
 			rc = EXIT_FAIL;
 			continue;
 		}
 		printf("banned %s %s%s\n", a, secs ? "for " : "permanently", secs ? dur : "");
-		if (maps_allow_overlaps(&x->maps, &keys[i], &cover)) {
-			addr_format(&cover, by, sizeof(by));
-			fprintf(stderr, "rcptguard: note: allow entry %s covers %s; "
-				"allowlisted addresses are never dropped\n", by, a);
-		}
 	}
 	free(keys);
 	return rc;
@@ -74,11 +109,12 @@ int cmd_ban(struct ctx *x, int argc, char **argv)
 
 /* unban and allow del: parse all, then delete each, reporting misses. */
 static int delete_each(struct ctx *x, int argc, char **argv, const char *what,
+		       const char *ctl_cmd,
 		       int (*del)(const struct rg_maps *, const struct rg_lpm_key *))
 {
 	struct rg_lpm_key *keys;
 	char a[ADDR_STRLEN];
-	int rc = EXIT_OK;
+	int rc = EXIT_OK, direct = 0;
 
 	if (argc < 1)
 		return usage_error("%s needs an address", what);
@@ -87,33 +123,50 @@ static int delete_each(struct ctx *x, int argc, char **argv, const char *what,
 		free(keys);
 		return keys ? EXIT_USAGE : EXIT_FAIL;
 	}
-	if (open_maps(x) < 0) {
-		free(keys);
-		return EXIT_FAIL;
-	}
 	for (int i = 0; i < argc; i++) {
-		int e = del(&x->maps, &keys[i]);
+		struct ctl_reply r;
+		int got = DAEMON_DOWN, e;
 
 		addr_format(&keys[i], a, sizeof(a));
-		if (e == -ENOENT) {
-			fprintf(stderr, "rcptguard: %s: no such %s entry; see '%s'\n", a, what,
-				strcmp(what, "ban") == 0 ? "rcptguard list" : "rcptguard allow list");
-			rc = EXIT_FAIL;
-		} else if (e < 0) {
-			fprintf(stderr, "rcptguard: cannot remove %s: %s\n", a, strerror(-e));
-			rc = EXIT_FAIL;
-		} else {
-			printf("removed %s %s\n", what, a);
+		if (!direct) {
+			const char *w[] = { ctl_cmd, ctl_cmd[0] == 'a' ? "del" : a, a };
+
+			got = ask(x, &r, false, ctl_cmd[0] == 'a' ? 3 : 2, w);
+			if (got == EXIT_OK)
+				ctl_free(&r);
 		}
+		if (got == DAEMON_DOWN) {
+			if (!direct && open_maps(x) < 0) {
+				rc = EXIT_FAIL;
+				break;
+			}
+			direct = 1;
+			e = del(&x->maps, &keys[i]);
+			got = EXIT_FAIL;
+			if (e == -ENOENT)
+				fprintf(stderr, "rcptguard: %s: no such %s entry\n", a, what);
+			else if (e < 0)
+				fprintf(stderr, "rcptguard: cannot remove %s: %s\n", a, strerror(-e));
+			else
+				got = EXIT_OK;
+		}
+		if (got == EXIT_OK)
+			printf("removed %s %s\n", what, a);
+		else
+			rc = EXIT_FAIL;
 	}
 	free(keys);
 	return rc;
 }
 
+/* One ban, from the daemon's records or from the maps. */
 struct ban_row {
 	struct rg_lpm_key key;
-	struct rg_ban ban;
+	char reason[24];
 	char note[RG_NOTE_LEN];
+	uint64_t created, expires;      /* unix; expires 0: permanent */
+	bool expired;
+	uint64_t packets, bytes;
 };
 
 struct ban_rows {
@@ -121,162 +174,317 @@ struct ban_rows {
 	size_t n, cap;
 };
 
-static int collect_ban(const struct rg_lpm_key *k, const struct rg_ban *b,
-		       const char *note, void *arg)
+static struct ban_row *new_row(struct ban_rows *r)
 {
-	struct ban_rows *r = arg;
-
 	if (r->n == r->cap) {
 		size_t cap = r->cap ? r->cap * 2 : 256;
 		struct ban_row *v = realloc(r->v, cap * sizeof(*v));
 
 		if (!v)
-			return -ENOMEM;
+			return NULL;
 		r->v = v;
 		r->cap = cap;
 	}
-	r->v[r->n].key = *k;
-	r->v[r->n].ban = *b;
-	snprintf(r->v[r->n].note, sizeof(r->v[r->n].note), "%s", note);
-	r->n++;
+	memset(&r->v[r->n], 0, sizeof(r->v[0]));
+	return &r->v[r->n++];
+}
+
+static int row_from_map(const struct rg_lpm_key *k, const struct rg_ban *b,
+			const char *note, void *arg)
+{
+	struct ban_row *row = new_row(arg);
+	uint64_t now = mono_ns();
+
+	if (!row)
+		return -ENOMEM;
+	row->key = *k;
+	snprintf(row->reason, sizeof(row->reason), "%s", reason_name(b->reason));
+	snprintf(row->note, sizeof(row->note), "%s", note);
+	row->created = b->created_unix;
+	row->expired = b->expires_ns && b->expires_ns <= now;
+	row->expires = !b->expires_ns ? 0 : wall_secs() +
+		(row->expired ? 0 : (b->expires_ns - now + 999999999ULL) / 1000000000ULL);
+	row->packets = b->packets;
+	row->bytes = b->bytes;
 	return 0;
 }
 
-static int key_cmp(const void *a, const void *b)
+static int row_from_record(struct ban_rows *rows, const struct ctl_record *rec)
 {
-	const struct rg_lpm_key *x = a, *y = b;
-	int c = memcmp(&x->addr, &y->addr, sizeof(x->addr));
+	struct ban_row *row = new_row(rows);
+	char err[128];
 
-	return c ? c : (int)x->prefixlen - (int)y->prefixlen;
+	if (!row || addr_parse(ctl_get(rec, "address"), &row->key, err, sizeof(err)) < 0)
+		return -1;
+	snprintf(row->reason, sizeof(row->reason), "%s", ctl_get(rec, "reason"));
+	snprintf(row->note, sizeof(row->note), "%s", ctl_get(rec, "note"));
+	row->created = strtoull(ctl_get(rec, "created"), NULL, 10);
+	row->expires = strtoull(ctl_get(rec, "expires"), NULL, 10);
+	row->expired = strcmp(ctl_get(rec, "expired"), "1") == 0;
+	row->packets = strtoull(ctl_get(rec, "packets"), NULL, 10);
+	row->bytes = strtoull(ctl_get(rec, "bytes"), NULL, 10);
+	return 0;
 }
 
-int cmd_list(struct ctx *x)
+/* Every ban, however we can get it. */
+static int collect_bans(struct ctx *x, struct ban_rows *rows)
 {
-	static const char *const head[] = { "ADDRESS", "REASON", "AGE", "EXPIRES", "PACKETS", "BYTES" };
-	struct ban_rows rows = { 0 };
-	uint64_t now = mono_ns(), wall = wall_secs();
-	struct table t;
+	static const char *const w[] = { "list" };
+	struct ctl_reply r;
+	int got = ask(x, &r, false, 1, w);
 
+	if (got == EXIT_OK) {
+		for (size_t i = 0; i < r.n; i++)
+			if (row_from_record(rows, &r.rec[i]) < 0) {
+				fprintf(stderr, "rcptguard: a bad ban record from the daemon\n");
+				got = EXIT_FAIL;
+				break;
+			}
+		ctl_free(&r);
+		return got;
+	}
+	if (got != DAEMON_DOWN)
+		return got;
 	if (open_maps(x) < 0)
 		return EXIT_FAIL;
-	if (maps_foreach_ban(&x->maps, collect_ban, &rows) < 0) {
+	if (maps_foreach_ban(&x->maps, row_from_map, rows) < 0) {
 		fprintf(stderr, "rcptguard: out of memory listing bans\n");
-		free(rows.v);
 		return EXIT_FAIL;
 	}
-	qsort(rows.v, rows.n, sizeof(*rows.v), key_cmp);
-	table_init(&t, "llrrrr", head);
-	if (x->json)
-		printf("[");
-	for (size_t i = 0; i < rows.n; i++) {
-		const struct ban_row *r = &rows.v[i];
-		uint64_t age = wall > r->ban.created_unix ? wall - r->ban.created_unix : 0;
-		bool expired = r->ban.expires_ns && r->ban.expires_ns <= now;
-		uint64_t left = r->ban.expires_ns && !expired ?
-			(r->ban.expires_ns - now + 999999999ULL) / 1000000000ULL : 0;
-		char a[ADDR_STRLEN], agebuf[32], exp[32], pk[24], by[24];
-		const char *reason = r->note[0] ? r->note : reason_name(r->ban.reason);
+	return EXIT_OK;
+}
 
+static enum { SORT_ADDRESS, SORT_DROPPED, SORT_EXPIRES, SORT_AGE } sort_by;
+
+static int row_cmp(const void *a, const void *b)
+{
+	const struct ban_row *x = a, *y = b;
+	int c;
+
+	switch (sort_by) {
+	case SORT_DROPPED:
+		if (x->packets != y->packets)
+			return x->packets < y->packets ? 1 : -1;
+		break;
+	case SORT_EXPIRES:
+		/* Soonest first; permanent bans last. */
+		if ((x->expires ? x->expires : UINT64_MAX) != (y->expires ? y->expires : UINT64_MAX))
+			return (x->expires ? x->expires : UINT64_MAX) <
+			       (y->expires ? y->expires : UINT64_MAX) ? -1 : 1;
+		break;
+	case SORT_AGE:
+		if (x->created != y->created)
+			return x->created < y->created ? 1 : -1;
+		break;
+	case SORT_ADDRESS:
+		break;
+	}
+	c = memcmp(&x->key.addr, &y->key.addr, sizeof(x->key.addr));
+	return c ? c : (int)x->key.prefixlen - (int)y->key.prefixlen;
+}
+
+static void print_rows(const struct ban_rows *rows, bool json, const char *reason)
+{
+	static const char *const head[] = { "ADDRESS", "REASON", "AGE", "EXPIRES", "PACKETS", "BYTES" };
+	uint64_t wall = wall_secs();
+	struct table t;
+	size_t shown = 0;
+
+	table_init(&t, "llrrrr", head);
+	if (json)
+		printf("[");
+	for (size_t i = 0; i < rows->n; i++) {
+		const struct ban_row *r = &rows->v[i];
+		uint64_t age = wall > r->created ? wall - r->created : 0;
+		uint64_t left = r->expires > wall ? r->expires - wall : 0;
+		char a[ADDR_STRLEN], agebuf[32], exp[32], pk[24], by[24];
+
+		if (reason && strcmp(r->reason, reason) != 0)
+			continue;
 		addr_format(&r->key, a, sizeof(a));
-		if (x->json) {
-			printf("%s\n {\"address\":", i ? "," : "");
+		if (json) {
+			printf("%s\n {\"address\":", shown++ ? "," : "");
 			json_str(stdout, a);
-			printf(",\"reason\":\"%s\",\"note\":", reason_name(r->ban.reason));
+			printf(",\"reason\":");
+			json_str(stdout, r->reason);
+			printf(",\"note\":");
 			json_str(stdout, r->note);
 			printf(",\"created\":%llu,\"age_seconds\":%llu,\"permanent\":%s,"
 			       "\"expired\":%s,\"expires_in_seconds\":%llu,\"packets\":%llu,"
 			       "\"bytes\":%llu}",
-			       (unsigned long long)r->ban.created_unix, (unsigned long long)age,
-			       r->ban.expires_ns ? "false" : "true", expired ? "true" : "false",
-			       (unsigned long long)left, (unsigned long long)r->ban.packets,
-			       (unsigned long long)r->ban.bytes);
+			       (unsigned long long)r->created, (unsigned long long)age,
+			       r->expires ? "false" : "true", r->expired ? "true" : "false",
+			       (unsigned long long)left, (unsigned long long)r->packets,
+			       (unsigned long long)r->bytes);
 			continue;
 		}
 		duration_format(age, agebuf, sizeof(agebuf));
-		if (!r->ban.expires_ns)
+		if (!r->expires)
 			snprintf(exp, sizeof(exp), "never");
-		else if (expired)
+		else if (r->expired)
 			snprintf(exp, sizeof(exp), "expired");
 		else
 			duration_format(left, exp, sizeof(exp));
-		snprintf(pk, sizeof(pk), "%llu", (unsigned long long)r->ban.packets);
-		snprintf(by, sizeof(by), "%llu", (unsigned long long)r->ban.bytes);
-		const char *cells[] = { a, reason, agebuf, exp, pk, by };
+		snprintf(pk, sizeof(pk), "%llu", (unsigned long long)r->packets);
+		snprintf(by, sizeof(by), "%llu", (unsigned long long)r->bytes);
+		const char *cells[] = { a, r->note[0] ? r->note : r->reason, agebuf, exp, pk, by };
 		if (table_add(&t, cells) < 0) {
 			fprintf(stderr, "rcptguard: out of memory listing bans\n");
 			break;
 		}
 	}
-	if (x->json)
-		printf("%s]\n", rows.n ? "\n" : "");
+	if (json)
+		printf("%s]\n", shown ? "\n" : "");
 	else
 		table_print(&t, stdout);
 	table_free(&t);
+}
+
+int cmd_list(struct ctx *x, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "sort", required_argument, NULL, 's' },
+		{ "reason", required_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct ban_rows rows = { 0 };
+	const char *reason = NULL;
+	int opt, rc;
+
+	optind = 0;
+	sort_by = SORT_ADDRESS;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt == 'j')
+			x->json = true;
+		else if (opt == 'r')
+			reason = optarg;
+		else if (opt == 's' && strcmp(optarg, "dropped") == 0)
+			sort_by = SORT_DROPPED;
+		else if (opt == 's' && strcmp(optarg, "expires") == 0)
+			sort_by = SORT_EXPIRES;
+		else if (opt == 's' && strcmp(optarg, "age") == 0)
+			sort_by = SORT_AGE;
+		else if (opt == 's')
+			return usage_error("--sort: '%s' must be dropped, expires or age", optarg);
+		else
+			return EXIT_USAGE;
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+	rc = collect_bans(x, &rows);
+	if (rc == EXIT_OK) {
+		qsort(rows.v, rows.n, sizeof(*rows.v), row_cmp);
+		print_rows(&rows, x->json, reason);
+	}
+	free(rows.v);
+	return rc;
+}
+
+int cmd_unban(struct ctx *x, int argc, char **argv)
+{
+	struct ban_rows rows = { 0 };
+	int rc;
+
+	if (argc != 1 || strcmp(argv[0], "--all") != 0)
+		return delete_each(x, argc, argv, "ban", "unban", maps_unban);
+	{
+		static const char *const w[] = { "unban", "--all" };
+		struct ctl_reply r;
+
+		rc = ask(x, &r, false, 2, w);
+		if (rc == EXIT_OK) {
+			printf("removed %s bans\n", r.n ? ctl_get(&r.rec[0], "unbanned") : "0");
+			ctl_free(&r);
+		}
+		if (rc != DAEMON_DOWN)
+			return rc;
+	}
+	if (open_maps(x) < 0)
+		return EXIT_FAIL;
+	if (maps_foreach_ban(&x->maps, row_from_map, &rows) < 0) {
+		free(rows.v);
+		return EXIT_FAIL;
+	}
+	for (size_t i = 0; i < rows.n; i++)
+		maps_unban(&x->maps, &rows.v[i].key);
+	printf("removed %zu bans\n", rows.n);
 	free(rows.v);
 	return EXIT_OK;
 }
 
 struct allow_rows {
 	struct rg_lpm_key *k;
-	struct rg_allow *a;
+	const char **origin;
 	size_t n, cap;
 };
 
-static int collect_allow(const struct rg_lpm_key *k, const struct rg_allow *a, void *arg)
+static int add_allow_row(struct allow_rows *r, const struct rg_lpm_key *k, const char *origin)
 {
-	struct allow_rows *r = arg;
-
 	if (r->n == r->cap) {
 		size_t cap = r->cap ? r->cap * 2 : 64;
 		struct rg_lpm_key *nk = realloc(r->k, cap * sizeof(*nk));
-		struct rg_allow *na = nk ? realloc(r->a, cap * sizeof(*na)) : NULL;
+		const char **no = nk ? realloc(r->origin, cap * sizeof(*no)) : NULL;
 
 		if (nk)
 			r->k = nk;
-		if (!na)
+		if (!no)
 			return -ENOMEM;
-		r->a = na;
+		r->origin = no;
 		r->cap = cap;
 	}
 	r->k[r->n] = *k;
-	r->a[r->n++] = *a;
+	r->origin[r->n++] = origin;
 	return 0;
+}
+
+static int allow_from_map(const struct rg_lpm_key *k, const struct rg_allow *a, void *arg)
+{
+	return add_allow_row(arg, k, a->origin == RG_ALLOW_CONFIG ? "config" : "manual");
 }
 
 static int cmd_allow_list(struct ctx *x)
 {
-	static const char *const head[] = { "ADDRESS", "ORIGIN", "AGE" };
+	static const char *const head[] = { "ADDRESS", "ORIGIN" };
+	static const char *const w[] = { "allow", "list" };
 	struct allow_rows rows = { 0 };
-	uint64_t wall = wall_secs();
+	struct ctl_reply r = { 0 };
 	struct table t;
-	int rc = EXIT_OK;
+	int rc = ask(x, &r, false, 2, w);
+	char err[64];
 
-	if (open_maps(x) < 0)
-		return EXIT_FAIL;
-	if (maps_foreach_allow(&x->maps, collect_allow, &rows) < 0) {
-		fprintf(stderr, "rcptguard: out of memory listing allow entries\n");
-		rc = EXIT_FAIL;
-		goto out;
+	if (rc == EXIT_OK) {
+		for (size_t i = 0; i < r.n; i++) {
+			struct rg_lpm_key k;
+
+			if (addr_parse(ctl_get(&r.rec[i], "address"), &k, err, sizeof(err)) == 0)
+				add_allow_row(&rows, &k, strcmp(ctl_get(&r.rec[i], "origin"),
+								"config") ? "manual" : "config");
+		}
+	} else if (rc == DAEMON_DOWN) {
+		if (open_maps(x) < 0 || maps_foreach_allow(&x->maps, allow_from_map, &rows) < 0)
+			rc = EXIT_FAIL;
+		else
+			rc = EXIT_OK;
 	}
-	table_init(&t, "lll", head);
+	if (rc != EXIT_OK)
+		goto out;
+	table_init(&t, "ll", head);
 	if (x->json)
 		printf("[");
 	for (size_t i = 0; i < rows.n; i++) {
-		const char *origin = rows.a[i].origin == RG_ALLOW_CONFIG ? "config" : "manual";
-		uint64_t age = wall > rows.a[i].created_unix ? wall - rows.a[i].created_unix : 0;
-		char a[ADDR_STRLEN], agebuf[32];
+		char a[ADDR_STRLEN];
 
 		addr_format(&rows.k[i], a, sizeof(a));
 		if (x->json) {
 			printf("%s\n {\"address\":", i ? "," : "");
 			json_str(stdout, a);
-			printf(",\"origin\":\"%s\",\"created\":%llu}", origin,
-			       (unsigned long long)rows.a[i].created_unix);
-			continue;
+			printf(",\"origin\":\"%s\"}", rows.origin[i]);
+		} else {
+			const char *cells[] = { a, rows.origin[i] };
+
+			table_add(&t, cells);
 		}
-		duration_format(age, agebuf, sizeof(agebuf));
-		const char *cells[] = { a, origin, agebuf };
-		table_add(&t, cells);
 	}
 	if (x->json)
 		printf("%s]\n", rows.n ? "\n" : "");
@@ -284,8 +492,9 @@ static int cmd_allow_list(struct ctx *x)
 		table_print(&t, stdout);
 	table_free(&t);
 out:
+	ctl_free(&r);
 	free(rows.k);
-	free(rows.a);
+	free(rows.origin);
 	return rc;
 }
 
@@ -298,14 +507,20 @@ int cmd_allow(struct ctx *x, int argc, char **argv)
 {
 	struct rg_lpm_key *keys;
 	char a[ADDR_STRLEN];
-	int rc = EXIT_OK;
+	int rc = EXIT_OK, direct = 0;
 
 	if (argc < 1)
 		return usage_error("allow needs %s", "add, del or list");
-	if (strcmp(argv[0], "list") == 0)
-		return argc == 1 ? cmd_allow_list(x) : usage_error("unexpected argument '%s'", argv[1]);
+	if (strcmp(argv[0], "list") == 0) {
+		for (int i = 1; i < argc; i++) {
+			if (strcmp(argv[i], "--json") != 0)
+				return usage_error("unexpected argument '%s'", argv[i]);
+			x->json = true;
+		}
+		return cmd_allow_list(x);
+	}
 	if (strcmp(argv[0], "del") == 0)
-		return delete_each(x, argc - 1, argv + 1, "allow", maps_allow_del);
+		return delete_each(x, argc - 1, argv + 1, "allow", "allow", maps_allow_del);
 	if (strcmp(argv[0], "add") != 0)
 		return usage_error("allow: unknown subcommand '%s'", argv[0]);
 	if (argc < 2)
@@ -315,26 +530,34 @@ int cmd_allow(struct ctx *x, int argc, char **argv)
 		free(keys);
 		return keys ? EXIT_USAGE : EXIT_FAIL;
 	}
-	if (open_maps(x) < 0) {
-		free(keys);
-		return EXIT_FAIL;
-	}
 	for (int i = 0; i < argc - 1; i++) {
-		int e = allow_add(&x->maps, &keys[i]);
+		struct ctl_reply r;
+		int got = DAEMON_DOWN, e;
 
 		addr_format(&keys[i], a, sizeof(a));
-		if (e < 0) {
-			fprintf(stderr, "rcptguard: cannot allow %s: %s\n", a, strerror(-e));
-			rc = EXIT_FAIL;
-		} else {
-			printf("allowed %s\n", a);
+		if (!direct) {
+			const char *w[] = { "allow", "add", a };
+
+			if ((got = ask(x, &r, false, 3, w)) == EXIT_OK)
+				ctl_free(&r);
 		}
+		if (got == DAEMON_DOWN) {
+			if (!direct && open_maps(x) < 0) {
+				rc = EXIT_FAIL;
+				break;
+			}
+			direct = 1;
+			got = EXIT_OK;
+			if ((e = allow_add(&x->maps, &keys[i])) < 0) {
+				fprintf(stderr, "rcptguard: cannot allow %s: %s\n", a, strerror(-e));
+				got = EXIT_FAIL;
+			}
+		}
+		if (got == EXIT_OK)
+			printf("allowed %s\n", a);
+		else
+			rc = EXIT_FAIL;
 	}
 	free(keys);
 	return rc;
-}
-
-int cmd_unban(struct ctx *x, int argc, char **argv)
-{
-	return delete_each(x, argc, argv, "ban", maps_unban);
 }

@@ -1,5 +1,6 @@
 /* cmd_status.c - stats, status, detach: the program and its pins. */
 #include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -10,40 +11,138 @@
 #include "pins.h"
 #include "table.h"
 
-int cmd_stats(struct ctx *x)
-{
-	static const char *const head[] = { "COUNTER", "PACKETS", "BYTES" };
-	struct rg_stats s;
-	struct table t;
-	int e;
+/* Metrics as the daemon reports them (name, labels, value). */
+struct metric {
+	const char *name, *labels;
+	unsigned long long value;
+};
 
-	if (open_maps(x) < 0)
-		return EXIT_FAIL;
-	if ((e = maps_read_stats(&x->maps, &s)) < 0) {
-		fprintf(stderr, "rcptguard: cannot read counters: %s\n", strerror(-e));
+static void print_prometheus(const struct metric *m, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(m[i].name);
+
+		if (!i || strcmp(m[i - 1].name, m[i].name) != 0)
+			printf("# TYPE %s %s\n", m[i].name,
+			       len > 6 && strcmp(m[i].name + len - 6, "_total") == 0 ? "counter" :
+			       "gauge");
+		printf("%s%s%s%s %llu\n", m[i].name, *m[i].labels ? "{" : "", m[i].labels,
+		       *m[i].labels ? "}" : "", m[i].value);
+	}
+}
+
+int cmd_stats(struct ctx *x, int argc, char **argv)
+{
+	static const char *const khead[] = { "COUNTER", "PACKETS", "BYTES" };
+	static const char *const mhead[] = { "METRIC", "VALUE" };
+	static const char *const w[] = { "stats" };
+	struct metric *m = NULL, km[2 * RG_COUNTER_MAX];
+	struct ctl_reply r = { 0 };
+	bool prom = false, kernel;
+	struct rg_stats s;
+	char lab[2 * RG_COUNTER_MAX][48];
+	size_t n = 0;
+	int rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			x->json = true;
+		else if (strcmp(argv[i], "--prometheus") == 0)
+			prom = true;
+		else
+			return usage_error("unexpected argument '%s'", argv[i]);
+	}
+	rc = ask(x, &r, true, 1, w);
+	if (rc == EXIT_FAIL)
+		return rc;
+	if (rc == EXIT_OK && (m = calloc(r.n + 1, sizeof(*m))))
+		for (; n < r.n; n++)
+			m[n] = (struct metric){ ctl_get(&r.rec[n], "name"), ctl_get(&r.rec[n], "labels"),
+						strtoull(ctl_get(&r.rec[n], "value"), NULL, 10) };
+	/* The program's own counters come from the maps, daemon or not. */
+	kernel = maps_open(&x->maps, x->cfg.bpf_pin_dir, lab[0], sizeof(lab[0])) == 0 &&
+		 maps_read_stats(&x->maps, &s) == 0;
+	if (!kernel && rc == DAEMON_DOWN) {
+		fprintf(stderr, "rcptguard: neither rcptguardd nor its maps are there; start "
+			"rcptguardd\n");
 		return EXIT_FAIL;
 	}
-	if (x->json) {
-		printf("{");
-		for (unsigned i = 0; i < RG_COUNTER_MAX; i++)
+	if (prom) {
+		print_prometheus(m, n);
+		for (unsigned i = 0; kernel && i < RG_COUNTER_MAX; i++) {
+			snprintf(lab[i], sizeof(lab[i]), "counter=\"%s\"", counter_name(i));
+			km[i] = (struct metric){ "rcptguard_xdp_packets_total", lab[i], s.packets[i] };
+			km[RG_COUNTER_MAX + i] = (struct metric){ "rcptguard_xdp_bytes_total", lab[i],
+								  s.bytes[i] };
+		}
+		print_prometheus(km, kernel ? 2 * RG_COUNTER_MAX : 0);
+	} else if (x->json) {
+		printf("{\"daemon\":%s", rc == EXIT_OK ? "[" : "null");
+		for (size_t i = 0; i < n; i++) {
+			printf("%s{\"name\":\"%s\",\"labels\":", i ? "," : "", m[i].name);
+			json_str(stdout, m[i].labels);
+			printf(",\"value\":%llu}", m[i].value);
+		}
+		printf("%s,\"xdp\":%s", rc == EXIT_OK ? "]" : "", kernel ? "{" : "null");
+		for (unsigned i = 0; kernel && i < RG_COUNTER_MAX; i++)
 			printf("%s\"%s\":{\"packets\":%llu,\"bytes\":%llu}", i ? "," : "",
 			       counter_name(i), (unsigned long long)s.packets[i],
 			       (unsigned long long)s.bytes[i]);
-		printf("}\n");
-		return EXIT_OK;
-	}
-	table_init(&t, "lrr", head);
-	for (unsigned i = 0; i < RG_COUNTER_MAX; i++) {
-		char p[24], b[24];
+		printf("%s}\n", kernel ? "}" : "");
+	} else {
+		struct table t;
 
-		snprintf(p, sizeof(p), "%llu", (unsigned long long)s.packets[i]);
-		snprintf(b, sizeof(b), "%llu", (unsigned long long)s.bytes[i]);
-		const char *cells[] = { counter_name(i), p, b };
-		table_add(&t, cells);
+		if (n) {
+			table_init(&t, "lr", mhead);
+			for (size_t i = 0; i < n; i++) {
+				char name[160], v[24];
+
+				snprintf(name, sizeof(name), "%s%s%s%s", m[i].name, *m[i].labels ?
+					 "{" : "", m[i].labels, *m[i].labels ? "}" : "");
+				snprintf(v, sizeof(v), "%llu", m[i].value);
+				const char *cells[] = { name, v };
+				table_add(&t, cells);
+			}
+			table_print(&t, stdout);
+			table_free(&t);
+		}
+		if (kernel) {
+			if (n)
+				printf("\n");
+			table_init(&t, "lrr", khead);
+			for (unsigned i = 0; i < RG_COUNTER_MAX; i++) {
+				char p[24], b[24];
+
+				snprintf(p, sizeof(p), "%llu", (unsigned long long)s.packets[i]);
+				snprintf(b, sizeof(b), "%llu", (unsigned long long)s.bytes[i]);
+				const char *cells[] = { counter_name(i), p, b };
+				table_add(&t, cells);
+			}
+			table_print(&t, stdout);
+			table_free(&t);
+		}
 	}
-	table_print(&t, stdout);
-	table_free(&t);
+	free(m);
+	ctl_free(&r);
 	return EXIT_OK;
+}
+
+int cmd_reload(struct ctx *x)
+{
+	static const char *const w[] = { "reload" };
+	struct ctl_reply r;
+	int rc = ask(x, &r, true, 1, w);
+
+	if (rc == DAEMON_DOWN) {
+		fprintf(stderr, "rcptguard: rcptguardd is not running (no control socket at %s)\n",
+			x->cfg.control_socket);
+		return EXIT_FAIL;
+	}
+	if (rc == EXIT_OK) {
+		printf("reloaded\n");
+		ctl_free(&r);
+	}
+	return rc;
 }
 
 struct counts {
@@ -119,17 +218,47 @@ int cmd_status(struct ctx *x)
 	struct counts c = { 0 };
 	size_t allow = 0;
 	struct rg_ports ports;
-	char plist[512] = "";
+	char plist[512] = "", err[512];
+	static const char *const w[] = { "status" };
+	struct ctl_reply r = { 0 };
+	int rc = ask(x, &r, true, 1, w);
+	const struct ctl_record *d = rc == EXIT_OK && r.n ? &r.rec[0] : NULL;
+	uint64_t up = d ? wall_secs() - strtoull(ctl_get(d, "started"), NULL, 10) : 0;
+	char upbuf[32];
 
-	if (open_maps(x) < 0)
-		return EXIT_FAIL;
+	if (rc == EXIT_FAIL)
+		return rc;
+	duration_format(up, upbuf, sizeof(upbuf));
+	if (maps_open(&x->maps, x->cfg.bpf_pin_dir, err, sizeof(err)) < 0) {
+		/* backend = none has no maps; otherwise nothing was ever started. */
+		if (!d) {
+			fprintf(stderr, "rcptguard: %s\n", err);
+			return EXIT_FAIL;
+		}
+		if (x->json)
+			printf("{\"daemon\":{\"pid\":%s,\"backend\":\"%s\",\"uptime_seconds\":"
+			       "%llu}}\n", ctl_get(d, "pid"), ctl_get(d, "backend"),
+			       (unsigned long long)up);
+		else
+			printf("daemon:    running, pid %s, backend %s, up %s, %s offenders\n",
+			       ctl_get(d, "pid"), ctl_get(d, "backend"), upbuf,
+			       ctl_get(d, "offenders"));
+		ctl_free(&r);
+		return EXIT_OK;
+	}
 	maps_foreach_ban(&x->maps, count_ban, &c);
 	maps_foreach_allow(&x->maps, count_allow, &allow);
 	if (maps_get_ports(&x->maps, &ports) == 0)
 		port_list(&ports, plist, sizeof(plist));
 	table_init(&lr.t, "lrlrl", head);
 	if (x->json) {
-		printf("{\"pin_dir\":");
+		printf("{\"daemon\":");
+		if (d)
+			printf("{\"pid\":%s,\"backend\":\"%s\",\"uptime_seconds\":%llu},",
+			       ctl_get(d, "pid"), ctl_get(d, "backend"), (unsigned long long)up);
+		else
+			printf("null,");
+		printf("\"pin_dir\":");
 		json_str(stdout, x->cfg.bpf_pin_dir);
 		printf(",\"interfaces\":[");
 	}
@@ -138,6 +267,12 @@ int cmd_status(struct ctx *x)
 		printf("],\"ports\":\"%s\",\"bans_exact\":%zu,\"bans_prefix\":%zu,\"allow\":%zu}\n",
 		       plist, c.exact, c.prefix, allow);
 	} else {
+		if (d)
+			printf("daemon:    running, pid %s, backend %s, up %s, %s offenders\n",
+			       ctl_get(d, "pid"), ctl_get(d, "backend"), upbuf,
+			       ctl_get(d, "offenders"));
+		else
+			printf("daemon:    not running (bans stay enforced)\n");
 		printf("pin dir:   %s\nports:     %s\nbans:      %zu addresses, %zu prefixes\n"
 		       "allow:     %zu entries\n\n", x->cfg.bpf_pin_dir, plist, c.exact,
 		       c.prefix, allow);
@@ -148,6 +283,7 @@ int cmd_status(struct ctx *x)
 			       "start rcptguardd\n");
 	}
 	table_free(&lr.t);
+	ctl_free(&r);
 	return EXIT_OK;
 }
 

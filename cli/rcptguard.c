@@ -12,14 +12,17 @@
 
 static void usage(FILE *f)
 {
-	fputs("usage: rcptguard [-c FILE] [--pin-dir DIR] COMMAND [ARGS]\n"
+	fputs("usage: rcptguard [-c FILE] [--pin-dir DIR] [--control-socket PATH] COMMAND [ARGS]\n"
 	      "  ban ADDR[/LEN]... [--for DURATION] [--reason TEXT]\n"
-	      "  unban ADDR[/LEN]...\n"
-	      "  list [--json]\n"
+	      "  unban ADDR[/LEN]... | --all\n"
+	      "  list [--json] [--sort=dropped|expires|age] [--reason REASON]\n"
+	      "  show ADDR [--json]\n"
+	      "  top [--once] [-n N]\n"
 	      "  allow add|del ADDR[/LEN]...\n"
 	      "  allow list [--json]\n"
-	      "  stats [--json]\n"
+	      "  stats [--json|--prometheus]\n"
 	      "  status [--json]\n"
+	      "  reload\n"
 	      "  detach\n"
 	      "  recipients compile [-o FILE.cdb] [SOURCE...]\n"
 	      "  recipients check [--db FILE.cdb] [--json] ADDRESS...\n"
@@ -47,6 +50,30 @@ int open_maps(struct ctx *x)
 		return -1;
 	}
 	return 0;
+}
+
+int ask(struct ctx *x, struct ctl_reply *r, bool quiet, int n, const char *const *words)
+{
+	static bool noted;
+	char err[512];
+
+	switch (ctl_call(x->cfg.control_socket, words, n, r, err, sizeof(err))) {
+	case CTL_OK:
+		if (!r->error)
+			return EXIT_OK;
+		fprintf(stderr, "rcptguard: %s\n", r->error);
+		ctl_free(r);
+		return EXIT_FAIL;
+	case CTL_DOWN:
+		if (!quiet && !noted)
+			fprintf(stderr, "rcptguard: note: rcptguardd is not running; working on the "
+				"pinned maps directly\n");
+		noted = true;
+		return DAEMON_DOWN;
+	default:
+		fprintf(stderr, "rcptguard: %s\n", err);
+		return EXIT_FAIL;
+	}
 }
 
 int parse_addrs(int argc, char **argv, struct rg_lpm_key *out)
@@ -93,10 +120,11 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "pin-dir", required_argument, NULL, 'p' },
+		{ "control-socket", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *path = CONFIG_DEFAULT_PATH, *pin_dir = NULL, *cmd;
+	const char *path = CONFIG_DEFAULT_PATH, *pin_dir = NULL, *sock = NULL, *cmd;
 	struct ctx *x = calloc(1, sizeof(*x));
 	bool explicit_path = false;
 	int opt, rc;
@@ -108,6 +136,7 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 'c': path = optarg; explicit_path = true; break;
 		case 'p': pin_dir = optarg; break;
+		case 's': sock = optarg; break;
 		case 'h': usage(stdout); free(x); return EXIT_OK;
 		default: usage(stderr); free(x); return EXIT_USAGE;
 		}
@@ -123,6 +152,8 @@ int main(int argc, char **argv)
 	}
 	if (pin_dir)
 		snprintf(x->cfg.bpf_pin_dir, sizeof(x->cfg.bpf_pin_dir), "%s", pin_dir);
+	if (sock)
+		snprintf(x->cfg.control_socket, sizeof(x->cfg.control_socket), "%s", sock);
 	cmd = argv[optind];
 	argc -= optind;
 	argv += optind;
@@ -131,11 +162,17 @@ int main(int argc, char **argv)
 	else if (strcmp(cmd, "unban") == 0)
 		rc = cmd_unban(x, argc - 1, argv + 1);
 	else if (strcmp(cmd, "list") == 0)
-		rc = json_only(x, argc, argv, cmd_list);
+		rc = cmd_list(x, argc, argv);
+	else if (strcmp(cmd, "show") == 0)
+		rc = cmd_show(x, argc, argv);
+	else if (strcmp(cmd, "top") == 0)
+		rc = cmd_top(x, argc, argv);
+	else if (strcmp(cmd, "reload") == 0)
+		rc = argc == 1 ? cmd_reload(x) : usage_error("unexpected argument '%s'", argv[1]);
 	else if (strcmp(cmd, "allow") == 0)
 		rc = cmd_allow(x, argc - 1, argv + 1);
 	else if (strcmp(cmd, "stats") == 0)
-		rc = json_only(x, argc, argv, cmd_stats);
+		rc = cmd_stats(x, argc, argv);
 	else if (strcmp(cmd, "status") == 0)
 		rc = json_only(x, argc, argv, cmd_status);
 	else if (strcmp(cmd, "recipients") == 0)

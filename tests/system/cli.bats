@@ -5,7 +5,7 @@ load lib
 
 setup() {
 	rg_ids
-	printf 'bpf_pin_dir = %s\n' "$PIN" > "$CONF"
+	printf 'bpf_pin_dir = %s\ncontrol_socket = %s\n' "$PIN" "$CSOCK" > "$CONF"
 }
 
 @test "no command: usage, exit 2" {
@@ -44,7 +44,8 @@ setup() {
 
 @test "no maps pinned: exit 1 and says how to create them" {
 	run -1 rg list
-	assert_output "rcptguard: no rcptguard maps are pinned at $PIN; start rcptguardd once to create them"
+	assert_line "rcptguard: note: rcptguardd is not running; working on the pinned maps directly"
+	assert_line "rcptguard: no rcptguard maps are pinned at $PIN; start rcptguardd once to create them"
 	run -1 rg ban 192.0.2.1
 }
 

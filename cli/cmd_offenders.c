@@ -1,0 +1,205 @@
+/* cmd_offenders.c - show and top: what the daemon knows about clients. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "cli.h"
+#include "duration.h"
+#include "table.h"
+
+static void when(const char *unix_s, char *buf, size_t len)
+{
+	time_t t = (time_t)strtoll(unix_s, NULL, 10);
+	struct tm tm;
+
+	if (!t || !localtime_r(&t, &tm))
+		snprintf(buf, len, "-");
+	else
+		strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+static void print_json_record(const struct ctl_record *r, bool comma)
+{
+	printf("%s\n {", comma ? "," : "");
+	for (unsigned i = 0; i < r->n; i++) {
+		printf("%s", i ? "," : "");
+		json_str(stdout, r->key[i]);
+		printf(":");
+		json_str(stdout, r->val[i]);
+	}
+	printf("}");
+}
+
+static int show_direct(struct ctx *x, const struct rg_lpm_key *k, const char *addr)
+{
+	bool found = false;
+
+	if (open_maps(x) < 0)
+		return EXIT_FAIL;
+	printf("%s:\n", addr);
+	/* Without the daemon only the kernel's view is there. */
+	for (unsigned len = 128;; len--) {
+		struct rg_lpm_key p = { .prefixlen = len, .addr = k->addr };
+		struct rg_ban b;
+
+		addr_mask(&p);
+		if (maps_get_ban(&x->maps, &p, &b) == 0) {
+			char a[ADDR_STRLEN];
+
+			addr_format(&p, a, sizeof(a));
+			printf("  banned as %s: %llu packets, %llu bytes dropped\n", a,
+			       (unsigned long long)b.packets, (unsigned long long)b.bytes);
+			found = true;
+		}
+		if (len == 0)
+			break;
+	}
+	if (!found)
+		printf("  not banned\n");
+	printf("  (offender history, score and events need rcptguardd)\n");
+	return EXIT_OK;
+}
+
+int cmd_show(struct ctx *x, int argc, char **argv)
+{
+	struct rg_lpm_key k;
+	struct ctl_reply r;
+	char err[256], t1[32], t2[32], dur[32];
+	const char *addr = NULL;
+	int rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			x->json = true;
+		else if (!addr)
+			addr = argv[i];
+		else
+			return usage_error("unexpected argument '%s'", argv[i]);
+	}
+	if (!addr)
+		return usage_error("%s needs an address", "show");
+	if (addr_parse(addr, &k, err, sizeof(err)) < 0) {
+		fprintf(stderr, "rcptguard: %s\n", err);
+		return EXIT_USAGE;
+	}
+	{
+		const char *w[] = { "show", addr };
+
+		rc = ask(x, &r, false, 2, w);
+	}
+	if (rc == DAEMON_DOWN)
+		return show_direct(x, &k, addr);
+	if (rc != EXIT_OK)
+		return rc;
+	if (x->json) {
+		printf("[");
+		for (size_t i = 0; i < r.n; i++)
+			print_json_record(&r.rec[i], i > 0);
+		printf("%s]\n", r.n ? "\n" : "");
+		ctl_free(&r);
+		return EXIT_OK;
+	}
+	printf("%s:\n", addr);
+	if (!r.n)
+		printf("  nothing known\n");
+	for (size_t i = 0; i < r.n; i++) {
+		const struct ctl_record *e = &r.rec[i];
+		const char *type = ctl_get(e, "type");
+
+		if (strcmp(type, "ban") == 0) {
+			uint64_t exp = strtoull(ctl_get(e, "expires"), NULL, 10), now = wall_secs();
+
+			duration_format(exp > now ? exp - now : 0, dur, sizeof(dur));
+			printf("  banned as %s (%s%s%s), %s, %s packets / %s bytes dropped\n",
+			       ctl_get(e, "address"), ctl_get(e, "reason"),
+			       *ctl_get(e, "note") ? ": " : "", ctl_get(e, "note"),
+			       !exp ? "permanent" : exp > now ? dur : "expired",
+			       ctl_get(e, "packets"), ctl_get(e, "bytes"));
+		} else if (strcmp(type, "allow") == 0) {
+			printf("  allowlisted by %s (%s): never banned\n", ctl_get(e, "entry"),
+			       ctl_get(e, "origin"));
+		} else if (strcmp(type, "offender") == 0) {
+			when(ctl_get(e, "first_seen"), t1, sizeof(t1));
+			when(ctl_get(e, "last_seen"), t2, sizeof(t2));
+			printf("  tracked as %s: score %s of %s, %s bad recipients, %s bans, "
+			       "%s valid recipients recently\n", ctl_get(e, "address"),
+			       ctl_get(e, "level"), ctl_get(e, "threshold"), ctl_get(e, "bad_total"),
+			       ctl_get(e, "offenses"), ctl_get(e, "valid_count"));
+			printf("  first seen %s, last seen %s, last bad recipient %s\n", t1, t2,
+			       *ctl_get(e, "last_recipient") ? ctl_get(e, "last_recipient") : "-");
+			if (strtoull(ctl_get(e, "pardon_until"), NULL, 10) > wall_secs()) {
+				when(ctl_get(e, "pardon_until"), t1, sizeof(t1));
+				printf("  pardoned (unbanned by hand) until %s\n", t1);
+			}
+		} else if (strcmp(type, "event") == 0) {
+			when(ctl_get(e, "time"), t1, sizeof(t1));
+			printf("    %s  %s\n", t1, ctl_get(e, "event"));
+		}
+	}
+	ctl_free(&r);
+	return EXIT_OK;
+}
+
+/* The busiest offenders; refreshes every two seconds until interrupted,
+ * or prints once with --once. */
+int cmd_top(struct ctx *x, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "once", no_argument, NULL, 'o' }, { NULL, 0, NULL, 0 }
+	};
+	static const char *const head[] = { "ADDRESS", "SCORE", "BAD", "BANS", "STATE",
+					    "LAST RECIPIENT" };
+	bool once = !isatty(STDOUT_FILENO);
+	char count[16] = "20";
+	int opt;
+
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "n:", opts, NULL)) != -1) {
+		if (opt == 'o')
+			once = true;
+		else if (opt == 'n' && strtoul(optarg, NULL, 10) > 0)
+			snprintf(count, sizeof(count), "%lu", strtoul(optarg, NULL, 10));
+		else
+			return usage_error("top: -n needs a positive number");
+	}
+	for (;;) {
+		const char *w[] = { "top", count };
+		struct ctl_reply r;
+		struct table t;
+		int rc = ask(x, &r, true, 2, w);
+		uint64_t now = wall_secs();
+
+		if (rc == DAEMON_DOWN) {
+			fprintf(stderr, "rcptguard: top needs rcptguardd, which is not running\n");
+			return EXIT_FAIL;
+		}
+		if (rc != EXIT_OK)
+			return rc;
+		table_init(&t, "lrrrll", head);
+		for (size_t i = 0; i < r.n; i++) {
+			const struct ctl_record *e = &r.rec[i];
+			char score[48], st[32];
+			uint64_t until = strtoull(ctl_get(e, "ban_until"), NULL, 10);
+
+			snprintf(score, sizeof(score), "%s/%s", ctl_get(e, "level"),
+				 ctl_get(e, "threshold"));
+			snprintf(st, sizeof(st), "%s", until > now ? "banned" :
+				 strtoull(ctl_get(e, "pardon_until"), NULL, 10) > now ? "pardoned" : "-");
+			const char *cells[] = { ctl_get(e, "address"), score, ctl_get(e, "bad_total"),
+						ctl_get(e, "offenses"), st,
+						ctl_get(e, "last_recipient") };
+			table_add(&t, cells);
+		}
+		if (!once)
+			printf("\033[H\033[2J");        /* home, clear screen */
+		table_print(&t, stdout);
+		table_free(&t);
+		ctl_free(&r);
+		fflush(stdout);
+		if (once)
+			return EXIT_OK;
+		sleep(2);
+	}
+}
