@@ -345,6 +345,9 @@ struct decision offenders_evidence(struct offenders *o, const struct rg_addr *cl
 	d.prefix = k;
 	e->last_seen = now;
 	note(e, ev, now);
+	/* A session opened before the ban goes on: end it, whatever it asks. */
+	if (e->ban_until > now)
+		d.what = D_ALREADY_BANNED;
 	if (ev == EV_VALID) {
 		e->valid_count = recent_valid(o, e, now) + 1;
 		e->last_valid = now;
@@ -359,10 +362,8 @@ struct decision offenders_evidence(struct offenders *o, const struct rg_addr *cl
 	e->cur += (float)(ev == EV_UNKNOWN_RCPT ? 1 : ev == EV_RELAY ? o->cfg.relay_weight :
 			  ev == EV_DNSBL ? weight : 0);
 	level = estimate(e, o->cfg.window, now);
-	if (e->ban_until > now) {
-		d.what = D_ALREADY_BANNED;
+	if (d.what == D_ALREADY_BANNED)
 		return d;
-	}
 	if (ev != EV_SPAMTRAP && level < offenders_threshold(o, e, now))
 		return d;
 	if (e->pardon_until > now) {

@@ -33,6 +33,8 @@
 #define BAN_SWEEP_MS 5000
 /* How soon a replaced recipients database is noticed. */
 #define DB_CHECK_MS 500
+/* How soon a ban change reaches the state file. */
+#define STATE_CHECK_MS 1000
 
 struct daemon {
 	const char *path;
@@ -48,6 +50,7 @@ struct daemon {
 	struct control_env env;
 	struct watch sig, ban_sweep, db_check, state_save;
 	bool state_failing;
+	uint64_t saved_changes, saved_at;       /* ban changes and time of the last save */
 };
 
 #define OWNER(w, field) ((struct daemon *)((char *)(w) - offsetof(struct daemon, field)))
@@ -160,10 +163,24 @@ refused:
 	return -1;
 }
 
+/* Bans placed or lifted so far: a change is saved within a second, so a
+ * kill -9 loses at most a second of ban history. */
+static uint64_t ban_changes(const struct daemon *d)
+{
+	const struct enforce_stats *st = enforce_stats(d->enf);
+	uint64_t n = st->unbans + st->expired;
+
+	for (unsigned r = 0; r < RG_REASON_MAX; r++)
+		n += st->bans[r];
+	return n;
+}
+
 static void save_state(struct daemon *d)
 {
 	char err[512];
 
+	d->saved_changes = ban_changes(d);
+	d->saved_at = mono_ns();
 	if (state_write(d->cfg->state_dir, d->enf, d->off, &d->cfg->offenders, err,
 			sizeof(err)) < 0) {
 		/* Once per outage, not every interval; the old file stays. */
@@ -221,7 +238,10 @@ static void on_state_save(struct watch *w, uint32_t events)
 	uint64_t ticks;
 
 	(void)events;
-	if (read(w->fd, &ticks, sizeof(ticks)) == sizeof(ticks))
+	if (read(w->fd, &ticks, sizeof(ticks)) != sizeof(ticks))
+		return;
+	if (ban_changes(d) != d->saved_changes ||
+	    mono_ns() - d->saved_at >= d->cfg->state_interval * 1000000000ULL)
 		save_state(d);
 }
 
@@ -257,7 +277,7 @@ static int setup_loop(struct daemon *d, const sigset_t *mask, char *err, size_t 
 	if (d->sig.fd < 0 || loop_add(d->loop, &d->sig, EPOLLIN) < 0 ||
 	    loop_timer(d->loop, &d->ban_sweep, BAN_SWEEP_MS) < 0 ||
 	    loop_timer(d->loop, &d->db_check, DB_CHECK_MS) < 0 ||
-	    loop_timer(d->loop, &d->state_save, d->cfg->state_interval * 1000U) < 0) {
+	    loop_timer(d->loop, &d->state_save, STATE_CHECK_MS) < 0) {
 		snprintf(err, errlen, "cannot set up the event loop: %s", strerror(errno));
 		return -1;
 	}
@@ -341,6 +361,8 @@ static int start(struct daemon *d, char *err, size_t errlen)
 	if (enforce_load_allow(d->enf, d->cfg, err, errlen) < 0)
 		return -1;
 	restore_state(d, fresh);
+	d->saved_changes = ban_changes(d);
+	d->saved_at = mono_ns();
 	d->env = (struct control_env){ .cfg = d->cfg, .enf = d->enf, .off = d->off,
 				       .verdicts = d->verdicts, .started = time(NULL),
 				       .reload = reload, .reload_arg = d };

@@ -307,8 +307,7 @@ void verdicts_answer(struct verdicts *v, const struct policy_req *r, char *out, 
 	switch (rv) {
 	case RCPT_VALID:
 		v->st.valid++;
-		if (client)
-			evidence(v, client, EV_VALID, NULL);
+		banned = client && evidence(v, client, EV_VALID, NULL);
 		break;
 	case RCPT_UNJUDGED:
 		v->st.unjudged++;

@@ -3,7 +3,10 @@
  * request with -1). Every reply is checked against the expected action of
  * its recipient; prints counts, the rate and latency percentiles.
  *
- *   policy_load -s SOCKET [-c CONNS] [-n REQUESTS] [-1] RCPT=ACTION_PREFIX...
+ *   policy_load -s SOCKET [-c CONNS] [-n REQUESTS] [-a CLIENTS] [-1] RCPT=ACTION_PREFIX...
+ *
+ * Clients are 192.0.2.1-250 by default; -a N spreads requests over N
+ * addresses in 10.0.0.0/8 instead.
  *
  * Exit 0 only if every request got the expected reply. */
 #include <errno.h>
@@ -33,7 +36,7 @@ static const char *sock_path;
 static struct expect *ex;
 static unsigned nex;
 static double *lat;
-static size_t nlat;
+static size_t nlat, clients;
 
 static double now(void)
 {
@@ -61,10 +64,17 @@ static void send_req(struct conn *c, size_t seq)
 	char req[512];
 	int n;
 
+	char addr[32];
+	size_t a = seq % (clients ? clients : 250);
+
 	c->cur = (unsigned)(seq % nex);
+	if (clients)
+		snprintf(addr, sizeof(addr), "10.%zu.%zu.%zu", a >> 16 & 255, a >> 8 & 255, a & 255);
+	else
+		snprintf(addr, sizeof(addr), "192.0.2.%zu", a + 1);
 	n = snprintf(req, sizeof(req), "request=smtpd_access_policy\nprotocol_state=RCPT\n"
-		     "client_address=192.0.2.%zu\nsender=s@example.net\nrecipient=%s\n"
-		     "instance=%zu\n\n", seq % 250 + 1, ex[c->cur].rcpt, seq);
+		     "client_address=%s\nsender=s@example.net\nrecipient=%s\n"
+		     "instance=%zu\n\n", addr, ex[c->cur].rcpt, seq);
 	c->t0 = now();
 	if (write(c->fd, req, (size_t)n) != n) {
 		fprintf(stderr, "policy_load: write: %s\n", strerror(errno));
@@ -88,12 +98,13 @@ int main(int argc, char **argv)
 	struct pollfd *pf;
 	double t_start;
 
-	while ((opt = getopt(argc, argv, "s:c:n:1")) != -1) {
+	while ((opt = getopt(argc, argv, "s:c:n:a:1")) != -1) {
 		switch (opt) {
 		case 's': sock_path = optarg; break;
 		case 'c': conns = strtoul(optarg, NULL, 10); break;
 		case 'n': total = strtoul(optarg, NULL, 10); break;
 		case '1': per_request = 1; break;
+		case 'a': clients = strtoul(optarg, NULL, 10); break;
 		default: return 2;
 		}
 	}

@@ -82,11 +82,12 @@ teardown_net() {
 }
 
 start_daemon() {
+	# The log may hold earlier runs: wait for one more start line.
+	local i starts=$(grep -c 'event=start ' "$DLOG" 2>/dev/null)
 	nsenter --net=/run/netns/$NS_S "$B/rcptguardd" -f -c "$CONF" "$@" >>"$DLOG" 2>&1 3>&- &
 	DPID=$!
-	local i
 	for i in $(seq 100); do
-		grep -q 'event=start ' "$DLOG" 2>/dev/null && return 0
+		[ "$(grep -c 'event=start ' "$DLOG" 2>/dev/null)" -gt "${starts:-0}" ] && return 0
 		kill -0 $DPID 2>/dev/null || { cat "$DLOG"; return 1; }
 		sleep 0.05
 	done

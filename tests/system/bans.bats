@@ -1,0 +1,249 @@
+#!/usr/bin/env bats
+# Dictionary attackers banned in the kernel: a private Postfix on port 25
+# asks rcptguardd, swaks attacks from the client namespace, and the ban
+# must drop the client's next SYN while port 80 keeps working.
+
+load lib
+load postfix
+
+setup() {
+	setup_net
+	# Postfix takes port 25 from the plain listener.
+	kill "${PIDS[0]}"
+	wait "${PIDS[0]}" 2>/dev/null || true
+	postfix_setup 25
+}
+
+teardown() {
+	postfix_stop
+	teardown_net
+}
+
+start_all() {
+	start_daemon
+	postfix_start
+}
+
+UNKNOWN=a1@example.com,a2@example.com,a3@example.com,a4@example.com,a5@example.com
+
+# spp ADDR RCPT: rcptguard-spp as qmail-spp runs it, for client ADDR.
+spp() {
+	env -i TCPREMOTEIP=$1 SMTPRCPTTO=$2 SMTPMAILFROM=s@example.net SMTPRCPTHOSTSOK=1 \
+		RCPTGUARD_SOCKET="$QSOCK" "$B/rcptguard-spp" rcpt <&-
+}
+
+@test "five unknown recipients: the fifth gets 421, the next SYN is dropped, port 80 still works; unban restores" {
+	start_all
+	run swaks_to "$UNKNOWN"
+	assert_output --partial "<** 550 5.1.1 <a4@example.com>: Recipient address rejected: no such mailbox"
+	assert_output --partial "<** 421 4.7.0 <a5@example.com>: Recipient address rejected: too many unknown recipients; try again later"
+	grep -q 'event=ban address=10.77.1.2 reason=unknown-recipient duration=[0-9]* backend=xdp offense=1 evidence=unknown-recipient' "$DLOG"
+	run mail_from_client 10.77.1.1 25
+	assert_failure
+	run -0 mail_from_client 10.77.1.1 80
+	assert_output "200 web"
+	run -0 rg list
+	assert_line --regexp '^10\.77\.1\.2 +unknown-recipient +[0-9]+s +(59m|1h)'
+	p1=$(ban_packets 10.77.1.2)
+	run mail_from_client 10.77.1.1 25
+	[ "$(ban_packets 10.77.1.2)" -gt "$p1" ]
+	run -0 rg unban 10.77.1.2
+	run -0 swaks_to bob@example.com
+	grep -q 'event=unban address=10.77.1.2 backend=xdp by=control uid=0' "$DLOG"
+}
+
+@test "a manual unban sticks: the same client is not banned again during pardon_time" {
+	start_all
+	run swaks_to "$UNKNOWN"
+	rg unban 10.77.1.2
+	run swaks_to "$UNKNOWN"
+	refute_output --partial "421"
+	assert_output --partial "<** 550 5.1.1 <a5@example.com>"
+	grep -q 'event=pardoned address=10.77.1.2' "$DLOG"
+	run -0 mail_from_client 10.77.1.1 80
+	run -0 swaks_to bob@example.com
+}
+
+@test "an allowlisted client is never banned after 100 unknown recipients" {
+	echo "allow = 10.77.1.2" >> "$CONF"
+	# Postfix's own limit would end the session after 20 errors.
+	echo "smtpd_hard_error_limit = 1000" >> "$PF/etc/main.cf"
+	start_all
+	rcpts=$(seq -f 'x%g@example.com' 1 100 | paste -sd, -)
+	run swaks_to "$rcpts"
+	refute_output --partial "421"
+	assert_output --partial "<** 550 5.1.1 <x100@example.com>"
+	grep -q 'event=allowlist_hit address=10.77.1.2 entry=10.77.1.2' "$DLOG"
+	run -0 rg list
+	refute_output --partial "10.77.1.2"
+	run -0 swaks_to bob@example.com
+}
+
+@test "tcprules lines that grant RELAYCLIENT allowlist their networks" {
+	printf '127.:allow,RELAYCLIENT=""\n10.77.1.:allow,RELAYCLIENT=""\n:allow\n' > "$BATS_TEST_TMPDIR/tcp.smtp"
+	echo "allow_file = $BATS_TEST_TMPDIR/tcp.smtp" >> "$CONF"
+	start_all
+	run -0 rg allow list
+	assert_line --regexp '^10\.77\.1\.0/24 +config$'
+	run swaks_to "$UNKNOWN"
+	refute_output --partial "421"
+}
+
+@test "a spamtrap recipient bans at once" {
+	echo "spamtrap = Old-Trap@example.com" >> "$CONF"
+	start_all
+	run swaks_to old-trap@example.com
+	assert_output --partial "<** 421 4.7.0"
+	grep -q 'event=ban address=10.77.1.2 reason=spamtrap' "$DLOG"
+	run mail_from_client 10.77.1.1 25
+	assert_failure
+}
+
+@test "the same ban flow through rcptguard-spp, run as qmail-spp runs it" {
+	start_daemon
+	for n in 1 2 3 4; do
+		run -0 spp 10.77.1.2 "nobody$n@example.com"
+		assert_output "E550 5.1.1 <nobody$n@example.com>: Recipient address rejected: no such mailbox"
+	done
+	run -0 spp 10.77.1.2 nobody5@example.com
+	assert_output "R421 4.7.0 <nobody5@example.com>: Recipient address rejected: too many unknown recipients; try again later"
+	run -0 spp 10.77.1.2 bob@example.com
+	assert_output --partial "R421"
+	run mail_from_client 10.77.1.1 80
+	assert_success
+	run -0 rg list --reason unknown-recipient --json
+	assert_output --partial '"address":"10.77.1.2","reason":"unknown-recipient"'
+}
+
+@test "bans escalate over three offenses" {
+	cat >> "$CONF" <<-EOF
+	ban_time = 2s
+	ban_escalation = 2
+	ban_time_max = 1h
+	ban_jitter = 0
+	EOF
+	start_daemon
+	for offense in 1 2 3; do
+		for i in 1 2 3 4 5; do spp 192.0.2.9 "u$offense$i@example.com" >/dev/null; done
+		dur=$((2 ** offense))
+		grep -q "event=ban address=192.0.2.9 reason=unknown-recipient duration=$dur .* offense=$offense " "$DLOG"
+		sleep $((dur + 1))
+	done
+	run -0 rg show 192.0.2.9
+	assert_output --partial "3 bans"
+}
+
+@test "show, top and stats describe an offender" {
+	start_daemon
+	for i in 1 2 3; do spp 192.0.2.7 "who$i@example.com" >/dev/null; done
+	spp 192.0.2.7 bob@example.com >/dev/null
+	run -0 rg show 192.0.2.7
+	assert_line --regexp 'tracked as 192\.0\.2\.7: score 3\.00 of 5\.50, 3 bad recipients, 0 bans, 1 valid'
+	assert_output --partial "last bad recipient who3@example.com"
+	assert_output --partial "unknown-recipient"
+	assert_output --partial "valid-recipient"
+	run -0 rg top --once
+	assert_line --regexp '^192\.0\.2\.7 +3\.00/5\.50 +3 +0 +- +who3@example.com$'
+	for i in 4 5 6; do spp 192.0.2.7 "who$i@example.com" >/dev/null; done
+	run -0 rg stats --prometheus
+	assert_line 'rcptguard_bans_total{reason="unknown-recipient"} 1'
+	assert_line 'rcptguard_verdicts_total{verdict="unknown"} 6'
+	assert_line --regexp '^rcptguard_dropped_packets_total [0-9]+$'
+	assert_line '# TYPE rcptguard_bans_active gauge'
+	run -0 rg stats --json
+	assert_output --partial '{"name":"rcptguard_bans_active","labels":"","value":1}'
+}
+
+@test "kill -9 under load: bans stay enforced, the plugin fails open; the restart keeps the same state" {
+	start_all
+	run swaks_to "$UNKNOWN"
+	rg ban 198.51.100.0/24 --for 1h --reason "by hand"
+	# Ban changes reach the state file within a second.
+	sleep 1.2
+	"$B/tests/policy_load" -s "$QSOCK" -c 4 -n 200000 -a 1000 bob@example.com=DUNNO \
+		>/dev/null 2>&1 3>&- &
+	load=$!
+	sleep 0.5
+	stop_daemon -9
+	wait $load || true
+	run mail_from_client 10.77.1.1 25
+	assert_failure
+	run -0 --separate-stderr spp 192.0.2.1 nobody@example.com
+	assert_output ""
+	before=$(rg list --json | sed 's/"age_seconds":[0-9]*,//; s/"expires_in_seconds":[0-9]*,//')
+	map_before=$(bpftool map show pinned $PIN/bans_exact | cut -d: -f1)
+	start_daemon
+	run -0 rg list --json
+	[ "$(echo "$output" | sed 's/"age_seconds":[0-9]*,//; s/"expires_in_seconds":[0-9]*,//')" = "$before" ]
+	[ "$(bpftool map show pinned $PIN/bans_exact | cut -d: -f1)" = "$map_before" ]
+	grep -q 'event=state_load result=ok .* restored=0 pardoned=0 maps=kept' "$DLOG"
+	run -0 rg show 10.77.1.2
+	assert_output --partial "1 bans"
+}
+
+@test "kill -9 during state writes never leaves a corrupt state file" {
+	echo "state_interval = 1s" >> "$CONF"
+	start_daemon
+	"$B/tests/policy_load" -s "$QSOCK" -c 4 -n 60000 -a 30000 bob@example.com=DUNNO >/dev/null
+	for round in $(seq 8); do
+		sleep "0.$((RANDOM % 10))$((RANDOM % 10))"
+		stop_daemon -9
+		: > "$DLOG"
+		start_daemon
+		grep -q 'event=state_load result=ok' "$DLOG" || { cat "$DLOG"; false; }
+	done
+	sleep 1.2
+	grep -q 'event=state_load result=ok bans=0 offenders=[1-9]' "$DLOG" ||
+		grep -q "offenders=[1-9]" "$STATE/state" || head -3 "$STATE/state"
+	run -0 tail -1 "$STATE/state"
+	assert_output --regexp '^end 0 [0-9]+$'
+}
+
+@test "after a reboot (maps gone) the state file restores the bans" {
+	start_daemon
+	for i in 1 2 3 4 5; do spp 192.0.2.44 "r$i@example.com" >/dev/null; done
+	rg ban 2001:db8:bad::/48 --for 2h
+	stop_daemon
+	# A reboot empties bpffs: remove every pin.
+	"$B/rcptguard" --pin-dir "$PIN" detach >/dev/null
+	start_daemon
+	grep -q "event=state_load result=ok bans=2 .* restored=2 pardoned=0 maps=new" "$DLOG" || { cat "$DLOG"; cat "$STATE/state"; false; }
+	run -0 rg list
+	assert_line --regexp '^192\.0\.2\.44 +unknown-recipient '
+	assert_line --regexp '^2001:db8:bad::/48 +manual .* (1h59m|2h00m)[0-9]*s? '
+}
+
+@test "a ban removed by hand while the daemon was down is pardoned" {
+	start_daemon
+	for i in 1 2 3 4 5; do spp 192.0.2.45 "r$i@example.com" >/dev/null; done
+	stop_daemon
+	rg unban 192.0.2.45
+	start_daemon
+	grep -q 'event=pardon address=192.0.2.45 why=unbanned_while_daemon_was_down' "$DLOG"
+	for i in 1 2 3 4 5 6; do run -0 spp 192.0.2.45 "s$i@example.com"; done
+	assert_output --partial "E550"
+}
+
+@test "backend = none logs what it would ban and drops nothing" {
+	echo "backend = none" >> "$CONF"
+	start_all
+	run swaks_to "$UNKNOWN"
+	assert_output --partial "<** 421"
+	grep -q 'event=ban address=10.77.1.2 reason=unknown-recipient .* backend=none' "$DLOG"
+	run -0 mail_from_client 10.77.1.1 25
+	run -0 rg status
+	assert_output --partial "backend none"
+}
+
+@test "the control socket is root-only and logs each peer" {
+	start_daemon
+	[ "$(stat -c '%a %U' "$CSOCK")" = "600 root" ]
+	rg status >/dev/null
+	grep -q 'event=control_connect uid=0 pid=[0-9]*' "$DLOG"
+	run -2 rg reload --bogus
+	run -0 rg reload
+	assert_output "reloaded"
+	echo "ban_threshold = lots" >> "$CONF"
+	run -1 rg reload
+	assert_output --partial "ban_threshold: 'lots' must be a number"
+}
