@@ -1,6 +1,7 @@
 /* backend_none.c - trial runs: bans are logged and listed but enforced
  * nowhere. They live in a plain array; trial runs are small. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "backend.h"
@@ -9,6 +10,7 @@
 struct none {
 	struct rg_lpm_key *k;
 	struct rg_ban *b;
+	struct rg_note *note;
 	size_t n, cap;
 };
 
@@ -25,6 +27,7 @@ void backend_none_free(void *ctx)
 		return;
 	free(s->k);
 	free(s->b);
+	free(s->note);
 	free(s);
 }
 
@@ -42,18 +45,20 @@ static int ban(void *ctx, const struct rg_lpm_key *k, uint64_t secs, unsigned re
 	struct none *s = ctx;
 	long i = find(s, k);
 
-	(void)note;
 	if (i < 0) {
 		if (s->n == s->cap) {
 			size_t cap = s->cap ? s->cap * 2 : 64;
 			struct rg_lpm_key *nk = realloc(s->k, cap * sizeof(*nk));
 			struct rg_ban *nb = nk ? realloc(s->b, cap * sizeof(*nb)) : NULL;
+			struct rg_note *nn = nb ? realloc(s->note, cap * sizeof(*nn)) : NULL;
 
 			if (nk)
 				s->k = nk;
-			if (!nb)
+			if (nb)
+				s->b = nb;
+			if (!nn)
 				return -ENOMEM;
-			s->b = nb;
+			s->note = nn;
 			s->cap = cap;
 		}
 		i = (long)s->n++;
@@ -62,6 +67,7 @@ static int ban(void *ctx, const struct rg_lpm_key *k, uint64_t secs, unsigned re
 	}
 	s->b[i].expires_ns = secs ? mono_ns() + secs * 1000000000ULL : 0;
 	s->b[i].reason = reason;
+	snprintf(s->note[i].text, sizeof(s->note[i].text), "%s", note ? note : "");
 	return 0;
 }
 
@@ -75,6 +81,7 @@ static int unban(void *ctx, const struct rg_lpm_key *k)
 	s->n--;
 	s->k[i] = s->k[s->n];
 	s->b[i] = s->b[s->n];
+	s->note[i] = s->note[s->n];
 	return 0;
 }
 
@@ -83,7 +90,7 @@ static int foreach(void *ctx, ban_cb cb, void *arg)
 	struct none *s = ctx;
 
 	for (size_t i = 0; i < s->n; i++) {
-		int rc = cb(&s->k[i], &s->b[i], "", arg);
+		int rc = cb(&s->k[i], &s->b[i], s->note[i].text, arg);
 
 		if (rc)
 			return rc;
