@@ -20,101 +20,28 @@ static void warn_allowlisted(const char *addr, const char *entry)
 		"are never dropped\n", entry, addr);
 }
 
-static int ban_direct(struct ctx *x, const struct rg_lpm_key *k, uint64_t secs,
-		      const char *note)
-{
-	char a[ADDR_STRLEN], by[ADDR_STRLEN];
-	struct rg_lpm_key cover;
-	int e = maps_ban(&x->maps, k, secs, RG_REASON_MANUAL, note);
+/* One change per address argument: through the daemon while it runs, on
+ * the pinned maps from the moment it does not. All addresses are parsed
+ * first, so a bad one changes nothing. */
+struct change {
+	const char *done;               /* "banned", "removed ban", ... */
+	const char *suffix;             /* after the address in the done line */
+	/* The control request for one address, into w; returns its length. */
+	int (*request)(const struct change *ch, const char *addr, const char **w);
+	/* The same change on the maps: 0 or -errno. */
+	int (*direct)(struct ctx *x, const struct change *ch, const struct rg_lpm_key *k);
+	uint64_t secs;                  /* ban only */
+	const char *note;
+	char num[24];
+};
 
-	addr_format(k, a, sizeof(a));
-	if (e < 0) {
-		fprintf(stderr, "rcptguard: cannot ban %s: %s%s\n", a, strerror(-e),
-			e == -E2BIG || e == -ENOMEM ?
-			"; the ban map is full, raise max_bans or max_prefix_bans" : "");
-		return EXIT_FAIL;
-	}
-	if (maps_allow_overlaps(&x->maps, k, &cover)) {
-		addr_format(&cover, by, sizeof(by));
-		warn_allowlisted(a, by);
-	}
-	return EXIT_OK;
-}
-
-int cmd_ban(struct ctx *x, int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "for", required_argument, NULL, 'f' },
-		{ "reason", required_argument, NULL, 'r' },
-		{ NULL, 0, NULL, 0 }
-	};
-	uint64_t secs = DEFAULT_BAN_SECS;
-	const char *note = NULL;
-	struct rg_lpm_key *keys;
-	char err[256], dur[32], a[ADDR_STRLEN], num[24];
-	int opt, n, rc = EXIT_OK, direct = 0;
-
-	optind = 0;             /* glibc: a full restart of option parsing */
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (opt == 'f' && duration_parse(optarg, &secs, err, sizeof(err)) < 0)
-			return usage_error("--for: %s", err);
-		if (opt == 'r')
-			note = optarg;
-		if (opt == '?')
-			return EXIT_USAGE;
-	}
-	n = argc - optind;
-	if (n < 1)
-		return usage_error("%s needs an address", "ban");
-	keys = calloc((size_t)n, sizeof(*keys));
-	if (!keys || parse_addrs(n, argv + optind, keys) < 0) {
-		free(keys);
-		return keys ? EXIT_USAGE : EXIT_FAIL;
-	}
-	if (secs)
-		duration_format(secs, dur, sizeof(dur));
-	snprintf(num, sizeof(num), "%llu", (unsigned long long)secs);
-	for (int i = 0; i < n; i++) {
-		struct ctl_reply r;
-		int got = DAEMON_DOWN;
-
-		addr_format(&keys[i], a, sizeof(a));
-		if (!direct) {
-			const char *w[] = { "ban", a, num, note ? note : "" };
-
-			got = ask(x, &r, false, note ? 4 : 3, w);
-			if (got == EXIT_OK) {
-				if (r.n)
-					warn_allowlisted(a, ctl_get(&r.rec[0], "allowlisted"));
-				ctl_free(&r);
-			}
-		}
-		if (got == DAEMON_DOWN) {
-			if (!direct && open_maps(x) < 0) {
-				rc = EXIT_FAIL;
-				break;
-			}
-			direct = 1;
-			got = ban_direct(x, &keys[i], secs, note);
-		}
-		if (got != EXIT_OK) {
-			rc = EXIT_FAIL;
-			continue;
-		}
-		printf("banned %s %s%s\n", a, secs ? "for " : "permanently", secs ? dur : "");
-	}
-	free(keys);
-	return rc;
-}
-
-/* unban and allow del: parse all, then delete each, reporting misses. */
-static int delete_each(struct ctx *x, int argc, char **argv, const char *what,
-		       const char *ctl_cmd,
-		       int (*del)(const struct rg_maps *, const struct rg_lpm_key *))
+static int each_address(struct ctx *x, int argc, char **argv, const char *what,
+			const struct change *ch)
 {
 	struct rg_lpm_key *keys;
 	char a[ADDR_STRLEN];
-	int rc = EXIT_OK, direct = 0;
+	int rc = EXIT_OK;
+	bool direct = false;
 
 	if (argc < 1)
 		return usage_error("%s needs an address", what);
@@ -124,39 +51,131 @@ static int delete_each(struct ctx *x, int argc, char **argv, const char *what,
 		return keys ? EXIT_USAGE : EXIT_FAIL;
 	}
 	for (int i = 0; i < argc; i++) {
-		struct ctl_reply r;
 		int got = DAEMON_DOWN, e;
 
 		addr_format(&keys[i], a, sizeof(a));
 		if (!direct) {
-			const char *w[] = { ctl_cmd, ctl_cmd[0] == 'a' ? "del" : a, a };
+			const char *w[4];
+			struct ctl_reply r;
 
-			got = ask(x, &r, false, ctl_cmd[0] == 'a' ? 3 : 2, w);
-			if (got == EXIT_OK)
+			got = ask(x, &r, false, ch->request(ch, a, w), w);
+			if (got == EXIT_OK) {
+				if (r.n && *ctl_get(&r.rec[0], "allowlisted"))
+					warn_allowlisted(a, ctl_get(&r.rec[0], "allowlisted"));
 				ctl_free(&r);
+			}
 		}
 		if (got == DAEMON_DOWN) {
 			if (!direct && open_maps(x) < 0) {
 				rc = EXIT_FAIL;
 				break;
 			}
-			direct = 1;
-			e = del(&x->maps, &keys[i]);
+			direct = true;
+			e = ch->direct(x, ch, &keys[i]);
 			got = EXIT_FAIL;
 			if (e == -ENOENT)
 				fprintf(stderr, "rcptguard: %s: no such %s entry\n", a, what);
 			else if (e < 0)
-				fprintf(stderr, "rcptguard: cannot remove %s: %s\n", a, strerror(-e));
+				fprintf(stderr, "rcptguard: %s %s: %s%s\n", what, a, strerror(-e),
+					e == -E2BIG || e == -ENOMEM ? "; the map is full, raise its "
+					"max_* size in the config" : "");
 			else
 				got = EXIT_OK;
 		}
 		if (got == EXIT_OK)
-			printf("removed %s %s\n", what, a);
+			printf("%s %s%s\n", ch->done, a, ch->suffix);
 		else
 			rc = EXIT_FAIL;
 	}
 	free(keys);
 	return rc;
+}
+
+static int ban_request(const struct change *ch, const char *addr, const char **w)
+{
+	w[0] = "ban", w[1] = addr, w[2] = ch->num, w[3] = ch->note;
+	return ch->note ? 4 : 3;
+}
+
+static int ban_direct(struct ctx *x, const struct change *ch, const struct rg_lpm_key *k)
+{
+	char a[ADDR_STRLEN], by[ADDR_STRLEN];
+	struct rg_lpm_key cover;
+	int e = maps_ban(&x->maps, k, ch->secs, RG_REASON_MANUAL, ch->note);
+
+	if (e == 0 && maps_allow_overlaps(&x->maps, k, &cover)) {
+		addr_format(k, a, sizeof(a));
+		addr_format(&cover, by, sizeof(by));
+		warn_allowlisted(a, by);
+	}
+	return e;
+}
+
+static int unban_request(const struct change *ch, const char *addr, const char **w)
+{
+	(void)ch;
+	w[0] = "unban", w[1] = addr;
+	return 2;
+}
+
+static int unban_direct(struct ctx *x, const struct change *ch, const struct rg_lpm_key *k)
+{
+	(void)ch;
+	return maps_unban(&x->maps, k);
+}
+
+static int allow_add_request(const struct change *ch, const char *addr, const char **w)
+{
+	(void)ch;
+	w[0] = "allow", w[1] = "add", w[2] = addr;
+	return 3;
+}
+
+static int allow_add_direct(struct ctx *x, const struct change *ch, const struct rg_lpm_key *k)
+{
+	(void)ch;
+	return maps_allow_add(&x->maps, k, RG_ALLOW_MANUAL);
+}
+
+static int allow_del_request(const struct change *ch, const char *addr, const char **w)
+{
+	(void)ch;
+	w[0] = "allow", w[1] = "del", w[2] = addr;
+	return 3;
+}
+
+static int allow_del_direct(struct ctx *x, const struct change *ch, const struct rg_lpm_key *k)
+{
+	(void)ch;
+	return maps_allow_del(&x->maps, k);
+}
+
+int cmd_ban(struct ctx *x, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "for", required_argument, NULL, 'f' },
+		{ "reason", required_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct change ch = { .done = "banned", .request = ban_request, .direct = ban_direct,
+			     .secs = DEFAULT_BAN_SECS };
+	char err[256], suffix[48], dur[32];
+	int opt;
+
+	optind = 0;             /* glibc: a full restart of option parsing */
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt == 'f' && duration_parse(optarg, &ch.secs, err, sizeof(err)) < 0)
+			return usage_error("--for: %s", err);
+		if (opt == 'r')
+			ch.note = optarg;
+		if (opt == '?')
+			return EXIT_USAGE;
+	}
+	snprintf(ch.num, sizeof(ch.num), "%llu", (unsigned long long)ch.secs);
+	duration_format(ch.secs, dur, sizeof(dur));
+	snprintf(suffix, sizeof(suffix), ch.secs ? " for %s" : " permanently", dur);
+	ch.suffix = suffix;
+	return each_address(x, argc - optind, argv + optind, "ban", &ch);
 }
 
 /* One ban, from the daemon's records or from the maps. */
@@ -386,8 +405,12 @@ int cmd_unban(struct ctx *x, int argc, char **argv)
 	struct ban_rows rows = { 0 };
 	int rc;
 
-	if (argc != 1 || strcmp(argv[0], "--all") != 0)
-		return delete_each(x, argc, argv, "ban", "unban", maps_unban);
+	if (argc != 1 || strcmp(argv[0], "--all") != 0) {
+		static const struct change ch = { .done = "removed ban", .suffix = "",
+						   .request = unban_request, .direct = unban_direct };
+
+		return each_address(x, argc, argv, "ban", &ch);
+	}
 	{
 		static const char *const w[] = { "unban", "--all" };
 		struct ctl_reply r;
@@ -498,16 +521,12 @@ out:
 	return rc;
 }
 
-static int allow_add(const struct rg_maps *m, const struct rg_lpm_key *k)
-{
-	return maps_allow_add(m, k, RG_ALLOW_MANUAL);
-}
-
 int cmd_allow(struct ctx *x, int argc, char **argv)
 {
-	struct rg_lpm_key *keys;
-	char a[ADDR_STRLEN];
-	int rc = EXIT_OK, direct = 0;
+	static const struct change add = { .done = "allowed", .suffix = "",
+					   .request = allow_add_request, .direct = allow_add_direct };
+	static const struct change del = { .done = "removed allow entry", .suffix = "",
+					   .request = allow_del_request, .direct = allow_del_direct };
 
 	if (argc < 1)
 		return usage_error("allow needs %s", "add, del or list");
@@ -519,45 +538,9 @@ int cmd_allow(struct ctx *x, int argc, char **argv)
 		}
 		return cmd_allow_list(x);
 	}
+	if (strcmp(argv[0], "add") == 0)
+		return each_address(x, argc - 1, argv + 1, "allow", &add);
 	if (strcmp(argv[0], "del") == 0)
-		return delete_each(x, argc - 1, argv + 1, "allow", "allow", maps_allow_del);
-	if (strcmp(argv[0], "add") != 0)
-		return usage_error("allow: unknown subcommand '%s'", argv[0]);
-	if (argc < 2)
-		return usage_error("%s needs an address", "allow add");
-	keys = calloc((size_t)argc - 1, sizeof(*keys));
-	if (!keys || parse_addrs(argc - 1, argv + 1, keys) < 0) {
-		free(keys);
-		return keys ? EXIT_USAGE : EXIT_FAIL;
-	}
-	for (int i = 0; i < argc - 1; i++) {
-		struct ctl_reply r;
-		int got = DAEMON_DOWN, e;
-
-		addr_format(&keys[i], a, sizeof(a));
-		if (!direct) {
-			const char *w[] = { "allow", "add", a };
-
-			if ((got = ask(x, &r, false, 3, w)) == EXIT_OK)
-				ctl_free(&r);
-		}
-		if (got == DAEMON_DOWN) {
-			if (!direct && open_maps(x) < 0) {
-				rc = EXIT_FAIL;
-				break;
-			}
-			direct = 1;
-			got = EXIT_OK;
-			if ((e = allow_add(&x->maps, &keys[i])) < 0) {
-				fprintf(stderr, "rcptguard: cannot allow %s: %s\n", a, strerror(-e));
-				got = EXIT_FAIL;
-			}
-		}
-		if (got == EXIT_OK)
-			printf("allowed %s\n", a);
-		else
-			rc = EXIT_FAIL;
-	}
-	free(keys);
-	return rc;
+		return each_address(x, argc - 1, argv + 1, "allow", &del);
+	return usage_error("allow: unknown subcommand '%s'", argv[0]);
 }

@@ -39,6 +39,16 @@ static int parse_u32(const char *v, uint32_t min, uint32_t max, uint32_t *out,
 	return 0;
 }
 
+static int set_path(char *dst, size_t size, const char *v, char *err, size_t errlen)
+{
+	if (v[0] != '/' || strlen(v) >= size) {
+		snprintf(err, errlen, "'%s' must be an absolute path under %zu bytes", v, size);
+		return -1;
+	}
+	snprintf(dst, size, "%s", v);
+	return 0;
+}
+
 static int set_interface(struct config *c, const char *v, char *err, size_t errlen)
 {
 	if (strlen(v) >= IF_NAMESIZE || strpbrk(v, " \t/")) {
@@ -91,12 +101,8 @@ static int set_xdp_mode(struct config *c, const char *v, char *err, size_t errle
 
 static int set_pin_dir(struct config *c, const char *v, char *err, size_t errlen)
 {
-	if (v[0] != '/' || strlen(v) >= sizeof(c->bpf_pin_dir) - 32) {
-		snprintf(err, errlen, "'%s' must be an absolute path", v);
-		return -1;
-	}
-	snprintf(c->bpf_pin_dir, sizeof(c->bpf_pin_dir), "%s", v);
-	return 0;
+	/* Room for the pin names below it. */
+	return set_path(c->bpf_pin_dir, sizeof(c->bpf_pin_dir) - 32, v, err, errlen);
 }
 
 static int set_allow(struct config *c, const char *v, char *err, size_t errlen)
@@ -114,14 +120,21 @@ static int set_allow(struct config *c, const char *v, char *err, size_t errlen)
 
 static void clear_allow(struct config *c) { c->n_allow = 0; }
 
-static int set_recipients(struct config *c, const char *v, char *err, size_t errlen)
+static int lookup_group(const char *v, gid_t *gid, char *err, size_t errlen)
 {
-	if (v[0] != '/' || strlen(v) >= sizeof(c->recipients)) {
-		snprintf(err, errlen, "'%s' must be an absolute path", v);
+	struct group *gr = getgrnam(v);
+
+	if (!gr) {
+		snprintf(err, errlen, "no such group '%s'", v);
 		return -1;
 	}
-	snprintf(c->recipients, sizeof(c->recipients), "%s", v);
+	*gid = gr->gr_gid;
 	return 0;
+}
+
+static int set_recipients(struct config *c, const char *v, char *err, size_t errlen)
+{
+	return set_path(c->recipients, sizeof(c->recipients), v, err, errlen);
 }
 
 static int set_reject_unknown(struct config *c, const char *v, char *err, size_t errlen)
@@ -144,13 +157,7 @@ static int set_reject_unknown(struct config *c, const char *v, char *err, size_t
 
 static int set_query_socket(struct config *c, const char *v, char *err, size_t errlen)
 {
-	if (v[0] != '/' || strlen(v) >= sizeof(c->query_socket)) {
-		snprintf(err, errlen, "'%s' must be an absolute path under %zu bytes", v,
-			 sizeof(c->query_socket));
-		return -1;
-	}
-	snprintf(c->query_socket, sizeof(c->query_socket), "%s", v);
-	return 0;
+	return set_path(c->query_socket, sizeof(c->query_socket), v, err, errlen);
 }
 
 static int set_query_socket_owner(struct config *c, const char *v, char *err, size_t errlen)
@@ -167,14 +174,7 @@ static int set_query_socket_owner(struct config *c, const char *v, char *err, si
 
 static int set_query_socket_group(struct config *c, const char *v, char *err, size_t errlen)
 {
-	struct group *gr = getgrnam(v);
-
-	if (!gr) {
-		snprintf(err, errlen, "no such group '%s'", v);
-		return -1;
-	}
-	c->query_socket_gid = gr->gr_gid;
-	return 0;
+	return lookup_group(v, &c->query_socket_gid, err, errlen);
 }
 
 static int set_query_socket_mode(struct config *c, const char *v, char *err, size_t errlen)
@@ -332,16 +332,6 @@ static int set_log_verdicts(struct config *c, const char *v, char *err, size_t e
 	return -1;
 }
 
-static int set_path(char *dst, size_t size, const char *v, char *err, size_t errlen)
-{
-	if (v[0] != '/' || strlen(v) >= size) {
-		snprintf(err, errlen, "'%s' must be an absolute path under %zu bytes", v, size);
-		return -1;
-	}
-	snprintf(dst, size, "%s", v);
-	return 0;
-}
-
 static int set_allow_file(struct config *c, const char *v, char *err, size_t errlen)
 {
 	if (c->n_allow_files == CONFIG_MAX_FILES) {
@@ -394,14 +384,7 @@ static int set_control_socket(struct config *c, const char *v, char *err, size_t
 
 static int set_control_socket_group(struct config *c, const char *v, char *err, size_t errlen)
 {
-	struct group *gr = getgrnam(v);
-
-	if (!gr) {
-		snprintf(err, errlen, "no such group '%s'", v);
-		return -1;
-	}
-	c->control_socket_gid = gr->gr_gid;
-	return 0;
+	return lookup_group(v, &c->control_socket_gid, err, errlen);
 }
 
 static int set_prefix(unsigned *dst, const char *v, unsigned max, char *err, size_t errlen)
