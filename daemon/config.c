@@ -295,6 +295,12 @@ SET_DBL(ban_escalation, offenders.ban_factor, 1, 1000)
 SET_DBL(reputation_credit, offenders.reputation_credit, 0, 1000)
 SET_DBL(reputation_max, offenders.reputation_max, 1, 1e6)
 SET_DBL(relay_weight, offenders.relay_weight, 0, 1e6)
+SET_DBL(dnsbl_reject_threshold, dnsbl_reject_threshold, -1000, 1000)
+SET_DBL(dnsbl_ban_weight, dnsbl_ban_weight, 0, 1000)
+SET_DBL(dns_timeout, dns_timeout, 0.05, 30)
+SET_DBL(dnsbl_wait, dnsbl_wait, 0, 30)
+SET_DUR(dnsbl_cache_min, dnsbl_cache_min, 1)
+SET_DUR(dnsbl_cache_max, dnsbl_cache_max, 1)
 
 static int set_ban_jitter(struct config *c, const char *v, char *err, size_t errlen)
 {
@@ -427,6 +433,52 @@ static int set_max_offenders(struct config *c, const char *v, char *err, size_t 
 	return 0;
 }
 
+static int set_dnsbl(struct config *c, const char *v, char *err, size_t errlen)
+{
+	if (c->n_dnsbl == DNSBL_MAX_LISTS) {
+		snprintf(err, errlen, "more than %d lists", DNSBL_MAX_LISTS);
+		return -1;
+	}
+	if (dnsbl_list_parse(v, &c->dnsbl[c->n_dnsbl], err, errlen) < 0)
+		return -1;
+	c->n_dnsbl++;
+	return 0;
+}
+
+static void clear_dnsbl(struct config *c) { c->n_dnsbl = 0; }
+
+static int set_dns_server(struct config *c, const char *v, char *err, size_t errlen)
+{
+	char host[64];
+	const char *colon = strrchr(v, ':');
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	/* "ADDR", "ADDR:PORT", "[V6ADDR]:PORT" */
+	snprintf(host, sizeof(host), "%s", v[0] == '[' ? v + 1 : v);
+	if (v[0] == '[' && strchr(host, ']'))
+		*strchr(host, ']') = '\0';
+	else if (colon && strchr(v, ':') == colon)
+		host[colon - v] = '\0';
+	if (strlen(v) >= sizeof(c->dns_server) ||
+	    (inet_pton(AF_INET, host, &a4) != 1 && inet_pton(AF_INET6, host, &a6) != 1)) {
+		snprintf(err, errlen, "'%s' must be ADDR or ADDR:PORT ([V6]:PORT for IPv6)", v);
+		return -1;
+	}
+	snprintf(c->dns_server, sizeof(c->dns_server), "%s", v);
+	return 0;
+}
+
+static int set_dnsbl_reject_stage(struct config *c, const char *v, char *err, size_t errlen)
+{
+	if (strcmp(v, "connect") != 0 && strcmp(v, "mail") != 0 && strcmp(v, "rcpt") != 0) {
+		snprintf(err, errlen, "'%s' must be connect, mail or rcpt", v);
+		return -1;
+	}
+	snprintf(c->dnsbl_reject_stage, sizeof(c->dnsbl_reject_stage), "%s", v);
+	return 0;
+}
+
 #define SET_U32(field, min, max)                                                  \
 	static int set_##field(struct config *c, const char *v, char *err, size_t n) \
 	{                                                                         \
@@ -436,6 +488,8 @@ SET_U32(max_bans, 1, 16777216)
 SET_U32(max_prefix_bans, 1, 1048576)
 SET_U32(max_allow, 1, 1048576)
 SET_U32(max_connections, 1, 1000000)
+SET_U32(dns_max_inflight, 1, 10000)
+SET_U32(dnsbl_cache_size, 16, 10000000)
 
 static const struct key keys[] = {
 	{ "interface", set_interface, true, clear_interfaces },
@@ -480,6 +534,17 @@ static const struct key keys[] = {
 	{ "control_socket", set_control_socket, false, NULL },
 	{ "control_socket_group", set_control_socket_group, false, NULL },
 	{ "log_verdicts", set_log_verdicts, false, NULL },
+	{ "dnsbl", set_dnsbl, true, clear_dnsbl },
+	{ "dnsbl_reject_threshold", set_dnsbl_reject_threshold, false, NULL },
+	{ "dnsbl_ban_weight", set_dnsbl_ban_weight, false, NULL },
+	{ "dnsbl_reject_stage", set_dnsbl_reject_stage, false, NULL },
+	{ "dnsbl_wait", set_dnsbl_wait, false, NULL },
+	{ "dnsbl_cache_min", set_dnsbl_cache_min, false, NULL },
+	{ "dnsbl_cache_max", set_dnsbl_cache_max, false, NULL },
+	{ "dnsbl_cache_size", set_dnsbl_cache_size, false, NULL },
+	{ "dns_server", set_dns_server, false, NULL },
+	{ "dns_timeout", set_dns_timeout, false, NULL },
+	{ "dns_max_inflight", set_dns_max_inflight, false, NULL },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -518,6 +583,15 @@ void config_defaults(struct config *c)
 	snprintf(c->control_socket, sizeof(c->control_socket), "/run/rcptguard/control.sock");
 	c->control_socket_gid = (gid_t)-1;
 	c->log_verdicts = LOG_VERDICTS_REJECTS;
+	c->dnsbl_reject_threshold = 1;
+	c->dnsbl_ban_weight = 1;
+	c->dns_timeout = 1;
+	c->dns_max_inflight = 100;
+	c->dnsbl_wait = 2;
+	c->dnsbl_cache_min = 60;
+	c->dnsbl_cache_max = 3600;
+	c->dnsbl_cache_size = 16384;
+	snprintf(c->dnsbl_reject_stage, sizeof(c->dnsbl_reject_stage), "rcpt");
 }
 
 static char *trim(char *s)

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include "dnsbl_spec.h"
 #include "offenders.h"
 #include "rcptguard.h"
 
@@ -60,6 +61,18 @@ struct config {
 	char control_socket[108];
 	gid_t control_socket_gid;               /* (gid_t)-1: root only */
 	enum log_verdicts_cfg log_verdicts;
+
+	struct dnsbl_list dnsbl[DNSBL_MAX_LISTS];
+	unsigned n_dnsbl;
+	double dnsbl_reject_threshold;          /* score that rejects: 1 */
+	double dnsbl_ban_weight;                /* evidence per point of score: 1 */
+	char dns_server[64];                    /* "" : resolv.conf */
+	double dns_timeout;                     /* seconds per try */
+	uint32_t dns_max_inflight;
+	double dnsbl_wait;                      /* seconds a verdict waits for answers */
+	uint32_t dnsbl_cache_min, dnsbl_cache_max;      /* TTL bounds, seconds */
+	uint32_t dnsbl_cache_size;
+	char dnsbl_reject_stage[16];            /* "connect", "mail" or "rcpt" */
 };
 
 void config_defaults(struct config *c);

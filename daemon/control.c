@@ -115,6 +115,32 @@ static void offender_fields(struct ctx *x, const struct offender *e)
 	field(x->c, f, "last_recipient", "%s", e->last_rcpt);
 }
 
+static void show_dnsbl(struct ctx *x, const struct rg_addr *a)
+{
+	static const char *const names[] = { "none", "queued", "pending", "listed", "clean",
+					     "error" };
+	struct dnsbl_result res;
+	const struct dnsbl_list *lists;
+	unsigned n;
+
+	if (!dnsbl_enabled(x->env->dnsbl) || !dnsbl_result(x->env->dnsbl, a, &res))
+		return;
+	lists = dnsbl_lists(x->env->dnsbl, &n);
+	for (unsigned i = 0; i < n; i++) {
+		const struct dnsbl_answer *an = &res.answers[i];
+
+		field(x->c, &x->first, "type", "dnsbl");
+		field(x->c, &x->first, "list", "%s", lists[i].zone);
+		field(x->c, &x->first, "status", "%s", names[an->status]);
+		field(x->c, &x->first, "answer", "%u.%u.%u.%u", an->a[0], an->a[1], an->a[2], an->a[3]);
+		field(x->c, &x->first, "asked", "%u", an->asked);
+		field(x->c, &x->first, "weight", "%d", lists[i].weight);
+		if ((int)i == res.list)
+			field(x->c, &x->first, "txt", "%s", res.txt);
+		end_record(x->c, &x->first);
+	}
+}
+
 static int cmd_show(struct ctx *x, const struct rg_lpm_key *k)
 {
 	struct rg_lpm_key ok = offenders_key(x->env->off, &k->addr);
@@ -133,6 +159,7 @@ static int cmd_show(struct ctx *x, const struct rg_lpm_key *k)
 		field(x->c, &x->first, "origin", al->origin == RG_ALLOW_CONFIG ? "config" : "manual");
 		end_record(x->c, &x->first);
 	}
+	show_dnsbl(x, &k->addr);
 	if (!e)
 		return 0;
 	field(x->c, &x->first, "type", "offender");
@@ -347,6 +374,35 @@ static void cmd_stats(struct ctx *x)
 		metric(x, "rcptguard_inspected_packets_total", "", d.packets[RG_INSPECTED]);
 	}
 	metric(x, "rcptguard_query_connections", "", server_connections(x->env->query));
+	if (dnsbl_enabled(x->env->dnsbl)) {
+		const struct dnsbl_stats *ds = dnsbl_stats(x->env->dnsbl);
+		const struct dnsbl_list *lists;
+		const struct {
+			const char *kind;
+			uint64_t n;
+		} errs[] = {
+			{ "timeout", ds->timeouts }, { "servfail", ds->servfail },
+			{ "error-code", ds->error_codes }, { "outside-127", ds->outside },
+			{ "other", ds->other_errors }, { "queue-full", ds->queue_full },
+		};
+		unsigned n;
+
+		lists = dnsbl_lists(x->env->dnsbl, &n);
+		metric(x, "rcptguard_dnsbl_lookups_total", "", ds->lookups);
+		metric(x, "rcptguard_dnsbl_cache_hits_total", "", ds->cache_hits);
+		metric(x, "rcptguard_dnsbl_queries_total", "", ds->queries);
+		for (unsigned i = 0; i < n; i++) {
+			snprintf(lab, sizeof(lab), "list=\"%.40s\"", lists[i].zone);
+			metric(x, "rcptguard_dnsbl_listed_total", lab, ds->listed[i]);
+		}
+		for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
+			snprintf(lab, sizeof(lab), "kind=\"%s\"", errs[i].kind);
+			metric(x, "rcptguard_dnsbl_errors_total", lab, errs[i].n);
+		}
+		metric(x, "rcptguard_dnsbl_inflight", "", ds->inflight);
+		metric(x, "rcptguard_dnsbl_inflight_max", "", ds->inflight_max);
+		metric(x, "rcptguard_dnsbl_rejects_total", "", v->dnsbl_rejects);
+	}
 }
 
 static void cmd_status(struct ctx *x)

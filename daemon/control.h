@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <time.h>
 #include "config.h"
+#include "dnsbl.h"
 #include "enforce.h"
 #include "loop.h"
 #include "offenders.h"
@@ -21,6 +22,7 @@ struct control_env {
 	struct offenders *off;
 	struct verdicts *verdicts;
 	struct server *query;
+	struct dnsbl *dnsbl;
 	time_t started;
 	uint64_t state_saved;                   /* unix seconds of the last save */
 	/* Re-read the config; 0, or -1 with err set. */

@@ -1,22 +1,130 @@
 /* query.c - the query socket: the policy protocol on the generic server.
  * Bad requests are logged and the connection is closed without a reply,
- * as the protocol asks. */
+ * as the protocol asks. A request waiting for DNSBL answers is kept here
+ * (its own copy) until they arrive or dnsbl_wait passes; its connection
+ * waits meanwhile, so answers keep their order. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "duration.h"
 #include "log.h"
 #include "policy.h"
 #include "query.h"
 #include "server.h"
 
-static int handle(struct conn *c, char *buf, size_t len, const char **why)
-{
+#define WAIT_TICK_MS 50
+
+struct waiting {
+	struct waiting *next;
+	struct conn *c;
+	uint64_t deadline;
 	struct policy_req r;
+	char buf[];                     /* the request, parsed in place */
+};
+
+struct query {
+	struct server *srv;
+	struct loop *loop;
+	struct verdicts *v;
+	struct waiting *wait;
+	uint64_t wait_ns;
+	bool may_wait;                  /* DNSBL lookups on: answers can wait */
+	struct watch tick;
+};
+
+static int reply(struct conn *c, struct verdicts *v, const struct policy_req *r, bool final)
+{
 	char action[POLICY_MAX_REPLY - 16];
 
-	if (policy_parse(buf, len, &r, why) < 0)
+	if (verdicts_answer(v, r, action, sizeof(action), final) == VERDICT_WAIT)
+		return 1;
+	return conn_printf(c, "action=%s\n\n", action) < 0 ? -1 : 0;
+}
+
+static int handle(struct conn *c, char *buf, size_t len, const char **why)
+{
+	struct query *q = conn_ctx(c);
+	struct policy_req r;
+	struct waiting *w = NULL;
+	int rc;
+
+	/* Parsing writes into buf, and buf is reused for the next request:
+	 * a request that may wait needs its own copy, taken first. */
+	if (q->may_wait && !(w = malloc(sizeof(*w) + len + 1)))
 		return -1;
-	verdicts_answer(conn_ctx(c), &r, action, sizeof(action));
-	return conn_printf(c, "action=%s\n\n", action);
+	if (w)
+		memcpy(w->buf, buf, len);
+	if (policy_parse(buf, len, &r, why) < 0) {
+		free(w);
+		return -1;
+	}
+	rc = reply(c, q->v, &r, false);
+	if (rc <= 0 || !w) {
+		free(w);
+		return rc;
+	}
+	policy_parse(w->buf, len, &w->r, why);
+	w->c = c;
+	w->deadline = mono_ns() + q->wait_ns;
+	w->next = q->wait;
+	q->wait = w;
+	return 1;
+}
+
+/* Answer what can be answered: complete lookups, or deadlines passed. */
+static void retry(struct query *q)
+{
+	uint64_t now = mono_ns();
+	struct waiting **pp = &q->wait;
+
+	while (*pp) {
+		struct waiting *w = *pp;
+		int rc = reply(w->c, q->v, &w->r, now >= w->deadline);
+
+		if (rc == 1) {
+			pp = &w->next;
+			continue;
+		}
+		*pp = w->next;
+		/* Resuming may answer (and queue) the connection's next request. */
+		if (rc == 0)
+			conn_resume(w->c);
+		free(w);
+		pp = &q->wait;
+	}
+}
+
+static void on_progress(void *arg)
+{
+	retry(arg);
+}
+
+static void on_tick(struct watch *wt, uint32_t events)
+{
+	struct query *q = (struct query *)((char *)wt - offsetof(struct query, tick));
+	uint64_t ticks;
+
+	(void)events;
+	if (read(wt->fd, &ticks, sizeof(ticks)) == sizeof(ticks) && q->wait)
+		retry(q);
+}
+
+/* A closing connection takes its waiting request with it. */
+static void closed(struct conn *c)
+{
+	struct waiting **pp = &((struct query *)conn_ctx(c))->wait;
+
+	while (*pp) {
+		if ((*pp)->c == c) {
+			struct waiting *w = *pp;
+
+			*pp = w->next;
+			free(w);
+		} else {
+			pp = &(*pp)->next;
+		}
+	}
 }
 
 static const struct server_ops ops = {
@@ -24,26 +132,55 @@ static const struct server_ops ops = {
 	.max_request = POLICY_MAX_REQUEST,
 	.frame = policy_frame,
 	.handle = handle,
+	.closed = closed,
 };
 
-struct server *query_start(struct loop *l, const struct config *c, struct verdicts *v,
-			   char *err, size_t errlen)
+struct query *query_start(struct loop *l, const struct config *c, struct verdicts *v,
+			  struct dnsbl *dnsbl, char *err, size_t errlen)
 {
-	struct server *s = server_new(l, &ops, v, c->max_connections);
+	struct query *q = calloc(1, sizeof(*q));
 
-	if (!s) {
+	if (!q || !(q->srv = server_new(l, &ops, q, c->max_connections))) {
 		snprintf(err, errlen, "cannot start the query server: out of memory");
+		free(q);
 		return NULL;
 	}
-	if (server_listen_unix(s, c->query_socket, c->query_socket_mode, c->query_socket_uid,
+	q->loop = l;
+	q->v = v;
+	q->wait_ns = (uint64_t)(c->dnsbl_wait * 1e9);
+	q->tick = (struct watch){ -1, on_tick };
+	if (server_listen_unix(q->srv, c->query_socket, c->query_socket_mode, c->query_socket_uid,
 			       c->query_socket_gid, err, errlen) < 0 ||
 	    (c->query_listen.ss_family &&
-	     server_listen_tcp(s, (const struct sockaddr *)&c->query_listen, c->query_listen_len,
-			       err, errlen) < 0)) {
-		server_free(s);
+	     server_listen_tcp(q->srv, (const struct sockaddr *)&c->query_listen,
+			       c->query_listen_len, err, errlen) < 0) ||
+	    loop_timer(l, &q->tick, WAIT_TICK_MS) < 0) {
+		if (!err[0])
+			snprintf(err, errlen, "cannot create a timer");
+		query_stop(q);
 		return NULL;
 	}
+	q->may_wait = dnsbl_enabled(dnsbl);
+	if (q->may_wait)
+		dnsbl_on_progress(dnsbl, on_progress, q);
 	log_info("event=query_listen socket=%s mode=%04o tcp=%s", c->query_socket,
 		 c->query_socket_mode, c->query_listen.ss_family ? "yes" : "no");
-	return s;
+	return q;
+}
+
+void query_stop(struct query *q)
+{
+	if (!q)
+		return;
+	server_free(q->srv);            /* frees every waiting request via closed() */
+	if (q->tick.fd >= 0) {
+		loop_del(q->loop, &q->tick);
+		close(q->tick.fd);
+	}
+	free(q);
+}
+
+struct server *query_server(const struct query *q)
+{
+	return q->srv;
 }

@@ -5,12 +5,17 @@
 
 #include <stddef.h>
 #include "config.h"
+#include "dnsbl.h"
 #include "loop.h"
 #include "server.h"
 #include "verdict.h"
 
-/* Listen and serve on l; stop with server_free(). */
-struct server *query_start(struct loop *l, const struct config *c, struct verdicts *v,
-			   char *err, size_t errlen);
+struct query;
+
+/* Listen and serve on l. */
+struct query *query_start(struct loop *l, const struct config *c, struct verdicts *v,
+			  struct dnsbl *dnsbl, char *err, size_t errlen);
+void query_stop(struct query *q);
+struct server *query_server(const struct query *q);
 
 #endif

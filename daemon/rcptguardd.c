@@ -46,7 +46,9 @@ struct daemon {
 	struct offenders *off;
 	struct enforcer *enf;
 	struct verdicts *verdicts;
-	struct server *query, *control;
+	struct dnsbl *dnsbl;
+	struct query *query;
+	struct server *control;
 	struct control_env env;
 	struct watch sig, ban_sweep, db_check, state_save;
 	bool state_failing;
@@ -125,7 +127,12 @@ static bool needs_restart(const struct config *a, const struct config *b)
 	       strcmp(a->control_socket, b->control_socket) != 0 ||
 	       a->control_socket_gid != b->control_socket_gid ||
 	       a->state_interval != b->state_interval ||
-	       a->offenders.max_offenders != b->offenders.max_offenders;
+	       a->offenders.max_offenders != b->offenders.max_offenders ||
+	       a->n_dnsbl != b->n_dnsbl || memcmp(a->dnsbl, b->dnsbl, sizeof(a->dnsbl)) != 0 ||
+	       strcmp(a->dns_server, b->dns_server) != 0 || a->dns_timeout != b->dns_timeout ||
+	       a->dns_max_inflight != b->dns_max_inflight || a->dnsbl_wait != b->dnsbl_wait ||
+	       a->dnsbl_cache_min != b->dnsbl_cache_min || a->dnsbl_cache_max != b->dnsbl_cache_max ||
+	       a->dnsbl_cache_size != b->dnsbl_cache_size;
 }
 
 /* Re-read the config; on any error the old one stays in force. */
@@ -149,8 +156,8 @@ static int reload(void *arg, char *err, size_t errlen)
 	}
 	if (needs_restart(d->cfg, next))
 		log_warn("event=reload note=\"changes to interface, xdp_mode, bpf_pin_dir, max_*, "
-			 "backend, state_dir, query_* and control_* take effect at the next "
-			 "restart\"");
+			 "backend, state_dir, query_*, control_*, dnsbl lists and dns_* take effect "
+			 "at the next restart\"");
 	offenders_configure(d->off, &next->offenders);
 	*d->cfg = *next;
 	free(next);
@@ -353,7 +360,8 @@ static int start(struct daemon *d, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (!(d->verdicts = verdicts_new(d->cfg, d->off, d->enf, err, errlen)))
+	if (!(d->dnsbl = dnsbl_new(d->loop, d->cfg, err, errlen)) ||
+	    !(d->verdicts = verdicts_new(d->cfg, d->off, d->enf, d->dnsbl, err, errlen)))
 		return -1;
 	if (d->cfg->backend == BACKEND_XDP &&
 	    !(d->xdp = xdp_load(d->cfg, &d->maps, &fresh, err, errlen)))
@@ -366,9 +374,10 @@ static int start(struct daemon *d, char *err, size_t errlen)
 	d->env = (struct control_env){ .cfg = d->cfg, .enf = d->enf, .off = d->off,
 				       .verdicts = d->verdicts, .started = time(NULL),
 				       .reload = reload, .reload_arg = d };
-	if (!(d->query = query_start(d->loop, d->cfg, d->verdicts, err, errlen)))
+	if (!(d->query = query_start(d->loop, d->cfg, d->verdicts, d->dnsbl, err, errlen)))
 		return -1;
-	d->env.query = d->query;
+	d->env.query = query_server(d->query);
+	d->env.dnsbl = d->dnsbl;
 	if (!(d->control = control_start(d->loop, &d->env, err, errlen)))
 		return -1;
 	return 0;
@@ -437,11 +446,12 @@ fail:
 	report_ready(&ready_fd, 1);
 out:
 	server_free(d.control);
-	server_free(d.query);
+	query_stop(d.query);
 	if (d.xdp)
 		maps_close(&d.maps);
 	xdp_release(d.xdp);
 	verdicts_free(d.verdicts);
+	dnsbl_free(d.dnsbl);
 	enforce_free(d.enf);
 	backend_none_free(d.none);
 	offenders_free(d.off);

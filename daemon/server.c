@@ -31,6 +31,8 @@ struct conn {
 	uint64_t active_ns;
 	uid_t uid;
 	pid_t pid;
+	bool paused;            /* an answer is deferred */
+	bool eof;               /* the peer has stopped sending, but still reads */
 };
 
 struct listener {
@@ -79,6 +81,8 @@ static void conn_close(struct conn *c, const char *why)
 
 	if (why)
 		log_info("event=%s_close fd=%d reason=\"%s\"", s->ops->name, c->w.fd, why);
+	if (s->ops->closed)
+		s->ops->closed(c);
 	loop_del(s->loop, &c->w);
 	close(c->w.fd);
 	if (c->prev)
@@ -126,9 +130,11 @@ int conn_printf(struct conn *c, const char *fmt, ...)
 
 static void set_events(struct conn *c)
 {
-	uint32_t ev = (c->outlen < OUT_PAUSE ? EPOLLIN : 0) | (c->outlen ? EPOLLOUT : 0);
+	uint32_t ev = (c->outlen ? EPOLLOUT : 0);
 
-	loop_mod(c->s->loop, &c->w, ev | EPOLLRDHUP);
+	if (!c->eof)
+		ev |= (c->outlen < OUT_PAUSE ? EPOLLIN : 0) | EPOLLRDHUP;
+	loop_mod(c->s->loop, &c->w, ev);
 }
 
 /* Write what we can; -1 if the peer is gone. */
@@ -162,13 +168,16 @@ static int process(struct conn *c)
 {
 	size_t len;
 
-	while (c->outlen < OUT_PAUSE && (len = c->s->ops->frame(c->in, c->inlen, &c->scan)) > 0) {
+	while (!c->paused && c->outlen < OUT_PAUSE &&
+	       (len = c->s->ops->frame(c->in, c->inlen, &c->scan)) > 0) {
 		const char *why = "out of memory";
+		int rc = c->s->ops->handle(c, c->in, len, &why);
 
-		if (c->s->ops->handle(c, c->in, len, &why) < 0) {
+		if (rc < 0) {
 			conn_close(c, why);
 			return -1;
 		}
+		c->paused = rc > 0;
 		memmove(c->in, c->in + len, c->inlen - len);
 		c->inlen -= len;
 	}
@@ -181,8 +190,19 @@ static int process(struct conn *c)
 		conn_close(c, "peer gone while replying");
 		return -1;
 	}
+	/* A peer that sent its last request gets its answers, then a close. */
+	if (c->eof && !c->paused && !c->outlen) {
+		conn_close(c, NULL);
+		return -1;
+	}
 	set_events(c);
 	return 0;
+}
+
+void conn_resume(struct conn *c)
+{
+	c->paused = false;
+	process(c);
 }
 
 static void on_conn(struct watch *w, uint32_t events)
@@ -200,7 +220,11 @@ static void on_conn(struct watch *w, uint32_t events)
 		if (process(c) < 0)
 			return;
 	}
-	if (!(events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP | EPOLLERR)) || c->outlen >= OUT_PAUSE)
+	if (events & (EPOLLHUP | EPOLLERR)) {
+		conn_close(c, c->inlen || c->paused ? "closed in the middle of a request" : NULL);
+		return;
+	}
+	if (!(events & (EPOLLIN | EPOLLRDHUP)) || c->outlen >= OUT_PAUSE || c->eof)
 		return;
 	if (c->incap - c->inlen < READ_CHUNK) {
 		size_t cap = c->inlen + READ_CHUNK;
@@ -215,6 +239,11 @@ static void on_conn(struct watch *w, uint32_t events)
 	}
 	n = recv(c->w.fd, c->in + c->inlen, c->incap - c->inlen, MSG_DONTWAIT);
 	if (n == 0) {
+		if (c->paused || c->outlen) {
+			c->eof = true;
+			set_events(c);
+			return;
+		}
 		/* A clean close between requests is normal. */
 		conn_close(c, c->inlen ? "closed in the middle of a request" : NULL);
 		return;

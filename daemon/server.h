@@ -20,8 +20,11 @@ struct server_ops {
 	 * for a new request); 0 while incomplete. */
 	size_t (*frame)(const char *buf, size_t len, size_t *scan);
 	/* Answer one request (buf is writable, len bytes) with conn_printf().
-	 * Return -1 with *why set to close the connection without a reply. */
+	 * Return -1 with *why set to close the connection without a reply, or
+	 * 1 to answer later: the connection then waits for conn_resume(). */
 	int (*handle)(struct conn *c, char *buf, size_t len, const char **why);
+	/* A connection is closing (may be NULL). */
+	void (*closed)(struct conn *c);
 	bool log_peers;                 /* log each peer's uid and pid */
 };
 
@@ -37,6 +40,9 @@ void server_free(struct server *s);
 size_t server_connections(const struct server *s);
 
 void *conn_ctx(const struct conn *c);
+/* The deferred answer is written: go on with the next request. The
+ * connection may be closed (and freed) before this returns. */
+void conn_resume(struct conn *c);
 /* Append to the reply; -1 if out of memory (the connection then closes). */
 int conn_printf(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Bytes of reply not sent yet; cut them back to len (to replace a reply

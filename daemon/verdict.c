@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "addr.h"
 #include "duration.h"
 #include "log.h"
@@ -24,11 +25,27 @@ struct verdicts {
 	bool have_failed, missing_logged;
 	struct offenders *off;
 	struct enforcer *enf;
+	struct dnsbl *dnsbl;
+	double dnsbl_threshold, dnsbl_ban_weight;
+	int dnsbl_stage;                /* protocol stage from which listings reject */
 	char **traps;                   /* sorted, normalised */
 	size_t ntraps;
 	enum log_verdicts_cfg logv;
 	struct verdict_stats st;
 };
+
+/* SMTP stages in order; a DNSBL rejection applies from its stage on. */
+static int stage_of(const char *s)
+{
+	static const char *const order[] = { "connect", "helo", "mail", "rcpt", "data" };
+
+	for (int i = 0; s && i < 5; i++)
+		if (strcasecmp(s, order[i]) == 0 ||
+		    (i == 1 && strcasecmp(s, "ehlo") == 0) ||
+		    (i == 4 && strcasecmp(s, "end-of-message") == 0))
+			return i;
+	return -1;
+}
 
 static int cmpstr(const void *a, const void *b)
 {
@@ -109,7 +126,7 @@ oom:
 }
 
 struct verdicts *verdicts_new(const struct config *c, struct offenders *off,
-			      struct enforcer *enf, char *err, size_t errlen)
+			      struct enforcer *enf, struct dnsbl *dnsbl, char *err, size_t errlen)
 {
 	struct verdicts *v = calloc(1, sizeof(*v));
 
@@ -119,6 +136,7 @@ struct verdicts *verdicts_new(const struct config *c, struct offenders *off,
 	}
 	v->off = off;
 	v->enf = enf;
+	v->dnsbl = dnsbl;
 	if (verdicts_reconfigure(v, c, err, errlen) < 0) {
 		verdicts_free(v);
 		return NULL;
@@ -160,6 +178,9 @@ int verdicts_reconfigure(struct verdicts *v, const struct config *c, char *err, 
 	v->ntraps = ntraps;
 	snprintf(v->reject, sizeof(v->reject), "%s", c->reject_unknown);
 	v->logv = c->log_verdicts;
+	v->dnsbl_threshold = c->dnsbl_reject_threshold;
+	v->dnsbl_ban_weight = c->dnsbl_ban_weight;
+	v->dnsbl_stage = stage_of(c->dnsbl_reject_stage);
 	if (strcmp(v->path, c->recipients) == 0)
 		return 0;
 	recipients_close(v->db);
@@ -219,10 +240,10 @@ static bool is_trap(const struct verdicts *v, const char *rcpt)
 
 /* Evidence against (or for) the client; true if it is banned now. */
 static bool evidence(struct verdicts *v, const struct rg_addr *client, enum evidence ev,
-		     const char *rcpt)
+		     double weight, const char *rcpt)
 {
 	uint32_t now = (uint32_t)wall_secs();
-	struct decision d = offenders_evidence(v->off, client, ev, 0, rcpt, now);
+	struct decision d = offenders_evidence(v->off, client, ev, weight, rcpt, now);
 	char why[96], a[ADDR_STRLEN];
 
 	switch (d.what) {
@@ -267,7 +288,51 @@ static void log_verdict(const char *verdict, const struct policy_req *r, const c
 		 log_quote(qr, sizeof(qr), r->recipient), key && *key ? key : "-", action);
 }
 
-void verdicts_answer(struct verdicts *v, const struct policy_req *r, char *out, size_t outlen)
+/* The DNSBL part: lookups start at the first request of a client; from
+ * the configured stage on a listed client is rejected. VERDICT_WAIT while
+ * answers are pending; otherwise *out is set when it rejects (or bans). */
+static enum verdict_state dnsbl_verdict(struct verdicts *v, const struct policy_req *r,
+					const struct rg_addr *client, bool final, char *out,
+					size_t outlen, bool *decided)
+{
+	struct dnsbl_result res;
+	int stage = stage_of(r->protocol_state);
+	char a[ADDR_STRLEN];
+
+	*decided = false;
+	dnsbl_lookup(v->dnsbl, client, false);
+	if (!dnsbl_result(v->dnsbl, client, &res))
+		return VERDICT_DONE;
+	if (!res.complete && !final && stage >= v->dnsbl_stage)
+		return VERDICT_WAIT;
+	if (!res.complete)
+		v->st.dnsbl_waited_out++;
+	/* A listing is ban evidence, once per lookup. */
+	if (res.score > 0 && dnsbl_claim_evidence(v->dnsbl, client) &&
+	    evidence(v, client, EV_DNSBL, res.score * v->dnsbl_ban_weight, NULL)) {
+		v->st.banned_replies++;
+		snprintf(out, outlen, "%s", BANNED_ACTION);
+		*decided = true;
+		return VERDICT_DONE;
+	}
+	if (stage < v->dnsbl_stage || res.list < 0 || res.score < v->dnsbl_threshold)
+		return VERDICT_DONE;
+	{
+		unsigned n;
+		const struct dnsbl_list *lists = dnsbl_lists(v->dnsbl, &n);
+		struct rg_lpm_key k = { .prefixlen = 128, .addr = *client };
+
+		addr_format(&k, a, sizeof(a));
+		snprintf(out, outlen, "554 5.7.1 Service unavailable; client [%s] blocked using %s%s%s",
+			 a, lists[res.list].zone, *res.txt ? "; " : "", res.txt);
+	}
+	v->st.dnsbl_rejects++;
+	*decided = true;
+	return VERDICT_DONE;
+}
+
+enum verdict_state verdicts_answer(struct verdicts *v, const struct policy_req *r, char *out,
+				   size_t outlen, bool final)
 {
 	char key[RCPT_MAX + 16] = "", err[128];
 	struct rg_lpm_key ck;
@@ -276,38 +341,51 @@ void verdicts_answer(struct verdicts *v, const struct policy_req *r, char *out, 
 	enum rcpt_verdict rv = RCPT_UNJUDGED;
 	bool banned = false, reject = false;
 
-	v->st.requests++;
 	snprintf(out, outlen, "DUNNO");
-	if (!r->protocol_state || strcmp(r->protocol_state, "RCPT") != 0 || !r->recipient) {
-		v->st.not_rcpt++;
-		return;
-	}
 	/* Relay clients (RELAYCLIENT, SMTP AUTH) send anywhere: never judged. */
 	if ((r->relay_client && strcmp(r->relay_client, "1") == 0) ||
 	    (r->sasl_username && *r->sasl_username)) {
+		v->st.requests++;
 		v->st.relay_client++;
-		return;
+		return VERDICT_DONE;
 	}
 	if (r->client_address && addr_parse(r->client_address, &ck, err, sizeof(err)) == 0 &&
 	    ck.prefixlen == 128)
 		client = &ck.addr;
+	if (client && dnsbl_enabled(v->dnsbl)) {
+		bool decided;
+
+		if (dnsbl_verdict(v, r, client, final, out, outlen, &decided) == VERDICT_WAIT)
+			return VERDICT_WAIT;
+		if (decided) {
+			v->st.requests++;
+			verdict = "dnsbl";
+			reject = true;
+			goto logit;
+		}
+	}
+	v->st.requests++;
+	if (!r->protocol_state || strcmp(r->protocol_state, "RCPT") != 0 || !r->recipient) {
+		v->st.not_rcpt++;
+		return VERDICT_DONE;
+	}
 	if (is_trap(v, r->recipient)) {
 		v->st.spamtrap++;
 		verdict = "spamtrap";
 		reject = true;
-		banned = client && evidence(v, client, EV_SPAMTRAP, r->recipient);
+		banned = client && evidence(v, client, EV_SPAMTRAP, 0, r->recipient);
 		goto answer;
 	}
 	if (!v->db) {
 		v->st.no_database++;
-		return;
+		return VERDICT_DONE;
 	}
 	rv = recipients_lookup(v->db, r->recipient, key, sizeof(key));
 	verdict = rcpt_verdict_name(rv);
 	switch (rv) {
 	case RCPT_VALID:
 		v->st.valid++;
-		banned = client && evidence(v, client, EV_VALID, NULL);
+		banned = client && evidence(v, client, EV_VALID, 0, NULL);
 		break;
 	case RCPT_UNJUDGED:
 		v->st.unjudged++;
@@ -319,7 +397,7 @@ void verdicts_answer(struct verdicts *v, const struct policy_req *r, char *out, 
 		if (r->rcpthosts_ok && strcmp(r->rcpthosts_ok, "0") == 0) {
 			v->st.relay_attempt++;
 			verdict = "relay-attempt";
-			banned = client && evidence(v, client, EV_RELAY, r->recipient);
+			banned = client && evidence(v, client, EV_RELAY, 0, r->recipient);
 		}
 		break;
 	case RCPT_UNKNOWN:
@@ -329,7 +407,7 @@ void verdicts_answer(struct verdicts *v, const struct policy_req *r, char *out, 
 		else
 			v->st.negative++;
 		reject = true;
-		banned = client && evidence(v, client, EV_UNKNOWN_RCPT, r->recipient);
+		banned = client && evidence(v, client, EV_UNKNOWN_RCPT, 0, r->recipient);
 		break;
 	}
 answer:
@@ -341,8 +419,10 @@ answer:
 		 * send "550 5.1.1 <rcpt>: Recipient address rejected: ...". */
 		snprintf(out, outlen, "%s", v->reject);
 	}
+logit:
 	if (v->logv == LOG_VERDICTS_ALL || (v->logv == LOG_VERDICTS_REJECTS && (reject || banned)))
 		log_verdict(verdict, r, key, out);
+	return VERDICT_DONE;
 }
 
 const struct verdict_stats *verdicts_stats(const struct verdicts *v)

@@ -5,13 +5,15 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "config.h"
+#include "dnsbl.h"
 #include "enforce.h"
 #include "offenders.h"
 #include "policy.h"
 
 struct verdict_stats {
 	uint64_t requests, valid, unknown, negative, not_ours, unjudged, relay_client,
-		not_rcpt, no_database, spamtrap, relay_attempt, banned_replies;
+		not_rcpt, no_database, spamtrap, relay_attempt, banned_replies, dnsbl_rejects,
+		dnsbl_waited_out;
 };
 
 struct verdicts;
@@ -20,7 +22,7 @@ struct verdicts;
  * corrupt file is an error here, at start, never later) and reads the
  * spamtraps. Evidence goes to off; bans are carried out through enf. */
 struct verdicts *verdicts_new(const struct config *c, struct offenders *off,
-			      struct enforcer *enf, char *err, size_t errlen);
+			      struct enforcer *enf, struct dnsbl *dnsbl, char *err, size_t errlen);
 void verdicts_free(struct verdicts *v);
 
 /* Take a reloaded config: reply text, and the database if its path
@@ -31,8 +33,13 @@ int verdicts_reconfigure(struct verdicts *v, const struct config *c, char *err, 
  * file is logged once and the last good one stays. */
 void verdicts_check_db(struct verdicts *v);
 
-/* The action for r, without "action=" (e.g. "DUNNO"). */
-void verdicts_answer(struct verdicts *v, const struct policy_req *r, char *out, size_t outlen);
+/* The action for r, without "action=" (e.g. "DUNNO"), or VERDICT_WAIT
+ * while DNSBL answers it needs are pending: ask again after progress, and
+ * with final set once dnsbl_wait has passed (pending lists then count as
+ * not listed). */
+enum verdict_state { VERDICT_DONE, VERDICT_WAIT };
+enum verdict_state verdicts_answer(struct verdicts *v, const struct policy_req *r, char *out,
+				   size_t outlen, bool final);
 
 const struct verdict_stats *verdicts_stats(const struct verdicts *v);
 
