@@ -133,6 +133,13 @@ int cmd_show(struct ctx *x, int argc, char **argv)
 				when(ctl_get(e, "pardon_until"), t1, sizeof(t1));
 				printf("  pardoned (unbanned by hand) until %s\n", t1);
 			}
+		} else if (strcmp(type, "dnsbl") == 0) {
+			uint64_t asked = strtoull(ctl_get(e, "asked"), NULL, 10), now = wall_secs();
+
+			duration_format(now > asked ? now - asked : 0, dur, sizeof(dur));
+			printf("  dnsbl %s (weight %s): %s %s, asked %s ago%s%s\n", ctl_get(e, "list"),
+			       ctl_get(e, "weight"), ctl_get(e, "status"), ctl_get(e, "answer"), dur,
+			       *ctl_get(e, "txt") ? ": " : "", ctl_get(e, "txt"));
 		} else if (strcmp(type, "event") == 0) {
 			when(ctl_get(e, "time"), t1, sizeof(t1));
 			printf("    %s  %s\n", t1, ctl_get(e, "event"));

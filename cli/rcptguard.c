@@ -24,6 +24,7 @@ static void usage(FILE *f)
 	      "  status [--json]\n"
 	      "  reload\n"
 	      "  detach\n"
+	      "  dnsbl check ADDR\n"
 	      "  recipients compile [-o FILE.cdb] [SOURCE...]\n"
 	      "  recipients check [--db FILE.cdb] [--json] ADDRESS...\n"
 	      "see rcptguard(8)\n", f);
@@ -175,6 +176,8 @@ int main(int argc, char **argv)
 		rc = cmd_stats(x, argc, argv);
 	else if (strcmp(cmd, "status") == 0)
 		rc = json_only(x, argc, argv, cmd_status);
+	else if (strcmp(cmd, "dnsbl") == 0)
+		rc = cmd_dnsbl(x, argc, argv);
 	else if (strcmp(cmd, "recipients") == 0)
 		rc = cmd_recipients(x, argc - 1, argv + 1);
 	else if (strcmp(cmd, "detach") == 0)
