@@ -46,8 +46,8 @@ all: $(PROGS)
 # Debian packages for build, tests and benchmarks. Installed only when
 # missing, so a second run is silent.
 DEBS := make gcc libc6-dev clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
-        libcdb-dev tinycdb bats bats-assert bats-support socat iproute2 util-linux \
-        procps mandoc swaks postfix passwd
+        libcdb-dev tinycdb libc-ares-dev bats bats-assert bats-support socat iproute2 \
+        util-linux procps mandoc swaks postfix passwd rbldnsd
 
 deps:
 	@missing=$$(for p in $(DEBS); do \

@@ -60,6 +60,16 @@ int main(void)
 	refused("port\n", "expected 'key = value'");
 	refused("port =\n", "port: empty value");
 	refused("max_bans = 0\n", "max_bans: '0'");
+	refused("\n\ndnsbl = zen.spamhaus.org=127.0.0\n", ":3: dnsbl: 'zen.spamhaus.org=127.0.0': the filter");
+	refused("dnsbl = x.test*0\n", "dnsbl: 'x.test*0': the weight");
+	refused("dns_server = resolver.example\n", "dns_server: 'resolver.example' must be ADDR");
+	refused("dnsbl_reject_stage = data\n", "must be connect, mail or rcpt");
+	ok(load("dnsbl = zen.spamhaus.org=127.0.0.[2..11]*3\ndnsbl = list.dnswl.org=127.0.[0..255].[1..3]*-5\n"
+		"dns_server = 127.0.0.1:5353\ndns_server_dummy_never = 1\n", c, err, sizeof(err)) < 0 &&
+	   strstr(err, ":4: unknown key"), "dnsbl lines parse up to the bad key: %s", err);
+	ok(load("dnsbl = zen.spamhaus.org=127.0.0.[2..11]*3\ndns_server = [::1]:53\n", c, err,
+		sizeof(err)) == 0 && c->n_dnsbl == 1 && c->dnsbl[0].weight == 3 &&
+	   strcmp(c->dns_server, "[::1]:53") == 0, "a dnsbl line and an IPv6 dns_server %s", err);
 	{
 		char big[6000];
 
