@@ -57,16 +57,21 @@ setup_net() {
 	EOF2
 }
 
-listen() {
-	# nsenter directly, not in_s: $! must be the listener itself.
-	nsenter --net=/run/netns/$NS_S socat TCP6-LISTEN:$1,fork,reuseaddr,ipv6only=0 SYSTEM:"echo $2" 3>&- &
-	PIDS+=($!)
+# Wait until something listens on TCP port $1 in the server namespace.
+wait_listening() {
 	local i
-	for i in $(seq 50); do
+	for i in $(seq 100); do
 		in_s ss -Hltn "sport = :$1" | grep -q . && return 0
 		sleep 0.05
 	done
 	return 1
+}
+
+listen() {
+	# nsenter directly, not in_s: $! must be the listener itself.
+	nsenter --net=/run/netns/$NS_S socat TCP6-LISTEN:$1,fork,reuseaddr,ipv6only=0 SYSTEM:"echo $2" 3>&- &
+	PIDS+=($!)
+	wait_listening $1
 }
 
 teardown_net() {

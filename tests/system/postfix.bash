@@ -69,11 +69,7 @@ postfix_setup() {
 postfix_start() {
 	touch -d '-10 seconds' "$PF/etc/main.cf" "$PF/etc/master.cf"
 	in_s postfix -c "$PF/etc" start || { cat "$PF/maillog"; return 1; }
-	for i in $(seq 50); do
-		in_s ss -Hltn "sport = :$PFPORT" | grep -q . && return 0
-		sleep 0.1
-	done
-	return 1
+	wait_listening $PFPORT
 }
 
 postfix_stop() {
