@@ -146,6 +146,12 @@ enum enf_result enforce_ban(struct enforcer *e, const struct rg_lpm_key *k,
 	return ENF_BANNED;
 }
 
+int enforce_restore(struct enforcer *e, const struct rg_lpm_key *k, uint64_t secs,
+		    unsigned reason, const char *note)
+{
+	return e->ops->ban(e->ctx, k, secs, reason, note);
+}
+
 int enforce_unban(struct enforcer *e, const struct rg_lpm_key *k, const char *why)
 {
 	char a[ADDR_STRLEN];

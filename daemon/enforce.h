@@ -34,6 +34,10 @@ int enforce_load_allow(struct enforcer *e, const struct config *c, char *err, si
 enum enf_result enforce_ban(struct enforcer *e, const struct rg_lpm_key *k,
 			    const struct rg_addr *client, uint64_t secs, unsigned reason,
 			    const char *note, bool manual, const char *why);
+/* Put back a saved ban (state file after a reboot): no allowlist check,
+ * no log line of its own (the caller logs a summary). */
+int enforce_restore(struct enforcer *e, const struct rg_lpm_key *k, uint64_t secs,
+		    unsigned reason, const char *note);
 /* 0, -ENOENT if there was no such ban. */
 int enforce_unban(struct enforcer *e, const struct rg_lpm_key *k, const char *why);
 

@@ -314,8 +314,8 @@ static void restore_state(struct daemon *d, bool fresh)
 		if (b->expires_unix && b->expires_unix <= now)
 			continue;
 		if (fresh) {
-			if (enforce_ban(d->enf, &b->key, NULL, b->expires_unix ? b->expires_unix - now : 0,
-					b->reason, b->note, true, "by=state") == ENF_BANNED)
+			if (enforce_restore(d->enf, &b->key, b->expires_unix ? b->expires_unix - now : 0,
+					    b->reason, b->note) == 0)
 				restored++;
 		} else if (!enforce_has_ban(d->enf, &b->key)) {
 			addr_format(&b->key, a, sizeof(a));
