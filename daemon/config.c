@@ -479,6 +479,17 @@ static int set_dnsbl_reject_stage(struct config *c, const char *v, char *err, si
 	return 0;
 }
 
+static int set_user(struct config *c, const char *v, char *err, size_t errlen)
+{
+	/* Checked at start: the user may be created after the config. */
+	if (strlen(v) >= sizeof(c->user) || strpbrk(v, " \t:/")) {
+		snprintf(err, errlen, "'%s' is not a user name", v);
+		return -1;
+	}
+	snprintf(c->user, sizeof(c->user), "%s", v);
+	return 0;
+}
+
 #define SET_U32(field, min, max)                                                  \
 	static int set_##field(struct config *c, const char *v, char *err, size_t n) \
 	{                                                                         \
@@ -545,6 +556,7 @@ static const struct key keys[] = {
 	{ "dns_server", set_dns_server, false, NULL },
 	{ "dns_timeout", set_dns_timeout, false, NULL },
 	{ "dns_max_inflight", set_dns_max_inflight, false, NULL },
+	{ "user", set_user, false, NULL },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -592,6 +604,7 @@ void config_defaults(struct config *c)
 	c->dnsbl_cache_max = 3600;
 	c->dnsbl_cache_size = 16384;
 	snprintf(c->dnsbl_reject_stage, sizeof(c->dnsbl_reject_stage), "rcpt");
+	snprintf(c->user, sizeof(c->user), "rcptguard");
 }
 
 static char *trim(char *s)

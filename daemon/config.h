@@ -73,6 +73,8 @@ struct config {
 	uint32_t dnsbl_cache_min, dnsbl_cache_max;      /* TTL bounds, seconds */
 	uint32_t dnsbl_cache_size;
 	char dnsbl_reject_stage[16];            /* "connect", "mail" or "rcpt" */
+
+	char user[64];                          /* run as this user after start */
 };
 
 void config_defaults(struct config *c);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include "config.h"
@@ -24,6 +25,7 @@
 #include "control.h"
 #include "enforce.h"
 #include "offenders.h"
+#include "privdrop.h"
 #include "query.h"
 #include "state.h"
 #include "verdict.h"
@@ -342,6 +344,26 @@ static uint64_t seed(void)
 	return s;
 }
 
+/* The state directory must exist before it is handed over. */
+static int drop_root(struct daemon *d, char *err, size_t errlen)
+{
+	int rc;
+
+	if (mkdir(d->cfg->state_dir, 0700) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "cannot create %.200s: %s", d->cfg->state_dir, strerror(errno));
+		return -1;
+	}
+	rc = privdrop(d->cfg->user, d->cfg->state_dir, err, errlen);
+	if (rc == 1) {
+		log_warn("event=privdrop result=skipped note=\"%s\"", err);
+		return 0;
+	}
+	if (rc == 0 && getuid() != 0)
+		log_info("event=privdrop user=%s uid=%d capabilities=none", d->cfg->user,
+			 (int)getuid());
+	return rc;
+}
+
 /* Everything between the config and the loop; fails before touching the
  * kernel when the database or the allowlist is bad. */
 static int start(struct daemon *d, char *err, size_t errlen)
@@ -380,7 +402,7 @@ static int start(struct daemon *d, char *err, size_t errlen)
 	d->env.dnsbl = d->dnsbl;
 	if (!(d->control = control_start(d->loop, &d->env, err, errlen)))
 		return -1;
-	return 0;
+	return drop_root(d, err, errlen);
 }
 
 int main(int argc, char **argv)

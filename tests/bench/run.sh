@@ -33,6 +33,7 @@ query_socket = $dir/q.sock
 recipients = $dir/r.cdb
 control_socket = $dir/c.sock
 state_dir = $dir/state
+user = root
 # the load generator's clients would be banned
 allow = 192.0.2.0/24
 EOF2

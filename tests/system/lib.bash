@@ -54,6 +54,8 @@ setup_net() {
 	query_socket = $QSOCK
 	control_socket = $CSOCK
 	state_dir = $STATE
+	# The test's private paths are root's; service.bats covers privilege drop.
+	user = root
 	EOF2
 }
 

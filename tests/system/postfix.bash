@@ -26,6 +26,7 @@ postfix_setup() {
 	control_socket = $CSOCK
 	state_dir = $STATE
 	recipients = $DB
+	user = root
 	EOF
 	cat > "$PF/etc/main.cf" <<-EOF
 	compatibility_level = 3.6

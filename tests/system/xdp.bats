@@ -168,7 +168,7 @@ teardown() { teardown_net; }
 }
 
 @test "the daemon attaches to the default-route interface when none is configured" {
-	printf 'bpf_pin_dir = %s\nquery_socket = %s\ncontrol_socket = %s\nstate_dir = %s\n' \
+	printf 'bpf_pin_dir = %s\nquery_socket = %s\ncontrol_socket = %s\nstate_dir = %s\nuser = root\n' \
 		"$PIN" "$QSOCK" "$CSOCK" "$STATE" > "$CONF"
 	in_s ip route add default via 10.77.1.2
 	start_daemon
@@ -189,7 +189,7 @@ teardown() { teardown_net; }
 	echo "port = nope" >> "$CONF"
 	kill -HUP $DPID
 	sleep 0.3
-	grep -q 'event=reload result=refused error=".*rcptguard.conf:7: port: .nope. must be a number' "$DLOG"
+	grep -q 'event=reload result=refused error=".*rcptguard.conf:9: port: .nope. must be a number' "$DLOG"
 	run mail_from_client 10.77.1.1 80
 	assert_failure
 }

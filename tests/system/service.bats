@@ -1,0 +1,65 @@
+#!/usr/bin/env bats
+# Running as a service: privilege drop, metrics for node_exporter.
+
+load lib
+
+setup() {
+	setup_net
+	# Paths the unprivileged daemon may use.
+	SVC=$(mktemp -d /tmp/rgt-svc.XXXXXX)
+	chmod 755 "$SVC"
+	getent passwd rcptguard >/dev/null ||
+		useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin rcptguard
+	printf 'bob@example.com\n' > "$SVC/r.txt"
+	"$B/rcptguard" recipients compile -o "$SVC/r.cdb" "$SVC/r.txt" >/dev/null
+	chmod 644 "$SVC/r.cdb"
+	sed -i '/^user = root$/d' "$CONF"
+	cat >> "$CONF" <<-EOF
+	recipients = $SVC/r.cdb
+	state_dir = $SVC/state
+	EOF
+	sed -i "0,/^state_dir = .*/{/^state_dir = .*/d}" "$CONF"
+	# The config must stay readable for reloads, like /etc/rcptguard's.
+	cp "$CONF" "$SVC/rcptguard.conf"
+	CONF=$SVC/rcptguard.conf
+	chmod 644 "$CONF"
+}
+
+teardown() {
+	teardown_net
+	rm -rf "$SVC"
+}
+
+spp() {
+	env -i TCPREMOTEIP=$1 SMTPRCPTTO=$2 RCPTGUARD_SOCKET="$QSOCK" "$B/rcptguard-spp" rcpt <&-
+}
+
+@test "after attaching, the daemon runs as user rcptguard with no capabilities, and still bans" {
+	start_daemon
+	uid=$(id -u rcptguard)
+	run -0 grep -E '^(Uid|Gid|CapEff|CapPrm|NoNewPrivs):' /proc/$DPID/status
+	assert_line --regexp "^Uid:\s+$uid\s+$uid\s+$uid\s+$uid$"
+	assert_line --regexp '^CapEff:\s+0000000000000000$'
+	assert_line --regexp '^CapPrm:\s+0000000000000000$'
+	assert_line --regexp '^NoNewPrivs:\s+1$'
+	grep -q "event=privdrop user=rcptguard uid=$uid capabilities=none" "$DLOG"
+	for i in 1 2 3 4; do spp 192.0.2.8 "x$i@example.com" >/dev/null; done
+	run -0 spp 192.0.2.8 x5@example.com
+	assert_output --partial "R421"
+	run -0 rg list
+	assert_line --regexp '^192\.0\.2\.8 +unknown-recipient '
+	# Ban changes reach the state file, written by the unprivileged daemon.
+	sleep 1.2
+	run -0 grep '^ban 192.0.2.8 ' "$SVC/state/state"
+	[ "$(stat -c %U "$SVC/state/state")" = rcptguard ]
+	kill -HUP $DPID
+	sleep 0.3
+	grep -q 'event=reload result=ok' "$DLOG"
+	run -0 rg unban 192.0.2.8
+}
+
+@test "a missing user is a warning, not a failure" {
+	sed -i '$a user = rg-no-such-user' "$CONF"
+	start_daemon
+	grep -q "event=privdrop result=skipped note=\"user 'rg-no-such-user' does not exist" "$DLOG"
+}
