@@ -9,39 +9,46 @@
 #include "links.h"
 #include "names.h"
 #include "pins.h"
+#include "prometheus.h"
 #include "table.h"
 
-/* Metrics as the daemon reports them (name, labels, value). */
+/* Metrics, from the daemon or (when it is down) from the maps. */
 struct metric {
-	const char *name, *labels;
+	char name[64], labels[96];
 	unsigned long long value;
 };
 
-static void print_prometheus(const struct metric *m, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		size_t len = strlen(m[i].name);
+struct metrics {
+	struct metric *v;
+	size_t n, cap;
+};
 
-		if (!i || strcmp(m[i - 1].name, m[i].name) != 0)
-			printf("# TYPE %s %s\n", m[i].name,
-			       len > 6 && strcmp(m[i].name + len - 6, "_total") == 0 ? "counter" :
-			       "gauge");
-		printf("%s%s%s%s %llu\n", m[i].name, *m[i].labels ? "{" : "", m[i].labels,
-		       *m[i].labels ? "}" : "", m[i].value);
+static void add_metric(void *arg, const char *name, const char *labels, unsigned long long v)
+{
+	struct metrics *m = arg;
+
+	if (m->n == m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 64;
+		struct metric *nv = realloc(m->v, cap * sizeof(*nv));
+
+		if (!nv)
+			return;
+		m->v = nv;
+		m->cap = cap;
 	}
+	snprintf(m->v[m->n].name, sizeof(m->v[m->n].name), "%s", name);
+	snprintf(m->v[m->n].labels, sizeof(m->v[m->n].labels), "%s", labels);
+	m->v[m->n++].value = v;
 }
 
 int cmd_stats(struct ctx *x, int argc, char **argv)
 {
-	static const char *const khead[] = { "COUNTER", "PACKETS", "BYTES" };
-	static const char *const mhead[] = { "METRIC", "VALUE" };
+	static const char *const head[] = { "METRIC", "VALUE" };
 	static const char *const w[] = { "stats" };
-	struct metric *m = NULL, km[2 * RG_COUNTER_MAX];
 	struct ctl_reply r = { 0 };
-	bool prom = false, kernel;
+	struct metrics m = { 0 };
+	bool prom = false;
 	struct rg_stats s;
-	char lab[2 * RG_COUNTER_MAX][48];
-	size_t n = 0;
 	int rc;
 
 	for (int i = 1; i < argc; i++) {
@@ -52,78 +59,49 @@ int cmd_stats(struct ctx *x, int argc, char **argv)
 		else
 			return usage_error("unexpected argument '%s'", argv[i]);
 	}
-	rc = ask(x, &r, true, 1, w);
-	if (rc == EXIT_FAIL)
+	rc = ask(x, &r, false, 1, w);
+	if (rc == EXIT_OK) {
+		for (size_t i = 0; i < r.n; i++)
+			add_metric(&m, ctl_get(&r.rec[i], "name"), ctl_get(&r.rec[i], "labels"),
+				   strtoull(ctl_get(&r.rec[i], "value"), NULL, 10));
+		ctl_free(&r);
+	} else if (rc == DAEMON_DOWN) {
+		/* The program's own counters are in the maps, daemon or not. */
+		if (open_maps(x) < 0 || maps_read_stats(&x->maps, &s) < 0)
+			return EXIT_FAIL;
+		prom_xdp(&s, add_metric, &m);
+	} else {
 		return rc;
-	if (rc == EXIT_OK && (m = calloc(r.n + 1, sizeof(*m))))
-		for (; n < r.n; n++)
-			m[n] = (struct metric){ ctl_get(&r.rec[n], "name"), ctl_get(&r.rec[n], "labels"),
-						strtoull(ctl_get(&r.rec[n], "value"), NULL, 10) };
-	/* The program's own counters come from the maps, daemon or not. */
-	kernel = maps_open(&x->maps, x->cfg.bpf_pin_dir, lab[0], sizeof(lab[0])) == 0 &&
-		 maps_read_stats(&x->maps, &s) == 0;
-	if (!kernel && rc == DAEMON_DOWN) {
-		fprintf(stderr, "rcptguard: neither rcptguardd nor its maps are there; start "
-			"rcptguardd\n");
-		return EXIT_FAIL;
 	}
 	if (prom) {
-		print_prometheus(m, n);
-		for (unsigned i = 0; kernel && i < RG_COUNTER_MAX; i++) {
-			snprintf(lab[i], sizeof(lab[i]), "counter=\"%s\"", counter_name(i));
-			km[i] = (struct metric){ "rcptguard_xdp_packets_total", lab[i], s.packets[i] };
-			km[RG_COUNTER_MAX + i] = (struct metric){ "rcptguard_xdp_bytes_total", lab[i],
-								  s.bytes[i] };
-		}
-		print_prometheus(km, kernel ? 2 * RG_COUNTER_MAX : 0);
+		for (size_t i = 0; i < m.n; i++)
+			prom_sample(stdout, i ? m.v[i - 1].name : NULL, m.v[i].name, m.v[i].labels,
+				    m.v[i].value);
 	} else if (x->json) {
-		printf("{\"daemon\":%s", rc == EXIT_OK ? "[" : "null");
-		for (size_t i = 0; i < n; i++) {
-			printf("%s{\"name\":\"%s\",\"labels\":", i ? "," : "", m[i].name);
-			json_str(stdout, m[i].labels);
-			printf(",\"value\":%llu}", m[i].value);
+		printf("{\"metrics\":[");
+		for (size_t i = 0; i < m.n; i++) {
+			printf("%s{\"name\":\"%s\",\"labels\":", i ? "," : "", m.v[i].name);
+			json_str(stdout, m.v[i].labels);
+			printf(",\"value\":%llu}", m.v[i].value);
 		}
-		printf("%s,\"xdp\":%s", rc == EXIT_OK ? "]" : "", kernel ? "{" : "null");
-		for (unsigned i = 0; kernel && i < RG_COUNTER_MAX; i++)
-			printf("%s\"%s\":{\"packets\":%llu,\"bytes\":%llu}", i ? "," : "",
-			       counter_name(i), (unsigned long long)s.packets[i],
-			       (unsigned long long)s.bytes[i]);
-		printf("%s}\n", kernel ? "}" : "");
+		printf("]}\n");
 	} else {
 		struct table t;
 
-		if (n) {
-			table_init(&t, "lr", mhead);
-			for (size_t i = 0; i < n; i++) {
-				char name[160], v[24];
+		table_init(&t, "lr", head);
+		for (size_t i = 0; i < m.n; i++) {
+			char name[192], v[24];
 
-				snprintf(name, sizeof(name), "%s%s%s%s", m[i].name, *m[i].labels ?
-					 "{" : "", m[i].labels, *m[i].labels ? "}" : "");
-				snprintf(v, sizeof(v), "%llu", m[i].value);
-				const char *cells[] = { name, v };
-				table_add(&t, cells);
-			}
-			table_print(&t, stdout);
-			table_free(&t);
+			snprintf(name, sizeof(name), "%s%s%s%s", m.v[i].name, *m.v[i].labels ? "{" : "",
+				 m.v[i].labels, *m.v[i].labels ? "}" : "");
+			snprintf(v, sizeof(v), "%llu", m.v[i].value);
+			const char *cells[] = { name, v };
+			table_add(&t, cells);
 		}
-		if (kernel) {
-			if (n)
-				printf("\n");
-			table_init(&t, "lrr", khead);
-			for (unsigned i = 0; i < RG_COUNTER_MAX; i++) {
-				char p[24], b[24];
-
-				snprintf(p, sizeof(p), "%llu", (unsigned long long)s.packets[i]);
-				snprintf(b, sizeof(b), "%llu", (unsigned long long)s.bytes[i]);
-				const char *cells[] = { counter_name(i), p, b };
-				table_add(&t, cells);
-			}
-			table_print(&t, stdout);
-			table_free(&t);
-		}
+		table_print(&t, stdout);
+		table_free(&t);
 	}
-	free(m);
-	ctl_free(&r);
+	free(m.v);
 	return EXIT_OK;
 }
 

@@ -290,6 +290,7 @@ SET_DUR(reputation_window, offenders.reputation_window, 1)
 SET_DUR(pardon_time, offenders.pardon_time, 0)
 SET_DUR(subnet_window, offenders.subnet_window, 1)
 SET_DUR(state_interval, state_interval, 1)
+SET_DUR(metrics_interval, metrics_interval, 1)
 SET_DBL(ban_threshold, offenders.threshold, 0.001, 1e6)
 SET_DBL(ban_escalation, offenders.ban_factor, 1, 1000)
 SET_DBL(reputation_credit, offenders.reputation_credit, 0, 1000)
@@ -490,6 +491,11 @@ static int set_user(struct config *c, const char *v, char *err, size_t errlen)
 	return 0;
 }
 
+static int set_metrics_textfile(struct config *c, const char *v, char *err, size_t errlen)
+{
+	return set_path(c->metrics_textfile, sizeof(c->metrics_textfile) - 8, v, err, errlen);
+}
+
 #define SET_U32(field, min, max)                                                  \
 	static int set_##field(struct config *c, const char *v, char *err, size_t n) \
 	{                                                                         \
@@ -557,6 +563,8 @@ static const struct key keys[] = {
 	{ "dns_timeout", set_dns_timeout, false, NULL },
 	{ "dns_max_inflight", set_dns_max_inflight, false, NULL },
 	{ "user", set_user, false, NULL },
+	{ "metrics_textfile", set_metrics_textfile, false, NULL },
+	{ "metrics_interval", set_metrics_interval, false, NULL },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -605,6 +613,7 @@ void config_defaults(struct config *c)
 	c->dnsbl_cache_size = 16384;
 	snprintf(c->dnsbl_reject_stage, sizeof(c->dnsbl_reject_stage), "rcpt");
 	snprintf(c->user, sizeof(c->user), "rcptguard");
+	c->metrics_interval = 15;
 }
 
 static char *trim(char *s)

@@ -75,6 +75,8 @@ struct config {
 	char dnsbl_reject_stage[16];            /* "connect", "mail" or "rcpt" */
 
 	char user[64];                          /* run as this user after start */
+	char metrics_textfile[PATH_MAX];        /* "": none */
+	uint32_t metrics_interval;
 };
 
 void config_defaults(struct config *c);

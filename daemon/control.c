@@ -10,6 +10,7 @@
 #include "duration.h"
 #include "escape.h"
 #include "log.h"
+#include "metrics.h"
 #include "names.h"
 
 #define MAX_REQUEST 4096
@@ -311,98 +312,14 @@ static const char *cmd_allow(struct ctx *x, char **w, int nw, char *err, size_t 
 	return NULL;
 }
 
-static void metric(struct ctx *x, const char *name, const char *labels, unsigned long long v)
+static void metric(void *arg, const char *name, const char *labels, unsigned long long v)
 {
+	struct ctx *x = arg;
+
 	field(x->c, &x->first, "name", "%s", name);
 	field(x->c, &x->first, "labels", "%s", labels);
 	field(x->c, &x->first, "value", "%llu", v);
 	end_record(x->c, &x->first);
-}
-
-static int count_bans(const struct rg_lpm_key *k, const struct rg_ban *b, const char *n, void *a)
-{
-	(void)k, (void)b, (void)n;
-	(*(unsigned long long *)a)++;
-	return 0;
-}
-
-/* Everything as Prometheus-style metrics; the CLI renders them. */
-static void cmd_stats(struct ctx *x)
-{
-	const struct verdict_stats *v = verdicts_stats(x->env->verdicts);
-	const struct enforce_stats *es = enforce_stats(x->env->enf);
-	const struct {
-		const char *label;
-		uint64_t n;
-	} verdicts[] = {
-		{ "valid", v->valid }, { "unknown", v->unknown }, { "negative", v->negative },
-		{ "not-ours", v->not_ours }, { "unjudged", v->unjudged },
-		{ "relay-client", v->relay_client }, { "not-rcpt", v->not_rcpt },
-		{ "no-database", v->no_database }, { "spamtrap", v->spamtrap },
-		{ "relay-attempt", v->relay_attempt }, { "banned", v->banned_replies },
-	};
-	struct rg_stats d;
-	unsigned long long active = 0, pk, by;
-	char lab[64];
-
-	metric(x, "rcptguard_requests_total", "", v->requests);
-	for (size_t i = 0; i < sizeof(verdicts) / sizeof(verdicts[0]); i++) {
-		snprintf(lab, sizeof(lab), "verdict=\"%s\"", verdicts[i].label);
-		metric(x, "rcptguard_verdicts_total", lab, verdicts[i].n);
-	}
-	for (unsigned r = 1; r < RG_REASON_MAX; r++) {
-		snprintf(lab, sizeof(lab), "reason=\"%s\"", reason_name(r));
-		metric(x, "rcptguard_bans_total", lab, es->bans[r]);
-	}
-	enforce_foreach(x->env->enf, count_bans, &active);
-	metric(x, "rcptguard_bans_active", "", active);
-	metric(x, "rcptguard_unbans_total", "", es->unbans);
-	metric(x, "rcptguard_bans_expired_total", "", es->expired);
-	metric(x, "rcptguard_allowlist_hits_total", "", es->allowlist_hits);
-	metric(x, "rcptguard_ban_failures_total", "", es->failures);
-	metric(x, "rcptguard_offenders", "", offenders_count(x->env->off));
-	metric(x, "rcptguard_offenders_evicted_total", "", offenders_evicted(x->env->off));
-	metric(x, "rcptguard_offenders_memory_bytes", "", offenders_memory(x->env->off));
-	if (enforce_drops(x->env->enf, &d) == 0) {
-		pk = d.packets[RG_DROP_EXACT] + d.packets[RG_DROP_PREFIX];
-		by = d.bytes[RG_DROP_EXACT] + d.bytes[RG_DROP_PREFIX];
-		metric(x, "rcptguard_dropped_packets_total", "", pk);
-		metric(x, "rcptguard_dropped_bytes_total", "", by);
-		/* What the dropped packets would have cost: themselves, and as
-		 * much again in the server's answers (docs/control.md). */
-		metric(x, "rcptguard_bandwidth_saved_bytes_estimate", "", 2 * by);
-		metric(x, "rcptguard_inspected_packets_total", "", d.packets[RG_INSPECTED]);
-	}
-	metric(x, "rcptguard_query_connections", "", server_connections(x->env->query));
-	if (dnsbl_enabled(x->env->dnsbl)) {
-		const struct dnsbl_stats *ds = dnsbl_stats(x->env->dnsbl);
-		const struct dnsbl_list *lists;
-		const struct {
-			const char *kind;
-			uint64_t n;
-		} errs[] = {
-			{ "timeout", ds->timeouts }, { "servfail", ds->servfail },
-			{ "error-code", ds->error_codes }, { "outside-127", ds->outside },
-			{ "other", ds->other_errors }, { "queue-full", ds->queue_full },
-		};
-		unsigned n;
-
-		lists = dnsbl_lists(x->env->dnsbl, &n);
-		metric(x, "rcptguard_dnsbl_lookups_total", "", ds->lookups);
-		metric(x, "rcptguard_dnsbl_cache_hits_total", "", ds->cache_hits);
-		metric(x, "rcptguard_dnsbl_queries_total", "", ds->queries);
-		for (unsigned i = 0; i < n; i++) {
-			snprintf(lab, sizeof(lab), "list=\"%.40s\"", lists[i].zone);
-			metric(x, "rcptguard_dnsbl_listed_total", lab, ds->listed[i]);
-		}
-		for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
-			snprintf(lab, sizeof(lab), "kind=\"%s\"", errs[i].kind);
-			metric(x, "rcptguard_dnsbl_errors_total", lab, errs[i].n);
-		}
-		metric(x, "rcptguard_dnsbl_inflight", "", ds->inflight);
-		metric(x, "rcptguard_dnsbl_inflight_max", "", ds->inflight_max);
-		metric(x, "rcptguard_dnsbl_rejects_total", "", v->dnsbl_rejects);
-	}
 }
 
 static void cmd_status(struct ctx *x)
@@ -530,7 +447,7 @@ static int handle(struct conn *c, char *buf, size_t len, const char **why)
 	else if (strcmp(w[0], "allow") == 0)
 		fail = cmd_allow(&x, w, nw, err, sizeof(err));
 	else if (strcmp(w[0], "stats") == 0)
-		cmd_stats(&x);
+		metrics_collect(env, metric, &x);
 	else if (strcmp(w[0], "status") == 0)
 		cmd_status(&x);
 	else if (strcmp(w[0], "top") == 0)

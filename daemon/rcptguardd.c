@@ -24,6 +24,7 @@
 #include "backend.h"
 #include "control.h"
 #include "enforce.h"
+#include "metrics.h"
 #include "offenders.h"
 #include "privdrop.h"
 #include "query.h"
@@ -52,8 +53,8 @@ struct daemon {
 	struct query *query;
 	struct server *control;
 	struct control_env env;
-	struct watch sig, ban_sweep, db_check, state_save;
-	bool state_failing;
+	struct watch sig, ban_sweep, db_check, state_save, metrics;
+	bool state_failing, metrics_failing;
 	uint64_t saved_changes, saved_at;       /* ban changes and time of the last save */
 };
 
@@ -134,7 +135,9 @@ static bool needs_restart(const struct config *a, const struct config *b)
 	       strcmp(a->dns_server, b->dns_server) != 0 || a->dns_timeout != b->dns_timeout ||
 	       a->dns_max_inflight != b->dns_max_inflight || a->dnsbl_wait != b->dnsbl_wait ||
 	       a->dnsbl_cache_min != b->dnsbl_cache_min || a->dnsbl_cache_max != b->dnsbl_cache_max ||
-	       a->dnsbl_cache_size != b->dnsbl_cache_size;
+	       a->dnsbl_cache_size != b->dnsbl_cache_size ||
+	       strcmp(a->metrics_textfile, b->metrics_textfile) != 0 ||
+	       a->metrics_interval != b->metrics_interval;
 }
 
 /* Re-read the config; on any error the old one stays in force. */
@@ -264,6 +267,24 @@ static void on_db_check(struct watch *w, uint32_t events)
 		verdicts_check_db(d->verdicts);
 }
 
+static void on_metrics(struct watch *w, uint32_t events)
+{
+	struct daemon *d = OWNER(w, metrics);
+	char err[512];
+	uint64_t ticks;
+
+	(void)events;
+	if (read(w->fd, &ticks, sizeof(ticks)) != sizeof(ticks))
+		return;
+	if (metrics_write_textfile(&d->env, d->cfg->metrics_textfile, err, sizeof(err)) < 0) {
+		if (!d->metrics_failing)
+			log_err("event=metrics_textfile result=failed error=\"%s\"", err);
+		d->metrics_failing = true;
+		return;
+	}
+	d->metrics_failing = false;
+}
+
 /* Signals are blocked from the start and read from a signalfd, so one
  * arriving during start-up waits for the loop instead of killing us. */
 static void block_signals(sigset_t *mask)
@@ -283,10 +304,13 @@ static int setup_loop(struct daemon *d, const sigset_t *mask, char *err, size_t 
 	d->ban_sweep.cb = on_ban_sweep;
 	d->db_check.cb = on_db_check;
 	d->state_save.cb = on_state_save;
+	d->metrics.cb = on_metrics;
 	if (d->sig.fd < 0 || loop_add(d->loop, &d->sig, EPOLLIN) < 0 ||
 	    loop_timer(d->loop, &d->ban_sweep, BAN_SWEEP_MS) < 0 ||
 	    loop_timer(d->loop, &d->db_check, DB_CHECK_MS) < 0 ||
-	    loop_timer(d->loop, &d->state_save, STATE_CHECK_MS) < 0) {
+	    loop_timer(d->loop, &d->state_save, STATE_CHECK_MS) < 0 ||
+	    (d->cfg->metrics_textfile[0] &&
+	     loop_timer(d->loop, &d->metrics, d->cfg->metrics_interval * 1000U) < 0)) {
 		snprintf(err, errlen, "cannot set up the event loop: %s", strerror(errno));
 		return -1;
 	}

@@ -63,3 +63,22 @@ spp() {
 	start_daemon
 	grep -q "event=privdrop result=skipped note=\"user 'rg-no-such-user' does not exist" "$DLOG"
 }
+
+@test "metrics_textfile is rewritten atomically for node_exporter, as the unprivileged user" {
+	printf 'metrics_textfile = %s/rcptguard.prom\nmetrics_interval = 1s\n' "$SVC" >> "$CONF"
+	chmod 777 "$SVC"
+	start_daemon
+	for i in 1 2 3; do spp 192.0.2.8 "y$i@example.com" >/dev/null; done
+	sleep 1.5
+	run -0 cat "$SVC/rcptguard.prom"
+	assert_line '# TYPE rcptguard_verdicts_total counter'
+	assert_line 'rcptguard_verdicts_total{verdict="unknown"} 3'
+	assert_line '# TYPE rcptguard_bans_active gauge'
+	assert_line --regexp '^rcptguard_dropped_packets_total [0-9]+$'
+	assert_line --regexp '^rcptguard_dropped_bytes_total [0-9]+$'
+	assert_line --regexp '^rcptguard_xdp_packets_total\{counter="inspected"\} [0-9]+$'
+	[ ! -e "$SVC/rcptguard.prom.tmp" ]
+	# The CLI prints the same format.
+	run -0 rg stats --prometheus
+	assert_line 'rcptguard_verdicts_total{verdict="unknown"} 3'
+}
