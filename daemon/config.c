@@ -491,6 +491,16 @@ static int set_user(struct config *c, const char *v, char *err, size_t errlen)
 	return 0;
 }
 
+static int set_allow_own_addresses(struct config *c, const char *v, char *err, size_t errlen)
+{
+	if (strcmp(v, "yes") != 0 && strcmp(v, "no") != 0) {
+		snprintf(err, errlen, "'%s' must be yes or no", v);
+		return -1;
+	}
+	c->allow_own_addresses = v[0] == 'y';
+	return 0;
+}
+
 static int set_metrics_textfile(struct config *c, const char *v, char *err, size_t errlen)
 {
 	return set_path(c->metrics_textfile, sizeof(c->metrics_textfile) - 8, v, err, errlen);
@@ -563,6 +573,7 @@ static const struct key keys[] = {
 	{ "dns_timeout", set_dns_timeout, false, NULL },
 	{ "dns_max_inflight", set_dns_max_inflight, false, NULL },
 	{ "user", set_user, false, NULL },
+	{ "allow_own_addresses", set_allow_own_addresses, false, NULL },
 	{ "metrics_textfile", set_metrics_textfile, false, NULL },
 	{ "metrics_interval", set_metrics_interval, false, NULL },
 };
@@ -614,6 +625,7 @@ void config_defaults(struct config *c)
 	snprintf(c->dnsbl_reject_stage, sizeof(c->dnsbl_reject_stage), "rcpt");
 	snprintf(c->user, sizeof(c->user), "rcptguard");
 	c->metrics_interval = 15;
+	c->allow_own_addresses = true;
 }
 
 static char *trim(char *s)

@@ -75,6 +75,7 @@ struct config {
 	char dnsbl_reject_stage[16];            /* "connect", "mail" or "rcpt" */
 
 	char user[64];                          /* run as this user after start */
+	bool allow_own_addresses;               /* the host's addresses are allowlisted */
 	char metrics_textfile[PATH_MAX];        /* "": none */
 	uint32_t metrics_interval;
 };

@@ -1,5 +1,7 @@
 /* enforce.c - everything the backends share. */
 #include <errno.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +51,33 @@ static int keep_manual(const struct rg_lpm_key *k, const struct rg_allow *a, voi
 	return a->origin == RG_ALLOW_MANUAL ? allowlist_add(al, k, RG_ALLOW_MANUAL) : 0;
 }
 
+/* The host's own addresses: its own mail must never be dropped. */
+static int add_own_addresses(struct allowlist *al)
+{
+	struct ifaddrs *ifa, *i;
+	int rc = 0;
+
+	if (getifaddrs(&ifa) < 0)
+		return 0;
+	for (i = ifa; i && rc == 0; i = i->ifa_next) {
+		struct rg_lpm_key k = { .prefixlen = 128 };
+
+		if (!i->ifa_addr)
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET) {
+			k.addr.a[10] = k.addr.a[11] = 0xff;
+			memcpy(&k.addr.a[12], &((struct sockaddr_in *)i->ifa_addr)->sin_addr, 4);
+		} else if (i->ifa_addr->sa_family == AF_INET6) {
+			memcpy(k.addr.a, &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, 16);
+		} else {
+			continue;
+		}
+		rc = allowlist_add(al, &k, RG_ALLOW_CONFIG);
+	}
+	freeifaddrs(ifa);
+	return rc;
+}
+
 int enforce_load_allow(struct enforcer *e, const struct config *c, char *err, size_t errlen)
 {
 	static const char *const always[] = { "127.0.0.0/8", "::1" };
@@ -63,6 +92,8 @@ int enforce_load_allow(struct enforcer *e, const struct config *c, char *err, si
 	for (unsigned i = 0; i < c->n_allow; i++)
 		if (allowlist_add(&next, &c->allow[i], RG_ALLOW_CONFIG) < 0)
 			goto oom;
+	if (c->allow_own_addresses && add_own_addresses(&next) < 0)
+		goto oom;
 	for (unsigned i = 0; i < c->n_allow_files; i++)
 		if (allowlist_read_file(&next, c->allow_files[i], &skipped, err, errlen) < 0)
 			goto fail;

@@ -31,6 +31,7 @@ struct verdicts {
 	char **traps;                   /* sorted, normalised */
 	size_t ntraps;
 	enum log_verdicts_cfg logv;
+	bool configured;                /* once: the first config logs its mode */
 	struct verdict_stats st;
 };
 
@@ -181,8 +182,9 @@ int verdicts_reconfigure(struct verdicts *v, const struct config *c, char *err, 
 	v->dnsbl_threshold = c->dnsbl_reject_threshold;
 	v->dnsbl_ban_weight = c->dnsbl_ban_weight;
 	v->dnsbl_stage = stage_of(c->dnsbl_reject_stage);
-	if (strcmp(v->path, c->recipients) == 0)
+	if (strcmp(v->path, c->recipients) == 0 && v->configured)
 		return 0;
+	v->configured = true;
 	recipients_close(v->db);
 	v->db = db;
 	snprintf(v->path, sizeof(v->path), "%s", c->recipients);
@@ -190,8 +192,10 @@ int verdicts_reconfigure(struct verdicts *v, const struct config *c, char *err, 
 	if (db)
 		log_opened(v, "config");
 	else
-		log_info("event=recipients_off note=\"no recipients database configured: "
-			 "recipients are not judged\"");
+		log_warn("event=recipients_off mode=detection-only note=\"no recipients database "
+			 "configured: recipients are NOT judged and nobody is banned for unknown "
+			 "recipients; build one with rcptguard recipients compile and set "
+			 "recipients = PATH\"");
 	return 0;
 }
 

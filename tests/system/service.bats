@@ -82,3 +82,21 @@ spp() {
 	run -0 rg stats --prometheus
 	assert_line 'rcptguard_verdicts_total{verdict="unknown"} 3'
 }
+
+@test "the host's own addresses are allowlisted, unless allow_own_addresses = no" {
+	start_daemon
+	run -0 rg allow list
+	assert_line --regexp '^10\.77\.1\.1 +config$'
+	assert_line --regexp '^fd77:1::1 +config$'
+	stop_daemon
+	echo "allow_own_addresses = no" >> "$CONF"
+	start_daemon
+	run -0 rg allow list
+	refute_line --regexp '^10\.77\.1\.1 '
+}
+
+@test "without a recipients database the daemon says loudly that it only detects" {
+	sed -i '/^recipients = /d' "$CONF"
+	start_daemon
+	grep -q 'level=warn event=recipients_off mode=detection-only' "$DLOG"
+}
