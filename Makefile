@@ -129,20 +129,36 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	$(B)/rcptguardd -f -c conf/rcptguard.conf
 
+SYSTEMDDIR ?= /lib/systemd/system
+SHAREDIR   ?= $(PREFIX)/share/rcptguard
+
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
-		$(DESTDIR)$(SYSCONFDIR)/rcptguard
+		$(DESTDIR)$(SYSCONFDIR)/rcptguard $(DESTDIR)$(SYSTEMDDIR) \
+		$(DESTDIR)$(SHAREDIR)/daemontools/log
 	install -m 0755 $(B)/rcptguardd $(B)/rcptguard $(B)/rcptguard-spp $(DESTDIR)$(SBINDIR)/
 	install -m 0644 docs/man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 docs/man/*.5 $(DESTDIR)$(MANDIR)/man5/
 	test -e $(DESTDIR)$(SYSCONFDIR)/rcptguard/rcptguard.conf || \
 		install -m 0644 conf/rcptguard.conf $(DESTDIR)$(SYSCONFDIR)/rcptguard/rcptguard.conf
+	sed 's|/usr/local/sbin|$(SBINDIR)|g; s|/etc/rcptguard|$(SYSCONFDIR)/rcptguard|g' \
+		conf/rcptguard.service > $(DESTDIR)$(SYSTEMDDIR)/rcptguard.service
+	sed 's|/usr/local/sbin|$(SBINDIR)|g; s|/etc/rcptguard|$(SYSCONFDIR)/rcptguard|g' \
+		conf/daemontools/run > $(DESTDIR)$(SHAREDIR)/daemontools/run
+	install -m 0755 conf/daemontools/log/run $(DESTDIR)$(SHAREDIR)/daemontools/log/run
+	chmod 0755 $(DESTDIR)$(SHAREDIR)/daemontools/run
+	@# The daemon's own user, on a real install only.
+	test -n "$(DESTDIR)" || getent passwd rcptguard >/dev/null || \
+		useradd --system --no-create-home --home-dir /var/lib/rcptguard \
+			--shell /usr/sbin/nologin rcptguard
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/rcptguardd $(DESTDIR)$(SBINDIR)/rcptguard \
 		$(DESTDIR)$(SBINDIR)/rcptguard-spp
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(wildcard docs/man/*.8)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(wildcard docs/man/*.5)))
+	rm -f $(DESTDIR)$(SYSTEMDDIR)/rcptguard.service
+	rm -rf $(DESTDIR)$(SHAREDIR)
 
 clean:
 	rm -rf $(B)
