@@ -40,7 +40,7 @@ SPP_OBJ    := $(SPP_SRC:%.c=$(B)/%.o)
 
 PROGS := $(B)/rcptguardd $(B)/rcptguard $(B)/rcptguard-spp
 
-.PHONY: all deps check test run install uninstall clean bench bench-quick
+.PHONY: all deps check test run install uninstall clean bench demo
 all: $(PROGS)
 
 # Debian packages for build, tests and benchmarks. Installed only when
@@ -124,6 +124,11 @@ test: all $(TEST_BINS)
 bench: deps
 	@$(MAKE) --no-print-directory all $(B)/tests/bench_xdp $(B)/tests/policy_load
 	@sh tests/bench/run.sh
+
+# A narrated dictionary attack in throwaway namespaces (under a minute).
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@bash tests/demo/demo.sh
 
 run: deps
 	@$(MAKE) --no-print-directory all
