@@ -1,10 +1,8 @@
 /* metrics.c - every number the daemon keeps, as Prometheus-style
  * metrics: for the control socket's stats and for metrics_textfile. */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
+#include "atomic.h"
 #include "metrics.h"
 #include "names.h"
 
@@ -101,32 +99,13 @@ static void sample(void *arg, const char *name, const char *labels, unsigned lon
 
 int metrics_write_textfile(struct control_env *env, const char *path, char *err, size_t errlen)
 {
-	char tmp[4200];
+	struct atomic_file a;
 	struct textfile t = { 0 };
-	int fd;
 
-	/* node_exporter skips files that do not end in .prom; a dot-file
-	 * next to it is invisible to it until the rename. */
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 || !(t.f = fdopen(fd, "w"))) {
-		snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	/* node_exporter reads only *.prom: the temp file is invisible to it. */
+	if (atomic_open(&a, path, 0644, err, errlen) < 0)
 		return -1;
-	}
+	t.f = a.f;
 	metrics_collect(env, sample, &t);
-	if (fflush(t.f) != 0 || ferror(t.f) || fsync(fd) < 0) {
-		snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-		fclose(t.f);
-		unlink(tmp);
-		return -1;
-	}
-	fclose(t.f);
-	if (rename(tmp, path) < 0) {
-		snprintf(err, errlen, "cannot rename %s: %s", tmp, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
+	return atomic_commit(&a, err, errlen);
 }

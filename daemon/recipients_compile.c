@@ -2,12 +2,10 @@
 #include <cdb.h>
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+#include "atomic.h"
 #include "recipients.h"
 #include "recipients_compile.h"
 
@@ -224,9 +222,10 @@ int recipients_compile(const struct compile_src *src, size_t nsrc, const char *o
 		       struct compile_stats *st, FILE *errf)
 {
 	struct entries e = { 0 };
-	char tmp[4096], dir[4096];
+	struct atomic_file a;
+	char msg[4400];
 	size_t bad = 0;
-	int rc = -1, fd = -1;
+	int rc = -1;
 
 	memset(st, 0, sizeof(*st));
 	for (size_t i = 0; i < nsrc; i++)
@@ -242,38 +241,22 @@ int recipients_compile(const struct compile_src *src, size_t nsrc, const char *o
 		goto out;
 	}
 	dedupe(&e, st);
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", out, (long)getpid()) >= sizeof(tmp)) {
-		fprintf(errf, "rcptguard: output path too long\n");
+	if (atomic_open(&a, out, 0644, msg, sizeof(msg)) < 0) {
+		fprintf(errf, "rcptguard: %s\n", msg);
 		goto out;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		fprintf(errf, "rcptguard: cannot create %s: %s\n", tmp, strerror(errno));
+	/* cdb_make writes through the descriptor, not the FILE. */
+	if (write_cdb(a.fd, &e, st) < 0) {
+		fprintf(errf, "rcptguard: cannot write %s: %s\n", a.tmp, strerror(errno));
+		atomic_abort(&a);
 		goto out;
 	}
-	if (write_cdb(fd, &e, st) < 0 || fsync(fd) < 0 || close(fd) < 0) {
-		fprintf(errf, "rcptguard: cannot write %s: %s\n", tmp, strerror(errno));
-		fd = -1;
-		unlink(tmp);
+	if (atomic_commit(&a, msg, sizeof(msg)) < 0) {
+		fprintf(errf, "rcptguard: %s\n", msg);
 		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, out) < 0) {
-		fprintf(errf, "rcptguard: cannot rename %s to %s: %s\n", tmp, out, strerror(errno));
-		unlink(tmp);
-		goto out;
-	}
-	/* Make the rename itself durable. */
-	snprintf(dir, sizeof(dir), "%s", out);
-	if ((fd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		fsync(fd);
-		close(fd);
-		fd = -1;
 	}
 	rc = 0;
 out:
-	if (fd >= 0)
-		close(fd);
 	for (size_t i = 0; i < e.n; i++)
 		free(e.v[i].key);
 	free(e.v);

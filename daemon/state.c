@@ -1,13 +1,12 @@
 /* state.c - save and load the daemon's memory across restarts. */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 #include "addr.h"
+#include "atomic.h"
 #include "duration.h"
 #include "escape.h"
 #include "state.h"
@@ -67,45 +66,24 @@ static int write_off(const struct offender *e, void *arg)
 int state_write(const char *dir, struct enforcer *enf, const struct offenders *off,
 		const struct offender_cfg *cfg, char *err, size_t errlen)
 {
-	char path[4096], tmp[4096];
+	char path[4096];
 	struct writer w = { .now_ns = mono_ns(), .now = wall_secs(), .cfg = cfg };
-	int fd, dfd;
+	struct atomic_file a;
 
 	snprintf(path, sizeof(path), "%s/state", dir);
-	snprintf(tmp, sizeof(tmp), "%s/state.tmp", dir);
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
 		snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
 		return -1;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || !(w.f = fdopen(fd, "w"))) {
-		snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	if (atomic_open(&a, path, 0600, err, errlen) < 0)
 		return -1;
-	}
+	w.f = a.f;
 	fprintf(w.f, MAGIC "\nsaved %" PRIu64 "\n", w.now);
 	enforce_foreach(enf, write_ban, &w);
 	offenders_foreach(off, write_off, &w);
 	/* The end line proves the file is whole. */
 	fprintf(w.f, "end %zu %zu\n", w.nbans, w.noffs);
-	if (fflush(w.f) != 0 || ferror(w.f) || fsync(fd) < 0) {
-		snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-		fclose(w.f);
-		unlink(tmp);
-		return -1;
-	}
-	fclose(w.f);
-	if (rename(tmp, path) < 0) {
-		snprintf(err, errlen, "cannot rename %s: %s", tmp, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-	return 0;
+	return atomic_commit(&a, err, errlen);
 }
 
 void state_free(struct state *st)
