@@ -230,7 +230,7 @@ static void got_a(struct dnsbl *d, struct entry *e, unsigned list, unsigned char
 
 		ans->status = DA_ERROR;
 		if (best == DNSBL_ERROR_CODE)
-			d->st.error_codes++;
+			d->st.error_codes++, d->st.error_code[ans->a[3]]++;
 		else
 			d->st.outside++;
 		snprintf(s, sizeof(s), "%u.%u.%u.%u", ans->a[0], ans->a[1], ans->a[2], ans->a[3]);

@@ -77,6 +77,12 @@ void metrics_collect(struct control_env *env, metric_cb cb, void *x)
 			snprintf(lab, sizeof(lab), "kind=\"%s\"", errs[i].kind);
 			cb(x, "rcptguard_dnsbl_errors_total", lab, errs[i].n);
 		}
+		/* Each error code a list answered, by its meaning's number. */
+		for (unsigned c = 0; c < 256; c++)
+			if (ds->error_code[c]) {
+				snprintf(lab, sizeof(lab), "code=\"127.255.255.%u\"", c);
+				cb(x, "rcptguard_dnsbl_error_codes_total", lab, ds->error_code[c]);
+			}
 		cb(x, "rcptguard_dnsbl_inflight", "", ds->inflight);
 		cb(x, "rcptguard_dnsbl_inflight_max", "", ds->inflight_max);
 		cb(x, "rcptguard_dnsbl_rejects_total", "", v->dnsbl_rejects);

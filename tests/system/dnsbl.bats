@@ -87,6 +87,7 @@ metric() {
 	assert_output ""
 	[ "$(grep -c 'event=dnsbl_error list=err.test answer="127.255.255.254" meaning="the list refuses queries that come through public or ISP resolvers; run a local recursive resolver' "$DLOG")" -eq 1 ]
 	[ "$(metric 'rcptguard_dnsbl_errors_total{kind="error-code"}')" -eq 2 ]
+	[ "$(metric 'rcptguard_dnsbl_error_codes_total{code="127.255.255.254"}')" -eq 2 ]
 	[ "$(metric 'rcptguard_dnsbl_rejects_total')" -eq 0 ]
 }
 
