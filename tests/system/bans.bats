@@ -247,3 +247,17 @@ spp() {
 	run -1 rg reload
 	assert_output --partial "ban_threshold: 'lots' must be a number"
 }
+
+@test "three banned addresses of one /24 ban the whole /24 (subnet_bans)" {
+	echo "subnet_bans = 3" >> "$CONF"
+	start_daemon
+	for host in 1 2 3; do
+		for i in 1 2 3 4 5; do spp 203.0.113.$host "s$host$i@example.com" >/dev/null; done
+	done
+	grep -q 'event=ban address=203.0.113.0/24 reason=unknown-recipient' "$DLOG"
+	run -0 rg list
+	assert_line --regexp '^203\.0\.113\.0/24 +unknown-recipient '
+	# Its other addresses are covered too.
+	run -0 rg show 203.0.113.77
+	assert_output --partial "banned as 203.0.113.0/24 (unknown-recipient)"
+}
