@@ -40,7 +40,7 @@ SPP_OBJ    := $(SPP_SRC:%.c=$(B)/%.o)
 
 PROGS := $(B)/rcptguardd $(B)/rcptguard $(B)/rcptguard-spp
 
-.PHONY: all deps check test run install uninstall clean bench demo
+.PHONY: all deps check test run install uninstall clean bench bench-quick demo
 all: $(PROGS)
 
 # Debian packages for build, tests and benchmarks. Installed only when
@@ -111,7 +111,7 @@ $(B)/tests/policy_load: tests/bench/policy_load.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
-TEST_BINS := $(UNIT_BIN) $(B)/tests/bpf_packets $(B)/tests/policy_load
+TEST_BINS := $(UNIT_BIN) $(B)/tests/bpf_packets $(B)/tests/policy_load $(B)/tests/bench_xdp
 
 check: deps
 	@$(MAKE) --no-print-directory all $(TEST_BINS)
@@ -124,6 +124,9 @@ test: all $(TEST_BINS)
 bench: deps
 	@$(MAKE) --no-print-directory all $(B)/tests/bench_xdp $(B)/tests/policy_load
 	@sh tests/bench/run.sh
+
+bench-quick: all $(B)/tests/bench_xdp $(B)/tests/policy_load
+	@QUICK=1 sh tests/bench/run.sh
 
 # A narrated dictionary attack in throwaway namespaces (under a minute).
 demo: deps

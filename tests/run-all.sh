@@ -32,6 +32,7 @@ for t in "$B"/tests/test_*; do
 	suite "unit $(basename "$t")" "$t"
 done
 suite "bpf packets" "$B/tests/bpf_packets"
+suite "bench quick" env QUICK=1 sh tests/bench/run.sh
 for f in tests/system/*.bats; do
 	suite "system $(basename "$f")" bats --formatter tap "$f"
 done
