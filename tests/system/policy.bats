@@ -190,14 +190,14 @@ request() {
 
 @test "malformed and oversize requests close the connection without a reply, and are logged" {
 	start_daemon
-	run sh -c "printf 'hello\n\n' | socat -t2 - UNIX-CONNECT:$QSOCK"
+	run sh -c "printf 'hello\n\n' | socat -t2 - UNIX-CONNECT:$QSOCK 2>/dev/null"
 	assert_output ""
 	grep -q 'event=query_close .* reason="line without name=value"' "$DLOG"
-	run sh -c "printf 'recipient=x@y\n\n' | socat -t2 - UNIX-CONNECT:$QSOCK"
+	run sh -c "printf 'recipient=x@y\n\n' | socat -t2 - UNIX-CONNECT:$QSOCK 2>/dev/null"
 	assert_output ""
 	grep -q 'reason="no request= attribute"' "$DLOG"
 	run sh -c "{ printf 'request=smtpd_access_policy\n'; head -c 20000 /dev/zero | tr '\\\\0' a; } |
-		socat -t2 - UNIX-CONNECT:$QSOCK"
+		socat -t2 - UNIX-CONNECT:$QSOCK 2>/dev/null"
 	assert_output ""
 	grep -q 'reason="request larger than 16 KB"' "$DLOG"
 	# The daemon still answers.
