@@ -6,7 +6,9 @@
  *   policy_load -s SOCKET [-c CONNS] [-n REQUESTS] [-a CLIENTS] [-1] RCPT=ACTION_PREFIX...
  *
  * Clients are 192.0.2.1-250 by default; -a N spreads requests over N
- * addresses in 10.0.0.0/8 instead.
+ * addresses in 10.0.0.0/8 instead. -r FROM reports the latency of the
+ * requests numbered FROM and later only (with -a N -n 5N -r 4N: each
+ * client's fifth unknown recipient, the one that bans it).
  *
  * Exit 0 only if every request got the expected reply. */
 #include <errno.h>
@@ -29,6 +31,7 @@ struct conn {
 	char in[1024];
 	size_t inlen;
 	unsigned cur;                   /* index into expects of the pending request */
+	size_t seq;                     /* number of the pending request */
 	double t0;
 };
 
@@ -36,7 +39,7 @@ static const char *sock_path;
 static struct expect *ex;
 static unsigned nex;
 static double *lat;
-static size_t nlat, clients;
+static size_t nlat, clients, report_from;
 
 static double now(void)
 {
@@ -68,6 +71,7 @@ static void send_req(struct conn *c, size_t seq)
 	size_t a = seq % (clients ? clients : 250);
 
 	c->cur = (unsigned)(seq % nex);
+	c->seq = seq;
 	if (clients)
 		snprintf(addr, sizeof(addr), "10.%zu.%zu.%zu", a >> 16 & 255, a >> 8 & 255, a & 255);
 	else
@@ -98,13 +102,14 @@ int main(int argc, char **argv)
 	struct pollfd *pf;
 	double t_start;
 
-	while ((opt = getopt(argc, argv, "s:c:n:a:1")) != -1) {
+	while ((opt = getopt(argc, argv, "s:c:n:a:r:1")) != -1) {
 		switch (opt) {
 		case 's': sock_path = optarg; break;
 		case 'c': conns = strtoul(optarg, NULL, 10); break;
 		case 'n': total = strtoul(optarg, NULL, 10); break;
 		case '1': per_request = 1; break;
 		case 'a': clients = strtoul(optarg, NULL, 10); break;
+		case 'r': report_from = strtoul(optarg, NULL, 10); break;
 		default: return 2;
 		}
 	}
@@ -156,7 +161,8 @@ int main(int argc, char **argv)
 			c->in[c->inlen] = '\0';
 			if (!(end = strstr(c->in, "\n\n")))
 				continue;
-			lat[nlat++] = now() - c->t0;
+			if (c->seq >= report_from)
+				lat[nlat++] = now() - c->t0;
 			answered++;
 			if (strncmp(c->in, "action=", 7) != 0 ||
 			    strncmp(c->in + 7, ex[c->cur].action, strlen(ex[c->cur].action)) != 0) {
@@ -181,6 +187,8 @@ int main(int argc, char **argv)
 		double secs = now() - t_start;
 
 		qsort(lat, nlat, sizeof(*lat), cmp_d);
+		if (!nlat)
+			lat[nlat++] = 0;
 		printf("requests=%zu wrong=%zu connections=%zu%s seconds=%.3f rate=%.0f "
 		       "p50_us=%.1f p99_us=%.1f\n", answered, wrong, conns,
 		       per_request ? " (one per request)" : "", secs, (double)answered / secs,

@@ -52,5 +52,12 @@ load -c 1 -n "$N"
 load -c 16 -n $((2 * N))
 load -c 256 -n $((2 * N))
 load -c 1 -n $((N / 5)) -1
+
+echo "== reaction: request arrival to 421, the ban already in the kernel map"
+# Every client's fifth unknown recipient bans it; only those are timed.
+B5=$((N / 100))
+"$B/tests/policy_load" -s "$dir/q.sock" -c 1 -a $B5 -n $((5 * B5)) -r $((4 * B5)) \
+	nobody@example.com=
+"$B/rcptguard" -c "$dir/conf" stats --prometheus | grep '^rcptguard_bans_total{reason="unknown-recipient"}'
 [ "$QUICK" = 1 ] && echo "ok 1 - the benchmarks ran"
 exit 0
