@@ -17,17 +17,7 @@ CSOCK=$WORK/control.sock
 STATE=$WORK/state
 DPID=
 
-in_s() { nsenter --net=/run/netns/$NS_S "$@"; }
-in_c() { nsenter --net=/run/netns/$NS_C "$@"; }
-rg() { "$B/rcptguard" -c "$CONF" "$@"; }
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; sleep 0.5; }
-wait_listening() {
-	for _ in $(seq 100); do
-		in_s ss -Hltn "sport = :$1" | grep -q . && return 0
-		sleep 0.05
-	done
-	return 1
-}
 
 cleanup() {
 	postfix_stop 2>/dev/null
@@ -40,6 +30,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+. "$TOP/tests/system/netns.bash"
 # shellcheck source=../system/postfix.bash
 . "$TOP/tests/system/postfix.bash"
 

@@ -5,6 +5,7 @@
 
 load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
+load netns
 bats_require_minimum_version 1.5.0
 
 TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
@@ -27,11 +28,6 @@ rg_ids() {
 	PIDS=()
 }
 
-# Run a command inside a namespace: s (server) or c (client).
-in_s() { nsenter --net=/run/netns/$NS_S "$@"; }
-in_c() { nsenter --net=/run/netns/$NS_C "$@"; }
-
-rg() { "$B/rcptguard" -c "$CONF" "$@"; }
 
 setup_net() {
 	rg_ids
@@ -57,16 +53,6 @@ setup_net() {
 	# The test's private paths are root's; service.bats covers privilege drop.
 	user = root
 	EOF2
-}
-
-# Wait until something listens on TCP port $1 in the server namespace.
-wait_listening() {
-	local i
-	for i in $(seq 100); do
-		in_s ss -Hltn "sport = :$1" | grep -q . && return 0
-		sleep 0.05
-	done
-	return 1
 }
 
 listen() {
