@@ -3,8 +3,9 @@
  * The front (enforce.c) does what every backend shares: the allowlist
  * check before a ban, expiry arithmetic, counting and one log line per
  * ban, unban, expiry and allowlist hit. A backend is a struct of a few
- * primitive operations on its own store: the XDP maps (backend_xdp.c), or
- * nothing at all for trial runs (backend_none.c). */
+ * primitive operations on its own store: the XDP maps (backend_xdp.c),
+ * an nftables table (backend_nft.c), or nothing at all for trial runs
+ * (backend_none.c). */
 #ifndef RG_BACKEND_H
 #define RG_BACKEND_H
 
@@ -31,13 +32,33 @@ struct backend_ops {
 	int (*stats)(void *ctx, struct rg_stats *out);
 	/* Remove expired bans, calling cb for each. */
 	void (*sweep)(void *ctx, uint64_t now_ns, expired_cb cb, void *arg);
+	/* While on, bans may be queued and sent in large batches; turning it
+	 * off sends the rest. NULL: every ban is written at once anyway. */
+	int (*bulk)(void *ctx, bool on);
+	/* Per-ban drop counters exist (the none backend has none to count). */
+	bool (*ban_counters)(void *ctx);
 };
 
 extern const struct backend_ops backend_xdp;
 extern const struct backend_ops backend_none;
+extern const struct backend_ops backend_nft;
 
 /* The none backend's store (its bans exist only in memory). */
 void *backend_none_new(void);
 void backend_none_free(void *ctx);
+
+struct config;
+/* The nft backend's store: the table named in c. With setup, the table
+ * is made or refreshed for c and *fresh says whether it was made now;
+ * without, it must exist (the CLI with the daemon down). */
+void *backend_nft_open(const struct config *c, bool setup, bool *fresh, char *err,
+		       size_t errlen);
+void backend_nft_close(void *ctx);
+/* A reload: new ports. 0 or -errno. */
+int backend_nft_ports(void *ctx, const struct config *c);
+/* Remove the table; -ENOENT when there is none. */
+int backend_nft_delete(void *ctx);
+/* "ingress" or "prerouting": where the table's chain hooks in. */
+const char *backend_nft_hook(void *ctx);
 
 #endif

@@ -144,8 +144,14 @@ static void sweep(void *ctx, uint64_t now_ns, expired_cb cb, void *arg)
 	}
 }
 
+static bool ban_counters(void *ctx)
+{
+	(void)ctx;
+	return false;
+}
+
 const struct backend_ops backend_none = {
 	.name = "none", .ban = ban, .unban = unban, .foreach = foreach, .has = has,
 	.allow_add = allow_add, .allow_del = allow_del, .allow_foreach = allow_foreach,
-	.stats = stats, .sweep = sweep,
+	.stats = stats, .sweep = sweep, .ban_counters = ban_counters,
 };

@@ -315,12 +315,42 @@ static int set_ban_jitter(struct config *c, const char *v, char *err, size_t err
 
 static int set_backend(struct config *c, const char *v, char *err, size_t errlen)
 {
-	if (strcmp(v, "xdp") == 0)
+	if (strcmp(v, "auto") == 0)
+		c->backend = BACKEND_AUTO;
+	else if (strcmp(v, "xdp") == 0)
 		c->backend = BACKEND_XDP;
+	else if (strcmp(v, "nft") == 0)
+		c->backend = BACKEND_NFT;
 	else if (strcmp(v, "none") == 0)
 		c->backend = BACKEND_NONE;
 	else {
-		snprintf(err, errlen, "'%s' must be xdp or none", v);
+		snprintf(err, errlen, "'%s' must be auto, xdp, nft or none", v);
+		return -1;
+	}
+	return 0;
+}
+
+static int set_nft_table(struct config *c, const char *v, char *err, size_t errlen)
+{
+	size_t n = strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-");
+
+	if (!*v || v[n] || n >= sizeof(c->nft_table)) {
+		snprintf(err, errlen, "'%s' must be a table name of up to %zu letters, digits, "
+			 "'_' or '-'", v, sizeof(c->nft_table) - 1);
+		return -1;
+	}
+	memcpy(c->nft_table, v, n + 1);
+	return 0;
+}
+
+static int set_nft_hook(struct config *c, const char *v, char *err, size_t errlen)
+{
+	if (strcmp(v, "ingress") == 0)
+		c->nft_hook = NFT_HOOK_INGRESS;
+	else if (strcmp(v, "prerouting") == 0)
+		c->nft_hook = NFT_HOOK_PREROUTING;
+	else {
+		snprintf(err, errlen, "'%s' must be ingress or prerouting", v);
 		return -1;
 	}
 	return 0;
@@ -536,6 +566,8 @@ static const struct key keys[] = {
 	{ "query_listen", set_query_listen, false, NULL },
 	{ "max_connections", set_max_connections, false, NULL },
 	{ "backend", set_backend, false, NULL },
+	{ "nft_table", set_nft_table, false, NULL },
+	{ "nft_hook", set_nft_hook, false, NULL },
 	{ "ban_threshold", set_ban_threshold, false, NULL },
 	{ "ban_window", set_ban_window, false, NULL },
 	{ "ban_time", set_ban_time, false, NULL },
@@ -607,7 +639,9 @@ void config_defaults(struct config *c)
 	c->query_socket_gid = (gid_t)-1;
 	c->query_socket_mode = 0660;
 	c->max_connections = 4096;
-	c->backend = BACKEND_XDP;
+	c->backend = BACKEND_AUTO;
+	snprintf(c->nft_table, sizeof(c->nft_table), "rcptguard");
+	c->nft_hook = NFT_HOOK_INGRESS;
 	offenders_defaults(&c->offenders);
 	snprintf(c->state_dir, sizeof(c->state_dir), "/var/lib/rcptguard");
 	c->state_interval = 60;

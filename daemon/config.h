@@ -21,7 +21,8 @@
 #define CONFIG_MAX_FILES 16
 #define CONFIG_MAX_SPAMTRAPS 256
 
-enum backend_cfg { BACKEND_XDP, BACKEND_NONE };
+enum backend_cfg { BACKEND_AUTO, BACKEND_XDP, BACKEND_NFT, BACKEND_NONE };
+enum nft_hook_cfg { NFT_HOOK_INGRESS, NFT_HOOK_PREROUTING };
 enum log_verdicts_cfg { LOG_VERDICTS_NONE, LOG_VERDICTS_REJECTS, LOG_VERDICTS_ALL };
 
 enum xdp_mode_cfg { XDP_MODE_AUTO, XDP_MODE_NATIVE, XDP_MODE_GENERIC };
@@ -50,6 +51,8 @@ struct config {
 	uint32_t max_connections;
 
 	enum backend_cfg backend;
+	char nft_table[64];                     /* table inet NAME */
+	enum nft_hook_cfg nft_hook;
 	struct offender_cfg offenders;          /* ban_*, reputation_*, ... */
 	char allow_files[CONFIG_MAX_FILES][PATH_MAX];
 	unsigned n_allow_files;

@@ -31,6 +31,12 @@ struct enforcer *enforce_new(const struct backend_ops *ops, void *ctx)
 	return e;
 }
 
+void enforce_use(struct enforcer *e, const struct backend_ops *ops, void *ctx)
+{
+	e->ops = ops;
+	e->ctx = ctx;
+}
+
 void enforce_free(struct enforcer *e)
 {
 	if (!e)
@@ -181,6 +187,16 @@ int enforce_restore(struct enforcer *e, const struct rg_lpm_key *k, uint64_t sec
 		    unsigned reason, const char *note)
 {
 	return e->ops->ban(e->ctx, k, secs, reason, note);
+}
+
+int enforce_bulk(struct enforcer *e, bool on)
+{
+	return e->ops->bulk ? e->ops->bulk(e->ctx, on) : 0;
+}
+
+bool enforce_ban_counters(const struct enforcer *e)
+{
+	return e->ops->ban_counters(e->ctx);
 }
 
 int enforce_unban(struct enforcer *e, const struct rg_lpm_key *k, const char *why)

@@ -19,7 +19,10 @@ struct enforce_stats {
 
 struct enforcer;
 
+/* ops may be NULL until enforce_use(): the daemon checks its config and
+ * database before it touches the kernel. */
 struct enforcer *enforce_new(const struct backend_ops *ops, void *ctx);
+void enforce_use(struct enforcer *e, const struct backend_ops *ops, void *ctx);
 void enforce_free(struct enforcer *e);
 const char *enforce_backend(const struct enforcer *e);
 
@@ -38,6 +41,10 @@ enum enf_result enforce_ban(struct enforcer *e, const struct rg_lpm_key *k,
  * no log line of its own (the caller logs a summary). */
 int enforce_restore(struct enforcer *e, const struct rg_lpm_key *k, uint64_t secs,
 		    unsigned reason, const char *note);
+/* Around many enforce_restore() calls: lets the backend batch them. */
+int enforce_bulk(struct enforcer *e, bool on);
+/* Does the backend count drops per ban? */
+bool enforce_ban_counters(const struct enforcer *e);
 /* 0, -ENOENT if there was no such ban. */
 int enforce_unban(struct enforcer *e, const struct rg_lpm_key *k, const char *why);
 

@@ -21,7 +21,7 @@
 #include "loop.h"
 #include "maps.h"
 #include "addr.h"
-#include "backend.h"
+#include "backend_start.h"
 #include "control.h"
 #include "enforce.h"
 #include "metrics.h"
@@ -30,7 +30,6 @@
 #include "query.h"
 #include "state.h"
 #include "verdict.h"
-#include "xdp_loader.h"
 
 /* Expired bans already pass in the kernel; the sweep only frees their slots. */
 #define BAN_SWEEP_MS 5000
@@ -43,9 +42,7 @@ struct daemon {
 	const char *path;
 	struct config *cfg;
 	struct loop *loop;
-	struct rg_maps maps;
-	struct xdp_loaded *xdp;
-	void *none;                     /* the none backend's store */
+	struct backend_run be;
 	struct offenders *off;
 	struct enforcer *enf;
 	struct verdicts *verdicts;
@@ -152,11 +149,10 @@ static int reload(void *arg, char *err, size_t errlen)
 		goto refused;
 	}
 	ifaces_default_routes(next);
-	if ((d->xdp && xdp_apply(next, &d->maps, err, errlen) < 0) ||
+	if (backend_apply(&d->be, next, err, errlen) < 0 ||
 	    enforce_load_allow(d->enf, next, err, errlen) < 0 ||
 	    verdicts_reconfigure(d->verdicts, next, err, errlen) < 0) {
-		if (d->xdp)
-			xdp_apply(d->cfg, &d->maps, err + strlen(err), 0);
+		backend_apply(&d->be, d->cfg, err + strlen(err), 0);
 		goto refused;
 	}
 	if (needs_restart(d->cfg, next))
@@ -327,6 +323,7 @@ static void restore_state(struct daemon *d, bool fresh)
 	char err[512], a[ADDR_STRLEN];
 	uint64_t now = wall_secs();
 	size_t restored = 0, pardoned = 0;
+	int rc;
 
 	if (state_read(d->cfg->state_dir, &st, err, sizeof(err)) < 0) {
 		log_err("event=state_load result=refused error=\"%s\"", err);
@@ -334,6 +331,7 @@ static void restore_state(struct daemon *d, bool fresh)
 	}
 	for (size_t i = 0; i < st.noffs; i++)
 		offenders_restore(d->off, &st.offs[i]);
+	enforce_bulk(d->enf, true);
 	for (size_t i = 0; i < st.nbans; i++) {
 		const struct saved_ban *b = &st.bans[i];
 
@@ -349,6 +347,11 @@ static void restore_state(struct daemon *d, bool fresh)
 			offenders_unbanned(d->off, &b->key, (uint32_t)now);
 			pardoned++;
 		}
+	}
+	if ((rc = enforce_bulk(d->enf, false)) < 0) {
+		log_err("event=state_load result=failed restored=0 error=\"cannot write the "
+			"bans: %s\"", strerror(-rc));
+		restored = 0;
 	}
 	log_info("event=state_load result=ok bans=%zu offenders=%zu restored=%zu pardoned=%zu "
 		 "maps=%s", st.nbans, st.noffs, restored, pardoned, fresh ? "new" : "kept");
@@ -392,29 +395,23 @@ static int drop_root(struct daemon *d, char *err, size_t errlen)
  * kernel when the database or the allowlist is bad. */
 static int start(struct daemon *d, char *err, size_t errlen)
 {
-	bool fresh = true;
-
 	if (!(d->off = offenders_new(&d->cfg->offenders, seed()))) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (d->cfg->backend == BACKEND_XDP)
-		d->enf = enforce_new(&backend_xdp, &d->maps);
-	else if ((d->none = backend_none_new()))
-		d->enf = enforce_new(&backend_none, d->none);
-	if (!d->enf) {
+	if (!(d->enf = enforce_new(NULL, NULL))) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	if (!(d->dnsbl = dnsbl_new(d->loop, d->cfg, err, errlen)) ||
 	    !(d->verdicts = verdicts_new(d->cfg, d->off, d->enf, d->dnsbl, err, errlen)))
 		return -1;
-	if (d->cfg->backend == BACKEND_XDP &&
-	    !(d->xdp = xdp_load(d->cfg, &d->maps, &fresh, err, errlen)))
+	if (backend_start(&d->be, d->cfg, err, errlen) < 0)
 		return -1;
+	enforce_use(d->enf, d->be.ops, d->be.ctx);
 	if (enforce_load_allow(d->enf, d->cfg, err, errlen) < 0)
 		return -1;
-	restore_state(d, fresh);
+	restore_state(d, d->be.fresh);
 	d->saved_changes = ban_changes(d);
 	d->saved_at = mono_ns();
 	d->env = (struct control_env){ .cfg = d->cfg, .enf = d->enf, .off = d->off,
@@ -461,11 +458,7 @@ int main(int argc, char **argv)
 		printf("rcptguardd: %s: config ok\n", d.path);
 		return 0;
 	}
-	if (d.cfg->backend == BACKEND_XDP && !ifaces_default_routes(d.cfg)) {
-		fprintf(stderr, "rcptguardd: no interface to protect: the config names none and "
-			"no default route exists; add 'interface = NAME' to %s\n", d.path);
-		return 1;
-	}
+	ifaces_default_routes(d.cfg);
 	if (!foreground && daemonize(&ready_fd) < 0)
 		return 1;
 	block_signals(&mask);
@@ -493,13 +486,10 @@ fail:
 out:
 	server_free(d.control);
 	query_stop(d.query);
-	if (d.xdp)
-		maps_close(&d.maps);
-	xdp_release(d.xdp);
+	backend_stop(&d.be);
 	verdicts_free(d.verdicts);
 	dnsbl_free(d.dnsbl);
 	enforce_free(d.enf);
-	backend_none_free(d.none);
 	offenders_free(d.off);
 	loop_free(d.loop);
 	free(d.cfg);

@@ -1,0 +1,309 @@
+/* backend_nft.c - bans as elements of rcptguard's nftables table
+ * (nft_table.h). The kernel expires them by their timeouts; a keytab
+ * mirrors keys and expiries so the daemon can answer "banned?" and log
+ * expiries without a netlink dump. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "backend.h"
+#include "duration.h"
+#include "keytab.h"
+#include "names.h"
+#include "nft_table.h"
+
+struct nftb {
+	struct nft_table t;
+	struct keytab bans;
+	bool mirrored;                  /* bans holds every ban of the table */
+	bool bulk;
+};
+
+/* Ban comments: "REASON CREATED NOTE", readable in `nft list`. */
+static void ban_comment(char *buf, size_t len, unsigned reason, uint64_t created,
+			const char *note)
+{
+	snprintf(buf, len, "%s %" PRIu64 "%s%.*s", reason_name(reason), created,
+		 note && *note ? " " : "", RG_NOTE_LEN - 1, note ? note : "");
+}
+
+static void parse_ban_comment(const char *c, struct rg_ban *b, char *note)
+{
+	char reason[32];
+	unsigned long long created = 0;
+	int used = 0;
+
+	note[0] = 0;
+	if (sscanf(c, "%31s %llu%n", reason, &created, &used) < 2)
+		return;
+	b->created_unix = created;
+	for (unsigned r = 0; r < RG_REASON_MAX; r++)
+		if (strcmp(reason, reason_name(r)) == 0)
+			b->reason = r;
+	snprintf(note, RG_NOTE_LEN, "%s", c[used] == ' ' ? c + used + 1 : "");
+}
+
+static uint64_t expires_ns(const struct nftt_elem *e, uint64_t now)
+{
+	return e->has_timeout ? now + e->expires_ms * 1000000ULL + (e->expires_ms ? 0 : 1) : 0;
+}
+
+static int mirror_one(const struct nftt_elem *e, void *arg)
+{
+	struct nftb *b = arg;
+	struct rg_ban ban = { 0 };
+	char note[RG_NOTE_LEN];
+
+	parse_ban_comment(e->comment, &ban, note);
+	return keytab_put(&b->bans, &e->key, ban.reason, expires_ns(e, mono_ns()));
+}
+
+/* The mirror is read once, when first needed: the CLI rarely needs it. */
+static int mirror(struct nftb *b)
+{
+	int rc;
+
+	if (b->mirrored)
+		return 0;
+	rc = nftt_foreach(&b->t, NFTT_BAN, mirror_one, b);
+	if (rc == 0)
+		b->mirrored = true;
+	else
+		keytab_free(&b->bans);
+	return rc;
+}
+
+static int flush(struct nftb *b)
+{
+	return b->bulk ? 0 : nftt_commit(&b->t);
+}
+
+static int ban(void *ctx, const struct rg_lpm_key *k, uint64_t secs, unsigned reason,
+	       const char *note)
+{
+	struct nftb *b = ctx;
+	struct keytab_entry *old = b->mirrored ? keytab_get(&b->bans, k) : NULL;
+	char comment[160];
+	int rc;
+
+	ban_comment(comment, sizeof(comment), reason, wall_secs(), note);
+	/* A new reason, or a change to or from permanent, needs a new
+	 * element: the kernel updates only the expiry of one that exists. */
+	if (old && (old->reason != reason || !old->expires_ns || !secs))
+		nftt_del(&b->t, NFTT_BAN, k);
+	nftt_add(&b->t, NFTT_BAN, k, secs * 1000, comment);
+	if ((rc = flush(b)) < 0)
+		return rc;
+	if (b->mirrored)
+		rc = keytab_put(&b->bans, k, reason, secs ? mono_ns() + secs * 1000000000ULL : 0);
+	return rc;
+}
+
+static int unban(void *ctx, const struct rg_lpm_key *k)
+{
+	struct nftb *b = ctx;
+	int rc;
+
+	nftt_del(&b->t, NFTT_BAN, k);
+	rc = flush(b);
+	if (b->mirrored)
+		keytab_del(&b->bans, k);
+	return rc == -ENOENT ? -ENOENT : rc;
+}
+
+struct ban_walk {
+	ban_cb cb;
+	void *arg;
+	uint64_t now;
+};
+
+static int ban_one(const struct nftt_elem *e, void *arg)
+{
+	struct ban_walk *w = arg;
+	struct rg_ban b = { .expires_ns = expires_ns(e, w->now), .packets = e->packets,
+			    .bytes = e->bytes, .prefixlen = e->key.prefixlen };
+	char note[RG_NOTE_LEN];
+
+	parse_ban_comment(e->comment, &b, note);
+	return w->cb(&e->key, &b, note, w->arg);
+}
+
+static int foreach(void *ctx, ban_cb cb, void *arg)
+{
+	struct nftb *b = ctx;
+	struct ban_walk w = { cb, arg, mono_ns() };
+
+	return nftt_foreach(&b->t, NFTT_BAN, ban_one, &w);
+}
+
+static bool has(void *ctx, const struct rg_lpm_key *k)
+{
+	struct nftb *b = ctx;
+
+	return mirror(b) == 0 && keytab_get(&b->bans, k);
+}
+
+static int allow_add(void *ctx, const struct rg_lpm_key *k, unsigned origin)
+{
+	struct nftb *b = ctx;
+	char comment[64];
+
+	snprintf(comment, sizeof(comment), "%s %" PRIu64,
+		 origin == RG_ALLOW_MANUAL ? "manual" : "config", wall_secs());
+	nftt_add(&b->t, NFTT_ALLOW, k, 0, comment);
+	return flush(b);
+}
+
+static int allow_del(void *ctx, const struct rg_lpm_key *k)
+{
+	struct nftb *b = ctx;
+
+	nftt_del(&b->t, NFTT_ALLOW, k);
+	return flush(b);
+}
+
+struct allow_walk {
+	allow_cb cb;
+	void *arg;
+};
+
+static int allow_one(const struct nftt_elem *e, void *arg)
+{
+	struct allow_walk *w = arg;
+	struct rg_allow a = { .origin = RG_ALLOW_CONFIG };
+	char origin[16];
+	unsigned long long created = 0;
+
+	if (sscanf(e->comment, "%15s %llu", origin, &created) == 2) {
+		a.created_unix = created;
+		if (strcmp(origin, "manual") == 0)
+			a.origin = RG_ALLOW_MANUAL;
+	}
+	return w->cb(&e->key, &a, w->arg);
+}
+
+static int allow_foreach(void *ctx, allow_cb cb, void *arg)
+{
+	struct nftb *b = ctx;
+	struct allow_walk w = { cb, arg };
+
+	return nftt_foreach(&b->t, NFTT_ALLOW, allow_one, &w);
+}
+
+static int stats(void *ctx, struct rg_stats *out)
+{
+	struct nftb *b = ctx;
+	struct nftt_counters c;
+	int rc = nftt_counters(&b->t, &c);
+
+	memset(out, 0, sizeof(*out));
+	if (rc < 0)
+		return rc;
+	out->packets[RG_DROP_EXACT] = c.exact_pkts;
+	out->bytes[RG_DROP_EXACT] = c.exact_bytes;
+	out->packets[RG_DROP_PREFIX] = c.prefix_pkts;
+	out->bytes[RG_DROP_PREFIX] = c.prefix_bytes;
+	out->packets[RG_PASS_ALLOWED] = c.allow_pkts;
+	out->bytes[RG_PASS_ALLOWED] = c.allow_bytes;
+	return 0;
+}
+
+/* The kernel has dropped expired elements itself; only the mirror and
+ * the log hear of it here. */
+static void sweep(void *ctx, uint64_t now_ns, expired_cb cb, void *arg)
+{
+	struct nftb *b = ctx;
+
+	if (mirror(b) < 0)
+		return;
+	for (size_t i = 0; i < b->bans.n;) {
+		struct keytab_entry e = b->bans.e[i];
+
+		if (e.expires_ns && e.expires_ns <= now_ns) {
+			keytab_del(&b->bans, &e.key);   /* moves the last entry into i */
+			cb(&e.key, arg);
+		} else {
+			i++;
+		}
+	}
+}
+
+static int bulk(void *ctx, bool on)
+{
+	struct nftb *b = ctx;
+
+	b->bulk = on;
+	return on ? 0 : nftt_commit(&b->t);
+}
+
+static bool ban_counters(void *ctx)
+{
+	return ((struct nftb *)ctx)->t.counters;
+}
+
+const struct backend_ops backend_nft = {
+	.name = "nft", .ban = ban, .unban = unban, .foreach = foreach, .has = has,
+	.allow_add = allow_add, .allow_del = allow_del, .allow_foreach = allow_foreach,
+	.stats = stats, .sweep = sweep, .bulk = bulk, .ban_counters = ban_counters,
+};
+
+void *backend_nft_open(const struct config *c, bool setup, bool *fresh, char *err,
+		       size_t errlen)
+{
+	struct nftb *b = calloc(1, sizeof(*b));
+
+	if (!b) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (nftt_open(&b->t, c->nft_table, err, errlen) < 0) {
+		free(b);
+		return NULL;
+	}
+	if (fresh)
+		*fresh = !b->t.exists;
+	if (!setup && !b->t.exists) {
+		snprintf(err, errlen, "no nftables table inet %s: rcptguardd has not set it up "
+			 "(start it with backend = nft)", c->nft_table);
+		goto fail;
+	}
+	if (setup && nftt_setup(&b->t, c, err, errlen) < 0)
+		goto fail;
+	if (setup && mirror(b) < 0) {
+		snprintf(err, errlen, "cannot read the bans of table inet %s", c->nft_table);
+		goto fail;
+	}
+	return b;
+fail:
+	backend_nft_close(b);
+	return NULL;
+}
+
+void backend_nft_close(void *ctx)
+{
+	struct nftb *b = ctx;
+
+	if (!b)
+		return;
+	nftt_close(&b->t);
+	keytab_free(&b->bans);
+	free(b);
+}
+
+int backend_nft_ports(void *ctx, const struct config *c)
+{
+	return nftt_set_ports(&((struct nftb *)ctx)->t, c->ports, c->n_ports);
+}
+
+int backend_nft_delete(void *ctx)
+{
+	struct nftb *b = ctx;
+
+	return b->t.exists ? nftt_delete(&b->t) : -ENOENT;
+}
+
+const char *backend_nft_hook(void *ctx)
+{
+	return nftt_hook(&((struct nftb *)ctx)->t);
+}

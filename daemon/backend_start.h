@@ -1,0 +1,27 @@
+/* backend_start.h - pick, set up and tear down the daemon's backend;
+ * backend = auto tries XDP (native, then generic), then nft, then none. */
+#ifndef RG_BACKEND_START_H
+#define RG_BACKEND_START_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "backend.h"
+#include "config.h"
+#include "maps.h"
+#include "xdp_loader.h"
+
+struct backend_run {
+	const struct backend_ops *ops;
+	void *ctx;
+	bool fresh;                     /* its store was made now: restore the state */
+	struct rg_maps maps;            /* xdp */
+	struct xdp_loaded *xdp;
+};
+
+int backend_start(struct backend_run *b, const struct config *c, char *err, size_t errlen);
+/* A reload's ports. */
+int backend_apply(struct backend_run *b, const struct config *c, char *err, size_t errlen);
+/* Free userspace state; bans stay enforced in the kernel. */
+void backend_stop(struct backend_run *b);
+
+#endif

@@ -1,0 +1,32 @@
+/* keytab.h - an in-memory index of ban keys with their expiry and reason,
+ * for backends whose kernel store cannot be asked cheaply (nftables: a
+ * netlink round trip per question). About 40 bytes per key. */
+#ifndef RG_KEYTAB_H
+#define RG_KEYTAB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "rcptguard.h"
+
+struct keytab_entry {
+	struct rg_lpm_key key;
+	uint32_t reason;
+	uint64_t expires_ns;            /* CLOCK_MONOTONIC; 0 = permanent */
+};
+
+struct keytab {
+	struct keytab_entry *e;         /* dense */
+	uint32_t *idx;                  /* slots: index into e, or KEYTAB_EMPTY */
+	size_t n, cap, slots;
+};
+
+void keytab_free(struct keytab *t);
+/* The entry of k, or NULL. */
+struct keytab_entry *keytab_get(const struct keytab *t, const struct rg_lpm_key *k);
+/* Insert or update; -ENOMEM. */
+int keytab_put(struct keytab *t, const struct rg_lpm_key *k, uint32_t reason, uint64_t expires_ns);
+/* 0, or -ENOENT. */
+int keytab_del(struct keytab *t, const struct rg_lpm_key *k);
+
+#endif

@@ -1,0 +1,215 @@
+/* nft.c - batches and requests on one NETLINK_NETFILTER socket. */
+#include <errno.h>
+#include <libnftnl/common.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include "nft.h"
+
+/* Batches grow up to the socket buffer (the kernel rejects a larger one
+ * with "Message too long"); this bounds our part of it. */
+#define BATCH_MAX (4u << 20)
+/* No single message we build comes near this. */
+#define MSG_MAX 8192
+/* Dumps of many elements: 64 KB reads are five times faster than 8 KB. */
+#define RCVBUF (1u << 20)
+
+struct nft {
+	struct mnl_socket *nl;
+	uint32_t portid, seq;
+	char *buf;
+	size_t len, limit;              /* bytes queued; commit when len would pass limit */
+	struct nlmsghdr *open;          /* the message being built */
+	uint32_t first_seq;             /* 0: no batch begun */
+	int held, early_err;
+	size_t last;                    /* offset of the last message queued */
+	char rbuf[65536];
+};
+
+static void set_buf(struct nft *n, int opt, int force, int want)
+{
+	int fd = mnl_socket_get_fd(n->nl);
+
+	/* FORCE passes the rmem_max/wmem_max caps (root or CAP_NET_ADMIN). */
+	if (setsockopt(fd, SOL_SOCKET, force, &want, sizeof(want)) < 0)
+		setsockopt(fd, SOL_SOCKET, opt, &want, sizeof(want));
+}
+
+struct nft *nft_open(char *err, size_t errlen)
+{
+	struct nft *n = calloc(1, sizeof(*n));
+	struct timeval tv = { .tv_sec = 10 };
+	socklen_t sl = sizeof(int);
+	int sndbuf = 0;
+
+	if (!n) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	n->nl = mnl_socket_open(NETLINK_NETFILTER);
+	if (!n->nl || mnl_socket_bind(n->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		snprintf(err, errlen, "cannot open a netfilter netlink socket: %s", strerror(errno));
+		goto fail;
+	}
+	n->portid = mnl_socket_get_portid(n->nl);
+	n->seq = (uint32_t)time(NULL);
+	set_buf(n, SO_SNDBUF, SO_SNDBUFFORCE, (int)BATCH_MAX);
+	set_buf(n, SO_RCVBUF, SO_RCVBUFFORCE, (int)RCVBUF);
+	/* A kernel that never answers must not hang the daemon. */
+	setsockopt(mnl_socket_get_fd(n->nl), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	getsockopt(mnl_socket_get_fd(n->nl), SOL_SOCKET, SO_SNDBUF, &sndbuf, &sl);
+	/* The kernel reports twice what it grants for its own bookkeeping. */
+	n->limit = (size_t)sndbuf / 2;
+	if (n->limit > BATCH_MAX)
+		n->limit = BATCH_MAX;
+	if (n->limit < 4 * MSG_MAX)
+		n->limit = 4 * MSG_MAX;
+	n->buf = malloc(n->limit + 2 * MSG_MAX);
+	if (!n->buf) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	return n;
+fail:
+	nft_close(n);
+	return NULL;
+}
+
+void nft_close(struct nft *n)
+{
+	if (!n)
+		return;
+	if (n->nl)
+		mnl_socket_close(n->nl);
+	free(n->buf);
+	free(n);
+}
+
+/* Close the message being built: its length is known now. */
+static void seal(struct nft *n)
+{
+	if (n->open) {
+		n->len += NLMSG_ALIGN(n->open->nlmsg_len);
+		n->open = NULL;
+	}
+}
+
+static int ack_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	(void)nlh, (void)arg;
+	return MNL_CB_OK;
+}
+
+/* Read replies until the one for seq; 0 or the first error. */
+static int wait_for(struct nft *n, uint32_t seq, mnl_cb_t cb, void *arg)
+{
+	int first = 0;
+
+	for (;;) {
+		ssize_t got = mnl_socket_recvfrom(n->nl, n->rbuf, sizeof(n->rbuf));
+		const struct nlmsghdr *nlh;
+		int len, rc;
+
+		if (got < 0)
+			return first ? first : -errno;
+		/* Errors of earlier messages come first; remember the first. */
+		len = (int)got;
+		for (nlh = (const struct nlmsghdr *)n->rbuf; mnl_nlmsg_ok(nlh, len);
+		     nlh = mnl_nlmsg_next(nlh, &len)) {
+			if (nlh->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+
+				if (e->error && !first)
+					first = e->error;
+				if (nlh->nlmsg_seq == seq)
+					return first;
+				continue;
+			}
+			rc = mnl_cb_run(nlh, nlh->nlmsg_len, nlh->nlmsg_seq, n->portid, cb, arg);
+			if (rc == MNL_CB_ERROR)
+				return first ? first : -errno;
+			if (rc == MNL_CB_STOP && nlh->nlmsg_seq == seq)
+				return first;
+		}
+	}
+}
+
+static int send_batch(struct nft *n)
+{
+	uint32_t last;
+	int rc;
+
+	seal(n);
+	if (!n->first_seq)
+		return 0;
+	last = n->seq - 1;
+	nftnl_batch_end(n->buf + n->len, n->seq++);
+	n->len += NLMSG_ALIGN(((struct nlmsghdr *)(n->buf + n->len))->nlmsg_len);
+	rc = mnl_socket_sendto(n->nl, n->buf, n->len) < 0 ? -errno : 0;
+	n->len = n->last = 0;
+	n->first_seq = 0;
+	return rc ? rc : wait_for(n, last, ack_cb, NULL);
+}
+
+struct nlmsghdr *nft_msg(struct nft *n, uint16_t type, uint16_t family, uint16_t flags)
+{
+	struct nlmsghdr *nlh;
+
+	seal(n);
+	if (n->first_seq && !n->held && n->len + MSG_MAX > n->limit) {
+		int rc = send_batch(n);
+
+		if (rc && !n->early_err)
+			n->early_err = rc;
+	}
+	if (!n->first_seq) {
+		nftnl_batch_begin(n->buf, n->seq);
+		n->first_seq = n->seq++;
+		n->len = NLMSG_ALIGN(((struct nlmsghdr *)n->buf)->nlmsg_len);
+	}
+	/* Only the last message asks for an ack: send_batch waits for it, and
+	 * errors come back unasked. An ack per message would overflow the
+	 * receive buffer in a bulk load. */
+	if (n->last)
+		((struct nlmsghdr *)(n->buf + n->last))->nlmsg_flags &= ~NLM_F_ACK;
+	n->last = n->len;
+	nlh = nftnl_nlmsg_build_hdr(n->buf + n->len, type, family, flags | NLM_F_ACK, n->seq++);
+	n->open = nlh;
+	return nlh;
+}
+
+void nft_hold(struct nft *n)
+{
+	n->held++;
+}
+
+void nft_release(struct nft *n)
+{
+	n->held--;
+}
+
+int nft_commit(struct nft *n)
+{
+	int rc = send_batch(n), early = n->early_err;
+
+	n->early_err = 0;
+	return early ? early : rc;
+}
+
+int nft_request(struct nft *n, uint16_t type, uint16_t family, uint16_t flags,
+		void (*build)(struct nlmsghdr *nlh, void *arg), mnl_cb_t cb, void *arg)
+{
+	char buf[MSG_MAX];
+	uint32_t seq = n->seq++;
+	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, type, family, flags, seq);
+
+	build(nlh, arg);
+	if (mnl_socket_sendto(n->nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	return wait_for(n, seq, cb, arg);
+}

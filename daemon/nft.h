@@ -1,0 +1,33 @@
+/* nft.h - a netlink session with nf_tables (libmnl + libnftnl): batches
+ * that split themselves to fit the socket buffer, and dumps. */
+#ifndef RG_NFT_H
+#define RG_NFT_H
+
+#include <libmnl/libmnl.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct nft;
+
+/* Open the socket, sized for bulk batches and fast dumps. */
+struct nft *nft_open(char *err, size_t errlen);
+void nft_close(struct nft *n);
+
+/* Room for one more message in the current batch (begun on demand; when
+ * the batch is full it is committed first, so a bulk load splits into
+ * batches that fit the socket buffer). Build the message at the returned
+ * header. Messages of one logical change that must not be split go
+ * between nft_hold() and nft_release(). */
+struct nlmsghdr *nft_msg(struct nft *n, uint16_t type, uint16_t family, uint16_t flags);
+void nft_hold(struct nft *n);
+void nft_release(struct nft *n);
+/* Send the batch and wait for the kernel's verdict on it: 0 or -errno.
+ * A batch is applied whole or not at all. Nothing queued: 0. */
+int nft_commit(struct nft *n);
+
+/* One request: a dump (flags NLM_F_DUMP), or a get (NLM_F_ACK); cb sees
+ * each reply. 0 or -errno (-ENOENT: no such object). */
+int nft_request(struct nft *n, uint16_t type, uint16_t family, uint16_t flags,
+		void (*build)(struct nlmsghdr *nlh, void *arg), mnl_cb_t cb, void *arg);
+
+#endif
