@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include "addr.h"
+#include "backend.h"
 #include "config.h"
 #include "control_client.h"
 #include "maps.h"
@@ -13,14 +14,24 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
 struct ctx {
 	struct config cfg;
-	struct rg_maps maps;
+	struct rg_maps maps;            /* the xdp store's */
+	const struct backend_ops *ops;  /* the store opened by store_open() */
+	void *store;
 	bool json;
 };
 
 /* "rcptguard: <message>; see 'rcptguard --help'", returns EXIT_USAGE. */
 int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Open the pinned maps, or say why not; -1 on failure. */
-int open_maps(struct ctx *x);
+/* store.c: the kernel's bans with the daemon down - the pinned maps or
+ * the nftables table, whichever the backend uses. -1 after saying why. */
+int store_open(struct ctx *x);
+/* The same without printing; err says why. */
+int store_open_quiet(struct ctx *x, char *err, size_t errlen);
+void store_close(struct ctx *x);
+/* Does an allow entry overlap k? Fills *by if so. */
+bool store_allow_overlaps(struct ctx *x, const struct rg_lpm_key *k, struct rg_lpm_key *by);
+/* Exactly the ban of k: 0 or -ENOENT. */
+int store_get_ban(struct ctx *x, const struct rg_lpm_key *k, struct rg_ban *out);
 /* Parse every address argument first, so a bad one changes nothing. */
 int parse_addrs(int argc, char **argv, struct rg_lpm_key *out);
 

@@ -66,7 +66,7 @@ static int each_address(struct ctx *x, int argc, char **argv, const char *what,
 			}
 		}
 		if (got == DAEMON_DOWN) {
-			if (!direct && open_maps(x) < 0) {
+			if (!direct && store_open(x) < 0) {
 				rc = EXIT_FAIL;
 				break;
 			}
@@ -101,9 +101,9 @@ static int ban_direct(struct ctx *x, const struct change *ch, const struct rg_lp
 {
 	char a[ADDR_STRLEN], by[ADDR_STRLEN];
 	struct rg_lpm_key cover;
-	int e = maps_ban(&x->maps, k, ch->secs, RG_REASON_MANUAL, ch->note);
+	int e = x->ops->ban(x->store, k, ch->secs, RG_REASON_MANUAL, ch->note);
 
-	if (e == 0 && maps_allow_overlaps(&x->maps, k, &cover)) {
+	if (e == 0 && store_allow_overlaps(x, k, &cover)) {
 		addr_format(k, a, sizeof(a));
 		addr_format(&cover, by, sizeof(by));
 		warn_allowlisted(a, by);
@@ -121,7 +121,7 @@ static int unban_request(const struct change *ch, const char *addr, const char *
 static int unban_direct(struct ctx *x, const struct change *ch, const struct rg_lpm_key *k)
 {
 	(void)ch;
-	return maps_unban(&x->maps, k);
+	return x->ops->unban(x->store, k);
 }
 
 static int allow_add_request(const struct change *ch, const char *addr, const char **w)
@@ -134,7 +134,7 @@ static int allow_add_request(const struct change *ch, const char *addr, const ch
 static int allow_add_direct(struct ctx *x, const struct change *ch, const struct rg_lpm_key *k)
 {
 	(void)ch;
-	return maps_allow_add(&x->maps, k, RG_ALLOW_MANUAL);
+	return x->ops->allow_add(x->store, k, RG_ALLOW_MANUAL);
 }
 
 static int allow_del_request(const struct change *ch, const char *addr, const char **w)
@@ -147,7 +147,7 @@ static int allow_del_request(const struct change *ch, const char *addr, const ch
 static int allow_del_direct(struct ctx *x, const struct change *ch, const struct rg_lpm_key *k)
 {
 	(void)ch;
-	return maps_allow_del(&x->maps, k);
+	return x->ops->allow_del(x->store, k);
 }
 
 int cmd_ban(struct ctx *x, int argc, char **argv)
@@ -264,9 +264,9 @@ static int collect_bans(struct ctx *x, struct ban_rows *rows)
 	}
 	if (got != DAEMON_DOWN)
 		return got;
-	if (open_maps(x) < 0)
+	if (store_open(x) < 0)
 		return EXIT_FAIL;
-	if (maps_foreach_ban(&x->maps, row_from_map, rows) < 0) {
+	if (x->ops->foreach(x->store, row_from_map, rows) < 0) {
 		fprintf(stderr, "rcptguard: out of memory listing bans\n");
 		return EXIT_FAIL;
 	}
@@ -423,14 +423,14 @@ int cmd_unban(struct ctx *x, int argc, char **argv)
 		if (rc != DAEMON_DOWN)
 			return rc;
 	}
-	if (open_maps(x) < 0)
+	if (store_open(x) < 0)
 		return EXIT_FAIL;
-	if (maps_foreach_ban(&x->maps, row_from_map, &rows) < 0) {
+	if (x->ops->foreach(x->store, row_from_map, &rows) < 0) {
 		free(rows.v);
 		return EXIT_FAIL;
 	}
 	for (size_t i = 0; i < rows.n; i++)
-		maps_unban(&x->maps, &rows.v[i].key);
+		x->ops->unban(x->store, &rows.v[i].key);
 	printf("removed %zu bans\n", rows.n);
 	free(rows.v);
 	return EXIT_OK;
@@ -485,7 +485,7 @@ static int cmd_allow_list(struct ctx *x)
 								"config") ? "manual" : "config");
 		}
 	} else if (rc == DAEMON_DOWN) {
-		if (open_maps(x) < 0 || maps_foreach_allow(&x->maps, allow_from_map, &rows) < 0)
+		if (store_open(x) < 0 || x->ops->allow_foreach(x->store, allow_from_map, &rows) < 0)
 			rc = EXIT_FAIL;
 		else
 			rc = EXIT_OK;

@@ -36,7 +36,7 @@ static int show_direct(struct ctx *x, const struct rg_lpm_key *k, const char *ad
 {
 	bool found = false;
 
-	if (open_maps(x) < 0)
+	if (store_open(x) < 0)
 		return EXIT_FAIL;
 	printf("%s:\n", addr);
 	/* Without the daemon only the kernel's view is there. */
@@ -45,7 +45,7 @@ static int show_direct(struct ctx *x, const struct rg_lpm_key *k, const char *ad
 		struct rg_ban b;
 
 		addr_mask(&p);
-		if (maps_get_ban(&x->maps, &p, &b) == 0) {
+		if (store_get_ban(x, &p, &b) == 0) {
 			char a[ADDR_STRLEN];
 
 			addr_format(&p, a, sizeof(a));

@@ -67,7 +67,7 @@ int cmd_stats(struct ctx *x, int argc, char **argv)
 		ctl_free(&r);
 	} else if (rc == DAEMON_DOWN) {
 		/* The program's own counters are in the maps, daemon or not. */
-		if (open_maps(x) < 0 || maps_read_stats(&x->maps, &s) < 0)
+		if (store_open(x) < 0 || x->ops->stats(x->store, &s) < 0)
 			return EXIT_FAIL;
 		prom_xdp(&s, add_metric, &m);
 	} else {
@@ -189,6 +189,15 @@ static void port_list(const struct rg_ports *p, char *buf, size_t len)
 			off += (size_t)snprintf(buf + off, len - off, "%s%u", off ? " " : "", port);
 }
 
+static void print_daemon(const struct ctl_record *d, const char *up)
+{
+	if (d)
+		printf("daemon:    running, pid %s, backend %s, up %s, %s offenders\n",
+		       ctl_get(d, "pid"), ctl_get(d, "backend"), up, ctl_get(d, "offenders"));
+	else
+		printf("daemon:    not running (bans stay enforced)\n");
+}
+
 int cmd_status(struct ctx *x)
 {
 	static const char *const head[] = { "INTERFACE", "IFINDEX", "MODE", "PROGRAM", "ATTACHED" };
@@ -196,19 +205,25 @@ int cmd_status(struct ctx *x)
 	struct counts c = { 0 };
 	size_t allow = 0;
 	struct rg_ports ports;
-	char plist[512] = "", err[512];
+	char plist[512] = "", err[1024];
 	static const char *const w[] = { "status" };
 	struct ctl_reply r = { 0 };
 	int rc = ask(x, &r, true, 1, w);
 	const struct ctl_record *d = rc == EXIT_OK && r.n ? &r.rec[0] : NULL;
 	uint64_t up = d ? wall_secs() - strtoull(ctl_get(d, "started"), NULL, 10) : 0;
+	const char *hook = NULL;
 	char upbuf[32];
+	bool xdp;
 
 	if (rc == EXIT_FAIL)
 		return rc;
 	duration_format(up, upbuf, sizeof(upbuf));
-	if (maps_open(&x->maps, x->cfg.bpf_pin_dir, err, sizeof(err)) < 0) {
-		/* backend = none has no maps; otherwise nothing was ever started. */
+	if (d && strcmp(ctl_get(d, "backend"), "none") == 0)
+		x->cfg.backend = BACKEND_NONE;
+	else if (d)
+		x->cfg.backend = strcmp(ctl_get(d, "backend"), "nft") == 0 ? BACKEND_NFT : BACKEND_XDP;
+	if (store_open_quiet(x, err, sizeof(err)) < 0) {
+		/* backend = none has no store; otherwise nothing was ever started. */
 		if (!d) {
 			fprintf(stderr, "rcptguard: %s\n", err);
 			return EXIT_FAIL;
@@ -218,16 +233,20 @@ int cmd_status(struct ctx *x)
 			       "%llu}}\n", ctl_get(d, "pid"), ctl_get(d, "backend"),
 			       (unsigned long long)up);
 		else
-			printf("daemon:    running, pid %s, backend %s, up %s, %s offenders\n",
-			       ctl_get(d, "pid"), ctl_get(d, "backend"), upbuf,
-			       ctl_get(d, "offenders"));
+			print_daemon(d, upbuf);
 		ctl_free(&r);
 		return EXIT_OK;
 	}
-	maps_foreach_ban(&x->maps, count_ban, &c);
-	maps_foreach_allow(&x->maps, count_allow, &allow);
-	if (maps_get_ports(&x->maps, &ports) == 0)
+	xdp = x->ops == &backend_xdp;
+	x->ops->foreach(x->store, count_ban, &c);
+	x->ops->allow_foreach(x->store, count_allow, &allow);
+	if (xdp && maps_get_ports(&x->maps, &ports) == 0)
 		port_list(&ports, plist, sizeof(plist));
+	for (unsigned i = 0; !xdp && i < x->cfg.n_ports; i++)
+		snprintf(plist + strlen(plist), sizeof(plist) - strlen(plist), "%s%u",
+			 i ? " " : "", x->cfg.ports[i]);
+	if (!xdp)
+		hook = backend_nft_hook(x->store);
 	table_init(&lr.t, "lrlrl", head);
 	if (x->json) {
 		printf("{\"daemon\":");
@@ -236,29 +255,40 @@ int cmd_status(struct ctx *x)
 			       ctl_get(d, "pid"), ctl_get(d, "backend"), (unsigned long long)up);
 		else
 			printf("null,");
-		printf("\"pin_dir\":");
-		json_str(stdout, x->cfg.bpf_pin_dir);
-		printf(",\"interfaces\":[");
-	}
-	links_foreach(&x->maps, x->cfg.bpf_pin_dir, show_link, &lr);
-	if (x->json) {
-		printf("],\"ports\":\"%s\",\"bans_exact\":%zu,\"bans_prefix\":%zu,\"allow\":%zu}\n",
-		       plist, c.exact, c.prefix, allow);
+		printf("\"store\":\"%s\",", x->ops->name);
+		if (xdp) {
+			printf("\"pin_dir\":");
+			json_str(stdout, x->cfg.bpf_pin_dir);
+			printf(",\"interfaces\":[");
+			links_foreach(&x->maps, x->cfg.bpf_pin_dir, show_link, &lr);
+			printf("],");
+		} else {
+			printf("\"nft_table\":\"inet %s\",\"nft_hook\":\"%s\",", x->cfg.nft_table,
+			       hook ? hook : "");
+		}
+		printf("\"ports\":\"%s\",\"bans_exact\":%zu,\"bans_prefix\":%zu,\"allow\":%zu,"
+		       "\"ban_counters\":%s}\n", plist, c.exact, c.prefix, allow,
+		       x->ops->ban_counters(x->store) ? "true" : "false");
 	} else {
-		if (d)
-			printf("daemon:    running, pid %s, backend %s, up %s, %s offenders\n",
-			       ctl_get(d, "pid"), ctl_get(d, "backend"), upbuf,
-			       ctl_get(d, "offenders"));
+		print_daemon(d, upbuf);
+		if (xdp)
+			printf("pin dir:   %s\n", x->cfg.bpf_pin_dir);
 		else
-			printf("daemon:    not running (bans stay enforced)\n");
-		printf("pin dir:   %s\nports:     %s\nbans:      %zu addresses, %zu prefixes\n"
-		       "allow:     %zu entries\n\n", x->cfg.bpf_pin_dir, plist, c.exact,
-		       c.prefix, allow);
-		if (lr.n)
-			table_print(&lr.t, stdout);
-		else
-			printf("not attached to any interface: bans are kept but not enforced; "
-			       "start rcptguardd\n");
+			printf("nftables:  table inet %s, chain %s%s\n", x->cfg.nft_table,
+			       hook ? hook : "missing (bans are kept but not enforced; start "
+			       "rcptguardd)", x->ops->ban_counters(x->store) ? "" :
+			       "; per-ban drop counters are not available on this kernel");
+		printf("ports:     %s\nbans:      %zu addresses, %zu prefixes\n"
+		       "allow:     %zu entries\n", plist, c.exact, c.prefix, allow);
+		if (xdp) {
+			links_foreach(&x->maps, x->cfg.bpf_pin_dir, show_link, &lr);
+			printf("\n");
+			if (lr.n)
+				table_print(&lr.t, stdout);
+			else
+				printf("not attached to any interface: bans are kept but not "
+				       "enforced; start rcptguardd\n");
+		}
 	}
 	table_free(&lr.t);
 	ctl_free(&r);
@@ -274,13 +304,13 @@ static int detach_link(const struct link_info *li, void *arg)
 	return 0;
 }
 
-int cmd_detach(struct ctx *x)
+static int detach_xdp(struct ctx *x)
 {
-	char path[4096];
+	char path[4096], err[512];
 	int rc = EXIT_OK;
 
-	if (open_maps(x) < 0)
-		return EXIT_FAIL;
+	if (maps_open(&x->maps, x->cfg.bpf_pin_dir, err, sizeof(err)) < 0)
+		return DAEMON_DOWN;     /* nothing pinned */
 	links_foreach(&x->maps, x->cfg.bpf_pin_dir, detach_link, x);
 	maps_close(&x->maps);
 	for (size_t i = 0; pins_map_names[i]; i++)
@@ -300,4 +330,37 @@ int cmd_detach(struct ctx *x)
 		printf("removed the XDP program and every pinned map under %s\n",
 		       x->cfg.bpf_pin_dir);
 	return rc;
+}
+
+static int detach_nft(struct ctx *x)
+{
+	char err[512];
+	void *t = backend_nft_open(&x->cfg, false, NULL, err, sizeof(err));
+	int e;
+
+	if (!t)
+		return DAEMON_DOWN;     /* no table */
+	e = backend_nft_delete(t);
+	backend_nft_close(t);
+	if (e < 0) {
+		fprintf(stderr, "rcptguard: cannot delete table inet %s: %s\n", x->cfg.nft_table,
+			strerror(-e));
+		return EXIT_FAIL;
+	}
+	printf("removed nftables table inet %s with every ban in it\n", x->cfg.nft_table);
+	return EXIT_OK;
+}
+
+/* Everything rcptguard put into the kernel, whichever backend made it. */
+int cmd_detach(struct ctx *x)
+{
+	int a = detach_xdp(x), b = detach_nft(x);
+
+	if (a == DAEMON_DOWN && b == DAEMON_DOWN) {
+		fprintf(stderr, "rcptguard: nothing to detach: no rcptguard maps are pinned at %s "
+			"and there is no nftables table inet %s\n", x->cfg.bpf_pin_dir,
+			x->cfg.nft_table);
+		return EXIT_FAIL;
+	}
+	return a == EXIT_FAIL || b == EXIT_FAIL ? EXIT_FAIL : EXIT_OK;
 }

@@ -1,5 +1,5 @@
-/* rcptguard.c - the admin CLI. It works on the pinned maps directly, so
- * every command here keeps working while the daemon is down. */
+/* rcptguard.c - the admin CLI. It works on the kernel's store directly
+ * (store.c), so every command here keeps working while the daemon is down. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -42,17 +42,6 @@ int usage_error(const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
-int open_maps(struct ctx *x)
-{
-	char err[512];
-
-	if (maps_open(&x->maps, x->cfg.bpf_pin_dir, err, sizeof(err)) < 0) {
-		fprintf(stderr, "rcptguard: %s\n", err);
-		return -1;
-	}
-	return 0;
-}
-
 int ask(struct ctx *x, struct ctl_reply *r, bool quiet, int n, const char *const *words)
 {
 	static bool noted;
@@ -68,7 +57,7 @@ int ask(struct ctx *x, struct ctl_reply *r, bool quiet, int n, const char *const
 	case CTL_DOWN:
 		if (!quiet && !noted)
 			fprintf(stderr, "rcptguard: note: rcptguardd is not running; working on the "
-				"pinned maps directly\n");
+				"kernel's bans directly\n");
 		noted = true;
 		return DAEMON_DOWN;
 	default:
@@ -186,7 +175,7 @@ int main(int argc, char **argv)
 		usage(stdout), rc = EXIT_OK;
 	else
 		rc = usage_error("unknown command '%s'", cmd);
-	maps_close(&x->maps);
+	store_close(x);
 	free(x);
 	return rc;
 }

@@ -24,6 +24,9 @@ struct backend_ops {
 	/* 0, or -ENOENT. */
 	int (*unban)(void *ctx, const struct rg_lpm_key *k);
 	int (*foreach)(void *ctx, ban_cb cb, void *arg);
+	/* The same without drop counters (0), from memory where the kernel is
+	 * slow to ask. NULL: foreach. */
+	int (*records)(void *ctx, ban_cb cb, void *arg);
 	bool (*has)(void *ctx, const struct rg_lpm_key *k);
 	int (*allow_add)(void *ctx, const struct rg_lpm_key *k, unsigned origin);
 	int (*allow_del)(void *ctx, const struct rg_lpm_key *k);

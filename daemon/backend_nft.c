@@ -56,7 +56,8 @@ static int mirror_one(const struct nftt_elem *e, void *arg)
 	char note[RG_NOTE_LEN];
 
 	parse_ban_comment(e->comment, &ban, note);
-	return keytab_put(&b->bans, &e->key, ban.reason, expires_ns(e, mono_ns()));
+	return keytab_put(&b->bans, &e->key, ban.reason, expires_ns(e, mono_ns()),
+			  ban.created_unix, note);
 }
 
 /* The mirror is read once, when first needed: the CLI rarely needs it. */
@@ -84,19 +85,23 @@ static int ban(void *ctx, const struct rg_lpm_key *k, uint64_t secs, unsigned re
 {
 	struct nftb *b = ctx;
 	struct keytab_entry *old = b->mirrored ? keytab_get(&b->bans, k) : NULL;
+	uint64_t created = wall_secs();
 	char comment[160];
 	int rc;
 
-	ban_comment(comment, sizeof(comment), reason, wall_secs(), note);
 	/* A new reason, or a change to or from permanent, needs a new
 	 * element: the kernel updates only the expiry of one that exists. */
 	if (old && (old->reason != reason || !old->expires_ns || !secs))
 		nftt_del(&b->t, NFTT_BAN, k);
+	else if (old)
+		created = old->created_unix;
+	ban_comment(comment, sizeof(comment), reason, created, note);
 	nftt_add(&b->t, NFTT_BAN, k, secs * 1000, comment);
 	if ((rc = flush(b)) < 0)
 		return rc;
 	if (b->mirrored)
-		rc = keytab_put(&b->bans, k, reason, secs ? mono_ns() + secs * 1000000000ULL : 0);
+		rc = keytab_put(&b->bans, k, reason, secs ? mono_ns() + secs * 1000000000ULL : 0,
+				created, note);
 	return rc;
 }
 
@@ -135,6 +140,23 @@ static int foreach(void *ctx, ban_cb cb, void *arg)
 	struct ban_walk w = { cb, arg, mono_ns() };
 
 	return nftt_foreach(&b->t, NFTT_BAN, ban_one, &w);
+}
+
+/* From the mirror: a dump of a large set costs seconds of kernel time,
+ * and the state file is written every second while bans change. */
+static int records(void *ctx, ban_cb cb, void *arg)
+{
+	struct nftb *b = ctx;
+	int rc = mirror(b);
+
+	for (size_t i = 0; rc == 0 && i < b->bans.n; i++) {
+		const struct keytab_entry *e = &b->bans.e[i];
+		struct rg_ban ban = { .expires_ns = e->expires_ns, .created_unix = e->created_unix,
+				      .reason = e->reason, .prefixlen = e->key.prefixlen };
+
+		rc = cb(&e->key, &ban, e->note ? e->note : "", arg);
+	}
+	return rc;
 }
 
 static bool has(void *ctx, const struct rg_lpm_key *k)
@@ -243,7 +265,8 @@ static bool ban_counters(void *ctx)
 }
 
 const struct backend_ops backend_nft = {
-	.name = "nft", .ban = ban, .unban = unban, .foreach = foreach, .has = has,
+	.name = "nft", .ban = ban, .unban = unban, .foreach = foreach, .records = records,
+	.has = has,
 	.allow_add = allow_add, .allow_del = allow_del, .allow_foreach = allow_foreach,
 	.stats = stats, .sweep = sweep, .bulk = bulk, .ban_counters = ban_counters,
 };

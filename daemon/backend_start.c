@@ -1,5 +1,6 @@
 /* backend_start.c - one start function per backend, and the auto chain. */
 #include <errno.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <string.h>
 #include "backend_start.h"
@@ -28,6 +29,14 @@ static int start_nft(struct backend_run *b, const struct config *c, char *err, s
 			 "nft_hook = prerouting");
 		return -1;
 	}
+	/* Newer kernels accept a hook on a device that does not exist (yet);
+	 * a typo must not leave the server unprotected without a word. */
+	for (unsigned i = 0; c->nft_hook == NFT_HOOK_INGRESS && i < c->n_interfaces; i++)
+		if (!if_nametoindex(c->interfaces[i])) {
+			snprintf(err, errlen, "cannot hook ingress on %s: no such interface; check "
+				 "the interface lines in the config", c->interfaces[i]);
+			return -1;
+		}
 	if (!(b->ctx = backend_nft_open(c, true, &b->fresh, err, errlen)))
 		return -1;
 	b->ops = &backend_nft;

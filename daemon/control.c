@@ -210,7 +210,7 @@ static const char *cmd_unban(struct ctx *x, char **w, int nw, char *err, size_t 
 	if (nw == 2 && strcmp(w[1], "--all") == 0) {
 		size_t done = 0;
 
-		if (enforce_foreach(x->env->enf, collect_key, x) < 0)
+		if (enforce_records(x->env->enf, collect_key, x) < 0)
 			return "out of memory";
 		for (size_t i = 0; i < x->n; i++)
 			if (enforce_unban(x->env->enf, &x->keys[i], by) == 0) {

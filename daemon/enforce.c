@@ -250,6 +250,11 @@ int enforce_foreach(struct enforcer *e, ban_cb cb, void *arg)
 	return e->ops->foreach(e->ctx, cb, arg);
 }
 
+int enforce_records(struct enforcer *e, ban_cb cb, void *arg)
+{
+	return (e->ops->records ? e->ops->records : e->ops->foreach)(e->ctx, cb, arg);
+}
+
 bool enforce_has_ban(struct enforcer *e, const struct rg_lpm_key *k)
 {
 	return e->ops->has(e->ctx, k);

@@ -53,6 +53,8 @@ int enforce_allow_del(struct enforcer *e, const struct rg_lpm_key *k);
 const struct allowlist *enforce_allowlist(const struct enforcer *e);
 
 int enforce_foreach(struct enforcer *e, ban_cb cb, void *arg);
+/* Every ban without its drop counters: cheap on every backend. */
+int enforce_records(struct enforcer *e, ban_cb cb, void *arg);
 /* Is exactly this key banned (live or expired, until the sweep)? */
 bool enforce_has_ban(struct enforcer *e, const struct rg_lpm_key *k);
 /* Remove expired bans; cb (may be NULL) hears of each after it is logged. */

@@ -49,6 +49,8 @@ static int rehash(struct keytab *t, size_t slots)
 
 void keytab_free(struct keytab *t)
 {
+	for (size_t i = 0; i < t->n; i++)
+		free(t->e[i].note);
 	free(t->e);
 	free(t->idx);
 	memset(t, 0, sizeof(*t));
@@ -64,28 +66,39 @@ struct keytab_entry *keytab_get(const struct keytab *t, const struct rg_lpm_key 
 	return i == KEYTAB_EMPTY ? NULL : &t->e[i];
 }
 
-int keytab_put(struct keytab *t, const struct rg_lpm_key *k, uint32_t reason, uint64_t expires_ns)
+int keytab_put(struct keytab *t, const struct rg_lpm_key *k, uint32_t reason,
+	       uint64_t expires_ns, uint64_t created_unix, const char *note)
 {
 	struct keytab_entry *e = keytab_get(t, k);
+	char *copy = note && *note ? strdup(note) : NULL;
+
+	if (note && *note && !copy)
+		return -ENOMEM;
 
 	if (!e) {
 		if (t->n == t->cap) {
 			size_t cap = t->cap ? t->cap * 2 : 256;
 			struct keytab_entry *ne = realloc(t->e, cap * sizeof(*ne));
 
-			if (!ne)
+			if (!ne) {
+				free(copy);
 				return -ENOMEM;
+			}
 			t->e = ne;
 			t->cap = cap;
 		}
-		if ((t->n + 1) * 2 > t->slots && rehash(t, t->slots ? t->slots * 2 : 512) < 0)
+		if ((t->n + 1) * 2 > t->slots && rehash(t, t->slots ? t->slots * 2 : 512) < 0) {
+			free(copy);
 			return -ENOMEM;
+		}
 		e = &t->e[t->n];
-		e->key = *k;
+		*e = (struct keytab_entry){ .key = *k, .created_unix = created_unix };
 		t->idx[find_slot(t, k)] = (uint32_t)t->n++;
 	}
 	e->reason = reason;
 	e->expires_ns = expires_ns;
+	free(e->note);
+	e->note = copy;
 	return 0;
 }
 
@@ -107,6 +120,7 @@ int keytab_del(struct keytab *t, const struct rg_lpm_key *k)
 		}
 	}
 	t->idx[s] = KEYTAB_EMPTY;
+	free(t->e[i].note);
 	/* Keep e dense: the last entry moves into the freed place. */
 	if (i != --t->n) {
 		t->e[i] = t->e[t->n];

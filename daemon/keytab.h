@@ -1,6 +1,7 @@
-/* keytab.h - an in-memory index of ban keys with their expiry and reason,
- * for backends whose kernel store cannot be asked cheaply (nftables: a
- * netlink round trip per question). About 40 bytes per key. */
+/* keytab.h - an in-memory copy of ban records (all but the drop
+ * counters), for backends whose kernel store cannot be asked cheaply
+ * (nftables: a netlink round trip per question, and a dump of a large set
+ * costs seconds). About 50 bytes per ban, plus its note if it has one. */
 #ifndef RG_KEYTAB_H
 #define RG_KEYTAB_H
 
@@ -13,6 +14,8 @@ struct keytab_entry {
 	struct rg_lpm_key key;
 	uint32_t reason;
 	uint64_t expires_ns;            /* CLOCK_MONOTONIC; 0 = permanent */
+	uint64_t created_unix;
+	char *note;                     /* NULL when empty */
 };
 
 struct keytab {
@@ -24,8 +27,9 @@ struct keytab {
 void keytab_free(struct keytab *t);
 /* The entry of k, or NULL. */
 struct keytab_entry *keytab_get(const struct keytab *t, const struct rg_lpm_key *k);
-/* Insert or update; -ENOMEM. */
-int keytab_put(struct keytab *t, const struct rg_lpm_key *k, uint32_t reason, uint64_t expires_ns);
+/* Insert or update (an update keeps created_unix); -ENOMEM. */
+int keytab_put(struct keytab *t, const struct rg_lpm_key *k, uint32_t reason,
+	       uint64_t expires_ns, uint64_t created_unix, const char *note);
 /* 0, or -ENOENT. */
 int keytab_del(struct keytab *t, const struct rg_lpm_key *k);
 

@@ -40,7 +40,7 @@ void metrics_collect(struct control_env *env, metric_cb cb, void *x)
 		snprintf(lab, sizeof(lab), "reason=\"%s\"", reason_name(r));
 		cb(x, "rcptguard_bans_total", lab, es->bans[r]);
 	}
-	enforce_foreach(env->enf, count_bans, &active);
+	enforce_records(env->enf, count_bans, &active);
 	cb(x, "rcptguard_bans_active", "", active);
 	cb(x, "rcptguard_unbans_total", "", es->unbans);
 	cb(x, "rcptguard_bans_expired_total", "", es->expired);

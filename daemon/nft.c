@@ -23,7 +23,7 @@ struct nft {
 	struct mnl_socket *nl;
 	uint32_t portid, seq;
 	char *buf;
-	size_t len, limit;              /* bytes queued; commit when len would pass limit */
+	size_t len, limit, cap;         /* bytes queued; commit when len would pass limit */
 	struct nlmsghdr *open;          /* the message being built */
 	uint32_t first_seq;             /* 0: no batch begun */
 	int held, early_err;
@@ -69,7 +69,8 @@ struct nft *nft_open(char *err, size_t errlen)
 		n->limit = BATCH_MAX;
 	if (n->limit < 4 * MSG_MAX)
 		n->limit = 4 * MSG_MAX;
-	n->buf = malloc(n->limit + 2 * MSG_MAX);
+	n->cap = n->limit + 2 * MSG_MAX;
+	n->buf = malloc(n->cap);
 	if (!n->buf) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
@@ -159,9 +160,21 @@ static int send_batch(struct nft *n)
 struct nlmsghdr *nft_msg(struct nft *n, uint16_t type, uint16_t family, uint16_t flags)
 {
 	struct nlmsghdr *nlh;
+	bool full;
 
 	seal(n);
-	if (n->first_seq && !n->held && n->len + MSG_MAX > n->limit) {
+	full = n->len + MSG_MAX > n->limit;
+	/* A held batch may outgrow the limit (the kernel then says so); only
+	 * when memory runs out is it split after all. */
+	if (full && n->held && n->len + 2 * MSG_MAX > n->cap) {
+		char *grown = realloc(n->buf, n->cap * 2);
+
+		if (grown) {
+			n->buf = grown;
+			n->cap *= 2;
+		}
+	}
+	if (n->first_seq && full && (!n->held || n->len + 2 * MSG_MAX > n->cap)) {
 		int rc = send_batch(n);
 
 		if (rc && !n->early_err)

@@ -16,8 +16,8 @@ void nft_close(struct nft *n);
 /* Room for one more message in the current batch (begun on demand; when
  * the batch is full it is committed first, so a bulk load splits into
  * batches that fit the socket buffer). Build the message at the returned
- * header. Messages of one logical change that must not be split go
- * between nft_hold() and nft_release(). */
+ * header. Messages that must reach the kernel in one batch (a chain
+ * rebuilt with its rules) go between nft_hold() and nft_release(). */
 struct nlmsghdr *nft_msg(struct nft *n, uint16_t type, uint16_t family, uint16_t flags);
 void nft_hold(struct nft *n);
 void nft_release(struct nft *n);

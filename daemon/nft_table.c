@@ -544,7 +544,6 @@ static void queue_elem(struct nft_table *t, uint16_t type, enum nftt_kind kind,
 	struct nftnl_set_elem *e;
 	struct nlmsghdr *nlh;
 
-	nft_hold(t->n);
 	if (type == NFT_MSG_NEWSETELEM && !t->have[kind][v4][plen]) {
 		queue_set(t, our_chain(t), kind, v4, plen);
 		t->have[kind][v4][plen] = t->queued[kind][v4][plen] = true;
@@ -552,7 +551,6 @@ static void queue_elem(struct nft_table *t, uint16_t type, enum nftt_kind kind,
 	set_name(name, sizeof(name), kind, v4, plen);
 	if (!(s = set_of(t, name)) || !(e = nftnl_set_elem_alloc())) {
 		nftnl_set_free(s);
-		nft_release(t->n);
 		return;
 	}
 	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, v4 ? 4 : 16);
@@ -573,7 +571,6 @@ static void queue_elem(struct nft_table *t, uint16_t type, enum nftt_kind kind,
 	nlh = nft_msg(t->n, type, NFPROTO_INET, type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0);
 	nftnl_set_elems_nlmsg_build_payload(nlh, s);
 	nftnl_set_free(s);
-	nft_release(t->n);
 }
 
 void nftt_add(struct nft_table *t, enum nftt_kind kind, const struct rg_lpm_key *k,

@@ -1,8 +1,11 @@
 /* privdrop.c - setgroups, setgid, setuid, no_new_privs. Leaving uid 0
- * without PR_SET_KEEPCAPS clears every capability: the XDP maps are used
- * through descriptors opened before, which needs none on this kernel. */
+ * clears every capability: the XDP maps are used through descriptors
+ * opened before, which needs none on this kernel. nf_tables checks
+ * CAP_NET_ADMIN on every message, so the nft backend keeps that one. */
 #include <errno.h>
 #include <grp.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,7 +13,19 @@
 #include <unistd.h>
 #include "privdrop.h"
 
-int privdrop(const char *user, const char *dir, char *err, size_t errlen)
+/* Exactly cap, effective and permitted; none when cap < 0. */
+static int keep_only(int cap)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+
+	memset(d, 0, sizeof(d));
+	if (cap >= 0)
+		d[cap / 32].effective = d[cap / 32].permitted = 1u << (cap % 32);
+	return (int)syscall(SYS_capset, &h, d);
+}
+
+int privdrop(const char *user, const char *dir, int keep_cap, char *err, size_t errlen)
 {
 	struct passwd *pw;
 
@@ -26,8 +41,9 @@ int privdrop(const char *user, const char *dir, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot hand %s to %s: %s", dir, user, strerror(errno));
 		return -1;
 	}
-	if (setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0 ||
-	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+	if (prctl(PR_SET_KEEPCAPS, keep_cap >= 0, 0, 0, 0) < 0 || setgroups(0, NULL) < 0 ||
+	    setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0 || keep_only(keep_cap) < 0 ||
+	    prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
 		snprintf(err, errlen, "cannot become %s: %s", user, strerror(errno));
 		return -1;
 	}

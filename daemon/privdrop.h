@@ -4,10 +4,10 @@
 
 #include <stddef.h>
 
-/* Become user (keeping no capabilities: the backends work through file
- * descriptors opened as root) after handing it dir. "root" or "" keeps
- * root. Returns 0, 1 when the user does not exist (err says so; the caller
- * carries on as root), or -1 on failure. */
-int privdrop(const char *user, const char *dir, char *err, size_t errlen);
+/* Become user after handing it dir, keeping capability keep_cap (e.g.
+ * CAP_NET_ADMIN), or none when it is -1. "root" or "" keeps root. Returns
+ * 0, 1 when the user does not exist (err says so; the caller carries on
+ * as root), or -1 on failure. */
+int privdrop(const char *user, const char *dir, int keep_cap, char *err, size_t errlen);
 
 #endif

@@ -1,6 +1,7 @@
 /* rcptguardd.c - the daemon: load and attach the XDP drop path, open the
  * recipients database, serve the query socket, all in one event loop. */
 #include <errno.h>
+#include <linux/capability.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
@@ -374,20 +375,22 @@ static uint64_t seed(void)
 /* The state directory must exist before it is handed over. */
 static int drop_root(struct daemon *d, char *err, size_t errlen)
 {
+	bool nft = d->be.ops == &backend_nft;
 	int rc;
 
 	if (mkdir(d->cfg->state_dir, 0700) < 0 && errno != EEXIST) {
 		snprintf(err, errlen, "cannot create %.200s: %s", d->cfg->state_dir, strerror(errno));
 		return -1;
 	}
-	rc = privdrop(d->cfg->user, d->cfg->state_dir, err, errlen);
+	/* nf_tables asks for CAP_NET_ADMIN on every change; XDP maps need none. */
+	rc = privdrop(d->cfg->user, d->cfg->state_dir, nft ? CAP_NET_ADMIN : -1, err, errlen);
 	if (rc == 1) {
 		log_warn("event=privdrop result=skipped note=\"%s\"", err);
 		return 0;
 	}
 	if (rc == 0 && getuid() != 0)
-		log_info("event=privdrop user=%s uid=%d capabilities=none", d->cfg->user,
-			 (int)getuid());
+		log_info("event=privdrop user=%s uid=%d capabilities=%s", d->cfg->user,
+			 (int)getuid(), nft ? "cap_net_admin" : "none");
 	return rc;
 }
 

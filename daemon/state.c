@@ -79,7 +79,7 @@ int state_write(const char *dir, struct enforcer *enf, const struct offenders *o
 		return -1;
 	w.f = a.f;
 	fprintf(w.f, MAGIC "\nsaved %" PRIu64 "\n", w.now);
-	enforce_foreach(enf, write_ban, &w);
+	enforce_records(enf, write_ban, &w);
 	offenders_foreach(off, write_off, &w);
 	/* The end line proves the file is whole. */
 	fprintf(w.f, "end %zu %zu\n", w.nbans, w.noffs);

@@ -34,7 +34,13 @@ done
 suite "bpf packets" "$B/tests/bpf_packets"
 suite "bench quick" env QUICK=1 sh tests/bench/run.sh
 for f in tests/system/*.bats; do
+	case $f in */enforce.bats) continue ;; esac
 	suite "system $(basename "$f")" bats --formatter tap "$f"
+done
+# The same enforcement tests against every backend.
+for be in xdp nft; do
+	suite "system enforce.bats ($be)" env RG_BACKEND=$be bats --formatter tap \
+		tests/system/enforce.bats
 done
 
 echo "$passed passed, $failed failed"

@@ -42,10 +42,10 @@ setup() {
 	run -2 rg detach now
 }
 
-@test "no maps pinned: exit 1 and says how to create them" {
+@test "no maps pinned and no table: exit 1 and says how to create them" {
 	run -1 rg list
-	assert_line "rcptguard: note: rcptguardd is not running; working on the pinned maps directly"
-	assert_line "rcptguard: no rcptguard maps are pinned at $PIN; start rcptguardd once to create them"
+	assert_line "rcptguard: note: rcptguardd is not running; working on the kernel's bans directly"
+	assert_line "rcptguard: nothing holds bans yet: no rcptguard maps are pinned at $PIN and there is no nftables table inet rcptguard; start rcptguardd once to create them"
 	run -1 rg ban 192.0.2.1
 }
 

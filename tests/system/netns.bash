@@ -5,7 +5,14 @@
 # Run a command inside the server (NS_S) or client (NS_C) namespace.
 in_s() { nsenter --net=/run/netns/$NS_S "$@"; }
 in_c() { nsenter --net=/run/netns/$NS_C "$@"; }
-rg() { "$B/rcptguard" -c "$CONF" "$@"; }
+# The CLI where the daemon runs: an nft table lives in that namespace.
+rg() {
+	if [ -n "${NS_S:-}" ] && [ -e /run/netns/$NS_S ]; then
+		in_s "$B/rcptguard" -c "$CONF" "$@"
+	else
+		"$B/rcptguard" -c "$CONF" "$@"
+	fi
+}
 
 # Wait until something listens on TCP port $1 in the server namespace.
 wait_listening() {

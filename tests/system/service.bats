@@ -100,3 +100,19 @@ spp() {
 	start_daemon
 	grep -q 'level=warn event=recipients_off mode=detection-only' "$DLOG"
 }
+
+@test "with backend = nft the daemon keeps CAP_NET_ADMIN only, and still bans and reloads" {
+	echo "backend = nft" >> "$CONF"
+	start_daemon
+	run -0 grep -E '^(CapEff|CapPrm):' /proc/$DPID/status
+	assert_line --regexp '^CapEff:\s+0000000000001000$'
+	assert_line --regexp '^CapPrm:\s+0000000000001000$'
+	grep -q "event=privdrop user=rcptguard uid=[0-9]* capabilities=cap_net_admin" "$DLOG"
+	for i in 1 2 3 4 5; do spp 192.0.2.9 "y$i@example.com" >/dev/null; done
+	run -0 in_s nft list set inet rcptguard ban4_32
+	assert_output --partial "192.0.2.9 "
+	kill -HUP $DPID
+	sleep 0.3
+	grep -q 'event=reload result=ok' "$DLOG"
+	run -0 rg unban 192.0.2.9
+}

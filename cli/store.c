@@ -1,0 +1,148 @@
+/* store.c - the CLI's own access to the kernel's bans when the daemon is
+ * down: the pinned XDP maps or the nftables table, through the same
+ * backend operations the daemon uses. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include "cli.h"
+#include "pins.h"
+
+/* Which store holds the bans: the configured backend's, or for auto the
+ * one in use (an attached XDP program wins over a table). */
+static bool xdp_attached(const struct config *c)
+{
+	char path[4096];
+	struct dirent *de;
+	DIR *d;
+	bool any = false;
+
+	if (pins_link_path(path, sizeof(path), c->bpf_pin_dir, "") < 0 || !(d = opendir(path)))
+		return false;
+	while (!any && (de = readdir(d)))
+		any = de->d_name[0] != '.';
+	closedir(d);
+	return any;
+}
+
+static int open_xdp(struct ctx *x, char *err, size_t errlen)
+{
+	if (maps_open(&x->maps, x->cfg.bpf_pin_dir, err, errlen) < 0)
+		return -1;
+	x->ops = &backend_xdp;
+	x->store = &x->maps;
+	return 0;
+}
+
+static int open_nft(struct ctx *x, char *err, size_t errlen)
+{
+	if (!(x->store = backend_nft_open(&x->cfg, false, NULL, err, errlen)))
+		return -1;
+	x->ops = &backend_nft;
+	return 0;
+}
+
+int store_open_quiet(struct ctx *x, char *err, size_t errlen)
+{
+	char nft_err[512];
+
+	if (x->ops)
+		return 0;
+	switch (x->cfg.backend) {
+	case BACKEND_XDP:
+		return open_xdp(x, err, errlen);
+	case BACKEND_NFT:
+		return open_nft(x, err, errlen);
+	case BACKEND_NONE:
+		snprintf(err, errlen, "backend = none keeps its bans in rcptguardd's memory "
+			 "only; start rcptguardd");
+		return -1;
+	case BACKEND_AUTO:
+		break;
+	}
+	if (xdp_attached(&x->cfg) && open_xdp(x, err, errlen) == 0)
+		return 0;
+	if (open_nft(x, nft_err, sizeof(nft_err)) == 0 || open_xdp(x, err, errlen) == 0)
+		return 0;
+	snprintf(err, errlen, "nothing holds bans yet: no rcptguard maps are pinned at %s and "
+		 "there is no nftables table inet %s; start rcptguardd once to create them",
+		 x->cfg.bpf_pin_dir, x->cfg.nft_table);
+	return -1;
+}
+
+int store_open(struct ctx *x)
+{
+	char err[1024];
+
+	if (store_open_quiet(x, err, sizeof(err)) == 0)
+		return 0;
+	fprintf(stderr, "rcptguard: %s\n", err);
+	return -1;
+}
+
+void store_close(struct ctx *x)
+{
+	if (x->ops == &backend_nft)
+		backend_nft_close(x->store);
+	maps_close(&x->maps);
+	x->ops = NULL;
+	x->store = NULL;
+}
+
+struct overlap {
+	const struct rg_lpm_key *k;
+	struct rg_lpm_key *by;
+	bool found;
+};
+
+static int overlap_one(const struct rg_lpm_key *a, const struct rg_allow *al, void *arg)
+{
+	struct overlap *o = arg;
+	const struct rg_lpm_key *wide = a->prefixlen < o->k->prefixlen ? a : o->k;
+	const struct rg_lpm_key *narrow = wide == a ? o->k : a;
+
+	(void)al;
+	if (addr_in_prefix(wide, &narrow->addr)) {
+		*o->by = *a;
+		o->found = true;
+		return 1;
+	}
+	return 0;
+}
+
+bool store_allow_overlaps(struct ctx *x, const struct rg_lpm_key *k, struct rg_lpm_key *by)
+{
+	struct overlap o = { k, by, false };
+
+	x->ops->allow_foreach(x->store, overlap_one, &o);
+	return o.found;
+}
+
+struct find {
+	const struct rg_lpm_key *k;
+	struct rg_ban *out;
+	bool found;
+};
+
+static int find_one(const struct rg_lpm_key *k, const struct rg_ban *b, const char *note,
+		    void *arg)
+{
+	struct find *f = arg;
+
+	(void)note;
+	if (k->prefixlen != f->k->prefixlen || memcmp(&k->addr, &f->k->addr, sizeof(k->addr)))
+		return 0;
+	*f->out = *b;
+	f->found = true;
+	return 1;
+}
+
+int store_get_ban(struct ctx *x, const struct rg_lpm_key *k, struct rg_ban *out)
+{
+	struct find f = { k, out, false };
+
+	if (x->ops == &backend_xdp)
+		return maps_get_ban(&x->maps, k, out);
+	x->ops->foreach(x->store, find_one, &f);
+	return f.found ? 0 : -ENOENT;
+}

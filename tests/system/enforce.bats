@@ -1,0 +1,220 @@
+#!/usr/bin/env bats
+# Enforcement that every backend must give alike: real namespaces, veth,
+# listeners and sockets. run-all.sh runs this file once per backend
+# (RG_BACKEND=xdp, RG_BACKEND=nft); the tests differ only where a backend
+# shows itself (pinned map ids, expired entries the kernel keeps).
+
+load lib
+load postfix
+
+BACKEND=${RG_BACKEND:-xdp}
+
+setup() {
+	setup_net
+	echo "backend = $BACKEND" >> "$CONF"
+}
+
+teardown() {
+	postfix_stop
+	teardown_net
+}
+
+@test "$BACKEND: a client reaches port 25 with no ban" {
+	start_daemon
+	grep -q "event=start .* backend=$BACKEND " "$DLOG"
+	run -0 mail_from_client 10.77.1.1
+	assert_output "220 mail"
+	run -0 mail_from_client fd77:1::1
+	assert_output "220 mail"
+}
+
+@test "$BACKEND: an IPv4 ban drops port 25, keeps port 80, counts, and unban restores" {
+	start_daemon
+	run -0 rg ban 10.77.1.2 --for 10m --reason "test"
+	assert_output "banned 10.77.1.2 for 10m00s"
+	run mail_from_client 10.77.1.1
+	assert_failure
+	[ "$(ban_packets 10.77.1.2)" -ge 1 ]
+	run -0 mail_from_client 10.77.1.1 80
+	assert_output "200 web"
+	run -0 rg list
+	assert_line --regexp '^10\.77\.1\.2 +test +[0-9]+s +(9m|10m)[0-9]+s +[1-9][0-9]* +[1-9][0-9]*$'
+	run -0 rg unban 10.77.1.2
+	run -0 mail_from_client 10.77.1.1
+	assert_output "220 mail"
+}
+
+@test "$BACKEND: an IPv6 ban drops port 25 and unban restores" {
+	start_daemon
+	rg ban fd77:1::2
+	run mail_from_client fd77:1::1
+	assert_failure
+	[ "$(ban_packets fd77:1::2)" -ge 1 ]
+	run -0 mail_from_client fd77:1::1 80
+	rg unban fd77:1::2
+	run -0 mail_from_client fd77:1::1
+}
+
+@test "$BACKEND: a /24 ban drops every client address in it; nested prefixes coexist" {
+	start_daemon
+	rg ban 10.77.1.99/24
+	rg ban 10.77.0.0/16 --for 1m
+	run -0 rg list --json
+	assert_output --partial '"address":"10.77.1.0/24"'
+	assert_output --partial '"address":"10.77.0.0/16"'
+	rg unban 10.77.0.0/16
+	run mail_from_client 10.77.1.1 25 10.77.1.2
+	assert_failure
+	run mail_from_client 10.77.1.1 25 10.77.1.3
+	assert_failure
+	[ "$(ban_packets 10.77.1.0/24)" -ge 2 ]
+	rg unban 10.77.1.0/24
+	run -0 mail_from_client 10.77.1.1
+}
+
+@test "$BACKEND: a /64 ban drops the client's IPv6 network" {
+	start_daemon
+	rg ban fd77:1::/64
+	run mail_from_client fd77:1::1
+	assert_failure
+	run -0 mail_from_client 10.77.1.1
+}
+
+@test "$BACKEND: an allow entry inside a banned prefix wins" {
+	start_daemon
+	run -0 rg allow add 10.77.1.3
+	run -0 rg ban 10.77.1.0/24
+	assert_output --partial "banned 10.77.1.0/24"
+	run -0 mail_from_client 10.77.1.1 25 10.77.1.3
+	assert_output "220 mail"
+	run mail_from_client 10.77.1.1 25 10.77.1.2
+	assert_failure
+	run -0 rg allow list
+	assert_line --regexp '^10\.77\.1\.3 +manual'
+	run -0 rg allow del 10.77.1.3
+	run mail_from_client 10.77.1.1 25 10.77.1.3
+	assert_failure
+}
+
+@test "$BACKEND: a ban of an allowlisted address warns that it will not drop" {
+	start_daemon
+	run -0 rg ban 127.0.0.1
+	assert_output --partial "allow entry 127.0.0.0/8 covers 127.0.0.1"
+}
+
+@test "$BACKEND: with the daemon down the CLI bans, lists, allows and unbans in the kernel" {
+	start_daemon
+	stop_daemon
+	run -0 rg ban 10.77.1.2 --for 10m --reason down
+	assert_output --partial "banned 10.77.1.2 for 10m00s"
+	run mail_from_client 10.77.1.1
+	assert_failure
+	run -0 rg list
+	assert_line --regexp '^10\.77\.1\.2 +down +'
+	run -0 rg allow add 10.77.1.2
+	run -0 mail_from_client 10.77.1.1
+	run -0 rg allow del 10.77.1.2
+	run mail_from_client 10.77.1.1
+	assert_failure
+	run -0 rg unban 10.77.1.2
+	run -0 mail_from_client 10.77.1.1
+	run -0 rg status
+	assert_line "daemon:    not running (bans stay enforced)"
+}
+
+@test "$BACKEND: a 2-second ban stops dropping by itself with no daemon running" {
+	start_daemon
+	stop_daemon
+	rg ban 10.77.1.2 --for 2s
+	run mail_from_client 10.77.1.1
+	assert_failure
+	sleep 2
+	run -0 mail_from_client 10.77.1.1
+	run -0 rg list
+	if [ "$BACKEND" = xdp ]; then
+		# The map keeps the entry, marked, until the daemon's sweep.
+		assert_line --regexp '^10\.77\.1\.2 .* expired '
+	else
+		# The kernel removed the element itself.
+		refute_output --partial 10.77.1.2
+	fi
+}
+
+@test "$BACKEND: kill -9 of the daemon leaves every ban enforced; a restart loses none and re-adds none" {
+	start_daemon
+	rg ban 10.77.1.2 --for 1h
+	rg ban fd77:1::/64 --for 1h
+	run mail_from_client 10.77.1.1
+	assert_failure
+	stop_daemon -9
+	run mail_from_client 10.77.1.1
+	assert_failure
+	run mail_from_client fd77:1::1
+	assert_failure
+	before=$(rg list --json)
+	[ "$BACKEND" = xdp ] && map_before=$(bpftool map show pinned $PIN/bans_exact | cut -d: -f1)
+	start_daemon
+	grep -q 'event=state_load result=ok .* restored=0 pardoned=0 maps=kept' "$DLOG"
+	run -0 rg list --json
+	# Same entries, creation times and counters: nothing was re-added.
+	[ "$(echo "$output" | sed 's/"age_seconds":[0-9]*,//g; s/"expires_in_seconds":[0-9]*,//g')" = \
+	  "$(echo "$before" | sed 's/"age_seconds":[0-9]*,//g; s/"expires_in_seconds":[0-9]*,//g')" ]
+	if [ "$BACKEND" = xdp ]; then
+		[ "$(bpftool map show pinned $PIN/bans_exact | cut -d: -f1)" = "$map_before" ]
+		grep -q 'event=attach ifname='$IF_S' mode=native link=reused' "$DLOG"
+	fi
+	run mail_from_client 10.77.1.1
+	assert_failure
+}
+
+@test "$BACKEND: after a reboot (kernel state gone) the state file restores the bans" {
+	start_daemon
+	rg ban 192.0.2.44 --for 1h
+	rg ban 2001:db8:bad::/48 --for 2h
+	stop_daemon
+	# A reboot empties bpffs and the ruleset.
+	rg detach >/dev/null
+	start_daemon
+	grep -q "event=state_load result=ok bans=2 .* restored=2 pardoned=0 maps=new" "$DLOG" || { cat "$DLOG"; false; }
+	run -0 rg list
+	assert_line --regexp '^192\.0\.2\.44 +manual '
+	assert_line --regexp '^2001:db8:bad::/48 +manual .* (1h59m|2h00m)[0-9]*s? '
+}
+
+@test "$BACKEND: SIGHUP applies new ports; a bad config is refused and the old one stays" {
+	start_daemon
+	rg ban 10.77.1.2
+	run -0 mail_from_client 10.77.1.1 80
+	echo "port = 80" >> "$CONF"
+	kill -HUP $DPID
+	sleep 0.3
+	grep -q 'event=reload result=ok ports=1' "$DLOG"
+	run mail_from_client 10.77.1.1 80
+	assert_failure
+	run -0 mail_from_client 10.77.1.1 25
+	echo "port = nope" >> "$CONF"
+	kill -HUP $DPID
+	sleep 0.3
+	grep -q 'event=reload result=refused error=".*rcptguard.conf:[0-9]*: port: .nope. must be a number' "$DLOG"
+	run mail_from_client 10.77.1.1 80
+	assert_failure
+}
+
+@test "$BACKEND: Postfix: five unknown recipients, the fifth gets 421, the next SYN is dropped; unban restores" {
+	kill "${PIDS[0]}"
+	wait "${PIDS[0]}" 2>/dev/null || true
+	postfix_setup 25
+	echo "backend = $BACKEND" >> "$CONF"
+	start_daemon
+	postfix_start
+	run swaks_to a1@example.com,a2@example.com,a3@example.com,a4@example.com,a5@example.com
+	assert_output --partial "<** 421 4.7.0 <a5@example.com>: Recipient address rejected: too many unknown recipients; try again later"
+	grep -q "event=ban address=10.77.1.2 reason=unknown-recipient duration=[0-9]* backend=$BACKEND " "$DLOG"
+	run mail_from_client 10.77.1.1 25
+	assert_failure
+	run -0 mail_from_client 10.77.1.1 80
+	assert_output "200 web"
+	[ "$(ban_packets 10.77.1.2)" -ge 1 ]
+	run -0 rg unban 10.77.1.2
+	run -0 swaks_to bob@example.com
+}
