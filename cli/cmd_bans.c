@@ -393,8 +393,15 @@ int cmd_list(struct ctx *x, int argc, char **argv)
 		return usage_error("unexpected argument '%s'", argv[optind]);
 	rc = collect_bans(x, &rows);
 	if (rc == EXIT_OK) {
+		char err[512];
+
 		qsort(rows.v, rows.n, sizeof(*rows.v), row_cmp);
 		print_rows(&rows, x->json, reason);
+		/* Set counters came with kernel 5.11; older ones count per rule only. */
+		if (!x->json && store_open_quiet(x, err, sizeof(err)) == 0 &&
+		    !x->ops->ban_counters(x->store))
+			printf("note: per-ban drop counters are not available on this kernel; "
+			       "'rcptguard stats' counts every drop\n");
 	}
 	free(rows.v);
 	return rc;
