@@ -383,6 +383,20 @@ static int set_allow_file(struct config *c, const char *v, char *err, size_t err
 
 static void clear_allow_files(struct config *c) { c->n_allow_files = 0; }
 
+static int set_follow(struct config *c, const char *v, char *err, size_t errlen)
+{
+	if (c->n_follow == CONFIG_MAX_FILES) {
+		snprintf(err, errlen, "more than %d files", CONFIG_MAX_FILES);
+		return -1;
+	}
+	if (set_path(c->follow[c->n_follow], PATH_MAX, v, err, errlen) < 0)
+		return -1;
+	c->n_follow++;
+	return 0;
+}
+
+static void clear_follow(struct config *c) { c->n_follow = 0; }
+
 static int set_spamtrap(struct config *c, const char *v, char *err, size_t errlen)
 {
 	char *dst;
@@ -588,6 +602,7 @@ static const struct key keys[] = {
 	{ "spamtrap", set_spamtrap, true, clear_spamtraps },
 	{ "spamtrap_file", set_spamtrap_file, false, NULL },
 	{ "allow_file", set_allow_file, true, clear_allow_files },
+	{ "follow", set_follow, true, clear_follow },
 	{ "state_dir", set_state_dir, false, NULL },
 	{ "state_interval", set_state_interval, false, NULL },
 	{ "control_socket", set_control_socket, false, NULL },

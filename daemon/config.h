@@ -56,6 +56,8 @@ struct config {
 	struct offender_cfg offenders;          /* ban_*, reputation_*, ... */
 	char allow_files[CONFIG_MAX_FILES][PATH_MAX];
 	unsigned n_allow_files;
+	char follow[CONFIG_MAX_FILES][PATH_MAX];        /* MTA logs to follow */
+	unsigned n_follow;
 	char spamtraps[CONFIG_MAX_SPAMTRAPS][128];      /* lower-cased */
 	unsigned n_spamtraps;
 	char spamtrap_file[PATH_MAX];

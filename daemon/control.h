@@ -23,6 +23,7 @@ struct control_env {
 	struct verdicts *verdicts;
 	struct server *query;
 	struct dnsbl *dnsbl;
+	struct follow *follow;                  /* NULL: no logs followed */
 	time_t started;
 	uint64_t state_saved;                   /* unix seconds of the last save */
 	/* Re-read the config; 0, or -1 with err set. */

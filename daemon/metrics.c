@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "atomic.h"
+#include "follow.h"
 #include "metrics.h"
 #include "names.h"
 
@@ -52,6 +53,20 @@ void metrics_collect(struct control_env *env, metric_cb cb, void *x)
 	if (enforce_drops(env->enf, &d) == 0)
 		prom_xdp(&d, cb, x);
 	cb(x, "rcptguard_query_connections", "", server_connections(env->query));
+	if (env->follow) {
+		struct follow_stats fs;
+
+		follow_stats(env->follow, &fs);
+		cb(x, "rcptguard_log_lines_total", "", fs.lines);
+		for (unsigned k = LOGLINE_MALFORMED; k <= LOGLINE_DNSBL; k++) {
+			snprintf(lab, sizeof(lab), "kind=\"%s\"", logline_kind_name(k));
+			cb(x, "rcptguard_log_events_total", lab, v->log_events[k]);
+		}
+		cb(x, "rcptguard_log_duplicates_total", "", v->log_duplicates);
+		cb(x, "rcptguard_log_long_lines_total", "", fs.long_lines);
+		cb(x, "rcptguard_log_rotations_total", "", fs.rotations);
+		cb(x, "rcptguard_log_truncations_total", "", fs.truncations);
+	}
 	if (dnsbl_enabled(env->dnsbl)) {
 		const struct dnsbl_stats *ds = dnsbl_stats(env->dnsbl);
 		const struct dnsbl_list *lists;

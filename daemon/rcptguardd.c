@@ -23,6 +23,8 @@
 #include "maps.h"
 #include "addr.h"
 #include "backend_start.h"
+#include "follow.h"
+#include "logline.h"
 #include "control.h"
 #include "enforce.h"
 #include "metrics.h"
@@ -50,9 +52,10 @@ struct daemon {
 	struct dnsbl *dnsbl;
 	struct query *query;
 	struct server *control;
+	struct follow *follow;          /* NULL: no follow lines */
 	struct control_env env;
 	struct watch sig, ban_sweep, db_check, state_save, metrics;
-	bool state_failing, metrics_failing;
+	bool state_failing, metrics_failing, follow_failing;
 	uint64_t saved_changes, saved_at;       /* ban changes and time of the last save */
 };
 
@@ -135,7 +138,8 @@ static bool needs_restart(const struct config *a, const struct config *b)
 	       a->dnsbl_cache_min != b->dnsbl_cache_min || a->dnsbl_cache_max != b->dnsbl_cache_max ||
 	       a->dnsbl_cache_size != b->dnsbl_cache_size ||
 	       strcmp(a->metrics_textfile, b->metrics_textfile) != 0 ||
-	       a->metrics_interval != b->metrics_interval;
+	       a->metrics_interval != b->metrics_interval || a->n_follow != b->n_follow ||
+	       memcmp(a->follow, b->follow, sizeof(a->follow)) != 0;
 }
 
 /* Re-read the config; on any error the old one stays in force. */
@@ -158,8 +162,8 @@ static int reload(void *arg, char *err, size_t errlen)
 	}
 	if (needs_restart(d->cfg, next))
 		log_warn("event=reload note=\"changes to interface, xdp_mode, bpf_pin_dir, max_*, "
-			 "backend, state_dir, query_*, control_*, dnsbl lists and dns_* take effect "
-			 "at the next restart\"");
+			 "backend, state_dir, query_*, control_*, follow, dnsbl lists and dns_* take "
+			 "effect at the next restart\"");
 	offenders_configure(d->off, &next->offenders);
 	*d->cfg = *next;
 	free(next);
@@ -203,6 +207,30 @@ static void save_state(struct daemon *d)
 		log_info("event=state_save result=ok note=recovered");
 	d->state_failing = false;
 	d->env.state_saved = wall_secs();
+}
+
+/* Log positions move with every line; they are saved with the state. */
+static void save_positions(struct daemon *d)
+{
+	char err[512];
+
+	if (follow_save(d->follow, err, sizeof(err)) < 0) {
+		if (!d->follow_failing)
+			log_err("event=follow_save result=failed error=\"%s\" note=\"after a "
+				"restart some lines may be read again\"", err);
+		d->follow_failing = true;
+		return;
+	}
+	d->follow_failing = false;
+}
+
+static void on_log_line(const char *line, size_t len, void *arg)
+{
+	struct daemon *d = arg;
+	struct logline l;
+
+	logline_parse(line, len, 0, &l);
+	verdicts_log_line(d->verdicts, &l);
 }
 
 static void on_signal(struct watch *w, uint32_t events)
@@ -252,6 +280,7 @@ static void on_state_save(struct watch *w, uint32_t events)
 	if (ban_changes(d) != d->saved_changes ||
 	    mono_ns() - d->saved_at >= d->cfg->state_interval * 1000000000ULL)
 		save_state(d);
+	save_positions(d);
 }
 
 static void on_db_check(struct watch *w, uint32_t events)
@@ -424,9 +453,14 @@ static int start(struct daemon *d, char *err, size_t errlen)
 		return -1;
 	d->env.query = query_server(d->query);
 	d->env.dnsbl = d->dnsbl;
-	if (!(d->control = control_start(d->loop, &d->env, err, errlen)))
+	if (!(d->control = control_start(d->loop, &d->env, err, errlen)) ||
+	    drop_root(d, err, errlen) < 0)
 		return -1;
-	return drop_root(d, err, errlen);
+	/* As the user the daemon runs as: a log it cannot read shows now. */
+	d->follow = follow_start(d->loop, d->cfg->follow, d->cfg->n_follow, d->cfg->state_dir,
+				 on_log_line, d, err, errlen);
+	d->env.follow = d->follow;
+	return d->follow || !*err ? 0 : -1;
 }
 
 int main(int argc, char **argv)
@@ -482,11 +516,13 @@ int main(int argc, char **argv)
 	}
 	rc = loop_run(d.loop);
 	save_state(&d);
+	save_positions(&d);
 	goto out;
 fail:
 	log_err("event=start error=\"%s\"", err);
 	report_ready(&ready_fd, 1);
 out:
+	follow_stop(d.follow);
 	server_free(d.control);
 	query_stop(d.query);
 	backend_stop(&d.be);

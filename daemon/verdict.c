@@ -33,6 +33,10 @@ struct verdicts {
 	enum log_verdicts_cfg logv;
 	bool configured;                /* once: the first config logs its mode */
 	struct verdict_stats st;
+	/* The last log rejection, to drop sagredo's second line of it. */
+	const char *last_log_format;
+	struct rg_addr last_log_client;
+	char last_log_rcpt[256];
 };
 
 /* SMTP stages in order; a DNSBL rejection applies from its stage on. */
@@ -244,11 +248,11 @@ static bool is_trap(const struct verdicts *v, const char *rcpt)
 
 /* Evidence against (or for) the client; true if it is banned now. */
 static bool evidence(struct verdicts *v, const struct rg_addr *client, enum evidence ev,
-		     double weight, const char *rcpt)
+		     double weight, const char *rcpt, const char *source)
 {
 	uint32_t now = (uint32_t)wall_secs();
 	struct decision d = offenders_evidence(v->off, client, ev, weight, rcpt, now);
-	char why[96], a[ADDR_STRLEN];
+	char why[128], a[ADDR_STRLEN];
 
 	switch (d.what) {
 	case D_NONE:
@@ -265,7 +269,8 @@ static bool evidence(struct verdicts *v, const struct rg_addr *client, enum evid
 		break;
 	}
 	for (int round = 0; round < 2 && d.what == D_BAN; round++) {
-		snprintf(why, sizeof(why), "offense=%u evidence=%s", d.offense, evidence_name(ev));
+		snprintf(why, sizeof(why), "offense=%u evidence=%s%s", d.offense, evidence_name(ev),
+			 source);
 		switch (enforce_ban(v->enf, &d.prefix, round ? NULL : client, d.secs, d.reason,
 				    NULL, false, why)) {
 		case ENF_ALLOWLISTED:
@@ -313,7 +318,7 @@ static enum verdict_state dnsbl_verdict(struct verdicts *v, const struct policy_
 		v->st.dnsbl_waited_out++;
 	/* A listing is ban evidence, once per lookup. */
 	if (res.score > 0 && dnsbl_claim_evidence(v->dnsbl, client) &&
-	    evidence(v, client, EV_DNSBL, res.score * v->dnsbl_ban_weight, NULL)) {
+	    evidence(v, client, EV_DNSBL, res.score * v->dnsbl_ban_weight, NULL, "")) {
 		v->st.banned_replies++;
 		snprintf(out, outlen, "%s", BANNED_ACTION);
 		*decided = true;
@@ -377,7 +382,7 @@ enum verdict_state verdicts_answer(struct verdicts *v, const struct policy_req *
 		v->st.spamtrap++;
 		verdict = "spamtrap";
 		reject = true;
-		banned = client && evidence(v, client, EV_SPAMTRAP, 0, r->recipient);
+		banned = client && evidence(v, client, EV_SPAMTRAP, 0, r->recipient, "");
 		goto answer;
 	}
 	if (!v->db) {
@@ -389,7 +394,7 @@ enum verdict_state verdicts_answer(struct verdicts *v, const struct policy_req *
 	switch (rv) {
 	case RCPT_VALID:
 		v->st.valid++;
-		banned = client && evidence(v, client, EV_VALID, 0, NULL);
+		banned = client && evidence(v, client, EV_VALID, 0, NULL, "");
 		break;
 	case RCPT_UNJUDGED:
 		v->st.unjudged++;
@@ -401,7 +406,7 @@ enum verdict_state verdicts_answer(struct verdicts *v, const struct policy_req *
 		if (r->rcpthosts_ok && strcmp(r->rcpthosts_ok, "0") == 0) {
 			v->st.relay_attempt++;
 			verdict = "relay-attempt";
-			banned = client && evidence(v, client, EV_RELAY, 0, r->recipient);
+			banned = client && evidence(v, client, EV_RELAY, 0, r->recipient, "");
 		}
 		break;
 	case RCPT_UNKNOWN:
@@ -411,7 +416,7 @@ enum verdict_state verdicts_answer(struct verdicts *v, const struct policy_req *
 		else
 			v->st.negative++;
 		reject = true;
-		banned = client && evidence(v, client, EV_UNKNOWN_RCPT, 0, r->recipient);
+		banned = client && evidence(v, client, EV_UNKNOWN_RCPT, 0, r->recipient, "");
 		break;
 	}
 answer:
@@ -427,6 +432,40 @@ logit:
 	if (v->logv == LOG_VERDICTS_ALL || (v->logv == LOG_VERDICTS_REJECTS && (reject || banned)))
 		log_verdict(verdict, r, key, out);
 	return VERDICT_DONE;
+}
+
+/* sagredo's qmail logs one rejection twice ("validrcptto: drop address"
+ * and "qlogenvelope: ... reason=validrcptto"): the second is not new. */
+static bool duplicate(struct verdicts *v, const struct logline *l)
+{
+	bool pair = strcmp(l->format, "sagredo") == 0 || strcmp(l->format, "qlogenvelope") == 0;
+	bool dup = pair && v->last_log_format && strcmp(v->last_log_format, l->format) != 0 &&
+		   !memcmp(&v->last_log_client, &l->client, sizeof(l->client)) &&
+		   strcmp(v->last_log_rcpt, l->rcpt) == 0;
+
+	v->last_log_format = pair && !dup ? l->format : NULL;
+	v->last_log_client = l->client;
+	snprintf(v->last_log_rcpt, sizeof(v->last_log_rcpt), "%s", l->rcpt);
+	return dup;
+}
+
+void verdicts_log_line(struct verdicts *v, const struct logline *l)
+{
+	char src[64];
+
+	v->st.log_events[l->kind]++;
+	if (l->kind == LOGLINE_NONE || l->kind == LOGLINE_MALFORMED)
+		return;
+	if (duplicate(v, l)) {
+		v->st.log_events[l->kind]--;
+		v->st.log_duplicates++;
+		return;
+	}
+	snprintf(src, sizeof(src), " source=log format=%s", l->format);
+	if (l->kind == LOGLINE_DNSBL)
+		evidence(v, &l->client, EV_DNSBL, v->dnsbl_ban_weight, NULL, src);  /* score 1 */
+	else
+		evidence(v, &l->client, EV_UNKNOWN_RCPT, 0, l->rcpt[0] ? l->rcpt : NULL, src);
 }
 
 const struct verdict_stats *verdicts_stats(const struct verdicts *v)

@@ -7,6 +7,7 @@
 #include "config.h"
 #include "dnsbl.h"
 #include "enforce.h"
+#include "logline.h"
 #include "offenders.h"
 #include "policy.h"
 
@@ -14,6 +15,8 @@ struct verdict_stats {
 	uint64_t requests, valid, unknown, negative, not_ours, unjudged, relay_client,
 		not_rcpt, no_database, spamtrap, relay_attempt, banned_replies, dnsbl_rejects,
 		dnsbl_waited_out;
+	uint64_t log_events[LOGLINE_DNSBL + 1];         /* by enum logline_kind */
+	uint64_t log_duplicates;
 };
 
 struct verdicts;
@@ -41,6 +44,9 @@ enum verdict_state { VERDICT_DONE, VERDICT_WAIT };
 enum verdict_state verdicts_answer(struct verdicts *v, const struct policy_req *r, char *out,
 				   size_t outlen, bool final);
 
+/* One line of a followed MTA log, parsed: its rejection is evidence like
+ * a verdict's. */
+void verdicts_log_line(struct verdicts *v, const struct logline *l);
 const struct verdict_stats *verdicts_stats(const struct verdicts *v);
 
 #endif

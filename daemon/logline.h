@@ -1,0 +1,34 @@
+/* logline.h - what a line of an MTA's log says about a client: the
+ * rejections of validrcptto (2006 and jms1 7.08), sagredo's qmail
+ * (validrcptto and qlogenvelope), chkuser, and rblsmtpd's blocks, after a
+ * multilog tai64n stamp, a syslog header or nothing. Pure: no I/O. */
+#ifndef RG_LOGLINE_H
+#define RG_LOGLINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "rcptguard.h"
+
+enum logline_kind {
+	LOGLINE_NONE,           /* not a line we know: ignored */
+	LOGLINE_MALFORMED,      /* one of ours, but its address or recipient is bad */
+	LOGLINE_UNKNOWN_RCPT,   /* a recipient that does not exist */
+	LOGLINE_LIMIT,          /* the MTA gave up on the client: too many of them */
+	LOGLINE_DNSBL,          /* rblsmtpd turned the client away */
+};
+
+struct logline {
+	enum logline_kind kind;
+	const char *format;     /* "validrcptto", "validrcptto-7", "sagredo", "qlogenvelope",
+				   "chkuser", "rblsmtpd" */
+	struct rg_addr client;
+	char rcpt[256];         /* "" when the line names none */
+	uint64_t when;          /* unix seconds from the line's stamp; 0 when it has none */
+};
+
+/* Parse one line (without its newline; need not be NUL-terminated).
+ * year: for syslog stamps, which have none (0: the current year). */
+enum logline_kind logline_parse(const char *line, size_t len, int year, struct logline *out);
+const char *logline_kind_name(enum logline_kind k);
+
+#endif

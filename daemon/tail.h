@@ -1,0 +1,41 @@
+/* tail.h - follow one log file as it is written: partial lines wait for
+ * their end, a truncated file is read again from the start, and a
+ * rotated one (multilog renames current to @....s and makes a new
+ * current) is read to its end before the new file is opened. The
+ * position is the byte after the last whole line delivered, so it can be
+ * saved and resumed without reading a line twice. */
+#ifndef RG_TAIL_H
+#define RG_TAIL_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define TAIL_LINE_MAX 4096      /* longer lines are skipped and counted */
+
+struct tail {
+	char path[PATH_MAX];
+	int fd;                         /* -1: not open */
+	dev_t dev;
+	ino_t ino;
+	off_t off;                      /* after the last whole line delivered */
+	off_t pend;                     /* bytes read of the line after off */
+	bool skipping;                  /* inside an overlong line */
+	size_t have;                    /* bytes of an unfinished line in buf */
+	uint64_t lines, long_lines, rotations, truncations;
+	char buf[TAIL_LINE_MAX];
+};
+
+typedef void (*tail_line_cb)(const char *line, size_t len, void *arg);
+
+/* Start following path: from the saved position (dev, ino, off) when that
+ * file is still there (as path, or rotated into the same directory), else
+ * from the end of what exists now. ino 0: no saved position. */
+void tail_open(struct tail *t, const char *path, dev_t dev, ino_t ino, off_t off);
+/* Deliver every whole line written since the last call. */
+void tail_poll(struct tail *t, tail_line_cb cb, void *arg);
+void tail_close(struct tail *t);
+
+#endif

@@ -1,0 +1,125 @@
+/* test_logline.c - every log format of the fixtures, line by line. */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+#include "logline.h"
+#include "tap.h"
+
+#define FIX "tests/fixtures/logs/"
+
+struct want {
+	int line;                       /* 1-based line of the fixture */
+	enum logline_kind kind;
+	const char *ip, *rcpt, *format;
+	long long when;                 /* -1: do not check */
+};
+
+static const char *ip_of(const struct rg_addr *a, char *buf)
+{
+	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	if (!memcmp(a->a, mapped, 12))
+		return inet_ntop(AF_INET, &a->a[12], buf, 64);
+	return inet_ntop(AF_INET6, a->a, buf, 64);
+}
+
+static void check_file(const char *file, const struct want *w, size_t nw, int year)
+{
+	char line[8192], path[256], ip[64];
+	FILE *f;
+	int n = 0;
+	size_t next = 0;
+
+	snprintf(path, sizeof(path), FIX "%s", file);
+	f = fopen(path, "r");
+	ok(f != NULL, "%s opens", path);
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		struct logline l;
+		size_t len = strcspn(line, "\n");
+		enum logline_kind k = logline_parse(line, len, year, &l);
+
+		n++;
+		if (next < nw && w[next].line == n) {
+			const struct want *x = &w[next++];
+
+			ok(k == x->kind && l.kind == k, "%s:%d is %s (got %s)", file, n,
+			   logline_kind_name(x->kind), logline_kind_name(k));
+			if (x->kind == LOGLINE_MALFORMED || x->kind == LOGLINE_NONE)
+				continue;
+			ok(strcmp(ip_of(&l.client, ip), x->ip) == 0, "%s:%d client %s (got %s)",
+			   file, n, x->ip, ip);
+			ok(strcmp(l.rcpt, x->rcpt) == 0, "%s:%d recipient '%s' (got '%s')", file, n,
+			   x->rcpt, l.rcpt);
+			ok(strcmp(l.format, x->format) == 0, "%s:%d format %s (got %s)", file, n,
+			   x->format, l.format);
+			if (x->when >= 0)
+				ok((long long)l.when == x->when, "%s:%d time %lld (got %llu)", file, n,
+				   x->when, (unsigned long long)l.when);
+		} else {
+			ok(k == LOGLINE_NONE, "%s:%d is ignored (got %s)", file, n,
+			   logline_kind_name(k));
+		}
+	}
+	fclose(f);
+	ok(next == nw, "%s: every expected line was seen", file);
+}
+
+int main(void)
+{
+	static const struct want multilog[] = {
+		{ 4, LOGLINE_UNKNOWN_RCPT, "198.51.100.7", "admin@example.com", "validrcptto",
+		  0x69b2a5c4LL - 10 },
+		{ 5, LOGLINE_UNKNOWN_RCPT, "198.51.100.7", "info@example.com", "validrcptto", -1 },
+		{ 6, LOGLINE_UNKNOWN_RCPT, "198.51.100.7", "sales@example.com", "validrcptto", -1 },
+		{ 7, LOGLINE_UNKNOWN_RCPT, "198.51.100.7", "webmaster@example.com", "validrcptto",
+		  -1 },
+		{ 8, LOGLINE_UNKNOWN_RCPT, "198.51.100.7", "Office@Example.com", "validrcptto", -1 },
+		{ 9, LOGLINE_LIMIT, "198.51.100.7", "", "validrcptto", -1 },
+		{ 11, LOGLINE_UNKNOWN_RCPT, "203.0.113.20", "bob@example.com", "validrcptto", -1 },
+	};
+	static const struct want syslog708[] = {
+		/* Nov 29 10:00:01 in 2026 */
+		{ 2, LOGLINE_UNKNOWN_RCPT, "203.0.113.9", "a1@example.com", "validrcptto-7",
+		  1795946401LL },
+		{ 3, LOGLINE_UNKNOWN_RCPT, "203.0.113.9", "a2@example.com", "validrcptto-7", -1 },
+		{ 4, LOGLINE_UNKNOWN_RCPT, "2001:db8:9::5", "a3@example.com", "validrcptto-7", -1 },
+		{ 5, LOGLINE_LIMIT, "203.0.113.9", "", "validrcptto-7", -1 },
+		{ 6, LOGLINE_MALFORMED, NULL, NULL, NULL, -1 },
+		{ 7, LOGLINE_UNKNOWN_RCPT, "203.0.113.10", "a4@example.com", "validrcptto-7",
+		  1795946406LL },
+	};
+	static const struct want sagredo[] = {
+		{ 1, LOGLINE_UNKNOWN_RCPT, "192.0.2.77", "x1@example.com", "sagredo", -1 },
+		{ 2, LOGLINE_UNKNOWN_RCPT, "192.0.2.77", "x1@example.com", "qlogenvelope", -1 },
+		{ 3, LOGLINE_UNKNOWN_RCPT, "192.0.2.77", "x2@example.com", "sagredo", -1 },
+		{ 4, LOGLINE_UNKNOWN_RCPT, "192.0.2.77", "x2@example.com", "qlogenvelope", -1 },
+	};
+	static const struct want chkuser[] = {
+		{ 1, LOGLINE_UNKNOWN_RCPT, "192.0.2.55", "nobody@example.com", "chkuser", -1 },
+		{ 3, LOGLINE_UNKNOWN_RCPT, "2001:db8::55", "ghost@example.com", "chkuser", -1 },
+		{ 5, LOGLINE_LIMIT, "192.0.2.55", "z@example.com", "chkuser", -1 },
+	};
+	static const struct want rbl[] = {
+		{ 1, LOGLINE_DNSBL, "192.0.2.66", "", "rblsmtpd", -1 },
+		{ 2, LOGLINE_MALFORMED, NULL, NULL, NULL, -1 },
+	};
+	static const struct want garbage[] = {
+		{ 4, LOGLINE_MALFORMED, NULL, NULL, NULL, -1 },
+	};
+	struct logline l;
+
+	check_file("multilog-validrcptto.log", multilog, sizeof(multilog) / sizeof(*multilog), 0);
+	check_file("syslog-validrcptto-708.log", syslog708, sizeof(syslog708) / sizeof(*syslog708),
+		   2026);
+	check_file("sagredo.log", sagredo, sizeof(sagredo) / sizeof(*sagredo), 0);
+	check_file("chkuser.log", chkuser, sizeof(chkuser) / sizeof(*chkuser), 0);
+	check_file("rblsmtpd.log", rbl, sizeof(rbl) / sizeof(*rbl), 0);
+	check_file("garbage.log", garbage, sizeof(garbage) / sizeof(*garbage), 0);
+	/* Not NUL-terminated: the parser stops at len. */
+	ok(logline_parse("rblsmtpd: 192.0.2.1 pid 1: 451 x" "GARBAGE", 32, 0, &l) ==
+	   LOGLINE_DNSBL, "the length bounds the line");
+	ok(logline_parse("", 0, 0, &l) == LOGLINE_NONE, "an empty line is ignored");
+	return tap_done();
+}
