@@ -56,6 +56,8 @@ int cmd_show(struct ctx *x, int argc, char **argv);
 int cmd_top(struct ctx *x, int argc, char **argv);
 /* cmd_dnsbl.c */
 int cmd_dnsbl(struct ctx *x, int argc, char **argv);
+/* cmd_replay.c */
+int cmd_replay(struct ctx *x, int argc, char **argv);
 /* cmd_recipients.c */
 int cmd_recipients(struct ctx *x, int argc, char **argv);
 

@@ -4,10 +4,116 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "cli.h"
 #include "recipients.h"
+#include "qmail_tree.h"
 #include "recipients_compile.h"
 #include "table.h"
+
+/* Addresses read from a qmail installation, as recipients source text,
+ * with a count per domain for the summary. */
+struct qmail_src {
+	FILE *text;                     /* open_memstream */
+	char *buf;
+	size_t len;
+	bool dry_run;
+	struct table summary;
+	size_t warnings;
+	char **dom;
+	size_t *count, ndom;
+};
+
+static void q_address(const char *entry, void *arg)
+{
+	struct qmail_src *q = arg;
+	const char *at = strrchr(entry, '@');
+
+	fprintf(q->dry_run ? stdout : q->text, "%s\n", entry);
+	for (size_t i = 0; at && i < q->ndom; i++)
+		if (strcmp(q->dom[i], at + 1) == 0)
+			q->count[i]++;
+}
+
+static void q_domain(const char *domain, const char *kind, void *arg)
+{
+	struct qmail_src *q = arg;
+	char n[24];
+	size_t count = 0;
+
+	for (size_t i = 0; i < q->ndom; i++)
+		if (strcmp(q->dom[i], domain) == 0)
+			count = q->count[i];
+	snprintf(n, sizeof(n), "%zu", count);
+	const char *cells[] = { domain, kind, n };
+	table_add(&q->summary, cells);
+}
+
+static void q_warn(const char *msg, void *arg)
+{
+	((struct qmail_src *)arg)->warnings++;
+	fprintf(stderr, "rcptguard: warning: %s\n", msg);
+}
+
+/* The domains of rcpthosts first (for the counts), then everything. */
+static void q_collect(const char *domain, const char *kind, void *arg)
+{
+	struct qmail_src *q = arg;
+	char **nd = realloc(q->dom, (q->ndom + 1) * sizeof(*nd));
+	size_t *nc = nd ? realloc(q->count, (q->ndom + 1) * sizeof(*nc)) : NULL;
+
+	(void)kind;
+	if (nd)
+		q->dom = nd;
+	if (!nc || !(q->dom[q->ndom] = strdup(domain)))
+		return;
+	q->count = nc;
+	q->count[q->ndom++] = 0;
+}
+
+static void q_none(const char *entry, void *arg)
+{
+	(void)entry, (void)arg;
+}
+
+static void q_quiet(const char *msg, void *arg)
+{
+	(void)msg, (void)arg;
+}
+
+static void q_free(struct qmail_src *q)
+{
+	for (size_t i = 0; i < q->ndom; i++)
+		free(q->dom[i]);
+	free(q->dom);
+	free(q->count);
+	table_free(&q->summary);
+	if (q->text)
+		fclose(q->text);
+	free(q->buf);
+}
+
+static int from_qmail(struct qmail_src *q, const struct qmail_tree_opts *o)
+{
+	static const char *const head[] = { "DOMAIN", "SERVED AS", "ADDRESSES" };
+	const struct qmail_tree_out first = { q_none, q_collect, q_quiet, q };
+	const struct qmail_tree_out out = { q_address, q_domain, q_warn, q };
+	char err[512];
+
+	table_init(&q->summary, "llr", head);
+	if (!q->dry_run && !(q->text = open_memstream(&q->buf, &q->len))) {
+		fprintf(stderr, "rcptguard: out of memory\n");
+		return -1;
+	}
+	if (qmail_tree_read(o, &first, err, sizeof(err)) < 0 ||
+	    qmail_tree_read(o, &out, err, sizeof(err)) < 0) {
+		fprintf(stderr, "rcptguard: %s\n", err);
+		return -1;
+	}
+	if (q->text && fflush(q->text) != 0)
+		return -1;
+	return 0;
+}
 
 static const char *db_path(const struct ctx *x, const char *given, const char *opt)
 {
@@ -19,30 +125,75 @@ static const char *db_path(const struct ctx *x, const char *given, const char *o
 	return NULL;
 }
 
+static bool is_dir(const char *p)
+{
+	struct stat st;
+
+	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 static int compile(struct ctx *x, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "output", required_argument, NULL, 'o' }, { NULL, 0, NULL, 0 }
+		{ "output", required_argument, NULL, 'o' },
+		{ "qmail", optional_argument, NULL, 'q' },
+		{ "passwd", required_argument, NULL, 'p' },
+		{ "uid-range", required_argument, NULL, 'u' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 }
 	};
+	struct qmail_tree_opts qo = { NULL, "/etc/passwd", 500, 65000 };
+	struct qmail_src q = { 0 };
 	const char *out = NULL;
-	struct compile_src *src;
+	struct compile_src *src = NULL;
 	struct compile_stats st;
 	size_t n = 0;
 	int opt, rc = EXIT_FAIL;
+	unsigned lo, hi;
 
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
-		if (opt == 'o')
-			out = optarg;
-		else
-			return EXIT_USAGE;
+		switch (opt) {
+		case 'o': out = optarg; break;
+		case 'q':
+			/* --qmail, --qmail=DIR or --qmail DIR */
+			qo.dir = optarg ? optarg : optind < argc && is_dir(argv[optind]) ?
+				 argv[optind++] : "/var/qmail";
+			break;
+		case 'p': qo.passwd = optarg; break;
+		case 'u':
+			if (sscanf(optarg, "%u-%u", &lo, &hi) != 2 || lo > hi)
+				return usage_error("--uid-range: '%s' must be MIN-MAX", optarg);
+			qo.uid_min = lo, qo.uid_max = hi;
+			break;
+		case 'n': q.dry_run = true; break;
+		default: return EXIT_USAGE;
+		}
+	}
+	if (q.dry_run && !qo.dir)
+		return usage_error("--dry-run lists what --qmail finds; give --qmail");
+	if (qo.dir) {
+		if (from_qmail(&q, &qo) < 0)
+			goto out;
+		if (q.dry_run) {
+			rc = EXIT_OK;
+			goto out;
+		}
 	}
 	if (!(out = db_path(x, out, "-o")))
-		return EXIT_USAGE;
-	src = calloc((size_t)(argc - optind) + 1, sizeof(*src));
+		return q_free(&q), EXIT_USAGE;
+	src = calloc((size_t)(argc - optind) + 2, sizeof(*src));
 	if (!src)
-		return EXIT_FAIL;
-	if (optind == argc)
+		goto out;
+	if (qo.dir) {
+		static char name[4200];
+
+		snprintf(name, sizeof(name), "qmail:%s", qo.dir);
+		if (!(src[n].f = fmemopen(q.buf, q.len ? q.len : 1, "r")))
+			goto out;
+		src[n++].name = name;
+	}
+	if (optind == argc && !qo.dir)
 		src[n++] = (struct compile_src){ "-", stdin };
 	for (int i = optind; i < argc; i++, n++) {
 		src[n].name = argv[i];
@@ -53,16 +204,20 @@ static int compile(struct ctx *x, int argc, char **argv)
 		}
 	}
 	if (recipients_compile(src, n, out, &st, stderr) == 0) {
+		if (qo.dir)
+			table_print(&q.summary, stdout);
 		printf("compiled %s: %zu addresses, %zu catch-all domains, %zu negative entries, "
-		       "%zu domains (%zu duplicates merged)\n", out, st.addresses, st.catchalls,
-		       st.negatives, st.domains, st.duplicates);
+		       "%zu domains (%zu duplicates merged)%s\n", out, st.addresses, st.catchalls,
+		       st.negatives, st.domains, st.duplicates,
+		       q.warnings ? "; see the warnings above" : "");
 		rc = EXIT_OK;
 	}
 out:
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; src && i < n; i++)
 		if (src[i].f && src[i].f != stdin)
 			fclose(src[i].f);
 	free(src);
+	q_free(&q);
 	return rc;
 }
 

@@ -27,6 +27,7 @@ static void usage(FILE *f)
 	      "  dnsbl check ADDR\n"
 	      "  recipients compile [-o FILE.cdb] [SOURCE...]\n"
 	      "  recipients check [--db FILE.cdb] [--json] ADDRESS...\n"
+	      "  replay [-c FILE] [--json] [--bytes-per-attempt N] LOGFILE...\n"
 	      "see rcptguard(8)\n", f);
 }
 
@@ -167,6 +168,8 @@ int main(int argc, char **argv)
 		rc = json_only(x, argc, argv, cmd_status);
 	else if (strcmp(cmd, "dnsbl") == 0)
 		rc = cmd_dnsbl(x, argc, argv);
+	else if (strcmp(cmd, "replay") == 0)
+		rc = cmd_replay(x, argc, argv);
 	else if (strcmp(cmd, "recipients") == 0)
 		rc = cmd_recipients(x, argc - 1, argv + 1);
 	else if (strcmp(cmd, "detach") == 0)

@@ -333,3 +333,17 @@ enum logline_kind logline_parse(const char *line, size_t len, int year, struct l
 	}
 	return out->kind = LOGLINE_NONE;
 }
+
+bool logline_duplicate(struct logline_dedupe *d, const struct logline *l)
+{
+	bool pair = l->format && (strcmp(l->format, "sagredo") == 0 ||
+				  strcmp(l->format, "qlogenvelope") == 0);
+	bool dup = pair && d->format && strcmp(d->format, l->format) != 0 &&
+		   !memcmp(&d->client, &l->client, sizeof(l->client)) &&
+		   strcmp(d->rcpt, l->rcpt) == 0;
+
+	d->format = pair && !dup ? l->format : NULL;
+	d->client = l->client;
+	snprintf(d->rcpt, sizeof(d->rcpt), "%s", l->rcpt);
+	return dup;
+}

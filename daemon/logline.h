@@ -5,6 +5,7 @@
 #ifndef RG_LOGLINE_H
 #define RG_LOGLINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "rcptguard.h"
@@ -29,6 +30,16 @@ struct logline {
 /* Parse one line (without its newline; need not be NUL-terminated).
  * year: for syslog stamps, which have none (0: the current year). */
 enum logline_kind logline_parse(const char *line, size_t len, int year, struct logline *out);
+
+/* sagredo's qmail logs one rejection twice ("validrcptto: drop address"
+ * and "qlogenvelope: ... reason=validrcptto"): the second of such a pair
+ * is a duplicate. Zero-initialise; one per stream of lines. */
+struct logline_dedupe {
+	const char *format;
+	struct rg_addr client;
+	char rcpt[256];
+};
+bool logline_duplicate(struct logline_dedupe *d, const struct logline *l);
 const char *logline_kind_name(enum logline_kind k);
 
 #endif

@@ -33,10 +33,7 @@ struct verdicts {
 	enum log_verdicts_cfg logv;
 	bool configured;                /* once: the first config logs its mode */
 	struct verdict_stats st;
-	/* The last log rejection, to drop sagredo's second line of it. */
-	const char *last_log_format;
-	struct rg_addr last_log_client;
-	char last_log_rcpt[256];
+	struct logline_dedupe dedupe;   /* of the followed logs' lines */
 };
 
 /* SMTP stages in order; a DNSBL rejection applies from its stage on. */
@@ -434,21 +431,6 @@ logit:
 	return VERDICT_DONE;
 }
 
-/* sagredo's qmail logs one rejection twice ("validrcptto: drop address"
- * and "qlogenvelope: ... reason=validrcptto"): the second is not new. */
-static bool duplicate(struct verdicts *v, const struct logline *l)
-{
-	bool pair = strcmp(l->format, "sagredo") == 0 || strcmp(l->format, "qlogenvelope") == 0;
-	bool dup = pair && v->last_log_format && strcmp(v->last_log_format, l->format) != 0 &&
-		   !memcmp(&v->last_log_client, &l->client, sizeof(l->client)) &&
-		   strcmp(v->last_log_rcpt, l->rcpt) == 0;
-
-	v->last_log_format = pair && !dup ? l->format : NULL;
-	v->last_log_client = l->client;
-	snprintf(v->last_log_rcpt, sizeof(v->last_log_rcpt), "%s", l->rcpt);
-	return dup;
-}
-
 void verdicts_log_line(struct verdicts *v, const struct logline *l)
 {
 	char src[64];
@@ -456,7 +438,7 @@ void verdicts_log_line(struct verdicts *v, const struct logline *l)
 	v->st.log_events[l->kind]++;
 	if (l->kind == LOGLINE_NONE || l->kind == LOGLINE_MALFORMED)
 		return;
-	if (duplicate(v, l)) {
+	if (logline_duplicate(&v->dedupe, l)) {
 		v->st.log_events[l->kind]--;
 		v->st.log_duplicates++;
 		return;

@@ -1,0 +1,420 @@
+/* cmd_replay.c - rcptguard replay: the daemon's offender logic over old
+ * MTA logs in simulated time (each line's own stamp), touching nothing in
+ * the kernel. It tells who would have been banned, when, for how long, and
+ * how many later attempts each ban would have stopped: the way to choose
+ * thresholds before going live. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "cli.h"
+#include "duration.h"
+#include "enforce.h"
+#include "keytab.h"
+#include "logline.h"
+#include "logread.h"
+#include "names.h"
+#include "offenders.h"
+#include "table.h"
+
+/* A rejected recipient on the wire: the RCPT command and its reply, and a
+ * share of the session's banner, HELO, MAIL and TCP handshake. */
+#define DEFAULT_BYTES_PER_ATTEMPT 250
+
+struct sim_ban {
+	struct rg_lpm_key key;
+	uint32_t start, end;            /* end UINT32_MAX: permanent */
+	unsigned reason, offense;
+	uint64_t stopped;
+};
+
+struct replay {
+	struct config *cfg;
+	struct offenders *off;
+	const struct allowlist *allow;
+	struct sim_ban *bans;
+	size_t nbans, cap;
+	struct keytab exact;            /* live single-address bans; reason = index in bans */
+	size_t *prefixes;               /* indexes of prefix bans */
+	size_t nprefixes, pcap;
+	struct logline_dedupe dedupe;
+	uint64_t lines, events[LOGLINE_DNSBL + 1], duplicates, stopped, spared, unstamped;
+	uint32_t now;                   /* the simulated clock: the last stamp seen */
+	uint32_t first, last;           /* the span of the stamps */
+};
+
+static int add_ban(struct replay *r, const struct decision *d, uint32_t now)
+{
+	struct sim_ban *b;
+
+	if (r->nbans == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 256;
+		struct sim_ban *nb = realloc(r->bans, cap * sizeof(*nb));
+
+		if (!nb)
+			return -1;
+		r->bans = nb;
+		r->cap = cap;
+	}
+	b = &r->bans[r->nbans];
+	*b = (struct sim_ban){ .key = d->prefix, .start = now, .reason = d->reason,
+			       .offense = d->offense,
+			       .end = d->secs ? now + d->secs : UINT32_MAX };
+	if (d->prefix.prefixlen == 128) {
+		if (keytab_put(&r->exact, &d->prefix, (uint32_t)r->nbans, b->end, now, NULL) < 0)
+			return -1;
+	} else {
+		if (r->nprefixes == r->pcap) {
+			size_t cap = r->pcap ? r->pcap * 2 : 64;
+			size_t *np = realloc(r->prefixes, cap * sizeof(*np));
+
+			if (!np)
+				return -1;
+			r->prefixes = np;
+			r->pcap = cap;
+		}
+		r->prefixes[r->nprefixes++] = r->nbans;
+	}
+	r->nbans++;
+	return 0;
+}
+
+/* The ban that would have dropped client at now, if any. */
+static struct sim_ban *ban_of(struct replay *r, const struct rg_addr *client, uint32_t now)
+{
+	struct rg_lpm_key k = { .prefixlen = 128, .addr = *client };
+	struct keytab_entry *e = keytab_get(&r->exact, &k);
+
+	if (e && e->expires_ns > now)
+		return &r->bans[e->reason];
+	for (size_t i = 0; i < r->nprefixes; i++) {
+		struct sim_ban *b = &r->bans[r->prefixes[i]];
+
+		if (b->start <= now && b->end > now && addr_in_prefix(&b->key, client))
+			return b;
+	}
+	return NULL;
+}
+
+static bool allowlisted(const struct replay *r, const struct rg_lpm_key *k,
+			const struct rg_addr *client)
+{
+	const struct allow_entry *hit = client ? allowlist_match(r->allow, client) : NULL;
+
+	if (!hit)
+		hit = allowlist_match(r->allow, &k->addr);
+	return hit && hit->key.prefixlen <= k->prefixlen;
+}
+
+static int event(struct replay *r, const struct logline *l, uint32_t now)
+{
+	struct sim_ban *b = ban_of(r, &l->client, now);
+	struct decision d;
+
+	/* A banned client's packets never reach the MTA: the attempt is
+	 * stopped, and it is no evidence (it would not have happened). */
+	if (b) {
+		b->stopped++;
+		r->stopped++;
+		return 0;
+	}
+	d = offenders_evidence(r->off, &l->client, l->kind == LOGLINE_DNSBL ? EV_DNSBL :
+			       EV_UNKNOWN_RCPT, r->cfg->dnsbl_ban_weight,
+			       l->rcpt[0] ? l->rcpt : NULL, now);
+	for (int round = 0; round < 2 && d.what == D_BAN; round++) {
+		if (allowlisted(r, &d.prefix, round ? NULL : &l->client)) {
+			offenders_spared(r->off, &d.prefix, EV_ALLOWLISTED, now);
+			r->spared++;
+			return 0;
+		}
+		if (add_ban(r, &d, now) < 0)
+			return -1;
+		d = offenders_banned(r->off, &d, now);
+	}
+	return 0;
+}
+
+/* Syslog stamps have no year: the file's, or the one before for lines
+ * that would lie in its future. */
+static uint64_t stamp_year_fix(const char *line, size_t len, int year, uint64_t mtime,
+			       struct logline *l)
+{
+	logline_parse(line, len, year, l);
+	if (l->when > mtime + 86400 && line[0] != '@' && !(len > 4 && line[4] == '-'))
+		logline_parse(line, len, year - 1, l);
+	return l->when;
+}
+
+struct input {
+	const char *path;
+	uint64_t first;                 /* the first stamp, for ordering */
+	uint64_t size;
+	int year;
+	uint64_t mtime;
+};
+
+static int read_file(struct replay *r, const struct input *in, bool progress)
+{
+	char err[256];
+	struct logread *lr = logread_open(in->path, err, sizeof(err));
+	const char *line;
+	size_t len;
+	time_t shown = time(NULL);
+	uint64_t lines = 0;
+
+	if (!lr) {
+		fprintf(stderr, "rcptguard: %s\n", err);
+		return -1;
+	}
+	while ((line = logread_line(lr, &len, err, sizeof(err)))) {
+		struct logline l;
+
+		lines++;
+		r->lines++;
+		stamp_year_fix(line, len, in->year, in->mtime, &l);
+		if (l.kind == LOGLINE_NONE)
+			continue;
+		if (l.kind == LOGLINE_MALFORMED) {
+			r->events[LOGLINE_MALFORMED]++;
+			continue;
+		}
+		if (logline_duplicate(&r->dedupe, &l)) {
+			r->duplicates++;
+			continue;
+		}
+		r->events[l.kind]++;
+		/* A line without a stamp happens when the one before it did. */
+		if (l.when) {
+			r->now = (uint32_t)l.when;
+			if (!r->first || r->now < r->first)
+				r->first = r->now;
+			if (r->now > r->last)
+				r->last = r->now;
+		} else {
+			r->unstamped++;
+		}
+		if (event(r, &l, r->now) < 0) {
+			fprintf(stderr, "rcptguard: out of memory\n");
+			logread_close(lr);
+			return -1;
+		}
+		if (progress && time(NULL) != shown) {
+			shown = time(NULL);
+			fprintf(stderr, "\rreplay: %s: %llu%% (%llu lines)", in->path,
+				in->size ? (unsigned long long)(logread_offset(lr) * 100 / in->size) : 0,
+				(unsigned long long)lines);
+		}
+	}
+	if (progress)
+		fprintf(stderr, "\r\033[K");
+	logread_close(lr);
+	if (*err) {
+		fprintf(stderr, "rcptguard: %s: %s\n", in->path, err);
+		return -1;
+	}
+	return 0;
+}
+
+/* The first stamp of a file, so rotated sets can be given in any order. */
+static void probe(struct input *in)
+{
+	char err[256];
+	struct logread *lr = logread_open(in->path, err, sizeof(err));
+	struct stat st;
+	struct tm tm;
+	time_t mt;
+	const char *line;
+	size_t len;
+	int n = 0;
+
+	if (stat(in->path, &st) == 0) {
+		in->size = (uint64_t)st.st_size;
+		in->mtime = (uint64_t)st.st_mtime;
+	}
+	mt = (time_t)in->mtime;
+	gmtime_r(&mt, &tm);
+	in->year = tm.tm_year + 1900;
+	while (lr && n++ < 1000 && (line = logread_line(lr, &len, err, sizeof(err)))) {
+		struct logline l;
+
+		if (stamp_year_fix(line, len, in->year, in->mtime, &l)) {
+			in->first = l.when;
+			break;
+		}
+	}
+	logread_close(lr);
+}
+
+static int by_first(const void *a, const void *b)
+{
+	const struct input *x = a, *y = b;
+
+	return x->first < y->first ? -1 : x->first > y->first;
+}
+
+static int by_start(const void *a, const void *b)
+{
+	const struct sim_ban *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static void when_str(uint32_t t, char *buf, size_t len)
+{
+	time_t tt = t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+static void report(struct replay *r, size_t nfiles, bool json, unsigned bytes_each)
+{
+	static const char *const head[] = { "ADDRESS", "REASON", "BANNED AT (UTC)", "FOR",
+					    "OFFENSE", "STOPPED" };
+	uint64_t events = r->events[LOGLINE_UNKNOWN_RCPT] + r->events[LOGLINE_LIMIT] +
+			  r->events[LOGLINE_DNSBL];
+	size_t repeats = 0, subnets = 0;
+	struct table t;
+
+	qsort(r->bans, r->nbans, sizeof(*r->bans), by_start);
+	for (size_t i = 0; i < r->nbans; i++) {
+		repeats += r->bans[i].offense > 1;
+		subnets += r->bans[i].key.prefixlen < 128;
+	}
+	if (json) {
+		printf("{\"files\":%zu,\"lines\":%llu,\"rejections\":%llu,\"unknown_recipient\":%llu,"
+		       "\"limit\":%llu,\"dnsbl\":%llu,\"malformed\":%llu,\"duplicates\":%llu,"
+		       "\"first\":%u,\"last\":%u,\"bans\":%zu,\"repeat_bans\":%zu,"
+		       "\"prefix_bans\":%zu,\"allowlisted\":%llu,\"stopped\":%llu,"
+		       "\"bytes_saved\":%llu,\"ban_list\":[", nfiles,
+		       (unsigned long long)r->lines, (unsigned long long)events,
+		       (unsigned long long)r->events[LOGLINE_UNKNOWN_RCPT],
+		       (unsigned long long)r->events[LOGLINE_LIMIT],
+		       (unsigned long long)r->events[LOGLINE_DNSBL],
+		       (unsigned long long)r->events[LOGLINE_MALFORMED],
+		       (unsigned long long)r->duplicates, r->first, r->last, r->nbans, repeats,
+		       subnets, (unsigned long long)r->spared, (unsigned long long)r->stopped,
+		       (unsigned long long)(r->stopped * bytes_each));
+		for (size_t i = 0; i < r->nbans; i++) {
+			const struct sim_ban *b = &r->bans[i];
+			char a[ADDR_STRLEN];
+
+			addr_format(&b->key, a, sizeof(a));
+			printf("%s{\"address\":\"%s\",\"reason\":\"%s\",\"banned_at\":%u,"
+			       "\"seconds\":%u,\"offense\":%u,\"stopped\":%llu}", i ? "," : "", a,
+			       reason_name(b->reason), b->start,
+			       b->end == UINT32_MAX ? 0 : b->end - b->start, b->offense,
+			       (unsigned long long)b->stopped);
+		}
+		printf("]}\n");
+		return;
+	}
+	printf("replay: %zu file%s, %llu lines, %llu rejections (%llu unknown recipients, "
+	       "%llu limits, %llu DNSBL blocks), %llu malformed, %llu duplicates\n", nfiles,
+	       nfiles == 1 ? "" : "s", (unsigned long long)r->lines, (unsigned long long)events,
+	       (unsigned long long)r->events[LOGLINE_UNKNOWN_RCPT],
+	       (unsigned long long)r->events[LOGLINE_LIMIT],
+	       (unsigned long long)r->events[LOGLINE_DNSBL],
+	       (unsigned long long)r->events[LOGLINE_MALFORMED],
+	       (unsigned long long)r->duplicates);
+	if (r->unstamped)
+		printf("note: %llu lines had no time stamp and count as the moment of the line "
+		       "before them\n", (unsigned long long)r->unstamped);
+	printf("would have banned: %zu (%zu repeat offenses, %zu networks); spared %llu "
+	       "allowlisted\n", r->nbans, repeats, subnets, (unsigned long long)r->spared);
+	printf("stopped: %llu later attempts, about %llu bytes of SMTP traffic (%u per "
+	       "attempt)\n", (unsigned long long)r->stopped,
+	       (unsigned long long)(r->stopped * bytes_each), bytes_each);
+	if (!r->nbans)
+		return;
+	printf("\n");
+	table_init(&t, "llllrr", head);
+	for (size_t i = 0; i < r->nbans; i++) {
+		const struct sim_ban *b = &r->bans[i];
+		char a[ADDR_STRLEN], at[32], dur[32], off[16], stopped[24];
+
+		addr_format(&b->key, a, sizeof(a));
+		when_str(b->start, at, sizeof(at));
+		if (b->end == UINT32_MAX)
+			snprintf(dur, sizeof(dur), "permanent");
+		else
+			duration_format(b->end - b->start, dur, sizeof(dur));
+		snprintf(off, sizeof(off), "%u", b->offense);
+		snprintf(stopped, sizeof(stopped), "%llu", (unsigned long long)b->stopped);
+		const char *cells[] = { a, reason_name(b->reason), at, dur, off, stopped };
+		table_add(&t, cells);
+	}
+	table_print(&t, stdout);
+	table_free(&t);
+}
+
+int cmd_replay(struct ctx *x, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "bytes-per-attempt", required_argument, NULL, 'b' },
+		{ NULL, 0, NULL, 0 }
+	};
+	unsigned bytes_each = DEFAULT_BYTES_PER_ATTEMPT;
+	struct replay r = { .cfg = &x->cfg };
+	struct input *in;
+	struct enforcer *enf;
+	void *none;
+	char err[512];
+	int opt, n, rc = EXIT_OK;
+
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			if (config_load(&x->cfg, optarg, err, sizeof(err)) < 0) {
+				fprintf(stderr, "rcptguard: %s\n", err);
+				return EXIT_FAIL;
+			}
+			break;
+		case 'j': x->json = true; break;
+		case 'b':
+			if (sscanf(optarg, "%u", &bytes_each) != 1 || bytes_each > 1000000)
+				return usage_error("--bytes-per-attempt: '%s' must be a number of bytes",
+						   optarg);
+			break;
+		default: return EXIT_USAGE;
+		}
+	}
+	if ((n = argc - optind) < 1)
+		return usage_error("replay needs at least one log file");
+	/* The daemon's allowlist, built the daemon's way, on a store of none. */
+	none = backend_none_new();
+	enf = none ? enforce_new(&backend_none, none) : NULL;
+	in = calloc((size_t)n, sizeof(*in));
+	r.off = offenders_new(&x->cfg.offenders, 1);
+	if (!enf || !in || !r.off || enforce_load_allow(enf, &x->cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "rcptguard: %s\n", enf && in && r.off ? err : "out of memory");
+		rc = EXIT_FAIL;
+		goto out;
+	}
+	r.allow = enforce_allowlist(enf);
+	for (int i = 0; i < n; i++) {
+		in[i].path = argv[optind + i];
+		probe(&in[i]);
+	}
+	qsort(in, (size_t)n, sizeof(*in), by_first);
+	for (int i = 0; i < n && rc == EXIT_OK; i++)
+		if (read_file(&r, &in[i], isatty(2)) < 0)
+			rc = EXIT_FAIL;
+	if (rc == EXIT_OK)
+		report(&r, (size_t)n, x->json, bytes_each);
+out:
+	offenders_free(r.off);
+	enforce_free(enf);
+	backend_none_free(none);
+	keytab_free(&r.exact);
+	free(r.bans);
+	free(r.prefixes);
+	free(in);
+	return rc;
+}
