@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include "allowlist.h"
 #include "cli.h"
 #include "pins.h"
 
@@ -89,33 +90,23 @@ void store_close(struct ctx *x)
 	x->store = NULL;
 }
 
-struct overlap {
-	const struct rg_lpm_key *k;
-	struct rg_lpm_key *by;
-	bool found;
-};
-
-static int overlap_one(const struct rg_lpm_key *a, const struct rg_allow *al, void *arg)
+static int collect_allow(const struct rg_lpm_key *k, const struct rg_allow *a, void *arg)
 {
-	struct overlap *o = arg;
-	const struct rg_lpm_key *wide = a->prefixlen < o->k->prefixlen ? a : o->k;
-	const struct rg_lpm_key *narrow = wide == a ? o->k : a;
-
-	(void)al;
-	if (addr_in_prefix(wide, &narrow->addr)) {
-		*o->by = *a;
-		o->found = true;
-		return 1;
-	}
-	return 0;
+	return allowlist_add(arg, k, a->origin);
 }
 
 bool store_allow_overlaps(struct ctx *x, const struct rg_lpm_key *k, struct rg_lpm_key *by)
 {
-	struct overlap o = { k, by, false };
+	struct allowlist al = { 0 };
+	const struct allow_entry *e;
+	bool found;
 
-	x->ops->allow_foreach(x->store, overlap_one, &o);
-	return o.found;
+	x->ops->allow_foreach(x->store, collect_allow, &al);
+	e = allowlist_overlap(&al, k);
+	if ((found = e != NULL))
+		*by = e->key;
+	allowlist_free(&al);
+	return found;
 }
 
 struct find {
