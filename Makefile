@@ -40,13 +40,13 @@ SPP_OBJ    := $(SPP_SRC:%.c=$(B)/%.o)
 
 PROGS := $(B)/rcptguardd $(B)/rcptguard $(B)/rcptguard-spp
 
-.PHONY: all deps check test run install uninstall clean bench bench-quick demo
+.PHONY: all deps check test run install uninstall clean bench bench-quick demo fuzz fuzz-quick
 all: $(PROGS)
 
 # Debian packages for build, tests and benchmarks. Installed only when
 # missing, so a second run is silent.
 DEBS := make gcc libc6-dev clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
-        libcdb-dev tinycdb libc-ares-dev libnftnl-dev libmnl-dev nftables libbz2-dev bats bats-assert bats-support socat iproute2 \
+        libcdb-dev tinycdb libc-ares-dev libnftnl-dev libmnl-dev nftables libbz2-dev libclang-rt-14-dev bats bats-assert bats-support socat iproute2 \
         util-linux procps mandoc swaks postfix passwd rbldnsd
 
 deps:
@@ -101,6 +101,12 @@ $(B)/tests/bpf_packets: tests/bpf/bpf_packets.c tests/bpf/packet.c tests/bpf/pac
 	$(CC) $(CFLAGS) -Itests/unit -Itests/bpf $(LDFLAGS) -o $@ tests/bpf/bpf_packets.c \
 		tests/bpf/packet.c $(B)/libcommon.a $(LIBS)
 
+$(B)/tests/bpf_random: tests/bpf/bpf_random.c tests/bpf/packet.c tests/bpf/packet.h tests/bpf/skel_maps.h \
+		tests/unit/tap.h $(B)/rcptguard.skel.h $(B)/libcommon.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/unit -Itests/bpf $(LDFLAGS) -o $@ tests/bpf/bpf_random.c \
+		tests/bpf/packet.c $(B)/libcommon.a $(LIBS)
+
 $(B)/tests/bench_xdp: tests/bench/bench_xdp.c tests/bpf/packet.c tests/bpf/packet.h tests/bpf/skel_maps.h \
 		$(B)/rcptguard.skel.h $(B)/libcommon.a
 	@mkdir -p $(@D)
@@ -111,7 +117,27 @@ $(B)/tests/policy_load: tests/bench/policy_load.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
-TEST_BINS := $(UNIT_BIN) $(B)/tests/bpf_packets $(B)/tests/policy_load $(B)/tests/bench_xdp
+# Fuzzing: one libFuzzer harness per parser of untrusted input, linked
+# with the daemon's code built again with the sanitizers.
+FUZZ_NAMES  := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN    := $(FUZZ_NAMES:%=$(B)/fuzz/fuzz_%)
+FUZZ_CFLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -Ibpf -Idaemon -Icli -I$(B) \
+               -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_OBJ    := $(COMMON_SRC:%.c=$(B)/fuzz/obj/%.o) $(B)/fuzz/obj/cli/control_client.o
+
+$(B)/fuzz/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+$(B)/fuzz/libfuzzcommon.a: $(FUZZ_OBJ)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(B)/fuzz/libfuzzcommon.a
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Itests/fuzz -o $@ $< $(B)/fuzz/libfuzzcommon.a $(LIBS)
+
+TEST_BINS := $(UNIT_BIN) $(B)/tests/bpf_packets $(B)/tests/bpf_random $(B)/tests/policy_load \
+             $(B)/tests/bench_xdp \
+             $(FUZZ_BIN)
 
 check: deps
 	@$(MAKE) --no-print-directory all $(TEST_BINS)
@@ -127,6 +153,15 @@ bench: deps
 
 bench-quick: all $(B)/tests/bench_xdp $(B)/tests/policy_load
 	@QUICK=1 sh tests/bench/run.sh
+
+# FUZZ_TIME seconds per harness (make check runs each for 3).
+FUZZ_TIME ?= 60
+fuzz: deps
+	@$(MAKE) --no-print-directory $(FUZZ_BIN)
+	@FUZZ_TIME=$(FUZZ_TIME) sh tests/fuzz/run.sh
+
+fuzz-quick: $(FUZZ_BIN)
+	@FUZZ_TIME=3 sh tests/fuzz/run.sh
 
 # A narrated dictionary attack in throwaway namespaces (under a minute).
 demo: deps

@@ -395,7 +395,8 @@ int cmd_list(struct ctx *x, int argc, char **argv)
 	if (rc == EXIT_OK) {
 		char err[512];
 
-		qsort(rows.v, rows.n, sizeof(*rows.v), row_cmp);
+		if (rows.n)
+			qsort(rows.v, rows.n, sizeof(*rows.v), row_cmp);
 		print_rows(&rows, x->json, reason);
 		/* Set counters came with kernel 5.11; older ones count per rule only. */
 		if (!x->json && store_open_quiet(x, err, sizeof(err)) == 0 &&

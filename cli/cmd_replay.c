@@ -280,7 +280,8 @@ static void report(struct replay *r, size_t nfiles, bool json, unsigned bytes_ea
 	size_t repeats = 0, subnets = 0;
 	struct table t;
 
-	qsort(r->bans, r->nbans, sizeof(*r->bans), by_start);
+	if (r->nbans)
+		qsort(r->bans, r->nbans, sizeof(*r->bans), by_start);
 	for (size_t i = 0; i < r->nbans; i++) {
 		repeats += r->bans[i].offense > 1;
 		subnets += r->bans[i].key.prefixlen < 128;

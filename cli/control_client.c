@@ -30,18 +30,23 @@ static int connect_sock(const char *path, char *err, size_t errlen)
 
 		if (fd >= 0)
 			close(fd);
-		snprintf(err, errlen, "cannot connect to %s: %s", path, strerror(e));
+		if (e == EACCES)
+			snprintf(err, errlen, "permission denied on %s: the control socket is for "
+				 "root (and control_socket_group); run rcptguard as root", path);
+		else
+			snprintf(err, errlen, "cannot connect to %s: %s", path, strerror(e));
 		return e == ENOENT || e == ECONNREFUSED ? -1 : -2;
 	}
 	return fd;
 }
 
-static int parse(struct ctl_reply *r, char *err, size_t errlen)
+int ctl_parse(struct ctl_reply *r, char *err, size_t errlen)
 {
 	char *line = r->buf, *nl;
 	size_t cap = 0;
 
-	nl = strchr(line, '\n');
+	if (!line || !(nl = strchr(line, '\n')))
+		goto bad;
 	*nl = '\0';
 	if (strncmp(line, "error ", 6) == 0) {
 		r->error = line + 6;
@@ -134,7 +139,7 @@ enum ctl_status ctl_call(const char *sock, const char *const *words, int nwords,
 			break;
 	}
 	close(fd);
-	return parse(out, err, errlen) < 0 ? (ctl_free(out), CTL_FAILED) : CTL_OK;
+	return ctl_parse(out, err, errlen) < 0 ? (ctl_free(out), CTL_FAILED) : CTL_OK;
 fail:
 	close(fd);
 	ctl_free(out);

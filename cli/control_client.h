@@ -27,6 +27,9 @@ enum ctl_status { CTL_OK = 0, CTL_DOWN = -1, CTL_FAILED = -2 };
  * exchange broke (err says how). */
 enum ctl_status ctl_call(const char *sock, const char *const *words, int nwords,
 			 struct ctl_reply *out, char *err, size_t errlen);
+/* Parse r->buf (NUL-terminated, as read) into r; -1 with err when it is
+ * not a reply of the control protocol. */
+int ctl_parse(struct ctl_reply *r, char *err, size_t errlen);
 void ctl_free(struct ctl_reply *r);
 /* A field of a record, "" if absent. */
 const char *ctl_get(const struct ctl_record *r, const char *key);

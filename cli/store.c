@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include "allowlist.h"
 #include "cli.h"
 #include "pins.h"
@@ -77,7 +78,8 @@ int store_open(struct ctx *x)
 
 	if (store_open_quiet(x, err, sizeof(err)) == 0)
 		return 0;
-	fprintf(stderr, "rcptguard: %s\n", err);
+	fprintf(stderr, "rcptguard: %s%s\n", err, geteuid() ? " (the kernel's bans are for "
+		"root only; run rcptguard as root)" : "");
 	return -1;
 }
 

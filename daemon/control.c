@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "addr.h"
 #include "control.h"
@@ -388,7 +389,8 @@ static const char *cmd_top(struct ctx *x, char **w, int nw)
 		return "out of memory";
 	}
 	sorting = &t;
-	qsort(t.v, t.n, sizeof(*t.v), top_cmp);
+	if (t.n)                        /* qsort(NULL, 0, ...) is undefined */
+		qsort(t.v, t.n, sizeof(*t.v), top_cmp);
 	for (size_t i = 0; i < t.n && i < n; i++) {
 		offender_fields(x, t.v[i]);
 		end_record(x->c, &x->first);
@@ -397,17 +399,10 @@ static const char *cmd_top(struct ctx *x, char **w, int nw)
 	return NULL;
 }
 
-static int handle(struct conn *c, char *buf, size_t len, const char **why)
+int control_words(char *buf, size_t len, char **w, int max, const char **why)
 {
-	struct control_env *env = conn_ctx(c);
-	struct ctx x = { .c = c, .env = env, .now_ns = mono_ns(), .now = wall_secs(),
-			 .first = true };
-	char *w[MAX_WORDS], err[256], *save = NULL;
-	const char *fail = NULL;
-	size_t mark;
+	char *save = NULL;
 	int nw = 0;
-	uid_t uid;
-	pid_t pid;
 
 	buf[len - 1] = '\0';
 	if (len > 1 && buf[len - 2] == '\r')
@@ -416,9 +411,26 @@ static int handle(struct conn *c, char *buf, size_t len, const char **why)
 		*why = "NUL byte in request";
 		return -1;
 	}
-	for (char *t = strtok_r(buf, " ", &save); t && nw < MAX_WORDS; t = strtok_r(NULL, " ", &save))
+	for (char *t = strtok_r(buf, " ", &save); t && nw < max; t = strtok_r(NULL, " ", &save))
 		if (pct_decode(t) == 0)
 			w[nw++] = t;
+	return nw;
+}
+
+static int handle(struct conn *c, char *buf, size_t len, const char **why)
+{
+	struct control_env *env = conn_ctx(c);
+	struct ctx x = { .c = c, .env = env, .now_ns = mono_ns(), .now = wall_secs(),
+			 .first = true };
+	char *w[MAX_WORDS], err[256];
+	const char *fail = NULL;
+	size_t mark;
+	int nw = 0;
+	uid_t uid;
+	pid_t pid;
+
+	if ((nw = control_words(buf, len, w, MAX_WORDS, why)) < 0)
+		return -1;
 	conn_peer(c, &uid, &pid);
 	log_info("event=control_command uid=%d pid=%d command=%s", (int)uid, (int)pid,
 		 nw ? w[0] : "-");
@@ -476,6 +488,28 @@ static const struct server_ops ops = {
 	.log_peers = true,
 };
 
+/* Whoever may write the socket's directory may put their own socket in
+ * its place and collect the admin's commands. */
+static bool unsafe_dir(const char *path, char *err, size_t errlen)
+{
+	char dir[108];
+	char *slash;
+	struct stat st;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	if (!(slash = strrchr(dir, '/')))
+		snprintf(dir, sizeof(dir), ".");
+	else
+		slash[slash == dir] = '\0';
+	if (stat(dir, &st) < 0 || !(st.st_mode & S_IWOTH))
+		return false;
+	snprintf(err, errlen, "refusing the control socket %s: its directory %s is writable by "
+		 "everyone, so anyone could replace the socket; use a directory only root "
+		 "can write (chmod o-w %s, or control_socket = /run/rcptguard/control.sock)",
+		 path, dir, dir);
+	return true;
+}
+
 struct server *control_start(struct loop *l, struct control_env *env, char *err,
 			     size_t errlen)
 {
@@ -484,6 +518,10 @@ struct server *control_start(struct loop *l, struct control_env *env, char *err,
 
 	if (!s) {
 		snprintf(err, errlen, "cannot start the control server: out of memory");
+		return NULL;
+	}
+	if (unsafe_dir(c->control_socket, err, errlen)) {
+		server_free(s);
 		return NULL;
 	}
 	if (server_listen_unix(s, c->control_socket, c->control_socket_gid == (gid_t)-1 ?

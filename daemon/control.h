@@ -31,6 +31,10 @@ struct control_env {
 	void *reload_arg;
 };
 
+/* Split one request line (len bytes, its newline last) into
+ * percent-decoded words; the number of words, or -1 with why. */
+int control_words(char *buf, size_t len, char **w, int max, const char **why);
+
 struct server *control_start(struct loop *l, struct control_env *env, char *err,
 			     size_t errlen);
 

@@ -76,7 +76,8 @@ static int scan(struct recipients *r)
 		return -1;
 	if (r->recorded)
 		return 0;
-	qsort(r->domains, r->ndomains, sizeof(char *), cmpstr);
+	if (r->ndomains)                /* qsort(NULL, 0, ...) is undefined */
+		qsort(r->domains, r->ndomains, sizeof(char *), cmpstr);
 	for (size_t i = 0; i < r->ndomains; i++) {
 		if (w && strcmp(r->domains[w - 1], r->domains[i]) == 0)
 			free(r->domains[i]);

@@ -196,7 +196,8 @@ static int write_cdb(int fd, struct entries *e, struct compile_stats *st)
 		else
 			st->addresses++;
 	}
-	qsort(doms, nd, sizeof(char *), cmp_str);
+	if (nd)
+		qsort(doms, nd, sizeof(char *), cmp_str);
 	for (size_t i = 0; i < nd; i++) {
 		char key[RCPT_MAX + 2];
 		size_t n = strlen(doms[i]);

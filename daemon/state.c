@@ -107,7 +107,7 @@ static int parse_ban(char *args, struct state *st)
 	struct saved_ban b = { 0 };
 	void *v;
 
-	if (sscanf(args, "%63s %" SCNu64 " %u %194s", addr, &b.expires_unix, &b.reason, note) != 4 ||
+	if (sscanf(args, "%63s %" SCNu64 " %u %193s", addr, &b.expires_unix, &b.reason, note) != 4 ||
 	    addr_parse(addr, &b.key, err, sizeof(err)) < 0 || pct_decode(note) < 0 ||
 	    b.reason >= RG_REASON_MAX)
 		return -1;

@@ -32,7 +32,9 @@ for t in "$B"/tests/test_*; do
 	suite "unit $(basename "$t")" "$t"
 done
 suite "bpf packets" "$B/tests/bpf_packets"
+suite "bpf random frames" "$B/tests/bpf_random"
 suite "bench quick" env QUICK=1 sh tests/bench/run.sh
+suite "fuzz quick" env FUZZ_TIME=3 sh tests/fuzz/run.sh
 for f in tests/system/*.bats; do
 	case $f in */enforce.bats) continue ;; esac
 	suite "system $(basename "$f")" bats --formatter tap "$f"

@@ -1,0 +1,326 @@
+/* bpf_random.c - random and mutated frames through BPF_PROG_TEST_RUN,
+ * each verdict checked against a reference classifier written here in
+ * plain C from the same rules, and the program's counters against the
+ * reference's tallies at the end. RG_RANDOM_FRAMES sets the count
+ * (default 100,000); the seed is fixed, so a failure repeats. */
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "addr.h"
+#include "maps.h"
+#include "names.h"
+#include "packet.h"
+#include "skel_maps.h"
+#include "tap.h"
+
+/* ---- the rules, again, in plain code ---- */
+
+struct rule {
+	struct rg_lpm_key k;
+	bool live;
+};
+
+static struct rule bans[64], allows[16];
+static int nbans, nallows;
+static const uint16_t ports[] = { 25, 465, 587 };
+
+static unsigned be16(const uint8_t *p)
+{
+	return (unsigned)p[0] << 8 | p[1];
+}
+
+static bool port_ok(unsigned port)
+{
+	for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++)
+		if (ports[i] == port)
+			return true;
+	return false;
+}
+
+static enum rg_counter ref_tcp(const uint8_t *f, size_t len, size_t l4, unsigned proto,
+			       unsigned *dport)
+{
+	if (proto != IPPROTO_TCP)
+		return RG_PASS_NOT_TCP;
+	if (l4 + 20 > len || (f[l4 + 12] >> 4) < 5)
+		return RG_PASS_MALFORMED;
+	*dport = be16(f + l4 + 2);
+	return RG_INSPECTED;
+}
+
+static enum rg_counter ref_parse(const uint8_t *f, size_t len, struct rg_addr *src,
+				 unsigned *dport)
+{
+	size_t off = 14;
+	unsigned proto;
+
+	if (len < 14)
+		return RG_PASS_MALFORMED;
+	proto = be16(f + 12);
+	for (int i = 0; i < 2 && (proto == 0x8100 || proto == 0x88a8); i++) {
+		if (off + 4 > len)
+			return RG_PASS_MALFORMED;
+		proto = be16(f + off + 2);
+		off += 4;
+	}
+	memset(src, 0, sizeof(*src));
+	if (proto == 0x0800) {
+		unsigned ihl;
+
+		if (off + 20 > len || f[off] >> 4 != 4 || (ihl = f[off] & 15) < 5)
+			return RG_PASS_MALFORMED;
+		if (be16(f + off + 6) & 0x1fff)
+			return RG_PASS_FRAGMENT;
+		src->a[10] = src->a[11] = 0xff;
+		memcpy(&src->a[12], f + off + 12, 4);
+		return ref_tcp(f, len, off + ihl * 4, f[off + 9], dport);
+	}
+	if (proto == 0x86dd) {
+		size_t cur = off + 40;
+		unsigned nh;
+
+		if (off + 40 > len || f[off] >> 4 != 6)
+			return RG_PASS_MALFORMED;
+		memcpy(src->a, f + off + 8, 16);
+		nh = f[off + 6];
+		for (int i = 0; i < RG_MAX_EXT_HDRS; i++) {
+			switch (nh) {
+			case 0: case 43: case 60:
+				if (cur + 2 > len)
+					return RG_PASS_MALFORMED;
+				nh = f[cur];
+				cur += (f[cur + 1] + 1u) * 8;
+				break;
+			case 51:
+				if (cur + 2 > len)
+					return RG_PASS_MALFORMED;
+				nh = f[cur];
+				cur += (f[cur + 1] + 2u) * 4;
+				break;
+			case 44:
+				if (cur + 8 > len)
+					return RG_PASS_MALFORMED;
+				if (be16(f + cur + 2) & 0xfff8)
+					return RG_PASS_FRAGMENT;
+				nh = f[cur];
+				cur += 8;
+				break;
+			default:
+				return ref_tcp(f, len, cur, nh, dport);
+			}
+		}
+		if (nh == 0 || nh == 43 || nh == 60 || nh == 51 || nh == 44)
+			return RG_PASS_EXT_LIMIT;
+		return ref_tcp(f, len, cur, nh, dport);
+	}
+	return proto == 0x8100 || proto == 0x88a8 ? RG_PASS_MALFORMED : RG_PASS_NOT_IP;
+}
+
+static enum rg_counter reference(const uint8_t *f, size_t len)
+{
+	struct rg_addr src;
+	unsigned dport = 0;
+	enum rg_counter c = ref_parse(f, len, &src, &dport);
+	const struct rule *exact = NULL, *best = NULL;
+
+	if (c != RG_INSPECTED)
+		return c;
+	if (!port_ok(dport))
+		return RG_PASS_PORT;
+	for (int i = 0; i < nbans; i++) {
+		const struct rule *b = &bans[i];
+
+		if (b->k.prefixlen == 128 && !memcmp(&b->k.addr, &src, 16))
+			exact = b;
+		else if (b->k.prefixlen < 128 && addr_in_prefix(&b->k, &src) &&
+			 (!best || b->k.prefixlen > best->k.prefixlen))
+			best = b;       /* the trie answers with the longest match only */
+	}
+	if (exact && exact->live)
+		c = RG_DROP_EXACT;
+	else if (!best)
+		return exact ? RG_PASS_EXPIRED : RG_PASS_NOT_BANNED;
+	else if (!best->live)
+		return RG_PASS_EXPIRED;
+	else
+		c = RG_DROP_PREFIX;
+	for (int i = 0; i < nallows; i++)
+		if (addr_in_prefix(&allows[i].k, &src))
+			return RG_PASS_ALLOWED;
+	return c;
+}
+
+/* ---- the program ---- */
+
+static struct rg_maps m;
+
+static void add_ban(const char *s, bool live)
+{
+	char err[128];
+	struct rule *b = &bans[nbans++];
+
+	addr_parse(s, &b->k, err, sizeof(err));
+	b->live = live;
+	if (live) {
+		maps_ban(&m, &b->k, 0, RG_REASON_MANUAL, NULL);
+	} else {
+		struct rg_ban v = { .expires_ns = 1, .reason = RG_REASON_MANUAL,
+				    .prefixlen = b->k.prefixlen };
+		const void *kp = b->k.prefixlen == 128 ? (void *)&b->k.addr : (void *)&b->k;
+
+		bpf_map_update_elem(b->k.prefixlen == 128 ? m.bans_exact : m.bans_prefix, kp, &v,
+				    BPF_ANY);
+	}
+}
+
+static void add_allow(const char *s)
+{
+	char err[128];
+	struct rule *a = &allows[nallows++];
+
+	addr_parse(s, &a->k, err, sizeof(err));
+	maps_allow_add(&m, &a->k, RG_ALLOW_MANUAL);
+}
+
+static uint64_t rng = 0x9e3779b97f4a7c15ULL;
+
+static uint32_t rnd(uint32_t n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return n ? (uint32_t)(rng % n) : 0;
+}
+
+static const char *const v4_pool[] = {
+	"10.0.0.1", "10.0.0.2", "10.0.0.7", "10.0.0.9", "10.1.0.1", "10.1.2.3", "10.1.200.9",
+	"10.2.3.4", "10.2.9.9", "10.3.0.1", "192.0.2.1", "198.51.100.20", "203.0.113.5",
+};
+static const char *const v6_pool[] = {
+	"2001:db8::1", "2001:db8::2", "2001:db8:1::5", "2001:db8:1:2::9", "2001:db8:2::1",
+	"::ffff:10.0.0.1", "::ffff:10.1.0.1", "fe80::1", "2001:db8:ffff::1",
+};
+
+/* A frame: usually built from parts, then sometimes damaged. */
+static size_t make_frame(uint8_t *buf, size_t cap)
+{
+	static const uint8_t ext_types[] = { 0, 43, 60, 51, 44, 6, 17 };
+	struct pkt_spec s = { 0 };
+	struct pkt_layout lay;
+	uint8_t ext[8];
+	size_t len;
+	bool v6 = rnd(3) == 0;
+
+	if (rnd(10) == 0) {             /* pure noise */
+		len = 14 + rnd(120);
+		for (size_t i = 0; i < len; i++)
+			buf[i] = (uint8_t)rnd(256);
+		if (rnd(2)) {           /* an IP ethertype makes the noise go deeper */
+			bool six = rnd(2);
+
+			buf[12] = six ? 0x86 : 0x08;
+			buf[13] = six ? 0xdd : 0x00;
+		}
+		return len;
+	}
+	s.src = v6 ? v6_pool[rnd(sizeof(v6_pool) / sizeof(*v6_pool))] :
+		     v4_pool[rnd(sizeof(v4_pool) / sizeof(*v4_pool))];
+	s.dst = v6 ? "2001:db8:99::1" : "192.0.2.99";
+	s.l4 = rnd(8) == 0 ? IPPROTO_UDP : IPPROTO_TCP;
+	s.dport = rnd(4) == 0 ? (uint16_t)rnd(65536) :
+		  (uint16_t[]){ 25, 80, 465, 587 }[rnd(4)];
+	s.vlans = rnd(6) == 0 ? (int)rnd(4) : 0;
+	if (!v6 && rnd(5) == 0)
+		s.ip_opt_words = (int)rnd(11);
+	if (rnd(10) == 0) {
+		s.frag_offset = (uint16_t)rnd(3);
+		s.more_frags = rnd(2);
+	}
+	if (v6 && rnd(3) == 0) {
+		s.n_ext = (int)rnd(8);
+		for (int i = 0; i < s.n_ext; i++)
+			ext[i] = ext_types[rnd(5)];
+		s.ext = ext;
+	}
+	if (rnd(20) == 0)
+		s.bad_version = (uint8_t)rnd(16);
+	if (rnd(20) == 0)
+		s.tcp_doff = (uint8_t)rnd(16);
+	if (!v6 && rnd(20) == 0)
+		s.bad_ihl = (uint8_t)rnd(16);
+	s.payload = rnd(40);
+	len = pkt_build(&s, buf, cap, &lay);
+	switch (rnd(6)) {
+	case 0:                         /* flip a few bytes */
+		for (int i = 0, n = 1 + (int)rnd(4); i < n; i++)
+			buf[rnd((uint32_t)len)] ^= (uint8_t)(1 + rnd(255));
+		break;
+	case 1:                         /* cut short, never below the MAC header */
+		len = 14 + rnd((uint32_t)(len - 13));
+		break;
+	}
+	return len;
+}
+
+int main(void)
+{
+	struct rcptguard *skel = rcptguard__open_and_load();
+	const char *env = getenv("RG_RANDOM_FRAMES");
+	long frames = env ? atol(env) : 100000;
+	uint64_t want[RG_COUNTER_MAX] = { 0 }, wrong = 0, drops = 0;
+	struct rg_stats st;
+	int prog;
+
+	ok(skel != NULL, "the program loads");
+	if (!skel)
+		return tap_done();
+	m = skel_maps(skel);
+	prog = bpf_program__fd(skel->progs.rcptguard_xdp);
+	maps_set_ports(&m, ports, sizeof(ports) / sizeof(ports[0]));
+	add_ban("10.0.0.1", true);
+	add_ban("10.0.0.7", true);      /* and allowlisted below */
+	add_ban("10.0.0.9", false);     /* expired */
+	add_ban("10.1.0.0/16", true);
+	add_ban("10.2.0.0/16", true);
+	add_ban("10.2.3.0/24", false);  /* expired, inside a live /16: the trie says expired */
+	add_ban("2001:db8::1", true);
+	add_ban("2001:db8:1::/48", true);
+	add_ban("2001:db8:1:2::/64", false);
+	add_ban("2001:db8:2::/48", false);
+	add_allow("10.0.0.7");
+	add_allow("10.1.2.0/24");
+	add_allow("2001:db8:1:2::9");
+	for (long i = 0; i < frames; i++) {
+		uint8_t buf[1600];
+		size_t len = make_frame(buf, sizeof(buf));
+		enum rg_counter c = reference(buf, len);
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = buf, .data_size_in = (__u32)len,
+			    .repeat = 1);
+		int verdict = bpf_prog_test_run_opts(prog, &o) < 0 ? -1 : (int)o.retval;
+		int expect = c >= RG_DROP_EXACT ? XDP_DROP : XDP_PASS;
+
+		want[RG_INSPECTED]++;
+		want[c]++;
+		drops += expect == XDP_DROP;
+		if (verdict != expect && wrong++ < 5) {
+			printf("# frame %ld (%zu bytes): program %d, reference %s:", i, len, verdict,
+			       counter_name(c));
+			for (size_t j = 0; j < len && j < 80; j++)
+				printf(" %02x", buf[j]);
+			printf("\n");
+		}
+	}
+	ok(wrong == 0, "%ld frames: every verdict matches the reference (%llu wrong, %llu drops)",
+	   frames, (unsigned long long)wrong, (unsigned long long)drops);
+	ok(maps_read_stats(&m, &st) == 0, "the counters read");
+	for (unsigned c = 0; c < RG_COUNTER_MAX; c++)
+		ok(st.packets[c] == want[c], "counter %s: %llu, reference %llu", counter_name(c),
+		   (unsigned long long)st.packets[c], (unsigned long long)want[c]);
+	rcptguard__destroy(skel);
+	return tap_done();
+}

@@ -1,0 +1,47 @@
+/* fuzz_recipients.c - recipient sources compiled to a CDB (first byte
+ * even), and any file opened as the recipients CDB (odd): a corrupt
+ * database must be refused or answered from, never crash. */
+#include "fuzz.h"
+#include "recipients.h"
+#include "recipients_compile.h"
+
+static void lookups(const char *path)
+{
+	static const char *const addrs[] = { "bob@example.com", "a-b-c@example.com",
+					     "x@example.org", "nodomain", "" };
+	char err[512], key[512];
+	struct recipients *r = recipients_open(path, err, sizeof(err));
+
+	if (!r)
+		return;
+	for (size_t i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++)
+		recipients_lookup(r, addrs[i], key, sizeof(key));
+	recipients_domains(r);
+	recipients_close(r);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
+{
+	char path[128];
+	FILE *f, *null;
+	struct compile_stats st;
+
+	if (n < 1)
+		return 0;
+	snprintf(path, sizeof(path), "%s/recipients.cdb", fuzz_dir());
+	if (d[0] & 1) {
+		if (fuzz_file(path, d + 1, n - 1) == 0)
+			lookups(path);
+		return 0;
+	}
+	if (!(f = fmemopen((void *)(d + 1), n - 1 ? n - 1 : 1, "r")))
+		return 0;
+	null = fopen("/dev/null", "w");
+	struct compile_src src = { "fuzz", f };
+	if (null && recipients_compile(&src, 1, path, &st, null) == 0)
+		lookups(path);
+	fclose(f);
+	if (null)
+		fclose(null);
+	return 0;
+}
