@@ -113,6 +113,10 @@ $(B)/tests/bench_xdp: tests/bench/bench_xdp.c tests/bpf/packet.c tests/bpf/packe
 	$(CC) $(CFLAGS) -Itests/bpf $(LDFLAGS) -o $@ tests/bench/bench_xdp.c \
 		tests/bpf/packet.c $(B)/libcommon.a $(LIBS)
 
+$(B)/tests/log_reaction: tests/bench/log_reaction.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBBPF)
+
 $(B)/tests/policy_load: tests/bench/policy_load.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
@@ -136,7 +140,7 @@ $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(B)/fuzz/libfuzzcommon.
 	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Itests/fuzz -o $@ $< $(B)/fuzz/libfuzzcommon.a $(LIBS)
 
 TEST_BINS := $(UNIT_BIN) $(B)/tests/bpf_packets $(B)/tests/bpf_random $(B)/tests/policy_load \
-             $(B)/tests/bench_xdp \
+             $(B)/tests/bench_xdp $(B)/tests/log_reaction \
              $(FUZZ_BIN)
 
 check: deps
@@ -148,10 +152,11 @@ test: all $(TEST_BINS)
 
 # Timings live here, never in tests: ratios measured side by side.
 bench: deps
-	@$(MAKE) --no-print-directory all $(B)/tests/bench_xdp $(B)/tests/policy_load
+	@$(MAKE) --no-print-directory all $(B)/tests/bench_xdp $(B)/tests/policy_load \
+		$(B)/tests/log_reaction
 	@sh tests/bench/run.sh
 
-bench-quick: all $(B)/tests/bench_xdp $(B)/tests/policy_load
+bench-quick: all $(B)/tests/bench_xdp $(B)/tests/policy_load $(B)/tests/log_reaction
 	@QUICK=1 sh tests/bench/run.sh
 
 # FUZZ_TIME seconds per harness (make check runs each for 3).

@@ -1,6 +1,7 @@
 /* rcptguardd.c - the daemon: load and attach the XDP drop path, open the
  * recipients database, serve the query socket, all in one event loop. */
 #include <errno.h>
+#include <sys/resource.h>
 #include <linux/capability.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -191,9 +192,8 @@ static uint64_t ban_changes(const struct daemon *d)
 static void save_state(struct daemon *d)
 {
 	char err[512];
+	uint64_t changes = ban_changes(d);
 
-	d->saved_changes = ban_changes(d);
-	d->saved_at = mono_ns();
 	if (state_write(d->cfg->state_dir, d->enf, d->off, &d->cfg->offenders, err,
 			sizeof(err)) < 0) {
 		/* Once per outage, not every interval; the old file stays. */
@@ -203,6 +203,10 @@ static void save_state(struct daemon *d)
 		d->state_failing = true;
 		return;
 	}
+	/* Only a save that worked counts: a failed one is tried again at the
+	 * next tick, so the file catches up as soon as there is room. */
+	d->saved_changes = changes;
+	d->saved_at = mono_ns();
 	if (d->state_failing)
 		log_info("event=state_save result=ok note=recovered");
 	d->state_failing = false;
@@ -388,6 +392,19 @@ static void restore_state(struct daemon *d, bool fresh)
 	state_free(&st);
 }
 
+/* Every connection is a descriptor: let max_connections fit under the
+ * soft limit (up to the hard one; beyond it connections are shed). */
+static void raise_nofile(const struct config *c)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)c->max_connections + 256;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+}
+
 static uint64_t seed(void)
 {
 	uint64_t s = mono_ns() ^ ((uint64_t)getpid() << 32);
@@ -496,6 +513,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	ifaces_default_routes(d.cfg);
+	raise_nofile(d.cfg);
 	if (!foreground && daemonize(&ready_fd) < 0)
 		return 1;
 	block_signals(&mask);

@@ -4,6 +4,7 @@
  * connections cost little. Replies go out directly; if the peer does not
  * read them, the connection stops being read until they are gone. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +52,7 @@ struct server {
 	struct conn *conns;
 	size_t nconns, max;
 	uint64_t refused_logged_ns;
+	int reserve_fd;                 /* given up to shed a connection when fds run out */
 };
 
 void *conn_ctx(const struct conn *c)
@@ -262,6 +264,52 @@ static void on_conn(struct watch *w, uint32_t events)
 	}
 }
 
+/* Once a minute at most: this can happen thousands of times. */
+static void log_refused(struct server *s, const char *why)
+{
+	uint64_t now = mono_ns();
+
+	if (now - s->refused_logged_ns > 60000000000ULL) {
+		log_warn("event=%s_refused connections=%zu max=%zu why=%s note=\"%sraise %s if "
+			 "this is legitimate load\"", s->ops->name, s->nconns, s->max, why,
+			 strcmp(why, "no_file_descriptors") == 0 ? "the idlest connections are "
+			 "closed to make room; " : "",
+			 strcmp(why, "max_connections") == 0 ? "max_connections" :
+			 "the open-files limit (LimitNOFILE, ulimit -n)");
+		s->refused_logged_ns = now;
+	}
+}
+
+/* Out of descriptors: the connection idle the longest (nothing half read,
+ * unsent or awaited) makes room; its client reconnects when it next asks.
+ * Without one, a pending connection would keep the listener readable for
+ * ever: take it with the reserve descriptor and close it, so the loop
+ * does not spin and the client learns at once. */
+static bool shed(struct server *s, int lfd)
+{
+	struct conn *idlest = NULL;
+	int fd;
+
+	for (struct conn *c = s->conns; c; c = c->next)
+		if (!c->inlen && !c->outlen && !c->paused &&
+		    (!idlest || c->active_ns < idlest->active_ns))
+			idlest = c;
+	if (idlest) {
+		log_refused(s, "no_file_descriptors");
+		conn_close(idlest, NULL);
+		return true;
+	}
+	if (s->reserve_fd < 0)
+		return false;
+	close(s->reserve_fd);
+	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd >= 0)
+		close(fd);
+	s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	log_refused(s, "no_file_descriptors");
+	return fd >= 0;
+}
+
 static void on_accept(struct watch *w, uint32_t events)
 {
 	struct listener *ls = (struct listener *)w;
@@ -275,20 +323,15 @@ static void on_accept(struct watch *w, uint32_t events)
 		struct conn *c;
 
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+			if ((errno == EMFILE || errno == ENFILE) && shed(s, w->fd))
+				continue;
+			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED &&
+			    errno != EMFILE && errno != ENFILE)
 				log_err("event=%s_accept error=\"%s\"", s->ops->name, strerror(errno));
 			return;
 		}
 		if (s->nconns >= s->max || !(c = calloc(1, sizeof(*c)))) {
-			uint64_t now = mono_ns();
-
-			/* Once a minute at most: this can happen thousands of times. */
-			if (now - s->refused_logged_ns > 60000000000ULL) {
-				log_warn("event=%s_refused connections=%zu max=%zu note=\"raise "
-					 "max_connections if this is legitimate load\"", s->ops->name,
-					 s->nconns, s->max);
-				s->refused_logged_ns = now;
-			}
+			log_refused(s, s->nconns >= s->max ? "max_connections" : "out_of_memory");
 			close(fd);
 			continue;
 		}
@@ -334,8 +377,11 @@ struct server *server_new(struct loop *l, const struct server_ops *ops, void *ct
 	if (!s)
 		return NULL;
 	*s = (struct server){ .loop = l, .ops = ops, .ctx = ctx, .max = max_conns,
-			      .sweep = { -1, on_sweep } };
+			      .sweep = { -1, on_sweep },
+			      .reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC) };
 	if (loop_timer(l, &s->sweep, SWEEP_MS) < 0) {
+		if (s->reserve_fd >= 0)
+			close(s->reserve_fd);
 		free(s);
 		return NULL;
 	}
@@ -463,6 +509,8 @@ void server_free(struct server *s)
 		loop_del(s->loop, &s->sweep);
 		close(s->sweep.fd);
 	}
+	if (s->reserve_fd >= 0)
+		close(s->reserve_fd);
 	free(s);
 }
 

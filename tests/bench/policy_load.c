@@ -3,12 +3,17 @@
  * request with -1). Every reply is checked against the expected action of
  * its recipient; prints counts, the rate and latency percentiles.
  *
- *   policy_load -s SOCKET [-c CONNS] [-n REQUESTS] [-a CLIENTS] [-1] RCPT=ACTION_PREFIX...
+ *   policy_load -s SOCKET [-c CONNS] [-n REQUESTS] [-a CLIENTS] [-1] [-i IDLE] [-t]
+ *               RCPT=ACTION_PREFIX...
  *
  * Clients are 192.0.2.1-250 by default; -a N spreads requests over N
  * addresses in 10.0.0.0/8 instead. -r FROM reports the latency of the
  * requests numbered FROM and later only (with -a N -n 5N -r 4N: each
  * client's fifth unknown recipient, the one that bans it).
+ *
+ * -i IDLE first opens IDLE connections that never send a byte (those the
+ * daemon cannot take are counted, not fatal), and -t adds one that
+ * trickles a request a byte every 100 ms: the load must be served anyway.
  *
  * Exit 0 only if every request got the expected reply. */
 #include <errno.h>
@@ -87,6 +92,26 @@ static void send_req(struct conn *c, size_t seq)
 	c->sent++;
 }
 
+/* Connections that hold a slot and say nothing; how many got through. */
+static size_t hold_idle(size_t n)
+{
+	size_t held = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
+		if (fd < 0)
+			break;          /* our own descriptors ran out */
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+			held++;
+		else
+			close(fd);      /* the backlog is full: the daemon sheds */
+	}
+	return held;
+}
+
 static int cmp_d(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -97,12 +122,16 @@ static int cmp_d(const void *a, const void *b)
 int main(int argc, char **argv)
 {
 	size_t conns = 1, total = 1000, issued = 0, answered = 0, wrong = 0;
-	int opt, per_request = 0;
+	int opt, per_request = 0, trickle = -1;
+	size_t idle = 0, held = 0, trickled = 0;
+	double next_trickle = 0;
+	static const char slow[] = "request=smtpd_access_policy\nprotocol_state=RCPT\n"
+				   "client_address=192.0.2.99\nrecipient=slow@example.com\n";
 	struct conn *cs;
 	struct pollfd *pf;
 	double t_start;
 
-	while ((opt = getopt(argc, argv, "s:c:n:a:r:1")) != -1) {
+	while ((opt = getopt(argc, argv, "s:c:n:a:r:1i:t")) != -1) {
 		switch (opt) {
 		case 's': sock_path = optarg; break;
 		case 'c': conns = strtoul(optarg, NULL, 10); break;
@@ -110,6 +139,8 @@ int main(int argc, char **argv)
 		case '1': per_request = 1; break;
 		case 'a': clients = strtoul(optarg, NULL, 10); break;
 		case 'r': report_from = strtoul(optarg, NULL, 10); break;
+		case 'i': idle = strtoul(optarg, NULL, 10); break;
+		case 't': trickle = 0; break;
 		default: return 2;
 		}
 	}
@@ -132,6 +163,9 @@ int main(int argc, char **argv)
 	cs = calloc(conns, sizeof(*cs));
 	pf = calloc(conns, sizeof(*pf));
 	lat = calloc(total, sizeof(*lat));
+	held = hold_idle(idle);
+	if (trickle == 0)
+		trickle = connect_sock();
 	t_start = now();
 	for (size_t i = 0; i < conns; i++) {
 		cs[i].fd = connect_sock();
@@ -140,8 +174,13 @@ int main(int argc, char **argv)
 	while (answered < total) {
 		for (size_t i = 0; i < conns; i++)
 			pf[i] = (struct pollfd){ .fd = cs[i].fd, .events = POLLIN };
-		if (poll(pf, conns, 10000) <= 0) {
-			fprintf(stderr, "policy_load: no reply within 10 s (%zu of %zu answered)\n",
+		if (trickle >= 0 && now() >= next_trickle && trickled < sizeof(slow) - 1) {
+			if (write(trickle, slow + trickled, 1) == 1)
+				trickled++;
+			next_trickle = now() + 0.1;
+		}
+		if (poll(pf, conns, trickle >= 0 ? 100 : 10000) < 0 || now() - t_start > 60) {
+			fprintf(stderr, "policy_load: not every reply within 60 s (%zu of %zu answered)\n",
 				answered, total);
 			return 1;
 		}
@@ -190,9 +229,12 @@ int main(int argc, char **argv)
 		if (!nlat)
 			lat[nlat++] = 0;
 		printf("requests=%zu wrong=%zu connections=%zu%s seconds=%.3f rate=%.0f "
-		       "p50_us=%.1f p99_us=%.1f\n", answered, wrong, conns,
+		       "p50_us=%.1f p99_us=%.1f", answered, wrong, conns,
 		       per_request ? " (one per request)" : "", secs, (double)answered / secs,
 		       lat[nlat / 2] * 1e6, lat[nlat * 99 / 100] * 1e6);
+		if (idle || trickle >= 0)
+			printf(" idle_held=%zu of %zu trickled=%zu", held, idle, trickled);
+		printf("\n");
 	}
 	return wrong ? 1 : 0;
 }

@@ -39,7 +39,9 @@ state_dir = $dir/state
 user = root
 # the load generator's clients would be banned
 allow = 192.0.2.0/24
+follow = $dir/smtpd.log
 EOF2
+: > "$dir/smtpd.log"
 nsenter --net=/run/netns/$ns "$B/rcptguardd" -f -c "$dir/conf" 2>"$dir/log" &
 dpid=$!
 i=0
@@ -59,5 +61,8 @@ B5=$((N / 100))
 "$B/tests/policy_load" -s "$dir/q.sock" -c 1 -a $B5 -n $((5 * B5)) -r $((4 * B5)) \
 	nobody@example.com=
 "$B/rcptguard" -c "$dir/conf" stats --prometheus | grep '^rcptguard_bans_total{reason="unknown-recipient"}'
+
+echo "== reaction, log path: the fifth rejection written to a followed log, to the ban in the kernel map"
+"$B/tests/log_reaction" -f "$dir/smtpd.log" -p "/sys/fs/bpf/rgb-$id" -n $((N / 100))
 [ "$QUICK" = 1 ] && echo "ok 1 - the benchmarks ran"
 exit 0

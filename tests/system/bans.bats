@@ -170,11 +170,11 @@ spp() {
 	assert_failure
 	run -0 --separate-stderr spp 192.0.2.1 nobody@example.com
 	assert_output ""
-	before=$(rg list --json | sed 's/"age_seconds":[0-9]*,//; s/"expires_in_seconds":[0-9]*,//')
+	before=$(rg list --json | sed 's/"age_seconds":[0-9]*,//g; s/"expires_in_seconds":[0-9]*,//g')
 	map_before=$(bpftool map show pinned $PIN/bans_exact | cut -d: -f1)
 	start_daemon
 	run -0 rg list --json
-	[ "$(echo "$output" | sed 's/"age_seconds":[0-9]*,//; s/"expires_in_seconds":[0-9]*,//')" = "$before" ]
+	[ "$(echo "$output" | sed 's/"age_seconds":[0-9]*,//g; s/"expires_in_seconds":[0-9]*,//g')" = "$before" ]
 	[ "$(bpftool map show pinned $PIN/bans_exact | cut -d: -f1)" = "$map_before" ]
 	grep -q 'event=state_load result=ok .* restored=0 pardoned=0 maps=kept' "$DLOG"
 	run -0 rg show 10.77.1.2
