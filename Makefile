@@ -46,7 +46,7 @@ all: $(PROGS)
 # Debian packages for build, tests and benchmarks. Installed only when
 # missing, so a second run is silent.
 DEBS := make gcc libc6-dev clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
-        libcdb-dev tinycdb libc-ares-dev libnftnl-dev libmnl-dev nftables libbz2-dev libclang-rt-14-dev bats bats-assert bats-support socat iproute2 \
+        libcdb-dev tinycdb libc-ares-dev libnftnl-dev libmnl-dev nftables libbz2-dev libclang-rt-14-dev ethtool bats bats-assert bats-support socat iproute2 \
         util-linux procps mandoc swaks postfix passwd rbldnsd
 
 deps:
@@ -113,6 +113,14 @@ $(B)/tests/bench_xdp: tests/bench/bench_xdp.c tests/bpf/packet.c tests/bpf/packe
 	$(CC) $(CFLAGS) -Itests/bpf $(LDFLAGS) -o $@ tests/bench/bench_xdp.c \
 		tests/bpf/packet.c $(B)/libcommon.a $(LIBS)
 
+$(B)/tests/xdp_tx.bpf.o: tests/bench/xdp_tx.bpf.c
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(B)/tests/flood: tests/bench/flood.c tests/bpf/packet.c tests/bpf/packet.h $(B)/tests/xdp_tx.bpf.o
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/bpf $(LDFLAGS) -o $@ tests/bench/flood.c tests/bpf/packet.c $(LIBBPF)
+
 $(B)/tests/log_reaction: tests/bench/log_reaction.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBBPF)
@@ -140,7 +148,7 @@ $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(B)/fuzz/libfuzzcommon.
 	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Itests/fuzz -o $@ $< $(B)/fuzz/libfuzzcommon.a $(LIBS)
 
 TEST_BINS := $(UNIT_BIN) $(B)/tests/bpf_packets $(B)/tests/bpf_random $(B)/tests/policy_load \
-             $(B)/tests/bench_xdp $(B)/tests/log_reaction \
+             $(B)/tests/bench_xdp $(B)/tests/log_reaction $(B)/tests/flood \
              $(FUZZ_BIN)
 
 check: deps
@@ -153,10 +161,11 @@ test: all $(TEST_BINS)
 # Timings live here, never in tests: ratios measured side by side.
 bench: deps
 	@$(MAKE) --no-print-directory all $(B)/tests/bench_xdp $(B)/tests/policy_load \
-		$(B)/tests/log_reaction
+		$(B)/tests/log_reaction $(B)/tests/flood
 	@sh tests/bench/run.sh
 
-bench-quick: all $(B)/tests/bench_xdp $(B)/tests/policy_load $(B)/tests/log_reaction
+bench-quick: all $(B)/tests/bench_xdp $(B)/tests/policy_load $(B)/tests/log_reaction \
+		$(B)/tests/flood
 	@QUICK=1 sh tests/bench/run.sh
 
 # FUZZ_TIME seconds per harness (make check runs each for 3).

@@ -62,6 +62,16 @@ B5=$((N / 100))
 	nobody@example.com=
 "$B/rcptguard" -c "$dir/conf" stats --prometheus | grep '^rcptguard_bans_total{reason="unknown-recipient"}'
 
+if [ "$QUICK" = 1 ]; then
+	echo "== flood over veth (quick: 0.2 s per backend, 1 ban)"
+	sh tests/bench/flood.sh 0.2 1
+else
+	echo "== flood over veth: 1 ban"
+	sh tests/bench/flood.sh 2 1
+	echo "== flood over veth: 1,000,000 bans (the flood's source among them)"
+	sh tests/bench/flood.sh 2 1000000
+fi
+
 echo "== reaction, log path: the fifth rejection written to a followed log, to the ban in the kernel map"
 "$B/tests/log_reaction" -f "$dir/smtpd.log" -p "/sys/fs/bpf/rgb-$id" -n $((N / 100))
 [ "$QUICK" = 1 ] && echo "ok 1 - the benchmarks ran"
