@@ -62,6 +62,24 @@ B5=$((N / 100))
 	nobody@example.com=
 "$B/rcptguard" -c "$dir/conf" stats --prometheus | grep '^rcptguard_bans_total{reason="unknown-recipient"}'
 
+echo "== memory: daemon RSS per tracked offender (one unknown recipient each, no ban)"
+rss() { awk '/^VmRSS:/ { print $2 }' /proc/$dpid/status; }
+offenders() {
+	"$B/rcptguard" -c "$dir/conf" stats --prometheus | awk '$1 == "rcptguard_offenders" { print $2 }'
+}
+if [ "$QUICK" = 1 ]; then SIZES=10000; else SIZES="100000 1000000"; fi
+for n in $SIZES; do
+	r0=$(rss)
+	o0=$(offenders)
+	# Some of these clients exist already (the reaction test's): the
+	# offender count's growth is what the RSS growth is divided by.
+	"$B/tests/policy_load" -s "$dir/q.sock" -c 4 -a "$n" -n "$n" nobody@example.com= \
+		>/dev/null 2>&1 || true
+	r1=$(rss)
+	o1=$(offenders)
+	echo "$n $r0 $r1 $o0 $o1" | awk '{ d = $5 - $4; printf "offenders=+%d rss_delta_kb=%d bytes_per_offender=%.0f\n", d, $3 - $2, d ? ($3 - $2) * 1024 / d : 0 }'
+done
+
 if [ "$QUICK" = 1 ]; then
 	echo "== flood over veth (quick: 0.2 s per backend, 1 ban)"
 	sh tests/bench/flood.sh 0.2 1
