@@ -499,14 +499,16 @@ static int set_dns_server(struct config *c, const char *v, char *err, size_t err
 	struct in6_addr a6;
 	struct in_addr a4;
 
-	/* "ADDR", "ADDR:PORT", "[V6ADDR]:PORT" */
+	/* "ADDR", "ADDR:PORT", "[V6ADDR]:PORT"; the length first: the cut
+	 * below indexes host by the colon's place in v. */
+	bool fits = strlen(v) < sizeof(c->dns_server) && strlen(v) < sizeof(host);
+
 	snprintf(host, sizeof(host), "%s", v[0] == '[' ? v + 1 : v);
-	if (v[0] == '[' && strchr(host, ']'))
+	if (fits && v[0] == '[' && strchr(host, ']'))
 		*strchr(host, ']') = '\0';
-	else if (colon && strchr(v, ':') == colon)
+	else if (fits && colon && strchr(v, ':') == colon)
 		host[colon - v] = '\0';
-	if (strlen(v) >= sizeof(c->dns_server) ||
-	    (inet_pton(AF_INET, host, &a4) != 1 && inet_pton(AF_INET6, host, &a6) != 1)) {
+	if (!fits || (inet_pton(AF_INET, host, &a4) != 1 && inet_pton(AF_INET6, host, &a6) != 1)) {
 		snprintf(err, errlen, "'%s' must be ADDR or ADDR:PORT ([V6]:PORT for IPv6)", v);
 		return -1;
 	}
