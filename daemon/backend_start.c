@@ -1,5 +1,4 @@
 /* backend_start.c - one start function per backend, and the auto chain. */
-#include <errno.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>

@@ -616,7 +616,6 @@ static int counter_cb(struct nftnl_expr *x, void *arg)
 	struct nftt_elem *e = arg;
 
 	if (strcmp(nftnl_expr_get_str(x, NFTNL_EXPR_NAME), "counter") == 0) {
-		e->has_counter = true;
 		e->packets = nftnl_expr_get_u64(x, NFTNL_EXPR_CTR_PACKETS);
 		e->bytes = nftnl_expr_get_u64(x, NFTNL_EXPR_CTR_BYTES);
 	}

@@ -65,7 +65,6 @@ struct nftt_elem {
 	struct rg_lpm_key key;
 	bool has_timeout;
 	uint64_t expires_ms;            /* left, when has_timeout */
-	bool has_counter;
 	uint64_t packets, bytes;
 	const char *comment;            /* "" when none */
 };
