@@ -746,23 +746,17 @@ static int read_line(FILE *f, char *buf, size_t size)
 	return ch == EOF && n == 0 ? 0 : 1;
 }
 
-int config_load(struct config *out, const char *path, char *err, size_t errlen)
+int config_load(struct config *c, const char *path, char *err, size_t errlen)
 {
-	struct config *c = malloc(sizeof(*c));
 	bool seen[NKEYS] = { false };
 	char line[MAX_LINE + 1], msg[256];
 	unsigned lineno = 0;
 	int rc = -1;
 	FILE *f;
 
-	if (!c) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		return -1;
-	}
 	f = fopen(path, "r");
 	if (!f) {
 		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
-		free(c);
 		return -1;
 	}
 	config_defaults(c);
@@ -786,10 +780,8 @@ int config_load(struct config *out, const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
 		goto out;
 	}
-	*out = *c;
 	rc = 0;
 out:
 	fclose(f);
-	free(c);
 	return rc;
 }

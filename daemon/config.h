@@ -87,8 +87,9 @@ struct config {
 
 void config_defaults(struct config *c);
 
-/* Replace *c with defaults overlaid by the file. On error *c is untouched
- * and err reads "FILE:LINE: what is wrong". */
+/* Replace *c with defaults overlaid by the file. On error err reads
+ * "FILE:LINE: what is wrong" and *c holds a partial parse: callers load
+ * into a config of their own and discard it (a reload keeps the old one). */
 int config_load(struct config *c, const char *path, char *err, size_t errlen);
 
 /* The i-th key the parser accepts, NULL past the last (for docs tests). */
