@@ -125,6 +125,10 @@ $(B)/tests/log_reaction: tests/bench/log_reaction.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBBPF)
 
+$(B)/tests/dns_bad: tests/system/dns_bad.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
 $(B)/tests/policy_load: tests/bench/policy_load.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
@@ -148,7 +152,7 @@ $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(B)/fuzz/libfuzzcommon.
 	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Itests/fuzz -o $@ $< $(B)/fuzz/libfuzzcommon.a $(LIBS)
 
 TEST_BINS := $(UNIT_BIN) $(B)/tests/bpf_packets $(B)/tests/bpf_random $(B)/tests/policy_load \
-             $(B)/tests/bench_xdp $(B)/tests/log_reaction $(B)/tests/flood \
+             $(B)/tests/bench_xdp $(B)/tests/log_reaction $(B)/tests/flood $(B)/tests/dns_bad \
              $(FUZZ_BIN)
 
 check: deps

@@ -200,11 +200,19 @@ static void got_a(struct dnsbl *d, struct entry *e, unsigned list, unsigned char
 	struct dnsbl_answer *ans = &e->ans[list];
 	uint32_t ttl = UINT32_MAX;
 
-	if (ares_parse_a_reply(abuf, alen, NULL, at, &n) != ARES_SUCCESS || n <= 0) {
-		ans->status = DA_CLEAN;
+	int rc = ares_parse_a_reply(abuf, alen, NULL, at, &n);
+
+	ans->status = DA_CLEAN;
+	if (rc == ARES_EBADRESP) {
+		/* Garbage from the server is not an answer from the list. */
+		ans->status = DA_ERROR;
+		d->st.bad_answers++;
+		log_error(d, list, "malformed answer", "the DNS server sent a reply that does not "
+			  "parse; check dns_server and what sits between it and the list");
 		return;
 	}
-	ans->status = DA_CLEAN;
+	if (rc != ARES_SUCCESS || n <= 0)
+		return;
 	for (int i = 0; i < n; i++) {
 		uint8_t a[4];
 		enum dnsbl_class c;

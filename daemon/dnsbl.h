@@ -28,7 +28,7 @@ struct dnsbl_result {
 
 struct dnsbl_stats {
 	uint64_t lookups, cache_hits, queries, listed[DNSBL_MAX_LISTS];
-	uint64_t timeouts, servfail, error_codes, outside, other_errors, queue_full;
+	uint64_t timeouts, servfail, error_codes, outside, bad_answers, other_errors, queue_full;
 	uint64_t error_code[256];               /* by the last octet of 127.255.255.N */
 	unsigned inflight, inflight_max;
 };

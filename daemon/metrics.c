@@ -76,6 +76,7 @@ void metrics_collect(struct control_env *env, metric_cb cb, void *x)
 		} errs[] = {
 			{ "timeout", ds->timeouts }, { "servfail", ds->servfail },
 			{ "error-code", ds->error_codes }, { "outside-127", ds->outside },
+			{ "malformed", ds->bad_answers },
 			{ "other", ds->other_errors }, { "queue-full", ds->queue_full },
 		};
 		unsigned n;

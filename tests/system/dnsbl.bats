@@ -105,6 +105,65 @@ metric() {
 	[ "$(metric 'rcptguard_verdicts_total{verdict="valid"}')" -eq 1 ]
 }
 
+# dns_bad PORT MODE...: the misbehaving DNS server in the server namespace.
+dns_bad() {
+	nsenter --net=/run/netns/$NS_S "$B/tests/dns_bad" "$@" >"$ZONES/bad.log" 2>&1 3>&- &
+	PIDS+=($!)
+	for i in $(seq 50); do grep -q started "$ZONES/bad.log" && break; sleep 0.05; done
+}
+
+# timed_spp IP: rcptguard-spp for a valid recipient must accept within
+# dnsbl_wait (1 s) plus slack for the process itself.
+timed_spp() {
+	local start took out
+	start=$(date +%s%N)
+	out=$(spp "$1" bob@example.com)
+	took=$(( ($(date +%s%N) - start) / 1000000 ))
+	[ -z "$out" ] && [ "$took" -lt 1500 ] || { echo "$1: took=${took}ms out=$out"; return 1; }
+}
+
+@test "a server answering garbage: every verdict comes within dnsbl_wait, accepts, and is counted" {
+	dns_bad 5355 garbage
+	sed -i 's/^dns_server = .*/dns_server = 127.0.0.1:5355/' "$CONF"
+	printf 'dnsbl_wait = 1\ndns_timeout = 0.5\n' >> "$CONF"
+	start_daemon
+	for i in $(seq 1 30); do
+		timed_spp 10.77.9.$i
+	done
+	kill -0 "$DPID"
+	# Every broken reply was sent at least once.
+	[ "$(sort -u "$ZONES/bad.log" | grep -c '^reply=')" -eq 9 ]
+	[ "$(metric 'rcptguard_verdicts_total{verdict="valid"}')" -eq 30 ]
+	[ "$(metric 'rcptguard_dnsbl_errors_total{kind="malformed"}')" -ge 1 ]
+	[ "$(metric 'rcptguard_dnsbl_rejects_total')" -eq 0 ]
+	grep -q 'event=dnsbl_error list=bl.test answer="malformed answer"' "$DLOG"
+	# Still answering queries afterwards.
+	run -0 rg dnsbl check 10.77.9.1
+}
+
+@test "a slow server: the verdict comes within dnsbl_wait; the late answer is cached and used" {
+	dns_bad 5356 slow 1600
+	sed -i 's/^dns_server = .*/dns_server = 127.0.0.1:5356/; /^dnsbl = /d' "$CONF"
+	printf 'dnsbl = bl.test\ndnsbl_wait = 1\ndns_timeout = 3\n' >> "$CONF"
+	start_daemon
+	timed_spp 10.77.9.1
+	for i in $(seq 40); do grep -q late-good "$ZONES/bad.log" && break; sleep 0.05; done
+	sleep 0.2
+	run -0 spp 10.77.9.1 bob@example.com
+	assert_output --partial "blocked using bl.test"
+}
+
+@test "no DNS server at all: verdicts accept at once and the failure is counted" {
+	sed -i 's/^dns_server = .*/dns_server = 127.0.0.1:5399/' "$CONF"
+	printf 'dnsbl_wait = 1\n' >> "$CONF"
+	start_daemon
+	for i in 1 2 3; do
+		timed_spp 10.77.9.$i
+	done
+	[ "$(metric 'rcptguard_dnsbl_errors_total{kind="other"}')" -ge 1 ]
+	grep -q 'event=dnsbl_error list=bl.test answer="Could not contact DNS servers"' "$DLOG"
+}
+
 @test "a cached answer causes no second query" {
 	start_daemon
 	spp 10.77.1.2 bob@example.com >/dev/null
