@@ -129,9 +129,13 @@ $(B)/tests/dns_bad: tests/system/dns_bad.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
-$(B)/tests/policy_load: tests/bench/policy_load.c
+$(B)/tests/policy_load: tests/bench/policy_load.c tests/bench/load_util.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
+$(B)/tests/attack_load: tests/system/attack_load.c tests/bench/load_util.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/bench $(LDFLAGS) -o $@ $<
 
 # Fuzzing: one libFuzzer harness per parser of untrusted input, linked
 # with the daemon's code built again with the sanitizers.
@@ -152,7 +156,7 @@ $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(B)/fuzz/libfuzzcommon.
 	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Itests/fuzz -o $@ $< $(B)/fuzz/libfuzzcommon.a $(LIBS)
 
 TEST_BINS := $(UNIT_BIN) $(B)/tests/bpf_packets $(B)/tests/bpf_random $(B)/tests/policy_load \
-             $(B)/tests/bench_xdp $(B)/tests/log_reaction $(B)/tests/flood $(B)/tests/dns_bad \
+             $(B)/tests/bench_xdp $(B)/tests/log_reaction $(B)/tests/flood $(B)/tests/dns_bad $(B)/tests/attack_load \
              $(FUZZ_BIN)
 
 check: deps

@@ -25,6 +25,7 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+#include "load_util.h"
 
 struct expect {
 	const char *rcpt, *action;
@@ -46,21 +47,11 @@ static unsigned nex;
 static double *lat;
 static size_t nlat, clients, report_from;
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int connect_sock(void)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	int fd = unix_connect(sock_path);
 
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	if (fd < 0) {
 		fprintf(stderr, "policy_load: connect %s: %s\n", sock_path, strerror(errno));
 		exit(2);
 	}
@@ -84,7 +75,7 @@ static void send_req(struct conn *c, size_t seq)
 	n = snprintf(req, sizeof(req), "request=smtpd_access_policy\nprotocol_state=RCPT\n"
 		     "client_address=%s\nsender=s@example.net\nrecipient=%s\n"
 		     "instance=%zu\n\n", addr, ex[c->cur].rcpt, seq);
-	c->t0 = now();
+	c->t0 = mono_now();
 	if (write(c->fd, req, (size_t)n) != n) {
 		fprintf(stderr, "policy_load: write: %s\n", strerror(errno));
 		exit(2);
@@ -166,7 +157,7 @@ int main(int argc, char **argv)
 	held = hold_idle(idle);
 	if (trickle == 0)
 		trickle = connect_sock();
-	t_start = now();
+	t_start = mono_now();
 	for (size_t i = 0; i < conns; i++) {
 		cs[i].fd = connect_sock();
 		send_req(&cs[i], issued++);
@@ -174,12 +165,12 @@ int main(int argc, char **argv)
 	while (answered < total) {
 		for (size_t i = 0; i < conns; i++)
 			pf[i] = (struct pollfd){ .fd = cs[i].fd, .events = POLLIN };
-		if (trickle >= 0 && now() >= next_trickle && trickled < sizeof(slow) - 1) {
+		if (trickle >= 0 && mono_now() >= next_trickle && trickled < sizeof(slow) - 1) {
 			if (write(trickle, slow + trickled, 1) == 1)
 				trickled++;
-			next_trickle = now() + 0.1;
+			next_trickle = mono_now() + 0.1;
 		}
-		if (poll(pf, conns, trickle >= 0 ? 100 : 10000) < 0 || now() - t_start > 60) {
+		if (poll(pf, conns, trickle >= 0 ? 100 : 10000) < 0 || mono_now() - t_start > 60) {
 			fprintf(stderr, "policy_load: not every reply within 60 s (%zu of %zu answered)\n",
 				answered, total);
 			return 1;
@@ -201,7 +192,7 @@ int main(int argc, char **argv)
 			if (!(end = strstr(c->in, "\n\n")))
 				continue;
 			if (c->seq >= report_from)
-				lat[nlat++] = now() - c->t0;
+				lat[nlat++] = mono_now() - c->t0;
 			answered++;
 			if (strncmp(c->in, "action=", 7) != 0 ||
 			    strncmp(c->in + 7, ex[c->cur].action, strlen(ex[c->cur].action)) != 0) {
@@ -223,7 +214,7 @@ int main(int argc, char **argv)
 		}
 	}
 	{
-		double secs = now() - t_start;
+		double secs = mono_now() - t_start;
 
 		qsort(lat, nlat, sizeof(*lat), cmp_d);
 		if (!nlat)
