@@ -117,9 +117,12 @@ $(B)/tests/xdp_tx.bpf.o: tests/bench/xdp_tx.bpf.c
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(B)/tests/flood: tests/bench/flood.c tests/bpf/packet.c tests/bpf/packet.h $(B)/tests/xdp_tx.bpf.o
+$(B)/tests/xdp_tx.skel.h: $(B)/tests/xdp_tx.bpf.o
+	$(BPFTOOL) gen skeleton $< name xdp_tx > $@.tmp && mv $@.tmp $@
+
+$(B)/tests/flood: tests/bench/flood.c tests/bench/load_util.h tests/bpf/packet.c tests/bpf/packet.h $(B)/tests/xdp_tx.skel.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Itests/bpf $(LDFLAGS) -o $@ tests/bench/flood.c tests/bpf/packet.c $(LIBBPF)
+	$(CC) $(CFLAGS) -Itests/bpf -Itests/bench -I$(B)/tests $(LDFLAGS) -o $@ tests/bench/flood.c tests/bpf/packet.c $(LIBBPF)
 
 $(B)/tests/log_reaction: tests/bench/log_reaction.c
 	@mkdir -p $(@D)
