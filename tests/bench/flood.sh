@@ -42,15 +42,8 @@ nsenter --net=/run/netns/$R sh -c 'ip link set lo up; ip link set rgfb up
 	ip addr add 10.88.0.1/24 dev rgfb; ethtool -K rgfb gro on >/dev/null'
 ip netns exec "$R" sh -c 'echo 1 > /sys/class/net/rgfb/threaded'
 mac=$(nsenter --net=/run/netns/$R ip -o link show rgfb | sed 's/.*link\/ether \([0-9a-f:]*\).*/\1/')
-# The flood's source and NBANS-1 other addresses (10.100.0.1 upwards), as
-# a state file to restore.
-now=$(date +%s)
-awk -v n="$NBANS" -v until=$((now + 3600)) -v now="$now" 'BEGIN {
-	print "rcptguard-state 1"; print "saved " now
-	print "ban 10.88.0.2 " until " 1 -"
-	for (i = 1; i < n; i++)
-		printf "ban 10.%d.%d.%d %d 1 -\n", 100 + int(i / 65536), int(i / 256) % 256, i % 256, until
-	print "end " n " 0" }' > "$dir/state.saved"
+# The flood's source and NBANS-1 other addresses, as a state file to restore.
+ban_state "$NBANS" > "$dir/state.saved"
 if [ "$NBANS" -gt 1 ]; then banned="10.100.0.1+$((NBANS - 1))"; else banned=10.88.0.2; fi
 outside="10.200.0.0+65536"
 
@@ -110,8 +103,7 @@ backend_case() {
 	# nsenter itself, not a function: $! must be the daemon.
 	nsenter --net=/run/netns/$R "$B/rcptguardd" -f -c "$dir/conf" 2>"$dir/log" &
 	dpid=$!
-	i=0
-	until grep -q 'event=start ' "$dir/log" || [ $i -gt 3000 ]; do sleep 0.05; i=$((i + 1)); done
+	wait_log "$dir/log" 'event=start ' >/dev/null
 	kill "$dpid"
 	wait "$dpid" 2>/dev/null || true
 	dpid=

@@ -1,0 +1,102 @@
+#!/bin/sh
+# scale.sh - part of make bench: bans and recipients by the million.
+# For each ban count and backend: the daemon's start with the bans to load
+# from the state file into a fresh backend, its restart with them already
+# in the kernel (and the log's proof that none was re-added), the kernel
+# memory of the XDP maps. Then `recipients compile` of NRCPT addresses
+# and ns per lookup. Usage: scale.sh NRCPT NBANS...
+set -eu
+NRCPT=$1
+shift
+cd "$(dirname "$0")/../.."
+. tests/bench/lib.sh
+B=build
+id=$$
+ns=rgs-$id
+pin=/sys/fs/bpf/rgs-$id
+dir=$(mktemp -d /tmp/rgscale.XXXXXX)
+cleanup() {
+	[ -n "${dpid:-}" ] && kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null
+	"$B/rcptguard" -c "$dir/conf" detach >/dev/null 2>&1 || true
+	ip netns del "$ns" 2>/dev/null || true
+	rm -rf "$dir"
+}
+trap cleanup EXIT INT TERM
+ip netns add "$ns"
+ip link add rgs0 netns "$ns" type veth peer name rgs1 netns "$ns"
+nsenter --net=/run/netns/$ns sh -c 'ip link set rgs0 up; ip link set rgs1 up'
+
+stop() {
+	kill "$dpid"
+	wait "$dpid" 2>/dev/null || true
+	dpid=
+}
+# Start the daemon; took = the seconds from its exec to its start line.
+timed_start() {
+	n0=$(grep -c 'event=start ' "$dir/log" 2>/dev/null || true)
+	t0=$(date +%s.%N)
+	# nsenter itself, not a function: $! must be the daemon.
+	nsenter --net=/run/netns/$ns "$B/rcptguardd" -f -c "$dir/conf" >/dev/null 2>>"$dir/log" &
+	dpid=$!
+	until [ "$(grep -c 'event=start ' "$dir/log")" -gt "$n0" ]; do
+		kill -0 "$dpid" 2>/dev/null || { cat "$dir/log" >&2; exit 1; }
+		sleep 0.01
+	done
+	took=$(echo "$t0 $(date +%s.%N)" | awk '{ printf "%.2f", $2 - $1 }')
+}
+last_load() {
+	grep 'event=state_load' "$dir/log" | tail -1 | sed 's/.*\(restored=[0-9]*\).*\(maps=[a-z]*\).*/\1 \2/'
+}
+xdp_kernel_bytes() {
+	bpftool -j map show | tr '{' '\n' | grep -o '"name":"[a-z_]*".*"bytes_memlock":[0-9]*' |
+		grep -E "$(ls "$pin" | tr '\n' '|' | sed 's/|$//')" | sed 's/.*"bytes_memlock":\([0-9]*\).*/\1/' |
+		awk '{ t += $1 } END { print t + 0 }'
+}
+
+for n in "$@"; do
+	ban_state "$n" > "$dir/state.saved"
+	for be in xdp nft; do
+		mkdir -p "$dir/state"
+		cp "$dir/state.saved" "$dir/state/state"
+		cat > "$dir/conf" <<-EOF2
+		interface = rgs0
+		backend = $be
+		bpf_pin_dir = $pin
+		query_socket = $dir/q.sock
+		control_socket = $dir/c.sock
+		state_dir = $dir/state
+		user = root
+		EOF2
+		: > "$dir/log"
+		timed_start
+		load=$took
+		first=$(last_load)
+		mem=
+		[ $be = xdp ] && mem=$(xdp_kernel_bytes)
+		stop
+		timed_start
+		again=$took
+		second=$(last_load)
+		stop
+		"$B/rcptguard" -c "$dir/conf" detach >/dev/null 2>&1 || true
+		rm -rf "$dir/state"
+		printf '%-4s %8d bans: fresh start %6ss (%s); restart %6ss (%s)%s\n' "$be" "$n" "$load" \
+			"$first" "$again" "$second" "${mem:+; XDP maps $((mem / 1048576)) MB in the kernel}"
+		record "scale.$be.bans$n.load_seconds" "$load" s "$be: daemon start loading $n bans into a fresh backend ($first)"
+		record "scale.$be.bans$n.restart_seconds" "$again" s "$be: daemon restart with $n bans already in the kernel ($second)"
+		case $second in "restored=0 maps=kept") ;; *) echo "scale: the restart re-added bans: $second" >&2; exit 1 ;; esac
+		[ -z "$mem" ] || record "scale.xdp.bans$n.kernel_bytes" "$mem" B "XDP maps' kernel memory (bpftool bytes_memlock) with $n bans"
+	done
+done
+
+seq 1 "$NRCPT" | sed 's/^/user/; s/$/@example.com/' > "$dir/src"
+t0=$(date +%s.%N)
+"$B/rcptguard" recipients compile -o "$dir/r.cdb" "$dir/src" >/dev/null
+compile=$(echo "$t0 $(date +%s.%N)" | awk '{ printf "%.2f", $2 - $1 }')
+set -- $("$B/tests/bench_lookup" "$dir/r.cdb" "$NRCPT" 1000000 | tr '=' ' ')
+printf 'recipients compile of %d addresses: %ss, %s MB; lookup ns: valid %s, unknown %s, other domain %s\n' \
+	"$NRCPT" "$compile" "$(stat -c %s "$dir/r.cdb" | awk '{ printf "%.1f", $1 / 1048576 }')" "$2" "$4" "$6"
+record "scale.recipients$NRCPT.compile_seconds" "$compile" s "recipients compile of $NRCPT addresses"
+record "scale.recipients$NRCPT.valid_ns" "$2" ns "recipient lookup, a valid address ($NRCPT in the CDB)"
+record "scale.recipients$NRCPT.unknown_ns" "$4" ns "recipient lookup, an unknown address in our domain"
+record "scale.recipients$NRCPT.not_ours_ns" "$6" ns "recipient lookup, a domain the CDB does not judge"
