@@ -1,4 +1,4 @@
-/* load_util.h - what the query-socket load generators share. */
+/* load_util.h - what the benchmark and load programs share. */
 #ifndef RG_LOAD_UTIL_H
 #define RG_LOAD_UTIL_H
 
@@ -14,6 +14,13 @@ static inline double mono_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static inline int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
 }
 
 /* A blocking connection to the Unix socket at path, or -1 with errno. */

@@ -1,86 +1,138 @@
-/* log_reaction.c - the log path's reaction time: for each of N clients,
- * append four validrcptto rejections to a followed log, then the fifth,
- * and time from that write to the client's ban appearing in the pinned
- * XDP map. Prints p50/p99 over the clients.
+/* log_reaction.c - a log watcher's reaction time: for each of N clients,
+ * append four validrcptto rejections to the watched log, then the fifth,
+ * and time from that write to the client's ban appearing in the kernel:
+ * rcptguard's pinned XDP map (-p), or an nftables set (-s, where
+ * rcptguard's nft backend or fail2ban's nftables action puts bans).
+ * Prints p50/p99 over the clients.
  *
- *   log_reaction -f LOGFILE -p PIN_DIR [-n CLIENTS] */
+ *   log_reaction -f LOGFILE (-p PIN_DIR | -s TABLE:SET) [-n CLIENTS] [-w MAX_SECONDS]
+ *
+ * Lines carry a BSD syslog header with the current time (fail2ban wants
+ * a date; rcptguard reads either). Clients are 10.99.0.0 upwards. */
 #include <bpf/bpf.h>
 #include <fcntl.h>
+#include <libnftnl/set.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "load_util.h"
+#include "nft.h"
 #include "rcptguard.h"
 
-static double now(void)
-{
-	struct timespec ts;
+struct probe {
+	const char *table, *set;
+	uint8_t ip[4];
+};
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+static void build_get(struct nlmsghdr *nlh, void *arg)
+{
+	const struct probe *p = arg;
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, p->table);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, p->set);
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, p->ip, 4);
+	nftnl_set_elem_add(s, e);
+	nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
 }
 
-static int cmp_d(const void *a, const void *b)
+static int found_cb(const struct nlmsghdr *nlh, void *arg)
 {
-	double x = *(const double *)a, y = *(const double *)b;
+	(void)nlh, (void)arg;
+	return MNL_CB_OK;
+}
 
-	return x < y ? -1 : x > y;
+/* Is ip in the kernel yet? */
+static int banned(int map, struct nft *nft, struct probe *p)
+{
+	if (nft)
+		return nft_request(nft, NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_ACK, build_get,
+				   found_cb, p) == 0;
+
+	struct rg_addr a = { { 0 } };
+	struct rg_ban b;
+
+	a.a[10] = a.a[11] = 0xff;
+	memcpy(&a.a[12], p->ip, 4);
+	return bpf_map_lookup_elem(map, &a, &b) == 0;
 }
 
 int main(int argc, char **argv)
 {
 	const char *log = NULL, *pins = NULL;
+	char *set = NULL, path[4096], err[256];
 	size_t n = 1000, late = 0;
-	char path[4096];
-	double *lat;
-	int opt, fd, map;
+	double *lat, wait = 1;
+	struct nft *nft = NULL;
+	struct probe p = { 0 };
+	int opt, fd, map = -1;
 
-	while ((opt = getopt(argc, argv, "f:p:n:")) != -1) {
+	while ((opt = getopt(argc, argv, "f:p:s:n:w:")) != -1) {
 		switch (opt) {
 		case 'f': log = optarg; break;
 		case 'p': pins = optarg; break;
+		case 's': set = optarg; break;
 		case 'n': n = strtoul(optarg, NULL, 10); break;
+		case 'w': wait = atof(optarg); break;
 		default: return 2;
 		}
 	}
-	if (!log || !pins || !n || n > 65000) {
-		fprintf(stderr, "usage: log_reaction -f LOGFILE -p PIN_DIR [-n CLIENTS]\n");
+	if (!log || !pins == !set || !n || n > 65000 || (set && !strchr(set, ':'))) {
+		fprintf(stderr, "usage: log_reaction -f LOGFILE (-p PIN_DIR | -s TABLE:SET) "
+			"[-n CLIENTS] [-w MAX_SECONDS]\n");
 		return 2;
 	}
-	snprintf(path, sizeof(path), "%s/bans_exact", pins);
-	if ((fd = open(log, O_WRONLY | O_APPEND | O_CREAT, 0644)) < 0 || (map = bpf_obj_get(path)) < 0) {
+	if (pins) {
+		snprintf(path, sizeof(path), "%s/bans_exact", pins);
+		map = bpf_obj_get(path);
+	} else {
+		p.table = set;
+		p.set = strchr(set, ':') + 1;
+		set[p.set - set - 1] = '\0';
+		nft = nft_open(err, sizeof(err));
+	}
+	if ((fd = open(log, O_WRONLY | O_APPEND | O_CREAT, 0644)) < 0 || (pins ? map < 0 : !nft)) {
 		perror("log_reaction");
 		return 2;
 	}
 	lat = calloc(n, sizeof(*lat));
 	for (size_t c = 0; c < n; c++) {
-		struct rg_addr a = { { 0 } };
-		struct rg_ban b;
-		char line[160];
-		double t0;
+		char stamp[32], line[200];
+		time_t now = time(NULL);
+		double t0 = 0;
 		int len;
 
-		a.a[10] = a.a[11] = 0xff;
-		a.a[12] = 10, a.a[13] = 99, a.a[14] = (unsigned char)(c >> 8), a.a[15] = (unsigned char)c;
+		strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S", localtime(&now));
+		p.ip[0] = 10, p.ip[1] = 99, p.ip[2] = (uint8_t)(c >> 8), p.ip[3] = (uint8_t)c;
 		for (int i = 1; i <= 5; i++) {
-			len = snprintf(line, sizeof(line), "qmail-smtpd: not in validrcptto: "
-				       "u%d@example.com at 10.99.%zu.%zu\n", i, c >> 8, c & 255);
+			len = snprintf(line, sizeof(line), "%s mx qmail-smtpd[%d]: not in validrcptto: "
+				       "u%d@example.com at 10.99.%zu.%zu\n", stamp, 1000 + i, i,
+				       c >> 8, c & 255);
 			if (i == 5)
-				t0 = now();
+				t0 = mono_now();
 			if (write(fd, line, (size_t)len) != len)
 				return perror("write"), 2;
 		}
-		while (bpf_map_lookup_elem(map, &a, &b) != 0) {
-			if (now() - t0 > 1) {
+		while (!banned(map, nft, &p)) {
+			if (mono_now() - t0 > wait) {
 				late++;
 				break;
 			}
+			if (nft)        /* a netlink round trip per probe is enough load */
+				usleep(200);
 		}
-		lat[c] = now() - t0;
+		lat[c] = mono_now() - t0;
 	}
-	qsort(lat, n, sizeof(*lat), cmp_d);
+	qsort(lat, n, sizeof(*lat), cmp_double);
 	printf("bans=%zu late=%zu p50_us=%.0f p99_us=%.0f max_us=%.0f\n", n - late, late,
 	       lat[n / 2] * 1e6, lat[n * 99 / 100] * 1e6, lat[n - 1] * 1e6);
+	if (nft)
+		nft_close(nft);
 	return late ? 1 : 0;
 }

@@ -103,13 +103,6 @@ static size_t hold_idle(size_t n)
 	return held;
 }
 
-static int cmp_d(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 int main(int argc, char **argv)
 {
 	size_t conns = 1, total = 1000, issued = 0, answered = 0, wrong = 0;
@@ -216,7 +209,7 @@ int main(int argc, char **argv)
 	{
 		double secs = mono_now() - t_start;
 
-		qsort(lat, nlat, sizeof(*lat), cmp_d);
+		qsort(lat, nlat, sizeof(*lat), cmp_double);
 		if (!nlat)
 			lat[nlat++] = 0;
 		printf("requests=%zu wrong=%zu connections=%zu%s seconds=%.3f rate=%.0f "

@@ -1,17 +1,30 @@
 #!/bin/sh
-# run.sh - make bench: the XDP program's ns/packet, then verdict rates over
-# the query socket of a real daemon (in a private network namespace, with
-# private pins and socket). Numbers move between runs on a shared VM;
-# compare the ratios printed side by side. QUICK=1 (make bench-quick, run
-# by make check) does the same in seconds, so the harness never rots.
+# run.sh - make bench: every measurement in one run, each figure printed
+# as it comes and recorded (lib.sh's record) for the report that ends the
+# run: bench-results/report.md and report.json, with plots. Numbers move
+# between runs on a shared VM; compare the ratios, all measured here side
+# by side. QUICK=1 (make bench-quick, run by make check) does the same in
+# seconds so the harness never rots, and reports to bench-results/quick/.
 set -eu
 QUICK=${QUICK:-0}
-if [ "$QUICK" = 1 ]; then REPEAT=20000 N=2000; else REPEAT=2000000 N=100000; fi
 cd "$(dirname "$0")/../.."
+. tests/bench/lib.sh
+if [ "$QUICK" = 1 ]; then
+	REPEAT=20000 N=2000 OFFENDERS=10000 FLOOD_SECS=0.2 FLOOD_BANS=1 SPAWNS=20
+	SCALE="10000 1000" COST="3 10" PEER="3 30" LOG_BANS=20 OUT=bench-results/quick
+else
+	REPEAT=2000000 N=100000 OFFENDERS="100000 1000000" FLOOD_SECS=2 FLOOD_BANS="1 1000000"
+	SPAWNS=500 SCALE="1000000 10000 100000 1000000" COST="30 10" PEER="20 10000"
+	LOG_BANS=1000 OUT=bench-results
+fi
 B=build
 id=$$
 ns=rgb-$id
 dir=$(mktemp -d /tmp/rgbench.XXXXXX)
+mkdir -p "$OUT"
+RG_RESULTS=$OUT/results.tsv
+export RG_RESULTS
+: > "$RG_RESULTS"
 cleanup() {
 	[ -n "${dpid:-}" ] && kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null
 	"$B/rcptguard" --pin-dir "/sys/fs/bpf/rgb-$id" detach >/dev/null 2>&1 || true
@@ -19,11 +32,19 @@ cleanup() {
 	rm -rf "$dir"
 }
 trap cleanup EXIT INT TERM
+started=$(date +%s)
 
-echo "== XDP program, BPF_PROG_TEST_RUN"
-"$B/tests/bench_xdp" $REPEAT
+echo "== 1. the XDP program alone, BPF_PROG_TEST_RUN (ns/packet)"
+"$B/tests/bench_xdp" $REPEAT | tee "$dir/xdp.out"
+awk 'NR > 1 { n = $1
+	print "xdp.bans" n ".floor_ns\t" $3 "\tns\ta bare XDP_DROP program (" n " bans)"
+	print "xdp.bans" n ".hit_ns\t" $4 "\tns\ta banned source (" n " exact bans, " $2 " prefixes)"
+	print "xdp.bans" n ".miss_ns\t" $5 "\tns\tan unbanned source (" n " exact bans, " $2 " prefixes)"
+	print "xdp.bans" n ".allow_ns\t" $6 "\tns\ta banned, allowlisted source (" n " exact bans, " $2 " prefixes)"
+	print "xdp.bans" n ".port80_ns\t" $7 "\tns\ta packet to an unprotected port (" n " bans)" }' \
+	"$dir/xdp.out" >> "$RG_RESULTS"
 
-echo "== verdicts over the query socket"
+echo "== 4. verdicts over the query socket"
 ip netns add "$ns"
 ip link add rgb0 netns "$ns" type veth peer name rgb1 netns "$ns"
 nsenter --net=/run/netns/$ns ip link set rgb0 up
@@ -44,31 +65,53 @@ EOF2
 : > "$dir/smtpd.log"
 nsenter --net=/run/netns/$ns "$B/rcptguardd" -f -c "$dir/conf" 2>"$dir/log" &
 dpid=$!
-i=0
-while [ ! -S "$dir/q.sock" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+wait_log "$dir/log" 'event=start ' >/dev/null
+# load NAME TEXT ARGS...: policy_load, its line printed and its figures recorded.
 load() {
+	name=$1 text=$2
+	shift 2
 	"$B/tests/policy_load" -s "$dir/q.sock" "$@" \
-		user77@example.com=DUNNO nobody@example.com=550 x@other.test=DUNNO
+		user77@example.com=DUNNO nobody@example.com=550 x@other.test=DUNNO | tee "$dir/load.out"
+	sed 's/.*rate=\([0-9]*\) p50_us=\([0-9.]*\) p99_us=\([0-9.]*\).*/\1 \2 \3/' "$dir/load.out" |
+		while read -r rate p50 p99; do
+			record "verdicts.$name.rate" "$rate" "req/s" "verdicts, $text"
+			record "verdicts.$name.p50_us" "$p50" us "verdict latency p50, $text"
+			record "verdicts.$name.p99_us" "$p99" us "verdict latency p99, $text"
+		done
 }
-load -c 1 -n "$N"
-load -c 16 -n $((2 * N))
-load -c 256 -n $((2 * N))
-load -c 1 -n $((N / 5)) -1
+load c1 "1 persistent connection" -c 1 -n "$N"
+load c16 "16 persistent connections" -c 16 -n $((2 * N))
+load c256 "256 persistent connections" -c 256 -n $((2 * N))
+load per_request "a new connection per request" -c 1 -n $((N / 5)) -1
+echo "rcptguard-spp against /bin/true, alternating, $SPAWNS runs each:"
+TCPREMOTEIP=192.0.2.1 SMTPRCPTTO=user77@example.com SMTPMAILFROM=s@example.net RCPTGUARD_SOCKET=$dir/q.sock \
+	"$B/tests/spawn_cost" "$SPAWNS" /bin/true -- "$B/rcptguard-spp" rcpt | tee "$dir/spawn.out"
+set -- $(tr '=' ' ' < "$dir/spawn.out")
+record spp.true_us "$2" us "exec of /bin/true, whole cost"
+record spp.spp_us "$4" us "rcptguard-spp for one RCPT, whole cost (exec, query, verdict)"
+record spp.ratio "$6" x "rcptguard-spp / /bin/true"
 
-echo "== reaction: request arrival to 421, the ban already in the kernel map"
+echo "== 3. reaction, policy path: request arrival to 421, the ban already in the kernel map"
 # Every client's fifth unknown recipient bans it; only those are timed.
 B5=$((N / 100))
 "$B/tests/policy_load" -s "$dir/q.sock" -c 1 -a $B5 -n $((5 * B5)) -r $((4 * B5)) \
-	nobody@example.com=
-"$B/rcptguard" -c "$dir/conf" stats --prometheus | grep '^rcptguard_bans_total{reason="unknown-recipient"}'
+	nobody@example.com= | tee "$dir/react.out"
+set -- $(sed 's/.*p50_us=\([0-9.]*\) p99_us=\([0-9.]*\).*/\1 \2/' "$dir/react.out")
+record reaction.policy.p50_us "$1" us "policy path: fifth unknown recipient to ban in the map, p50 over $B5"
+record reaction.policy.p99_us "$2" us "policy path: fifth unknown recipient to ban in the map, p99 over $B5"
 
-echo "== memory: daemon RSS per tracked offender (one unknown recipient each, no ban)"
+echo "== 3. reaction, log path: the fifth rejection written to a followed log, to the ban in the kernel map"
+"$B/tests/log_reaction" -f "$dir/smtpd.log" -p "/sys/fs/bpf/rgb-$id" -n "$LOG_BANS" | tee "$dir/logr.out"
+set -- $(sed 's/.*p50_us=\([0-9]*\) p99_us=\([0-9]*\).*/\1 \2/' "$dir/logr.out")
+record reaction.log.p50_us "$1" us "log path: fifth rejection written to ban in the map, p50 over $LOG_BANS"
+record reaction.log.p99_us "$2" us "log path: fifth rejection written to ban in the map, p99 over $LOG_BANS"
+
+echo "== 6. memory: daemon RSS per tracked offender (one unknown recipient each, no ban)"
 rss() { awk '/^VmRSS:/ { print $2 }' /proc/$dpid/status; }
 offenders() {
 	"$B/rcptguard" -c "$dir/conf" stats --prometheus | awk '$1 == "rcptguard_offenders" { print $2 }'
 }
-if [ "$QUICK" = 1 ]; then SIZES=10000; else SIZES="100000 1000000"; fi
-for n in $SIZES; do
+for n in $OFFENDERS; do
 	r0=$(rss)
 	o0=$(offenders)
 	# Some of these clients exist already (the reaction test's): the
@@ -77,20 +120,30 @@ for n in $SIZES; do
 		>/dev/null 2>&1 || true
 	r1=$(rss)
 	o1=$(offenders)
-	echo "$n $r0 $r1 $o0 $o1" | awk '{ d = $5 - $4; printf "offenders=+%d rss_delta_kb=%d bytes_per_offender=%.0f\n", d, $3 - $2, d ? ($3 - $2) * 1024 / d : 0 }'
+	per=$(echo "$r0 $r1 $o0 $o1" | awk '{ d = $4 - $3; printf "%.0f", d ? ($2 - $1) * 1024 / d : 0 }')
+	echo "offenders=+$((o1 - o0)) rss_delta_kb=$((r1 - r0)) bytes_per_offender=$per"
+	record "memory.offenders$n.bytes" "$per" B "daemon RSS growth per tracked offender, $n offenders"
+done
+kill "$dpid"
+wait "$dpid" 2>/dev/null || true
+dpid=
+
+echo "== 2. floods over veth"
+for n in $FLOOD_BANS; do
+	echo "-- $n bans"
+	sh tests/bench/flood.sh "$FLOOD_SECS" "$n"
 done
 
-if [ "$QUICK" = 1 ]; then
-	echo "== flood over veth (quick: 0.2 s per backend, 1 ban)"
-	sh tests/bench/flood.sh 0.2 1
-else
-	echo "== flood over veth: 1 ban"
-	sh tests/bench/flood.sh 2 1
-	echo "== flood over veth: 1,000,000 bans (the flood's source among them)"
-	sh tests/bench/flood.sh 2 1000000
-fi
+echo "== 5. scale"
+sh tests/bench/scale.sh $SCALE
 
-echo "== reaction, log path: the fifth rejection written to a followed log, to the ban in the kernel map"
-"$B/tests/log_reaction" -f "$dir/smtpd.log" -p "/sys/fs/bpf/rgb-$id" -n $((N / 100))
-[ "$QUICK" = 1 ] && echo "ok 1 - the benchmarks ran"
+echo "== 7. attack cost against Postfix"
+sh tests/bench/attack_cost.sh $COST
+
+echo "== 8. peer: fail2ban"
+sh tests/bench/peer.sh $PEER
+
+record run.seconds "$(($(date +%s) - started))" s "the whole run"
+sh tests/bench/report.sh "$OUT"
+[ "$QUICK" = 1 ] && echo "ok 1 - the benchmarks ran, report in $OUT/report.md"
 exit 0

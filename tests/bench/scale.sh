@@ -47,10 +47,11 @@ timed_start() {
 last_load() {
 	grep 'event=state_load' "$dir/log" | tail -1 | sed 's/.*\(restored=[0-9]*\).*\(maps=[a-z]*\).*/\1 \2/'
 }
+# The kernel memory of the maps pinned for this daemon (bpftool's
+# bytes_memlock: what the kernel charged for them).
 xdp_kernel_bytes() {
-	bpftool -j map show | tr '{' '\n' | grep -o '"name":"[a-z_]*".*"bytes_memlock":[0-9]*' |
-		grep -E "$(ls "$pin" | tr '\n' '|' | sed 's/|$//')" | sed 's/.*"bytes_memlock":\([0-9]*\).*/\1/' |
-		awk '{ t += $1 } END { print t + 0 }'
+	for f in "$pin"/*; do bpftool -j map show pinned "$f" 2>/dev/null || true; done |
+		sed -n 's/.*"bytes_memlock":\([0-9]*\).*/\1/p' | awk '{ t += $1 } END { print t + 0 }'
 }
 
 for n in "$@"; do

@@ -1,0 +1,139 @@
+#!/bin/sh
+# report.sh - turn a run's figures (DIR/results.tsv: key, value, unit,
+# text) into DIR/report.json and DIR/report.md, with the conditions of the
+# run, the goals of issue #9 against what was measured, and PNG plots
+# (gnuplot) where a picture reads better than a table.
+# Usage: report.sh DIR
+set -eu
+OUT=$1
+R=$OUT/results.tsv
+cd "$(dirname "$0")/../.."
+[ -s "$R" ] || { echo "report.sh: no figures in $R" >&2; exit 1; }
+
+# The conditions: what the numbers depend on.
+kernel=$(uname -r)
+cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+cpus=$(nproc)
+mem=$(awk '/^MemTotal/ { printf "%.1f GB", $2 / 1048576 }' /proc/meminfo)
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+git diff --quiet HEAD 2>/dev/null || commit="$commit (with local changes)"
+when=$(date -u '+%Y-%m-%d %H:%M UTC')
+case $OUT in */quick) kind="bench-quick (seconds-long, for CI: small sizes, not for quoting)" ;;
+*) kind="make bench (full)" ;; esac
+
+get() { awk -F '\t' -v k="$1" '$1 == k { print $2; exit }' "$R"; }
+# The same for plot data: "?" (missing) when not measured.
+val() { v=$(get "$1"); echo "${v:-?}"; }
+
+# goal TEXT VALUE OP LIMIT UNIT: one row of the goals table.
+goal() {
+	if [ -z "$2" ]; then
+		printf '| %s | not measured in this run | |\n' "$1"
+	elif awk -v v="$2" -v l="$4" -v op="$3" 'BEGIN { exit !(op == ">=" ? v >= l : v <= l) }'; then
+		printf '| %s | %s %s | met |\n' "$1" "$2" "$5"
+	else
+		printf '| %s | %s %s | **not met** |\n' "$1" "$2" "$5"
+	fi
+}
+x1=$(get flood.bans1.banned.xdp_native.mpps_per_core)
+xm=$(get flood.bans1000000.banned.xdp_native.mpps_per_core)
+keep=
+[ -n "$x1" ] && [ -n "$xm" ] && keep=$(echo "$xm $x1" | awk '{ printf "%.0f", 100 * $1 / $2 }')
+
+{
+	echo "# rcptguard benchmark report"
+	echo
+	echo "$kind, $when. Ratios measured side by side in this run are what"
+	echo "count; absolute numbers move between runs on shared machines."
+	echo
+	echo "| condition | |"
+	echo "|---|---|"
+	echo "| kernel | $kernel |"
+	echo "| CPU | $cpu, $cpus CPUs |"
+	echo "| memory | $mem |"
+	echo "| rcptguard | $commit |"
+	echo "| run time | $(get run.seconds) s |"
+	echo
+	echo "## Goals"
+	echo
+	echo "| goal | measured | |"
+	echo "|---|---|---|"
+	goal "XDP drop capacity with 1M bans ≥ 4× nft (ingress) with the same bans" \
+		"$(get flood.bans1000000.ratio.xdp_nft_ingress)" ">=" 4 "×"
+	goal "XDP with 1M bans ≥ 75 % of its 1-ban capacity" "$keep" ">=" 75 "%"
+	goal "reaction p99 ≤ 1 ms, policy path" "$(get reaction.policy.p99_us)" "<=" 1000 "µs"
+	goal "reaction p99 ≤ 5 ms, log path" "$(get reaction.log.p99_us)" "<=" 5000 "µs"
+	goal "≥ 50,000 verdicts/s on one core (the daemon's one thread; best of 1, 16, 256 connections)" \
+		"$(for c in c1 c16 c256; do get verdicts.$c.rate; done | sort -n | tail -1)" ">=" 50000 "req/s"
+	goal "rcptguard-spp ≤ 2× exec of /bin/true" "$(get spp.ratio)" "<=" 2 "×"
+	goal "daemon RSS ≤ 256 B per offender at 1M" "$(get memory.offenders1000000.bytes)" "<=" 256 "B"
+	echo
+	echo "## Plots"
+	echo
+	for p in flood xdp reaction cost; do echo "![$p]($p.png)"; done
+	echo
+	echo "## Every figure"
+	awk -F '\t' '
+		{ sec = $1; sub(/\..*/, "", sec) }
+		sec != last { printf "\n### %s\n\n| figure | value | unit |\n|---|---:|---|\n", sec; last = sec }
+		{ printf "| %s | %s | %s |\n", $4, $2, $3 }' "$R"
+} > "$OUT/report.md"
+
+awk -F '\t' -v kernel="$kernel" -v cpu="$cpu" -v cpus="$cpus" -v mem="$mem" -v commit="$commit" \
+	-v when="$when" -v kind="$kind" '
+	function q(s) { gsub(/\\/, "\\\\", s); gsub(/"/, "\\\"", s); return "\"" s "\"" }
+	BEGIN {
+		printf "{\n  \"conditions\": {\"kernel\": %s, \"cpu\": %s, \"cpus\": %s, \"memory\": %s, \"commit\": %s, \"date\": %s, \"kind\": %s},\n  \"figures\": {", q(kernel), q(cpu), cpus, q(mem), q(commit), q(when), q(kind)
+	}
+	{ printf "%s\n    %s: {\"value\": %s, \"unit\": %s, \"text\": %s}", (NR > 1 ? "," : ""), q($1), ($2 ~ /^-?[0-9.]+$/ ? $2 : q($2)), q($3), q($4) }
+	END { printf "\n  }\n}\n" }' "$R" > "$OUT/report.json"
+
+command -v gnuplot >/dev/null || { echo "report: $OUT/report.md (no gnuplot: no plots)"; exit 0; }
+# Data files for the plots, one row per bar group.
+for be in xdp_native xdp_generic nft_ingress nft_prerouting; do
+	echo "$be $(val flood.bans1.banned.$be.ns_per_packet) $(val flood.bans1000000.banned.$be.ns_per_packet)"
+done > "$OUT/flood.dat"
+for n in 0 1 100000 1000000; do
+	echo "$n $(val xdp.bans$n.floor_ns) $(val xdp.bans$n.hit_ns) $(val xdp.bans$n.miss_ns) $(val xdp.bans$n.allow_ns)"
+done > "$OUT/xdp.dat"
+{
+	echo "policy $(val reaction.policy.p50_us) $(val reaction.policy.p99_us)"
+	echo "log $(val reaction.log.p50_us) $(val reaction.log.p99_us)"
+	echo "rcptguard-nft $(val peer.rcptguard.reaction_p50_us) $(val peer.rcptguard.reaction_p99_us)"
+	echo "fail2ban $(val peer.fail2ban.reaction_p50_us) $(val peer.fail2ban.reaction_p99_us)"
+} > "$OUT/reaction.dat"
+for m in accept reject rcptguard; do
+	echo "$m $(val cost.$m.bytes_in) $(val cost.$m.bytes_out) $(val cost.$m.backscatter)"
+done > "$OUT/cost.dat"
+gnuplot <<EOF2
+set terminal pngcairo size 800,420 font ",10" noenhanced
+set yrange [0:*]
+set datafile missing "?"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set grid ytics
+set key outside right top
+set output "$OUT/flood.png"
+set title "Receiver CPU per dropped packet (SYN flood over veth, banned sources)"
+set ylabel "ns per packet (lower is better)"
+plot "$OUT/flood.dat" using 2:xtic(1) title "1 ban", "" using 3 title "1,000,000 bans"
+set output "$OUT/xdp.png"
+set title "The XDP program alone (BPF_PROG_TEST_RUN)"
+set xlabel "exact bans (plus 1000 prefixes from 1 on)"
+plot "$OUT/xdp.dat" using 2:xtic(1) title "XDP_DROP floor", "" using 3 title "banned", \
+	"" using 4 title "not banned", "" using 5 title "banned, allowlisted"
+unset xlabel
+set output "$OUT/reaction.png"
+set title "Reaction: the threshold-crossing event to the ban in the kernel"
+set ylabel "microseconds (log scale)"
+set logscale y
+set yrange [*:*]
+plot "$OUT/reaction.dat" using 2:xtic(1) title "p50", "" using 3 title "p99"
+set output "$OUT/cost.png"
+set title "A dictionary-attack session against Postfix: bytes per session"
+set ylabel "bytes (log scale)"
+plot "$OUT/cost.dat" using 2:xtic(1) title "to the server", "" using 3 title "from the server", \
+	"" using 4 title "bounces queued (backscatter)"
+EOF2
+echo "report: $OUT/report.md, $OUT/report.json, plots $OUT/*.png"
