@@ -18,28 +18,15 @@ T=$1
 NBANS=$2
 cd "$(dirname "$0")/../.."
 . tests/bench/lib.sh
-B=build
-id=$$
 S=rgf-s$id
 R=rgf-r$id
-dir=$(mktemp -d /tmp/rgflood.XXXXXX)
-cleanup() {
-	[ -n "${dpid:-}" ] && kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null
-	"$B/rcptguard" --pin-dir "/sys/fs/bpf/rgf-$id" detach >/dev/null 2>&1 || true
-	ip netns del "$S" 2>/dev/null || true
-	ip netns del "$R" 2>/dev/null || true
-	rm -rf "$dir"
-}
-trap cleanup EXIT INT TERM
-ip netns add "$S"
-ip netns add "$R"
-ip link add rgfa netns "$S" type veth peer name rgfb netns "$R"
-nsenter --net=/run/netns/$S sh -c 'ip link set rgfa up; ip addr add 10.88.0.2/24 dev rgfa'
+bench_setup rgflood
+veth_pair "$S" rgfa "$R" rgfb
+nsenter --net=/run/netns/$S ip addr add 10.88.0.2/24 dev rgfa
 # GRO gives the receiving veth a NAPI poll, so frames reach the stack (and
 # nft); threaded NAPI puts that poll in a kernel thread whose CPU time is
 # the receiver's cost. (ip netns exec here: it mounts the namespace's sysfs.)
-nsenter --net=/run/netns/$R sh -c 'ip link set lo up; ip link set rgfb up
-	ip addr add 10.88.0.1/24 dev rgfb; ethtool -K rgfb gro on >/dev/null'
+nsenter --net=/run/netns/$R sh -c 'ip addr add 10.88.0.1/24 dev rgfb; ethtool -K rgfb gro on >/dev/null'
 ip netns exec "$R" sh -c 'echo 1 > /sys/class/net/rgfb/threaded'
 mac=$(nsenter --net=/run/netns/$R ip -o link show rgfb | sed 's/.*link\/ether \([0-9a-f:]*\).*/\1/')
 # The flood's source and NBANS-1 other addresses, as a state file to restore.

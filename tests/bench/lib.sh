@@ -1,5 +1,9 @@
-# lib.sh - what the benchmark scripts share (sourced).
-#
+# lib.sh - what the benchmark scripts share (sourced from the top of the
+# tree): B, the build directory; id, unique to this run, for the names of
+# namespaces, pins and interfaces.
+B=build
+id=$$
+
 # record KEY VALUE UNIT TEXT: one figure for the report. Appended to
 # $RG_RESULTS (tab-separated) when run.sh collects them; tests/bench/
 # report.sh turns the file into bench-results/report.{md,json}.
@@ -28,4 +32,37 @@ wait_log() {
 	i=0
 	until grep -q "$2" "$1" 2>/dev/null || [ $i -gt 60000 ]; do sleep 0.01; i=$((i + 1)); done
 	echo "$t0 $(date +%s.%N)" | awk '{ printf "%.2f", $2 - $1 }'
+}
+
+# bench_setup NAME: a temp directory, $dir, and traps that remove on any
+# exit what the script made: its daemon ($dpid), the backend of $dir/conf
+# (detach), the namespaces veth_pair made, $dir. A script's cleanup_more,
+# if it has one, runs first.
+bench_setup() {
+	dir=$(mktemp -d "/tmp/$1.XXXXXX")
+	NAMESPACES=
+	trap bench_cleanup EXIT
+	trap 'bench_cleanup; exit 1' INT TERM
+}
+bench_cleanup() {
+	set +e          # remove all there is, whatever fails
+	if type cleanup_more >/dev/null 2>&1; then cleanup_more; fi
+	[ -n "${dpid:-}" ] && kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null
+	[ -f "$dir/conf" ] && "$B/rcptguard" -c "$dir/conf" detach >/dev/null 2>&1
+	for n in $NAMESPACES; do ip netns del "$n" 2>/dev/null; done
+	rm -rf "$dir"
+}
+
+# veth_pair NS_A IF_A NS_B IF_B: namespaces A and B (one, if the same),
+# made unless they exist, joined by a veth pair; every link up.
+veth_pair() {
+	for n in $1 $3; do
+		case " $NAMESPACES " in *" $n "*) continue ;; esac
+		ip netns add "$n"
+		NAMESPACES="$NAMESPACES $n"
+		nsenter --net=/run/netns/$n ip link set lo up
+	done
+	ip link add "$2" netns "$1" type veth peer name "$4" netns "$3"
+	nsenter --net=/run/netns/$1 ip link set "$2" up
+	nsenter --net=/run/netns/$3 ip link set "$4" up
 }

@@ -11,22 +11,13 @@ NREACT=$1
 NBANS=$2
 cd "$(dirname "$0")/../.."
 . tests/bench/lib.sh
-B=build
-id=$$
 ns=rgp-$id
-dir=$(mktemp -d /tmp/rgpeer.XXXXXX)
+bench_setup rgpeer
 F2B="fail2ban-client -c $dir/f2b"
-cleanup() {
-	[ -n "${dpid:-}" ] && kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null
+cleanup_more() {
 	nsenter --net=/run/netns/$ns $F2B stop >/dev/null 2>&1 || true
-	"$B/rcptguard" -c "$dir/rg.conf" detach >/dev/null 2>&1 || true
-	ip netns del "$ns" 2>/dev/null || true
-	rm -rf "$dir"
 }
-trap cleanup EXIT INT TERM
-ip netns add "$ns"
-ip link add rgp0 netns "$ns" type veth peer name rgp1 netns "$ns"
-nsenter --net=/run/netns/$ns sh -c 'ip link set lo up; ip link set rgp0 up; ip link set rgp1 up'
+veth_pair "$ns" rgp0 "$ns" rgp1
 
 # fail2ban: a private instance (its own socket, database and logs), one
 # jail on the validrcptto line, Debian's nftables action, the inotify
@@ -75,7 +66,7 @@ f2b_start() {
 }
 
 # rcptguard: the nft backend, following its own copy of the log.
-cat > "$dir/rg.conf" <<EOF2
+cat > "$dir/conf" <<EOF2
 interface = rgp0
 backend = nft
 bpf_pin_dir = /sys/fs/bpf/rgp-$id
@@ -86,7 +77,7 @@ user = root
 follow = $dir/rg-smtpd.log
 EOF2
 : > "$dir/rg-smtpd.log"
-nsenter --net=/run/netns/$ns "$B/rcptguardd" -f -c "$dir/rg.conf" 2>"$dir/rg.log" &
+nsenter --net=/run/netns/$ns "$B/rcptguardd" -f -c "$dir/conf" 2>"$dir/rg.log" &
 dpid=$!
 wait_log "$dir/rg.log" 'event=start ' >/dev/null
 f2b_start

@@ -17,21 +17,12 @@ else
 	SPAWNS=500 SCALE="1000000 10000 100000 1000000" COST="30 10" PEER="20 10000"
 	LOG_BANS=1000 OUT=bench-results
 fi
-B=build
-id=$$
 ns=rgb-$id
-dir=$(mktemp -d /tmp/rgbench.XXXXXX)
 mkdir -p "$OUT"
 RG_RESULTS=$OUT/results.tsv
 export RG_RESULTS
 : > "$RG_RESULTS"
-cleanup() {
-	[ -n "${dpid:-}" ] && kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null
-	"$B/rcptguard" --pin-dir "/sys/fs/bpf/rgb-$id" detach >/dev/null 2>&1 || true
-	ip netns del "$ns" 2>/dev/null || true
-	rm -rf "$dir"
-}
-trap cleanup EXIT INT TERM
+bench_setup rgbench
 started=$(date +%s)
 
 echo "== 1. the XDP program alone, BPF_PROG_TEST_RUN (ns/packet)"
@@ -45,9 +36,7 @@ awk 'NR > 1 { n = $1
 	"$dir/xdp.out" >> "$RG_RESULTS"
 
 echo "== 4. verdicts over the query socket"
-ip netns add "$ns"
-ip link add rgb0 netns "$ns" type veth peer name rgb1 netns "$ns"
-nsenter --net=/run/netns/$ns ip link set rgb0 up
+veth_pair "$ns" rgb0 "$ns" rgb1
 seq 1 "$N" | sed 's/^/user/; s/$/@example.com/' > "$dir/src"
 "$B/rcptguard" recipients compile -o "$dir/r.cdb" "$dir/src" >/dev/null
 cat > "$dir/conf" <<EOF2

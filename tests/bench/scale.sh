@@ -10,21 +10,10 @@ NRCPT=$1
 shift
 cd "$(dirname "$0")/../.."
 . tests/bench/lib.sh
-B=build
-id=$$
 ns=rgs-$id
 pin=/sys/fs/bpf/rgs-$id
-dir=$(mktemp -d /tmp/rgscale.XXXXXX)
-cleanup() {
-	[ -n "${dpid:-}" ] && kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null
-	"$B/rcptguard" -c "$dir/conf" detach >/dev/null 2>&1 || true
-	ip netns del "$ns" 2>/dev/null || true
-	rm -rf "$dir"
-}
-trap cleanup EXIT INT TERM
-ip netns add "$ns"
-ip link add rgs0 netns "$ns" type veth peer name rgs1 netns "$ns"
-nsenter --net=/run/netns/$ns sh -c 'ip link set rgs0 up; ip link set rgs1 up'
+bench_setup rgscale
+veth_pair "$ns" rgs0 "$ns" rgs1
 
 stop() {
 	kill "$dpid"

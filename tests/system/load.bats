@@ -28,6 +28,9 @@ setup() {
 }
 
 teardown() {
+	# The rcptguard-spp loops end even when the test failed half-way.
+	touch "$BATS_TEST_TMPDIR/stop"
+	kill ${LOOPS[@]:-} 2>/dev/null || true
 	teardown_net
 }
 
@@ -75,6 +78,7 @@ spp_attack() {
 	local vpid=$!
 	spp_attack 2>"$BATS_TEST_TMPDIR/attack.err" 3>&- &
 	local apid=$!
+	LOOPS=($vpid $apid)
 	run -0 "$B/tests/attack_load" -s "$QSOCK" -n $SESSIONS -r $RCPTS -V $ALLOWED,$REPUTABLE \
 		-o "$BATS_TEST_TMPDIR/banned.txt"
 	echo "$output"
