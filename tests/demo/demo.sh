@@ -23,7 +23,8 @@ cleanup() {
 	postfix_stop 2>/dev/null
 	[ -n "$DPID" ] && kill $DPID 2>/dev/null && wait $DPID 2>/dev/null
 	[ -n "${WEB:-}" ] && kill $WEB 2>/dev/null
-	"$B/rcptguard" --pin-dir "$PIN" detach >/dev/null 2>&1
+	# In the demo's namespace: detach also deletes the nft table there.
+	nsenter --net=/run/netns/$NS_S "$B/rcptguard" --pin-dir "$PIN" detach >/dev/null 2>&1
 	ip netns del $NS_S 2>/dev/null
 	ip netns del $NS_C 2>/dev/null
 	rm -rf "$WORK"

@@ -211,7 +211,7 @@ spp() {
 	rg ban 2001:db8:bad::/48 --for 2h
 	stop_daemon
 	# A reboot empties bpffs: remove every pin.
-	"$B/rcptguard" --pin-dir "$PIN" detach >/dev/null
+	in_s "$B/rcptguard" --pin-dir "$PIN" detach >/dev/null
 	start_daemon
 	grep -q "event=state_load result=ok bans=2 .* restored=2 pardoned=0 maps=new" "$DLOG" || { cat "$DLOG"; cat "$STATE/state"; false; }
 	run -0 rg list

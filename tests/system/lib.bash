@@ -66,8 +66,10 @@ teardown_net() {
 	local p
 	stop_daemon
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-	# Removing the pins detaches the program and frees the maps.
-	[ -d "$PIN" ] && "$B/rcptguard" --pin-dir "$PIN" detach >/dev/null 2>&1
+	# Removing the pins detaches the program and frees the maps. In the
+	# server's namespace: detach also deletes the nft table of the
+	# namespace it runs in, and the host's may be a real one.
+	[ -d "$PIN" ] && [ -e /run/netns/$NS_S ] && in_s "$B/rcptguard" --pin-dir "$PIN" detach >/dev/null 2>&1
 	rm -rf "$PIN"
 	ip netns del $NS_S 2>/dev/null || true
 	ip netns del $NS_C 2>/dev/null || true
