@@ -43,6 +43,7 @@ control_socket = $PF/control.sock
 state_dir = $PF/state
 recipients = $PF/recipients.cdb
 user = root
+nft_table = $NFT_TABLE
 EOF2
 
 # postfix_config MODE: a fresh private instance that really delivers, so

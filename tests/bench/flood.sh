@@ -1,9 +1,11 @@
 #!/bin/sh
 # flood.sh - part of make bench: SYN floods to :25 over veth, sent with live
 # frames (flood.c) from the sender's namespace, received by each backend in
-# turn. Two floods per backend: from banned sources (the one banned address
-# with 1 ban; a million scattered banned addresses with 1M) and from 65,536
-# sources outside the banned set.
+# turn. Floods per backend: from one banned source ("one": its ban stays in
+# the CPU's caches, so this isolates the size of the tables), from sources
+# scattered over the whole banned set when there are more bans than one
+# ("many": a botnet; every lookup misses the caches and the TLB), and from
+# 65,536 sources outside the banned set ("outside": passed to the stack).
 #
 # The receiver's NAPI runs in its own thread (threaded NAPI), so its CPU
 # time is the receiver's whole cost per packet: the figure that compares
@@ -31,7 +33,6 @@ ip netns exec "$R" sh -c 'echo 1 > /sys/class/net/rgfb/threaded'
 mac=$(nsenter --net=/run/netns/$R ip -o link show rgfb | sed 's/.*link\/ether \([0-9a-f:]*\).*/\1/')
 # The flood's source and NBANS-1 other addresses, as a state file to restore.
 ban_state "$NBANS" > "$dir/state.saved"
-if [ "$NBANS" -gt 1 ]; then banned="10.100.0.1+$((NBANS - 1))"; else banned=10.88.0.2; fi
 outside="10.200.0.0+65536"
 
 dropped() {
@@ -85,6 +86,7 @@ backend_case() {
 		echo "state_dir = $dir/state"
 		echo "user = root"
 		echo "allow_own_addresses = no"
+		echo "nft_table = $NFT_TABLE"
 		for l in "$@"; do echo "$l"; done
 	} > "$dir/conf"
 	# nsenter itself, not a function: $! must be the daemon.
@@ -94,9 +96,10 @@ backend_case() {
 	kill "$dpid"
 	wait "$dpid" 2>/dev/null || true
 	dpid=
-	flood "$name" banned "$banned" dropped
+	flood "$name" one 10.88.0.2 dropped
+	[ "$NBANS" -gt 1 ] && flood "$name" many "10.100.0.1+$((NBANS - 1))" dropped
 	flood "$name" outside "$outside" ip_received
-	"$B/rcptguard" -c "$dir/conf" detach >/dev/null 2>&1 || true
+	nsenter --net=/run/netns/$R "$B/rcptguard" -c "$dir/conf" detach >/dev/null 2>&1 || true
 	rm -rf "$dir/state"
 }
 
@@ -107,16 +110,20 @@ backend_case "nft ingress" "backend = nft" "nft_hook = ingress"
 backend_case "nft prerouting" "backend = nft" "nft_hook = prerouting"
 # The stack with nothing in front: every SYN goes through IP to TCP.
 flood "no filter" any "$outside" ip_received
-# Ratios, from banned sources: as a line to read and as figures to record.
-awk -F '\t' -v n="$NBANS" '
-	$2 == "banned" { r[$1] = $3; c[$1] = $4 }
+# Ratios, for one banned source and for many: lines to read, figures to record.
+for kind in one many; do
+awk -F '\t' -v n="$NBANS" -v kind=$kind '
+	$2 == kind { r[$1] = $3; c[$1] = $4; seen = 1 }
 	END {
+		if (!seen) exit
+		label = kind == "one" ? "one banned source" : "sources scattered over the bans"
 		x = c["xdp native"]
-		printf "flood.bans%d.ratio.xdp_nft_ingress\t%.2f\tx\tdrop capacity per core, XDP native / nft ingress\n", n, x ? c["nft ingress"] / x : 0
-		printf "flood.bans%d.ratio.xdp_nft_prerouting\t%.2f\tx\tdrop capacity per core, XDP native / nft prerouting\n", n, x ? c["nft prerouting"] / x : 0
-		printf "flood.bans%d.ratio.xdp_generic\t%.2f\tx\tdrop capacity per core, XDP native / XDP generic\n", n, x ? c["xdp generic"] / x : 0
-		printf "flood.bans%d.ratio.handled_xdp_nft_ingress\t%.2f\tx\tpackets/s dropped, XDP native / nft ingress\n", n, r["nft ingress"] ? r["xdp native"] / r["nft ingress"] : 0
+		printf "flood.bans%d.ratio.%s.xdp_nft_ingress\t%.2f\tx\tdrop capacity per core, XDP native / nft ingress, %s\n", n, kind, (x ? c["nft ingress"] / x : 0), label
+		printf "flood.bans%d.ratio.%s.xdp_nft_prerouting\t%.2f\tx\tdrop capacity per core, XDP native / nft prerouting, %s\n", n, kind, (x ? c["nft prerouting"] / x : 0), label
+		printf "flood.bans%d.ratio.%s.xdp_generic\t%.2f\tx\tdrop capacity per core, XDP native / XDP generic, %s\n", n, kind, (x ? c["xdp generic"] / x : 0), label
+		printf "flood.bans%d.ratio.%s.handled_xdp_nft_ingress\t%.2f\tx\tpackets/s dropped, XDP native / nft ingress, %s\n", n, kind, (r["nft ingress"] ? r["xdp native"] / r["nft ingress"] : 0), label
 	}' "$dir/rates" | while IFS="$(printf '\t')" read -r k v u t; do
 	echo "ratio $t: ${v}x"
 	record "$k" "$v" "$u" "$t"
+done
 done

@@ -1,8 +1,10 @@
 # lib.sh - what the benchmark scripts share (sourced from the top of the
 # tree): B, the build directory; id, unique to this run, for the names of
-# namespaces, pins and interfaces.
+# namespaces and pins; NFT_TABLE, the nft table every config names, unique
+# too, so that nothing here can touch a real rcptguard table.
 B=build
 id=$$
+NFT_TABLE=rgbench$id
 
 # record KEY VALUE UNIT TEXT: one figure for the report. Appended to
 # $RG_RESULTS (tab-separated) when run.sh collects them; tests/bench/
@@ -35,8 +37,9 @@ wait_log() {
 }
 
 # bench_setup NAME: a temp directory, $dir, and traps that remove on any
-# exit what the script made: its daemon ($dpid), the backend of $dir/conf
-# (detach), the namespaces veth_pair made, $dir. A script's cleanup_more,
+# exit what the script made: its daemon ($dpid), the pins of $dir/conf
+# (detach; an nft table goes with its namespace), the namespaces veth_pair
+# made, $dir. A script's cleanup_more,
 # if it has one, runs first.
 bench_setup() {
 	dir=$(mktemp -d "/tmp/$1.XXXXXX")

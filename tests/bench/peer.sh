@@ -75,6 +75,7 @@ control_socket = $dir/c.sock
 state_dir = $dir/state
 user = root
 follow = $dir/rg-smtpd.log
+nft_table = $NFT_TABLE
 EOF2
 : > "$dir/rg-smtpd.log"
 nsenter --net=/run/netns/$ns "$B/rcptguardd" -f -c "$dir/conf" 2>"$dir/rg.log" &
@@ -92,7 +93,7 @@ react() {
 	record "peer.$name.reaction_p99_us" "$8" us "$name: log line to ban in the nft set, p99 over $NREACT"
 	eval "p50_$name=$6"
 }
-react rcptguard -f "$dir/rg-smtpd.log" -s rcptguard:ban4_32
+react rcptguard -f "$dir/rg-smtpd.log" -s "$NFT_TABLE:ban4_32"
 react fail2ban -f "$dir/f2b-smtpd.log" -s "$f2b_set"
 echo "$p50_fail2ban $p50_rcptguard" | awk '{ printf "reaction p50, fail2ban / rcptguard: %.0fx\n", $2 ? $1 / $2 : 0 }'
 record peer.ratio.reaction_p50 "$(echo "$p50_fail2ban $p50_rcptguard" | awk '{ printf "%.0f", $2 ? $1 / $2 : 0 }')" x \

@@ -47,6 +47,7 @@ recipients = $dir/r.cdb
 control_socket = $dir/c.sock
 state_dir = $dir/state
 user = root
+nft_table = $NFT_TABLE
 # the load generator's clients would be banned
 allow = 192.0.2.0/24
 follow = $dir/smtpd.log

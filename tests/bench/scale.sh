@@ -56,6 +56,7 @@ for n in "$@"; do
 		control_socket = $dir/c.sock
 		state_dir = $dir/state
 		user = root
+		nft_table = $NFT_TABLE
 		EOF2
 		: > "$dir/log"
 		timed_start
@@ -68,7 +69,7 @@ for n in "$@"; do
 		again=$took
 		second=$(last_load)
 		stop
-		"$B/rcptguard" -c "$dir/conf" detach >/dev/null 2>&1 || true
+		nsenter --net=/run/netns/$ns "$B/rcptguard" -c "$dir/conf" detach >/dev/null 2>&1 || true
 		rm -rf "$dir/state"
 		printf '%-4s %8d bans: fresh start %6ss (%s); restart %6ss (%s)%s\n' "$be" "$n" "$load" \
 			"$first" "$again" "$second" "${mem:+; XDP maps $((mem / 1048576)) MB in the kernel}"
