@@ -51,7 +51,7 @@ napi_ns() {
 }
 
 # flood NAME KIND SOURCES COUNTER: one flood; COUNTER says what counts as
-# handled (dropped: the backend's drop counter; ip: packets reaching IP).
+# handled (dropped: the backend's drop counter; ip_received: packets reaching IP).
 flood() {
 	name=$1 kind=$2 src=$3 counter=$4
 	for p in $(napi_pids); do taskset -p 1 "$p" >/dev/null; done

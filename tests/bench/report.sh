@@ -93,7 +93,7 @@ awk -F '\t' -v kernel="$kernel" -v cpu="$cpu" -v cpus="$cpus" -v mem="$mem" -v c
 command -v gnuplot >/dev/null || { echo "report: $OUT/report.md (no gnuplot: no plots)"; exit 0; }
 # Data files for the plots, one row per bar group.
 for be in xdp_native xdp_generic nft_ingress nft_prerouting; do
-	echo "$be $(val flood.bans1.one.$be.ns_per_packet) $(val flood.bans1000000.one.$be.ns_per_packet)" \
+	echo "\"$(echo $be | tr _ ' ' | sed 's/xdp/XDP/')\" $(val flood.bans1.one.$be.ns_per_packet) $(val flood.bans1000000.one.$be.ns_per_packet)" \
 		"$(val flood.bans1000000.many.$be.ns_per_packet)"
 done > "$OUT/flood.dat"
 for n in 0 1 100000 1000000; do
@@ -116,7 +116,7 @@ set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1
 set grid ytics
-set key outside right top
+set key top left
 set output "$OUT/flood.png"
 set title "Receiver CPU per dropped packet (SYN flood over veth)"
 set ylabel "ns per packet (lower is better)"
@@ -134,6 +134,7 @@ set ylabel "microseconds (log scale)"
 set logscale y
 set yrange [*:*]
 plot "$OUT/reaction.dat" using 2:xtic(1) title "p50", "" using 3 title "p99"
+set key top right
 set output "$OUT/cost.png"
 set title "A dictionary-attack session against Postfix: bytes per session"
 set ylabel "bytes (log scale)"
