@@ -85,10 +85,10 @@ for mode in accept reject rcptguard; do
 		rm -rf "$PF/state"
 		nsenter --net=/run/netns/$S "$B/rcptguardd" -f -c "$PF/conf" 2>"$PF/rg.log" &
 		dpid=$!
-		wait_log "$PF/rg.log" 'event=start ' >/dev/null
+		wait_log "$PF/rg.log" 'event=start '
 	fi
 	nsenter --net=/run/netns/$S postfix -c "$PF/etc" start >/dev/null 2>&1
-	wait_log "$PF/maillog" 'daemon started' >/dev/null
+	wait_log "$PF/maillog" 'daemon started'
 	set -- $(attack "$SESSIONS")
 	res=$(cat "$PF/attack.out")
 	queued=$(nsenter --net=/run/netns/$S postqueue -c "$PF/etc" -j 2>/dev/null |

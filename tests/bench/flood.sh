@@ -27,9 +27,11 @@ veth_pair "$S" rgfa "$R" rgfb
 nsenter --net=/run/netns/$S ip addr add 10.88.0.2/24 dev rgfa
 # GRO gives the receiving veth a NAPI poll, so frames reach the stack (and
 # nft); threaded NAPI puts that poll in a kernel thread whose CPU time is
-# the receiver's cost. (ip netns exec here: it mounts the namespace's sysfs.)
+# the receiver's cost. Its switch is in sysfs, which shows the namespace's
+# devices only when mounted from inside it (in a private mount namespace).
 nsenter --net=/run/netns/$R sh -c 'ip addr add 10.88.0.1/24 dev rgfb; ethtool -K rgfb gro on >/dev/null'
-ip netns exec "$R" sh -c 'echo 1 > /sys/class/net/rgfb/threaded'
+nsenter --net=/run/netns/$R unshare -m sh -c \
+	'mount -t sysfs sysfs /sys && echo 1 > /sys/class/net/rgfb/threaded'
 mac=$(nsenter --net=/run/netns/$R ip -o link show rgfb | sed 's/.*link\/ether \([0-9a-f:]*\).*/\1/')
 # The flood's source and NBANS-1 other addresses, as a state file to restore.
 ban_state "$NBANS" > "$dir/state.saved"
@@ -92,7 +94,7 @@ backend_case() {
 	# nsenter itself, not a function: $! must be the daemon.
 	nsenter --net=/run/netns/$R "$B/rcptguardd" -f -c "$dir/conf" 2>"$dir/log" &
 	dpid=$!
-	wait_log "$dir/log" 'event=start ' >/dev/null
+	wait_log "$dir/log" 'event=start '
 	kill "$dpid"
 	wait "$dpid" 2>/dev/null || true
 	dpid=

@@ -80,7 +80,7 @@ EOF2
 : > "$dir/rg-smtpd.log"
 nsenter --net=/run/netns/$ns "$B/rcptguardd" -f -c "$dir/conf" 2>"$dir/rg.log" &
 dpid=$!
-wait_log "$dir/rg.log" 'event=start ' >/dev/null
+wait_log "$dir/rg.log" 'event=start '
 f2b_start
 
 react() {

@@ -55,7 +55,7 @@ EOF2
 : > "$dir/smtpd.log"
 nsenter --net=/run/netns/$ns "$B/rcptguardd" -f -c "$dir/conf" 2>"$dir/log" &
 dpid=$!
-wait_log "$dir/log" 'event=start ' >/dev/null
+wait_log "$dir/log" 'event=start '
 # load NAME TEXT ARGS...: policy_load, its line printed and its figures recorded.
 load() {
 	name=$1 text=$2
