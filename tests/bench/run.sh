@@ -17,6 +17,12 @@ else
 	SPAWNS=500 SCALE="1000000 10000 100000 1000000" COST="30 10" PEER="20 10000"
 	LOG_BANS=1000 OUT=bench-results
 fi
+for p in bench_xdp policy_load log_reaction flood bench_lookup smtp_attack spawn_cost; do
+	[ -x "$B/tests/$p" ] || {
+		echo "tests/bench/run.sh: $B/tests/$p is not built; run make bench or make bench-quick" >&2
+		exit 2
+	}
+done
 ns=rgb-$id
 mkdir -p "$OUT"
 RG_RESULTS=$OUT/results.tsv
