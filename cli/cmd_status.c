@@ -335,7 +335,7 @@ static int detach_xdp(struct ctx *x)
 static int detach_nft(struct ctx *x)
 {
 	char err[512];
-	void *t = backend_nft_open(&x->cfg, false, NULL, err, sizeof(err));
+	void *t = backend_nft_open(&x->cfg, NULL, err, sizeof(err));
 	int e;
 
 	if (!t)

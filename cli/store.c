@@ -38,7 +38,7 @@ static int open_xdp(struct ctx *x, char *err, size_t errlen)
 
 static int open_nft(struct ctx *x, char *err, size_t errlen)
 {
-	if (!(x->store = backend_nft_open(&x->cfg, false, NULL, err, errlen)))
+	if (!(x->store = backend_nft_open(&x->cfg, NULL, err, errlen)))
 		return -1;
 	x->ops = &backend_nft;
 	return 0;

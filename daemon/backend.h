@@ -40,6 +40,13 @@ struct backend_ops {
 	int (*bulk)(void *ctx, bool on);
 	/* Per-ban drop counters exist (the none backend has none to count). */
 	bool (*ban_counters)(void *ctx);
+	/* A ban the store already holds, known from the state file: only
+	 * remembered. NULL where the store is asked directly. */
+	int (*adopt)(void *ctx, const struct rg_lpm_key *k, uint64_t secs, unsigned reason,
+		     uint64_t created_unix, const char *note);
+	/* A token proving the store holds exactly what records() reports,
+	 * saved with them; 0 (or NULL) when there is none. */
+	uint32_t (*generation)(void *ctx);
 };
 
 extern const struct backend_ops backend_xdp;
@@ -51,10 +58,16 @@ void *backend_none_new(void);
 void backend_none_free(void *ctx);
 
 struct config;
+/* The daemon's start of the nft backend. */
+struct nft_start {
+	uint32_t saved_gen;             /* in: the generation saved with the state, 0: none */
+	bool fresh;                     /* out: the table was made now */
+	bool adopt;                     /* out: it is as saved; adopt the saved bans */
+};
 /* The nft backend's store: the table named in c. With setup, the table
- * is made or refreshed for c and *fresh says whether it was made now;
- * without, it must exist (the CLI with the daemon down). */
-void *backend_nft_open(const struct config *c, bool setup, bool *fresh, char *err,
+ * is made or refreshed for c; without, it must exist (the CLI with the
+ * daemon down). */
+void *backend_nft_open(const struct config *c, struct nft_start *setup, char *err,
 		       size_t errlen);
 void backend_nft_close(void *ctx);
 /* A reload: new ports. 0 or -errno. */

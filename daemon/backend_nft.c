@@ -1,7 +1,10 @@
 /* backend_nft.c - bans as elements of rcptguard's nftables table
  * (nft_table.h). The kernel expires them by their timeouts; a keytab
  * mirrors keys and expiries so the daemon can answer "banned?" and log
- * expiries without a netlink dump. */
+ * expiries without a netlink dump. The mirror is read from the kernel,
+ * or, when the nf_tables generation proves nothing changed since the
+ * state file was written, from that file: a dump of a million elements
+ * takes minutes, as the kernel re-walks the set for every reply. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -10,6 +13,7 @@
 #include "backend.h"
 #include "duration.h"
 #include "keytab.h"
+#include "nft.h"
 #include "names.h"
 #include "nft_table.h"
 
@@ -75,6 +79,22 @@ static int mirror(struct nftb *b)
 	return rc;
 }
 
+static int adopt(void *ctx, const struct rg_lpm_key *k, uint64_t secs, unsigned reason,
+		 uint64_t created_unix, const char *note)
+{
+	struct nftb *b = ctx;
+
+	return keytab_put(&b->bans, k, reason, secs ? mono_ns() + secs * 1000000000ULL : 0,
+			  created_unix, note);
+}
+
+static uint32_t generation(void *ctx)
+{
+	struct nftb *b = ctx;
+
+	return b->mirrored ? nft_tracked(b->t.n) : 0;
+}
+
 static int flush(struct nftb *b)
 {
 	return b->bulk ? 0 : nftt_commit(&b->t);
@@ -93,7 +113,7 @@ static int ban(void *ctx, const struct rg_lpm_key *k, uint64_t secs, unsigned re
 	 * element: the kernel updates only the expiry of one that exists. */
 	if (old && (old->reason != reason || !old->expires_ns || !secs))
 		nftt_del(&b->t, NFTT_BAN, k);
-	else if (old)
+	else if (old && old->created_unix)
 		created = old->created_unix;
 	ban_comment(comment, sizeof(comment), reason, created, note);
 	nftt_add(&b->t, NFTT_BAN, k, secs * 1000, comment);
@@ -269,12 +289,14 @@ const struct backend_ops backend_nft = {
 	.has = has,
 	.allow_add = allow_add, .allow_del = allow_del, .allow_foreach = allow_foreach,
 	.stats = stats, .sweep = sweep, .bulk = bulk, .ban_counters = ban_counters,
+	.adopt = adopt, .generation = generation,
 };
 
-void *backend_nft_open(const struct config *c, bool setup, bool *fresh, char *err,
+void *backend_nft_open(const struct config *c, struct nft_start *setup, char *err,
 		       size_t errlen)
 {
 	struct nftb *b = calloc(1, sizeof(*b));
+	uint32_t gen = 0;
 
 	if (!b) {
 		snprintf(err, errlen, "out of memory");
@@ -284,16 +306,24 @@ void *backend_nft_open(const struct config *c, bool setup, bool *fresh, char *er
 		free(b);
 		return NULL;
 	}
-	if (fresh)
-		*fresh = !b->t.exists;
-	if (!setup && !b->t.exists) {
+	if (!setup) {
+		if (b->t.exists)
+			return b;
 		snprintf(err, errlen, "no nftables table inet %s: rcptguardd has not set it up "
 			 "(start it with backend = nft)", c->nft_table);
 		goto fail;
 	}
-	if (setup && nftt_setup(&b->t, c, err, errlen) < 0)
+	/* Read before our own changes: anyone's commit since the save shows. */
+	nft_genid(b->t.n, &gen);
+	setup->fresh = !b->t.exists;
+	nft_track(b->t.n, gen);
+	if (nftt_setup(&b->t, c, err, errlen) < 0)
 		goto fail;
-	if (setup && mirror(b) < 0) {
+	/* Nothing but our setup since the save: the table holds the saved bans. */
+	setup->adopt = b->t.exists && gen && gen == setup->saved_gen && nft_tracked(b->t.n);
+	if (setup->adopt)
+		b->mirrored = true;     /* filled by adopt() from the state file */
+	else if (mirror(b) < 0) {
 		snprintf(err, errlen, "cannot read the bans of table inet %s", c->nft_table);
 		goto fail;
 	}

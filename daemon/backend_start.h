@@ -14,11 +14,14 @@ struct backend_run {
 	const struct backend_ops *ops;
 	void *ctx;
 	bool fresh;                     /* its store was made now: restore the state */
+	bool adopt;                     /* its store is as saved: adopt the saved bans */
 	struct rg_maps maps;            /* xdp */
 	struct xdp_loaded *xdp;
 };
 
-int backend_start(struct backend_run *b, const struct config *c, char *err, size_t errlen);
+/* saved_gen: the store's generation saved with the state file (0: none). */
+int backend_start(struct backend_run *b, const struct config *c, uint32_t saved_gen,
+		  char *err, size_t errlen);
 /* A reload's ports. */
 int backend_apply(struct backend_run *b, const struct config *c, char *err, size_t errlen);
 /* Free userspace state; bans stay enforced in the kernel. */

@@ -189,6 +189,17 @@ int enforce_restore(struct enforcer *e, const struct rg_lpm_key *k, uint64_t sec
 	return e->ops->ban(e->ctx, k, secs, reason, note);
 }
 
+int enforce_adopt(struct enforcer *e, const struct rg_lpm_key *k, uint64_t secs,
+		  unsigned reason, uint64_t created_unix, const char *note)
+{
+	return e->ops->adopt ? e->ops->adopt(e->ctx, k, secs, reason, created_unix, note) : 0;
+}
+
+uint32_t enforce_generation(struct enforcer *e)
+{
+	return e->ops && e->ops->generation ? e->ops->generation(e->ctx) : 0;
+}
+
 int enforce_bulk(struct enforcer *e, bool on)
 {
 	return e->ops->bulk ? e->ops->bulk(e->ctx, on) : 0;

@@ -41,6 +41,12 @@ enum enf_result enforce_ban(struct enforcer *e, const struct rg_lpm_key *k,
  * no log line of its own (the caller logs a summary). */
 int enforce_restore(struct enforcer *e, const struct rg_lpm_key *k, uint64_t secs,
 		    unsigned reason, const char *note);
+/* A saved ban the backend's store still holds: remembered, not written. */
+int enforce_adopt(struct enforcer *e, const struct rg_lpm_key *k, uint64_t secs,
+		  unsigned reason, uint64_t created_unix, const char *note);
+/* The backend's proof that its store holds what enforce_records() lists
+ * (saved with the state); 0: none. */
+uint32_t enforce_generation(struct enforcer *e);
 /* Around many enforce_restore() calls: lets the backend batch them. */
 int enforce_bulk(struct enforcer *e, bool on);
 /* Does the backend count drops per ban? */

@@ -1,6 +1,9 @@
 /* nft.c - batches and requests on one NETLINK_NETFILTER socket. */
 #include <errno.h>
 #include <libnftnl/common.h>
+#include <libnftnl/gen.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -28,6 +31,8 @@ struct nft {
 	uint32_t first_seq;             /* 0: no batch begun */
 	int held, early_err;
 	size_t last;                    /* offset of the last message queued */
+	uint32_t gen;                   /* nft_track(): the generation after our last commit */
+	bool tracking;                  /* and no one else has committed since */
 	char rbuf[65536];
 };
 
@@ -100,9 +105,30 @@ static void seal(struct nft *n)
 	}
 }
 
-static int ack_cb(const struct nlmsghdr *nlh, void *arg)
+static int gen_cb(const struct nlmsghdr *nlh, void *arg)
 {
-	(void)nlh, (void)arg;
+	struct nftnl_gen *g = nftnl_gen_alloc();
+	uint32_t *gen = arg;
+
+	if (g && nftnl_gen_nlmsg_parse(nlh, g) == 0 && nftnl_gen_is_set(g, NFTNL_GEN_ID))
+		*gen = nftnl_gen_get_u32(g, NFTNL_GEN_ID);
+	nftnl_gen_free(g);
+	return MNL_CB_OK;
+}
+
+/* A commit that changed something echoes its generation. Each commit
+ * adds exactly one (skipping 0), so any other step means someone else
+ * committed in between. */
+static int batch_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct nft *n = arg;
+	uint32_t got = 0, next = n->gen + 1 ? n->gen + 1 : 1;
+
+	if (NFNL_MSG_TYPE(nlh->nlmsg_type) == NFT_MSG_NEWGEN && n->tracking) {
+		gen_cb(nlh, &got);
+		n->tracking = got == next;
+		n->gen = got;
+	}
 	return MNL_CB_OK;
 }
 
@@ -151,10 +177,21 @@ static int send_batch(struct nft *n)
 	last = n->seq - 1;
 	nftnl_batch_end(n->buf + n->len, n->seq++);
 	n->len += NLMSG_ALIGN(((struct nlmsghdr *)(n->buf + n->len))->nlmsg_len);
+	/* ECHO on the first message after the batch's begin (the one the
+	 * kernel's commit sees as its header): the commit reports its
+	 * generation. That message's own echo is ignored. */
+	if (n->tracking)
+		((struct nlmsghdr *)(n->buf + NLMSG_ALIGN(((struct nlmsghdr *)n->buf)->nlmsg_len)))
+			->nlmsg_flags |= NLM_F_ECHO;
 	rc = mnl_socket_sendto(n->nl, n->buf, n->len) < 0 ? -errno : 0;
 	n->len = n->last = 0;
 	n->first_seq = 0;
-	return rc ? rc : wait_for(n, last, ack_cb, NULL);
+	if (!rc)
+		rc = wait_for(n, last, batch_cb, n);
+	/* What of a failed batch reached the kernel is not known for sure. */
+	if (rc)
+		n->tracking = false;
+	return rc;
 }
 
 struct nlmsghdr *nft_msg(struct nft *n, uint16_t type, uint16_t family, uint16_t flags)
@@ -212,6 +249,32 @@ int nft_commit(struct nft *n)
 
 	n->early_err = 0;
 	return early ? early : rc;
+}
+
+static void no_attrs(struct nlmsghdr *nlh, void *arg)
+{
+	(void)nlh, (void)arg;
+}
+
+int nft_genid(struct nft *n, uint32_t *gen)
+{
+	*gen = 0;
+	return nft_request(n, NFT_MSG_GETGEN, NFPROTO_UNSPEC, NLM_F_ACK, no_attrs, gen_cb, gen);
+}
+
+void nft_track(struct nft *n, uint32_t gen)
+{
+	n->gen = gen;
+	n->tracking = gen != 0;
+}
+
+uint32_t nft_tracked(struct nft *n)
+{
+	uint32_t now;
+
+	if (n->tracking && (nft_genid(n, &now) < 0 || now != n->gen))
+		n->tracking = false;
+	return n->tracking ? n->gen : 0;
 }
 
 int nft_request(struct nft *n, uint16_t type, uint16_t family, uint16_t flags,

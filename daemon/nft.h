@@ -30,4 +30,14 @@ int nft_commit(struct nft *n);
 int nft_request(struct nft *n, uint16_t type, uint16_t family, uint16_t flags,
 		void (*build)(struct nlmsghdr *nlh, void *arg), mnl_cb_t cb, void *arg);
 
+/* The netns's nf_tables generation: every commit that changes anything
+ * in any table adds one. 0 or -errno. */
+int nft_genid(struct nft *n, uint32_t *gen);
+/* Follow the generation from gen (read before our first change) through
+ * our own commits. */
+void nft_track(struct nft *n, uint32_t gen);
+/* The current generation if every commit since nft_track() was ours and
+ * succeeded, else 0 (and 0 from then on). Asks the kernel. */
+uint32_t nft_tracked(struct nft *n);
+
 #endif

@@ -347,34 +347,34 @@ static int setup_loop(struct daemon *d, const sigset_t *mask, char *err, size_t 
 	return 0;
 }
 
-/* The pinned maps are the truth for live bans. Only when they were made
- * just now (a reboot, a detach) are the saved bans put back, in bulk; a
- * saved ban missing from maps that survived was removed by hand while we
- * were down, and is pardoned like any manual unban. */
-static void restore_state(struct daemon *d, bool fresh)
+/* The pinned maps (or the nft table) are the truth for live bans. Only
+ * when they were made just now (a reboot, a detach) are the saved bans
+ * put back, in bulk; a saved ban missing from a store that survived was
+ * removed by hand while we were down, and is pardoned like any manual
+ * unban. A store that provably did not change since the save (adopt)
+ * takes the saved bans as its copy instead of being read. */
+static void restore_state(struct daemon *d, const struct state *st)
 {
-	struct state st;
-	char err[512], a[ADDR_STRLEN];
+	char a[ADDR_STRLEN];
 	uint64_t now = wall_secs();
 	size_t restored = 0, pardoned = 0;
-	int rc;
+	bool fresh = d->be.fresh, adopt = d->be.adopt;
+	int rc = 0;
 
-	if (state_read(d->cfg->state_dir, &st, err, sizeof(err)) < 0) {
-		log_err("event=state_load result=refused error=\"%s\"", err);
-		return;
-	}
-	for (size_t i = 0; i < st.noffs; i++)
-		offenders_restore(d->off, &st.offs[i]);
+	for (size_t i = 0; i < st->noffs; i++)
+		offenders_restore(d->off, &st->offs[i]);
 	enforce_bulk(d->enf, true);
-	for (size_t i = 0; i < st.nbans; i++) {
-		const struct saved_ban *b = &st.bans[i];
+	for (size_t i = 0; i < st->nbans && rc >= 0; i++) {
+		const struct saved_ban *b = &st->bans[i];
+		uint64_t secs = b->expires_unix ? b->expires_unix - now : 0;
 
 		if (b->expires_unix && b->expires_unix <= now)
 			continue;
 		if (fresh) {
-			if (enforce_restore(d->enf, &b->key, b->expires_unix ? b->expires_unix - now : 0,
-					    b->reason, b->note) == 0)
+			if (enforce_restore(d->enf, &b->key, secs, b->reason, b->note) == 0)
 				restored++;
+		} else if (adopt) {
+			rc = enforce_adopt(d->enf, &b->key, secs, b->reason, b->created_unix, b->note);
 		} else if (!enforce_has_ban(d->enf, &b->key)) {
 			addr_format(&b->key, a, sizeof(a));
 			log_info("event=pardon address=%s why=unbanned_while_daemon_was_down", a);
@@ -382,14 +382,14 @@ static void restore_state(struct daemon *d, bool fresh)
 			pardoned++;
 		}
 	}
-	if ((rc = enforce_bulk(d->enf, false)) < 0) {
-		log_err("event=state_load result=failed restored=0 error=\"cannot write the "
-			"bans: %s\"", strerror(-rc));
+	if (rc < 0 || (rc = enforce_bulk(d->enf, false)) < 0) {
+		log_err("event=state_load result=failed restored=0 error=\"cannot %s the "
+			"bans: %s\"", adopt ? "remember" : "write", strerror(-rc));
 		restored = 0;
 	}
 	log_info("event=state_load result=ok bans=%zu offenders=%zu restored=%zu pardoned=%zu "
-		 "maps=%s", st.nbans, st.noffs, restored, pardoned, fresh ? "new" : "kept");
-	state_free(&st);
+		 "maps=%s%s", st->nbans, st->noffs, restored, pardoned, fresh ? "new" : "kept",
+		 d->be.ops != &backend_nft || fresh ? "" : adopt ? " read=state" : " read=kernel");
 }
 
 /* Every connection is a descriptor: let max_connections fit under the
@@ -444,6 +444,12 @@ static int drop_root(struct daemon *d, char *err, size_t errlen)
  * kernel when the database or the allowlist is bad. */
 static int start(struct daemon *d, char *err, size_t errlen)
 {
+	struct state st;
+	char serr[512];
+	uint32_t saved_gen = 0;
+	bool loaded;
+	int rc;
+
 	if (!(d->off = offenders_new(&d->cfg->offenders, seed()))) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -455,12 +461,21 @@ static int start(struct daemon *d, char *err, size_t errlen)
 	if (!(d->dnsbl = dnsbl_new(d->loop, d->cfg, err, errlen)) ||
 	    !(d->verdicts = verdicts_new(d->cfg, d->off, d->enf, d->dnsbl, err, errlen)))
 		return -1;
-	if (backend_start(&d->be, d->cfg, err, errlen) < 0)
+	/* Read first: the nft backend checks the generation saved with it. */
+	if ((loaded = state_read(d->cfg->state_dir, &st, serr, sizeof(serr)) == 0))
+		saved_gen = st.generation;
+	else
+		log_err("event=state_load result=refused error=\"%s\"", serr);
+	rc = backend_start(&d->be, d->cfg, saved_gen, err, errlen);
+	if (rc == 0) {
+		enforce_use(d->enf, d->be.ops, d->be.ctx);
+		rc = enforce_load_allow(d->enf, d->cfg, err, errlen);
+	}
+	if (rc == 0 && loaded)
+		restore_state(d, &st);
+	state_free(&st);
+	if (rc < 0)
 		return -1;
-	enforce_use(d->enf, d->be.ops, d->be.ctx);
-	if (enforce_load_allow(d->enf, d->cfg, err, errlen) < 0)
-		return -1;
-	restore_state(d, d->be.fresh);
 	d->saved_changes = ban_changes(d);
 	d->saved_at = mono_ns();
 	d->env = (struct control_env){ .cfg = d->cfg, .enf = d->enf, .off = d->off,

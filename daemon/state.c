@@ -34,7 +34,8 @@ static int write_ban(const struct rg_lpm_key *k, const struct rg_ban *b, const c
 	}
 	addr_format(k, a, sizeof(a));
 	pct_encode(note, n, sizeof(n));
-	fprintf(w->f, "ban %s %" PRIu64 " %u %s\n", a, exp, b->reason, n);
+	fprintf(w->f, "ban %s %" PRIu64 " %u %s %" PRIu64 "\n", a, exp, b->reason, n,
+		(uint64_t)b->created_unix);
 	w->nbans++;
 	return 0;
 }
@@ -69,6 +70,7 @@ int state_write(const char *dir, struct enforcer *enf, const struct offenders *o
 	char path[4096];
 	struct writer w = { .now_ns = mono_ns(), .now = wall_secs(), .cfg = cfg };
 	struct atomic_file a;
+	uint32_t gen;
 
 	snprintf(path, sizeof(path), "%s/state", dir);
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
@@ -78,7 +80,10 @@ int state_write(const char *dir, struct enforcer *enf, const struct offenders *o
 	if (atomic_open(&a, path, 0600, err, errlen) < 0)
 		return -1;
 	w.f = a.f;
-	fprintf(w.f, MAGIC "\nsaved %" PRIu64 "\n", w.now);
+	/* Asked before the records: no commit can come between the two. */
+	gen = enforce_generation(enf);
+	fprintf(w.f, MAGIC "\nsaved %" PRIu64, w.now);
+	fprintf(w.f, gen ? " %" PRIu32 "\n" : "\n", gen);
 	enforce_records(enf, write_ban, &w);
 	offenders_foreach(off, write_off, &w);
 	/* The end line proves the file is whole. */
@@ -107,7 +112,8 @@ static int parse_ban(char *args, struct state *st)
 	struct saved_ban b = { 0 };
 	void *v;
 
-	if (sscanf(args, "%63s %" SCNu64 " %u %193s", addr, &b.expires_unix, &b.reason, note) != 4 ||
+	if (sscanf(args, "%63s %" SCNu64 " %u %193s %" SCNu64, addr, &b.expires_unix, &b.reason,
+		   note, &b.created_unix) < 4 ||
 	    addr_parse(addr, &b.key, err, sizeof(err)) < 0 || pct_decode(note) < 0 ||
 	    b.reason >= RG_REASON_MAX)
 		return -1;
@@ -184,7 +190,8 @@ int state_read(const char *dir, struct state *st, char *err, size_t errlen)
 		if (lineno == 1)
 			bad = strcmp(line, MAGIC) != 0;
 		else if (strncmp(line, "saved ", 6) == 0)
-			bad = sscanf(line + 6, "%" SCNu64, &st->saved_unix) != 1;
+			bad = sscanf(line + 6, "%" SCNu64 " %" SCNu32, &st->saved_unix,
+				     &st->generation) < 1;
 		else if (strncmp(line, "ban ", 4) == 0)
 			bad = parse_ban(line + 4, st);
 		else if (strncmp(line, "off ", 4) == 0)

@@ -15,6 +15,7 @@ struct saved_ban {
 	struct rg_lpm_key key;
 	uint64_t expires_unix;          /* 0: permanent */
 	unsigned reason;
+	uint64_t created_unix;          /* 0: not saved (older files) */
 	char note[RG_NOTE_LEN];
 };
 
@@ -24,6 +25,7 @@ struct state {
 	struct offender *offs;
 	size_t noffs;
 	uint64_t saved_unix;
+	uint32_t generation;            /* the backend's, when it gave one; else 0 */
 };
 
 /* Read dir/state. A missing file is an empty state (returns 0); a bad one

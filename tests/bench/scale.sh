@@ -3,7 +3,9 @@
 # For each ban count and backend: the daemon's start with the bans to load
 # from the state file into a fresh backend, its restart with them already
 # in the kernel (and the log's proof that none was re-added), the kernel
-# memory of the XDP maps. Then `recipients compile` of NRCPT addresses
+# memory of the XDP maps. nft restarts twice: with nothing changed in
+# nf_tables (its bans are taken from the state file) and after another
+# table changed (they are read back from the kernel). Then `recipients compile` of NRCPT addresses
 # and ns per lookup. Usage: scale.sh NRCPT NBANS...
 set -eu
 NRCPT=$1
@@ -34,7 +36,7 @@ timed_start() {
 	took=$(echo "$t0 $(date +%s.%N)" | awk '{ printf "%.2f", $2 - $1 }')
 }
 last_load() {
-	grep 'event=state_load' "$dir/log" | tail -1 | sed 's/.*\(restored=[0-9]*\).*\(maps=[a-z]*\).*/\1 \2/'
+	grep 'event=state_load' "$dir/log" | tail -1 | sed 's/.*\(restored=[0-9]*\).*\(maps=.*\)/\1 \2/'
 }
 # The kernel memory of the maps pinned for this daemon (bpftool's
 # bytes_memlock: what the kernel charged for them).
@@ -69,13 +71,31 @@ for n in "$@"; do
 		again=$took
 		second=$(last_load)
 		stop
+		changed= third=
+		if [ $be = nft ]; then
+			nsenter --net=/run/netns/$ns nft add table ip rgscale_other
+			timed_start
+			changed=$took
+			third=$(last_load)
+			stop
+			nsenter --net=/run/netns/$ns nft delete table ip rgscale_other
+		fi
 		nsenter --net=/run/netns/$ns "$B/rcptguard" -c "$dir/conf" detach >/dev/null 2>&1 || true
 		rm -rf "$dir/state"
-		printf '%-4s %8d bans: fresh start %6ss (%s); restart %6ss (%s)%s\n' "$be" "$n" "$load" \
-			"$first" "$again" "$second" "${mem:+; XDP maps $((mem / 1048576)) MB in the kernel}"
+		printf '%-4s %8d bans: fresh start %6ss (%s); restart %6ss (%s)%s%s\n' "$be" "$n" "$load" \
+			"$first" "$again" "$second" "${changed:+; after a change elsewhere ${changed}s ($third)}" \
+			"${mem:+; XDP maps $((mem / 1048576)) MB in the kernel}"
 		record "scale.$be.bans$n.load_seconds" "$load" s "$be: daemon start loading $n bans into a fresh backend ($first)"
 		record "scale.$be.bans$n.restart_seconds" "$again" s "$be: daemon restart with $n bans already in the kernel ($second)"
-		case $second in "restored=0 maps=kept") ;; *) echo "scale: the restart re-added bans: $second" >&2; exit 1 ;; esac
+		[ -z "$changed" ] || record "scale.nft.bans$n.restart_changed_seconds" "$changed" s \
+			"nft: the same restart after another table changed ($third)"
+		for got in "$second" ${changed:+"$third"}; do
+			case $got in "restored=0 maps=kept"*) ;; *) echo "scale: the restart re-added bans: $got" >&2; exit 1 ;; esac
+		done
+		case $be:$second:$third in
+		xdp:*|nft:*read=state:*read=kernel) ;;
+		*) echo "scale: nft restarts read the wrong source: $second, then $third" >&2; exit 1 ;;
+		esac
 		[ -z "$mem" ] || record "scale.xdp.bans$n.kernel_bytes" "$mem" B "XDP maps' kernel memory (bpftool bytes_memlock) with $n bans"
 	done
 done

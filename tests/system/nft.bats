@@ -122,3 +122,53 @@ ours() {
 	run -0 rg status --json
 	assert_output --partial '"bans_exact":200000'
 }
+
+# The ban lines of the state file without their expiries (recomputed at
+# every save, to the second).
+saved_bans() { awk '$1 == "ban" { $3 = ""; print }' "$STATE/state" | sort; }
+last_load() { grep 'event=state_load' "$DLOG" | tail -n 1; }
+
+@test "a restart after no nf_tables change anywhere takes the bans from the state file; any change makes it read the kernel" {
+	start_daemon
+	rg ban 10.77.1.2 --for 1h --reason "kept as saved"
+	rg ban fd77:1::/64 --for 1h
+	rg ban 10.77.1.3 --for 2s
+	rg ban 10.77.1.4 --for 5s
+	stop_daemon
+	# The save carries the nf_tables generation it matches.
+	grep -Eq '^saved [0-9]+ [0-9]+$' "$STATE/state"
+	before=$(saved_bans)
+	# The 2-second ban expires in the kernel meanwhile: no commit, no change.
+	sleep 3
+	start_daemon
+	last_load | grep -q 'bans=4 .* restored=0 pardoned=0 maps=kept read=state' || { last_load; false; }
+	# The copy taken from the file is the daemon's: it knows the bans (a
+	# new ban of one keeps its creation time), logs the expiry of one, and
+	# saves the rest again as they were.
+	run -0 rg ban 10.77.1.2 --for 1h --reason "kept as saved"
+	run mail_from_client 10.77.1.1
+	assert_failure
+	for i in $(seq 50); do grep -q 'event=expire address=10.77.1.4 ' "$DLOG" && break; sleep 0.2; done
+	grep -q 'event=expire address=10.77.1.4 ' "$DLOG"
+	stop_daemon
+	[ "$(saved_bans)" = "$(echo "$before" | grep -v '10.77.1.[34] ')" ]
+	# The CLI changes the table while the daemon is down: read the kernel.
+	rg unban fd77:1::/64 >/dev/null
+	start_daemon
+	last_load | grep -q 'bans=2 .* pardoned=1 maps=kept read=kernel' || { last_load; false; }
+	stop_daemon
+	start_daemon
+	last_load | grep -q 'maps=kept read=state' || { last_load; false; }
+	stop_daemon
+	# Someone else's table changes the generation too.
+	in_s nft add table ip elsewhere
+	start_daemon
+	last_load | grep -q 'bans=1 .* pardoned=0 maps=kept read=kernel' || { last_load; false; }
+	# So does a change while the daemon runs: its next save has no generation.
+	in_s nft delete table ip elsewhere
+	rg ban 192.0.2.5
+	stop_daemon
+	grep -Eq '^saved [0-9]+$' "$STATE/state"
+	start_daemon
+	last_load | grep -q 'bans=2 .* maps=kept read=kernel' || { last_load; false; }
+}
