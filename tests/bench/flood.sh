@@ -13,11 +13,15 @@
 # frames' pages go back to the sender's page pool across CPUs, a veth
 # artefact that costs native XDP most. So packets/s handled is about half
 # a CPU's worth; "Mpps per core" (1000 / ns) is the receiver's capacity.
-# Prints and records each, and the ratios from this one run.
-# Usage: flood.sh SECONDS BANS
+# Every case runs once per round, the rounds one after another (so drift
+# on a shared VM over minutes hits every backend alike); each figure
+# recorded is the median over the rounds, printed with its range, and the
+# ratios come from those medians.
+# Usage: flood.sh SECONDS BANS [ROUNDS]
 set -eu
 T=$1
 NBANS=$2
+ROUNDS=${3:-1}
 cd "$(dirname "$0")/../.."
 . tests/bench/lib.sh
 S=rgf-s$id
@@ -53,7 +57,9 @@ napi_ns() {
 }
 
 # flood NAME KIND SOURCES COUNTER: one flood; COUNTER says what counts as
-# handled (dropped: the backend's drop counter; ip_received: packets reaching IP).
+# handled (dropped: the backend's drop counter; ip_received: packets
+# reaching IP). Appends to $dir/rounds: name, kind, counter, handled Mpps,
+# ns/packet, % CPU.
 flood() {
 	name=$1 kind=$2 src=$3 counter=$4
 	for p in $(napi_pids); do taskset -p 1 "$p" >/dev/null; done
@@ -63,14 +69,10 @@ flood() {
 	c1=$($counter) n1=$(napi_ns)
 	secs=$(sed 's/.*seconds=\([0-9.]*\).*/\1/' "$dir/flood.out")
 	set -- $(echo "$c0 $c1 $n0 $n1 $secs" | awk '{ p = $2 - $1; ns = p ? ($4 - $3) / p : 0
-		printf "%.2f %.0f %.1f %.0f\n", p / $5 / 1e6, ns, ns ? 1000 / ns : 0, ($4 - $3) / $5 / 1e7 }')
-	printf '%-15s %-8s %5s ns/packet = %5s Mpps per core; handled %5s Mpps (%s, %s%% CPU)\n' \
-		"$name" "$kind" "$2" "$3" "$1" "$counter" "$4"
-	key="flood.bans$NBANS.$kind.$(echo "$name" | tr ' ' _)"
-	record "$key.ns_per_packet" "$2" ns "$name, $kind sources, $NBANS bans: receiver CPU per packet ($counter)"
-	record "$key.mpps_per_core" "$3" Mpps "$name, $kind sources, $NBANS bans: receiver capacity, 1000 / ns"
-	record "$key.mpps" "$1" Mpps "$name, $kind sources, $NBANS bans: packets/s handled at $4 % CPU"
-	printf '%s\t%s\t%s\t%s\n' "$name" "$kind" "$1" "$2" >> "$dir/rates"
+		printf "%.2f %.0f %.0f\n", p / $5 / 1e6, ns, ($4 - $3) / $5 / 1e7 }')
+	printf '  round %d: %-15s %-8s %5s ns/packet; handled %5s Mpps (%s, %s%% CPU)\n' \
+		"$round" "$name" "$kind" "$2" "$1" "$counter" "$3"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$kind" "$counter" "$1" "$2" "$3" >> "$dir/rounds"
 }
 
 # backend_case NAME CONFIG-LINES: the daemon sets the backend up, then
@@ -105,17 +107,49 @@ backend_case() {
 	rm -rf "$dir/state"
 }
 
-: > "$dir/rates"
-backend_case "xdp native" "backend = xdp" "xdp_mode = native"
-backend_case "xdp generic" "backend = xdp" "xdp_mode = generic"
-backend_case "nft ingress" "backend = nft" "nft_hook = ingress"
-backend_case "nft prerouting" "backend = nft" "nft_hook = prerouting"
-# The stack with nothing in front: every SYN goes through IP to TCP.
-flood "no filter" any "$outside" ip_received
+: > "$dir/rounds"
+round=1
+while [ "$round" -le "$ROUNDS" ]; do
+	backend_case "xdp native" "backend = xdp" "xdp_mode = native"
+	backend_case "xdp generic" "backend = xdp" "xdp_mode = generic"
+	backend_case "nft ingress" "backend = nft" "nft_hook = ingress"
+	backend_case "nft prerouting" "backend = nft" "nft_hook = prerouting"
+	# The stack with nothing in front: every SYN goes through IP to TCP.
+	flood "no filter" any "$outside" ip_received
+	round=$((round + 1))
+done
+
+# Medians over the rounds (the lower middle of an even count), in the
+# order the cases ran: name, kind, counter, Mpps, ns, % CPU, ns range.
+awk -F '\t' -v OFS='\t' '
+	function med(a, k, n,   i, j, t, v) {
+		for (i = 1; i <= n; i++) v[i] = a[k, i] + 0
+		for (i = 2; i <= n; i++) for (j = i; j > 1 && v[j - 1] > v[j]; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+		lo = v[1]; hi = v[n]
+		return v[int((n + 1) / 2)]
+	}
+	{ k = $1 "\t" $2; if (!(k in cnt)) order[++nk] = k
+	  n = ++cnt[k]; c[k] = $3; m[k, n] = $4; ns[k, n] = $5; cpu[k, n] = $6 }
+	END {
+		for (i = 1; i <= nk; i++) {
+			# ns last: lo and hi are the range of the last med().
+			k = order[i]; mm = med(m, k, cnt[k]); cc = med(cpu, k, cnt[k]); nn = med(ns, k, cnt[k])
+			print k, c[k], mm, nn, cc, lo "-" hi
+		}
+	}' "$dir/rounds" > "$dir/rates"
+while IFS="$(printf '\t')" read -r name kind counter mpps ns cpu range; do
+	core=$(echo "$ns" | awk '{ printf "%.1f", $1 ? 1000 / $1 : 0 }')
+	printf '%-15s %-8s %5s ns/packet (%s over %d rounds) = %5s Mpps per core; handled %5s Mpps (%s, %s%% CPU)\n' \
+		"$name" "$kind" "$ns" "$range" "$ROUNDS" "$core" "$mpps" "$counter" "$cpu"
+	key="flood.bans$NBANS.$kind.$(echo "$name" | tr ' ' _)"
+	record "$key.ns_per_packet" "$ns" ns "$name, $kind sources, $NBANS bans: receiver CPU per packet ($counter, median of $ROUNDS rounds, range $range)"
+	record "$key.mpps_per_core" "$core" Mpps "$name, $kind sources, $NBANS bans: receiver capacity, 1000 / ns"
+	record "$key.mpps" "$mpps" Mpps "$name, $kind sources, $NBANS bans: packets/s handled at $cpu % CPU"
+done < "$dir/rates"
 # Ratios, for one banned source and for many: lines to read, figures to record.
 for kind in one many; do
 awk -F '\t' -v n="$NBANS" -v kind=$kind '
-	$2 == kind { r[$1] = $3; c[$1] = $4; seen = 1 }
+	$2 == kind { r[$1] = $4; c[$1] = $5; seen = 1 }
 	END {
 		if (!seen) exit
 		label = kind == "one" ? "one banned source" : "sources scattered over the bans"

@@ -10,10 +10,11 @@ QUICK=${QUICK:-0}
 cd "$(dirname "$0")/../.."
 . tests/bench/lib.sh
 if [ "$QUICK" = 1 ]; then
-	REPEAT=20000 N=2000 OFFENDERS=10000 FLOOD_SECS=0.2 FLOOD_BANS=1 SPAWNS=20
+	REPEAT=20000 N=2000 OFFENDERS=10000 FLOOD_SECS=0.2 FLOOD_BANS=1 FLOOD_ROUNDS=1 SPAWNS=20
 	SCALE="10000 1000" COST="3 10" PEER="3 30" LOG_BANS=20 OUT=bench-results/quick
 else
 	REPEAT=2000000 N=100000 OFFENDERS="100000 1000000" FLOOD_SECS=2 FLOOD_BANS="1 1000000"
+	FLOOD_ROUNDS=3
 	SPAWNS=500 SCALE="1000000 10000 100000 1000000" COST="30 10" PEER="20 10000"
 	LOG_BANS=1000 OUT=bench-results
 fi
@@ -127,7 +128,7 @@ dpid=
 echo "== 2. floods over veth"
 for n in $FLOOD_BANS; do
 	echo "-- $n bans"
-	sh tests/bench/flood.sh "$FLOOD_SECS" "$n"
+	sh tests/bench/flood.sh "$FLOOD_SECS" "$n" "$FLOOD_ROUNDS"
 done
 
 echo "== 5. scale"
