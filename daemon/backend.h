@@ -14,6 +14,9 @@
 #include "maps.h"
 #include "rcptguard.h"
 
+/* Room for a backend's proof word (ops.proof), NUL included. */
+#define RG_PROOF_LEN 192
+
 typedef void (*expired_cb)(const struct rg_lpm_key *k, void *arg);
 
 struct backend_ops {
@@ -44,9 +47,9 @@ struct backend_ops {
 	 * remembered. NULL where the store is asked directly. */
 	int (*adopt)(void *ctx, const struct rg_lpm_key *k, uint64_t secs, unsigned reason,
 		     uint64_t created_unix, const char *note);
-	/* A token proving the store holds exactly what records() reports,
-	 * saved with them; 0 (or NULL) when there is none. */
-	uint32_t (*generation)(void *ctx);
+	/* A word proving the store holds exactly what records() reports,
+	 * saved with them; "" when there is none. NULL: never one. */
+	void (*proof)(void *ctx, char *buf, size_t len);
 };
 
 extern const struct backend_ops backend_xdp;
@@ -60,7 +63,7 @@ void backend_none_free(void *ctx);
 struct config;
 /* The daemon's start of the nft backend. */
 struct nft_start {
-	uint32_t saved_gen;             /* in: the generation saved with the state, 0: none */
+	const char *saved_proof;        /* in: the proof saved with the state, "": none */
 	bool fresh;                     /* out: the table was made now */
 	bool adopt;                     /* out: it is as saved; adopt the saved bans */
 };

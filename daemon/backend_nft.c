@@ -22,6 +22,7 @@ struct nftb {
 	struct keytab bans;
 	bool mirrored;                  /* bans holds every ban of the table */
 	bool bulk;
+	char where[128];                /* proof's "nft/TABLE/BOOT/NETNS", "" if unknown */
 };
 
 /* Ban comments: "REASON CREATED NOTE", readable in `nft list`. */
@@ -88,11 +89,36 @@ static int adopt(void *ctx, const struct rg_lpm_key *k, uint64_t secs, unsigned 
 			  created_unix, note);
 }
 
-static uint32_t generation(void *ctx)
+/* The generation counts from 1 in every network namespace and boot, so
+ * the proof names them, and the table: "nft/TABLE/BOOT_ID/NETNS_COOKIE". */
+static void locate(struct nftb *b)
+{
+	char boot[64] = "";
+	uint64_t cookie;
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
+
+	if (f) {
+		if (!fgets(boot, sizeof(boot), f))
+			boot[0] = 0;
+		fclose(f);
+	}
+	boot[strcspn(boot, "\n")] = 0;
+	if (*boot && nft_netns_cookie(b->t.n, &cookie) == 0)
+		snprintf(b->where, sizeof(b->where), "nft/%s/%s/%" PRIx64, b->t.name, boot, cookie);
+}
+
+static void make_proof(const struct nftb *b, uint32_t gen, char *buf, size_t len)
+{
+	buf[0] = 0;
+	if (gen && *b->where)
+		snprintf(buf, len, "%s/%" PRIu32, b->where, gen);
+}
+
+static void proof(void *ctx, char *buf, size_t len)
 {
 	struct nftb *b = ctx;
 
-	return b->mirrored ? nft_tracked(b->t.n) : 0;
+	make_proof(b, b->mirrored ? nft_tracked(b->t.n) : 0, buf, len);
 }
 
 static int flush(struct nftb *b)
@@ -289,13 +315,14 @@ const struct backend_ops backend_nft = {
 	.has = has,
 	.allow_add = allow_add, .allow_del = allow_del, .allow_foreach = allow_foreach,
 	.stats = stats, .sweep = sweep, .bulk = bulk, .ban_counters = ban_counters,
-	.adopt = adopt, .generation = generation,
+	.adopt = adopt, .proof = proof,
 };
 
 void *backend_nft_open(const struct config *c, struct nft_start *setup, char *err,
 		       size_t errlen)
 {
 	struct nftb *b = calloc(1, sizeof(*b));
+	char now[RG_PROOF_LEN];
 	uint32_t gen = 0;
 
 	if (!b) {
@@ -315,12 +342,15 @@ void *backend_nft_open(const struct config *c, struct nft_start *setup, char *er
 	}
 	/* Read before our own changes: anyone's commit since the save shows. */
 	nft_genid(b->t.n, &gen);
+	locate(b);
+	make_proof(b, gen, now, sizeof(now));
 	setup->fresh = !b->t.exists;
 	nft_track(b->t.n, gen);
 	if (nftt_setup(&b->t, c, err, errlen) < 0)
 		goto fail;
 	/* Nothing but our setup since the save: the table holds the saved bans. */
-	setup->adopt = b->t.exists && gen && gen == setup->saved_gen && nft_tracked(b->t.n);
+	setup->adopt = b->t.exists && *now && strcmp(now, setup->saved_proof) == 0 &&
+		       nft_tracked(b->t.n);
 	if (setup->adopt)
 		b->mirrored = true;     /* filled by adopt() from the state file */
 	else if (mirror(b) < 0) {

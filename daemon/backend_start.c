@@ -6,10 +6,10 @@
 #include "links.h"
 #include "log.h"
 
-static int start_xdp(struct backend_run *b, const struct config *c, uint32_t saved_gen,
+static int start_xdp(struct backend_run *b, const struct config *c, const char *saved_proof,
 		     char *err, size_t errlen)
 {
-	(void)saved_gen;
+	(void)saved_proof;
 	if (!c->n_interfaces) {
 		snprintf(err, errlen, "no interface to protect: the config names none and no "
 			 "default route exists; add 'interface = NAME'");
@@ -22,10 +22,10 @@ static int start_xdp(struct backend_run *b, const struct config *c, uint32_t sav
 	return 0;
 }
 
-static int start_nft(struct backend_run *b, const struct config *c, uint32_t saved_gen,
+static int start_nft(struct backend_run *b, const struct config *c, const char *saved_proof,
 		     char *err, size_t errlen)
 {
-	struct nft_start st = { .saved_gen = saved_gen };
+	struct nft_start st = { .saved_proof = saved_proof };
 
 	if (c->nft_hook == NFT_HOOK_INGRESS && !c->n_interfaces) {
 		snprintf(err, errlen, "no interface for the ingress hook: the config names none "
@@ -49,10 +49,10 @@ static int start_nft(struct backend_run *b, const struct config *c, uint32_t sav
 	return 0;
 }
 
-static int start_none(struct backend_run *b, const struct config *c, uint32_t saved_gen,
+static int start_none(struct backend_run *b, const struct config *c, const char *saved_proof,
 		      char *err, size_t errlen)
 {
-	(void)c, (void)saved_gen;
+	(void)c, (void)saved_proof;
 	if (!(b->ctx = backend_none_new())) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -71,22 +71,22 @@ static int detach_ours(const struct link_info *li, void *arg)
 	return 0;
 }
 
-int backend_start(struct backend_run *b, const struct config *c, uint32_t saved_gen,
+int backend_start(struct backend_run *b, const struct config *c, const char *saved_proof,
 		  char *err, size_t errlen)
 {
-	static int (*const chain[])(struct backend_run *, const struct config *, uint32_t,
+	static int (*const chain[])(struct backend_run *, const struct config *, const char *,
 				    char *, size_t) = { start_xdp, start_nft, start_none };
 	static const char *const names[] = { "xdp", "nft", "none", "nothing" };
 
 	memset(b, 0, sizeof(*b));
 	switch (c->backend) {
-	case BACKEND_XDP: return start_xdp(b, c, saved_gen, err, errlen);
-	case BACKEND_NFT: return start_nft(b, c, saved_gen, err, errlen);
-	case BACKEND_NONE: return start_none(b, c, saved_gen, err, errlen);
+	case BACKEND_XDP: return start_xdp(b, c, saved_proof, err, errlen);
+	case BACKEND_NFT: return start_nft(b, c, saved_proof, err, errlen);
+	case BACKEND_NONE: return start_none(b, c, saved_proof, err, errlen);
 	case BACKEND_AUTO: break;
 	}
 	for (unsigned i = 0; i < sizeof(chain) / sizeof(chain[0]); i++) {
-		if (chain[i](b, c, saved_gen, err, errlen) == 0)
+		if (chain[i](b, c, saved_proof, err, errlen) == 0)
 			return 0;
 		log_warn("event=backend_fallback from=%s to=%s error=\"%s\"", names[i],
 			 names[i + 1], err);

@@ -19,8 +19,8 @@ struct backend_run {
 	struct xdp_loaded *xdp;
 };
 
-/* saved_gen: the store's generation saved with the state file (0: none). */
-int backend_start(struct backend_run *b, const struct config *c, uint32_t saved_gen,
+/* saved_proof: the store's proof saved with the state file ("": none). */
+int backend_start(struct backend_run *b, const struct config *c, const char *saved_proof,
 		  char *err, size_t errlen);
 /* A reload's ports. */
 int backend_apply(struct backend_run *b, const struct config *c, char *err, size_t errlen);

@@ -195,9 +195,11 @@ int enforce_adopt(struct enforcer *e, const struct rg_lpm_key *k, uint64_t secs,
 	return e->ops->adopt ? e->ops->adopt(e->ctx, k, secs, reason, created_unix, note) : 0;
 }
 
-uint32_t enforce_generation(struct enforcer *e)
+void enforce_proof(struct enforcer *e, char *buf, size_t len)
 {
-	return e->ops && e->ops->generation ? e->ops->generation(e->ctx) : 0;
+	buf[0] = 0;
+	if (e->ops && e->ops->proof)
+		e->ops->proof(e->ctx, buf, len);
 }
 
 int enforce_bulk(struct enforcer *e, bool on)

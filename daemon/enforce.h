@@ -45,8 +45,8 @@ int enforce_restore(struct enforcer *e, const struct rg_lpm_key *k, uint64_t sec
 int enforce_adopt(struct enforcer *e, const struct rg_lpm_key *k, uint64_t secs,
 		  unsigned reason, uint64_t created_unix, const char *note);
 /* The backend's proof that its store holds what enforce_records() lists
- * (saved with the state); 0: none. */
-uint32_t enforce_generation(struct enforcer *e);
+ * (a word saved with the state); "" when none. */
+void enforce_proof(struct enforcer *e, char *buf, size_t len);
 /* Around many enforce_restore() calls: lets the backend batch them. */
 int enforce_bulk(struct enforcer *e, bool on);
 /* Does the backend count drops per ban? */

@@ -277,6 +277,14 @@ uint32_t nft_tracked(struct nft *n)
 	return n->tracking ? n->gen : 0;
 }
 
+int nft_netns_cookie(struct nft *n, uint64_t *cookie)
+{
+	socklen_t len = sizeof(*cookie);
+
+	return getsockopt(mnl_socket_get_fd(n->nl), SOL_SOCKET, SO_NETNS_COOKIE, cookie, &len) < 0 ?
+		-errno : 0;
+}
+
 int nft_request(struct nft *n, uint16_t type, uint16_t family, uint16_t flags,
 		void (*build)(struct nlmsghdr *nlh, void *arg), mnl_cb_t cb, void *arg)
 {

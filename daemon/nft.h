@@ -33,6 +33,8 @@ int nft_request(struct nft *n, uint16_t type, uint16_t family, uint16_t flags,
 /* The netns's nf_tables generation: every commit that changes anything
  * in any table adds one. 0 or -errno. */
 int nft_genid(struct nft *n, uint32_t *gen);
+/* The socket's network namespace, unique within a boot (Linux 5.14). */
+int nft_netns_cookie(struct nft *n, uint64_t *cookie);
 /* Follow the generation from gen (read before our first change) through
  * our own commits. */
 void nft_track(struct nft *n, uint32_t gen);

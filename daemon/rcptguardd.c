@@ -446,7 +446,6 @@ static int start(struct daemon *d, char *err, size_t errlen)
 {
 	struct state st;
 	char serr[512];
-	uint32_t saved_gen = 0;
 	bool loaded;
 	int rc;
 
@@ -461,12 +460,10 @@ static int start(struct daemon *d, char *err, size_t errlen)
 	if (!(d->dnsbl = dnsbl_new(d->loop, d->cfg, err, errlen)) ||
 	    !(d->verdicts = verdicts_new(d->cfg, d->off, d->enf, d->dnsbl, err, errlen)))
 		return -1;
-	/* Read first: the nft backend checks the generation saved with it. */
-	if ((loaded = state_read(d->cfg->state_dir, &st, serr, sizeof(serr)) == 0))
-		saved_gen = st.generation;
-	else
+	/* Read first: the nft backend checks the proof saved with it. */
+	if (!(loaded = state_read(d->cfg->state_dir, &st, serr, sizeof(serr)) == 0))
 		log_err("event=state_load result=refused error=\"%s\"", serr);
-	rc = backend_start(&d->be, d->cfg, saved_gen, err, errlen);
+	rc = backend_start(&d->be, d->cfg, st.proof, err, errlen);
 	if (rc == 0) {
 		enforce_use(d->enf, d->be.ops, d->be.ctx);
 		rc = enforce_load_allow(d->enf, d->cfg, err, errlen);

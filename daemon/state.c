@@ -70,7 +70,7 @@ int state_write(const char *dir, struct enforcer *enf, const struct offenders *o
 	char path[4096];
 	struct writer w = { .now_ns = mono_ns(), .now = wall_secs(), .cfg = cfg };
 	struct atomic_file a;
-	uint32_t gen;
+	char proof[RG_PROOF_LEN];
 
 	snprintf(path, sizeof(path), "%s/state", dir);
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
@@ -81,9 +81,8 @@ int state_write(const char *dir, struct enforcer *enf, const struct offenders *o
 		return -1;
 	w.f = a.f;
 	/* Asked before the records: no commit can come between the two. */
-	gen = enforce_generation(enf);
-	fprintf(w.f, MAGIC "\nsaved %" PRIu64, w.now);
-	fprintf(w.f, gen ? " %" PRIu32 "\n" : "\n", gen);
+	enforce_proof(enf, proof, sizeof(proof));
+	fprintf(w.f, MAGIC "\nsaved %" PRIu64 "%s%s\n", w.now, *proof ? " " : "", proof);
 	enforce_records(enf, write_ban, &w);
 	offenders_foreach(off, write_off, &w);
 	/* The end line proves the file is whole. */
@@ -190,8 +189,7 @@ int state_read(const char *dir, struct state *st, char *err, size_t errlen)
 		if (lineno == 1)
 			bad = strcmp(line, MAGIC) != 0;
 		else if (strncmp(line, "saved ", 6) == 0)
-			bad = sscanf(line + 6, "%" SCNu64 " %" SCNu32, &st->saved_unix,
-				     &st->generation) < 1;
+			bad = sscanf(line + 6, "%" SCNu64 " %191s", &st->saved_unix, st->proof) < 1;
 		else if (strncmp(line, "ban ", 4) == 0)
 			bad = parse_ban(line + 4, st);
 		else if (strncmp(line, "off ", 4) == 0)

@@ -25,7 +25,7 @@ struct state {
 	struct offender *offs;
 	size_t noffs;
 	uint64_t saved_unix;
-	uint32_t generation;            /* the backend's, when it gave one; else 0 */
+	char proof[RG_PROOF_LEN];    /* the backend's, when it gave one; else "" */
 };
 
 /* Read dir/state. A missing file is an empty state (returns 0); a bad one

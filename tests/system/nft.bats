@@ -135,8 +135,10 @@ last_load() { grep 'event=state_load' "$DLOG" | tail -n 1; }
 	rg ban 10.77.1.3 --for 2s
 	rg ban 10.77.1.4 --for 5s
 	stop_daemon
-	# The save carries the nf_tables generation it matches.
-	grep -Eq '^saved [0-9]+ [0-9]+$' "$STATE/state"
+	# The save carries the nf_tables generation it matches, with the table,
+	# boot and network namespace it counts in.
+	grep -Eq "^saved [0-9]+ nft/rcptguard/$(cat /proc/sys/kernel/random/boot_id)/[0-9a-f]+/[0-9]+\$" \
+		"$STATE/state"
 	before=$(saved_bans)
 	# The 2-second ban expires in the kernel meanwhile: no commit, no change.
 	sleep 3
@@ -171,4 +173,16 @@ last_load() { grep 'event=state_load' "$DLOG" | tail -n 1; }
 	grep -Eq '^saved [0-9]+$' "$STATE/state"
 	start_daemon
 	last_load | grep -q 'bans=2 .* maps=kept read=kernel' || { last_load; false; }
+	stop_daemon
+	# Another table of ours that nothing touched since is not the one saved.
+	echo "nft_table = rgother" >> "$CONF"
+	start_daemon
+	rg ban 10.77.1.9 >/dev/null
+	stop_daemon
+	sed -i '/^nft_table = rgother$/d' "$CONF"
+	start_daemon
+	stop_daemon
+	echo "nft_table = rgother" >> "$CONF"
+	start_daemon
+	last_load | grep -q 'maps=kept read=kernel' || { last_load; false; }
 }

@@ -65,20 +65,20 @@ int main(void)
 		ok(tmp->created_unix >= now && tmp->created_unix <= now + 2,
 		   "its creation time: %llu", (unsigned long long)tmp->created_unix);
 	}
-	ok(st.generation == 0, "no generation from a backend that has none");
+	ok(!*st.proof, "no proof from a backend that has none");
 	if (st.noffs == 1)
 		ok(st.offs[0].offenses == 1 && st.offs[0].bad_total == 5 &&
 		   strcmp(st.offs[0].last_rcpt, "tab\there@example.com") == 0,
 		   "the offender record, odd bytes included");
 	state_free(&st);
 
-	write_file("rcptguard-state 1\nsaved 5 77\nban 192.0.2.1 0 1 - 1234\nend 1 0\n");
+	write_file("rcptguard-state 1\nsaved 5 nft/rg/b00t/2a/77\nban 192.0.2.1 0 1 - 1234\nend 1 0\n");
 	ok(state_read(dir, &st, err, sizeof(err)) == 0 && st.saved_unix == 5 &&
-	   st.generation == 77 && st.nbans == 1 && st.bans[0].created_unix == 1234,
-	   "the generation and creation time are read %s", err);
+	   strcmp(st.proof, "nft/rg/b00t/2a/77") == 0 && st.nbans == 1 &&
+	   st.bans[0].created_unix == 1234, "the store's proof and creation time are read %s", err);
 	state_free(&st);
 	write_file("rcptguard-state 1\nsaved 5\nban 192.0.2.1 0 1 -\nend 1 0\n");
-	ok(state_read(dir, &st, err, sizeof(err)) == 0 && st.generation == 0 && st.nbans == 1 &&
+	ok(state_read(dir, &st, err, sizeof(err)) == 0 && !*st.proof && st.nbans == 1 &&
 	   st.bans[0].created_unix == 0, "a file of an older version, without them, is read %s",
 	   err);
 	state_free(&st);
