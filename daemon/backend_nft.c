@@ -139,7 +139,7 @@ static int ban(void *ctx, const struct rg_lpm_key *k, uint64_t secs, unsigned re
 	 * element: the kernel updates only the expiry of one that exists. */
 	if (old && (old->reason != reason || !old->expires_ns || !secs))
 		nftt_del(&b->t, NFTT_BAN, k);
-	else if (old && old->created_unix)
+	else if (old)
 		created = old->created_unix;
 	ban_comment(comment, sizeof(comment), reason, created, note);
 	nftt_add(&b->t, NFTT_BAN, k, secs * 1000, comment);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -22,6 +23,12 @@
 #define SWEEP_MS 10000
 #define OUT_PAUSE 65536         /* stop reading while this much is unsent */
 #define MAX_LISTENERS 2
+/* Accepts per wake-up of a listener. The listener waits its turn behind
+ * every busy connection, so a small burst lets a connection storm fill
+ * the backlog for seconds, and a new client (rcptguard-spp, one
+ * connection per RCPT, with a timeout) waits behind it. An accept costs
+ * microseconds. */
+#define ACCEPT_BURST 1024
 
 struct conn {
 	struct watch w;         /* first: loop_defer_free() matches on it */
@@ -316,8 +323,9 @@ static void on_accept(struct watch *w, uint32_t events)
 	struct server *s = ls->s;
 
 	(void)events;
-	for (int i = 0; i < 64; i++) {
+	for (int i = 0; i < ACCEPT_BURST; i++) {
 		int fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int waiting = 0;
 		struct ucred cred = { .pid = 0, .uid = (uid_t)-1 };
 		socklen_t clen = sizeof(cred);
 		struct conn *c;
@@ -351,6 +359,11 @@ static void on_accept(struct watch *w, uint32_t events)
 			s->conns->prev = c;
 		s->conns = c;
 		s->nconns++;
+		/* A request sent with the connect is served now, not a round of
+		 * every busy connection later. Only then: an idle connection
+		 * holds no buffer. */
+		if (ioctl(fd, FIONREAD, &waiting) == 0 && waiting > 0)
+			on_conn(&c->w, EPOLLIN);
 	}
 }
 
