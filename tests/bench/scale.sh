@@ -5,8 +5,9 @@
 # in the kernel (and the log's proof that none was re-added), the kernel
 # memory of the XDP maps. nft restarts twice: with nothing changed in
 # nf_tables (its bans are taken from the state file) and after another
-# table changed (they are read back from the kernel). Then `recipients compile` of NRCPT addresses
-# and ns per lookup. Usage: scale.sh NRCPT NBANS...
+# table changed (they are read back from the kernel). Then `recipients
+# compile` of NRCPT addresses and ns per lookup.
+# Usage: scale.sh NRCPT NBANS...
 set -eu
 NRCPT=$1
 shift
