@@ -177,8 +177,8 @@ static int read_file(struct replay *r, const struct input *in, bool progress)
 		stamp_year_fix(line, len, in->year, in->mtime, &l);
 		if (l.kind == LOGLINE_NONE)
 			continue;
-		if (l.kind == LOGLINE_MALFORMED) {
-			r->events[LOGLINE_MALFORMED]++;
+		if (l.kind == LOGLINE_MALFORMED || l.kind == LOGLINE_AMBIGUOUS) {
+			r->events[l.kind]++;
 			continue;
 		}
 		if (logline_duplicate(&r->dedupe, &l)) {
@@ -288,7 +288,8 @@ static void report(struct replay *r, size_t nfiles, bool json, unsigned bytes_ea
 	}
 	if (json) {
 		printf("{\"files\":%zu,\"lines\":%llu,\"rejections\":%llu,\"unknown_recipient\":%llu,"
-		       "\"limit\":%llu,\"dnsbl\":%llu,\"malformed\":%llu,\"duplicates\":%llu,"
+		       "\"limit\":%llu,\"dnsbl\":%llu,\"malformed\":%llu,\"ambiguous\":%llu,"
+		       "\"duplicates\":%llu,"
 		       "\"first\":%u,\"last\":%u,\"bans\":%zu,\"repeat_bans\":%zu,"
 		       "\"prefix_bans\":%zu,\"allowlisted\":%llu,\"stopped\":%llu,"
 		       "\"bytes_saved\":%llu,\"ban_list\":[", nfiles,
@@ -297,6 +298,7 @@ static void report(struct replay *r, size_t nfiles, bool json, unsigned bytes_ea
 		       (unsigned long long)r->events[LOGLINE_LIMIT],
 		       (unsigned long long)r->events[LOGLINE_DNSBL],
 		       (unsigned long long)r->events[LOGLINE_MALFORMED],
+		       (unsigned long long)r->events[LOGLINE_AMBIGUOUS],
 		       (unsigned long long)r->duplicates, r->first, r->last, r->nbans, repeats,
 		       subnets, (unsigned long long)r->spared, (unsigned long long)r->stopped,
 		       (unsigned long long)(r->stopped * bytes_each));
@@ -322,6 +324,9 @@ static void report(struct replay *r, size_t nfiles, bool json, unsigned bytes_ea
 	       (unsigned long long)r->events[LOGLINE_DNSBL],
 	       (unsigned long long)r->events[LOGLINE_MALFORMED],
 	       (unsigned long long)r->duplicates);
+	if (r->events[LOGLINE_AMBIGUOUS])
+		printf("note: %llu rejections could be read two ways and blame nobody "
+		       "(docs/qmail.md)\n", (unsigned long long)r->events[LOGLINE_AMBIGUOUS]);
 	if (r->unstamped)
 		printf("note: %llu lines had no time stamp and count as the moment of the line "
 		       "before them\n", (unsigned long long)r->unstamped);

@@ -1,5 +1,8 @@
-/* logline.c - one parser per format, tried in turn on the message that is
- * left once the stamp and the program's name are taken off. */
+/* logline.c - what an MTA's log line says about a client. The stamp and
+ * the program's name are taken off first; the message must then begin
+ * with one format's fixed text, and the client's address is read only
+ * from the place the MTA writes it (see docs/qmail.md for each format:
+ * which fields the client controls and how the address is found). */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <stdbool.h>
@@ -8,12 +11,10 @@
 #include <time.h>
 #include "logline.h"
 
-#define LINE_MAX_LEN 4096       /* longer lines are cut: nothing we parse is near it */
-
 const char *logline_kind_name(enum logline_kind k)
 {
-	static const char *const names[] = { "none", "malformed", "unknown-recipient", "limit",
-					     "dnsbl" };
+	static const char *const names[] = { "none", "malformed", "ambiguous",
+					     "unknown-recipient", "limit", "dnsbl" };
 
 	return k <= LOGLINE_DNSBL ? names[k] : "none";
 }
@@ -33,77 +34,92 @@ static bool eat(struct cur *c, const char *lit)
 	return true;
 }
 
-/* The text up to (not including) stop, or to the end when stop is NULL. */
-static bool upto(struct cur *c, const char *stop, char *out, size_t outlen)
-{
-	const char *e = c->end;
-	size_t n;
-
-	if (stop) {
-		size_t sl = strlen(stop);
-		const char *q;
-
-		for (q = c->p; q + sl <= c->end && memcmp(q, stop, sl) != 0; q++)
-			;
-		if (q + sl > c->end)
-			return false;
-		e = q;
-	}
-	n = (size_t)(e - c->p);
-	if (n >= outlen)
-		return false;
-	memcpy(out, c->p, n);
-	out[n] = 0;
-	c->p = e + (stop ? strlen(stop) : 0);
-	return true;
-}
-
-static bool find(struct cur *c, const char *lit)
+/* Does the cursor's text end with lit? Then take it off the end. */
+static bool eat_end(struct cur *c, const char *lit)
 {
 	size_t n = strlen(lit);
 
-	for (const char *q = c->p; q + n <= c->end; q++)
-		if (memcmp(q, lit, n) == 0) {
-			c->p = q + n;
-			return true;
-		}
-	return false;
+	if ((size_t)(c->end - c->p) < n || memcmp(c->end - n, lit, n) != 0)
+		return false;
+	c->end -= n;
+	return true;
 }
 
-static bool parse_ip(const char *s, struct rg_addr *out)
+/* The first (or, with last, the final) place lit starts in [from, end). */
+static const char *search(const char *from, const char *end, const char *lit, bool last)
 {
+	size_t n = strlen(lit);
+	const char *hit = NULL;
+
+	for (const char *q = from; q + n <= end; q++)
+		if (*q == *lit && memcmp(q, lit, n) == 0) {
+			hit = q;
+			if (!last)
+				break;
+		}
+	return hit;
+}
+
+/* At least one digit, then the cursor moves past them. */
+static bool digits(struct cur *c)
+{
+	const char *s = c->p;
+
+	while (c->p < c->end && isdigit((unsigned char)*c->p))
+		c->p++;
+	return c->p > s;
+}
+
+/* [s, e) is an address as the MTA writes one: dotted quad or IPv6
+ * (qmail's IPv6 patches log ::ffff:a.b.c.d for IPv4 clients). */
+static bool parse_ip(const char *s, const char *e, struct rg_addr *out)
+{
+	char buf[INET6_ADDRSTRLEN];
 	struct in_addr v4;
+	size_t n = (size_t)(e - s);
 
 	memset(out, 0, sizeof(*out));
-	if (inet_pton(AF_INET, s, &v4) == 1) {
+	if (n == 0 || n >= sizeof(buf) || memchr(s, 0, n))
+		return false;
+	memcpy(buf, s, n);
+	buf[n] = 0;
+	if (inet_pton(AF_INET, buf, &v4) == 1) {
 		out->a[10] = out->a[11] = 0xff;
 		memcpy(&out->a[12], &v4, 4);
 		return true;
 	}
-	/* qmail's IPv6 patches log ::ffff:a.b.c.d for IPv4 clients. */
-	return inet_pton(AF_INET6, s, out->a) == 1;
+	return inet_pton(AF_INET6, buf, out->a) == 1;
 }
 
-/* An address as logged: optional <>, no spaces or control bytes. */
-static bool clean_rcpt(char *s)
+/* The recipient as logged, for the record only (it never decides who is
+ * blamed): cut to fit, optional <> taken off, and every byte the client
+ * may have sent that would break a key=value log shown as '?'. */
+static void set_rcpt(struct logline *o, const char *s, const char *e)
 {
-	size_t n = strlen(s);
+	size_t n = (size_t)(e - s);
 
-	if (n >= 2 && s[0] == '<' && s[n - 1] == '>') {
-		memmove(s, s + 1, n - 2);
-		s[n - 2] = 0;
+	if (n >= 2 && s[0] == '<' && e[-1] == '>') {
+		s++;
+		n -= 2;
 	}
-	for (char *p = s; *p; p++)
-		if ((unsigned char)*p <= ' ' || *p == 0x7f)
-			return false;
-	return true;
+	if (n >= sizeof(o->rcpt))
+		n = sizeof(o->rcpt) - 1;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		o->rcpt[i] = ch <= ' ' || ch == 0x7f || ch == '"' ? '?' : (char)ch;
+	}
+	o->rcpt[n] = 0;
 }
 
+/* The verdict on one line; rcpt was set by the caller or is "". */
 static enum logline_kind found(struct logline *o, enum logline_kind k, const char *format,
-			       const char *ip, bool ip_ok)
+			       const char *ip, const char *ip_end)
 {
 	o->format = format;
-	if (!ip_ok || !parse_ip(ip, &o->client) || !clean_rcpt(o->rcpt))
+	if (k == LOGLINE_AMBIGUOUS)
+		return o->kind = k;
+	if (!ip || !parse_ip(ip, ip_end, &o->client))
 		return o->kind = LOGLINE_MALFORMED;
 	return o->kind = k;
 }
@@ -136,6 +152,20 @@ static bool tai64n(struct cur *c, uint64_t *when)
 	return true;
 }
 
+/* The next word up to a space (at most outlen - 1 bytes); past the space. */
+static bool word(struct cur *c, char *out, size_t outlen)
+{
+	const char *sp = memchr(c->p, ' ', (size_t)(c->end - c->p));
+	size_t n;
+
+	if (!sp || (n = (size_t)(sp - c->p)) >= outlen)
+		return false;
+	memcpy(out, c->p, n);
+	out[n] = 0;
+	c->p = sp + 1;
+	return true;
+}
+
 /* "Nov 29 19:00:00 host " or "2026-11-29T19:00:00.123+00:00 host ". */
 static bool syslog_stamp(struct cur *c, int year, uint64_t *when)
 {
@@ -145,7 +175,7 @@ static bool syslog_stamp(struct cur *c, int year, uint64_t *when)
 	const char *m;
 	struct cur t = *c;
 
-	if (!upto(&t, " ", buf, sizeof(buf)))
+	if (!word(&t, buf, sizeof(buf)))
 		return false;
 	if ((rest = strptime(buf, "%Y-%m-%dT%H:%M:%S", &tm))) {
 		long off = 0;
@@ -165,8 +195,8 @@ static bool syslog_stamp(struct cur *c, int year, uint64_t *when)
 			return false;
 		while (t.p < t.end && *t.p == ' ')
 			t.p++;
-		if (!upto(&t, " ", buf, sizeof(buf)) || sscanf(buf, "%d", &tm.tm_mday) != 1 ||
-		    !upto(&t, " ", buf, sizeof(buf)) ||
+		if (!word(&t, buf, sizeof(buf)) || sscanf(buf, "%d", &tm.tm_mday) != 1 ||
+		    !word(&t, buf, sizeof(buf)) ||
 		    sscanf(buf, "%d:%d:%d", &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 3)
 			return false;
 		tm.tm_mon = (int)(m - months) / 3;
@@ -181,137 +211,269 @@ static bool syslog_stamp(struct cur *c, int year, uint64_t *when)
 		*when = (uint64_t)timegm(&tm);
 	}
 	/* The host name. */
-	if (!upto(&t, " ", buf, sizeof(buf)))
+	if (!word(&t, buf, sizeof(buf)))
 		return false;
 	*c = t;
 	return true;
 }
 
-/* "qmail-smtpd[123]: ", "qmail-smtpd: ", "smtpd: 1700000000.123 " ... are
- * skipped up to the first known keyword by the parsers themselves. */
+/* "NAME: " or "NAME[PID]: ", NAME a program's name: a syslog tag, or the
+ * "qmail-smtpd[PID]: " that qmail-smtpd puts before its own lines. */
+static bool program(struct cur *c, const char *name)
+{
+	struct cur t = *c;
 
-/* ---- formats ---- */
+	if (name) {
+		if (!eat(&t, name))
+			return false;
+	} else {
+		while (t.p < t.end && (isalnum((unsigned char)*t.p) || strchr("._/-", *t.p)))
+			t.p++;
+		if (t.p == c->p)
+			return false;
+	}
+	if (eat(&t, "[") && !(digits(&t) && eat(&t, "]")))
+		return false;
+	if (!eat(&t, ": "))
+		return false;
+	*c = t;
+	return true;
+}
 
-/* 2006: "not in validrcptto: ADDR at IP", "excessive validrcptto violations,
- * hanging up on IP". */
+/* Where the message starts. multilog: right after the stamp. syslog: after
+ * the header, the program's tag and, when splogger wrote it, splogger's
+ * "SECONDS.FRACTION " stamp. Then, in both, qmail-smtpd's own
+ * "qmail-smtpd: " or "qmail-smtpd[PID]: " when it is there. Nothing the
+ * client sends can come before that point on a line the MTA wrote. */
+static void message_start(struct cur *c, int year, uint64_t *when)
+{
+	if (!tai64n(c, when) && syslog_stamp(c, year, when)) {
+		struct cur t;
+
+		program(c, NULL);
+		t = *c;
+		if (digits(&t) && eat(&t, ".") && digits(&t) && eat(&t, " "))
+			*c = t;
+	}
+	program(c, "qmail-smtpd");
+}
+
+/* ---- formats: each begins with its fixed text at the message start ---- */
+
+/* "ADDR at IP", IP the last word: the client's text comes before it. */
+static enum logline_kind addr_at_ip(struct cur c, struct logline *o, const char *format)
+{
+	const char *at = search(c.p, c.end, " at ", true);
+
+	if (!at)
+		return found(o, LOGLINE_MALFORMED, format, NULL, NULL);
+	set_rcpt(o, c.p, at);
+	return found(o, LOGLINE_UNKNOWN_RCPT, format, at + 4, c.end);
+}
+
+/* 2006 patch: "not in validrcptto: ADDR at IP", "excessive validrcptto
+ * violations, hanging up on IP". */
 static enum logline_kind validrcptto_2006(struct cur c, struct logline *o)
 {
-	char ip[64];
-	struct cur d = c;
-
-	if (find(&c, "not in validrcptto: ")) {
-		bool ok = upto(&c, " at ", o->rcpt, sizeof(o->rcpt)) && upto(&c, NULL, ip, sizeof(ip));
-
-		return found(o, LOGLINE_UNKNOWN_RCPT, "validrcptto", ip, ok);
-	}
-	if (find(&d, "excessive validrcptto violations, hanging up on "))
-		return found(o, LOGLINE_LIMIT, "validrcptto", ip, upto(&d, NULL, ip, sizeof(ip)));
+	if (eat(&c, "not in validrcptto: "))
+		return addr_at_ip(c, o, "validrcptto");
+	if (eat(&c, "excessive validrcptto violations, hanging up on "))
+		return found(o, LOGLINE_LIMIT, "validrcptto", c.p, c.end);
 	return LOGLINE_NONE;
 }
 
-/* 7.08: "validrcptto [IP] not found: ADDR", "validrcptto [IP] excessive
- * violations, hanging up". */
+/* jms1 7.08: "validrcptto [IP] not found: ADDR", "validrcptto [IP]
+ * excessive violations, hanging up". The IP comes before the client's text. */
 static enum logline_kind validrcptto_7(struct cur c, struct logline *o)
 {
-	char ip[64];
-	bool ok;
+	const char *ip, *close;
 
-	if (!find(&c, "validrcptto ["))
+	if (!eat(&c, "validrcptto ["))
 		return LOGLINE_NONE;
-	ok = upto(&c, "] ", ip, sizeof(ip));
-	if (eat(&c, "not found: "))
-		return found(o, LOGLINE_UNKNOWN_RCPT, "validrcptto-7", ip,
-			     ok && upto(&c, NULL, o->rcpt, sizeof(o->rcpt)));
-	if (eat(&c, "excessive violations"))
-		return found(o, LOGLINE_LIMIT, "validrcptto-7", ip, ok);
-	return ok ? LOGLINE_NONE : found(o, LOGLINE_MALFORMED, "validrcptto-7", ip, false);
+	ip = c.p;
+	close = memchr(c.p, ']', (size_t)(c.end - c.p));
+	if (!close)
+		return found(o, LOGLINE_MALFORMED, "validrcptto-7", NULL, NULL);
+	c.p = close;
+	if (eat(&c, "] not found: ")) {
+		set_rcpt(o, c.p, c.end);
+		return found(o, LOGLINE_UNKNOWN_RCPT, "validrcptto-7", ip, close);
+	}
+	if (eat(&c, "] excessive violations, hanging up") && c.p == c.end)
+		return found(o, LOGLINE_LIMIT, "validrcptto-7", ip, close);
+	return LOGLINE_NONE;        /* its debug lines: RCPT TO, trying, found */
 }
 
 /* sagredo: "validrcptto: drop address <ADDR> at IP". */
 static enum logline_kind sagredo(struct cur c, struct logline *o)
 {
-	char ip[64];
-
-	if (!find(&c, "validrcptto: drop address "))
+	if (!eat(&c, "validrcptto: drop address "))
 		return LOGLINE_NONE;
-	return found(o, LOGLINE_UNKNOWN_RCPT, "sagredo", ip,
-		     upto(&c, " at ", o->rcpt, sizeof(o->rcpt)) && upto(&c, NULL, ip, sizeof(ip)));
+	return addr_at_ip(c, o, "sagredo");
 }
 
-/* The value of " key=" in a key=value line, up to the next space. */
-static bool kv(struct cur c, const char *key, char *out, size_t outlen)
+/* " KEY=DIGITS" taken off the end. */
+static bool number_at_end(struct cur *c, const char *key)
 {
-	char pat[32];
+	const char *e = c->end, *d = e;
 
-	snprintf(pat, sizeof(pat), " %s=", key);
-	return find(&c, pat) && (upto(&c, " ", out, outlen) || upto(&c, NULL, out, outlen));
+	while (d > c->p && isdigit((unsigned char)d[-1]))
+		d--;
+	c->end = d;
+	if (d == e || !eat_end(c, key))
+		return (c->end = e), false;
+	return true;
 }
 
-/* sagredo: "qlogenvelope: result=rejected code=553 reason=validrcptto ...
- * rcptto=ADDR ... remoteip=IP". */
+/* sagredo: "qlogenvelope: result=rejected code=553 reason=validrcptto
+ * detail= helo=H mailfrom=M rcptto=R ... remoteip=IP remoteport=P
+ * remotehost=N qp=Q pid=D". H, M, R and the AUTH user come before
+ * remoteip and may hold spaces (SMTPUTF8 sessions are logged raw); after
+ * it come numbers and the PTR name, which tcpserver writes without spaces.
+ * So the address is read from the end, word by word. */
 static enum logline_kind qlogenvelope(struct cur c, struct logline *o)
 {
-	char v[64], ip[64];
-	bool ok;
+	const char *sp, *r, *rend;
 
-	if (!find(&c, "qlogenvelope:"))
+	if (!eat(&c, "qlogenvelope: result=rejected code=") || !digits(&c) ||
+	    !eat(&c, " reason=validrcptto "))
 		return LOGLINE_NONE;
-	c.p--;                  /* kv() wants the space before each key */
-	if (!kv(c, "result", v, sizeof(v)) || strcmp(v, "rejected") != 0 ||
-	    !kv(c, "reason", v, sizeof(v)) || strcmp(v, "validrcptto") != 0)
-		return LOGLINE_NONE;
-	ok = kv(c, "rcptto", o->rcpt, sizeof(o->rcpt)) && kv(c, "remoteip", ip, sizeof(ip));
-	return found(o, LOGLINE_UNKNOWN_RCPT, "qlogenvelope", ip, ok);
+	if ((r = search(c.p, c.end, " rcptto=", false)) &&
+	    (rend = search(r, c.end, " relay=", false)))
+		set_rcpt(o, r + 8, rend);
+	if (number_at_end(&c, " pid=") && !number_at_end(&c, " qp="))
+		return found(o, LOGLINE_AMBIGUOUS, "qlogenvelope", NULL, NULL);
+	for (sp = c.end; sp > c.p && sp[-1] != ' '; sp--)
+		;
+	if (sp == c.p || strncmp(sp, "remotehost=", 11) != 0)
+		return found(o, LOGLINE_AMBIGUOUS, "qlogenvelope", NULL, NULL);
+	c.end = sp - 1;
+	if (!number_at_end(&c, " remoteport="))
+		return found(o, LOGLINE_AMBIGUOUS, "qlogenvelope", NULL, NULL);
+	for (sp = c.end; sp > c.p && sp[-1] != ' '; sp--)
+		;
+	if (sp == c.p || strncmp(sp, "remoteip=", 9) != 0)
+		return found(o, LOGLINE_AMBIGUOUS, "qlogenvelope", NULL, NULL);
+	return found(o, LOGLINE_UNKNOWN_RCPT, "qlogenvelope", sp + 9, c.end);
 }
 
-/* chkuser: "CHKUSER rejected rcpt: from <...> remote <helo:host:IP> rcpt
- * <ADDR> : not existing recipient"; sagredo labels the fields
- * "remote <helo:H|remotehostname:N|remotehostip:IP>". The helo comes from
- * the client, so the address is found from the right. */
+#define PTR_MAX 1100     /* a DNS name, with tcpserver's \ooo escapes */
+
+/* One reading of a chkuser line: the addresses seen so far. */
+struct readings {
+	struct rg_addr first;
+	unsigned n;             /* 0, 1 or 2 (two different addresses or more) */
+};
+
+static void reading(struct readings *rd, const char *ip, const char *e)
+{
+	struct rg_addr a;
+
+	if (rd->n > 1 || !parse_ip(ip, e, &a))
+		return;
+	if (!rd->n)
+		rd->first = a;
+	else if (memcmp(&rd->first, &a, sizeof(a)) == 0)
+		return;
+	rd->n++;
+}
+
+/* The readings of the remote field that ends at r ("> rcpt <" follows).
+ * sagredo labels it "<helo:H|remotehostname:N|remotehostip:IP"; the
+ * original writes "<H:N:IP". The helo (H) is the client's and may hold
+ * ':' and '|'; the PTR name (N) holds neither (tcpserver escapes them).
+ * When "|remotehostip:" stands right before an address, this is the
+ * labelled field (an unlabelled one cannot end so: N has no '|'). */
+static void remote_field(struct readings *rd, const char *from, const char *r)
+{
+	const char *lim = r - from > INET6_ADDRSTRLEN + 14 ? r - INET6_ADDRSTRLEN - 14 : from;
+	const char *lab = search(lim, r, "|remotehostip:", true);
+	struct rg_addr a;
+
+	if (lab && parse_ip(lab + 14, r, &a)) {
+		reading(rd, lab + 14, r);
+		return;
+	}
+	/* Unlabelled: every split H:N:IP where IP is an address and N has no
+	 * ':', '|', '<', '>' or space. IP is short: only its last bytes can. */
+	lim = r - from > INET6_ADDRSTRLEN ? r - INET6_ADDRSTRLEN : from;
+	for (const char *p = r - 1; p >= lim; p--) {
+		const char *q = p;
+
+		if (*p != ':')
+			continue;
+		while (q > from && q > p - PTR_MAX && !strchr(":|<> ", q[-1]))
+			q--;
+		if (q > from && q[-1] == ':')
+			reading(rd, p + 1, r);
+	}
+}
+
+/* chkuser: "CHKUSER rejected rcpt: from <S:I:Y> remote <H:N:IP> rcpt <R>
+ * : not existing recipient" (sagredo labels the fields). S, I (ident or
+ * an AUTH= name), H and R are the client's, on both sides of the
+ * address; the line's end is the MTA's. Every place the field could end
+ * is read; one address is blamed, several make the line ambiguous. */
 static enum logline_kind chkuser(struct cur c, struct logline *o)
 {
-	char remote[512], ip[64], *p;
-	enum logline_kind k;
-	bool ok;
+	static const struct {
+		const char *title, *desc;
+		enum logline_kind kind;
+	} forms[] = {
+		{ "rejected rcpt", "not existing recipient", LOGLINE_UNKNOWN_RCPT },
+		{ "rejected intrusion", "rcpt ignored, session over intrusion threshold",
+		  LOGLINE_LIMIT },
+		{ "intrusion threshold", "max number of allowed invalid rcpt", LOGLINE_LIMIT },
+		{ "intrusion threshold", "max number of allowed rcpt", LOGLINE_LIMIT },
+	};
+	struct readings rd = { .n = 0 };
+	const char *r, *first = NULL;
+	size_t i;
 
-	if (!find(&c, "CHKUSER "))
+	if (!eat(&c, "CHKUSER "))
 		return LOGLINE_NONE;
-	if (eat(&c, "rejected rcpt: "))
-		k = LOGLINE_UNKNOWN_RCPT;
-	else if (eat(&c, "rejected intrusion: ") || eat(&c, "intrusion threshold: "))
-		k = LOGLINE_LIMIT;
-	else
-		return LOGLINE_NONE;
-	if (k == LOGLINE_UNKNOWN_RCPT) {
-		struct cur d = c;
+	for (i = 0; i < sizeof(forms) / sizeof(*forms); i++) {
+		struct cur t = c;
 
-		if (!find(&d, " : not existing recipient"))
-			return LOGLINE_NONE;
+		if (eat(&t, forms[i].title) && eat(&t, ": from <") && eat_end(&t, forms[i].desc) &&
+		    eat_end(&t, "> : ")) {
+			c = t;
+			break;
+		}
 	}
-	ok = find(&c, " remote <") && upto(&c, "> rcpt ", remote, sizeof(remote));
-	if (ok && (p = strstr(remote, "remotehostip:")))
-		p += strlen("remotehostip:");
-	else if (ok && (p = strchr(remote, ':')) && (p = strchr(p + 1, ':')))
-		p++;            /* helo:host:IP, where IP may hold colons itself */
-	else
-		ok = false;
-	if (ok) {
-		snprintf(ip, sizeof(ip), "%s", p);
-		ok = upto(&c, " : ", o->rcpt, sizeof(o->rcpt)) || upto(&c, NULL, o->rcpt,
-									 sizeof(o->rcpt));
+	if (i == sizeof(forms) / sizeof(*forms))
+		return LOGLINE_NONE;
+	for (r = c.p; rd.n < 2 && (r = search(r, c.end, "> rcpt <", false)); r++) {
+		remote_field(&rd, c.p, r);
+		first = first ? first : r;
 	}
-	return found(o, k, "chkuser", ok ? ip : "", ok);
+	if (rd.n != 1)
+		return found(o, rd.n ? LOGLINE_AMBIGUOUS : LOGLINE_MALFORMED, "chkuser", NULL,
+			     NULL);
+	set_rcpt(o, first + 8, c.end);
+	o->format = "chkuser";
+	o->client = rd.first;
+	return o->kind = forms[i].kind;
 }
 
-/* "rblsmtpd: IP pid N: 451 text" */
+/* "rblsmtpd: IP pid N: 451 text": the IP is TCPREMOTEIP, right after the
+ * name; the text is the DNSBL's. */
 static enum logline_kind rblsmtpd(struct cur c, struct logline *o)
 {
-	char ip[64];
+	const char *ip;
 
-	if (!find(&c, "rblsmtpd: "))
+	if (!eat(&c, "rblsmtpd: "))
 		return LOGLINE_NONE;
-	return found(o, LOGLINE_DNSBL, "rblsmtpd", ip,
-		     upto(&c, " pid ", ip, sizeof(ip)) && find(&c, ": "));
+	ip = c.p;
+	while (c.p < c.end && *c.p != ' ')
+		c.p++;
+	{
+		struct cur t = c;
+
+		if (!(eat(&t, " pid ") && digits(&t) && eat(&t, ": ")))
+			return found(o, LOGLINE_MALFORMED, "rblsmtpd", NULL, NULL);
+	}
+	return found(o, LOGLINE_DNSBL, "rblsmtpd", ip, c.p);
 }
 
 enum logline_kind logline_parse(const char *line, size_t len, int year, struct logline *out)
@@ -319,17 +481,16 @@ enum logline_kind logline_parse(const char *line, size_t len, int year, struct l
 	static enum logline_kind (*const parsers[])(struct cur, struct logline *) = {
 		validrcptto_7, sagredo, qlogenvelope, validrcptto_2006, chkuser, rblsmtpd,
 	};
-	struct cur c = { line, line + (len > LINE_MAX_LEN ? LINE_MAX_LEN : len) };
+	struct cur c = { line, line + (len > LOGLINE_MAX ? LOGLINE_MAX : len) };
 
 	memset(out, 0, sizeof(*out));
-	if (!tai64n(&c, &out->when))
-		syslog_stamp(&c, year, &out->when);
+	message_start(&c, year, &out->when);
+	/* Each parser needs its own text at c.p, so at most one applies. */
 	for (size_t i = 0; i < sizeof(parsers) / sizeof(parsers[0]); i++) {
 		enum logline_kind k = parsers[i](c, out);
 
 		if (k != LOGLINE_NONE)
 			return k;
-		out->rcpt[0] = 0;
 	}
 	return out->kind = LOGLINE_NONE;
 }

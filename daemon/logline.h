@@ -10,9 +10,12 @@
 #include <stdint.h>
 #include "rcptguard.h"
 
+#define LOGLINE_MAX 65536       /* longer lines are read up to here */
+
 enum logline_kind {
 	LOGLINE_NONE,           /* not a line we know: ignored */
-	LOGLINE_MALFORMED,      /* one of ours, but its address or recipient is bad */
+	LOGLINE_MALFORMED,      /* one of ours, but the address where the MTA writes it is bad */
+	LOGLINE_AMBIGUOUS,      /* one of ours that reads two ways: nobody is blamed */
 	LOGLINE_UNKNOWN_RCPT,   /* a recipient that does not exist */
 	LOGLINE_LIMIT,          /* the MTA gave up on the client: too many of them */
 	LOGLINE_DNSBL,          /* rblsmtpd turned the client away */
@@ -28,6 +31,8 @@ struct logline {
 };
 
 /* Parse one line (without its newline; need not be NUL-terminated).
+ * The client is blamed only for a line whose message starts with one
+ * format's fixed text and whose address stands where that MTA writes it.
  * year: for syslog stamps, which have none (0: the current year). */
 enum logline_kind logline_parse(const char *line, size_t len, int year, struct logline *out);
 

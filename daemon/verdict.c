@@ -436,7 +436,8 @@ void verdicts_log_line(struct verdicts *v, const struct logline *l)
 	char src[64];
 
 	v->st.log_events[l->kind]++;
-	if (l->kind == LOGLINE_NONE || l->kind == LOGLINE_MALFORMED)
+	if (l->kind == LOGLINE_NONE || l->kind == LOGLINE_MALFORMED ||
+	    l->kind == LOGLINE_AMBIGUOUS)
 		return;
 	if (logline_duplicate(&v->dedupe, l)) {
 		v->st.log_events[l->kind]--;
