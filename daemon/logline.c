@@ -402,7 +402,7 @@ static void remote_field(struct readings *rd, const char *from, const char *r)
 
 		if (*p != ':')
 			continue;
-		while (q > from && q > p - PTR_MAX && !strchr(":|<> ", q[-1]))
+		while (q > from && q > p - PTR_MAX && !strchr(":|<> \n", q[-1]))
 			q--;
 		if (q > from && q[-1] == ':')
 			reading(rd, p + 1, r);
@@ -481,8 +481,19 @@ enum logline_kind logline_parse(const char *line, size_t len, int year, struct l
 	static enum logline_kind (*const parsers[])(struct cur, struct logline *) = {
 		validrcptto_7, sagredo, qlogenvelope, validrcptto_2006, chkuser, rblsmtpd,
 	};
-	struct cur c = { line, line + (len > LOGLINE_MAX ? LOGLINE_MAX : len) };
+	char joined[LOGLINE_MAX];
+	struct cur c = { line, line + len };
 
+	/* A longer line is read as its head, a newline and its end (as the
+	 * tail delivers one): the MTA's text is at both ends, the client's
+	 * unbounded HELO or AUTH name in the middle. */
+	if (len > LOGLINE_MAX) {
+		memcpy(joined, line, LOGLINE_MAX / 2);
+		joined[LOGLINE_MAX / 2] = '\n';
+		memcpy(joined + LOGLINE_MAX / 2 + 1, line + len - (LOGLINE_MAX / 2 - 1),
+		       LOGLINE_MAX / 2 - 1);
+		c = (struct cur){ joined, joined + LOGLINE_MAX };
+	}
 	memset(out, 0, sizeof(*out));
 	message_start(&c, year, &out->when);
 	/* Each parser needs its own text at c.p, so at most one applies. */

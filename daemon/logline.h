@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include "rcptguard.h"
 
-#define LOGLINE_MAX 65536       /* longer lines are read up to here */
+#define LOGLINE_MAX 65536       /* longer lines are read as head and end */
 
 enum logline_kind {
 	LOGLINE_NONE,           /* not a line we know: ignored */

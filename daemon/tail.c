@@ -76,30 +76,94 @@ void tail_open(struct tail *t, const char *path, dev_t dev, ino_t ino, off_t off
 		close(fd);
 }
 
+#define HEAD (TAIL_LINE_MAX / 2)
+#define RING (TAIL_LINE_MAX - HEAD - 1)      /* after the head and the newline */
+
+static void reverse(char *a, size_t n)
+{
+	for (size_t i = 0; i < n / 2; i++) {
+		char c = a[i];
+
+		a[i] = a[n - 1 - i];
+		a[n - 1 - i] = c;
+	}
+}
+
+static void ring_put(struct tail *t, const char *p, size_t n)
+{
+	char *r = t->buf + HEAD + 1;
+
+	if (n >= RING) {
+		memcpy(r, p + n - RING, RING);
+		t->ring_pos = 0;
+		t->ring_fill = RING;
+		return;
+	}
+	for (size_t done = 0, k; done < n; done += k) {
+		k = n - done < RING - t->ring_pos ? n - done : RING - t->ring_pos;
+		memcpy(r + t->ring_pos, p + done, k);
+		t->ring_pos = (t->ring_pos + k) % RING;
+	}
+	t->ring_fill = t->ring_fill + n < RING ? t->ring_fill + n : RING;
+}
+
+static void keep(struct tail *t, const char *p, size_t n)
+{
+	if (!t->skipping && t->have + n <= sizeof(t->buf)) {
+		memcpy(t->buf + t->have, p, n);
+		t->have += n;
+		return;
+	}
+	if (!t->skipping) {
+		/* Fill the head; the bytes past it so far start the ring. */
+		size_t h = t->have < HEAD ? HEAD - t->have : 0, m, k;
+
+		memcpy(t->buf + t->have, p, h);
+		t->have += h;
+		p += h;
+		n -= h;
+		m = t->have - HEAD;
+		k = m < RING ? m : RING;
+		memmove(t->buf + HEAD + 1, t->buf + t->have - k, k);
+		t->ring_pos = k % RING;
+		t->ring_fill = k;
+		t->skipping = true;
+		t->long_lines++;
+	}
+	ring_put(t, p, n);
+}
+
+/* The line in buf, in order: an overlong one as head, newline, end. */
+static size_t line_len(struct tail *t)
+{
+	char *r = t->buf + HEAD + 1;
+
+	if (!t->skipping)
+		return t->have;
+	if (t->ring_fill == RING) {     /* rotate the oldest byte to the front */
+		reverse(r, t->ring_pos);
+		reverse(r + t->ring_pos, RING - t->ring_pos);
+		reverse(r, RING);
+	}
+	t->buf[HEAD] = '\n';
+	return HEAD + 1 + t->ring_fill;
+}
+
 static void deliver(struct tail *t, const char *p, size_t n, tail_line_cb cb, void *arg)
 {
 	while (n) {
 		const char *nl = memchr(p, '\n', n);
 		size_t part = nl ? (size_t)(nl - p) : n;
 
-		if (!t->skipping && t->have + part > sizeof(t->buf)) {
-			t->skipping = true;
-			t->long_lines++;
-		}
-		if (!t->skipping) {
-			memcpy(t->buf + t->have, p, part);
-			t->have += part;
-		}
+		keep(t, p, part);
 		if (!nl) {
 			t->pend += (off_t)part;         /* the position moves past whole lines only */
 			return;
 		}
 		t->off += t->pend + (off_t)part + 1;
 		t->pend = 0;
-		if (!t->skipping) {
-			t->lines++;
-			cb(t->buf, t->have, arg);
-		}
+		t->lines++;
+		cb(t->buf, line_len(t), arg);
 		t->skipping = false;
 		t->have = 0;
 		p = nl + 1;

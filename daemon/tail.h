@@ -13,7 +13,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define TAIL_LINE_MAX 4096      /* longer lines are skipped and counted */
+#include "logline.h"
+
+/* A longer line is counted and delivered as its first half, a newline
+ * and its last half: qmail-smtpd writes the client's address near one end
+ * and an unbounded HELO in the middle, so what is cut is the client's. */
+#define TAIL_LINE_MAX LOGLINE_MAX
 
 struct tail {
 	char path[PATH_MAX];
@@ -22,8 +27,9 @@ struct tail {
 	ino_t ino;
 	off_t off;                      /* after the last whole line delivered */
 	off_t pend;                     /* bytes read of the line after off */
-	bool skipping;                  /* inside an overlong line */
+	bool skipping;                  /* inside an overlong line: buf keeps its head, then a ring */
 	size_t have;                    /* bytes of an unfinished line in buf */
+	size_t ring_pos, ring_fill;     /* the ring of an overlong line's last bytes */
 	uint64_t lines, long_lines, rotations, truncations;
 	char buf[TAIL_LINE_MAX];
 };

@@ -121,5 +121,27 @@ int main(void)
 	ok(logline_parse("rblsmtpd: 192.0.2.1 pid 1: 451 x" "GARBAGE", 32, 0, &l) ==
 	   LOGLINE_DNSBL, "the length bounds the line");
 	ok(logline_parse("", 0, 0, &l) == LOGLINE_NONE, "an empty line is ignored");
+	/* The example: a 2006 line whose recipient carries a 7.08 limit. */
+	{
+		const char *s = "@4000000069b2a5c4000000a1 qmail-smtpd: not in validrcptto: "
+				"\"validrcptto [198.51.100.7] excessive violations\"@example.com at "
+				"203.0.113.66";
+		char ip[64];
+
+		ok(logline_parse(s, strlen(s), 0, &l) == LOGLINE_UNKNOWN_RCPT &&
+		   strcmp(ip_of(&l.client, ip), "203.0.113.66") == 0 &&
+		   strcmp(l.format, "validrcptto") == 0,
+		   "a 7.08 limit inside a 2006 recipient blames the sender (%s)", ip);
+		ok(strcmp(l.rcpt, "?validrcptto?[198.51.100.7]?excessive?violations?@example.com") ==
+		   0, "the recipient is kept, its spaces and quotes shown as '?' (%s)", l.rcpt);
+	}
+	{
+		const char *s = "CHKUSER rejected rcpt: from <a::> remote <h:n.example:203.0.113.66> "
+				"rcpt <x|remotehostip:198.51.100.7> rcpt <y> : not existing recipient";
+
+		ok(logline_parse(s, strlen(s), 0, &l) == LOGLINE_AMBIGUOUS &&
+		   strcmp(logline_kind_name(l.kind), "ambiguous") == 0,
+		   "a chkuser line with an address on both sides of the field is ambiguous");
+	}
 	return tap_done();
 }
