@@ -381,19 +381,18 @@ static void reading(struct readings *rd, const char *ip, const char *e)
 /* The readings of the remote field that ends at r ("> rcpt <" follows).
  * sagredo labels it "<helo:H|remotehostname:N|remotehostip:IP"; the
  * original writes "<H:N:IP". The helo (H) is the client's and may hold
- * ':' and '|'; the PTR name (N) holds neither (tcpserver escapes them).
- * When "|remotehostip:" stands right before an address, this is the
- * labelled field (an unlabelled one cannot end so: N has no '|'). */
+ * ':' and '|'; the PTR name (N) holds neither (tcpserver escapes them) but
+ * is the client's choice too. Both readings count: a line cannot show
+ * which kind of chkuser wrote it, and an IPv6 address can begin with a
+ * PTR name that looks like a group of one, so an IPv6 field reads
+ * several ways and is ambiguous. */
 static void remote_field(struct readings *rd, const char *from, const char *r)
 {
 	const char *lim = r - from > INET6_ADDRSTRLEN + 14 ? r - INET6_ADDRSTRLEN - 14 : from;
 	const char *lab = search(lim, r, "|remotehostip:", true);
-	struct rg_addr a;
 
-	if (lab && parse_ip(lab + 14, r, &a)) {
+	if (lab)
 		reading(rd, lab + 14, r);
-		return;
-	}
 	/* Unlabelled: every split H:N:IP where IP is an address and N has no
 	 * ':', '|', '<', '>' or space. IP is short: only its last bytes can. */
 	lim = r - from > INET6_ADDRSTRLEN ? r - INET6_ADDRSTRLEN : from;

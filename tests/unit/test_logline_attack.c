@@ -251,8 +251,8 @@ static void property(void)
 }
 
 /* The client's own rejection still counts whatever its HELO (or other
- * text) is. The unlabelled chkuser field cannot show where an IPv6
- * address starts, so there the IPv4 client is the one that must count. */
+ * text) is. A chkuser field cannot show where an IPv6 address starts, so
+ * there the IPv4 client is the one that must count. */
 static void no_escape(void)
 {
 	static char big[100000];
@@ -265,7 +265,8 @@ static void no_escape(void)
 
 		for (int fld = 0; fld < NFIELDS; fld++)
 			for (size_t t = 0; t < sizeof(texts) / sizeof(*texts); t++) {
-				const char *att = formats[f].build == chk_plain ?
+				const char *att = formats[f].build == chk_plain ||
+						  formats[f].build == chk_labelled ?
 						  "203.0.113.66" : "2001:db8:a::66";
 
 				if (!(formats[f].uses & B(fld)))
