@@ -325,6 +325,17 @@ static bool number_at_end(struct cur *c, const char *key)
 	return true;
 }
 
+/* The value of the cursor's last word when that word is "KEY=VALUE"
+ * (the word after the last space), or NULL. */
+static const char *last_word(const struct cur *c, const char *key)
+{
+	struct cur w = { c->end, c->end };
+
+	while (w.p > c->p && w.p[-1] != ' ')
+		w.p--;
+	return w.p > c->p && eat(&w, key) ? w.p : NULL;
+}
+
 /* sagredo: "qlogenvelope: result=rejected code=553 reason=validrcptto
  * detail= helo=H mailfrom=M rcptto=R ... remoteip=IP remoteport=P
  * remotehost=N qp=Q pid=D". H, M, R and the AUTH user come before
@@ -333,7 +344,7 @@ static bool number_at_end(struct cur *c, const char *key)
  * So the address is read from the end, word by word. */
 static enum logline_kind qlogenvelope(struct cur c, struct logline *o)
 {
-	const char *sp, *r, *rend;
+	const char *r, *rend, *v;
 
 	if (!eat(&c, "qlogenvelope: result=rejected code=") || !digits(&c) ||
 	    !eat(&c, " reason=validrcptto "))
@@ -343,21 +354,15 @@ static enum logline_kind qlogenvelope(struct cur c, struct logline *o)
 		set_rcpt(o, r + 8, rend);
 	if (number_at_end(&c, " pid=") && !number_at_end(&c, " qp="))
 		return found(o, LOGLINE_AMBIGUOUS, "qlogenvelope", NULL, NULL);
-	for (sp = c.end; sp > c.p && sp[-1] != ' '; sp--)
-		;
-	if (sp == c.p || strncmp(sp, "remotehost=", 11) != 0)
+	if (!(v = last_word(&c, "remotehost=")))
 		return found(o, LOGLINE_AMBIGUOUS, "qlogenvelope", NULL, NULL);
-	c.end = sp - 1;
-	if (!number_at_end(&c, " remoteport="))
+	c.end = v - strlen("remotehost=") - 1;
+	if (!number_at_end(&c, " remoteport=") || !(v = last_word(&c, "remoteip=")))
 		return found(o, LOGLINE_AMBIGUOUS, "qlogenvelope", NULL, NULL);
-	for (sp = c.end; sp > c.p && sp[-1] != ' '; sp--)
-		;
-	if (sp == c.p || strncmp(sp, "remoteip=", 9) != 0)
-		return found(o, LOGLINE_AMBIGUOUS, "qlogenvelope", NULL, NULL);
-	return found(o, LOGLINE_UNKNOWN_RCPT, "qlogenvelope", sp + 9, c.end);
+	return found(o, LOGLINE_UNKNOWN_RCPT, "qlogenvelope", v, c.end);
 }
 
-#define PTR_MAX 1100     /* a DNS name, with tcpserver's \ooo escapes */
+#define PTR_MAX 1100     /* a DNS name, with tcpserver's \\ooo escapes */
 
 /* One reading of a chkuser line: the addresses seen so far. */
 struct readings {
@@ -401,7 +406,7 @@ static void remote_field(struct readings *rd, const char *from, const char *r)
 
 		if (*p != ':')
 			continue;
-		while (q > from && q > p - PTR_MAX && !strchr(":|<> \n", q[-1]))
+		while (q > from && (size_t)(p - q) < PTR_MAX && !strchr(":|<> \n", q[-1]))
 			q--;
 		if (q > from && q[-1] == ':')
 			reading(rd, p + 1, r);
