@@ -109,6 +109,8 @@ banned() { rg list | grep -q "^$1 "; }
 	cat "$TOP/tests/fixtures/logs/garbage.log" >> "$LOGDIR/current"
 	cat "$TOP/tests/fixtures/logs/sagredo.log" >> "$LOGDIR/current"
 	cat "$TOP/tests/fixtures/logs/rblsmtpd.log" >> "$LOGDIR/current"
+	head -c 70000 /dev/zero | tr '\0' x >> "$LOGDIR/current"
+	echo >> "$LOGDIR/current"
 	wait_for '[ "$(metric rcptguard_log_events_total{kind=\"dnsbl\"})" = 1 ]'
 	[ "$(metric rcptguard_log_events_total{kind=\"malformed\"})" = 2 ]
 	[ "$(metric rcptguard_log_events_total{kind=\"unknown-recipient\"})" = 2 ]
