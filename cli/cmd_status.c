@@ -194,7 +194,10 @@ static void print_daemon(const struct ctl_record *d, const char *up)
 	if (d)
 		printf("daemon:    running, pid %s, backend %s, up %s, %s offenders\n",
 		       ctl_get(d, "pid"), ctl_get(d, "backend"), up, ctl_get(d, "offenders"));
-	else
+	if (d && *ctl_get(d, "follow_warning"))
+		printf("warning:   followed log %s: whoever can write a line there can ban any "
+		       "address (docs/qmail.md)\n", ctl_get(d, "follow_warning"));
+	else if (!d)
 		printf("daemon:    not running (bans stay enforced)\n");
 }
 

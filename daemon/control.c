@@ -1,5 +1,6 @@
 /* control.c - the control socket's commands. */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "control.h"
 #include "duration.h"
 #include "escape.h"
+#include "follow.h"
 #include "log.h"
 #include "metrics.h"
 #include "names.h"
@@ -326,6 +328,7 @@ static void metric(void *arg, const char *name, const char *labels, unsigned lon
 static void cmd_status(struct ctx *x)
 {
 	bool *f = &x->first;
+	char warn[PATH_MAX + 160];
 
 	field(x->c, f, "pid", "%d", (int)getpid());
 	field(x->c, f, "backend", "%s", enforce_backend(x->env->enf));
@@ -335,6 +338,8 @@ static void cmd_status(struct ctx *x)
 	field(x->c, f, "offenders", "%zu", offenders_count(x->env->off));
 	field(x->c, f, "query_connections", "%zu", server_connections(x->env->query));
 	field(x->c, f, "state_saved", "%llu", (unsigned long long)x->env->state_saved);
+	field(x->c, f, "follow_warning", "%s", follow_warning(x->env->follow, warn, sizeof(warn)) ?
+	      warn : "");
 	end_record(x->c, f);
 }
 

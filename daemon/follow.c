@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "atomic.h"
 #include "escape.h"
@@ -30,6 +31,8 @@ struct follow {
 	ino_t *saved_ino;
 	follow_line_cb cb;
 	void *arg;
+	bool *unstamped_seen;           /* per tail: a line without a multilog stamp */
+	unsigned polling;               /* the tail being read */
 };
 
 static void dir_of(const char *path, char *out, size_t len)
@@ -56,10 +59,63 @@ static void watch_dirs(struct follow *f)
 	}
 }
 
+/* Users other than the file's owner can write lines into it: directly,
+ * through its directory, or (a syslog file) with logger(1). */
+static const char *unsafe(const struct follow *f, unsigned i)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+
+	dir_of(f->tails[i].path, dir, sizeof(dir));
+	if (stat(f->tails[i].path, &st) == 0 && st.st_mode & (S_IWGRP | S_IWOTH))
+		return "is writable by its group or by everyone";
+	if (stat(dir, &st) == 0 && st.st_mode & (S_IWGRP | S_IWOTH) && !(st.st_mode & S_ISVTX))
+		return "is in a directory that its group or everyone can write";
+	if (f->unstamped_seen[i])
+		return "has lines without multilog's stamp (a syslog file: any local user can "
+		       "write lines into it with logger)";
+	return NULL;
+}
+
+static void warn_unsafe(const struct follow *f, unsigned i)
+{
+	const char *why = unsafe(f, i);
+
+	if (why)
+		log_warn("event=follow_unsafe path=%s why=\"%s\" note=\"whoever can write a "
+			 "line there can ban any address; follow multilog's own files "
+			 "(docs/qmail.md)\"", f->tails[i].path, why);
+}
+
+static void on_line(const char *line, size_t len, void *arg)
+{
+	struct follow *f = arg;
+	unsigned i = f->polling;
+
+	if (!f->unstamped_seen[i] && len && line[0] != '@') {
+		f->unstamped_seen[i] = true;
+		warn_unsafe(f, i);
+	}
+	f->cb(line, len, f->arg);
+}
+
 static void poll_all(struct follow *f)
 {
-	for (unsigned i = 0; i < f->n; i++)
-		tail_poll(&f->tails[i], f->cb, f->arg);
+	for (f->polling = 0; f->polling < f->n; f->polling++)
+		tail_poll(&f->tails[f->polling], on_line, f);
+}
+
+const char *follow_warning(const struct follow *f, char *buf, size_t len)
+{
+	for (unsigned i = 0; f && i < f->n; i++) {
+		const char *why = unsafe(f, i);
+
+		if (why) {
+			snprintf(buf, len, "%s %s", f->tails[i].path, why);
+			return buf;
+		}
+	}
+	return NULL;
 }
 
 static void on_inotify(struct watch *w, uint32_t events)
@@ -135,7 +191,8 @@ struct follow *follow_start(struct loop *l, const char (*paths)[PATH_MAX], unsig
 		return NULL;
 	if (!(f = calloc(1, sizeof(*f))) || !(f->tails = calloc(n, sizeof(*f->tails))) ||
 	    !(f->wd = calloc(n, sizeof(*f->wd))) || !(f->saved = calloc(n, sizeof(*f->saved))) ||
-	    !(f->saved_ino = calloc(n, sizeof(*f->saved_ino)))) {
+	    !(f->saved_ino = calloc(n, sizeof(*f->saved_ino))) ||
+	    !(f->unstamped_seen = calloc(n, sizeof(*f->unstamped_seen)))) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -161,6 +218,7 @@ struct follow *follow_start(struct loop *l, const char (*paths)[PATH_MAX], unsig
 		f->saved_ino[i] = f->tails[i].ino;
 		log_info("event=follow path=%s from=%s", paths[i],
 			 f->tails[i].fd < 0 ? "start_when_created" : ino ? "saved_position" : "end");
+		warn_unsafe(f, i);
 	}
 	watch_dirs(f);
 	if (loop_add(l, &f->ino, EPOLLIN) < 0 || loop_timer(l, &f->timer, POLL_MS) < 0) {
@@ -225,6 +283,7 @@ void follow_stop(struct follow *f)
 	free(f->wd);
 	free(f->saved);
 	free(f->saved_ino);
+	free(f->unstamped_seen);
 	free(f);
 }
 

@@ -6,6 +6,7 @@
 #define RG_FOLLOW_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "loop.h"
@@ -27,5 +28,8 @@ struct follow_stats {
 	uint64_t lines, long_lines, rotations, truncations;
 };
 void follow_stats(const struct follow *f, struct follow_stats *out);
+/* Why a followed file can be written by others than the MTA's logger
+ * (group/world writable, or a syslog file), in buf; NULL when none can. */
+const char *follow_warning(const struct follow *f, char *buf, size_t len);
 
 #endif

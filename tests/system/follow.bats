@@ -118,3 +118,17 @@ banned() { rg list | grep -q "^$1 "; }
 	[ "$(metric rcptguard_log_long_lines_total)" = 1 ]
 	kill -0 $DPID
 }
+
+@test "a followed log that others can write is a warning at start and in status" {
+	: > "$LOGDIR/current"
+	chmod 0620 "$LOGDIR/current"
+	start_daemon
+	grep -q "event=follow_unsafe path=$LOGDIR/current why=\"is writable by its group" "$DLOG"
+	run -0 rg status
+	assert_line --partial "warning:   followed log $LOGDIR/current is writable by its group"
+	chmod 0644 "$LOGDIR/current"
+	echo "Nov 29 10:00:01 mx qmail-smtpd[1]: validrcptto [192.0.2.9] not found: a@b" >> "$LOGDIR/current"
+	wait_for '[ "$(metric rcptguard_log_lines_total)" = 1 ]'
+	run -0 rg status
+	assert_line --partial "has lines without multilog's stamp"
+}
