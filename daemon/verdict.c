@@ -17,6 +17,9 @@
  * (Postfix on 421; rcptguard-spp prints R421). */
 #define BANNED_ACTION "421 4.7.0 too many unknown recipients; try again later"
 
+/* Every recipient a request can carry is judged, whatever its length. */
+_Static_assert(RCPT_INPUT_MAX >= POLICY_MAX_REQUEST, "recipients shorter than requests");
+
 struct verdicts {
 	struct recipients *db;
 	char path[PATH_MAX];
@@ -63,7 +66,7 @@ static void free_traps(char **t, size_t n)
 
 static int add_trap(char ***t, size_t *n, const char *addr)
 {
-	char norm[RCPT_MAX + 1], **v;
+	char norm[RCPT_INPUT_MAX + 1], **v;
 
 	if (!rcpt_normalise(addr, norm) || !strchr(norm, '@'))
 		return 1;
@@ -236,7 +239,7 @@ void verdicts_check_db(struct verdicts *v)
 
 static bool is_trap(const struct verdicts *v, const char *rcpt)
 {
-	char norm[RCPT_MAX + 1];
+	char norm[RCPT_INPUT_MAX + 1];
 	const char *p = norm;
 
 	return v->ntraps && rcpt_normalise(rcpt, norm) &&
@@ -392,6 +395,12 @@ enum verdict_state verdicts_answer(struct verdicts *v, const struct policy_req *
 	case RCPT_VALID:
 		v->st.valid++;
 		banned = client && evidence(v, client, EV_VALID, 0, NULL, "");
+		break;
+	case RCPT_UNQUALIFIED:
+		/* The MTA adds a domain of its own: a guess all the same. It
+		 * counts, but is not refused on our guess of that domain. */
+		v->st.unqualified++;
+		banned = client && evidence(v, client, EV_UNKNOWN_RCPT, 0, r->recipient, "");
 		break;
 	case RCPT_UNJUDGED:
 		v->st.unjudged++;

@@ -281,10 +281,44 @@ serve() {
 	assert_output ""
 }
 
-@test "rcptguard-spp fails open on an over-long recipient instead of cutting it" {
+@test "no guess escapes by its shape: long, literal, quoted, routed, unqualified (issue 15)" {
+	printf 'bob@[192.0.2.1]\ncarol@[IPv6:2001:DB8::1]\n' >> "$BATS_TEST_TMPDIR/recipients.txt"
+	"$B/rcptguard" recipients compile -o "$DB" "$BATS_TEST_TMPDIR/recipients.txt" >/dev/null
+	echo "ban_threshold = 100" >> "$CONF"
 	start_daemon
+	# Over 512 bytes: qmail takes up to 900, Postfix queues it; judged and counted.
 	long=$(head -c 600 /dev/zero | tr '\0' a)@example.com
-	run -0 --separate-stderr spp "$long"
+	run -0 spp "$long"
+	assert_output --partial "E550 5.1.1 <aaaa"
+	run -0 spp "$(head -c 600 /dev/zero | tr '\0' a)@catchall.test"
 	assert_output ""
-	[[ $stderr == *"longer than 512 bytes"* ]]
+	# A HELO too long to send is cut, not a reason to stop judging.
+	run -0 spp nobody@example.com SMTPHELOHOST="$(head -c 3000 /dev/zero | tr '\0' h)"
+	assert_output "E$REJECT"
+	run -0 spp bob@[192.0.2.1]
+	assert_output ""
+	run -0 spp nobody@[192.0.2.1]
+	assert_output --partial "E550 5.1.1 <nobody@[192.0.2.1]>"
+	run -0 spp carol@[ipv6:2001:db8:0::1]
+	assert_output ""
+	run -0 spp 'nobody@[IPv6:2001:db8::1]'
+	assert_output --partial "E550"
+	run -0 spp '@a.test,@b.test:bob@example.com'
+	assert_output ""
+	run -0 spp 'john smith@example.com'
+	assert_output --partial "E550"
+	run -0 spp 'nobody@example.com..'
+	assert_output --partial "E550"
+	# No domain: the MTA adds its own; counted but not refused.
+	run -0 spp nobody
+	assert_output ""
+	run -0 spp postmaster
+	assert_output ""
+	run -0 rg show 192.0.2.7
+	assert_output --partial "7 bad recipients"
+	# The same through the query socket, as Postfix sends it.
+	run -0 sh -c "{ $(declare -f request); request 'nobody@[192.0.2.1]'; request \"$long\"; } |
+		socat -t2 - UNIX-CONNECT:$QSOCK"
+	assert_equal "${lines[0]}" "action=$ACTION"
+	assert_equal "${lines[1]}" "action=$ACTION"
 }
