@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 #include "addr.h"
+#include "credit.h"
 #include "duration.h"
 #include "log.h"
 #include "recipients.h"
@@ -27,6 +29,7 @@ struct verdicts {
 	struct file_id failed;          /* last file that would not open */
 	bool have_failed, missing_logged;
 	struct offenders *off;
+	struct credit *credit;          /* valid recipients waiting for DATA */
 	struct enforcer *enf;
 	struct dnsbl *dnsbl;
 	double dnsbl_threshold, dnsbl_ban_weight;
@@ -134,9 +137,15 @@ struct verdicts *verdicts_new(const struct config *c, struct offenders *off,
 			      struct enforcer *enf, struct dnsbl *dnsbl, char *err, size_t errlen)
 {
 	struct verdicts *v = calloc(1, sizeof(*v));
+	uint64_t seed = 0;
 
-	if (!v) {
+	/* The seed keys transaction hashes; any value is safe, a secret one
+	 * keeps them unpredictable. */
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
+		seed = (uint64_t)wall_secs() ^ (uint64_t)(uintptr_t)v;
+	if (!v || !(v->credit = credit_new(seed))) {
 		snprintf(err, errlen, "out of memory");
+		free(v);
 		return NULL;
 	}
 	v->off = off;
@@ -155,6 +164,7 @@ void verdicts_free(struct verdicts *v)
 		return;
 	recipients_close(v->db);
 	free_traps(v->traps, v->ntraps);
+	credit_free(v->credit);
 	free(v);
 }
 
@@ -287,6 +297,38 @@ static bool evidence(struct verdicts *v, const struct rg_addr *client, enum evid
 	return true;
 }
 
+/* A valid recipient: its credit waits for the transaction's DATA
+ * (credit.h). True if the client is banned already (a session opened
+ * before the ban goes on). */
+static bool valid_recipient(struct verdicts *v, const struct policy_req *r,
+			    const struct rg_addr *client)
+{
+	uint32_t now = (uint32_t)wall_secs();
+	struct rg_lpm_key net = offenders_key(v->off, client);
+	const struct offender *e = offenders_get(v->off, &net);
+	char norm[RCPT_INPUT_MAX + 1];
+
+	if (e && e->ban_until > now)
+		return true;
+	if (r->instance && *r->instance && rcpt_normalise(r->recipient, norm))
+		credit_note(v->credit, client, &net, r->instance, norm, now);
+	return false;
+}
+
+/* A request of a transaction that is not an RCPT: at DATA (or
+ * END-OF-MESSAGE) its valid recipients earn credit, once each. */
+static void transaction_step(struct verdicts *v, const struct policy_req *r,
+			     const struct rg_addr *client)
+{
+	unsigned n;
+
+	if (stage_of(r->protocol_state) != stage_of("data") || !r->instance)
+		return;
+	n = credit_take(v->credit, client, r->instance, (uint32_t)wall_secs());
+	while (n--)
+		evidence(v, client, EV_VALID, 0, NULL, "");
+}
+
 static void log_verdict(const char *verdict, const struct policy_req *r, const char *key,
 			const char *action)
 {
@@ -376,8 +418,14 @@ enum verdict_state verdicts_answer(struct verdicts *v, const struct policy_req *
 	v->st.requests++;
 	if (!r->protocol_state || strcmp(r->protocol_state, "RCPT") != 0 || !r->recipient) {
 		v->st.not_rcpt++;
+		if (client)
+			transaction_step(v, r, client);
 		return VERDICT_DONE;
 	}
+	/* qmail counts RCPTs from 1 after MAIL and RSET: what the instance
+	 * gathered before belongs to a transaction that ended without DATA. */
+	if (client && r->instance && r->rcpt_count_all && strcmp(r->rcpt_count_all, "1") == 0)
+		credit_take(v->credit, client, r->instance, (uint32_t)wall_secs());
 	if (is_trap(v, r->recipient)) {
 		v->st.spamtrap++;
 		verdict = "spamtrap";
@@ -394,7 +442,7 @@ enum verdict_state verdicts_answer(struct verdicts *v, const struct policy_req *
 	switch (rv) {
 	case RCPT_VALID:
 		v->st.valid++;
-		banned = client && evidence(v, client, EV_VALID, 0, NULL, "");
+		banned = client && valid_recipient(v, r, client);
 		break;
 	case RCPT_UNQUALIFIED:
 		/* The MTA adds a domain of its own: a guess all the same. It
