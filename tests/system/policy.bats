@@ -322,3 +322,55 @@ serve() {
 	assert_equal "${lines[0]}" "action=$ACTION"
 	assert_equal "${lines[1]}" "action=$ACTION"
 }
+
+# txn STATE INSTANCE [RCPT]: one request of a Postfix transaction.
+txn() {
+	printf 'request=smtpd_access_policy\nprotocol_state=%s\nclient_address=192.0.2.7\ninstance=%s\n' "$1" "$2"
+	[ -z "$3" ] || printf 'recipient=%s\n' "$3"
+	printf '\n'
+}
+
+# ask REQUESTS...: send them on one connection, replies to stdout.
+ask() { socat -t2 - UNIX-CONNECT:$QSOCK; }
+
+@test "credit only for mail that reached DATA, once per recipient per transaction (issue 15)" {
+	start_daemon
+	# One guess, so the client is tracked; then 100 valid RCPTs and no DATA.
+	{ txn RCPT t0 nobody@example.com; for i in $(seq 100); do txn RCPT t1 bob@example.com; done; } |
+		ask > /dev/null
+	run -0 rg show 192.0.2.7
+	assert_output --partial "score 1.00 of 5.00, 1 bad recipients, 0 bans, 0 valid"
+	# smtpd_delay_reject asks three times per RCPT; DATA and END-OF-MESSAGE both come.
+	{ for i in 1 2 3; do txn RCPT t2 bob@example.com; txn RCPT t2 Alice@Example.COM; done
+	  txn RCPT t2 nobody@example.com; txn DATA t2; txn END-OF-MESSAGE t2; } | ask > /dev/null
+	run -0 rg show 192.0.2.7
+	assert_output --partial "of 6.00, 2 bad recipients, 0 bans, 2 valid"
+	# A new transaction of the same client earns again.
+	{ txn RCPT t3 bob@example.com; txn DATA t3; } | ask > /dev/null
+	run -0 rg show 192.0.2.7
+	assert_output --partial "3 valid"
+}
+
+@test "credit per client and hour is capped by reputation_max_per_hour" {
+	echo "reputation_max_per_hour = 3" >> "$CONF"
+	start_daemon
+	{ txn RCPT t0 nobody@example.com
+	  for i in $(seq 10); do txn RCPT m$i bob@example.com; txn DATA m$i; done; } | ask > /dev/null
+	run -0 rg show 192.0.2.7
+	assert_output --partial "of 6.50, 1 bad recipients, 0 bans, 3 valid"
+}
+
+@test "rcptguard-spp in [data]: credit for the transaction's valid recipients; RSET ends one" {
+	start_daemon
+	spp nobody@example.com > /dev/null
+	# Both plugins are children of one qmail-smtpd: the same PPID, the same instance.
+	run -0 sh -c "$(declare -f spp); B=$B QSOCK=$QSOCK
+		spp bob@example.com SMTPRCPTCOUNTALL=1 && spp alice@example.com SMTPRCPTCOUNTALL=2 &&
+		spp list-x@example.com SMTPRCPTCOUNTALL=1 &&
+		env -i TCPREMOTEIP=192.0.2.7 RCPTGUARD_SOCKET=$QSOCK SMTPRCPTTO=list-x@example.com \
+			$B/rcptguard-spp data <&- &&
+		env -i TCPREMOTEIP=192.0.2.7 RCPTGUARD_SOCKET=$QSOCK $B/rcptguard-spp data <&-"
+	assert_output ""
+	run -0 rg show 192.0.2.7
+	assert_output --partial "1 bad recipients, 0 bans, 1 valid"
+}
