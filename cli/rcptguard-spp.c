@@ -16,11 +16,12 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+#include "policy.h"
 #include "policy_attrs.h"
 
 #define DEFAULT_SOCKET "/run/rcptguard/query.sock"
 #define DEFAULT_TIMEOUT_MS 2000
-#define MAX_VALUE 512           /* longer env values: fail open */
+#define MAX_VALUE 512           /* values not judged (HELO, sender) are cut here */
 #define MAX_REPLY 1024          /* longer replies are garbage */
 
 static const struct section {
@@ -75,28 +76,33 @@ static const struct section *find_section(const char *name)
 	return NULL;
 }
 
-/* name=value\n with bytes that could end the line replaced. A value longer
- * than any real SMTP path fails the request (and so fails open): cutting a
- * recipient could turn an address we cannot judge into a rejected one. */
-static size_t attr(char *buf, size_t off, size_t size, const char *name, const char *value)
+/* name=value\n with bytes that could end the line replaced, the value cut
+ * after max bytes. The recipient is never cut (a cut address could be
+ * another mailbox): one that does not fit fails the request, and so fails
+ * open; qmail-smtpd itself refuses addresses over 900 bytes. */
+static size_t attr_max(char *buf, size_t off, size_t size, const char *name,
+		       const char *value, size_t max)
 {
 	size_t n;
 	int w;
 
 	if (!value || off >= size)
 		return off;
-	if (strlen(value) > MAX_VALUE)
-		return size;
 	w = snprintf(buf + off, size - off, "%s=", name);
 	if (w < 0 || (size_t)w >= size - off)
 		return size;
 	off += (size_t)w;
-	for (n = 0; value[n] && off + 1 < size; n++)
+	for (n = 0; value[n] && n < max && off + 1 < size; n++)
 		buf[off++] = (unsigned char)value[n] < 32 ? '?' : value[n];
 	if (off + 1 >= size)
 		return size;
 	buf[off++] = '\n';
 	return off;
+}
+
+static size_t attr(char *buf, size_t off, size_t size, const char *name, const char *value)
+{
+	return attr_max(buf, off, size, name, value, MAX_VALUE);
 }
 
 static size_t build_request(char *buf, size_t size)
@@ -116,7 +122,7 @@ static size_t build_request(char *buf, size_t size)
 	off = attr(buf, off, size, "instance", instance);
 	off = attr(buf, off, size, "sasl_username", auth);
 	if (strcmp(sec->name, "rcpt") == 0) {
-		off = attr(buf, off, size, "recipient", getenv("SMTPRCPTTO"));
+		off = attr_max(buf, off, size, "recipient", getenv("SMTPRCPTTO"), size);
 		off = attr(buf, off, size, PA_RCPT_COUNT, getenv("SMTPRCPTCOUNT"));
 		off = attr(buf, off, size, PA_RCPT_COUNT_ALL, getenv("SMTPRCPTCOUNTALL"));
 		off = attr(buf, off, size, PA_RCPTHOSTS_OK, getenv("SMTPRCPTHOSTSOK"));
@@ -311,7 +317,7 @@ int main(int argc, char **argv)
 {
 	const char *name = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
 	const char *path = getenv("RCPTGUARD_SOCKET"), *t = getenv("RCPTGUARD_TIMEOUT");
-	char req[4096], reply[MAX_REPLY + 1];
+	char req[POLICY_MAX_REQUEST], reply[MAX_REPLY + 1];
 	const char *why;
 	long timeout = DEFAULT_TIMEOUT_MS;
 	size_t len;
@@ -338,7 +344,7 @@ int main(int argc, char **argv)
 		return fail("TCPREMOTEIP is not set: run me from qmail-smtpd under tcpserver");
 	len = build_request(req, sizeof(req));
 	if (!len)
-		return fail("an SMTP value is longer than 512 bytes");
+		return fail("the recipient does not fit in a 16 KB request");
 	why = exchange(path && *path ? path : DEFAULT_SOCKET, req, len, reply, sizeof(reply),
 		       now_ms() + timeout);
 	if (why)

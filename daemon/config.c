@@ -458,6 +458,11 @@ static int set_offender_prefix_v6(struct config *c, const char *v, char *err, si
 	return set_prefix(&c->offenders.prefix_v6, v, 128, err, n);
 }
 
+static int set_reputation_max_per_hour(struct config *c, const char *v, char *err, size_t n)
+{
+	return parse_u32(v, 0, 1000000, &c->offenders.reputation_max_per_hour, err, n);
+}
+
 static int set_subnet_bans(struct config *c, const char *v, char *err, size_t n)
 {
 	uint32_t x;
@@ -594,6 +599,7 @@ static const struct key keys[] = {
 	{ "reputation_window", set_reputation_window, false, NULL },
 	{ "reputation_credit", set_reputation_credit, false, NULL },
 	{ "reputation_max", set_reputation_max, false, NULL },
+	{ "reputation_max_per_hour", set_reputation_max_per_hour, false, NULL },
 	{ "relay_weight", set_relay_weight, false, NULL },
 	{ "pardon_time", set_pardon_time, false, NULL },
 	{ "offender_prefix_v4", set_offender_prefix_v4, false, NULL },

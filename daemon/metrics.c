@@ -23,7 +23,8 @@ void metrics_collect(struct control_env *env, metric_cb cb, void *x)
 		uint64_t n;
 	} verdicts[] = {
 		{ "valid", v->valid }, { "unknown", v->unknown }, { "negative", v->negative },
-		{ "not-ours", v->not_ours }, { "unjudged", v->unjudged },
+		{ "not-ours", v->not_ours }, { "unqualified", v->unqualified },
+		{ "unjudged", v->unjudged },
 		{ "relay-client", v->relay_client }, { "not-rcpt", v->not_rcpt },
 		{ "no-database", v->no_database }, { "spamtrap", v->spamtrap },
 		{ "relay-attempt", v->relay_attempt }, { "banned", v->banned_replies },

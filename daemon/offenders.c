@@ -42,7 +42,7 @@ void offenders_defaults(struct offender_cfg *c)
 	*c = (struct offender_cfg){
 		.prefix_v4 = 32, .prefix_v6 = 64, .threshold = 5, .window = 600,
 		.relay_weight = 1, .reputation_window = 30 * 86400, .reputation_credit = 0.1,
-		.reputation_max = 10, .ban_time = 3600, .ban_time_max = 7 * 86400,
+		.reputation_max = 10, .reputation_max_per_hour = 20, .ban_time = 3600, .ban_time_max = 7 * 86400,
 		.ban_factor = 4, .ban_jitter = 0.1, .offense_memory = 30 * 86400,
 		.pardon_time = 86400, .subnet_bans = 0, .subnet_window = 3600,
 		.max_offenders = 1000000,
@@ -304,6 +304,24 @@ double offenders_threshold(const struct offenders *o, const struct offender *e, 
 	return o->cfg.threshold * (f < o->cfg.reputation_max ? f : o->cfg.reputation_max);
 }
 
+/* One valid recipient of delivered mail. A banned client earns nothing,
+ * and no client more than reputation_max_per_hour in an hour: no sequence
+ * of SMTP commands buys credit faster than real mail would. */
+static void credit(const struct offenders *o, struct offender *e, uint32_t now, bool banned)
+{
+	if (banned)
+		return;
+	if (now - e->credit_hour >= 3600) {
+		e->credit_hour = now;
+		e->credit_n = 0;
+	}
+	if (e->credit_n >= o->cfg.reputation_max_per_hour)
+		return;
+	e->credit_n++;
+	e->valid_count = recent_valid(o, e, now) + 1;
+	e->last_valid = now;
+}
+
 static unsigned recent_offenses(const struct offenders *o, const struct offender *e,
 				uint32_t now)
 {
@@ -349,8 +367,7 @@ struct decision offenders_evidence(struct offenders *o, const struct rg_addr *cl
 	if (e->ban_until > now)
 		d.what = D_ALREADY_BANNED;
 	if (ev == EV_VALID) {
-		e->valid_count = recent_valid(o, e, now) + 1;
-		e->last_valid = now;
+		credit(o, e, now, d.what == D_ALREADY_BANNED);
 		return d;
 	}
 	e->bad_total++;

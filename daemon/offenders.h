@@ -1,6 +1,7 @@
 /* offenders.h - who keeps guessing: evidence per client network, a sliding
  * window count per client, ban decisions with escalation, reputation credit for
- * clients that deliver to real recipients, sticky manual unbans, and a
+ * clients that deliver mail to real recipients (the caller decides what was
+ * delivered; credit is capped per hour), sticky manual unbans, and a
  * bounded table. No I/O: the caller passes the time and carries out the
  * decisions (see docs/offenders.md for the model). */
 #ifndef RG_OFFENDERS_H
@@ -17,7 +18,7 @@ enum evidence {
 	EV_SPAMTRAP,            /* a trap address: ban at once */
 	EV_RELAY,               /* a domain we do not serve, from a non-relay client */
 	EV_DNSBL,               /* a DNSBL listing, with its weight */
-	EV_VALID,               /* a real recipient: credit */
+	EV_VALID,               /* a real recipient of delivered mail: credit */
 	EV_BAN,
 	EV_UNBAN,               /* by hand: pardoned for a while */
 	EV_ALLOWLISTED,         /* would have been banned, but allowlisted */
@@ -36,6 +37,7 @@ struct offender_cfg {
 	uint32_t reputation_window;             /* valid recipients count this long: 30 d */
 	double reputation_credit;               /* threshold grows by this per valid rcpt: 0.1 */
 	double reputation_max;                  /* at most this many times: 10 */
+	uint32_t reputation_max_per_hour;       /* credits per client and hour: 20 */
 	uint32_t ban_time, ban_time_max;        /* 1 h, 7 d */
 	double ban_factor;                      /* 4 */
 	double ban_jitter;                      /* up to +10 % */
@@ -57,13 +59,14 @@ struct offender_event {
 	uint8_t pad[3];
 };
 
-/* One tracked network; 164 bytes. Times are unix seconds. */
+/* One tracked network; 172 bytes. Times are unix seconds. */
 struct offender {
 	struct rg_lpm_key key;                  /* the aggregated network */
 	float cur, prev;                        /* evidence in this and the last window */
 	uint32_t win_start;                     /* start of the current window */
 	uint32_t first_seen, last_seen;
 	uint32_t last_valid, valid_count;       /* reputation */
+	uint32_t credit_hour, credit_n;         /* credits since credit_hour (not saved) */
 	uint32_t last_ban, ban_until;           /* ban_until: 0 none, UINT32_MAX permanent */
 	uint32_t pardon_until;
 	uint16_t offenses;                      /* bans within offense_memory */

@@ -35,6 +35,7 @@ static void set(struct policy_req *r, const char *name, const char *value)
 		A("helo_name", helo_name), A("sender", sender), A("recipient", recipient),
 		A("instance", instance), A("sasl_username", sasl_username),
 		A(PA_RCPTHOSTS_OK, rcpthosts_ok), A(PA_RELAY_CLIENT, relay_client),
+		A(PA_RCPT_COUNT_ALL, rcpt_count_all),
 #undef A
 	};
 

@@ -24,6 +24,7 @@ struct policy_req {
 	const char *sasl_username;
 	const char *rcpthosts_ok;       /* rcptguard-spp extensions, policy_attrs.h */
 	const char *relay_client;
+	const char *rcpt_count_all;     /* qmail: 1 at a transaction's first RCPT */
 };
 
 /* Look for the end of one request in buf[0..len), resuming at *scan (0

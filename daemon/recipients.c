@@ -1,4 +1,5 @@
 /* recipients.c - validrcptto lookup semantics over a tinycdb file. */
+#include <arpa/inet.h>
 #include <cdb.h>
 #include <ctype.h>
 #include <errno.h>
@@ -22,7 +23,8 @@ struct recipients {
 
 const char *rcpt_verdict_name(enum rcpt_verdict v)
 {
-	static const char *const n[] = { "valid", "unknown", "negative", "not-ours", "unjudged" };
+	static const char *const n[] = { "valid", "unknown", "negative", "not-ours",
+					 "unqualified", "unjudged" };
 
 	return v <= RCPT_UNJUDGED ? n[v] : "?";
 }
@@ -199,6 +201,8 @@ static bool domain_known(struct recipients *r, const char *domain)
 	char key[RCPT_MAX + 2];
 	size_t n = strlen(domain);
 
+	if (n > RCPT_MAX)
+		return false;   /* longer than any key */
 	if (!r->recorded) {
 		const char *d = domain;
 
@@ -209,52 +213,70 @@ static bool domain_known(struct recipients *r, const char *domain)
 	return cdb_find(&r->cdb, key, (unsigned)n + 1) > 0;
 }
 
+size_t rcpt_literal(const char *in, size_t n, char *out)
+{
+	unsigned char bin[16];
+	char text[INET6_ADDRSTRLEN + 8];
+	bool v6 = n > 7 && memcmp(in, "[ipv6:", 6) == 0;
+	size_t skip = v6 ? 6 : 1;
+
+	if (n < 3 || in[0] != '[' || in[n - 1] != ']' || n - skip - 1 >= sizeof(text))
+		return 0;
+	memcpy(text, in + skip, n - skip - 1);
+	text[n - skip - 1] = '\0';
+	if (inet_pton(v6 ? AF_INET6 : AF_INET, text, bin) != 1 ||
+	    !inet_ntop(v6 ? AF_INET6 : AF_INET, bin, text, sizeof(text)))
+		return 0;
+	return (size_t)sprintf(out, "[%s%s]", v6 ? "ipv6:" : "", text);
+}
+
 size_t rcpt_normalise(const char *in, char *out)
 {
 	size_t n = 0, len = strlen(in);
-	const char *end;
+	const char *end, *colon;
+	char *at, lit[64];
 
 	if (len >= 2 && in[0] == '<' && in[len - 1] == '>')
 		in++, len -= 2;
+	*out = '\0';
+	if (len > RCPT_INPUT_MAX)
+		return 0;       /* more than any request holds: no domain, counted */
 	end = in + len;
-	if (len > RCPT_MAX)
-		return 0;
-	if (*in == '"') {
-		/* "local part"@domain: unquote, unescape. */
-		const char *p = in + 1;
-
-		for (; p < end && *p != '"'; p++) {
-			if (*p == '\\' && p + 1 < end)
-				p++;
-			out[n++] = *p;
-		}
-		if (p >= end)
-			return 0;
-		in = p + 1;
-	}
-	for (; in < end; in++)
+	/* A source route says which hosts to pass: the address follows it. */
+	if (*in == '@' && (colon = memchr(in, ':', len)))
+		in = colon + 1;
+	for (; in < end; in++) {
+		if (*in == '\\' && in + 1 < end)
+			in++;
+		else if (*in == '"')
+			continue;
 		out[n++] = (char)((*in >= 'A' && *in <= 'Z') ? *in + 32 : *in);
-	if (n && out[n - 1] == '.')
-		n--;
+	}
 	out[n] = '\0';
+	if (!(at = strrchr(out, '@')))
+		return n;
+	while (n > (size_t)(at - out + 1) && out[n - 1] == '.')
+		out[--n] = '\0';
+	if (at[1] == '[') {
+		size_t ln = rcpt_literal(at + 1, n - (size_t)(at + 1 - out), lit);
+
+		if (ln) {
+			memcpy(at + 1, lit, ln + 1);
+			n = (size_t)(at + 1 - out) + ln;
+		}
+	}
 	return n;
 }
 
-enum rcpt_verdict recipients_lookup(struct recipients *r, const char *addr, char *key,
-				    size_t keylen)
+/* The verdict for the normalised address a (len bytes) in the domain at
+ * at + 1, the deciding key into key. */
+static enum rcpt_verdict judge(struct recipients *r, char *a, size_t len, char *at, char *key,
+			       size_t keylen)
 {
-	char a[RCPT_MAX + 16], k[RCPT_MAX + 16];
-	size_t len = rcpt_normalise(addr, a);
-	char *at = len ? strrchr(a, '@') : NULL;
+	char k[RCPT_INPUT_MAX + 16];
 	bool neg = false;
 	int rc;
 
-	if (keylen)
-		key[0] = '\0';
-	if (!at || !at[1])
-		return RCPT_UNJUDGED;
-	if (!domain_known(r, at + 1))
-		return RCPT_NOT_OURS;
 	/* 1. the exact address */
 	if ((rc = find(r, a, len, &neg)) != 0)
 		goto decided;
@@ -263,13 +285,13 @@ enum rcpt_verdict recipients_lookup(struct recipients *r, const char *addr, char
 		int n = snprintf(k, sizeof(k), "%.*sdefault%s", (int)(dash - a + 1), a, at);
 
 		if ((rc = find(r, k, (size_t)n, &neg)) != 0) {
-			snprintf(a, sizeof(a), "%s", k);
+			a = k;
 			goto decided;
 		}
 	}
 	/* 3. @domain, the catch-all */
 	if ((rc = find(r, at, strlen(at), &neg)) != 0) {
-		memmove(a, at, strlen(at) + 1);
+		a = at;
 		goto decided;
 	}
 	return RCPT_UNKNOWN;
@@ -279,4 +301,34 @@ decided:
 	if (keylen)
 		snprintf(key, keylen, "%s", a);
 	return neg ? RCPT_NEGATIVE : RCPT_VALID;
+}
+
+enum rcpt_verdict recipients_lookup(struct recipients *r, const char *addr, char *key,
+				    size_t keylen)
+{
+	char a[RCPT_INPUT_MAX + 16];
+	size_t len = rcpt_normalise(addr, a);
+	char *at = strrchr(a, '@'), *pct;
+	enum rcpt_verdict v;
+
+	if (keylen)
+		key[0] = '\0';
+	if (!at || !at[1]) {
+		if (strcmp(a, "postmaster") != 0)
+			return RCPT_UNQUALIFIED;
+		if (keylen)
+			snprintf(key, keylen, "%s", a);
+		return RCPT_VALID;
+	}
+	if (!domain_known(r, at + 1))
+		return RCPT_NOT_OURS;
+	v = judge(r, a, len, at, key, keylen);
+	if (v != RCPT_UNKNOWN || !(pct = memrchr(a, '%', (size_t)(at - a))))
+		return v;
+	/* user%other@ours: Postfix delivers it as user@other. */
+	*at = '\0';
+	*pct = '@';
+	if (!domain_known(r, pct + 1))
+		return v;
+	return judge(r, a, (size_t)(at - a), pct, key, keylen);
 }

@@ -11,15 +11,19 @@
 #include <sys/types.h>
 #include <time.h>
 
-/* Longest address we judge; longer ones get no verdict. */
+/* Longest key the compiler writes. */
 #define RCPT_MAX 512
+/* Longest address judged: more than any policy request can carry, so every
+ * address that reaches the daemon is judged whatever its length. */
+#define RCPT_INPUT_MAX 16384
 
 enum rcpt_verdict {
 	RCPT_VALID,             /* a key accepted it */
 	RCPT_UNKNOWN,           /* our domain, no key: no such mailbox */
 	RCPT_NEGATIVE,          /* the deciding key is a negative entry */
 	RCPT_NOT_OURS,          /* a domain we do not judge: no verdict */
-	RCPT_UNJUDGED,          /* no domain, too long, or a read error: no verdict */
+	RCPT_UNQUALIFIED,       /* no domain: the MTA adds its own; counted, not refused */
+	RCPT_UNJUDGED,          /* a read error: no verdict */
 };
 
 struct recipients;
@@ -28,17 +32,28 @@ struct recipients;
 struct recipients *recipients_open(const char *path, char *err, size_t errlen);
 void recipients_close(struct recipients *r);
 
-/* Judge addr (as sent: any case, maybe quoted). The deciding key, if any,
- * is copied into key (RCPT_MAX + 16 bytes). */
+/* Judge addr (as sent, as qmail parsed it, or in Postfix's internal form).
+ * The deciding key, if any, is copied into key (RCPT_MAX + 16 bytes). A
+ * bare "postmaster" is valid (RFC 5321 4.5.1). Failing every key, a local
+ * part with '%' is judged the way Postfix's percent hack routes it:
+ * "user%other@ours" as "user@other" when other is a domain we judge. */
 enum rcpt_verdict recipients_lookup(struct recipients *r, const char *addr, char *key,
 				    size_t keylen);
 
 const char *rcpt_verdict_name(enum rcpt_verdict v);
 
-/* The lookup form of an address: lower-cased, <> and one level of quotes
- * around the local part removed, a trailing dot of the domain dropped.
- * out holds RCPT_MAX + 1 bytes. Returns the length, 0 if it will not do. */
+/* The lookup form of an address, as qmail-smtpd parses it: <> and a
+ * source route (@a,@b:) removed, quotes and backslash escapes removed,
+ * lower-cased, trailing dots of the domain dropped, an address literal
+ * written canonically ("[192.0.2.1]", "[ipv6:2001:db8::1]"). out holds
+ * RCPT_INPUT_MAX + 1 bytes. Returns the length, 0 (out empty) if empty or
+ * too long. */
 size_t rcpt_normalise(const char *in, char *out);
+
+/* The canonical form of an address literal "[...]" (lower-case input) of
+ * n bytes into out (at least 64 bytes): its length, or 0 if it is not an
+ * IPv4 or "ipv6:" literal. */
+size_t rcpt_literal(const char *in, size_t n, char *out);
 
 /* A file's identity, to notice when it has been replaced. */
 struct file_id {

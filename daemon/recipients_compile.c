@@ -74,8 +74,21 @@ static const char *parse_entry(char *s, bool *neg, char *key, size_t *klen)
 		return "no '@' (write user@domain, or @domain for a whole domain)";
 	if (strchr(at + 1, '@'))
 		return "more than one '@'";
-	if (!domain_ok(at + 1))
+	if (at[1] == '[') {
+		/* An address literal: written the way the lookup writes it. */
+		char canon[64];
+		size_t ln = rcpt_literal(at + 1, strlen(at + 1), canon);
+
+		if (!ln)
+			return "not a valid address literal (write [192.0.2.1] or "
+			       "[IPv6:2001:db8::1])";
+		n = (size_t)(at + 1 - key) + ln;
+		if (n > RCPT_MAX)
+			return "address too long";
+		memcpy(at + 1, canon, ln + 1);
+	} else if (!domain_ok(at + 1)) {
 		return "not a valid domain after '@'";
+	}
 	*klen = n;
 	return NULL;
 }
@@ -94,7 +107,7 @@ static char *trim(char *s)
 static int read_source(const struct compile_src *src, struct entries *e, size_t *bad,
 		       FILE *errf)
 {
-	char line[MAX_LINE + 2], key[RCPT_MAX + 1];
+	char line[MAX_LINE + 2], key[RCPT_MAX + 64];   /* room for a literal's canonical form */
 	unsigned lineno = 0;
 
 	while (fgets(line, sizeof(line), src->f)) {

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 #include "addr.h"
+#include "credit.h"
 #include "duration.h"
 #include "log.h"
 #include "recipients.h"
@@ -17,6 +19,9 @@
  * (Postfix on 421; rcptguard-spp prints R421). */
 #define BANNED_ACTION "421 4.7.0 too many unknown recipients; try again later"
 
+/* Every recipient a request can carry is judged, whatever its length. */
+_Static_assert(RCPT_INPUT_MAX >= POLICY_MAX_REQUEST, "recipients shorter than requests");
+
 struct verdicts {
 	struct recipients *db;
 	char path[PATH_MAX];
@@ -24,6 +29,7 @@ struct verdicts {
 	struct file_id failed;          /* last file that would not open */
 	bool have_failed, missing_logged;
 	struct offenders *off;
+	struct credit *credit;          /* valid recipients waiting for DATA */
 	struct enforcer *enf;
 	struct dnsbl *dnsbl;
 	double dnsbl_threshold, dnsbl_ban_weight;
@@ -63,7 +69,7 @@ static void free_traps(char **t, size_t n)
 
 static int add_trap(char ***t, size_t *n, const char *addr)
 {
-	char norm[RCPT_MAX + 1], **v;
+	char norm[RCPT_INPUT_MAX + 1], **v;
 
 	if (!rcpt_normalise(addr, norm) || !strchr(norm, '@'))
 		return 1;
@@ -131,9 +137,15 @@ struct verdicts *verdicts_new(const struct config *c, struct offenders *off,
 			      struct enforcer *enf, struct dnsbl *dnsbl, char *err, size_t errlen)
 {
 	struct verdicts *v = calloc(1, sizeof(*v));
+	uint64_t seed = 0;
 
-	if (!v) {
+	/* The seed keys transaction hashes; any value is safe, a secret one
+	 * keeps them unpredictable. */
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
+		seed = (uint64_t)wall_secs() ^ (uint64_t)(uintptr_t)v;
+	if (!v || !(v->credit = credit_new(seed))) {
 		snprintf(err, errlen, "out of memory");
+		free(v);
 		return NULL;
 	}
 	v->off = off;
@@ -152,6 +164,7 @@ void verdicts_free(struct verdicts *v)
 		return;
 	recipients_close(v->db);
 	free_traps(v->traps, v->ntraps);
+	credit_free(v->credit);
 	free(v);
 }
 
@@ -236,7 +249,7 @@ void verdicts_check_db(struct verdicts *v)
 
 static bool is_trap(const struct verdicts *v, const char *rcpt)
 {
-	char norm[RCPT_MAX + 1];
+	char norm[RCPT_INPUT_MAX + 1];
 	const char *p = norm;
 
 	return v->ntraps && rcpt_normalise(rcpt, norm) &&
@@ -282,6 +295,38 @@ static bool evidence(struct verdicts *v, const struct rg_addr *client, enum evid
 		}
 	}
 	return true;
+}
+
+/* A valid recipient: its credit waits for the transaction's DATA
+ * (credit.h). True if the client is banned already (a session opened
+ * before the ban goes on). */
+static bool valid_recipient(struct verdicts *v, const struct policy_req *r,
+			    const struct rg_addr *client)
+{
+	uint32_t now = (uint32_t)wall_secs();
+	struct rg_lpm_key net = offenders_key(v->off, client);
+	const struct offender *e = offenders_get(v->off, &net);
+	char norm[RCPT_INPUT_MAX + 1];
+
+	if (e && e->ban_until > now)
+		return true;
+	if (r->instance && *r->instance && rcpt_normalise(r->recipient, norm))
+		credit_note(v->credit, client, &net, r->instance, norm, now);
+	return false;
+}
+
+/* A request of a transaction that is not an RCPT: at DATA (or
+ * END-OF-MESSAGE) its valid recipients earn credit, once each. */
+static void transaction_step(struct verdicts *v, const struct policy_req *r,
+			     const struct rg_addr *client)
+{
+	unsigned n;
+
+	if (stage_of(r->protocol_state) != stage_of("data") || !r->instance)
+		return;
+	n = credit_take(v->credit, client, r->instance, (uint32_t)wall_secs());
+	while (n--)
+		evidence(v, client, EV_VALID, 0, NULL, "");
 }
 
 static void log_verdict(const char *verdict, const struct policy_req *r, const char *key,
@@ -373,8 +418,14 @@ enum verdict_state verdicts_answer(struct verdicts *v, const struct policy_req *
 	v->st.requests++;
 	if (!r->protocol_state || strcmp(r->protocol_state, "RCPT") != 0 || !r->recipient) {
 		v->st.not_rcpt++;
+		if (client)
+			transaction_step(v, r, client);
 		return VERDICT_DONE;
 	}
+	/* qmail counts RCPTs from 1 after MAIL and RSET: what the instance
+	 * gathered before belongs to a transaction that ended without DATA. */
+	if (client && r->instance && r->rcpt_count_all && strcmp(r->rcpt_count_all, "1") == 0)
+		credit_take(v->credit, client, r->instance, (uint32_t)wall_secs());
 	if (is_trap(v, r->recipient)) {
 		v->st.spamtrap++;
 		verdict = "spamtrap";
@@ -391,7 +442,13 @@ enum verdict_state verdicts_answer(struct verdicts *v, const struct policy_req *
 	switch (rv) {
 	case RCPT_VALID:
 		v->st.valid++;
-		banned = client && evidence(v, client, EV_VALID, 0, NULL, "");
+		banned = client && valid_recipient(v, r, client);
+		break;
+	case RCPT_UNQUALIFIED:
+		/* The MTA adds a domain of its own: a guess all the same. It
+		 * counts, but is not refused on our guess of that domain. */
+		v->st.unqualified++;
+		banned = client && evidence(v, client, EV_UNKNOWN_RCPT, 0, r->recipient, "");
 		break;
 	case RCPT_UNJUDGED:
 		v->st.unjudged++;

@@ -12,7 +12,7 @@
 #include "policy.h"
 
 struct verdict_stats {
-	uint64_t requests, valid, unknown, negative, not_ours, unjudged, relay_client,
+	uint64_t requests, valid, unknown, negative, not_ours, unqualified, unjudged, relay_client,
 		not_rcpt, no_database, spamtrap, relay_attempt, banned_replies, dnsbl_rejects,
 		dnsbl_waited_out;
 	uint64_t log_events[LOGLINE_DNSBL + 1];         /* by enum logline_kind */

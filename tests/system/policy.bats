@@ -281,10 +281,96 @@ serve() {
 	assert_output ""
 }
 
-@test "rcptguard-spp fails open on an over-long recipient instead of cutting it" {
+@test "no guess escapes by its shape: long, literal, quoted, routed, unqualified (issue 15)" {
+	printf 'bob@[192.0.2.1]\ncarol@[IPv6:2001:DB8::1]\n' >> "$BATS_TEST_TMPDIR/recipients.txt"
+	"$B/rcptguard" recipients compile -o "$DB" "$BATS_TEST_TMPDIR/recipients.txt" >/dev/null
+	echo "ban_threshold = 100" >> "$CONF"
 	start_daemon
+	# Over 512 bytes: qmail takes up to 900, Postfix queues it; judged and counted.
 	long=$(head -c 600 /dev/zero | tr '\0' a)@example.com
-	run -0 --separate-stderr spp "$long"
+	run -0 spp "$long"
+	assert_output --partial "E550 5.1.1 <aaaa"
+	run -0 spp "$(head -c 600 /dev/zero | tr '\0' a)@catchall.test"
 	assert_output ""
-	[[ $stderr == *"longer than 512 bytes"* ]]
+	# A HELO too long to send is cut, not a reason to stop judging.
+	run -0 spp nobody@example.com SMTPHELOHOST="$(head -c 3000 /dev/zero | tr '\0' h)"
+	assert_output "E$REJECT"
+	run -0 spp bob@[192.0.2.1]
+	assert_output ""
+	run -0 spp nobody@[192.0.2.1]
+	assert_output --partial "E550 5.1.1 <nobody@[192.0.2.1]>"
+	run -0 spp carol@[ipv6:2001:db8:0::1]
+	assert_output ""
+	run -0 spp 'nobody@[IPv6:2001:db8::1]'
+	assert_output --partial "E550"
+	run -0 spp '@a.test,@b.test:bob@example.com'
+	assert_output ""
+	run -0 spp 'john smith@example.com'
+	assert_output --partial "E550"
+	run -0 spp 'nobody@example.com..'
+	assert_output --partial "E550"
+	# No domain: the MTA adds its own; counted but not refused.
+	run -0 spp nobody
+	assert_output ""
+	run -0 spp postmaster
+	assert_output ""
+	run -0 rg show 192.0.2.7
+	assert_output --partial "7 bad recipients"
+	# The same through the query socket, as Postfix sends it.
+	run -0 sh -c "{ $(declare -f request); request 'nobody@[192.0.2.1]'; request \"$long\"; } |
+		socat -t2 - UNIX-CONNECT:$QSOCK"
+	assert_equal "${lines[0]}" "action=$ACTION"
+	assert_equal "${lines[1]}" "action=$ACTION"
+}
+
+# txn STATE INSTANCE [RCPT]: one request of a Postfix transaction.
+txn() {
+	printf 'request=smtpd_access_policy\nprotocol_state=%s\nclient_address=192.0.2.7\ninstance=%s\n' "$1" "$2"
+	[ -z "$3" ] || printf 'recipient=%s\n' "$3"
+	printf '\n'
+}
+
+# ask REQUESTS...: send them on one connection, replies to stdout.
+ask() { socat -t2 - UNIX-CONNECT:$QSOCK; }
+
+@test "credit only for mail that reached DATA, once per recipient per transaction (issue 15)" {
+	start_daemon
+	# One guess, so the client is tracked; then 100 valid RCPTs and no DATA.
+	{ txn RCPT t0 nobody@example.com; for i in $(seq 100); do txn RCPT t1 bob@example.com; done; } |
+		ask > /dev/null
+	run -0 rg show 192.0.2.7
+	assert_output --partial "score 1.00 of 5.00, 1 bad recipients, 0 bans, 0 valid"
+	# smtpd_delay_reject asks three times per RCPT; DATA and END-OF-MESSAGE both come.
+	{ for i in 1 2 3; do txn RCPT t2 bob@example.com; txn RCPT t2 Alice@Example.COM; done
+	  txn RCPT t2 nobody@example.com; txn DATA t2; txn END-OF-MESSAGE t2; } | ask > /dev/null
+	run -0 rg show 192.0.2.7
+	assert_output --partial "of 6.00, 2 bad recipients, 0 bans, 2 valid"
+	# A new transaction of the same client earns again.
+	{ txn RCPT t3 bob@example.com; txn DATA t3; } | ask > /dev/null
+	run -0 rg show 192.0.2.7
+	assert_output --partial "3 valid"
+}
+
+@test "credit per client and hour is capped by reputation_max_per_hour" {
+	echo "reputation_max_per_hour = 3" >> "$CONF"
+	start_daemon
+	{ txn RCPT t0 nobody@example.com
+	  for i in $(seq 10); do txn RCPT m$i bob@example.com; txn DATA m$i; done; } | ask > /dev/null
+	run -0 rg show 192.0.2.7
+	assert_output --partial "of 6.50, 1 bad recipients, 0 bans, 3 valid"
+}
+
+@test "rcptguard-spp in [data]: credit for the transaction's valid recipients; RSET ends one" {
+	start_daemon
+	spp nobody@example.com > /dev/null
+	# Both plugins are children of one qmail-smtpd: the same PPID, the same instance.
+	run -0 sh -c "$(declare -f spp); B=$B QSOCK=$QSOCK
+		spp bob@example.com SMTPRCPTCOUNTALL=1 && spp alice@example.com SMTPRCPTCOUNTALL=2 &&
+		spp list-x@example.com SMTPRCPTCOUNTALL=1 &&
+		env -i TCPREMOTEIP=192.0.2.7 RCPTGUARD_SOCKET=$QSOCK SMTPRCPTTO=list-x@example.com \
+			$B/rcptguard-spp data <&- &&
+		env -i TCPREMOTEIP=192.0.2.7 RCPTGUARD_SOCKET=$QSOCK $B/rcptguard-spp data <&-"
+	assert_output ""
+	run -0 rg show 192.0.2.7
+	assert_output --partial "1 bad recipients, 0 bans, 1 valid"
 }

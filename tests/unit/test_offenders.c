@@ -97,7 +97,9 @@ int main(void)
 	d = unknowns(o, "198.51.100.7", 1, &t);
 	ok(d.what == D_BAN, "and is banned at the 15th");
 	for (int i = 0; i < 1000; i++)
-		offenders_evidence(o, &(struct rg_addr[]){ A("198.51.100.8") }[0], EV_VALID, 0, NULL, t);
+		offenders_evidence(o, &(struct rg_addr[]){ A("198.51.100.8") }[0], EV_VALID, 0, NULL,
+				   t + (uint32_t)i / 20 * 3600);
+	t += 50 * 3600;
 	d = unknowns(o, "198.51.100.8", 49, &t);
 	ok(d.what == D_NONE, "reputation is capped: 49 unknown do not ban a big sender");
 	d = unknowns(o, "198.51.100.8", 1, &t);
@@ -107,6 +109,36 @@ int main(void)
 	t += 31 * 86400;
 	d = unknowns(o, "198.51.100.9", 5, &t);
 	ok(d.what == D_BAN, "credit older than 30 days is gone");
+
+	/* Credit per hour is capped: 100 valid recipients in one hour earn 20. */
+	for (int i = 0; i < 100; i++)
+		offenders_evidence(o, &(struct rg_addr[]){ A("198.51.100.10") }[0], EV_VALID, 0,
+				   NULL, t + (uint32_t)i * 30);
+	t += 3000;
+	{
+		const struct offender *e = offenders_get(o, &(struct rg_lpm_key[]){
+			K("198.51.100.10") }[0]);
+
+		ok(e && e->valid_count == 20 && offenders_threshold(o, e, t) == 15,
+		   "100 valid recipients within an hour earn reputation_max_per_hour = 20 credits "
+		   "(got %u)", e ? e->valid_count : 0);
+		t += 600;
+		offenders_evidence(o, &(struct rg_addr[]){ A("198.51.100.10") }[0], EV_VALID, 0,
+				   NULL, t);
+		ok(e->valid_count == 21, "the next hour earns again");
+	}
+	cfg.reputation_max_per_hour = 0;
+	offenders_configure(o, &cfg);
+	offenders_evidence(o, &(struct rg_addr[]){ A("198.51.100.11") }[0], EV_VALID, 0, NULL, t);
+	ok(offenders_get(o, &(struct rg_lpm_key[]){ K("198.51.100.11") }[0])->valid_count == 0,
+	   "reputation_max_per_hour = 0 turns credit off");
+	offenders_defaults(&cfg);
+	offenders_configure(o, &cfg);
+	/* A banned client earns nothing, not even from a session opened before. */
+	d = unknowns(o, "198.51.100.12", 5, &t);
+	offenders_banned(o, &d, t);
+	offenders_evidence(o, &(struct rg_addr[]){ A("198.51.100.12") }[0], EV_VALID, 0, NULL, t);
+	ok(offenders_get(o, &d.prefix)->valid_count == 0, "a banned client earns no credit");
 
 	/* Spamtrap: at once, whatever the reputation. */
 	for (int i = 0; i < 100; i++)

@@ -52,6 +52,9 @@ int main(void)
 	   "attributes are read");
 	ok(strcmp(r.sender, "a=b@example.net") == 0, "a value may contain '='");
 	ok(r.sasl_username == NULL && r.relay_client == NULL, "absent attributes are NULL");
+	ok(parse("request=smtpd_access_policy\nprotocol_state=RCPT\ninstance=qmail-77\n"
+		 "rcptguard_rcpt_count_all=1\n\n", &r, &why, buf) == 0 && r.rcpt_count_all &&
+	   strcmp(r.rcpt_count_all, "1") == 0, "rcptguard-spp's RCPT counter is read");
 
 	/* Split across reads: byte by byte, the frame appears only at the end. */
 	{

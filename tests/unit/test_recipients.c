@@ -1,7 +1,9 @@
 /* test_recipients.c - validrcptto lookup semantics, the compiler's checks,
  * files made by other tools, and damaged files. */
 #include <cdb.h>
+#include <ctype.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +41,69 @@ static void expect(struct recipients *r, const char *addr, enum rcpt_verdict wan
 	   addr, rcpt_verdict_name(want), want_key, rcpt_verdict_name(got), key);
 }
 
+/* A random way of writing local@domain that qmail-smtpd, Postfix or a
+ * hostile client could send for the same mailbox: any case, quotes around
+ * any part, escapes, angle brackets, a source route, trailing dots. */
+static void reshape(const char *local, const char *domain, char *out, size_t size)
+{
+	size_t n = 0;
+	bool quoting = false;
+
+	if (rand() % 2)
+		out[n++] = '<';
+	if (rand() % 3 == 0)
+		n += (size_t)snprintf(out + n, size - n, "@relay%d.test,@x.test:", rand() % 10);
+	for (const char *p = local; *p && n < size - 8; p++) {
+		if (rand() % 5 == 0) {
+			out[n++] = '"';
+			quoting = !quoting;
+		}
+		if (rand() % 7 == 0)
+			out[n++] = '\\';
+		out[n++] = rand() % 2 ? (char)toupper((unsigned char)*p) : *p;
+	}
+	if (quoting)
+		out[n++] = '"';
+	out[n++] = '@';
+	for (const char *p = domain; *p && n < size - 8; p++)
+		out[n++] = rand() % 2 ? (char)toupper((unsigned char)*p) : *p;
+	for (int dots = rand() % 3; dots > 0; dots--)
+		out[n++] = '.';
+	if (out[0] == '<')
+		out[n++] = '>';
+	out[n] = '\0';
+}
+
+/* The verdict of an address does not depend on how it is written. */
+static void shapes_property(struct recipients *r)
+{
+	static const struct { const char *local, *domain; enum rcpt_verdict v; } base[] = {
+		{ "bob", "example.com", RCPT_VALID }, { "nobody", "example.com", RCPT_UNKNOWN },
+		{ "list-spam", "example.com", RCPT_NEGATIVE },
+		{ "a-b-c", "example.com", RCPT_VALID }, { "who", "catchall.test", RCPT_VALID },
+		{ "bob", "[192.0.2.1]", RCPT_VALID }, { "nobody", "[192.0.2.1]", RCPT_UNKNOWN },
+		{ "carol", "[ipv6:2001:db8:0:0::1]", RCPT_VALID },
+		{ "nobody", "[IPv6:2001:DB8::0:1]", RCPT_UNKNOWN },
+	};
+	char addr[256], key[RCPT_MAX + 16];
+	int bad = 0, n = 0;
+
+	srand(15);
+	for (int i = 0; i < 20000; i++) {
+		size_t b = (size_t)rand() % (sizeof(base) / sizeof(base[0]));
+		enum rcpt_verdict got;
+
+		reshape(base[b].local, base[b].domain, addr, sizeof(addr));
+		got = recipients_lookup(r, addr, key, sizeof(key));
+		n++;
+		if (got != base[b].v && bad++ < 5)
+			printf("# %s: %s, not %s\n", addr, rcpt_verdict_name(got),
+			       rcpt_verdict_name(base[b].v));
+	}
+	ok(bad == 0, "%d random ways of writing nine addresses keep their verdicts (%d differ)",
+	   n, bad);
+}
+
 static void bad_source(const char *line, const char *want)
 {
 	char errs[1024] = "", out[300];
@@ -65,7 +130,10 @@ int main(void)
 		"\"odd\"@example.com\n"
 		"caf\xc3\xa9@example.com\n"
 		"john.doe@example.com\n"
-		"postmaster@example.com\n";
+		"postmaster@example.com\n"
+		"bob@[192.0.2.1]\n"
+		"-old@[192.0.2.1]\n"
+		"carol@[IPv6:2001:DB8:0::1]\n";
 	char errs[2048] = "", err[512], long_addr[2000];
 	struct recipients *r;
 
@@ -74,7 +142,8 @@ int main(void)
 	snprintf(db, sizeof(db), "%s/r.cdb", dir);
 	ok(compile_text(src, db, errs, sizeof(errs)) == 0, "the source compiles %s", errs);
 	r = recipients_open(db, err, sizeof(err));
-	ok(r != NULL && recipients_domains(r) == 2, "it opens with two domains %s", r ? "" : err);
+	ok(r != NULL && recipients_domains(r) == 4, "it opens with four domains, two of them "
+	   "address literals %s", r ? "" : err);
 	if (!r)
 		return tap_done();
 
@@ -107,17 +176,48 @@ int main(void)
 	expect(r, "\"bob\"@example.com", RCPT_VALID, "bob@example.com");
 	expect(r, "\"john.doe\"@example.com", RCPT_VALID, "john.doe@example.com");
 	expect(r, "\"a\\\"b\"@example.com", RCPT_UNKNOWN, "");
-	expect(r, "\"unterminated@example.com", RCPT_UNJUDGED, "");
+	expect(r, "\"unterminated@example.com", RCPT_UNKNOWN, "");
 	expect(r, "\"odd\"@example.com", RCPT_UNKNOWN, "");
 	expect(r, "caf\xc3\xa9@example.com", RCPT_VALID, "caf\xc3\xa9@example.com");
 	expect(r, "CAF\xc3\xa9@EXAMPLE.COM", RCPT_VALID, "caf\xc3\xa9@example.com");
-	expect(r, "postmaster", RCPT_UNJUDGED, "");
-	expect(r, "bob@", RCPT_UNJUDGED, "");
-	expect(r, "", RCPT_UNJUDGED, "");
-	expect(r, "<>", RCPT_UNJUDGED, "");
+	/* Shapes that must not escape judging (issue 15). */
+	expect(r, "postmaster", RCPT_VALID, "postmaster");
+	expect(r, "Postmaster", RCPT_VALID, "postmaster");
+	expect(r, "nobody", RCPT_UNQUALIFIED, "");
+	expect(r, "bob@", RCPT_UNQUALIFIED, "");
+	expect(r, "", RCPT_UNQUALIFIED, "");
+	expect(r, "<>", RCPT_UNQUALIFIED, "");
+	expect(r, "<@relay.test,@b.test:bob@example.com>", RCPT_VALID, "bob@example.com");
+	expect(r, "@relay.test:nobody@example.com", RCPT_UNKNOWN, "");
+	expect(r, "\"john smith\"@example.com", RCPT_UNKNOWN, "");
+	expect(r, "john smith@example.com", RCPT_UNKNOWN, "");
+	expect(r, "\"bob@example.com\"@example.com", RCPT_UNKNOWN, "");
+	expect(r, "b\\ob@example.com", RCPT_VALID, "bob@example.com");
+	expect(r, "bob@example.com...", RCPT_VALID, "bob@example.com");
+	expect(r, "nobody@example.com..", RCPT_UNKNOWN, "");
+	expect(r, "@example.com.", RCPT_UNKNOWN, "");
+	/* The percent hack routes user%other@ours to user@other. */
+	expect(r, "x%catchall.test@example.com", RCPT_VALID, "@catchall.test");
+	expect(r, "bob%example.com@catchall.test", RCPT_VALID, "@catchall.test");
+	expect(r, "nobody%example.com@example.com", RCPT_UNKNOWN, "");
+	expect(r, "bob%elsewhere.test@example.com", RCPT_UNKNOWN, "");
+	/* Address literals, IPv6 compared in canonical form. */
+	expect(r, "bob@[192.0.2.1]", RCPT_VALID, "bob@[192.0.2.1]");
+	expect(r, "<BOB@[192.0.2.1]>", RCPT_VALID, "bob@[192.0.2.1]");
+	expect(r, "nobody@[192.0.2.1]", RCPT_UNKNOWN, "");
+	expect(r, "old@[192.0.2.1]", RCPT_NEGATIVE, "old@[192.0.2.1]");
+	expect(r, "bob@[192.0.2.2]", RCPT_NOT_OURS, "");
+	expect(r, "carol@[ipv6:2001:db8::1]", RCPT_VALID, "carol@[ipv6:2001:db8::1]");
+	expect(r, "carol@[IPv6:2001:0DB8:0:0:0:0:0:1]", RCPT_VALID, "carol@[ipv6:2001:db8::1]");
+	expect(r, "nobody@[IPV6:2001:db8:0::1]", RCPT_UNKNOWN, "");
+	expect(r, "carol@[2001:db8::1]", RCPT_NOT_OURS, "");
+	shapes_property(r);
+	/* Longer than any key: judged all the same. */
 	memset(long_addr, 'a', sizeof(long_addr));
 	strcpy(long_addr + sizeof(long_addr) - 13, "@example.com");
-	expect(r, long_addr, RCPT_UNJUDGED, "");
+	expect(r, long_addr, RCPT_UNKNOWN, "");
+	strcpy(long_addr + sizeof(long_addr) - 15, "@catchall.test");
+	expect(r, long_addr, RCPT_VALID, "@catchall.test");
 	strcpy(long_addr + RCPT_MAX - 20, "@example.com");
 	expect(r, long_addr, RCPT_UNKNOWN, "");
 	recipients_close(r);
@@ -130,6 +230,10 @@ int main(void)
 	bad_source("user@exa mple.com\n", "space or control");
 	bad_source("user@-bad.com\n", "not a valid domain");
 	bad_source("user@bad..\n", "not a valid domain");
+	bad_source("user@[300.1.2.3]\n", "not a valid address literal");
+	bad_source("user@[IPv6:2001:db8::zz]\n", "not a valid address literal");
+	bad_source("user@[tag:content]\n", "not a valid address literal");
+	bad_source("user@[192.0.2.1\n", "not a valid address literal");
 	bad_source("# only comments\n\n", "no addresses");
 	{
 		char big[5000];
