@@ -255,7 +255,8 @@ static bool evidence(struct verdicts *v, const struct rg_addr *client, enum evid
 	case D_NONE:
 		return false;
 	case D_ALREADY_BANNED:
-		return true;
+		/* An allow entry beats a ban, whichever came first. */
+		return !allowlist_match(enforce_allowlist(v->enf), client);
 	case D_PARDONED:
 		addr_format(&d.prefix, a, sizeof(a));
 		log_info("event=pardoned address=%s evidence=%s note=\"unbanned by hand; not "
