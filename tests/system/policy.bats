@@ -288,3 +288,41 @@ serve() {
 	assert_output ""
 	[[ $stderr == *"longer than 512 bytes"* ]]
 }
+
+# hostile_rcpt CLIENT BYTES...: an unknown recipient whose local part is
+# the given bytes (printf escapes), over the query socket.
+hostile_rcpt() {
+	local client=$1
+	shift
+	{ printf 'request=smtpd_access_policy\nprotocol_state=RCPT\nclient_address=%s\nrecipient=' "$client"
+	  printf "$@"
+	  printf '@example.com\n\n'; } | socat -t2 - UNIX-CONNECT:"$QSOCK" >/dev/null
+}
+
+# No byte that acts on a terminal: only printable ASCII and newlines.
+terminal_safe() {
+	if LC_ALL=C grep -qP '[^\x20-\x7e]' "$1"; then cat -v "$1"; return 1; fi
+}
+
+@test "show and top print recipients from the network escaped; --json is valid ASCII JSON" {
+	start_daemon
+	hostile_rcpt 192.0.2.41 '\033[2J\033]0;owned\007'
+	hostile_rcpt 192.0.2.42 '\302\233''31m\233''1m\r\b\177'
+	hostile_rcpt 192.0.2.43 '\342\200\256''gpj.exe\\x1b'
+	for i in $(seq 44 63); do
+		hostile_rcpt 192.0.2.$i "$(head -c 24 /dev/urandom | tr -d '\n\000%\\' | od -An -v -to1 | tr -s ' ' '\\' | tr -d '\n')"
+	done
+	for i in $(seq 41 63); do
+		rg show 192.0.2.$i > "$BATS_TEST_TMPDIR/show"
+		terminal_safe "$BATS_TEST_TMPDIR/show"
+		grep -q "last bad recipient " "$BATS_TEST_TMPDIR/show"
+		rg show --json 192.0.2.$i > "$BATS_TEST_TMPDIR/json"
+		terminal_safe "$BATS_TEST_TMPDIR/json"
+		python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$BATS_TEST_TMPDIR/json"
+	done
+	run -0 rg show 192.0.2.41
+	assert_output --partial 'last bad recipient \x1b[2J\x1b]0;owned\x07@example.com'
+	rg top --once -n 100 > "$BATS_TEST_TMPDIR/top"
+	terminal_safe "$BATS_TEST_TMPDIR/top"
+	[ "$(grep -c '^192\.0\.2\.' "$BATS_TEST_TMPDIR/top")" -eq 23 ]
+}
