@@ -356,8 +356,10 @@ enum verdict_state verdicts_answer(struct verdicts *v, const struct policy_req *
 		v->st.relay_client++;
 		return VERDICT_DONE;
 	}
-	if (r->client_address && addr_parse(r->client_address, &ck, err, sizeof(err)) == 0 &&
-	    ck.prefixlen == 128)
+	/* Without a client nothing is evidence: an untrusted sender gets the
+	 * recipient's verdict only. */
+	if (r->client_address && !r->verdict_only &&
+	    addr_parse(r->client_address, &ck, err, sizeof(err)) == 0 && ck.prefixlen == 128)
 		client = &ck.addr;
 	if (client && dnsbl_enabled(v->dnsbl)) {
 		bool decided;

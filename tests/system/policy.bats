@@ -248,6 +248,50 @@ request() {
 	assert_output "action=$ACTION"
 }
 
+# tcp_as USER ADDR CLIENT N: N unknown recipients from CLIENT over TCP to
+# ADDR (socat syntax), sent by a process of USER; prints the actions.
+tcp_as() {
+	local i
+	for i in $(seq "$4"); do
+		printf 'request=smtpd_access_policy\nprotocol_state=RCPT\nclient_address=%s\nrecipient=t%s@example.com\n\n' "$3" "$i"
+	done | in_s setpriv --reuid="$1" --regid="$(id -g "$1")" --clear-groups socat -t2 - "TCP:$2" |
+		sed -n 's/^action=//p'
+}
+
+@test "TCP on loopback: only query_listen_users give evidence; other local users get verdicts only" {
+	echo "query_listen = 127.0.0.1:10040" >> "$CONF"
+	start_daemon
+	grep -q 'level=warn event=query_listen_untrusted' "$DLOG"
+	run -0 tcp_as nobody 127.0.0.1:10040 192.0.2.50 6
+	[ "${#lines[@]}" -eq 6 ] || { echo "$output"; false; }
+	refute_output --partial "421"
+	assert_line "$ACTION"
+	run -0 rg show 192.0.2.50
+	assert_output --partial "nothing known"
+	stop_daemon
+	echo "query_listen_users = daemon, 4242" >> "$CONF"
+	start_daemon
+	[ "$(grep -c 'event=query_listen_untrusted' "$DLOG")" -eq 1 ]
+	run -0 tcp_as nobody 127.0.0.1:10040 192.0.2.51 6
+	refute_output --partial "421"
+	run -0 tcp_as root 127.0.0.1:10040 192.0.2.51 6
+	refute_output --partial "421"
+	run -0 tcp_as daemon 127.0.0.1:10040 192.0.2.52 5
+	assert_line --index 4 --partial "421 "
+	run -0 rg list
+	assert_line --regexp '^192\.0\.2\.52 +unknown-recipient '
+	refute_output --partial "192.0.2.51"
+}
+
+@test "TCP on IPv6 loopback: the listed user's requests ban" {
+	printf 'query_listen = [::1]:10041\nquery_listen_users = daemon\n' >> "$CONF"
+	start_daemon
+	run -0 tcp_as nobody '[::1]:10041' 192.0.2.53 6
+	refute_output --partial "421"
+	run -0 tcp_as daemon '[::1]:10041' 192.0.2.54 5
+	assert_line --index 4 --partial "421 "
+}
+
 # serve ACTION: a one-answer policy peer, for the actions rcptguardd itself
 # does not produce yet (421 comes with bans).
 serve() {

@@ -141,3 +141,19 @@ spp() {
 	run -0 grep -E '^Groups:' /proc/$DPID/status
 	assert_output --regexp "\s$(getent group "$GRP" | cut -d: -f3)(\s|$)"
 }
+
+@test "as user rcptguard the daemon still identifies loopback TCP peers (sock_diag needs no privilege)" {
+	printf 'query_listen = 127.0.0.1:10042\nquery_listen_users = daemon\n' >> "$CONF"
+	start_daemon
+	req() {
+		for i in 1 2 3 4 5; do
+			printf 'request=smtpd_access_policy\nprotocol_state=RCPT\nclient_address=%s\nrecipient=u%s@example.com\n\n' "$1" $i
+		done
+	}
+	run -0 sh -c "$(declare -f req); req 192.0.2.60 | nsenter --net=/run/netns/$NS_S \
+		setpriv --reuid=nobody --regid=$(id -g nobody) --clear-groups socat -t2 - TCP:127.0.0.1:10042"
+	refute_output --partial "421"
+	run -0 sh -c "$(declare -f req); req 192.0.2.61 | nsenter --net=/run/netns/$NS_S \
+		setpriv --reuid=daemon --regid=$(id -g daemon) --clear-groups socat -t2 - TCP:127.0.0.1:10042"
+	assert_output --partial "action=421 "
+}
