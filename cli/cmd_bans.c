@@ -18,7 +18,7 @@
 static void warn_allowlisted(const char *addr, const char *entry)
 {
 	fprintf(stderr, "rcptguard: note: allow entry %s covers %s; allowlisted addresses "
-		"are never dropped\n", entry, addr);
+		"are never dropped or refused\n", entry, addr);
 }
 
 static void say_lifted(const char *ban, const char *entry)
@@ -86,14 +86,15 @@ static int each_address(struct ctx *x, int argc, char **argv, const char *what,
 			else
 				got = EXIT_OK;
 		}
-		if (got == EXIT_OK)
-			printf("%s %s%s\n", ch->done, a, ch->suffix);
-		else
-			rc = EXIT_FAIL;
+		/* Lifted bans come first, as allow_add_direct() says them. */
 		for (size_t j = 0; got == EXIT_OK && j < r.n; j++)
 			if (*ctl_get(&r.rec[j], "lifted"))
 				say_lifted(ctl_get(&r.rec[j], "lifted"), ctl_get(&r.rec[j], "for"));
 		ctl_free(&r);
+		if (got == EXIT_OK)
+			printf("%s %s%s\n", ch->done, a, ch->suffix);
+		else
+			rc = EXIT_FAIL;
 	}
 	free(keys);
 	return rc;

@@ -156,6 +156,7 @@ verdict() {
 	run -0 rg list
 	assert_line --regexp '^10\.77\.1\.2 +down +'
 	run -0 rg allow add 10.77.1.2
+	assert_output --partial "the ban of 10.77.1.2 no longer applies to 10.77.1.2"
 	run -0 mail_from_client 10.77.1.1
 	run -0 rg allow del 10.77.1.2
 	run mail_from_client 10.77.1.1
