@@ -65,7 +65,7 @@ int peer_tcp_uid(int fd, uid_t *uid)
 	if ((s = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG)) < 0)
 		return -1;
 	n = sendto(s, &req, sizeof(req), 0, (struct sockaddr *)&nl, sizeof(nl)) < 0 ? -1 :
-	    recv(s, &ans, sizeof(ans), 0);
+	    recv(s, &ans, sizeof(ans), MSG_DONTWAIT);     /* answered within sendto() */
 	close(s);
 	if (n < (ssize_t)NLMSG_LENGTH(sizeof(*m)) || ans.nh.nlmsg_type != SOCK_DIAG_BY_FAMILY ||
 	    ans.nh.nlmsg_len > (size_t)n || ans.nh.nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
