@@ -27,7 +27,14 @@ BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_$(ARCH) -I/usr/include/$(MULTIA
 
 # Code shared by the daemon, the CLI and the tests.
 COMMON_SRC := daemon/addr.c daemon/duration.c daemon/log.c daemon/config.c \
-              daemon/pins.c daemon/maps.c daemon/links.c daemon/names.c daemon/recipients.c daemon/recipients_compile.c daemon/policy.c daemon/verdict.c daemon/offenders.c daemon/credit.c daemon/allowlist.c daemon/enforce.c daemon/escape.c daemon/state.c daemon/dnsbl_spec.c daemon/dnsbl.c daemon/privdrop.c daemon/atomic.c daemon/prometheus.c daemon/metrics.c daemon/backend_xdp.c daemon/backend_none.c daemon/backend_nft.c daemon/nft.c daemon/nft_table.c daemon/keytab.c daemon/logline.c daemon/tail.c daemon/follow.c daemon/qmail_tree.c daemon/query.c daemon/control.c daemon/server.c daemon/loop.c
+              daemon/pins.c daemon/maps.c daemon/links.c daemon/names.c \
+              daemon/recipients.c daemon/recipients_compile.c daemon/policy.c daemon/verdict.c \
+              daemon/offenders.c daemon/credit.c daemon/allowlist.c daemon/enforce.c \
+              daemon/escape.c daemon/peer.c daemon/state.c daemon/dnsbl_spec.c daemon/dnsbl.c \
+              daemon/privdrop.c daemon/atomic.c daemon/prometheus.c daemon/metrics.c \
+              daemon/backend_xdp.c daemon/backend_none.c daemon/backend_nft.c daemon/nft.c \
+              daemon/nft_table.c daemon/keytab.c daemon/logline.c daemon/tail.c daemon/follow.c \
+              daemon/qmail_tree.c daemon/query.c daemon/control.c daemon/server.c daemon/loop.c
 DAEMON_SRC := daemon/rcptguardd.c daemon/xdp_loader.c daemon/ifaces.c daemon/backend_start.c
 CLI_SRC    := cli/rcptguard.c cli/cmd_bans.c cli/cmd_status.c cli/cmd_offenders.c \
               cli/cmd_recipients.c cli/cmd_dnsbl.c cli/control_client.c cli/table.c cli/store.c cli/cmd_replay.c cli/logread.c

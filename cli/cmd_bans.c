@@ -8,6 +8,7 @@
 #include <string.h>
 #include "cli.h"
 #include "duration.h"
+#include "allowlist.h"
 #include "names.h"
 #include "table.h"
 
@@ -17,7 +18,13 @@
 static void warn_allowlisted(const char *addr, const char *entry)
 {
 	fprintf(stderr, "rcptguard: note: allow entry %s covers %s; allowlisted addresses "
-		"are never dropped\n", entry, addr);
+		"are never dropped or refused\n", entry, addr);
+}
+
+static void say_lifted(const char *ban, const char *entry)
+{
+	printf("the ban of %s no longer applies to %s: allowlisted addresses are never "
+	       "dropped or refused\n", ban, entry);
 }
 
 /* One change per address argument: through the daemon while it runs, on
@@ -51,19 +58,16 @@ static int each_address(struct ctx *x, int argc, char **argv, const char *what,
 		return keys ? EXIT_USAGE : EXIT_FAIL;
 	}
 	for (int i = 0; i < argc; i++) {
+		struct ctl_reply r = { 0 };
 		int got = DAEMON_DOWN, e;
 
 		addr_format(&keys[i], a, sizeof(a));
 		if (!direct) {
 			const char *w[4];
-			struct ctl_reply r;
 
 			got = ask(x, &r, false, ch->request(ch, a, w), w);
-			if (got == EXIT_OK) {
-				if (r.n && *ctl_get(&r.rec[0], "allowlisted"))
-					warn_allowlisted(a, ctl_get(&r.rec[0], "allowlisted"));
-				ctl_free(&r);
-			}
+			if (got == EXIT_OK && r.n && *ctl_get(&r.rec[0], "allowlisted"))
+				warn_allowlisted(a, ctl_get(&r.rec[0], "allowlisted"));
 		}
 		if (got == DAEMON_DOWN) {
 			if (!direct && store_open(x) < 0) {
@@ -82,6 +86,11 @@ static int each_address(struct ctx *x, int argc, char **argv, const char *what,
 			else
 				got = EXIT_OK;
 		}
+		/* Lifted bans come first, as allow_add_direct() says them. */
+		for (size_t j = 0; got == EXIT_OK && j < r.n; j++)
+			if (*ctl_get(&r.rec[j], "lifted"))
+				say_lifted(ctl_get(&r.rec[j], "lifted"), ctl_get(&r.rec[j], "for"));
+		ctl_free(&r);
 		if (got == EXIT_OK)
 			printf("%s %s%s\n", ch->done, a, ch->suffix);
 		else
@@ -131,10 +140,29 @@ static int allow_add_request(const struct change *ch, const char *addr, const ch
 	return 3;
 }
 
+static int lifted_in_map(const struct rg_lpm_key *k, const struct rg_ban *b, const char *note,
+			 void *arg)
+{
+	char a[ADDR_STRLEN], e[ADDR_STRLEN];
+
+	(void)b, (void)note;
+	if (prefix_overlap(k, arg)) {
+		addr_format(k, a, sizeof(a));
+		addr_format(arg, e, sizeof(e));
+		say_lifted(a, e);
+	}
+	return 0;
+}
+
 static int allow_add_direct(struct ctx *x, const struct change *ch, const struct rg_lpm_key *k)
 {
+	int e = x->ops->allow_add(x->store, k, RG_ALLOW_MANUAL);
+
 	(void)ch;
-	return x->ops->allow_add(x->store, k, RG_ALLOW_MANUAL);
+	if (e == 0)
+		(x->ops->records ? x->ops->records : x->ops->foreach)(x->store, lifted_in_map,
+								       (void *)k);
+	return e;
 }
 
 static int allow_del_request(const struct change *ch, const char *addr, const char **w)

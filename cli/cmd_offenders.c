@@ -34,23 +34,32 @@ static void print_json_record(const struct ctl_record *r, bool comma)
 
 static int show_direct(struct ctx *x, const struct rg_lpm_key *k, const char *addr)
 {
-	bool found = false;
+	struct rg_lpm_key one = { .prefixlen = 128, .addr = k->addr }, by;
+	char b[ADDR_STRLEN];
+	bool found = false, allowed;
 
 	if (store_open(x) < 0)
 		return EXIT_FAIL;
+	allowed = store_allow_overlaps(x, &one, &by);
 	printf("%s:\n", addr);
+	if (allowed) {
+		addr_format(&by, b, sizeof(b));
+		printf("  allowlisted by %s: never dropped\n", b);
+	}
 	/* Without the daemon only the kernel's view is there. */
 	for (unsigned len = 128;; len--) {
 		struct rg_lpm_key p = { .prefixlen = len, .addr = k->addr };
-		struct rg_ban b;
+		struct rg_ban ban;
 
 		addr_mask(&p);
-		if (store_get_ban(x, &p, &b) == 0) {
+		if (store_get_ban(x, &p, &ban) == 0) {
 			char a[ADDR_STRLEN];
 
 			addr_format(&p, a, sizeof(a));
-			printf("  banned as %s: %llu packets, %llu bytes dropped\n", a,
-			       (unsigned long long)b.packets, (unsigned long long)b.bytes);
+			printf("  %s %s: %llu packets, %llu bytes dropped%s\n",
+			       allowed ? "ban of" : "banned as", a, (unsigned long long)ban.packets,
+			       (unsigned long long)ban.bytes,
+			       allowed ? "; does not apply to this address" : "");
 			found = true;
 		}
 		if (len == 0)
@@ -67,7 +76,7 @@ int cmd_show(struct ctx *x, int argc, char **argv)
 	struct rg_lpm_key k;
 	struct ctl_reply r;
 	char err[256], t1[32], t2[32], dur[32];
-	const char *addr = NULL;
+	const char *addr = NULL, *allowed = NULL;
 	int rc;
 
 	for (int i = 1; i < argc; i++) {
@@ -101,6 +110,15 @@ int cmd_show(struct ctx *x, int argc, char **argv)
 		ctl_free(&r);
 		return EXIT_OK;
 	}
+	/* Everything after this may have come from the network. */
+	if (ctl_escape(&r) < 0) {
+		fprintf(stderr, "rcptguard: out of memory\n");
+		ctl_free(&r);
+		return EXIT_FAIL;
+	}
+	for (size_t i = 0; i < r.n; i++)
+		if (strcmp(ctl_get(&r.rec[i], "type"), "allow") == 0)
+			allowed = ctl_get(&r.rec[i], "entry");
 	printf("%s:\n", addr);
 	if (!r.n)
 		printf("  nothing known\n");
@@ -112,14 +130,15 @@ int cmd_show(struct ctx *x, int argc, char **argv)
 			uint64_t exp = strtoull(ctl_get(e, "expires"), NULL, 10), now = wall_secs();
 
 			duration_format(exp > now ? exp - now : 0, dur, sizeof(dur));
-			printf("  banned as %s (%s%s%s), %s, %s packets / %s bytes dropped\n",
-			       ctl_get(e, "address"), ctl_get(e, "reason"),
-			       *ctl_get(e, "note") ? ": " : "", ctl_get(e, "note"),
-			       !exp ? "permanent" : exp > now ? dur : "expired",
-			       ctl_get(e, "packets"), ctl_get(e, "bytes"));
+			printf("  %s %s (%s%s%s), %s, %s packets / %s bytes dropped%s\n",
+			       allowed ? "ban of" : "banned as", ctl_get(e, "address"),
+			       ctl_get(e, "reason"), *ctl_get(e, "note") ? ": " : "",
+			       ctl_get(e, "note"), !exp ? "permanent" : exp > now ? dur : "expired",
+			       ctl_get(e, "packets"), ctl_get(e, "bytes"),
+			       allowed ? "; does not apply to this address" : "");
 		} else if (strcmp(type, "allow") == 0) {
-			printf("  allowlisted by %s (%s): never banned\n", ctl_get(e, "entry"),
-			       ctl_get(e, "origin"));
+			printf("  allowlisted by %s (%s): never dropped or refused\n",
+			       ctl_get(e, "entry"), ctl_get(e, "origin"));
 		} else if (strcmp(type, "offender") == 0) {
 			when(ctl_get(e, "first_seen"), t1, sizeof(t1));
 			when(ctl_get(e, "last_seen"), t2, sizeof(t2));

@@ -146,6 +146,33 @@ fail:
 	return CTL_FAILED;
 }
 
+int ctl_escape(struct ctl_reply *r)
+{
+	size_t need = 1, used = 0;
+	char *buf;
+
+	for (size_t i = 0; i < r->n; i++)
+		for (unsigned j = 0; j < r->rec[i].n; j++)
+			need += term_escape(r->rec[i].key[j], NULL, 0) +
+				term_escape(r->rec[i].val[j], NULL, 0) + 2;
+	if (!(buf = malloc(need)))
+		return -1;
+	for (size_t i = 0; i < r->n; i++)
+		for (unsigned j = 0; j < r->rec[i].n; j++) {
+			char **f[] = { &r->rec[i].key[j], &r->rec[i].val[j] };
+
+			for (int k = 0; k < 2; k++) {
+				size_t n = term_escape(*f[k], buf + used, need - used) + 1;
+
+				*f[k] = buf + used;
+				used += n;
+			}
+		}
+	free(r->buf);
+	r->buf = buf;
+	return 0;
+}
+
 void ctl_free(struct ctl_reply *r)
 {
 	free(r->rec);

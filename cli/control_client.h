@@ -30,6 +30,9 @@ enum ctl_status ctl_call(const char *sock, const char *const *words, int nwords,
 /* Parse r->buf (NUL-terminated, as read) into r; -1 with err when it is
  * not a reply of the control protocol. */
 int ctl_parse(struct ctl_reply *r, char *err, size_t errlen);
+/* For people: every key and value of r's records made safe for a
+ * terminal (term_escape). -1 when out of memory. */
+int ctl_escape(struct ctl_reply *r);
 void ctl_free(struct ctl_reply *r);
 /* A field of a record, "" if absent. */
 const char *ctl_get(const struct ctl_record *r, const char *key);

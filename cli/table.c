@@ -2,6 +2,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include "escape.h"
 #include "table.h"
 
 void table_init(struct table *t, const char *align, const char *const *head)
@@ -25,13 +26,17 @@ int table_add(struct table *t, const char *const *cells)
 		t->cap = cap;
 	}
 	for (unsigned i = 0; i < t->ncols; i++) {
-		char *s = strdup(cells[i] ? cells[i] : "");
+		/* Cells may hold text from the network: escaped here, once. */
+		const char *c = cells[i] ? cells[i] : "";
+		size_t len = term_escape(c, NULL, 0) + 1;
+		char *s = malloc(len);
 
 		if (!s) {
 			while (i--)
 				free(t->cells[t->nrows * t->ncols + i]);
 			return -1;
 		}
+		term_escape(c, s, len);
 		t->cells[t->nrows * t->ncols + i] = s;
 	}
 	t->nrows++;
@@ -83,9 +88,11 @@ void json_str(FILE *f, const char *s)
 	for (; *s; s++) {
 		unsigned char ch = (unsigned char)*s;
 
+		/* Bytes past ASCII as \u0080-\u00ff, one per byte: always valid
+		 * JSON, whatever the network sent, and nothing acts on a terminal. */
 		if (ch == '"' || ch == '\\')
 			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20)
+		else if (ch < 0x20 || ch >= 0x7f)
 			fprintf(f, "\\u%04x", ch);
 		else
 			fputc(ch, f);

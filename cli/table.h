@@ -17,12 +17,14 @@ struct table {
 
 /* align is a string of 'l'/'r', one per header. */
 void table_init(struct table *t, const char *align, const char *const *head);
-/* Append one row of ncols cells (copied). Returns -1 when out of memory. */
+/* Append one row of ncols cells, copied through term_escape(): a table
+ * is safe on a terminal whatever its cells hold. -1 when out of memory. */
 int table_add(struct table *t, const char *const *cells);
 void table_print(const struct table *t, FILE *f);
 void table_free(struct table *t);
 
-/* A JSON string literal, quotes included. */
+/* A JSON string literal, quotes included; ASCII only (bytes past ASCII
+ * as \u0080-\u00ff). */
 void json_str(FILE *f, const char *s);
 
 #endif

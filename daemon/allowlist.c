@@ -52,16 +52,18 @@ const struct allow_entry *allowlist_match(const struct allowlist *al, const stru
 	return NULL;
 }
 
+bool prefix_overlap(const struct rg_lpm_key *a, const struct rg_lpm_key *b)
+{
+	return a->prefixlen <= b->prefixlen ? addr_in_prefix(a, &b->addr) :
+					      addr_in_prefix(b, &a->addr);
+}
+
 const struct allow_entry *allowlist_overlap(const struct allowlist *al,
 					    const struct rg_lpm_key *k)
 {
-	for (size_t i = 0; i < al->n; i++) {
-		const struct rg_lpm_key *e = &al->v[i].key;
-
-		if (addr_in_prefix(e->prefixlen <= k->prefixlen ? e : k,
-				   e->prefixlen <= k->prefixlen ? &k->addr : &e->addr))
+	for (size_t i = 0; i < al->n; i++)
+		if (prefix_overlap(&al->v[i].key, k))
 			return &al->v[i];
-	}
 	return NULL;
 }
 

@@ -28,6 +28,8 @@ int allowlist_add(struct allowlist *al, const struct rg_lpm_key *k, unsigned ori
 int allowlist_del(struct allowlist *al, const struct rg_lpm_key *k);
 /* The entry covering a, if any. */
 const struct allow_entry *allowlist_match(const struct allowlist *al, const struct rg_addr *a);
+/* Do prefixes a and b share an address (one covers the other)? */
+bool prefix_overlap(const struct rg_lpm_key *a, const struct rg_lpm_key *b);
 /* Does any entry overlap prefix k (cover it, or lie inside it)? */
 const struct allow_entry *allowlist_overlap(const struct allowlist *al,
 					    const struct rg_lpm_key *k);

@@ -244,6 +244,39 @@ bad:
 	return -1;
 }
 
+/* Users (names or numbers, separated by spaces or commas) whose loopback
+ * TCP requests may ban: the MTA's. */
+static int set_query_listen_users(struct config *c, const char *v, char *err, size_t errlen)
+{
+	char list[512], *save = NULL;
+
+	if (strlen(v) >= sizeof(list)) {
+		snprintf(err, errlen, "too long; give more query_listen_users lines");
+		return -1;
+	}
+	snprintf(list, sizeof(list), "%s", v);
+	for (char *u = strtok_r(list, " \t,", &save); u; u = strtok_r(NULL, " \t,", &save)) {
+		struct passwd *pw = getpwnam(u);
+		uint32_t uid;
+
+		if (c->n_query_listen_users == CONFIG_MAX_USERS) {
+			snprintf(err, errlen, "more than %d users", CONFIG_MAX_USERS);
+			return -1;
+		}
+		if (pw)
+			uid = pw->pw_uid;
+		else if (!isdigit((unsigned char)*u) ||
+			 parse_u32(u, 0, UINT32_MAX - 1, &uid, err, errlen) < 0) {
+			snprintf(err, errlen, "no such user '%s'", u);
+			return -1;
+		}
+		c->query_listen_users[c->n_query_listen_users++] = (uid_t)uid;
+	}
+	return 0;
+}
+
+static void clear_query_listen_users(struct config *c) { c->n_query_listen_users = 0; }
+
 static int set_duration(const char *v, uint32_t min, uint32_t *out, char *err, size_t errlen)
 {
 	uint64_t secs;
@@ -585,6 +618,7 @@ static const struct key keys[] = {
 	{ "query_socket_group", set_query_socket_group, false, NULL },
 	{ "query_socket_mode", set_query_socket_mode, false, NULL },
 	{ "query_listen", set_query_listen, false, NULL },
+	{ "query_listen_users", set_query_listen_users, true, clear_query_listen_users },
 	{ "max_connections", set_max_connections, false, NULL },
 	{ "backend", set_backend, false, NULL },
 	{ "nft_table", set_nft_table, false, NULL },

@@ -20,6 +20,7 @@
 #define CONFIG_MAX_ALLOW 1024
 #define CONFIG_MAX_FILES 16
 #define CONFIG_MAX_SPAMTRAPS 256
+#define CONFIG_MAX_USERS 16
 
 enum backend_cfg { BACKEND_AUTO, BACKEND_XDP, BACKEND_NFT, BACKEND_NONE };
 enum nft_hook_cfg { NFT_HOOK_INGRESS, NFT_HOOK_PREROUTING };
@@ -48,6 +49,9 @@ struct config {
 	unsigned query_socket_mode;
 	struct sockaddr_storage query_listen;   /* ss_family 0: no TCP */
 	socklen_t query_listen_len;
+	uid_t query_listen_users[CONFIG_MAX_USERS];     /* TCP peers whose requests
+							   are evidence; none: verdicts only */
+	unsigned n_query_listen_users;
 	uint32_t max_connections;
 
 	enum backend_cfg backend;

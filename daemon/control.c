@@ -61,6 +61,7 @@ struct ctx {
 	uint64_t now_ns, now;
 	bool first;
 	const struct rg_addr *match;    /* show: bans containing this */
+	const struct rg_lpm_key *entry; /* allow add: the new entry */
 	struct rg_lpm_key *keys;        /* unban --all */
 	size_t n, cap;
 };
@@ -278,6 +279,24 @@ static const char *cmd_ban(struct ctx *x, char **w, int nw, char *err, size_t er
 	return NULL;
 }
 
+/* allow add: each ban the new entry overlaps stops applying to it, in the
+ * kernel (its allow map beats the ban map) and in verdicts. */
+static int say_lifted(const struct rg_lpm_key *k, const struct rg_ban *b, const char *note,
+		      void *arg)
+{
+	struct ctx *x = arg;
+	char a[ADDR_STRLEN], e[ADDR_STRLEN];
+
+	(void)b, (void)note;
+	if (!prefix_overlap(k, x->entry))
+		return 0;
+	addr_format(k, a, sizeof(a));
+	addr_format(x->entry, e, sizeof(e));
+	field(x->c, &x->first, "lifted", "%s", a);
+	field(x->c, &x->first, "for", "%s", e);
+	return end_record(x->c, &x->first) < 0 ? -ENOMEM : 0;
+}
+
 static const char *cmd_allow(struct ctx *x, char **w, int nw, char *err, size_t errlen)
 {
 	const struct allowlist *al = enforce_allowlist(x->env->enf);
@@ -311,6 +330,9 @@ static const char *cmd_allow(struct ctx *x, char **w, int nw, char *err, size_t 
 			snprintf(err, errlen, "%s: %s", w[i], strerror(-rc));
 			return err;
 		}
+		x->entry = &k;
+		if (w[1][0] == 'a' && enforce_records(x->env->enf, say_lifted, x) < 0)
+			return "out of memory";
 	}
 	return NULL;
 }

@@ -51,3 +51,27 @@ int pct_decode(char *s)
 	*w = '\0';
 	return 0;
 }
+
+size_t term_escape(const char *in, char *out, size_t outlen)
+{
+	size_t n = 0;
+
+	for (; *in; in++) {
+		unsigned char c = (unsigned char)*in;
+		char e[5];
+		size_t len = c == '\\' ? 2 : c >= ' ' && c < 127 ? 1 : 4;
+
+		if (len == 4)
+			snprintf(e, sizeof(e), "\\x%02x", c);
+		else
+			e[0] = e[1] = (char)c;
+		if (n + len < outlen)
+			memcpy(out + n, e, len);
+		else if (n < outlen)
+			out[n] = '\0', outlen = n;     /* cut between escapes, never inside */
+		n += len;
+	}
+	if (n < outlen)
+		out[n] = '\0';
+	return n;
+}

@@ -1,6 +1,7 @@
 /* escape.h - percent-escaping for one-line fields (state file, control
  * protocol): '%', spaces, tabs, control bytes and non-ASCII become %XX, so
- * a value never splits a line or a field; "" is written as "-". */
+ * a value never splits a line or a field; "" is written as "-". And text
+ * for a terminal, where bytes from the network must not act. */
 #ifndef RG_ESCAPE_H
 #define RG_ESCAPE_H
 
@@ -10,5 +11,11 @@
 void pct_encode(const char *in, char *out, size_t outlen);
 /* Decode in place; -1 on a malformed escape. */
 int pct_decode(char *s);
+
+/* Printable ASCII stays, a backslash is doubled, any other byte is \xHH: no
+ * escape sequence, control byte or invalid UTF-8 reaches the screen.
+ * Returns the length of the whole escape (as snprintf does); out (may be
+ * NULL when outlen is 0) gets as much as fits, NUL-terminated. */
+size_t term_escape(const char *in, char *out, size_t outlen);
 
 #endif

@@ -3,6 +3,7 @@
 #ifndef RG_POLICY_H
 #define RG_POLICY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* A request longer than this is refused (Postfix sends about 1.5 KB). */
@@ -25,6 +26,8 @@ struct policy_req {
 	const char *rcpthosts_ok;       /* rcptguard-spp extensions, policy_attrs.h */
 	const char *relay_client;
 	const char *rcpt_count_all;     /* qmail: 1 at a transaction's first RCPT */
+	bool verdict_only;              /* not parsed: set by the server for a sender
+					   whose requests are no evidence (query.c) */
 };
 
 /* Look for the end of one request in buf[0..len), resuming at *scan (0

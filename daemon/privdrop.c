@@ -1,7 +1,9 @@
-/* privdrop.c - setgroups, setgid, setuid, no_new_privs. Leaving uid 0
- * clears every capability: the XDP maps are used through descriptors
- * opened before, which needs none on this kernel. nf_tables checks
- * CAP_NET_ADMIN on every message, so the nft backend keeps that one. */
+/* privdrop.c - initgroups, setgid, setuid, no_new_privs. The user keeps
+ * its supplementary groups: a followed MTA log is often readable only
+ * through one. Leaving uid 0 clears every capability: the XDP maps are
+ * used through descriptors opened before, which needs none on this
+ * kernel. nf_tables checks CAP_NET_ADMIN on every message, so the nft
+ * backend keeps that one. */
 #include <errno.h>
 #include <grp.h>
 #include <linux/capability.h>
@@ -41,7 +43,7 @@ int privdrop(const char *user, const char *dir, int keep_cap, char *err, size_t 
 		snprintf(err, errlen, "cannot hand %s to %s: %s", dir, user, strerror(errno));
 		return -1;
 	}
-	if (prctl(PR_SET_KEEPCAPS, keep_cap >= 0, 0, 0, 0) < 0 || setgroups(0, NULL) < 0 ||
+	if (prctl(PR_SET_KEEPCAPS, keep_cap >= 0, 0, 0, 0) < 0 || initgroups(user, pw->pw_gid) < 0 ||
 	    setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0 || keep_only(keep_cap) < 0 ||
 	    prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
 		snprintf(err, errlen, "cannot become %s: %s", user, strerror(errno));

@@ -31,7 +31,25 @@ struct query {
 	uint64_t wait_ns;
 	bool may_wait;                  /* DNSBL lookups on: answers can wait */
 	struct watch tick;
+	uid_t users[CONFIG_MAX_USERS];  /* query_listen_users */
+	unsigned nusers;
 };
+
+/* The Unix socket is the MTA's group's; on loopback TCP any local user
+ * may connect, so only the named users' requests are evidence. */
+static bool verdict_only(const struct query *q, const struct conn *c)
+{
+	uid_t uid;
+	pid_t pid;
+
+	if (!conn_tcp(c))
+		return false;
+	conn_peer(c, &uid, &pid);
+	for (unsigned i = 0; uid != (uid_t)-1 && i < q->nusers; i++)
+		if (q->users[i] == uid)
+			return false;
+	return true;
+}
 
 static int reply(struct conn *c, struct verdicts *v, const struct policy_req *r, bool final)
 {
@@ -59,12 +77,14 @@ static int handle(struct conn *c, char *buf, size_t len, const char **why)
 		free(w);
 		return -1;
 	}
+	r.verdict_only = verdict_only(q, c);
 	rc = reply(c, q->v, &r, false);
 	if (rc <= 0 || !w) {
 		free(w);
 		return rc;
 	}
 	policy_parse(w->buf, len, &w->r, why);
+	w->r.verdict_only = r.verdict_only;
 	w->c = c;
 	w->deadline = mono_ns() + q->wait_ns;
 	w->next = q->wait;
@@ -160,6 +180,12 @@ struct query *query_start(struct loop *l, const struct config *c, struct verdict
 		query_stop(q);
 		return NULL;
 	}
+	memcpy(q->users, c->query_listen_users, sizeof(q->users));
+	q->nusers = c->n_query_listen_users;
+	if (c->query_listen.ss_family && !q->nusers)
+		log_warn("event=query_listen_untrusted note=\"requests over TCP get verdicts but "
+			 "are no evidence, so they ban nobody: any local user can connect; name "
+			 "the MTA's users with query_listen_users, or use the Unix socket\"");
 	q->may_wait = dnsbl_enabled(dnsbl);
 	if (q->may_wait)
 		dnsbl_on_progress(dnsbl, on_progress, q);

@@ -127,6 +127,9 @@ static bool needs_restart(const struct config *a, const struct config *b)
 	       a->query_socket_mode != b->query_socket_mode ||
 	       a->query_listen_len != b->query_listen_len ||
 	       memcmp(&a->query_listen, &b->query_listen, sizeof(a->query_listen)) != 0 ||
+	       a->n_query_listen_users != b->n_query_listen_users ||
+	       memcmp(a->query_listen_users, b->query_listen_users,
+		      sizeof(a->query_listen_users)) != 0 ||
 	       a->max_connections != b->max_connections || a->backend != b->backend ||
 	       strcmp(a->state_dir, b->state_dir) != 0 ||
 	       strcmp(a->control_socket, b->control_socket) != 0 ||

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include "duration.h"
 #include "log.h"
+#include "peer.h"
 #include "server.h"
 
 #define READ_CHUNK 4096
@@ -37,8 +38,9 @@ struct conn {
 	char *in, *out;
 	size_t inlen, incap, scan, outlen, outcap;
 	uint64_t active_ns;
-	uid_t uid;
+	uid_t uid;              /* Unix: SO_PEERCRED; TCP: sock_diag (peer.h) */
 	pid_t pid;
+	bool tcp;
 	bool paused;            /* an answer is deferred */
 	bool eof;               /* the peer has stopped sending, but still reads */
 };
@@ -82,6 +84,11 @@ void conn_peer(const struct conn *c, uid_t *uid, pid_t *pid)
 {
 	*uid = c->uid;
 	*pid = c->pid;
+}
+
+bool conn_tcp(const struct conn *c)
+{
+	return c->tcp;
 }
 
 static void conn_close(struct conn *c, const char *why)
@@ -343,9 +350,12 @@ static void on_accept(struct watch *w, uint32_t events)
 			close(fd);
 			continue;
 		}
-		getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen);
+		if (ls->path[0])
+			getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen);
+		else if (peer_tcp_uid(fd, &cred.uid) < 0)
+			cred.uid = (uid_t)-1;
 		*c = (struct conn){ .w = { fd, on_conn }, .s = s, .active_ns = mono_ns(),
-				    .uid = cred.uid, .pid = cred.pid };
+				    .uid = cred.uid, .pid = cred.pid, .tcp = !ls->path[0] };
 		if (loop_add(s->loop, &c->w, EPOLLIN | EPOLLRDHUP) < 0) {
 			close(fd);
 			free(c);

@@ -49,7 +49,11 @@ int conn_printf(struct conn *c, const char *fmt, ...) __attribute__((format(prin
  * being built with an error). */
 size_t conn_pending(const struct conn *c);
 void conn_truncate(struct conn *c, size_t len);
-/* The peer's credentials on a Unix socket (uid -1 if unknown). */
+/* The peer's credentials: on a Unix socket its uid and pid; on TCP the
+ * uid owning the peer's loopback socket (peer.h) and pid 0. uid -1 when
+ * unknown. */
 void conn_peer(const struct conn *c, uid_t *uid, pid_t *pid);
+/* Did c come through a TCP listener? */
+bool conn_tcp(const struct conn *c);
 
 #endif

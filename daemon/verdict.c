@@ -268,7 +268,8 @@ static bool evidence(struct verdicts *v, const struct rg_addr *client, enum evid
 	case D_NONE:
 		return false;
 	case D_ALREADY_BANNED:
-		return true;
+		/* An allow entry beats a ban, whichever came first. */
+		return !allowlist_match(enforce_allowlist(v->enf), client);
 	case D_PARDONED:
 		addr_format(&d.prefix, a, sizeof(a));
 		log_info("event=pardoned address=%s evidence=%s note=\"unbanned by hand; not "
@@ -400,8 +401,10 @@ enum verdict_state verdicts_answer(struct verdicts *v, const struct policy_req *
 		v->st.relay_client++;
 		return VERDICT_DONE;
 	}
-	if (r->client_address && addr_parse(r->client_address, &ck, err, sizeof(err)) == 0 &&
-	    ck.prefixlen == 128)
+	/* Without a client nothing is evidence: an untrusted sender gets the
+	 * recipient's verdict only. */
+	if (r->client_address && !r->verdict_only &&
+	    addr_parse(r->client_address, &ck, err, sizeof(err)) == 0 && ck.prefixlen == 128)
 		client = &ck.addr;
 	if (client && dnsbl_enabled(v->dnsbl)) {
 		bool decided;

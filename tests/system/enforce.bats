@@ -96,6 +96,50 @@ teardown() {
 	assert_failure
 }
 
+# verdict CLIENT RCPT: the query socket's action for one RCPT.
+verdict() {
+	printf 'request=smtpd_access_policy\nprotocol_state=RCPT\nclient_address=%s\nrecipient=%s\n\n' \
+		"$1" "$2" | socat -t2 - UNIX-CONNECT:"$QSOCK" | sed -n 's/^action=//p'
+}
+
+@test "$BACKEND: the allowlist always wins: allow add lifts a ban in the kernel and in verdicts, and says so" {
+	printf 'bob@example.com\n' > "$BATS_TEST_TMPDIR/r.txt"
+	"$B/rcptguard" recipients compile -o "$BATS_TEST_TMPDIR/r.cdb" "$BATS_TEST_TMPDIR/r.txt" >/dev/null
+	echo "recipients = $BATS_TEST_TMPDIR/r.cdb" >> "$CONF"
+	start_daemon
+	rg ban 10.77.1.2
+	run mail_from_client 10.77.1.1
+	assert_failure
+	run -0 verdict 10.77.1.2 nobody@example.com
+	assert_output --partial "421 "
+	run -0 rg allow add 10.77.1.2
+	assert_line "allowed 10.77.1.2"
+	assert_output --partial "the ban of 10.77.1.2 no longer applies to 10.77.1.2"
+	run -0 mail_from_client 10.77.1.1
+	assert_output "220 mail"
+	run -0 verdict 10.77.1.2 nobody@example.com
+	assert_output "550 5.1.1 no such mailbox"
+	run -0 verdict 10.77.1.2 bob@example.com
+	assert_output "DUNNO"
+	run -0 rg show 10.77.1.2
+	assert_output --partial "allowlisted by 10.77.1.2 (manual): never dropped or refused"
+	assert_output --partial "does not apply to this address"
+	refute_output --partial "banned as"
+	refute_output --partial "never banned"
+	# A manual ban made after the allow entry: the entry still wins.
+	rg allow add 10.77.1.3
+	rg ban 10.77.1.3
+	rg ban 10.77.1.4
+	for i in 1 2 3 4 5 6; do
+		run -0 verdict 10.77.1.3 "x$i@example.com"
+		assert_output "550 5.1.1 no such mailbox"
+	done
+	run -0 mail_from_client 10.77.1.1 25 10.77.1.3
+	assert_output "220 mail"
+	run -0 verdict 10.77.1.4 nobody@example.com
+	assert_output --partial "421 "
+}
+
 @test "$BACKEND: a ban of an allowlisted address warns that it will not drop" {
 	start_daemon
 	run -0 rg ban 127.0.0.1
@@ -112,6 +156,7 @@ teardown() {
 	run -0 rg list
 	assert_line --regexp '^10\.77\.1\.2 +down +'
 	run -0 rg allow add 10.77.1.2
+	assert_output --partial "the ban of 10.77.1.2 no longer applies to 10.77.1.2"
 	run -0 mail_from_client 10.77.1.1
 	run -0 rg allow del 10.77.1.2
 	run mail_from_client 10.77.1.1

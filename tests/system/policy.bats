@@ -248,6 +248,50 @@ request() {
 	assert_output "action=$ACTION"
 }
 
+# tcp_as USER ADDR CLIENT N: N unknown recipients from CLIENT over TCP to
+# ADDR (socat syntax), sent by a process of USER; prints the actions.
+tcp_as() {
+	local i
+	for i in $(seq "$4"); do
+		printf 'request=smtpd_access_policy\nprotocol_state=RCPT\nclient_address=%s\nrecipient=t%s@example.com\n\n' "$3" "$i"
+	done | in_s setpriv --reuid="$1" --regid="$(id -g "$1")" --clear-groups socat -t2 - "TCP:$2" |
+		sed -n 's/^action=//p'
+}
+
+@test "TCP on loopback: only query_listen_users give evidence; other local users get verdicts only" {
+	echo "query_listen = 127.0.0.1:10040" >> "$CONF"
+	start_daemon
+	grep -q 'level=warn event=query_listen_untrusted' "$DLOG"
+	run -0 tcp_as nobody 127.0.0.1:10040 192.0.2.50 6
+	[ "${#lines[@]}" -eq 6 ] || { echo "$output"; false; }
+	refute_output --partial "421"
+	assert_line "$ACTION"
+	run -0 rg show 192.0.2.50
+	assert_output --partial "nothing known"
+	stop_daemon
+	echo "query_listen_users = daemon, 4242" >> "$CONF"
+	start_daemon
+	[ "$(grep -c 'event=query_listen_untrusted' "$DLOG")" -eq 1 ]
+	run -0 tcp_as nobody 127.0.0.1:10040 192.0.2.51 6
+	refute_output --partial "421"
+	run -0 tcp_as root 127.0.0.1:10040 192.0.2.51 6
+	refute_output --partial "421"
+	run -0 tcp_as daemon 127.0.0.1:10040 192.0.2.52 5
+	assert_line --index 4 --partial "421 "
+	run -0 rg list
+	assert_line --regexp '^192\.0\.2\.52 +unknown-recipient '
+	refute_output --partial "192.0.2.51"
+}
+
+@test "TCP on IPv6 loopback: the listed user's requests ban" {
+	printf 'query_listen = [::1]:10041\nquery_listen_users = daemon\n' >> "$CONF"
+	start_daemon
+	run -0 tcp_as nobody '[::1]:10041' 192.0.2.53 6
+	refute_output --partial "421"
+	run -0 tcp_as daemon '[::1]:10041' 192.0.2.54 5
+	assert_line --index 4 --partial "421 "
+}
+
 # serve ACTION: a one-answer policy peer, for the actions rcptguardd itself
 # does not produce yet (421 comes with bans).
 serve() {
@@ -373,4 +417,42 @@ ask() { socat -t2 - UNIX-CONNECT:$QSOCK; }
 	assert_output ""
 	run -0 rg show 192.0.2.7
 	assert_output --partial "1 bad recipients, 0 bans, 1 valid"
+}
+
+# hostile_rcpt CLIENT BYTES...: an unknown recipient whose local part is
+# the given bytes (printf escapes), over the query socket.
+hostile_rcpt() {
+	local client=$1
+	shift
+	{ printf 'request=smtpd_access_policy\nprotocol_state=RCPT\nclient_address=%s\nrecipient=' "$client"
+	  printf "$@"
+	  printf '@example.com\n\n'; } | socat -t2 - UNIX-CONNECT:"$QSOCK" >/dev/null
+}
+
+# No byte that acts on a terminal: only printable ASCII and newlines.
+terminal_safe() {
+	if LC_ALL=C grep -qP '[^\x20-\x7e]' "$1"; then cat -v "$1"; return 1; fi
+}
+
+@test "show and top print recipients from the network escaped; --json is valid ASCII JSON" {
+	start_daemon
+	hostile_rcpt 192.0.2.41 '\033[2J\033]0;owned\007'
+	hostile_rcpt 192.0.2.42 '\302\233''31m\233''1m\r\b\177'
+	hostile_rcpt 192.0.2.43 '\342\200\256''gpj.exe\\x1b'
+	for i in $(seq 44 63); do
+		hostile_rcpt 192.0.2.$i "$(head -c 24 /dev/urandom | tr -d '\n\000%\\' | od -An -v -to1 | tr -s ' ' '\\' | tr -d '\n')"
+	done
+	for i in $(seq 41 63); do
+		rg show 192.0.2.$i > "$BATS_TEST_TMPDIR/show"
+		terminal_safe "$BATS_TEST_TMPDIR/show"
+		grep -q "last bad recipient " "$BATS_TEST_TMPDIR/show"
+		rg show --json 192.0.2.$i > "$BATS_TEST_TMPDIR/json"
+		terminal_safe "$BATS_TEST_TMPDIR/json"
+		python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$BATS_TEST_TMPDIR/json"
+	done
+	run -0 rg show 192.0.2.41
+	assert_output --partial 'last bad recipient \x1b[2J\x1b]0;owned\x07@example.com'
+	rg top --once -n 100 > "$BATS_TEST_TMPDIR/top"
+	terminal_safe "$BATS_TEST_TMPDIR/top"
+	[ "$(grep -c '^192\.0\.2\.' "$BATS_TEST_TMPDIR/top")" -eq 23 ]
 }

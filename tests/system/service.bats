@@ -28,6 +28,10 @@ setup() {
 teardown() {
 	teardown_net
 	rm -rf "$SVC"
+	if [ -n "${GRP:-}" ]; then
+		gpasswd -d rcptguard "$GRP" >/dev/null 2>&1 || true
+		groupdel "$GRP" 2>/dev/null || true
+	fi
 }
 
 spp() {
@@ -115,4 +119,41 @@ spp() {
 	sleep 0.3
 	grep -q 'event=reload result=ok' "$DLOG"
 	run -0 rg unban 192.0.2.9
+}
+
+@test "a followed log readable only through a supplementary group of the user is read" {
+	GRP=rgt-log$ID
+	groupadd "$GRP"
+	usermod -aG "$GRP" rcptguard
+	mkdir -m 750 "$SVC/log"
+	: > "$SVC/log/current"
+	chmod 640 "$SVC/log/current"
+	chgrp -R "$GRP" "$SVC/log"
+	echo "follow = $SVC/log/current" >> "$CONF"
+	start_daemon
+	for i in 1 2 3 4 5; do
+		printf '@4000000%09x%08x qmail-smtpd: not in validrcptto: g%s@example.com at 192.0.2.11\n' \
+			$(( $(date +%s) + 10 )) 0 $i >> "$SVC/log/current"
+	done
+	for i in $(seq 60); do rg list | grep -q '^192\.0\.2\.11 ' && break; sleep 0.05; done
+	run -0 rg list
+	assert_line --regexp '^192\.0\.2\.11 +unknown-recipient '
+	run -0 grep -E '^Groups:' /proc/$DPID/status
+	assert_output --regexp "\s$(getent group "$GRP" | cut -d: -f3)(\s|$)"
+}
+
+@test "as user rcptguard the daemon still identifies loopback TCP peers (sock_diag needs no privilege)" {
+	printf 'query_listen = 127.0.0.1:10042\nquery_listen_users = daemon\n' >> "$CONF"
+	start_daemon
+	req() {
+		for i in 1 2 3 4 5; do
+			printf 'request=smtpd_access_policy\nprotocol_state=RCPT\nclient_address=%s\nrecipient=u%s@example.com\n\n' "$1" $i
+		done
+	}
+	run -0 sh -c "$(declare -f req); req 192.0.2.60 | nsenter --net=/run/netns/$NS_S \
+		setpriv --reuid=nobody --regid=$(id -g nobody) --clear-groups socat -t2 - TCP:127.0.0.1:10042"
+	refute_output --partial "421"
+	run -0 sh -c "$(declare -f req); req 192.0.2.61 | nsenter --net=/run/netns/$NS_S \
+		setpriv --reuid=daemon --regid=$(id -g daemon) --clear-groups socat -t2 - TCP:127.0.0.1:10042"
+	assert_output --partial "action=421 "
 }

@@ -47,6 +47,16 @@ int main(void)
 	   "values are read, and a list key replaces its defaults %s", err);
 	ok(load("port = 25\r\n", c, err, sizeof(err)) == 0 && c->ports[0] == 25,
 	   "CRLF line ends are accepted %s", err);
+	ok(load("query_listen_users = root, 4242 daemon\nquery_listen_users = 7\n", c, err,
+		sizeof(err)) == 0 && c->n_query_listen_users == 4 && c->query_listen_users[0] == 0 &&
+	   c->query_listen_users[1] == 4242 && c->query_listen_users[3] == 7,
+	   "query_listen_users: names and numbers, by spaces, commas and repeats %s", err);
+	ok(load("", c, err, sizeof(err)) == 0 && c->n_query_listen_users == 0,
+	   "query_listen_users: none by default");
+	refused("query_listen_users = root rg-no-such-user\n",
+		"query_listen_users: no such user 'rg-no-such-user'");
+	refused("query_listen_users = 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n",
+		"more than 16 users");
 	refused("bogus = 1\n", ":1: unknown key 'bogus'");
 	refused("\nport = 0\n", ":2: port: '0' must be a number from 1 to 65535");
 	refused("port = 70000\n", "port: '70000'");
