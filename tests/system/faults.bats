@@ -139,3 +139,36 @@ ban_via_spp() { for i in 1 2 3 4 5; do spp $1 "u$i@example.com" >/dev/null; done
 	# Whole lines only: every line is one of ours.
 	! grep -v '^rcptguardd: level=' "$BATS_TEST_TMPDIR/drained"
 }
+
+@test "at max_connections the idlest connection gives way: verdicts for new clients keep flowing" {
+	printf 'max_connections = 20\nallow = 192.0.2.0/24\n' >> "$CONF"
+	start_daemon
+	run -0 "$B/tests/policy_load" -s "$QSOCK" -c 2 -n 4000 -i 200 \
+		bob@example.com=DUNNO nobody@example.com=550
+	assert_output --regexp 'requests=4000 wrong=0 '
+	grep -q 'event=query_refused .* why=max_connections note="the idlest connections are closed to make room' "$DLOG"
+}
+
+@test "a daemon started in its first ten minutes of uptime keeps its idle connections" {
+	echo "backend = none" >> "$CONF"
+	# A fresh time namespace whose monotonic clock reads about 100 s.
+	up=$(cut -d. -f1 /proc/uptime)
+	nsenter --net=/run/netns/$NS_S unshare --time --monotonic=$((100 - up)) --fork \
+		"$B/rcptguardd" -f -c "$CONF" >>"$DLOG" 2>&1 3>&- &
+	upid=$!
+	for i in $(seq 100); do [ -S "$QSOCK" ] && break; sleep 0.05; done
+	# unshare --fork ignores SIGTERM: teardown stops the daemon itself.
+	DPID=$(pgrep -P $upid)
+	req='request=smtpd_access_policy\nprotocol_state=RCPT\nclient_address=192.0.2.9\nrecipient=nobody@example.com\n\n'
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	socat -t 30 UNIX-CONNECT:"$QSOCK" - <"$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/out" 3>&- &
+	exec 7>"$BATS_TEST_TMPDIR/in"
+	printf "$req" >&7
+	# The idle sweep runs every 10 s.
+	sleep 11
+	printf "$req" >&7 || true
+	sleep 0.5
+	exec 7>&-
+	[ "$(grep -c '^action=550' "$BATS_TEST_TMPDIR/out")" = 2 ]
+	! grep -q 'why=idle' "$DLOG"
+}
