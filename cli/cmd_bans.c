@@ -199,7 +199,10 @@ int cmd_ban(struct ctx *x, int argc, char **argv)
 		if (opt == '?')
 			return EXIT_USAGE;
 	}
-	snprintf(ch.num, sizeof(ch.num), "%llu", (unsigned long long)ch.secs);
+	if (ch.secs)
+		snprintf(ch.num, sizeof(ch.num), "%llu", (unsigned long long)ch.secs);
+	else
+		snprintf(ch.num, sizeof(ch.num), "permanent");
 	duration_format(ch.secs, dur, sizeof(dur));
 	snprintf(suffix, sizeof(suffix), ch.secs ? " for %s" : " permanently", dur);
 	ch.suffix = suffix;

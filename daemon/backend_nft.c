@@ -85,7 +85,7 @@ static int adopt(void *ctx, const struct rg_lpm_key *k, uint64_t secs, unsigned 
 {
 	struct nftb *b = ctx;
 
-	return keytab_put(&b->bans, k, reason, secs ? mono_ns() + secs * 1000000000ULL : 0,
+	return keytab_put(&b->bans, k, reason, duration_expiry_ns(secs),
 			  created_unix, note);
 }
 
@@ -146,7 +146,7 @@ static int ban(void *ctx, const struct rg_lpm_key *k, uint64_t secs, unsigned re
 	if ((rc = flush(b)) < 0)
 		return rc;
 	if (b->mirrored)
-		rc = keytab_put(&b->bans, k, reason, secs ? mono_ns() + secs * 1000000000ULL : 0,
+		rc = keytab_put(&b->bans, k, reason, duration_expiry_ns(secs),
 				created, note);
 	return rc;
 }

@@ -65,7 +65,7 @@ static int ban(void *ctx, const struct rg_lpm_key *k, uint64_t secs, unsigned re
 		s->k[i] = *k;
 		s->b[i] = (struct rg_ban){ .created_unix = wall_secs() };
 	}
-	s->b[i].expires_ns = secs ? mono_ns() + secs * 1000000000ULL : 0;
+	s->b[i].expires_ns = duration_expiry_ns(secs);
 	s->b[i].reason = reason;
 	snprintf(s->note[i].text, sizeof(s->note[i].text), "%s", note ? note : "");
 	return 0;

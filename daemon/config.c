@@ -281,6 +281,11 @@ static int set_duration(const char *v, uint32_t min, uint32_t *out, char *err, s
 {
 	uint64_t secs;
 
+	/* "0" turns off what allows it (pardon_time); it is no duration. */
+	if (min == 0 && strcmp(v, "0") == 0) {
+		*out = 0;
+		return 0;
+	}
 	if (duration_parse(v, &secs, err, errlen) < 0)
 		return -1;
 	if (secs < min || secs > UINT32_MAX - 1) {

@@ -248,18 +248,15 @@ static const char *cmd_ban(struct ctx *x, char **w, int nw, char *err, size_t er
 {
 	struct rg_lpm_key k;
 	const struct allow_entry *al;
-	char by[64], *end;
-	unsigned long long secs;
+	char by[64];
+	uint64_t secs;
 	uid_t uid;
 	pid_t pid;
 
 	if (nw < 3 || nw > 4)
-		return "usage: ban ADDR SECONDS [NOTE]";
-	if (addr_parse(w[1], &k, err, errlen) < 0)
+		return "usage: ban ADDR DURATION [NOTE]";
+	if (addr_parse(w[1], &k, err, errlen) < 0 || duration_parse(w[2], &secs, err, errlen) < 0)
 		return err;
-	secs = strtoull(w[2], &end, 10);
-	if (*end || end == w[2])
-		return "SECONDS must be a number (0: permanent)";
 	conn_peer(x->c, &uid, &pid);
 	snprintf(by, sizeof(by), "by=control uid=%d pid=%d", (int)uid, (int)pid);
 	if (enforce_ban(x->env->enf, &k, NULL, secs, RG_REASON_MANUAL, nw == 4 ? w[3] : NULL,

@@ -9,7 +9,7 @@ int duration_parse(const char *s, uint64_t *secs, char *err, size_t errlen)
 	uint64_t total = 0;
 	const char *p = s;
 
-	if (strcmp(s, "permanent") == 0 || strcmp(s, "0") == 0) {
+	if (strcmp(s, "permanent") == 0) {
 		*secs = 0;
 		return 0;
 	}
@@ -46,8 +46,10 @@ int duration_parse(const char *s, uint64_t *secs, char *err, size_t errlen)
 		if (total > DURATION_MAX_SECS)
 			goto too_long;
 	}
-	if (total == 0)
-		goto bad;
+	if (total == 0) {
+		snprintf(err, errlen, "'%s' is no time at all; a ban without end is 'permanent'", s);
+		return -1;
+	}
 	*secs = total;
 	return 0;
 bad:
@@ -56,6 +58,15 @@ bad:
 too_long:
 	snprintf(err, errlen, "'%s' is longer than ten years; use permanent", s);
 	return -1;
+}
+
+uint64_t duration_expiry_ns(uint64_t secs)
+{
+	if (!secs)
+		return 0;
+	if (secs > DURATION_MAX_SECS)
+		secs = DURATION_MAX_SECS;
+	return mono_ns() + secs * 1000000000ULL;
 }
 
 void duration_format(uint64_t secs, char *buf, size_t len)

@@ -1,35 +1,189 @@
 /* log.c - "prog: level=info event=... key=value" lines on stderr, or to
- * syslog (facility mail) once the daemon has gone to the background. */
+ * syslog (facility mail) once the daemon has gone to the background.
+ *
+ * The daemon must never wait for its log reader: a stalled multilog or a
+ * full pipe would freeze every verdict. After log_nonblocking() lines go
+ * out with non-blocking writes; what the reader cannot take yet waits in a
+ * bounded queue, and a line that does not fit is dropped and counted. The
+ * first line that gets through after a loss says how many were lost. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <syslog.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
 #include "log.h"
 
+#define QUEUE_BYTES (256 * 1024)
+
 static const char *prog = "rcptguard";
-static bool to_syslog;
+static bool nonblocking, to_syslog, is_socket;
+static int out_fd = STDERR_FILENO;
+static char queue[QUEUE_BYTES];
+static size_t queued;
+static unsigned long long dropped, dropped_unreported;
 
 void log_init(const char *progname)
 {
 	prog = progname;
 }
 
-void log_to_syslog(void)
+/* stderr, made non-blocking without touching a description shared with
+ * others (a terminal, the shell's pipe): a FIFO or terminal is opened
+ * again through /proc; a socket is written with MSG_DONTWAIT; a regular
+ * file never blocks and keeps its offset and O_APPEND as they are. */
+int log_nonblocking(void)
 {
-	openlog(prog, LOG_PID, LOG_MAIL);
-	to_syslog = true;
+	struct stat st;
+	char path[32];
+	int fd;
+
+	if (fstat(STDERR_FILENO, &st) < 0)
+		return -1;
+	nonblocking = true;
+	if (S_ISSOCK(st.st_mode)) {
+		is_socket = true;
+		return 0;
+	}
+	if (!S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode))
+		return 0;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", STDERR_FILENO);
+	fd = open(path, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		/* No /proc: the flag on the shared description is the lesser evil. */
+		int fl = fcntl(STDERR_FILENO, F_GETFL);
+
+		return fl < 0 ? -1 : fcntl(STDERR_FILENO, F_SETFL, fl | O_NONBLOCK);
+	}
+	/* Every writer of fd 2 (libbpf's messages too) becomes non-blocking. */
+	if (dup2(fd, STDERR_FILENO) < 0) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
 }
 
-static void vlog(int prio, const char *level, const char *fmt, va_list ap)
+void log_to_syslog(void)
 {
-	char line[1024];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX, .sun_path = "/dev/log" };
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
-	vsnprintf(line, sizeof(line), fmt, ap);
-	if (to_syslog)
-		syslog(prio, "level=%s %s", level, line);
-	else
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return;         /* no syslog: stderr stays */
+	}
+	out_fd = fd;
+	is_socket = to_syslog = nonblocking = true;
+	queued = 0;             /* a datagram socket takes whole lines or none */
+}
+
+/* Write without waiting: bytes taken, or -1 (errno EAGAIN: try later). */
+static ssize_t put(const char *p, size_t n)
+{
+	if (!nonblocking)
+		return fwrite(p, 1, n, stderr) == n ? (ssize_t)n : -1;
+	if (is_socket)
+		return send(out_fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	return write(out_fd, p, n);
+}
+
+void log_flush(void)
+{
+	size_t off = 0;
+
+	while (off < queued) {
+		ssize_t n = put(queue + off, queued - off);
+
+		if (n <= 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			break;
+		}
+		off += (size_t)n;
+	}
+	memmove(queue, queue + off, queued - off);
+	queued -= off;
+}
+
+static void drop(void)
+{
+	dropped++;
+	dropped_unreported++;
+}
+
+/* Send one whole line, or queue it behind the ones still waiting. */
+static void emit(const char *line, size_t len)
+{
+	ssize_t n = 0;
+
+	if (!queued) {
+		do
+			n = put(line, len);
+		while (n < 0 && errno == EINTR);
+		if (n == (ssize_t)len)
+			return;
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+			drop();         /* the reader is gone: nothing to wait for */
+			return;
+		}
+		if (n < 0 || to_syslog)
+			n = 0;
+	}
+	/* The rest of a line cut by the pipe always fits (the queue was
+	 * empty), so a line is never left half written. */
+	if (to_syslog || queued + len - (size_t)n > sizeof(queue)) {
+		drop();
+		return;
+	}
+	memcpy(queue + queued, line + n, len - (size_t)n);
+	queued += len - (size_t)n;
+}
+
+static void vlog(const char *level, int prio, const char *fmt, va_list ap)
+{
+	char msg[1024], line[1200];
+	int len;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (nonblocking)
+		log_flush();
+	if (dropped_unreported && !queued) {
+		unsigned long long lost = dropped_unreported;
+
+		dropped_unreported = 0;
+		log_warn("event=log_dropped lines=%llu note=\"the log reader did not keep up; "
+			 "these lines were lost, verdicts and bans were not\"", lost);
+	}
+	if (to_syslog) {
+		time_t now = time(NULL);
+		struct tm tm;
+		char stamp[32];
+
+		localtime_r(&now, &tm);
+		strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S", &tm);
+		len = snprintf(line, sizeof(line), "<%d>%s %s[%d]: level=%s %s",
+			       (2 << 3) | prio, stamp, prog, (int)getpid(), level, msg);
+	} else {
+		len = snprintf(line, sizeof(line), "%s: level=%s %s\n", prog, level, msg);
+	}
+	if (len >= (int)sizeof(line)) {
+		len = (int)sizeof(line) - 1;
+		if (!to_syslog)
+			line[len - 1] = '\n';
+	}
+	if (!nonblocking) {
 		/* One write per line so lines from several processes never mix. */
-		fprintf(stderr, "%s: level=%s %s\n", prog, level, line);
+		fwrite(line, 1, (size_t)len, stderr);
+		return;
+	}
+	emit(line, (size_t)len);
 }
 
 #define LOGFN(name, prio, level)                \
@@ -37,13 +191,19 @@ static void vlog(int prio, const char *level, const char *fmt, va_list ap)
 	{                                       \
 		va_list ap;                     \
 		va_start(ap, fmt);              \
-		vlog(prio, level, fmt, ap);     \
+		vlog(level, prio, fmt, ap);     \
 		va_end(ap);                     \
 	}
 
-LOGFN(log_info, LOG_INFO, "info")
-LOGFN(log_warn, LOG_WARNING, "warn")
-LOGFN(log_err, LOG_ERR, "error")
+/* syslog(3) priorities: facility mail (2) is added in vlog. */
+LOGFN(log_info, 6, "info")
+LOGFN(log_warn, 4, "warn")
+LOGFN(log_err, 3, "error")
+
+unsigned long long log_dropped(void)
+{
+	return dropped;
+}
 
 const char *log_quote(char *buf, size_t len, const char *s)
 {

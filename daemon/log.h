@@ -6,8 +6,16 @@
 #include <stddef.h>
 
 void log_init(const char *progname);
-/* From now on log to syslog, facility mail (for a backgrounded daemon). */
+/* From now on log to syslog, facility mail (for a backgrounded daemon);
+ * never blocks: a line syslogd cannot take at once is dropped. */
 void log_to_syslog(void);
+/* For the daemon: stderr lines never block. What the reader cannot take
+ * waits in a bounded queue (log_flush() retries); a line that does not fit
+ * is dropped and counted. 0, or -1 if stderr cannot be made non-blocking. */
+int log_nonblocking(void);
+void log_flush(void);
+/* Lines lost since start because the reader did not keep up. */
+unsigned long long log_dropped(void);
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

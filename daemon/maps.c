@@ -95,7 +95,7 @@ int maps_ban(const struct rg_maps *m, const struct rg_lpm_key *k, uint64_t secs,
 		b.created_unix = wall_secs();
 		b.prefixlen = k->prefixlen;
 	}
-	b.expires_ns = secs ? mono_ns() + secs * 1000000000ULL : 0;
+	b.expires_ns = duration_expiry_ns(secs);
 	b.reason = reason;
 	if (bpf_map_update_elem(fd, key, &b, BPF_ANY) < 0)
 		return -errno;

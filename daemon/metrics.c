@@ -4,6 +4,7 @@
 #include <string.h>
 #include "atomic.h"
 #include "follow.h"
+#include "log.h"
 #include "metrics.h"
 #include "names.h"
 
@@ -54,6 +55,7 @@ void metrics_collect(struct control_env *env, metric_cb cb, void *x)
 	if (enforce_drops(env->enf, &d) == 0)
 		prom_xdp(&d, cb, x);
 	cb(x, "rcptguard_query_connections", "", server_connections(env->query));
+	cb(x, "rcptguard_log_dropped_total", "", log_dropped());
 	if (env->follow) {
 		struct follow_stats fs;
 

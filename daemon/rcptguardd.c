@@ -41,6 +41,8 @@
 #define DB_CHECK_MS 500
 /* How soon a ban change reaches the state file. */
 #define STATE_CHECK_MS 1000
+/* How soon lines queued behind a stalled log reader are tried again. */
+#define LOG_FLUSH_MS 200
 
 struct daemon {
 	const char *path;
@@ -55,7 +57,7 @@ struct daemon {
 	struct server *control;
 	struct follow *follow;          /* NULL: no follow lines */
 	struct control_env env;
-	struct watch sig, ban_sweep, db_check, state_save, metrics;
+	struct watch sig, ban_sweep, db_check, state_save, metrics, log_flush;
 	bool state_failing, metrics_failing, follow_failing;
 	uint64_t saved_changes, saved_at;       /* ban changes and time of the last save */
 };
@@ -318,6 +320,16 @@ static void on_metrics(struct watch *w, uint32_t events)
 	d->metrics_failing = false;
 }
 
+/* Lines the log reader could not take yet. */
+static void on_log_flush(struct watch *w, uint32_t events)
+{
+	uint64_t ticks;
+
+	(void)events;
+	if (read(w->fd, &ticks, sizeof(ticks)) == sizeof(ticks))
+		log_flush();
+}
+
 /* Signals are blocked from the start and read from a signalfd, so one
  * arriving during start-up waits for the loop instead of killing us. */
 static void block_signals(sigset_t *mask)
@@ -338,10 +350,12 @@ static int setup_loop(struct daemon *d, const sigset_t *mask, char *err, size_t 
 	d->db_check.cb = on_db_check;
 	d->state_save.cb = on_state_save;
 	d->metrics.cb = on_metrics;
+	d->log_flush.cb = on_log_flush;
 	if (d->sig.fd < 0 || loop_add(d->loop, &d->sig, EPOLLIN) < 0 ||
 	    loop_timer(d->loop, &d->ban_sweep, BAN_SWEEP_MS) < 0 ||
 	    loop_timer(d->loop, &d->db_check, DB_CHECK_MS) < 0 ||
 	    loop_timer(d->loop, &d->state_save, STATE_CHECK_MS) < 0 ||
+	    loop_timer(d->loop, &d->log_flush, LOG_FLUSH_MS) < 0 ||
 	    (d->cfg->metrics_textfile[0] &&
 	     loop_timer(d->loop, &d->metrics, d->cfg->metrics_interval * 1000U) < 0)) {
 		snprintf(err, errlen, "cannot set up the event loop: %s", strerror(errno));
@@ -531,6 +545,9 @@ int main(int argc, char **argv)
 	raise_nofile(d.cfg);
 	if (!foreground && daemonize(&ready_fd) < 0)
 		return 1;
+	if (log_nonblocking() < 0)
+		log_warn("event=log_blocking error=\"%s\" note=\"a stalled log reader can stall "
+			 "the daemon\"", strerror(errno));
 	block_signals(&mask);
 	d.loop = loop_new();
 	if (!d.loop) {

@@ -283,10 +283,10 @@ static void log_refused(struct server *s, const char *why)
 {
 	uint64_t now = mono_ns();
 
-	if (now - s->refused_logged_ns > 60000000000ULL) {
+	if (!s->refused_logged_ns || now - s->refused_logged_ns > 60000000000ULL) {
 		log_warn("event=%s_refused connections=%zu max=%zu why=%s note=\"%sraise %s if "
 			 "this is legitimate load\"", s->ops->name, s->nconns, s->max, why,
-			 strcmp(why, "no_file_descriptors") == 0 ? "the idlest connections are "
+			 strcmp(why, "out_of_memory") != 0 ? "the idlest connections are "
 			 "closed to make room; " : "",
 			 strcmp(why, "max_connections") == 0 ? "max_connections" :
 			 "the open-files limit (LimitNOFILE, ulimit -n)");
@@ -294,23 +294,32 @@ static void log_refused(struct server *s, const char *why)
 	}
 }
 
-/* Out of descriptors: the connection idle the longest (nothing half read,
- * unsent or awaited) makes room; its client reconnects when it next asks.
- * Without one, a pending connection would keep the listener readable for
- * ever: take it with the reserve descriptor and close it, so the loop
- * does not spin and the client learns at once. */
-static bool shed(struct server *s, int lfd)
+/* The connection idle the longest (nothing half read, unsent or awaited),
+ * or NULL: it makes room when descriptors or max_connections run out; its
+ * client reconnects when it next asks. */
+static struct conn *idlest(const struct server *s)
 {
-	struct conn *idlest = NULL;
-	int fd;
+	struct conn *best = NULL;
 
 	for (struct conn *c = s->conns; c; c = c->next)
 		if (!c->inlen && !c->outlen && !c->paused &&
-		    (!idlest || c->active_ns < idlest->active_ns))
-			idlest = c;
-	if (idlest) {
-		log_refused(s, "no_file_descriptors");
-		conn_close(idlest, NULL);
+		    (!best || c->active_ns < best->active_ns))
+			best = c;
+	return best;
+}
+
+/* Out of descriptors: the idlest connection makes room. Without one, a
+ * pending connection would keep the listener readable for ever: take it
+ * with the reserve descriptor and close it, so the loop does not spin and
+ * the client learns at once. */
+static bool shed(struct server *s, int lfd)
+{
+	struct conn *c = idlest(s);
+	int fd;
+
+	log_refused(s, "no_file_descriptors");
+	if (c) {
+		conn_close(c, NULL);
 		return true;
 	}
 	if (s->reserve_fd < 0)
@@ -320,7 +329,6 @@ static bool shed(struct server *s, int lfd)
 	if (fd >= 0)
 		close(fd);
 	s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	log_refused(s, "no_file_descriptors");
 	return fd >= 0;
 }
 
@@ -345,8 +353,18 @@ static void on_accept(struct watch *w, uint32_t events)
 				log_err("event=%s_accept error=\"%s\"", s->ops->name, strerror(errno));
 			return;
 		}
+		/* At max_connections a new client (one waiting for its verdict)
+		 * beats the connection idle the longest. */
+		if (s->nconns >= s->max) {
+			struct conn *old = idlest(s);
+
+			log_refused(s, "max_connections");
+			if (old)
+				conn_close(old, NULL);
+		}
 		if (s->nconns >= s->max || !(c = calloc(1, sizeof(*c)))) {
-			log_refused(s, s->nconns >= s->max ? "max_connections" : "out_of_memory");
+			if (s->nconns < s->max)
+				log_refused(s, "out_of_memory");
 			close(fd);
 			continue;
 		}
@@ -380,14 +398,16 @@ static void on_accept(struct watch *w, uint32_t events)
 static void on_sweep(struct watch *w, uint32_t events)
 {
 	struct server *s = (struct server *)((char *)w - offsetof(struct server, sweep));
-	uint64_t ticks, cutoff = mono_ns() - IDLE_SECS * 1000000000ULL;
+	uint64_t ticks, now = mono_ns();
 
 	(void)events;
 	if (read(w->fd, &ticks, sizeof(ticks)) < 0)
 		return;
+	/* now - active, never now - IDLE: the clock starts at boot, and the
+	 * subtraction would wrap in a daemon's first ten minutes. */
 	for (struct conn *c = s->conns, *next; c; c = next) {
 		next = c->next;
-		if (c->active_ns < cutoff)
+		if (now - c->active_ns > IDLE_SECS * 1000000000ULL)
 			conn_close(c, "idle");
 	}
 }

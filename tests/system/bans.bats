@@ -52,6 +52,25 @@ spp() {
 	grep -q 'event=unban address=10.77.1.2 backend=xdp by=control uid=0' "$DLOG"
 }
 
+@test "the control socket takes durations through the one parser: no overflow, no expired-on-arrival ban" {
+	start_daemon
+	ctl() { printf '%s\n' "$1" | socat -t2 - UNIX-CONNECT:$CSOCK; }
+	# 18446744074 s is more than 2^64 ns: it wrapped to a ban expired on arrival.
+	for d in 18446744074 99999999999999999999 0 0s -5 1.5h 10y ''; do
+		run ctl "ban 192.0.2.44 $d"
+		assert_line --index 0 --regexp '^error '
+	done
+	run -0 rg list
+	refute_output --partial 192.0.2.44
+	run ctl "ban 192.0.2.44 1h"
+	assert_line --index 0 ok
+	run ctl "ban 192.0.2.45 permanent"
+	assert_line --index 0 ok
+	run -0 rg list --json
+	assert_output --regexp '"address":"192\.0\.2\.44"[^}]*"expired":false'
+	assert_output --regexp '"address":"192\.0\.2\.45"[^}]*"permanent":true'
+}
+
 @test "a manual unban sticks: the same client is not banned again during pardon_time" {
 	start_all
 	run swaks_to "$UNKNOWN"

@@ -31,6 +31,11 @@ setup() {
 	run -2 rg ban 192.0.2.1 --for 10y
 	assert_output --partial "'10y' is not a duration"
 	run -2 rg ban 192.0.2.1 --for
+	run -2 rg ban 192.0.2.1 --for 0
+	assert_output --partial "'0' is no time at all; a ban without end is 'permanent'"
+	run -2 rg ban 192.0.2.1 --for 0s
+	run -2 rg ban 192.0.2.1 --for 4000d
+	assert_output --partial "longer than ten years"
 }
 
 @test "missing arguments and extra arguments: exit 2" {

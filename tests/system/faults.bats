@@ -104,3 +104,71 @@ ban_via_spp() { for i in 1 2 3 4 5; do spp $1 "u$i@example.com" >/dev/null; done
 	run -0 rg list
 	assert_output --regexp '198\.51\.100\.[0-9]+ +unknown-recipient'
 }
+
+@test "stderr is a pipe nobody reads: verdicts keep flowing, SIGTERM stops the daemon, the loss is counted and reported" {
+	# policy_load asks for clients in 192.0.2.0/24: allowlisted, never banned.
+	printf "log_verdicts = all\nallow = 192.0.2.0/24\n" >> "$CONF"
+	fifo=$BATS_TEST_TMPDIR/log.fifo
+	mkfifo "$fifo"
+	# Held open for reading, never read: the pipe fills after 64 KB.
+	exec 5<>"$fifo"
+	nsenter --net=/run/netns/$NS_S "$B/rcptguardd" -f -c "$CONF" >"$fifo" 2>&1 3>&- 5>&- &
+	DPID=$!
+	for i in $(seq 100); do [ -S "$QSOCK" ] && break; sleep 0.05; done
+	# One log line per verdict: far more than the pipe and the queue hold.
+	run -0 timeout 60 "$B/tests/policy_load" -s "$QSOCK" -c 4 -n 20000 \
+		bob@example.com=DUNNO nobody@example.com=550
+	assert_output --regexp 'requests=20000 wrong=0 '
+	run -0 rg stats --prometheus
+	dropped=$(echo "$output" | awk '$1 == "rcptguard_log_dropped_total" { print $2 }')
+	[ "$dropped" -gt 0 ]
+	# The reader comes back: the next line says how many were lost.
+	cat <&5 > "$BATS_TEST_TMPDIR/drained" &
+	reader=$!
+	sleep 0.5
+	run -0 "$B/tests/policy_load" -s "$QSOCK" -n 1 bob@example.com=DUNNO
+	kill -TERM $DPID
+	for i in $(seq 50); do kill -0 $DPID 2>/dev/null || break; sleep 0.1; done
+	! kill -0 $DPID 2>/dev/null
+	DPID=
+	sleep 0.3
+	kill $reader 2>/dev/null || true
+	exec 5<&-
+	grep -Eq "event=log_dropped lines=[0-9]+" "$BATS_TEST_TMPDIR/drained"
+	grep -q 'event=stop signal=' "$BATS_TEST_TMPDIR/drained"
+	# Whole lines only: every line is one of ours.
+	! grep -v '^rcptguardd: level=' "$BATS_TEST_TMPDIR/drained"
+}
+
+@test "at max_connections the idlest connection gives way: verdicts for new clients keep flowing" {
+	printf 'max_connections = 20\nallow = 192.0.2.0/24\n' >> "$CONF"
+	start_daemon
+	run -0 "$B/tests/policy_load" -s "$QSOCK" -c 2 -n 4000 -i 200 \
+		bob@example.com=DUNNO nobody@example.com=550
+	assert_output --regexp 'requests=4000 wrong=0 '
+	grep -q 'event=query_refused .* why=max_connections note="the idlest connections are closed to make room' "$DLOG"
+}
+
+@test "a daemon started in its first ten minutes of uptime keeps its idle connections" {
+	echo "backend = none" >> "$CONF"
+	# A fresh time namespace whose monotonic clock reads about 100 s.
+	up=$(cut -d. -f1 /proc/uptime)
+	nsenter --net=/run/netns/$NS_S unshare --time --monotonic=$((100 - up)) --fork \
+		"$B/rcptguardd" -f -c "$CONF" >>"$DLOG" 2>&1 3>&- &
+	upid=$!
+	for i in $(seq 100); do [ -S "$QSOCK" ] && break; sleep 0.05; done
+	# unshare --fork ignores SIGTERM: teardown stops the daemon itself.
+	DPID=$(pgrep -P $upid)
+	req='request=smtpd_access_policy\nprotocol_state=RCPT\nclient_address=192.0.2.9\nrecipient=nobody@example.com\n\n'
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	socat -t 30 UNIX-CONNECT:"$QSOCK" - <"$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/out" 3>&- &
+	exec 7>"$BATS_TEST_TMPDIR/in"
+	printf "$req" >&7
+	# The idle sweep runs every 10 s.
+	sleep 11
+	printf "$req" >&7 || true
+	sleep 0.5
+	exec 7>&-
+	[ "$(grep -c '^action=550' "$BATS_TEST_TMPDIR/out")" = 2 ]
+	! grep -q 'why=idle' "$DLOG"
+}

@@ -48,6 +48,16 @@ int main(void)
 	bad("99999999999999999999d");
 	bad("4000d");
 	bad("permanently");
+	bad("0");
+	bad("00");
+	bad("0m0s");
+	{
+		uint64_t before = mono_ns(), far = duration_expiry_ns(UINT64_MAX);
+
+		ok(duration_expiry_ns(0) == 0, "no expiry for a permanent ban");
+		ok(far > before && far <= mono_ns() + DURATION_MAX_SECS * 1000000000ULL,
+		   "an expiry is capped at ten years, never wrapped");
+	}
 	fmt(0, "0s");
 	fmt(45, "45s");
 	fmt(570, "9m30s");
