@@ -254,6 +254,15 @@ static bool evidence(struct verdicts *v, const struct rg_addr *client, enum evid
 	switch (d.what) {
 	case D_NONE:
 		return false;
+	case D_REFUSED:
+		/* Never an offender (docs/offenders.md); credit is dropped quietly. */
+		if (ev != EV_VALID) {
+			v->st.evidence_refused++;
+			addr_format(&d.prefix, a, sizeof(a));
+			log_info("event=evidence_refused address=%s why=%s evidence=%s%s", a, d.why,
+				 evidence_name(ev), source);
+		}
+		return false;
 	case D_ALREADY_BANNED:
 		return true;
 	case D_PARDONED:

@@ -32,7 +32,7 @@ guess() {
 
 @test "unspecified, broadcast, multicast, mapped and reserved sources ban nothing; IPv4 still connects" {
 	local a hostile=(:: ::2 ::ffff:0.0.0.0 0.0.0.0 255.255.255.255 224.0.0.1 ff02::1
-		fe80::1 ::1.2.3.4 64:ff9b::0.0.0.0 ::ffff:127.0.0.1)
+		fe80::1 ::1.2.3.4 64:ff9b::0.0.0.0 ::ffff:127.0.0.1 ::1:2:3:4:5)
 	start_daemon
 	for a in "${hostile[@]}"; do
 		guess "$a" 6
@@ -45,7 +45,8 @@ guess() {
 	refute_output --partial '"address"'
 	# Each refused piece of evidence: one line and a count.
 	[ "$(grep -c 'event=evidence_refused address=:: .*why=unspecified' "$DLOG")" = 6 ]
-	grep -q 'event=evidence_refused address=::2 .*why=reserved' "$DLOG"
+	grep -q 'event=evidence_refused address=::2 .*why=ipv4-compatible' "$DLOG"
+	grep -q 'event=evidence_refused address=::1:2:3:4:5 .*why=reserved' "$DLOG"
 	grep -q 'event=evidence_refused address=255.255.255.255 .*why=broadcast' "$DLOG"
 	[ "$(metric rcptguard_evidence_refused_total)" = $(( ${#hostile[@]} * 6 )) ]
 	# The same evidence from a real client bans it, and only it.
