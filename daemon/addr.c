@@ -128,6 +128,7 @@ static const struct refused {
  * on the Internet, and an IPv6 /64 of it would cover ::ffff:0:0/96. */
 static const struct rg_lpm_key reserved_v6 = V6(0, 0, 0, 8);
 static const struct rg_lpm_key mapped = V4(0, 0, 0, 0, 0);
+static const struct rg_lpm_key v4_compatible = V6(0, 0, 0, 96);
 static const struct rg_lpm_key nat64_well_known = {
 	96, { { 0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 } }
 };
@@ -144,10 +145,12 @@ static bool inside(const struct rg_lpm_key *k, const struct rg_lpm_key *p)
 	return k->prefixlen >= p->prefixlen && addr_in_prefix(p, &k->addr);
 }
 
+/* Why k lies inside a block of t, or NULL. Inside, not overlapping: a /8
+ * an admin aggregates IPv4 into may hold 169.254/16 without being it. */
 static const char *refused_in(const struct refused *t, size_t n, const struct rg_lpm_key *k)
 {
 	for (size_t i = 0; i < n; i++)
-		if (overlap(&t[i].k, k))
+		if (inside(k, &t[i].k))
 			return t[i].why;
 	return NULL;
 }
@@ -214,7 +217,8 @@ const char *addr_nat64_check(const struct rg_lpm_key *p)
 
 	if (l != 32 && l != 40 && l != 48 && l != 56 && l != 64 && l != 96)
 		return "a NAT64 prefix is /32, /40, /48, /56, /64 or /96 (RFC 6052)";
-	if (overlap(p, &mapped) || refused_in(refused_v6, NELEM(refused_v6), p))
+	if (overlap(p, &mapped) || overlap(p, &v4_compatible) ||
+	    refused_in(refused_v6, NELEM(refused_v6), p))
 		return "a NAT64 prefix must not overlap the IPv4-mapped, unspecified, loopback, "
 		       "IPv4-compatible, link-local or multicast space";
 	return NULL;
@@ -238,7 +242,7 @@ const char *addr_refused(const struct rg_lpm_key *k, const struct nat64_prefixes
 		if (k->prefixlen < 32)
 			return "too-wide";
 		why = refused_in(refused_v6, NELEM(refused_v6), k);
-		return why ? why : overlap(k, &reserved_v6) ? "reserved" : NULL;
+		return why ? why : inside(k, &reserved_v6) ? "reserved" : NULL;
 	}
 	return v4.prefixlen < 96 + 8 ? "too-wide" : refused_in(refused_v4, NELEM(refused_v4), &v4);
 }
@@ -248,6 +252,16 @@ bool addr_carries_v4(const struct rg_addr *a, const struct nat64_prefixes *n)
 	struct rg_lpm_key k = { .prefixlen = 128, .addr = *a };
 
 	return addr_is_v4(a) || nat64_holding(&k, n);
+}
+
+/* How many leading bits a and b share. */
+static unsigned common_bits(const struct rg_addr *a, const struct rg_addr *b)
+{
+	unsigned i = 0;
+
+	while (i < 128 && !((a->a[i / 8] ^ b->a[i / 8]) & (0x80 >> (i % 8))))
+		i++;
+	return i;
 }
 
 unsigned addr_key_bits(const struct rg_addr *a, unsigned v4bits, unsigned v6bits,
@@ -263,7 +277,18 @@ unsigned addr_key_bits(const struct rg_addr *a, unsigned v4bits, unsigned v6bits
 		l = p->prefixlen + v4bits;
 		return l + (u_bits(p->prefixlen, l) ? 8 : 0);
 	}
-	return inside(&k, &teredo) ? 128 : v6bits;
+	if (inside(&k, &teredo))
+		return 128;
+	/* Never a network holding a NAT64 prefix: narrow it to the longest
+	 * length that leaves the prefix out. */
+	for (unsigned i = 0; (p = nat64_at(n, i)); i++) {
+		k.prefixlen = v6bits;
+		addr_mask(&k);
+		if (inside(p, &k))
+			v6bits = common_bits(a, &p->addr) + 1;
+		k.addr = *a;
+	}
+	return v6bits;
 }
 
 /* "16777216 IPv4 addresses", "2^64 IPv6 addresses". */

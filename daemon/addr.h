@@ -38,11 +38,12 @@ struct nat64_prefixes {
 const char *addr_nat64_check(const struct rg_lpm_key *p);
 
 /* The address-sanity rule (docs/offenders.md). Why k can never be an
- * offender or the key of an automatic ban, or NULL: an address (/128) or
- * a network that is or overlaps the unspecified, loopback, link-local,
- * multicast, broadcast or reserved space, covers the IPv4-mapped space or
- * a NAT64 prefix, or is wider than /8 of IPv4 or /32 of IPv6. IPv4 in
- * ::ffff:0:0/96 or in a NAT64 prefix is judged as that IPv4. n may be NULL. */
+ * offender or the key of an automatic ban, or NULL: an address (/128) or a
+ * network inside the unspecified, loopback, link-local, multicast,
+ * broadcast, IPv4-compatible or reserved space, or one that covers the
+ * IPv4-mapped space or a NAT64 prefix, or is wider than /8 of IPv4 or /32
+ * of IPv6. IPv4 in ::ffff:0:0/96 or in a NAT64 prefix is judged as that
+ * IPv4. n may be NULL. */
 const char *addr_refused(const struct rg_lpm_key *k, const struct nat64_prefixes *n);
 
 /* Does a carry an IPv4 client (mapped, or in a NAT64 prefix)? */
