@@ -125,6 +125,11 @@ $(B)/tests/bench_xdp: tests/bench/bench_xdp.c tests/bpf/packet.c tests/bpf/packe
 	$(CC) $(CFLAGS) -Itests/bpf $(LDFLAGS) -o $@ tests/bench/bench_xdp.c \
 		tests/bpf/packet.c $(B)/libcommon.a $(LIBS)
 
+$(B)/tests/test_flood: tests/unit/test_flood.c tests/unit/tap.h tests/bench/flood_src.h tests/bpf/packet.c \
+		tests/bpf/packet.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/unit -Itests/bpf -Itests/bench $(LDFLAGS) -o $@ $< tests/bpf/packet.c
+
 $(B)/tests/xdp_tx.bpf.o: tests/bench/xdp_tx.bpf.c tests/bench/flood_src.h
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
