@@ -65,8 +65,10 @@ offered=$(awk -F '\t' '$1 ~ /^flood\..*\.offered_mpps$/ { v = $2 + 0
 		echo "$offered Mpps, which may be less than XDP can drop, so packets/s handled are"
 		echo "the sender's limit, not the receiver's. Veth also hands XDP each socket-sent"
 		echo "frame as an skb it first copies into a page, a cost live frames and a NIC do"
-		echo "not add: XDP's advantage over nft reads smaller than it is. The ratios compare"
-		echo "the receivers' CPU ns per packet (threaded NAPI), which stays meaningful."
+		echo "not add. The receivers' CPU ns per packet (threaded NAPI) are real costs for"
+		echo "these frames, but mostly veth's skb handling: the XDP / nft ratios here"
+		echo "understate XDP's advantage; section 1 (the program alone) and a live-frames run"
+		echo "measure it."
 		echo ;;
 	esac
 	echo "## Goals"
