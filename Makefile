@@ -125,14 +125,20 @@ $(B)/tests/bench_xdp: tests/bench/bench_xdp.c tests/bpf/packet.c tests/bpf/packe
 	$(CC) $(CFLAGS) -Itests/bpf $(LDFLAGS) -o $@ tests/bench/bench_xdp.c \
 		tests/bpf/packet.c $(B)/libcommon.a $(LIBS)
 
-$(B)/tests/xdp_tx.bpf.o: tests/bench/xdp_tx.bpf.c
+$(B)/tests/test_flood: tests/unit/test_flood.c tests/unit/tap.h tests/bench/flood_src.h tests/bpf/packet.c \
+		tests/bpf/packet.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/unit -Itests/bpf -Itests/bench $(LDFLAGS) -o $@ $< tests/bpf/packet.c
+
+$(B)/tests/xdp_tx.bpf.o: tests/bench/xdp_tx.bpf.c tests/bench/flood_src.h
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(B)/tests/xdp_tx.skel.h: $(B)/tests/xdp_tx.bpf.o
 	$(BPFTOOL) gen skeleton $< name xdp_tx > $@.tmp && mv $@.tmp $@
 
-$(B)/tests/flood: tests/bench/flood.c tests/bench/load_util.h tests/bpf/packet.c tests/bpf/packet.h $(B)/tests/xdp_tx.skel.h
+$(B)/tests/flood: tests/bench/flood.c tests/bench/flood_src.h tests/bench/load_util.h tests/bpf/packet.c \
+		tests/bpf/packet.h $(B)/tests/xdp_tx.skel.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/bpf -Itests/bench -I$(B)/tests $(LDFLAGS) -o $@ tests/bench/flood.c tests/bpf/packet.c $(LIBBPF)
 

@@ -1,7 +1,9 @@
 #!/bin/sh
-# flood.sh - part of make bench: SYN floods to :25 over veth, sent with live
-# frames (flood.c) from the sender's namespace, received by each backend in
-# turn. Floods per backend: from one banned source ("one": its ban stays in
+# flood.sh - part of make bench: SYN floods to :25 over veth, sent by
+# flood.c from the sender's namespace with live frames, or through an
+# AF_PACKET socket where the kernel refuses live frames (then the offered
+# load may be below what XDP can drop: the output and the report say which
+# generator ran), received by each backend in turn. Floods per backend: from one banned source ("one": its ban stays in
 # the CPU's caches, so this isolates the size of the tables), from sources
 # scattered over the whole banned set when there are more bans than one
 # ("many": a botnet; every lookup misses the caches and the TLB), and from
@@ -28,7 +30,10 @@ S=rgf-s$id
 R=rgf-r$id
 bench_setup rgflood
 veth_pair "$S" rgfa "$R" rgfb
-nsenter --net=/run/netns/$S ip addr add 10.88.0.2/24 dev rgfa
+# Frames from a socket (the AF_PACKET generator) reach the receiver's NAPI
+# only if the sender's veth has no TSO; otherwise veth hands them to
+# netif_rx, on the sender's CPU, unless native XDP is attached.
+nsenter --net=/run/netns/$S sh -c 'ip addr add 10.88.0.2/24 dev rgfa; ethtool -K rgfa tso off >/dev/null'
 # GRO gives the receiving veth a NAPI poll, so frames reach the stack (and
 # nft); threaded NAPI puts that poll in a kernel thread whose CPU time is
 # the receiver's cost. Its switch is in sysfs, which shows the namespace's
@@ -37,6 +42,15 @@ nsenter --net=/run/netns/$R sh -c 'ip addr add 10.88.0.1/24 dev rgfb; ethtool -K
 nsenter --net=/run/netns/$R unshare -m sh -c \
 	'mount -t sysfs sysfs /sys && echo 1 > /sys/class/net/rgfb/threaded'
 mac=$(nsenter --net=/run/netns/$R ip -o link show rgfb | sed 's/.*link\/ether \([0-9a-f:]*\).*/\1/')
+# Which generator this kernel gets (flood.c). Frames from a socket reach
+# the receiver one by one, each waking its NAPI thread, which would
+# preempt the sender at every frame and bill two context switches to each
+# packet; as SCHED_BATCH it runs when the sender yields (at a full veth
+# ring) or its slice ends, and polls in batches as live frames make it do.
+gen=$(nsenter --net=/run/netns/$S "$B/tests/flood" rgfa 10.88.0.2 10.88.0.1 0.01 "$mac" |
+	sed -n 's/^generator=\([a-z_-]*\) .*/\1/p')
+napi_policy=
+[ "$gen" = af_packet ] && napi_policy=-b
 # The flood's source and NBANS-1 other addresses, as a state file to restore.
 ban_state "$NBANS" > "$dir/state.saved"
 outside="10.200.0.0+65536"
@@ -59,19 +73,24 @@ napi_ns() {
 # flood NAME KIND SOURCES COUNTER: one flood; COUNTER says what counts as
 # handled (dropped: the backend's drop counter; ip_received: packets
 # reaching IP). Appends to $dir/rounds: name, kind, counter, handled Mpps,
-# ns/packet, % CPU.
+# ns/packet, % CPU, offered Mpps (the sender's); to $dir/generators the
+# generator that sent it.
 flood() {
 	name=$1 kind=$2 src=$3 counter=$4
 	# A reading that fails (or a NAPI thread that changed under us) is
 	# taken again, not recorded.
 	for try in 1 2 3; do
 		: > "$dir/err"
-		for p in $(napi_pids); do taskset -p 1 "$p" >/dev/null; done
+		for p in $(napi_pids); do
+			taskset -p 1 "$p" >/dev/null
+			[ -z "$napi_policy" ] || chrt $napi_policy -p 0 "$p"
+		done
 		c0=$($counter) n0=$(napi_ns)
 		nsenter --net=/run/netns/$S taskset -c 0 "$B/tests/flood" rgfa "$src" 10.88.0.1 "$T" \
 			"$mac" >"$dir/flood.out"
 		c1=$($counter) n1=$(napi_ns)
 		secs=$(sed -n 's/.*seconds=\([0-9.]*\).*/\1/p' "$dir/flood.out")
+		offered=$(sed -n 's/.*mpps=\([0-9.]*\).*/\1/p' "$dir/flood.out")
 		echo "c0=$c0 c1=$c1 n0=$n0 n1=$n1 secs=$secs" | awk -F '[ =]' '{
 			for (i = 2; i <= NF; i += 2) if ($i !~ /^[0-9.]+$/) exit 1
 			exit !($4 > $2 && $8 > $6 && $10 > 0) }' && break
@@ -81,9 +100,10 @@ flood() {
 	done
 	set -- $(echo "$c0 $c1 $n0 $n1 $secs" | awk '{ p = $2 - $1; ns = p ? ($4 - $3) / p : 0
 		printf "%.2f %.0f %.0f\n", p / $5 / 1e6, ns, ($4 - $3) / $5 / 1e7 }')
-	printf '  round %d: %-15s %-8s %5s ns/packet; handled %5s Mpps (%s, %s%% CPU)\n' \
-		"$round" "$name" "$kind" "$2" "$1" "$counter" "$3"
-	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$kind" "$counter" "$1" "$2" "$3" >> "$dir/rounds"
+	printf '  round %d: %-15s %-8s %5s ns/packet; handled %5s of %5s Mpps (%s, %s%% CPU)\n' \
+		"$round" "$name" "$kind" "$2" "$1" "$offered" "$counter" "$3"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$kind" "$counter" "$1" "$2" "$3" "$offered" >> "$dir/rounds"
+	sed -n 's/^generator=\([a-z_-]*\) .*/\1/p' "$dir/flood.out" >> "$dir/generators"
 }
 
 # backend_case NAME CONFIG-LINES: the daemon sets the backend up, then
@@ -104,7 +124,10 @@ backend_case() {
 		echo "nft_table = $NFT_TABLE"
 		for l in "$@"; do echo "$l"; done
 	} > "$dir/conf"
-	# nsenter itself, not a function: $! must be the daemon.
+	# nsenter itself, not a function: $! must be the daemon. The log is
+	# emptied here: the child's redirection may come after wait_log has
+	# read the last case's start line.
+	: > "$dir/log"
 	nsenter --net=/run/netns/$R "$B/rcptguardd" -f -c "$dir/conf" 2>"$dir/log" &
 	dpid=$!
 	wait_log "$dir/log" 'event=start '
@@ -119,6 +142,7 @@ backend_case() {
 }
 
 : > "$dir/rounds"
+: > "$dir/generators"
 round=1
 while [ "$round" -le "$ROUNDS" ]; do
 	backend_case "xdp native" "backend = xdp" "xdp_mode = native"
@@ -131,7 +155,8 @@ while [ "$round" -le "$ROUNDS" ]; do
 done
 
 # Medians over the rounds (the lower middle of an even count), in the
-# order the cases ran: name, kind, counter, Mpps, ns, % CPU, ns range.
+# order the cases ran: name, kind, counter, Mpps, ns, % CPU, ns range,
+# offered Mpps.
 awk -F '\t' -v OFS='\t' '
 	function med(a, k, n,   i, j, t, v) {
 		for (i = 1; i <= n; i++) v[i] = a[k, i] + 0
@@ -140,22 +165,27 @@ awk -F '\t' -v OFS='\t' '
 		return v[int((n + 1) / 2)]
 	}
 	{ k = $1 "\t" $2; if (!(k in cnt)) order[++nk] = k
-	  n = ++cnt[k]; c[k] = $3; m[k, n] = $4; ns[k, n] = $5; cpu[k, n] = $6 }
+	  n = ++cnt[k]; c[k] = $3; m[k, n] = $4; ns[k, n] = $5; cpu[k, n] = $6; of[k, n] = $7 }
 	END {
 		for (i = 1; i <= nk; i++) {
 			# ns last: lo and hi are the range of the last med().
-			k = order[i]; mm = med(m, k, cnt[k]); cc = med(cpu, k, cnt[k]); nn = med(ns, k, cnt[k])
-			print k, c[k], mm, nn, cc, lo "-" hi
+			k = order[i]; mm = med(m, k, cnt[k]); cc = med(cpu, k, cnt[k]); oo = med(of, k, cnt[k])
+			nn = med(ns, k, cnt[k])
+			print k, c[k], mm, nn, cc, lo "-" hi, oo
 		}
 	}' "$dir/rounds" > "$dir/rates"
-while IFS="$(printf '\t')" read -r name kind counter mpps ns cpu range; do
+gen=$(sort -u "$dir/generators" | paste -sd, -)
+echo "generator: $gen"
+record "flood.bans$NBANS.generator" "$gen" "" "the floods' sender: live-frames (BPF_PROG_TEST_RUN, XDP_TX), or af_packet (a socket, where the kernel refuses live frames; the offered load may be below what XDP can drop)"
+while IFS="$(printf '\t')" read -r name kind counter mpps ns cpu range offered; do
 	core=$(echo "$ns" | awk '{ printf "%.1f", $1 ? 1000 / $1 : 0 }')
-	printf '%-15s %-8s %5s ns/packet (%s over %d rounds) = %5s Mpps per core; handled %5s Mpps (%s, %s%% CPU)\n' \
-		"$name" "$kind" "$ns" "$range" "$ROUNDS" "$core" "$mpps" "$counter" "$cpu"
+	printf '%-15s %-8s %5s ns/packet (%s over %d rounds) = %5s Mpps per core; handled %5s of %5s Mpps (%s, %s%% CPU)\n' \
+		"$name" "$kind" "$ns" "$range" "$ROUNDS" "$core" "$mpps" "$offered" "$counter" "$cpu"
 	key="flood.bans$NBANS.$kind.$(echo "$name" | tr ' ' _)"
 	record "$key.ns_per_packet" "$ns" ns "$name, $kind sources, $NBANS bans: receiver CPU per packet ($counter, median of $ROUNDS rounds, range $range)"
 	record "$key.mpps_per_core" "$core" Mpps "$name, $kind sources, $NBANS bans: receiver capacity, 1000 / ns"
 	record "$key.mpps" "$mpps" Mpps "$name, $kind sources, $NBANS bans: packets/s handled at $cpu % CPU"
+	record "$key.offered_mpps" "$offered" Mpps "$name, $kind sources, $NBANS bans: packets/s sent ($gen)"
 done < "$dir/rates"
 # Ratios, for one banned source and for many: lines to read, figures to record.
 for kind in one many; do

@@ -39,6 +39,10 @@ x1=$(get flood.bans1.one.xdp_native.mpps_per_core)
 xm=$(get flood.bans1000000.one.xdp_native.mpps_per_core)
 keep=
 [ -n "$x1" ] && [ -n "$xm" ] && keep=$(echo "$xm $x1" | awk '{ printf "%.0f", 100 * $1 / $2 }')
+# The floods' generator (flood.c) and, for the socket one, the load it offered.
+gen=$(awk -F '\t' '$1 ~ /^flood\.bans[0-9]+\.generator$/ { print $2 }' "$R" | tr , '\n' | sort -u | paste -sd, -)
+offered=$(awk -F '\t' '$1 ~ /^flood\..*\.offered_mpps$/ { v = $2 + 0
+	if (!n++ || v < lo) lo = v; if (v > hi) hi = v } END { if (n) printf "%.2f-%.2f", lo, hi }' "$R")
 
 {
 	echo "# rcptguard benchmark report"
@@ -53,7 +57,20 @@ keep=
 	echo "| memory | $mem |"
 	echo "| rcptguard | $commit |"
 	echo "| run time | $(get run.seconds) s |"
+	echo "| flood generator | ${gen:-not run} |"
 	echo
+	case $gen in *af_packet*)
+		echo "**The floods were sent through an AF_PACKET socket**: this kernel refuses"
+		echo "BPF_PROG_TEST_RUN with live frames (docs/performance.md). The socket offered"
+		echo "$offered Mpps, which may be less than XDP can drop, so packets/s handled are"
+		echo "the sender's limit, not the receiver's. Veth also hands XDP each socket-sent"
+		echo "frame as an skb it first copies into a page, a cost live frames and a NIC do"
+		echo "not add. The receivers' CPU ns per packet (threaded NAPI) are real costs for"
+		echo "these frames, but mostly veth's skb handling: the XDP / nft ratios here"
+		echo "understate XDP's advantage; section 1 (the program alone) and a live-frames run"
+		echo "measure it."
+		echo ;;
+	esac
 	echo "## Goals"
 	echo
 	echo "| goal | measured | |"
