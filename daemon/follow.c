@@ -25,7 +25,8 @@
 struct followed {
 	struct tail tail;
 	int wd;                         /* the directory's inotify watch, or -1 */
-	int wd_err;                     /* why there is none (errno); -1: not tried yet */
+	int wd_err;                     /* why there is none (errno); 0: watched until now;
+					   -1: not tried yet */
 	int err_logged;                 /* the read error last logged (tail.err) */
 	off_t saved;                    /* the position last written */
 	ino_t saved_ino;
@@ -160,7 +161,7 @@ static void watch_dirs(struct follow *f)
 
 	for (unsigned i = 0; i < f->n; i++) {
 		struct followed *x = &f->fs[i];
-		int before = x->wd >= 0 ? 0 : x->wd_err;
+		int before = x->wd_err;
 
 		if (x->wd >= 0)
 			continue;
@@ -287,7 +288,7 @@ static void on_inotify(struct watch *w, uint32_t events)
 				for (unsigned i = 0; i < f->n; i++)
 					if (f->fs[i].wd == ev->wd) {
 						f->fs[i].wd = -1;
-						f->fs[i].wd_err = ENOENT;
+						f->fs[i].wd_err = 0;    /* was watched */
 					}
 			p += sizeof(*ev) + ev->len;
 		}

@@ -116,8 +116,9 @@ banned() { rg list | grep -q "^$1 "; }
 @test "a log that does not exist yet is read from its start once it appears; truncation restarts it" {
 	rmdir "$LOGDIR"
 	start_daemon
-	grep -q "event=follow path=$LOGDIR/current from=start_when_created" "$DLOG"
+	grep -q "event=follow path=$LOGDIR/current from=start_when_created wakeup=poll_1s note=\"inotify once $LOGDIR exists\"" "$DLOG"
 	mkdir -p "$LOGDIR"
+	wait_for 'grep -q "event=follow_wakeup path=$LOGDIR/current wakeup=inotify" "$DLOG"'
 	reject 192.0.2.32 a1@example.com
 	reject 192.0.2.32 a2@example.com
 	wait_for '[ "$(metric rcptguard_log_lines_total)" = 2 ]'
