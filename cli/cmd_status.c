@@ -197,7 +197,10 @@ static void print_daemon(const struct ctl_record *d, const char *up)
 	if (d && *ctl_get(d, "follow_warning"))
 		printf("warning:   followed log %s: whoever can write a line there can ban any "
 		       "address (docs/qmail.md)\n", ctl_get(d, "follow_warning"));
-	else if (!d)
+	if (d && *ctl_get(d, "follow_error"))
+		printf("error:     followed log %s (tried again every second; see the "
+		       "daemon's follow_error line for the fix)\n", ctl_get(d, "follow_error"));
+	if (!d)
 		printf("daemon:    not running (bans stay enforced)\n");
 }
 

@@ -368,6 +368,8 @@ static void cmd_status(struct ctx *x)
 	field(x->c, f, "state_saved", "%llu", (unsigned long long)x->env->state_saved);
 	field(x->c, f, "follow_warning", "%s", follow_warning(x->env->follow, warn, sizeof(warn)) ?
 	      warn : "");
+	field(x->c, f, "follow_error", "%s", follow_error(x->env->follow, warn, sizeof(warn)) ?
+	      warn : "");
 	end_record(x->c, f);
 }
 

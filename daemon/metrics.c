@@ -70,6 +70,8 @@ void metrics_collect(struct control_env *env, metric_cb cb, void *x)
 		cb(x, "rcptguard_log_long_lines_total", "", fs.long_lines);
 		cb(x, "rcptguard_log_rotations_total", "", fs.rotations);
 		cb(x, "rcptguard_log_truncations_total", "", fs.truncations);
+		cb(x, "rcptguard_log_history_lines_total", "", fs.history);
+		cb(x, "rcptguard_log_future_lines_total", "", fs.future);
 	}
 	if (dnsbl_enabled(env->dnsbl)) {
 		const struct dnsbl_stats *ds = dnsbl_stats(env->dnsbl);

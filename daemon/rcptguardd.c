@@ -233,13 +233,11 @@ static void save_positions(struct daemon *d)
 	d->follow_failing = false;
 }
 
-static void on_log_line(const char *line, size_t len, void *arg)
+static void on_log_line(const struct logline *l, void *arg)
 {
 	struct daemon *d = arg;
-	struct logline l;
 
-	logline_parse(line, len, 0, &l);
-	verdicts_log_line(d->verdicts, &l);
+	verdicts_log_line(d->verdicts, l);
 }
 
 static void on_signal(struct watch *w, uint32_t events)
@@ -505,8 +503,7 @@ static int start(struct daemon *d, char *err, size_t errlen)
 	    drop_root(d, err, errlen) < 0)
 		return -1;
 	/* As the user the daemon runs as: a log it cannot read shows now. */
-	d->follow = follow_start(d->loop, d->cfg->follow, d->cfg->n_follow, d->cfg->state_dir,
-				 on_log_line, d, err, errlen);
+	d->follow = follow_start(d->loop, d->cfg, on_log_line, d, err, errlen);
 	d->env.follow = d->follow;
 	return d->follow || !*err ? 0 : -1;
 }

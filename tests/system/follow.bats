@@ -11,19 +11,43 @@ setup() {
 	echo "follow = $LOGDIR/current" >> "$CONF"
 }
 
-teardown() { teardown_net; }
+teardown() {
+	teardown_net
+	[ -z "${SVC:-}" ] || rm -rf "$SVC"
+}
 
-# stamp: a tai64n label for now, as multilog writes it.
-stamp() { printf '@4000000%09x%08x' $(( $(date +%s) + 10 )) 0; }
+# stamp [AGO]: a tai64n label for now (or AGO seconds ago), as multilog writes it.
+stamp() { printf '@4000000%09x%08x' $(( $(date +%s) - ${1:-0} + 10 )) 0; }
 
-# reject IP RCPT: one validrcptto (2006) rejection line into current.
-reject() { echo "$(stamp) qmail-smtpd: not in validrcptto: $2 at $1" >> "$LOGDIR/current"; }
+# reject IP RCPT [AGO]: one validrcptto (2006) rejection line into current.
+reject() { echo "$(stamp "${3:-0}") qmail-smtpd: not in validrcptto: $2 at $1" >> "$LOGDIR/current"; }
 
-# rotate: what multilog does when current is full.
+# rotate: what multilog does when current is full (names sort by age).
 rotate() {
-	mv "$LOGDIR/current" "$LOGDIR/$(stamp).s"
+	ROTATIONS=$(( ${ROTATIONS:-0} + 1 ))
+	mv "$LOGDIR/current" "$LOGDIR/$(stamp | cut -c1-17)$(printf %08x "$ROTATIONS").s"
 	: > "$LOGDIR/current"
 }
+
+# as_rcptguard: the daemon drops to user rcptguard (as root, permissions
+# do not apply), with its state and the log where that user can reach.
+as_rcptguard() {
+	getent passwd rcptguard >/dev/null ||
+		useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin rcptguard
+	SVC=$(mktemp -d /tmp/rgt-follow.XXXXXX)
+	chmod 755 "$SVC"
+	LOGDIR=$SVC/smtpd
+	STATE=$SVC/state
+	mkdir -p "$LOGDIR"
+	sed -i -e '/^user = root$/d' -e "s|^state_dir = .*|state_dir = $STATE|" \
+		-e "s|^follow = .*|follow = $LOGDIR/current|" "$CONF"
+	cp "$CONF" "$SVC/rcptguard.conf"
+	CONF=$SVC/rcptguard.conf
+	chmod 644 "$CONF"
+}
+
+# offender IP FIELD: a field of what the daemon knows about IP.
+offender() { rg show "$1" --json | tr ',' '\n' | sed -n "s/^\"$2\":\"\(.*\)\"}*\]*$/\1/p" | head -1; }
 
 # metric NAME: its value from rcptguard stats.
 metric() { rg stats | awk -v m="$1" '$1 == m { print $2 }'; }
@@ -39,7 +63,7 @@ banned() { rg list | grep -q "^$1 "; }
 @test "rejections in a followed log ban the client, across a rotation and split writes" {
 	: > "$LOGDIR/current"
 	start_daemon
-	grep -q "event=follow path=$LOGDIR/current from=end" "$DLOG"
+	grep -q "event=follow path=$LOGDIR/current from=end wakeup=inotify" "$DLOG"
 	reject 192.0.2.30 a1@example.com
 	reject 192.0.2.30 a2@example.com
 	rotate
@@ -92,8 +116,9 @@ banned() { rg list | grep -q "^$1 "; }
 @test "a log that does not exist yet is read from its start once it appears; truncation restarts it" {
 	rmdir "$LOGDIR"
 	start_daemon
-	grep -q "event=follow path=$LOGDIR/current from=start_when_created" "$DLOG"
+	grep -q "event=follow path=$LOGDIR/current from=start_when_created wakeup=poll_1s note=\"inotify once $LOGDIR exists\"" "$DLOG"
 	mkdir -p "$LOGDIR"
+	wait_for 'grep -q "event=follow_wakeup path=$LOGDIR/current wakeup=inotify" "$DLOG"'
 	reject 192.0.2.32 a1@example.com
 	reject 192.0.2.32 a2@example.com
 	wait_for '[ "$(metric rcptguard_log_lines_total)" = 2 ]'
@@ -106,9 +131,10 @@ banned() { rg list | grep -q "^$1 "; }
 @test "garbage is ignored, malformed rejections are counted, sagredo's double lines count once" {
 	: > "$LOGDIR/current"
 	start_daemon
+	# The fixtures' stamps are old: history. Written now, they are today's.
 	cat "$TOP/tests/fixtures/logs/garbage.log" >> "$LOGDIR/current"
-	cat "$TOP/tests/fixtures/logs/sagredo.log" >> "$LOGDIR/current"
-	cat "$TOP/tests/fixtures/logs/rblsmtpd.log" >> "$LOGDIR/current"
+	sed "s/^@[0-9a-f]\{24\}/$(stamp)/" "$TOP/tests/fixtures/logs/sagredo.log" \
+		"$TOP/tests/fixtures/logs/rblsmtpd.log" >> "$LOGDIR/current"
 	head -c 70000 /dev/zero | tr '\0' x >> "$LOGDIR/current"
 	echo >> "$LOGDIR/current"
 	wait_for '[ "$(metric rcptguard_log_events_total{kind=\"dnsbl\"})" = 1 ]'
@@ -131,4 +157,101 @@ banned() { rg list | grep -q "^$1 "; }
 	wait_for '[ "$(metric rcptguard_log_lines_total)" = 1 ]'
 	run -0 rg status
 	assert_line --partial "has lines without multilog's stamp"
+}
+
+@test "an unreadable followed log is a loud error and in status, tried again; once readable, history bans nobody" {
+	as_rcptguard
+	: > "$LOGDIR/current"
+	chmod 600 "$LOGDIR/current"
+	# Found waiting when it becomes readable: two days old, and lines
+	# without any stamp (no time of their own): neither is evidence.
+	for i in 1 2 3 4 5; do reject 192.0.2.40 h$i@example.com 172800; done
+	for i in 1 2 3 4 5; do
+		echo "qmail-smtpd: not in validrcptto: u$i@example.com at 192.0.2.41" >> "$LOGDIR/current"
+	done
+	# Written a minute ago: fresh, it counts.
+	for i in 1 2 3 4; do reject 192.0.2.42 f$i@example.com 60; done
+	start_daemon
+	grep -q "level=error event=follow_error file=$LOGDIR/current error=\"Permission denied\" fix=\"let user rcptguard read the file" "$DLOG"
+	run -0 rg status
+	assert_line "error:     followed log $LOGDIR/current: Permission denied (tried again every second; see the daemon's follow_error line for the fix)"
+	sleep 1.5
+	[ "$(grep -c 'event=follow_error' "$DLOG")" = 1 ]
+	chmod 644 "$LOGDIR/current"
+	wait_for 'grep -q "event=follow_readable file=$LOGDIR/current" "$DLOG"'
+	wait_for '[ "$(metric rcptguard_log_lines_total)" = 14 ]'
+	[ "$(metric rcptguard_log_history_lines_total)" = 10 ]
+	[ "$(metric rcptguard_log_events_total{kind=\"unknown-recipient\"})" = 4 ]
+	run -0 rg status
+	refute_line --partial "error:"
+	reject 192.0.2.42 f5@example.com
+	wait_for 'banned 192.0.2.42'
+	! banned 192.0.2.40
+	! banned 192.0.2.41
+	# Read live, a line without a stamp counts as now.
+	for i in 1 2 3 4 5; do
+		echo "qmail-smtpd: not in validrcptto: u$i@example.com at 192.0.2.44" >> "$LOGDIR/current"
+	done
+	wait_for 'banned 192.0.2.44'
+	! banned 192.0.2.41
+}
+
+@test "a directory only searchable (o+x) cannot be watched: the follower logs that it polls, and the fix" {
+	as_rcptguard
+	: > "$LOGDIR/current"
+	chmod 711 "$LOGDIR"
+	start_daemon
+	grep -q "level=warn event=follow path=$LOGDIR/current from=end wakeup=poll_1s dir=$LOGDIR error=\"Permission denied\" .*fix=\"let user rcptguard read" "$DLOG"
+	for i in 1 2 3 4 5; do reject 192.0.2.45 p$i@example.com; done
+	wait_for 'banned 192.0.2.45'
+	stop_daemon
+	chmod 755 "$LOGDIR"
+	start_daemon
+	grep -q "level=info event=follow path=$LOGDIR/current from=saved_position wakeup=inotify" "$DLOG"
+}
+
+@test "three rotations while the daemon is down: every line is judged once, in order" {
+	: > "$LOGDIR/current"
+	start_daemon
+	reject 192.0.2.50 s0@example.com
+	wait_for '[ "$(metric rcptguard_log_lines_total)" = 1 ]'
+	stop_daemon
+	# Client N's last line is in file N: each client's last recipient
+	# shows that file N was read after the ones before it.
+	for f in 1 2 3 4; do
+		for c in $(seq "$f" 4); do reject 192.0.2.5$c "c$c-f$f@example.com"; done
+		[ "$f" = 4 ] || rotate
+	done
+	start_daemon
+	grep -q "event=follow path=$LOGDIR/current from=saved_position" "$DLOG"
+	wait_for '[ "$(metric rcptguard_log_lines_total)" = 10 ]'
+	sleep 0.3
+	[ "$(metric rcptguard_log_lines_total)" = 10 ]
+	[ "$(metric rcptguard_log_history_lines_total)" = 0 ]
+	[ "$(metric rcptguard_log_rotations_total)" = 3 ]
+	for c in 1 2 3 4; do
+		[ "$(offender 192.0.2.5$c bad_total)" = "$c" ]
+		[ "$(offender 192.0.2.5$c last_recipient)" = "c$c-f$c@example.com" ]
+	done
+}
+
+@test "after a long stop, lines older than ban_window are history; a restart reads none twice" {
+	: > "$LOGDIR/current"
+	start_daemon
+	stop_daemon
+	for i in 1 2 3 4 5; do reject 192.0.2.60 o$i@example.com 3600; done
+	reject 192.0.2.61 n1@example.com
+	start_daemon
+	wait_for '[ "$(metric rcptguard_log_lines_total)" = 6 ]'
+	[ "$(metric rcptguard_log_history_lines_total)" = 5 ]
+	[ "$(metric rcptguard_log_events_total{kind=\"unknown-recipient\"})" = 1 ]
+	! banned 192.0.2.60
+	[ "$(offender 192.0.2.61 bad_total)" = 1 ]
+	stop_daemon
+	start_daemon
+	reject 192.0.2.61 n2@example.com
+	wait_for '[ "$(metric rcptguard_log_lines_total)" = 1 ]'
+	sleep 0.3
+	[ "$(metric rcptguard_log_lines_total)" = 1 ]
+	[ "$(metric rcptguard_log_events_total{kind=\"unknown-recipient\"})" = 1 ]
 }
