@@ -39,6 +39,7 @@ struct change {
 	int (*direct)(struct ctx *x, const struct change *ch, const struct rg_lpm_key *k);
 	uint64_t secs;                  /* ban only */
 	const char *note;
+	bool ban, force;                /* ban: a wide one needs --force */
 	char num[24];
 };
 
@@ -46,7 +47,7 @@ static int each_address(struct ctx *x, int argc, char **argv, const char *what,
 			const struct change *ch)
 {
 	struct rg_lpm_key *keys;
-	char a[ADDR_STRLEN];
+	char a[ADDR_STRLEN], covers[128];
 	int rc = EXIT_OK;
 	bool direct = false;
 
@@ -57,13 +58,20 @@ static int each_address(struct ctx *x, int argc, char **argv, const char *what,
 		free(keys);
 		return keys ? EXIT_USAGE : EXIT_FAIL;
 	}
+	for (int i = 0; ch->ban && i < argc; i++)
+		if (addr_needs_force(&keys[i], &x->cfg.offenders.nat64, covers, sizeof(covers)) &&
+		    !ch->force) {
+			free(keys);
+			return usage_error("%s covers %s; add --force to ban it anyway", argv[i],
+					   covers);
+		}
 	for (int i = 0; i < argc; i++) {
 		struct ctl_reply r = { 0 };
 		int got = DAEMON_DOWN, e;
 
 		addr_format(&keys[i], a, sizeof(a));
 		if (!direct) {
-			const char *w[4];
+			const char *w[5];
 
 			got = ask(x, &r, false, ch->request(ch, a, w), w);
 			if (got == EXIT_OK && r.n && *ctl_get(&r.rec[0], "allowlisted"))
@@ -91,9 +99,12 @@ static int each_address(struct ctx *x, int argc, char **argv, const char *what,
 			if (*ctl_get(&r.rec[j], "lifted"))
 				say_lifted(ctl_get(&r.rec[j], "lifted"), ctl_get(&r.rec[j], "for"));
 		ctl_free(&r);
-		if (got == EXIT_OK)
+		if (got == EXIT_OK) {
 			printf("%s %s%s\n", ch->done, a, ch->suffix);
-		else
+			if (ch->ban && addr_needs_force(&keys[i], &x->cfg.offenders.nat64, covers,
+							sizeof(covers)))
+				printf("note: %s covers %s\n", a, covers);
+		} else
 			rc = EXIT_FAIL;
 	}
 	free(keys);
@@ -102,8 +113,15 @@ static int each_address(struct ctx *x, int argc, char **argv, const char *what,
 
 static int ban_request(const struct change *ch, const char *addr, const char **w)
 {
-	w[0] = "ban", w[1] = addr, w[2] = ch->num, w[3] = ch->note;
-	return ch->note ? 4 : 3;
+	int n = 0;
+
+	w[n++] = "ban";
+	if (ch->force)
+		w[n++] = "--force";
+	w[n++] = addr, w[n++] = ch->num;
+	if (ch->note)
+		w[n++] = ch->note;
+	return n;
 }
 
 static int ban_direct(struct ctx *x, const struct change *ch, const struct rg_lpm_key *k)
@@ -183,10 +201,11 @@ int cmd_ban(struct ctx *x, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "for", required_argument, NULL, 'f' },
 		{ "reason", required_argument, NULL, 'r' },
+		{ "force", no_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct change ch = { .done = "banned", .request = ban_request, .direct = ban_direct,
-			     .secs = DEFAULT_BAN_SECS };
+			     .secs = DEFAULT_BAN_SECS, .ban = true };
 	char err[256], suffix[48], dur[32];
 	int opt;
 
@@ -196,6 +215,8 @@ int cmd_ban(struct ctx *x, int argc, char **argv)
 			return usage_error("--for: %s", err);
 		if (opt == 'r')
 			ch.note = optarg;
+		if (opt == 'F')
+			ch.force = true;
 		if (opt == '?')
 			return EXIT_USAGE;
 	}

@@ -42,6 +42,7 @@ struct replay {
 	size_t nprefixes, pcap;
 	struct logline_dedupe dedupe;
 	uint64_t lines, events[LOGLINE_DNSBL + 1], duplicates, stopped, spared, unstamped;
+	uint64_t refused;               /* from sources that are never offenders */
 	uint32_t now;                   /* the simulated clock: the last stamp seen */
 	uint32_t first, last;           /* the span of the stamps */
 };
@@ -124,6 +125,7 @@ static int event(struct replay *r, const struct logline *l, uint32_t now)
 	d = offenders_evidence(r->off, &l->client, l->kind == LOGLINE_DNSBL ? EV_DNSBL :
 			       EV_UNKNOWN_RCPT, r->cfg->dnsbl_ban_weight,
 			       l->rcpt[0] ? l->rcpt : NULL, now);
+	r->refused += d.what == D_REFUSED;
 	for (int round = 0; round < 2 && d.what == D_BAN; round++) {
 		if (allowlisted(r, &d.prefix, round ? NULL : &l->client)) {
 			offenders_spared(r->off, &d.prefix, EV_ALLOWLISTED, now);
@@ -291,7 +293,7 @@ static void report(struct replay *r, size_t nfiles, bool json, unsigned bytes_ea
 		       "\"limit\":%llu,\"dnsbl\":%llu,\"malformed\":%llu,\"ambiguous\":%llu,"
 		       "\"duplicates\":%llu,"
 		       "\"first\":%u,\"last\":%u,\"bans\":%zu,\"repeat_bans\":%zu,"
-		       "\"prefix_bans\":%zu,\"allowlisted\":%llu,\"stopped\":%llu,"
+		       "\"prefix_bans\":%zu,\"allowlisted\":%llu,\"refused\":%llu,\"stopped\":%llu,"
 		       "\"bytes_saved\":%llu,\"ban_list\":[", nfiles,
 		       (unsigned long long)r->lines, (unsigned long long)events,
 		       (unsigned long long)r->events[LOGLINE_UNKNOWN_RCPT],
@@ -300,7 +302,8 @@ static void report(struct replay *r, size_t nfiles, bool json, unsigned bytes_ea
 		       (unsigned long long)r->events[LOGLINE_MALFORMED],
 		       (unsigned long long)r->events[LOGLINE_AMBIGUOUS],
 		       (unsigned long long)r->duplicates, r->first, r->last, r->nbans, repeats,
-		       subnets, (unsigned long long)r->spared, (unsigned long long)r->stopped,
+		       subnets, (unsigned long long)r->spared, (unsigned long long)r->refused,
+		       (unsigned long long)r->stopped,
 		       (unsigned long long)(r->stopped * bytes_each));
 		for (size_t i = 0; i < r->nbans; i++) {
 			const struct sim_ban *b = &r->bans[i];
@@ -332,6 +335,10 @@ static void report(struct replay *r, size_t nfiles, bool json, unsigned bytes_ea
 		       "before them\n", (unsigned long long)r->unstamped);
 	printf("would have banned: %zu (%zu repeat offenses, %zu networks); spared %llu "
 	       "allowlisted\n", r->nbans, repeats, subnets, (unsigned long long)r->spared);
+	if (r->refused)
+		printf("note: %llu rejections came from addresses that are never offenders "
+		       "(unspecified, loopback, link-local, multicast, broadcast, reserved; "
+		       "see rcptguard.conf(5) nat64_prefix)\n", (unsigned long long)r->refused);
 	printf("stopped: %llu later attempts, about %llu bytes of SMTP traffic (%u per "
 	       "attempt)\n", (unsigned long long)r->stopped,
 	       (unsigned long long)(r->stopped * bytes_each), bytes_each);

@@ -26,4 +26,40 @@ bool addr_in_prefix(const struct rg_lpm_key *p, const struct rg_addr *a);
 /* Clear the bits of k->addr below k->prefixlen. */
 void addr_mask(struct rg_lpm_key *k);
 
+/* NAT64 prefixes (RFC 6052: /32, /40, /48, /56, /64 or /96) whose addresses
+ * carry an IPv4 client, besides the well-known 64:ff9b::/96. */
+#define ADDR_MAX_NAT64 16
+struct nat64_prefixes {
+	struct rg_lpm_key v[ADDR_MAX_NAT64];
+	unsigned n;
+};
+
+/* Check a prefix for nat64_prefix: NULL, or what is wrong with it. */
+const char *addr_nat64_check(const struct rg_lpm_key *p);
+
+/* The address-sanity rule (docs/offenders.md). Why k can never be an
+ * offender or the key of an automatic ban, or NULL: an address (/128) or a
+ * network inside the unspecified, loopback, link-local, multicast,
+ * broadcast, IPv4-compatible or reserved space, or one that covers the
+ * IPv4-mapped space or a NAT64 prefix, or is wider than /8 of IPv4 or /32
+ * of IPv6. IPv4 in ::ffff:0:0/96 or in a NAT64 prefix is judged as that
+ * IPv4. n may be NULL. */
+const char *addr_refused(const struct rg_lpm_key *k, const struct nat64_prefixes *n);
+
+/* Does a carry an IPv4 client (mapped, or in a NAT64 prefix)? */
+bool addr_carries_v4(const struct rg_addr *a, const struct nat64_prefixes *n);
+
+/* The prefix length a is tracked and banned as: an IPv4 client's /v4bits
+ * (in ::ffff:0:0/96, or inside its NAT64 prefix: the packets carry the IPv6
+ * address), a Teredo address itself (its /64 holds every client of one
+ * Teredo server), or an IPv6 client's /v6bits. */
+unsigned addr_key_bits(const struct rg_addr *a, unsigned v4bits, unsigned v6bits,
+		       const struct nat64_prefixes *n);
+
+/* Does a manual ban of k need --force (wider than /8 of IPv4 or /32 of
+ * IPv6, or covering the IPv4-mapped space or a NAT64 prefix)? covers says
+ * what k holds, either way. */
+bool addr_needs_force(const struct rg_lpm_key *k, const struct nat64_prefixes *n, char *covers,
+		      size_t len);
+
 #endif

@@ -476,11 +476,14 @@ static int set_control_socket_group(struct config *c, const char *v, char *err, 
 	return lookup_group(v, &c->control_socket_gid, err, errlen);
 }
 
-static int set_prefix(unsigned *dst, const char *v, unsigned max, char *err, size_t errlen)
+/* No automatic ban may be wider than a manual one without --force:
+ * IPv4 /8, IPv6 /32. */
+static int set_prefix(unsigned *dst, const char *v, unsigned min, unsigned max, char *err,
+		      size_t errlen)
 {
 	uint32_t n;
 
-	if (parse_u32(v, 8, max, &n, err, errlen) < 0)
+	if (parse_u32(v, min, max, &n, err, errlen) < 0)
 		return -1;
 	*dst = n;
 	return 0;
@@ -488,18 +491,39 @@ static int set_prefix(unsigned *dst, const char *v, unsigned max, char *err, siz
 
 static int set_offender_prefix_v4(struct config *c, const char *v, char *err, size_t n)
 {
-	return set_prefix(&c->offenders.prefix_v4, v, 32, err, n);
+	return set_prefix(&c->offenders.prefix_v4, v, 8, 32, err, n);
 }
 
 static int set_offender_prefix_v6(struct config *c, const char *v, char *err, size_t n)
 {
-	return set_prefix(&c->offenders.prefix_v6, v, 128, err, n);
+	return set_prefix(&c->offenders.prefix_v6, v, 32, 128, err, n);
 }
 
 static int set_reputation_max_per_hour(struct config *c, const char *v, char *err, size_t n)
 {
 	return parse_u32(v, 0, 1000000, &c->offenders.reputation_max_per_hour, err, n);
 }
+
+static int set_nat64_prefix(struct config *c, const char *v, char *err, size_t errlen)
+{
+	struct nat64_prefixes *n = &c->offenders.nat64;
+	const char *why;
+
+	if (n->n == ADDR_MAX_NAT64) {
+		snprintf(err, errlen, "more than %d NAT64 prefixes", ADDR_MAX_NAT64);
+		return -1;
+	}
+	if (addr_parse(v, &n->v[n->n], err, errlen) < 0)
+		return -1;
+	if ((why = addr_nat64_check(&n->v[n->n]))) {
+		snprintf(err, errlen, "%s: %s", v, why);
+		return -1;
+	}
+	n->n++;
+	return 0;
+}
+
+static void clear_nat64(struct config *c) { c->offenders.nat64.n = 0; }
 
 static int set_subnet_bans(struct config *c, const char *v, char *err, size_t n)
 {
@@ -643,6 +667,7 @@ static const struct key keys[] = {
 	{ "pardon_time", set_pardon_time, false, NULL },
 	{ "offender_prefix_v4", set_offender_prefix_v4, false, NULL },
 	{ "offender_prefix_v6", set_offender_prefix_v6, false, NULL },
+	{ "nat64_prefix", set_nat64_prefix, true, clear_nat64 },
 	{ "subnet_bans", set_subnet_bans, false, NULL },
 	{ "subnet_window", set_subnet_window, false, NULL },
 	{ "max_offenders", set_max_offenders, false, NULL },

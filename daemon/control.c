@@ -248,17 +248,26 @@ static const char *cmd_ban(struct ctx *x, char **w, int nw, char *err, size_t er
 {
 	struct rg_lpm_key k;
 	const struct allow_entry *al;
-	char by[64];
+	char by[256], covers[128];
 	uint64_t secs;
 	uid_t uid;
 	pid_t pid;
+	bool force = nw > 1 && strcmp(w[1], "--force") == 0, wide;
 
+	w += force;
+	nw -= force;
 	if (nw < 3 || nw > 4)
-		return "usage: ban ADDR DURATION [NOTE]";
+		return "usage: ban [--force] ADDR DURATION [NOTE]";
 	if (addr_parse(w[1], &k, err, errlen) < 0 || duration_parse(w[2], &secs, err, errlen) < 0)
 		return err;
+	wide = addr_needs_force(&k, &x->env->cfg->offenders.nat64, covers, sizeof(covers));
+	if (wide && !force) {
+		snprintf(err, errlen, "%s covers %s; add --force to ban it anyway", w[1], covers);
+		return err;
+	}
 	conn_peer(x->c, &uid, &pid);
-	snprintf(by, sizeof(by), "by=control uid=%d pid=%d", (int)uid, (int)pid);
+	snprintf(by, sizeof(by), "by=control uid=%d pid=%d%s%s%s", (int)uid, (int)pid,
+		 wide ? " forced=yes covers=\"" : "", wide ? covers : "", wide ? "\"" : "");
 	if (enforce_ban(x->env->enf, &k, NULL, secs, RG_REASON_MANUAL, nw == 4 ? w[3] : NULL,
 			true, by) != ENF_BANNED) {
 		snprintf(err, errlen, "cannot ban %s; see the daemon's log", w[1]);

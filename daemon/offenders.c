@@ -235,19 +235,10 @@ static struct offender *get_or_add(struct offenders *o, const struct rg_lpm_key 
 
 struct rg_lpm_key offenders_key(const struct offenders *o, const struct rg_addr *client)
 {
-	static const unsigned char v4[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 	struct rg_lpm_key k = { .addr = *client };
-	bool is_v4 = memcmp(client->a, v4, 12) == 0;
 
-	k.prefixlen = is_v4 ? 96 + o->cfg.prefix_v4 : o->cfg.prefix_v6;
-	for (unsigned i = 0; i < 16; i++) {
-		int keep = (int)k.prefixlen - (int)i * 8;
-
-		if (keep <= 0)
-			k.addr.a[i] = 0;
-		else if (keep < 8)
-			k.addr.a[i] &= (unsigned char)(0xff << (8 - keep));
-	}
+	k.prefixlen = addr_key_bits(client, o->cfg.prefix_v4, o->cfg.prefix_v6, &o->cfg.nat64);
+	addr_mask(&k);
 	return k;
 }
 
@@ -354,11 +345,17 @@ struct decision offenders_evidence(struct offenders *o, const struct rg_addr *cl
 				   uint32_t now)
 {
 	struct decision d = { .what = D_NONE };
-	struct rg_lpm_key k = offenders_key(o, client);
-	struct offender *e = get_or_add(o, &k, now);
+	struct rg_lpm_key k = { .prefixlen = 128, .addr = *client };
+	struct offender *e;
 	double level;
 
-	if (!e)
+	if ((d.why = addr_refused(&k, &o->cfg.nat64))) {
+		d.what = D_REFUSED;
+		d.prefix = k;
+		return d;
+	}
+	k = offenders_key(o, client);
+	if (!(e = get_or_add(o, &k, now)))
 		return d;
 	d.prefix = k;
 	e->last_seen = now;
@@ -408,13 +405,14 @@ struct decision offenders_banned(struct offenders *o, const struct decision *d, 
 	e->ban_reason = (uint8_t)d->reason;
 	forget(e, now);
 	note(e, EV_BAN, now);
-	/* A ban of one IPv4 address counts toward its /24. */
-	if (!o->cfg.subnet_bans || d->prefix.prefixlen != 128 || o->cfg.prefix_v4 <= 24 ||
-	    d->prefix.addr.a[10] != 0xff)
+	/* A ban of one IPv4 client (mapped or through NAT64) counts toward its /24. */
+	if (!o->cfg.subnet_bans || o->cfg.prefix_v4 <= 24 ||
+	    !addr_carries_v4(&d->prefix.addr, &o->cfg.nat64) ||
+	    d->prefix.prefixlen != addr_key_bits(&d->prefix.addr, 32, 128, &o->cfg.nat64))
 		return sub;
 	k24 = d->prefix;
-	k24.prefixlen = 120;
-	k24.addr.a[15] = 0;
+	k24.prefixlen = addr_key_bits(&d->prefix.addr, 24, 128, &o->cfg.nat64);
+	addr_mask(&k24);
 	if (!(s = get_or_add(o, &k24, now)))
 		return sub;
 	/* A /24 entry counts the bans of its addresses, in its own window. */

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "addr.h"
 #include "rcptguard.h"
 
 enum evidence {
@@ -31,6 +32,7 @@ const char *evidence_name(unsigned ev);
 
 struct offender_cfg {
 	unsigned prefix_v4, prefix_v6;          /* aggregation: 32 and 64 */
+	struct nat64_prefixes nat64;            /* besides 64:ff9b::/96 */
 	double threshold;                       /* evidence that bans: 5 ... */
 	uint32_t window;                        /* ... within this many seconds: 600 */
 	double relay_weight;                    /* 1 */
@@ -78,7 +80,8 @@ struct offender {
 };
 
 struct decision {
-	enum { D_NONE, D_BAN, D_ALREADY_BANNED, D_PARDONED } what;
+	enum { D_NONE, D_BAN, D_ALREADY_BANNED, D_PARDONED, D_REFUSED } what;
+	const char *why;                        /* D_REFUSED: addr_refused() */
 	struct rg_lpm_key prefix;               /* what to ban */
 	uint32_t secs;                          /* 0: permanent */
 	unsigned reason;                        /* enum rg_reason */
@@ -92,10 +95,12 @@ void offenders_free(struct offenders *o);
 /* Take a reloaded config (max_offenders needs a restart). */
 void offenders_configure(struct offenders *o, const struct offender_cfg *c);
 
-/* The network a client address is tracked (and banned) as. */
+/* The network a client address is tracked (and banned) as (addr_key_bits). */
 struct rg_lpm_key offenders_key(const struct offenders *o, const struct rg_addr *client);
 
-/* Record one piece of evidence; the decision says whether to ban now. */
+/* Record one piece of evidence; the decision says whether to ban now.
+ * D_REFUSED: the client can never be an offender (addr_refused); nothing
+ * is recorded. */
 struct decision offenders_evidence(struct offenders *o, const struct rg_addr *client,
 				   enum evidence ev, double weight, const char *rcpt,
 				   uint32_t now);

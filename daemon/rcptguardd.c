@@ -487,6 +487,8 @@ static int start(struct daemon *d, char *err, size_t errlen)
 	}
 	if (rc == 0 && loaded)
 		restore_state(d, &st);
+	if (rc == 0)
+		state_refuse_bans(d->enf, &d->cfg->offenders.nat64);
 	state_free(&st);
 	if (rc < 0)
 		return -1;

@@ -267,6 +267,15 @@ static bool evidence(struct verdicts *v, const struct rg_addr *client, enum evid
 	switch (d.what) {
 	case D_NONE:
 		return false;
+	case D_REFUSED:
+		/* Never an offender (docs/offenders.md); credit is dropped quietly. */
+		if (ev != EV_VALID) {
+			v->st.evidence_refused++;
+			addr_format(&d.prefix, a, sizeof(a));
+			log_info("event=evidence_refused address=%s why=%s evidence=%s%s", a, d.why,
+				 evidence_name(ev), source);
+		}
+		return false;
 	case D_ALREADY_BANNED:
 		/* An allow entry beats a ban, whichever came first. */
 		return !allowlist_match(enforce_allowlist(v->enf), client);
@@ -309,8 +318,9 @@ static bool valid_recipient(struct verdicts *v, const struct policy_req *r,
 	const struct offender *e = offenders_get(v->off, &net);
 	char norm[RCPT_INPUT_MAX + 1];
 
+	/* Banned, unless an allow entry beats the ban (as in evidence()). */
 	if (e && e->ban_until > now)
-		return true;
+		return !allowlist_match(enforce_allowlist(v->enf), client);
 	if (r->instance && *r->instance && rcpt_normalise(r->recipient, norm))
 		credit_note(v->credit, client, &net, r->instance, norm, now);
 	return false;

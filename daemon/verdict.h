@@ -17,6 +17,7 @@ struct verdict_stats {
 		dnsbl_waited_out;
 	uint64_t log_events[LOGLINE_DNSBL + 1];         /* by enum logline_kind */
 	uint64_t log_duplicates;
+	uint64_t evidence_refused;      /* from sources that are never offenders */
 };
 
 struct verdicts;

@@ -61,6 +61,16 @@ int main(void)
 	refused("\nport = 0\n", ":2: port: '0' must be a number from 1 to 65535");
 	refused("port = 70000\n", "port: '70000'");
 	refused("port = 25x\n", "port: '25x'");
+	/* No automatic ban wider than a manual one without --force. */
+	refused("offender_prefix_v6 = 31\n", "offender_prefix_v6: '31' must be a number from 32");
+	refused("offender_prefix_v4 = 7\n", "offender_prefix_v4: '7' must be a number from 8");
+	refused("nat64_prefix = 2001:db8::/80\n", "nat64_prefix: 2001:db8::/80: a NAT64 prefix is /32");
+	refused("nat64_prefix = ::/96\n", "must not overlap the IPv4-mapped");
+	refused("nat64_prefix = ::ffff:0:0/96\n", "must not overlap");
+	refused("nat64_prefix = fe80::/64\n", "must not overlap");
+	ok(load("nat64_prefix = 2001:db8:64::/96\nnat64_prefix = 2001:db8:100::/40\n", c, err,
+		sizeof(err)) == 0 && c->offenders.nat64.n == 2 &&
+	   c->offenders.nat64.v[1].prefixlen == 40, "nat64_prefix repeats %s", err);
 	refused("xdp_mode = fast\n", "xdp_mode: 'fast' must be auto, native or generic");
 	refused("xdp_mode = auto\nxdp_mode = native\n", ":2: xdp_mode: set twice");
 	refused("allow = 10.0.0.0/33\n", "allow: '10.0.0.0/33'");

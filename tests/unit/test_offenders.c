@@ -2,6 +2,7 @@
  * reputation, escalation, aggregation, spamtraps, sticky unban, bounded
  * memory under two million sources. Time is simulated. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "addr.h"
 #include "offenders.h"
@@ -42,6 +43,110 @@ static struct decision unknowns(struct offenders *o, const char *addr, int n, ui
 static bool within(uint32_t secs, uint32_t base)
 {
 	return secs >= base && secs <= base + base / 10 + 1;
+}
+
+/* The address-sanity rule where evidence enters: unspecified, loopback,
+ * link-local, multicast, broadcast and reserved sources are refused;
+ * mapped and NAT64 clients count as their IPv4; none ever makes a /64 of
+ * ::/8. */
+static void sanity(uint32_t *t)
+{
+	static const char *const refused[] = {
+		"::", "::2", "::1", "::1.2.3.4", "::ffff:0.0.0.0", "0.0.0.0", "255.255.255.255",
+		"224.0.0.1", "ff02::1", "fe80::1", "169.254.9.9", "127.0.0.2", "240.1.2.3",
+		"64:ff9b::0.0.0.0", "64:ff9b::255.255.255.255", "::1:0:0:5", "64:ff9b:1::1",
+	};
+	struct offender_cfg c = cfg;
+	struct offenders *o;
+	struct decision d, sub;
+	char buf[64];
+
+	c.subnet_bans = 2;
+	o = offenders_new(&c, 11);
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		d = offenders_evidence(o, &(struct rg_addr[]){ A(refused[i]) }[0], EV_SPAMTRAP, 0,
+				       NULL, *t);
+		ok(d.what == D_REFUSED && d.why && offenders_count(o) == 0,
+		   "%s is never an offender (%s)", refused[i], d.why ? d.why : "-");
+	}
+	/* NAT64: per IPv4 address, banned as the IPv6 address; its /24 as /120. */
+	d = unknowns(o, "64:ff9b::198.51.100.7", 4, t);
+	ok(unknowns(o, "64:ff9b::198.51.100.8", 4, t).what == D_NONE,
+	   "two NAT64 clients have a bucket each");
+	d = unknowns(o, "64:ff9b::198.51.100.7", 1, t);
+	addr_format(&d.prefix, buf, sizeof(buf));
+	ok(d.what == D_BAN && strcmp(buf, "64:ff9b::c633:6407") == 0, "a NAT64 client is banned "
+	   "as the address its packets carry (%s)", buf);
+	sub = offenders_banned(o, &d, *t);
+	d = unknowns(o, "64:ff9b::198.51.100.8", 1, t);
+	sub = offenders_banned(o, &d, *t);
+	addr_format(&sub.prefix, buf, sizeof(buf));
+	ok(sub.what == D_BAN && strcmp(buf, "64:ff9b::c633:6400/120") == 0,
+	   "two in one IPv4 /24 ban its /120 (%s)", buf);
+	offenders_free(o);
+}
+
+/* Property: random sources of every class, under random aggregation, with
+ * the /24 escalation on: no ban is ever made of ::/8 outside the mapped
+ * space and the NAT64 prefixes, none covers all of either, none holds an
+ * unspecified, broadcast or multicast address, an IPv4 client is banned
+ * inside the mapped space (its NAT64 form inside its prefix) as at least a
+ * /8 of it, and no IPv6 ban is wider than /32. */
+static void property(uint32_t *t)
+{
+	static const char *const seeds[] = {
+		"::", "::ffff:0:0", "64:ff9b::", "2001:db8:64::", "fe80::", "ff00::", "2001::",
+		"2002::", "2001:db8::", "::ffff:127.0.0.0", "::ffff:224.0.0.0", "::ffff:255.0.0.0",
+		"::ffff:169.254.0.0", "0:0:1::", "64:ff9b:1::", "2a00::", "::ffff:0.0.0.0",
+	};
+	static const char *const never[] = {
+		"::", "::1", "::ffff:0.0.0.0", "::ffff:255.255.255.255", "::ffff:224.0.0.1",
+		"ff02::1", "fe80::1", "64:ff9b::", "2001:db8:64::",
+	};
+	struct rg_lpm_key mapped = K("::ffff:0:0/96"), wk = K("64:ff9b::/96");
+	struct rg_lpm_key own = K("2001:db8:64::/96");
+	unsigned long bans = 0, bad = 0;
+
+	srand(15);
+	for (int round = 0; round < 40; round++) {
+		struct offender_cfg c = cfg;
+		struct offenders *o;
+
+		c.prefix_v4 = 8 + (unsigned)rand() % 25;
+		c.prefix_v6 = 32 + (unsigned)rand() % 97;
+		c.subnet_bans = 1 + (unsigned)rand() % 2;
+		c.nat64 = (struct nat64_prefixes){ .v = { own }, .n = 1 };
+		o = offenders_new(&c, (uint64_t)round);
+		for (int i = 0; i < 5000; i++) {
+			struct rg_lpm_key s = K(seeds[rand() % (sizeof(seeds) / sizeof(seeds[0]))]);
+			struct decision d;
+			bool v4, n64;
+
+			for (int b = 4 + rand() % 13; b < 16; b++)
+				s.addr.a[b] = (unsigned char)rand();
+			v4 = addr_in_prefix(&mapped, &s.addr);
+			n64 = addr_in_prefix(&wk, &s.addr) || addr_in_prefix(&own, &s.addr);
+			d = offenders_evidence(o, &s.addr, EV_SPAMTRAP, 0, NULL, (*t)++);
+			for (int r = 0; r < 2 && d.what == D_BAN; r++) {
+				const struct rg_lpm_key *k = &d.prefix;
+
+				bans++;
+				for (size_t j = 0; j < sizeof(never) / sizeof(never[0]); j++) {
+					struct rg_lpm_key x = K(never[j]);
+
+					bad += addr_in_prefix(k, &x.addr);
+				}
+				bad += k->prefixlen <= 96 && addr_in_prefix(k, &mapped.addr);
+				bad += v4 && !(k->prefixlen >= 104 && addr_in_prefix(&mapped, &k->addr));
+				bad += n64 && !(k->prefixlen >= 104 && (addr_in_prefix(&wk, &k->addr) ||
+									addr_in_prefix(&own, &k->addr)));
+				bad += !v4 && !n64 && (k->prefixlen < 32 || k->addr.a[0] == 0);
+				d = offenders_banned(o, &d, *t);
+			}
+		}
+		offenders_free(o);
+	}
+	ok(bans > 20000 && bad == 0, "%lu random bans, %lu unsafe", bans, bad);
 }
 
 int main(void)
@@ -223,12 +328,12 @@ int main(void)
 		t += 86400;
 		d = unknowns(o, "192.0.2.77", 5, &t);
 		ok(d.what == D_BAN, "after the 24 h grace period it can be banned again");
-		d = unknowns(o, "127.0.0.1", 5, &t);
+		d = unknowns(o, "198.51.100.99", 5, &t);
 		k = d.prefix;
 		offenders_spared(o, &k, EV_ALLOWLISTED, t);
 		ok(offenders_level(o, offenders_get(o, &k), t) == 0,
 		   "an allowlisted client's bucket is emptied instead");
-		d = unknowns(o, "127.0.0.1", 4, &t);
+		d = unknowns(o, "198.51.100.99", 4, &t);
 		ok(d.what == D_NONE, "so the next four do not ask again");
 	}
 	/* Restore round trip. */
@@ -270,5 +375,7 @@ int main(void)
 		ok(offenders_get(o, &keep) != NULL, "a banned offender is not evicted");
 	}
 	offenders_free(o);
+	sanity(&t);
+	property(&t);
 	return tap_done();
 }
