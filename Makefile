@@ -201,10 +201,11 @@ $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(B)/fuzz/libfuzzcommon.
 # Benchmark programs; bench-quick runs in make check, so TEST_BINS needs
 # them (defined first: := expands at once).
 BENCH_BIN := $(B)/tests/bench_xdp $(B)/tests/policy_load $(B)/tests/log_reaction \
-             $(B)/tests/flood $(B)/tests/bench_lookup $(B)/tests/smtp_attack $(B)/tests/spawn_cost
+             $(B)/tests/flood $(B)/tests/bench_lookup $(B)/tests/smtp_attack $(B)/tests/spawn_cost \
+             $(B)/tests/attack_load
 
 TEST_BINS := $(UNIT_BIN) $(B)/tests/bpf_packets $(B)/tests/bpf_random \
-             $(BENCH_BIN) $(B)/tests/dns_bad $(B)/tests/attack_load \
+             $(BENCH_BIN) $(B)/tests/dns_bad \
              $(FUZZ_BIN)
 
 check: test-deps
