@@ -596,5 +596,6 @@ out:
 	offenders_free(d.off);
 	loop_free(d.loop);
 	free(d.cfg);
+	log_drain(1000);
 	return rc;
 }
