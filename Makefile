@@ -47,32 +47,48 @@ SPP_OBJ    := $(SPP_SRC:%.c=$(B)/%.o)
 
 PROGS := $(B)/rcptguardd $(B)/rcptguard $(B)/rcptguard-spp
 
-.PHONY: all deps check test run install uninstall clean bench bench-quick demo fuzz fuzz-quick
+.PHONY: all deps test-deps check test run install uninstall clean bench bench-quick demo fuzz fuzz-quick
 all: $(PROGS)
 
-# Debian packages for build, tests and benchmarks. Installed only when
-# missing, so a second run is silent.
-DEBS := make gcc libc6-dev clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
-        libcdb-dev tinycdb libc-ares-dev libnftnl-dev libmnl-dev nftables libbz2-dev libclang-rt-14-dev ethtool bats bats-assert bats-support socat iproute2 \
-        util-linux procps mandoc swaks postfix passwd rbldnsd fail2ban python3-pyinotify gnuplot-nox
+# Debian packages, installed only when missing (a second run is silent).
+# RUN_DEBS build and run rcptguard: all that make run and make install
+# need on a real server. TEST_DEBS only serve make check, bench, fuzz and
+# demo: an MTA among them (Postfix replaces the admin's exim4 or qmail
+# as mail-transport-agent), so make run never installs them.
+RUN_DEBS  := make gcc libc6-dev clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
+             libcdb-dev libc-ares-dev libnftnl-dev libmnl-dev libbz2-dev passwd
+TEST_DEBS := tinycdb nftables libclang-rt-14-dev ethtool bats bats-assert bats-support socat \
+             iproute2 util-linux procps mandoc swaks postfix rbldnsd fail2ban python3-pyinotify \
+             gnuplot-nox
 
-deps:
-	@missing=$$(for p in $(DEBS); do \
+# $(call install_debs,PACKAGES,BEFORE,AFTER): apt-get only what is missing;
+# BEFORE and AFTER are shell run around the install, with $$missing set.
+define install_debs
+	@missing=$$(for p in $(1); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' \
 			|| echo $$p; done); \
 	if [ -n "$$missing" ]; then \
-		[ "$$(id -u)" = 0 ] || { echo "make deps: run as root to install:" $$missing; exit 1; }; \
-		echo "make deps: installing" $$missing; \
-		echo "postfix postfix/main_mailer_type select No configuration" \
-			| debconf-set-selections; \
+		[ "$$(id -u)" = 0 ] || { echo "make: run as root to install:" $$missing; exit 1; }; \
+		echo "make: installing" $$missing; \
+		$(2) \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 			--no-install-recommends $$missing </dev/null || exit 1; \
-		case " $$missing " in *" fail2ban "*) \
-			echo "make deps: fail2ban is only a benchmark peer here: its service stays off"; \
-			[ -d /run/systemd/system ] && systemctl disable --now fail2ban >/dev/null 2>&1; \
-			true ;; \
-		esac; \
+		$(3) \
 	fi
+endef
+
+# Postfix comes unconfigured and never started; fail2ban is only a
+# benchmark peer, so a service this install started is stopped again.
+PREPARE_TEST_DEBS := echo "postfix postfix/main_mailer_type select No configuration" \
+	| debconf-set-selections;
+SETTLE_TEST_DEBS := case " $$missing " in *" fail2ban "*) \
+	[ -d /run/systemd/system ] && systemctl disable --now fail2ban >/dev/null 2>&1;; esac; true;
+
+deps:
+	$(call install_debs,$(RUN_DEBS))
+
+test-deps:
+	$(call install_debs,$(RUN_DEBS) $(TEST_DEBS),$(PREPARE_TEST_DEBS),$(SETTLE_TEST_DEBS))
 
 $(B)/rcptguard.bpf.o: bpf/rcptguard.bpf.c bpf/rcptguard.h
 	@mkdir -p $(@D)
@@ -191,13 +207,14 @@ $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(B)/fuzz/libfuzzcommon.
 # Benchmark programs; bench-quick runs in make check, so TEST_BINS needs
 # them (defined first: := expands at once).
 BENCH_BIN := $(B)/tests/bench_xdp $(B)/tests/policy_load $(B)/tests/log_reaction \
-             $(B)/tests/flood $(B)/tests/bench_lookup $(B)/tests/smtp_attack $(B)/tests/spawn_cost
+             $(B)/tests/flood $(B)/tests/bench_lookup $(B)/tests/smtp_attack $(B)/tests/spawn_cost \
+             $(B)/tests/attack_load
 
 TEST_BINS := $(UNIT_BIN) $(B)/tests/bpf_packets $(B)/tests/bpf_random \
-             $(BENCH_BIN) $(B)/tests/dns_bad $(B)/tests/attack_load \
+             $(BENCH_BIN) $(B)/tests/dns_bad \
              $(FUZZ_BIN)
 
-check: deps
+check: test-deps
 	@$(MAKE) --no-print-directory all $(TEST_BINS)
 	@sh tests/run-all.sh
 
@@ -205,7 +222,7 @@ test: all $(TEST_BINS)
 	@sh tests/run-all.sh
 
 # Timings live here, never in tests: ratios measured side by side.
-bench: deps
+bench: test-deps
 	@$(MAKE) --no-print-directory all $(BENCH_BIN)
 	@sh tests/bench/run.sh
 
@@ -214,7 +231,7 @@ bench-quick: all $(BENCH_BIN)
 
 # FUZZ_TIME seconds per harness (make check runs each for 3).
 FUZZ_TIME ?= 60
-fuzz: deps
+fuzz: test-deps
 	@$(MAKE) --no-print-directory $(FUZZ_BIN)
 	@FUZZ_TIME=$(FUZZ_TIME) sh tests/fuzz/run.sh
 
@@ -222,7 +239,7 @@ fuzz-quick: $(FUZZ_BIN)
 	@FUZZ_TIME=3 sh tests/fuzz/run.sh
 
 # A narrated dictionary attack in throwaway namespaces (under a minute).
-demo: deps
+demo: test-deps
 	@$(MAKE) --no-print-directory all
 	@bash tests/demo/demo.sh
 

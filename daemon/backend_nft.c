@@ -22,6 +22,7 @@ struct nftb {
 	struct keytab bans;
 	bool mirrored;                  /* bans holds every ban of the table */
 	bool bulk;
+	size_t queued;                  /* bans waiting in the batch (bulk) */
 	char where[128];                /* proof's "nft/TABLE/BOOT/NETNS", "" if unknown */
 };
 
@@ -121,9 +122,26 @@ static void proof(void *ctx, char *buf, size_t len)
 	make_proof(b, b->mirrored ? nft_tracked(b->t.n) : 0, buf, len);
 }
 
-static int flush(struct nftb *b)
+/* Send the batch. After a failed one the mirror cannot tell which of
+ * its queued bans reached the kernel: it is read again when next needed. */
+static int commit(struct nftb *b)
 {
-	return b->bulk ? 0 : nftt_commit(&b->t);
+	int rc = nftt_commit(&b->t);
+
+	if (rc < 0 && b->queued) {
+		b->mirrored = false;
+		keytab_free(&b->bans);
+	}
+	b->queued = 0;
+	return rc;
+}
+
+/* A change that can fail on its own (deleting an element the kernel has
+ * expired already) goes in a batch of its own: a batch is applied whole or
+ * not at all, and it must not take the queued bans down with it. */
+static int before_alone(struct nftb *b)
+{
+	return b->queued ? commit(b) : 0;
 }
 
 static int ban(void *ctx, const struct rg_lpm_key *k, uint64_t secs, unsigned reason,
@@ -133,31 +151,37 @@ static int ban(void *ctx, const struct rg_lpm_key *k, uint64_t secs, unsigned re
 	struct keytab_entry *old = b->mirrored ? keytab_get(&b->bans, k) : NULL;
 	uint64_t created = wall_secs();
 	char comment[160];
-	int rc;
-
 	/* A new reason, or a change to or from permanent, needs a new
 	 * element: the kernel updates only the expiry of one that exists. */
-	if (old && (old->reason != reason || !old->expires_ns || !secs))
+	bool replace = old && (old->reason != reason || !old->expires_ns || !secs);
+	int rc;
+
+	if (replace) {
+		if ((rc = before_alone(b)) < 0)
+			return rc;
 		nftt_del(&b->t, NFTT_BAN, k);
-	else if (old)
+	} else if (old) {
 		created = old->created_unix;
+	}
 	ban_comment(comment, sizeof(comment), reason, created, note);
 	nftt_add(&b->t, NFTT_BAN, k, secs * 1000, comment);
-	if ((rc = flush(b)) < 0)
+	if (b->bulk && !replace)
+		b->queued++;
+	else if ((rc = commit(b)) < 0)
 		return rc;
-	if (b->mirrored)
-		rc = keytab_put(&b->bans, k, reason, duration_expiry_ns(secs),
-				created, note);
-	return rc;
+	return b->mirrored ? keytab_put(&b->bans, k, reason, duration_expiry_ns(secs), created,
+					 note) : 0;
 }
 
 static int unban(void *ctx, const struct rg_lpm_key *k)
 {
 	struct nftb *b = ctx;
-	int rc;
+	int rc = before_alone(b);
 
+	if (rc < 0)
+		return rc;
 	nftt_del(&b->t, NFTT_BAN, k);
-	rc = flush(b);
+	rc = commit(b);
 	if (b->mirrored)
 		keytab_del(&b->bans, k);
 	return rc == -ENOENT ? -ENOENT : rc;
@@ -216,19 +240,25 @@ static int allow_add(void *ctx, const struct rg_lpm_key *k, unsigned origin)
 {
 	struct nftb *b = ctx;
 	char comment[64];
+	int rc = before_alone(b);
 
+	if (rc < 0)
+		return rc;
 	snprintf(comment, sizeof(comment), "%s %" PRIu64,
 		 origin == RG_ALLOW_MANUAL ? "manual" : "config", wall_secs());
 	nftt_add(&b->t, NFTT_ALLOW, k, 0, comment);
-	return flush(b);
+	return commit(b);
 }
 
 static int allow_del(void *ctx, const struct rg_lpm_key *k)
 {
 	struct nftb *b = ctx;
+	int rc = before_alone(b);
 
+	if (rc < 0)
+		return rc;
 	nftt_del(&b->t, NFTT_ALLOW, k);
-	return flush(b);
+	return commit(b);
 }
 
 struct allow_walk {
@@ -302,7 +332,7 @@ static int bulk(void *ctx, bool on)
 	struct nftb *b = ctx;
 
 	b->bulk = on;
-	return on ? 0 : nftt_commit(&b->t);
+	return on ? 0 : commit(b);
 }
 
 static bool ban_counters(void *ctx)

@@ -207,6 +207,23 @@ int enforce_bulk(struct enforcer *e, bool on)
 	return e->ops->bulk ? e->ops->bulk(e->ctx, on) : 0;
 }
 
+int enforce_flush(struct enforcer *e)
+{
+	int rc;
+
+	if (!e->ops || !e->ops->bulk)
+		return 0;
+	rc = e->ops->bulk(e->ctx, false);
+	e->ops->bulk(e->ctx, true);
+	if (rc == 0)
+		return 0;
+	e->st.failures++;
+	log_err("event=ban_commit result=failed backend=%s error=\"%s\" note=\"the bans of this "
+		"moment may be missing from the kernel; they are read back from it\"",
+		e->ops->name, strerror(-rc));
+	return rc;
+}
+
 bool enforce_ban_counters(const struct enforcer *e)
 {
 	return e->ops->ban_counters(e->ctx);

@@ -49,6 +49,10 @@ int enforce_adopt(struct enforcer *e, const struct rg_lpm_key *k, uint64_t secs,
 void enforce_proof(struct enforcer *e, char *buf, size_t len);
 /* Around many enforce_restore() calls: lets the backend batch them. */
 int enforce_bulk(struct enforcer *e, bool on);
+/* The daemon keeps the backend in bulk mode and sends what a turn of its
+ * loop queued here, so bans that arrive together share one commit; a
+ * failed commit is logged and counted. 0 or -errno. */
+int enforce_flush(struct enforcer *e);
 /* Does the backend count drops per ban? */
 bool enforce_ban_counters(const struct enforcer *e);
 /* 0, -ENOENT if there was no such ban. */

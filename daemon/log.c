@@ -8,6 +8,7 @@
  * first line that gets through after a loss says how many were lost. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -146,6 +147,39 @@ static void emit(const char *line, size_t len)
 	queued += len - (size_t)n;
 }
 
+/* Once the reader has taken everything queued: how much it missed. */
+static void report_dropped(void)
+{
+	unsigned long long lost = dropped_unreported;
+
+	if (!lost || queued)
+		return;
+	dropped_unreported = 0;
+	log_warn("event=log_dropped lines=%llu note=\"the log reader did not keep up; these "
+		 "lines were lost, verdicts and bans were not\"", lost);
+}
+
+void log_drain(unsigned timeout_ms)
+{
+	struct pollfd p = { .fd = out_fd, .events = POLLOUT };
+	struct timespec t0, t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int round = 0; round < 2; round++) {
+		while (nonblocking && queued) {
+			long left;
+
+			clock_gettime(CLOCK_MONOTONIC, &t);
+			left = (long)timeout_ms - ((t.tv_sec - t0.tv_sec) * 1000 +
+						   (t.tv_nsec - t0.tv_nsec) / 1000000);
+			if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+				return;
+			log_flush();
+		}
+		report_dropped();
+	}
+}
+
 static void vlog(const char *level, int prio, const char *fmt, va_list ap)
 {
 	char msg[1024], line[1200];
@@ -154,13 +188,7 @@ static void vlog(const char *level, int prio, const char *fmt, va_list ap)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (nonblocking)
 		log_flush();
-	if (dropped_unreported && !queued) {
-		unsigned long long lost = dropped_unreported;
-
-		dropped_unreported = 0;
-		log_warn("event=log_dropped lines=%llu note=\"the log reader did not keep up; "
-			 "these lines were lost, verdicts and bans were not\"", lost);
-	}
+	report_dropped();
 	if (to_syslog) {
 		time_t now = time(NULL);
 		struct tm tm;

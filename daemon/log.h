@@ -14,6 +14,9 @@ void log_to_syslog(void);
  * is dropped and counted. 0, or -1 if stderr cannot be made non-blocking. */
 int log_nonblocking(void);
 void log_flush(void);
+/* At exit: wait up to timeout_ms for the reader to take what is queued,
+ * and say what was lost. */
+void log_drain(unsigned timeout_ms);
 /* Lines lost since start because the reader did not keep up. */
 unsigned long long log_dropped(void);
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -16,6 +16,8 @@ struct loop {
 	int rc;
 	void **dead;            /* deferred frees of this batch */
 	size_t ndead, capdead;
+	void (*turn_end)(void *arg);
+	void *turn_arg;
 };
 
 struct loop *loop_new(void)
@@ -92,6 +94,12 @@ void loop_defer_free(struct loop *l, void *p)
 	l->dead[l->ndead++] = p;
 }
 
+void loop_on_turn_end(struct loop *l, void (*cb)(void *arg), void *arg)
+{
+	l->turn_end = cb;
+	l->turn_arg = arg;
+}
+
 int loop_run(struct loop *l)
 {
 	struct epoll_event evs[BATCH];
@@ -115,6 +123,8 @@ int loop_run(struct loop *l)
 			if (!gone)
 				w->cb(w, evs[i].events);
 		}
+		if (l->turn_end)
+			l->turn_end(l->turn_arg);
 		for (size_t d = 0; d < l->ndead; d++)
 			free(l->dead[d]);
 		l->ndead = 0;

@@ -26,6 +26,9 @@ int loop_timer(struct loop *l, struct watch *w, unsigned interval_ms);
  * it in this batch cannot touch freed memory. p must begin with its
  * struct watch (events are matched to p by that address). */
 void loop_defer_free(struct loop *l, void *p);
+/* cb(arg) runs after each turn of the loop (every batch of events): work
+ * that events of one moment share, done once for all of them. */
+void loop_on_turn_end(struct loop *l, void (*cb)(void *arg), void *arg);
 /* Run until loop_stop(); returns the value given to it. */
 int loop_run(struct loop *l);
 void loop_stop(struct loop *l, int rc);

@@ -21,6 +21,9 @@
 #define MSG_MAX 8192
 /* Dumps of many elements: 64 KB reads are five times faster than 8 KB. */
 #define RCVBUF (1u << 20)
+/* The longest wait for one reply: the daemon's loop waits with it, and
+ * verdicts with the loop. A commit of a full batch takes tens of ms. */
+#define REPLY_WAIT_MS 1000
 
 struct nft {
 	struct mnl_socket *nl;
@@ -31,6 +34,7 @@ struct nft {
 	uint32_t first_seq;             /* 0: no batch begun */
 	int held, early_err;
 	size_t last;                    /* offset of the last message queued */
+	uint32_t floor;                 /* replies to older messages are stale: skipped */
 	uint32_t gen;                   /* nft_track(): the generation after our last commit */
 	bool tracking;                  /* and no one else has committed since */
 	char rbuf[65536];
@@ -48,7 +52,8 @@ static void set_buf(struct nft *n, int opt, int force, int want)
 struct nft *nft_open(char *err, size_t errlen)
 {
 	struct nft *n = calloc(1, sizeof(*n));
-	struct timeval tv = { .tv_sec = 10 };
+	struct timeval tv = { .tv_sec = REPLY_WAIT_MS / 1000,
+			      .tv_usec = REPLY_WAIT_MS % 1000 * 1000 };
 	socklen_t sl = sizeof(int);
 	int sndbuf = 0;
 
@@ -65,7 +70,7 @@ struct nft *nft_open(char *err, size_t errlen)
 	n->seq = (uint32_t)time(NULL);
 	set_buf(n, SO_SNDBUF, SO_SNDBUFFORCE, (int)BATCH_MAX);
 	set_buf(n, SO_RCVBUF, SO_RCVBUFFORCE, (int)RCVBUF);
-	/* A kernel that never answers must not hang the daemon. */
+	/* A kernel that is slow to answer must not hold the daemon up long. */
 	setsockopt(mnl_socket_get_fd(n->nl), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	getsockopt(mnl_socket_get_fd(n->nl), SOL_SOCKET, SO_SNDBUF, &sndbuf, &sl);
 	/* The kernel reports twice what it grants for its own bookkeeping. */
@@ -132,7 +137,9 @@ static int batch_cb(const struct nlmsghdr *nlh, void *arg)
 	return MNL_CB_OK;
 }
 
-/* Read replies until the one for seq; 0 or the first error. */
+/* Read replies until the one for seq; 0 or the first error. Replies to
+ * messages before n->floor belong to a request whose wait ran out: the
+ * kernel may still answer it, late, and that answer is not this one's. */
 static int wait_for(struct nft *n, uint32_t seq, mnl_cb_t cb, void *arg)
 {
 	int first = 0;
@@ -148,6 +155,8 @@ static int wait_for(struct nft *n, uint32_t seq, mnl_cb_t cb, void *arg)
 		len = (int)got;
 		for (nlh = (const struct nlmsghdr *)n->rbuf; mnl_nlmsg_ok(nlh, len);
 		     nlh = mnl_nlmsg_next(nlh, &len)) {
+			if ((int32_t)(nlh->nlmsg_seq - n->floor) < 0)
+				continue;
 			if (nlh->nlmsg_type == NLMSG_ERROR) {
 				const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
 
@@ -175,6 +184,7 @@ static int send_batch(struct nft *n)
 	if (!n->first_seq)
 		return 0;
 	last = n->seq - 1;
+	n->floor = n->first_seq;
 	nftnl_batch_end(n->buf + n->len, n->seq++);
 	n->len += NLMSG_ALIGN(((struct nlmsghdr *)(n->buf + n->len))->nlmsg_len);
 	/* ECHO on the first message after the batch's begin (the one the
@@ -292,6 +302,7 @@ int nft_request(struct nft *n, uint16_t type, uint16_t family, uint16_t flags,
 	uint32_t seq = n->seq++;
 	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, type, family, flags, seq);
 
+	n->floor = seq;
 	build(nlh, arg);
 	if (mnl_socket_sendto(n->nl, nlh, nlh->nlmsg_len) < 0)
 		return -errno;

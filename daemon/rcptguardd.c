@@ -328,6 +328,15 @@ static void on_log_flush(struct watch *w, uint32_t events)
 		log_flush();
 }
 
+/* Bans of one turn of the loop share one commit (nft: one netlink batch
+ * instead of one per ban). */
+static void flush_bans(void *arg)
+{
+	struct daemon *d = arg;
+
+	enforce_flush(d->enf);
+}
+
 /* Signals are blocked from the start and read from a signalfd, so one
  * arriving during start-up waits for the loop instead of killing us. */
 static void block_signals(sigset_t *mask)
@@ -359,6 +368,8 @@ static int setup_loop(struct daemon *d, const sigset_t *mask, char *err, size_t 
 		snprintf(err, errlen, "cannot set up the event loop: %s", strerror(errno));
 		return -1;
 	}
+	enforce_bulk(d->enf, true);
+	loop_on_turn_end(d->loop, flush_bans, d);
 	return 0;
 }
 
@@ -564,6 +575,7 @@ int main(int argc, char **argv)
 		log_to_syslog();
 	}
 	rc = loop_run(d.loop);
+	enforce_bulk(d.enf, false);
 	save_state(&d);
 	save_positions(&d);
 	goto out;
@@ -581,5 +593,6 @@ out:
 	offenders_free(d.off);
 	loop_free(d.loop);
 	free(d.cfg);
+	log_drain(1000);
 	return rc;
 }

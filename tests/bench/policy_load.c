@@ -1,7 +1,7 @@
 /* policy_load.c - drive the query socket: C concurrent connections, N
  * requests in all, each connection persistent (or one connection per
  * request with -1). Every reply is checked against the expected action of
- * its recipient; prints counts, the rate and latency percentiles.
+ * its recipient; prints counts, the rate, latency percentiles and the maximum.
  *
  *   policy_load -s SOCKET [-c CONNS] [-n REQUESTS] [-a CLIENTS] [-1] [-i IDLE] [-t]
  *               RCPT=ACTION_PREFIX...
@@ -213,9 +213,9 @@ int main(int argc, char **argv)
 		if (!nlat)
 			lat[nlat++] = 0;
 		printf("requests=%zu wrong=%zu connections=%zu%s seconds=%.3f rate=%.0f "
-		       "p50_us=%.1f p99_us=%.1f", answered, wrong, conns,
+		       "p50_us=%.1f p99_us=%.1f max_us=%.1f", answered, wrong, conns,
 		       per_request ? " (one per request)" : "", secs, (double)answered / secs,
-		       lat[nlat / 2] * 1e6, lat[nlat * 99 / 100] * 1e6);
+		       lat[nlat / 2] * 1e6, lat[nlat * 99 / 100] * 1e6, lat[nlat - 1] * 1e6);
 		if (idle || trickle >= 0)
 			printf(" idle_held=%zu of %zu trickled=%zu", held, idle, trickled);
 		printf("\n");

@@ -11,14 +11,14 @@ cd "$(dirname "$0")/../.."
 . tests/bench/lib.sh
 if [ "$QUICK" = 1 ]; then
 	REPEAT=20000 N=2000 OFFENDERS=10000 FLOOD_SECS=0.2 FLOOD_BANS=1 FLOOD_ROUNDS=1 SPAWNS=20
-	SCALE="10000 1000" COST="3 10" PEER="3 30" LOG_BANS=20 OUT=bench-results/quick
+	SCALE="10000 1000" COST="3 10" PEER="3 30" LOG_BANS=20 STORM=500 OUT=bench-results/quick
 else
 	REPEAT=2000000 N=100000 OFFENDERS="100000 1000000" FLOOD_SECS=2 FLOOD_BANS="1 1000000"
 	FLOOD_ROUNDS=3
 	SPAWNS=500 SCALE="1000000 10000 100000 1000000" COST="30 10" PEER="20 10000"
-	LOG_BANS=1000 OUT=bench-results
+	LOG_BANS=1000 STORM=10000 OUT=bench-results
 fi
-for p in bench_xdp policy_load log_reaction flood bench_lookup smtp_attack spawn_cost; do
+for p in bench_xdp policy_load log_reaction flood bench_lookup smtp_attack spawn_cost attack_load; do
 	[ -x "$B/tests/$p" ] || {
 		echo "tests/bench/run.sh: $B/tests/$p is not built; run make bench or make bench-quick" >&2
 		exit 2
@@ -124,6 +124,9 @@ done
 kill "$dpid"
 wait "$dpid" 2>/dev/null || true
 dpid=
+
+echo "== 4. verdicts while a storm of attackers is banned"
+sh tests/bench/ban_storm.sh "$STORM"
 
 echo "== 2. floods over veth"
 for n in $FLOOD_BANS; do

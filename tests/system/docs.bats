@@ -10,6 +10,18 @@ load lib
 	done
 }
 
+@test "make run installs only what builds and runs rcptguard: no MTA, no test tool" {
+	test_debs=$(make -C "$TOP" -pn run 2>/dev/null | sed -n 's/^TEST_DEBS := //p')
+	[[ " $test_debs " == *" postfix "* ]]
+	run -0 make -C "$TOP" -n run
+	for p in $test_debs; do
+		refute_output --regexp "(^|[ ;])$p([ ;]|$)"
+	done
+	# The packages are still installed for the tests.
+	run -0 make -C "$TOP" -n check
+	assert_output --partial " postfix "
+}
+
 @test "the shipped config is valid" {
 	run -0 "$B/rcptguardd" -t -c "$TOP/conf/rcptguard.conf"
 	assert_output --partial "config ok"

@@ -131,7 +131,7 @@ ban_via_spp() { for i in 1 2 3 4 5; do spp $1 "u$i@example.com" >/dev/null; done
 	for i in $(seq 50); do kill -0 $DPID 2>/dev/null || break; sleep 0.1; done
 	! kill -0 $DPID 2>/dev/null
 	DPID=
-	sleep 0.3
+	for i in $(seq 50); do grep -q 'event=stop' "$BATS_TEST_TMPDIR/drained" && break; sleep 0.1; done
 	kill $reader 2>/dev/null || true
 	exec 5<&-
 	grep -Eq "event=log_dropped lines=[0-9]+" "$BATS_TEST_TMPDIR/drained"
