@@ -38,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		return 0;
 	null = fopen("/dev/null", "w");
 	struct compile_src src = { "fuzz", f };
-	if (null && recipients_compile(&src, 1, path, &st, null) == 0)
+	if (null && recipients_compile(&src, 1, path, 0644, &st, null) == 0)
 		lookups(path);
 	fclose(f);
 	if (null)
