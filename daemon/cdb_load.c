@@ -35,11 +35,13 @@ static const char *check_table(const unsigned char *m, uint32_t dend, unsigned t
 			       size_t buflen)
 {
 	const unsigned char *tab = m + tp;
-	uint32_t free_at = len, run = len;
+	uint32_t free_at = len, run;
 
 	for (uint32_t j = 0; j < len && free_at == len; j++)
 		if (!cdb_unpack(tab + 8 * j + 4))
 			free_at = j;
+	/* The walk starts after a free slot; with none, every slot is reached. */
+	run = free_at == len ? len : 0;
 	for (uint32_t k = 0; k < len; k++) {
 		uint32_t j = free_at == len ? k : (free_at + 1 + k) % len;
 		uint32_t h = cdb_unpack(tab + 8 * j), p = cdb_unpack(tab + 8 * j + 4), off, dist;
