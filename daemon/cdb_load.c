@@ -169,7 +169,7 @@ enum cdb_load_rc cdb_load(const char *path, struct cdb *c, struct stat *st, size
 	/* O_NONBLOCK: a FIFO put in its place must not hang the daemon. */
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0 || fstat(fd, st) < 0) {
-		say(err, errlen, "cannot open it: %s", strerror(errno));
+		say(err, errlen, "%s", strerror(errno));
 		goto out;
 	}
 	rc = CDB_INVALID;

@@ -104,9 +104,9 @@ struct recipients *recipients_open(const char *path, char *err, size_t errlen)
 	case CDB_LOADED:
 		break;
 	case CDB_UNREADABLE:
-		snprintf(err, errlen, "cannot read recipients database %s: %s; build it with "
-			 "'rcptguard recipients compile -o %s SOURCE' and make it readable by the "
-			 "daemon's user", path, why, path);
+		snprintf(err, errlen, "cannot open recipients database %s: %s; build it with "
+			 "'rcptguard recipients compile -o %s SOURCE', readable by the daemon's "
+			 "user", path, why, path);
 		free(r);
 		return NULL;
 	case CDB_INVALID:

@@ -242,8 +242,8 @@ static void refuse(struct verdicts *v, const struct file_id *id, const char *err
 	if (again)
 		return;
 	v->st.recipients_refused++;
-	log_err("event=recipients_reload result=refused path=%s error=%s keys=%zu domains=%zu "
-		"note=\"keeping the last good database\"", v->path, log_quote(q, sizeof(q), err),
+	log_err("event=recipients_reload result=refused error=%s path=%s keys=%zu domains=%zu "
+		"note=\"keeping the last good database\"", log_quote(q, sizeof(q), err), v->path,
 		recipients_keys(v->db), recipients_domains(v->db));
 }
 

@@ -208,7 +208,7 @@ int main(void)
 	ok(load(&records, err, sizeof(err)) == 0 && strstr(err, "larger than"),
 	   "a file above the limit is refused: %s", err);
 	unlink(path);
-	ok(load(&records, err, sizeof(err)) == 0 && strstr(err, "cannot open"),
+	ok(load(&records, err, sizeof(err)) == 0 && strstr(err, "No such file"),
 	   "a missing file: %s", err);
 	free(good);
 	free(m);
