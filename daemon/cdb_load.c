@@ -13,6 +13,12 @@
 
 #define HEADER 2048     /* 256 (position, slots) pairs */
 
+/* cdb_unpack, inlined: the check reads every slot and record header. */
+static inline uint32_t u32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
 static const char *say(char *buf, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static const char *say(char *buf, size_t len, const char *fmt, ...)
@@ -38,13 +44,13 @@ static const char *check_table(const unsigned char *m, uint32_t dend, unsigned t
 	uint32_t free_at = len, run;
 
 	for (uint32_t j = 0; j < len && free_at == len; j++)
-		if (!cdb_unpack(tab + 8 * j + 4))
+		if (!u32(tab + 8 * j + 4))
 			free_at = j;
 	/* The walk starts after a free slot; with none, every slot is reached. */
 	run = free_at == len ? len : 0;
 	for (uint32_t k = 0; k < len; k++) {
 		uint32_t j = free_at == len ? k : (free_at + 1 + k) % len;
-		uint32_t h = cdb_unpack(tab + 8 * j), p = cdb_unpack(tab + 8 * j + 4), off, dist;
+		uint32_t h = u32(tab + 8 * j), p = u32(tab + 8 * j + 4), off, dist;
 
 		if (!p) {
 			run = 0;
@@ -57,7 +63,7 @@ static const char *check_table(const unsigned char *m, uint32_t dend, unsigned t
 			return say(buf, buflen, "hash table %u slot %u points to no record "
 				   "(or to one another slot claims)", t, j);
 		starts[off >> 3] &= (unsigned char)~(1u << (off & 7));
-		if ((h & 255) != t || cdb_hash(m + p + 8, cdb_unpack(m + p)) != h)
+		if ((h & 255) != t || cdb_hash(m + p + 8, u32(m + p)) != h)
 			return say(buf, buflen, "the record at offset %u is filed under the wrong "
 				   "hash", p);
 		dist = (j + len - (h >> 8) % len) % len;
@@ -69,26 +75,20 @@ static const char *check_table(const unsigned char *m, uint32_t dend, unsigned t
 	return NULL;
 }
 
-const char *cdb_check(const unsigned char *m, size_t size, size_t *records, char *buf,
-		      size_t buflen)
+/* The header of a file of size bytes: the hash tables follow the records
+ * and each other to the end of the file. Needs only the header, so a cut
+ * file is refused before it is copied. */
+static const char *check_header(const unsigned char *m, size_t size, char *buf, size_t buflen)
 {
-	uint32_t dend, end, pos;
-	unsigned char *starts;
-	const char *why = NULL;
-	size_t n = 0, slots = 0;
+	uint32_t end = u32(m);
 
-	if (size < HEADER)
-		return say(buf, buflen, "%zu bytes: shorter than a CDB header (%d bytes)", size,
-			   HEADER);
 	if (size > UINT32_MAX)
 		return say(buf, buflen, "%zu bytes: larger than a CDB can be", size);
-	end = dend = cdb_unpack(m);
-	if (dend < HEADER || dend > size)
+	if (end < HEADER || end > size)
 		return say(buf, buflen, "its hash tables start at offset %u, outside the file of "
-			   "%zu bytes (truncated?)", dend, size);
-	/* The tables follow the records and each other to the end of the file. */
+			   "%zu bytes (truncated?)", end, size);
 	for (unsigned t = 0; t < 256; t++) {
-		uint32_t tp = cdb_unpack(m + 8 * t), len = cdb_unpack(m + 8 * t + 4);
+		uint32_t tp = u32(m + 8 * t), len = u32(m + 8 * t + 4);
 
 		if (tp != end || len > (size - end) / 8)
 			return say(buf, buflen, "hash table %u (offset %u, %u slots) does not follow "
@@ -97,14 +97,31 @@ const char *cdb_check(const unsigned char *m, size_t size, size_t *records, char
 	}
 	if (end != size)
 		return say(buf, buflen, "%zu bytes follow the last hash table", size - end);
+	return NULL;
+}
+
+const char *cdb_check(const unsigned char *m, size_t size, size_t *records, char *buf,
+		      size_t buflen)
+{
+	uint32_t dend, pos;
+	unsigned char *starts;
+	const char *why = NULL;
+	size_t n = 0, slots = 0;
+
+	if (size < HEADER)
+		return say(buf, buflen, "%zu bytes: shorter than a CDB header (%d bytes)", size,
+			   HEADER);
+	if ((why = check_header(m, size, buf, buflen)))
+		return why;
+	dend = u32(m);
 	if (!(starts = calloc((dend - HEADER) / 8 + 1, 1)))
 		return say(buf, buflen, "out of memory checking it");
 	/* The records fill the space between the header and the tables. */
 	for (pos = HEADER; pos < dend; n++) {
 		uint32_t kl, dl, off = pos - HEADER;
 
-		if (dend - pos < 8 || (kl = cdb_unpack(m + pos)) > dend - pos - 8 ||
-		    (dl = cdb_unpack(m + pos + 4)) > dend - pos - 8 - kl) {
+		if (dend - pos < 8 || (kl = u32(m + pos)) > dend - pos - 8 ||
+		    (dl = u32(m + pos + 4)) > dend - pos - 8 - kl) {
 			why = say(buf, buflen, "the record at offset %u runs past the start of the "
 				  "hash tables (offset %u)", pos, dend);
 			goto out;
@@ -113,7 +130,7 @@ const char *cdb_check(const unsigned char *m, size_t size, size_t *records, char
 		pos += 8 + kl + dl;
 	}
 	for (unsigned t = 0; t < 256 && !why; t++)
-		why = check_table(m, dend, t, cdb_unpack(m + 8 * t), cdb_unpack(m + 8 * t + 4),
+		why = check_table(m, dend, t, u32(m + 8 * t), u32(m + 8 * t + 4),
 				  starts, &slots, buf, buflen);
 	if (!why && slots != n)
 		why = say(buf, buflen, "%zu of its %zu records are in no hash table", n - slots, n);
@@ -162,6 +179,7 @@ static int copy(int fd, size_t size, int *mfd)
 enum cdb_load_rc cdb_load(const char *path, struct cdb *c, struct stat *st, size_t *records,
 			  char *err, size_t errlen)
 {
+	unsigned char head[HEADER];
 	struct stat after;
 	enum cdb_load_rc rc = CDB_UNREADABLE;
 	int fd, mfd = -1;
@@ -183,6 +201,10 @@ enum cdb_load_rc cdb_load(const char *path, struct cdb *c, struct stat *st, size
 		    "larger than the 1 GiB rcptguard reads");
 		goto out;
 	}
+	if (pread(fd, head, HEADER, 0) != HEADER)
+		goto changed;
+	if (check_header(head, (size_t)st->st_size, err, errlen))
+		goto out;
 	switch (copy(fd, (size_t)st->st_size, &mfd)) {
 	case -1:
 		say(err, errlen, "cannot copy it into memory (%lld bytes): %s",
