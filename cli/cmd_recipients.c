@@ -173,7 +173,7 @@ static int compile(struct ctx *x, int argc, char **argv)
 		case 'n': q.dry_run = true; break;
 		case 'm':
 			mode = strtoul(optarg, &end, 8);
-			if (end == optarg || *end || mode > 07777)
+			if (end == optarg || *end || mode > 0777)
 				return usage_error("--mode: '%s' must be an octal mode like 0644",
 						   optarg);
 			break;

@@ -184,9 +184,9 @@ static void log_opened(struct verdicts *v, const char *why)
 }
 
 /* Did db lose more than recipients_max_shrink of the keys or the domains
- * of the database in use? A file cut short by a failed copy still opens
- * when the cut falls between records of an old-format file, and then
- * every recipient it lost would be refused. */
+ * of the database in use? A valid file built from a half-empty source (a
+ * failed export, a lost include) would make every recipient it lost
+ * unknown, and their mail refused. */
 static bool shrunk(const struct verdicts *v, const struct recipients *db, char *err,
 		   size_t errlen)
 {
@@ -235,9 +235,12 @@ static void refuse(struct verdicts *v, const struct file_id *id, const char *err
 
 	snprintf(v->refused, sizeof(v->refused), "%s", err);
 	if (id) {
+		int64_t now = (int64_t)wall_secs(), mt = id->mtime.tv_sec;
+
 		v->failed = *id;
 		v->have_failed = true;
-		v->failed_settled = (int64_t)wall_secs() >= (int64_t)id->mtime.tv_sec + DB_SETTLE_SECS;
+		/* A future mtime (a clock set back) would never settle. */
+		v->failed_settled = !(mt <= now && now < mt + DB_SETTLE_SECS);
 	}
 	if (again)
 		return;
@@ -278,6 +281,7 @@ int verdicts_reconfigure(struct verdicts *v, const struct config *c, char *err, 
 	snprintf(v->path, sizeof(v->path), "%s", c->recipients);
 	v->have_failed = v->missing_logged = false;
 	v->refused[0] = '\0';
+	v->st.recipients_keys = v->st.recipients_domains = 0;
 	if (db)
 		log_opened(v, "config");
 	else
