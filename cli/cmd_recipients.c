@@ -140,6 +140,7 @@ static int compile(struct ctx *x, int argc, char **argv)
 		{ "passwd", required_argument, NULL, 'p' },
 		{ "uid-range", required_argument, NULL, 'u' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "mode", required_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct qmail_tree_opts qo = { NULL, "/etc/passwd", 500, 65000 };
@@ -150,6 +151,9 @@ static int compile(struct ctx *x, int argc, char **argv)
 	size_t n = 0;
 	int opt, rc = EXIT_FAIL;
 	unsigned lo, hi;
+	/* Readable by the daemon's user whatever the caller's umask. */
+	unsigned long mode = 0644;
+	char *end;
 
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
@@ -167,6 +171,12 @@ static int compile(struct ctx *x, int argc, char **argv)
 			qo.uid_min = lo, qo.uid_max = hi;
 			break;
 		case 'n': q.dry_run = true; break;
+		case 'm':
+			mode = strtoul(optarg, &end, 8);
+			if (end == optarg || *end || mode > 0777)
+				return usage_error("--mode: '%s' must be an octal mode like 0644",
+						   optarg);
+			break;
 		default: return EXIT_USAGE;
 		}
 	}
@@ -203,7 +213,7 @@ static int compile(struct ctx *x, int argc, char **argv)
 			goto out;
 		}
 	}
-	if (recipients_compile(src, n, out, &st, stderr) == 0) {
+	if (recipients_compile(src, n, out, (mode_t)mode, &st, stderr) == 0) {
 		if (qo.dir)
 			table_print(&q.summary, stdout);
 		printf("compiled %s: %zu addresses, %zu catch-all domains, %zu negative entries, "
@@ -221,6 +231,77 @@ out:
 	return rc;
 }
 
+/* One row of recipients check, as a table cell set or a JSON object. */
+static void check_row(struct ctx *x, struct table *t, bool first, const char *addr,
+		      const char *verdict, const char *key)
+{
+	if (x->json) {
+		printf("%s\n {\"address\":", first ? "" : ",");
+		json_str(stdout, addr);
+		printf(",\"verdict\":\"%s\",\"key\":", verdict);
+		json_str(stdout, key);
+		printf("}");
+	} else {
+		const char *cells[] = { addr, verdict, *key ? key : "-" };
+
+		table_add(t, cells);
+	}
+}
+
+/* The running daemon's answers, from the database it uses: EXIT_OK,
+ * DAEMON_DOWN or EXIT_FAIL. A file it refused is named on stderr. */
+static int check_daemon(struct ctx *x, struct table *t, int argc, char **argv, int first)
+{
+	static const char *const st[] = { "status" };
+	struct ctl_reply r;
+	int rc;
+
+	for (int i = first; i < argc; i++) {
+		const char *w[] = { "recipients", "check", argv[i] };
+
+		if ((rc = ask(x, &r, true, 3, w)) != EXIT_OK)
+			return rc;
+		if (r.n != 1 || (!x->json && ctl_escape(&r) < 0)) {
+			fprintf(stderr, "rcptguard: unexpected answer from rcptguardd\n");
+			ctl_free(&r);
+			return EXIT_FAIL;
+		}
+		check_row(x, t, i == first, argv[i], ctl_get(&r.rec[0], "verdict"),
+			  ctl_get(&r.rec[0], "key"));
+		ctl_free(&r);
+	}
+	if (ask(x, &r, true, 1, st) == EXIT_OK) {
+		if (r.n && (x->json || ctl_escape(&r) == 0) &&
+		    *ctl_get(&r.rec[0], "recipients_refused"))
+			fprintf(stderr, "rcptguard: warning: rcptguardd answers from its last good "
+				"database; it refused the file: %s\n",
+				ctl_get(&r.rec[0], "recipients_refused"));
+		ctl_free(&r);
+	}
+	return EXIT_OK;
+}
+
+/* Without the daemon (or with --db): the file itself. */
+static int check_file(struct ctx *x, struct table *t, const char *path, int argc, char **argv,
+		      int first)
+{
+	struct recipients *r;
+	char err[1024];
+
+	if (!(r = recipients_open(path, err, sizeof(err)))) {
+		fprintf(stderr, "rcptguard: %s\n", err);
+		return EXIT_FAIL;
+	}
+	for (int i = first; i < argc; i++) {
+		char key[RCPT_MAX + 16];
+		const char *v = rcpt_verdict_name(recipients_lookup(r, argv[i], key, sizeof(key)));
+
+		check_row(x, t, i == first, argv[i], v, key);
+	}
+	recipients_close(r);
+	return EXIT_OK;
+}
+
 static int check(struct ctx *x, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -229,10 +310,8 @@ static int check(struct ctx *x, int argc, char **argv)
 	};
 	static const char *const head[] = { "ADDRESS", "VERDICT", "KEY" };
 	const char *path = NULL;
-	struct recipients *r;
 	struct table t;
-	char err[512];
-	int opt;
+	int opt, rc = DAEMON_DOWN;
 
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -245,47 +324,57 @@ static int check(struct ctx *x, int argc, char **argv)
 	}
 	if (optind == argc)
 		return usage_error("recipients check needs an address");
-	if (!(path = db_path(x, path, "--db")))
-		return EXIT_USAGE;
-	if (!(r = recipients_open(path, err, sizeof(err)))) {
-		fprintf(stderr, "rcptguard: %s\n", err);
-		return EXIT_FAIL;
-	}
 	table_init(&t, "lll", head);
 	if (x->json)
 		printf("[");
-	for (int i = optind; i < argc; i++) {
-		char key[RCPT_MAX + 16];
-		const char *v = rcpt_verdict_name(recipients_lookup(r, argv[i], key, sizeof(key)));
-
-		if (x->json) {
-			printf("%s\n {\"address\":", i > optind ? "," : "");
-			json_str(stdout, argv[i]);
-			printf(",\"verdict\":\"%s\",\"key\":", v);
-			json_str(stdout, key);
-			printf("}");
-		} else {
-			const char *cells[] = { argv[i], v, key[0] ? key : "-" };
-
-			table_add(&t, cells);
-		}
-	}
+	/* The daemon's answer is the one mail gets; --db asks a file. */
+	if (!path)
+		rc = check_daemon(x, &t, argc, argv, optind);
+	if (rc == DAEMON_DOWN)
+		rc = (path = db_path(x, path, "--db")) ? check_file(x, &t, path, argc, argv, optind) :
+		     EXIT_USAGE;
 	if (x->json)
 		printf("\n]\n");
-	else
+	else if (rc == EXIT_OK)
 		table_print(&t, stdout);
 	table_free(&t);
-	recipients_close(r);
+	return rc;
+}
+
+/* Make the daemon read its database now; --force takes a file that lost
+ * more than recipients_max_shrink. */
+static int reload(struct ctx *x, int argc, char **argv)
+{
+	const char *w[] = { "recipients", "reload", "--force" };
+	bool force = argc == 2 && strcmp(argv[1], "--force") == 0;
+	struct ctl_reply r;
+	int rc;
+
+	if (argc > 2 || (argc == 2 && !force))
+		return usage_error("usage: rcptguard recipients reload [--force]");
+	rc = ask(x, &r, true, force ? 3 : 2, w);
+	if (rc == DAEMON_DOWN) {
+		fprintf(stderr, "rcptguard: rcptguardd is not running (no control socket at %s); "
+			"it reads the database when it starts\n", x->cfg.control_socket);
+		return EXIT_FAIL;
+	}
+	if (rc != EXIT_OK)
+		return rc;
+	printf("reloaded: %s keys, %s domains\n", r.n ? ctl_get(&r.rec[0], "keys") : "?",
+	       r.n ? ctl_get(&r.rec[0], "domains") : "?");
+	ctl_free(&r);
 	return EXIT_OK;
 }
 
 int cmd_recipients(struct ctx *x, int argc, char **argv)
 {
 	if (argc < 1)
-		return usage_error("recipients needs %s", "compile or check");
+		return usage_error("recipients needs %s", "compile, check or reload");
 	if (strcmp(argv[0], "compile") == 0)
 		return compile(x, argc, argv);
 	if (strcmp(argv[0], "check") == 0)
 		return check(x, argc, argv);
+	if (strcmp(argv[0], "reload") == 0)
+		return reload(x, argc, argv);
 	return usage_error("recipients: unknown subcommand '%s'", argv[0]);
 }

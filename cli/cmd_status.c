@@ -194,6 +194,12 @@ static void print_daemon(const struct ctl_record *d, const char *up)
 	if (d)
 		printf("daemon:    running, pid %s, backend %s, up %s, %s offenders\n",
 		       ctl_get(d, "pid"), ctl_get(d, "backend"), up, ctl_get(d, "offenders"));
+	if (d && strcmp(ctl_get(d, "recipients"), "none") != 0)
+		printf("recipients: %s, %s keys, %s domains\n", ctl_get(d, "recipients"),
+		       ctl_get(d, "recipients_keys"), ctl_get(d, "recipients_domains"));
+	if (d && *ctl_get(d, "recipients_refused"))
+		printf("warning:   recipients file refused; the last good database stays in use: "
+		       "%s\n", ctl_get(d, "recipients_refused"));
 	if (d && *ctl_get(d, "follow_warning"))
 		printf("warning:   followed log %s: whoever can write a line there can ban any "
 		       "address (docs/qmail.md)\n", ctl_get(d, "follow_warning"));
@@ -202,6 +208,14 @@ static void print_daemon(const struct ctl_record *d, const char *up)
 		       "daemon's follow_error line for the fix)\n", ctl_get(d, "follow_error"));
 	if (!d)
 		printf("daemon:    not running (bans stay enforced)\n");
+}
+
+static void json_daemon(const struct ctl_record *d, uint64_t up)
+{
+	printf("{\"pid\":%s,\"backend\":\"%s\",\"uptime_seconds\":%llu,\"recipients_refused\":",
+	       ctl_get(d, "pid"), ctl_get(d, "backend"), (unsigned long long)up);
+	json_str(stdout, ctl_get(d, "recipients_refused"));
+	printf("}");
 }
 
 int cmd_status(struct ctx *x)
@@ -234,11 +248,11 @@ int cmd_status(struct ctx *x)
 			fprintf(stderr, "rcptguard: %s\n", err);
 			return EXIT_FAIL;
 		}
-		if (x->json)
-			printf("{\"daemon\":{\"pid\":%s,\"backend\":\"%s\",\"uptime_seconds\":"
-			       "%llu}}\n", ctl_get(d, "pid"), ctl_get(d, "backend"),
-			       (unsigned long long)up);
-		else
+		if (x->json) {
+			printf("{\"daemon\":");
+			json_daemon(d, up);
+			printf("}\n");
+		} else
 			print_daemon(d, upbuf);
 		ctl_free(&r);
 		return EXIT_OK;
@@ -257,10 +271,10 @@ int cmd_status(struct ctx *x)
 	if (x->json) {
 		printf("{\"daemon\":");
 		if (d)
-			printf("{\"pid\":%s,\"backend\":\"%s\",\"uptime_seconds\":%llu},",
-			       ctl_get(d, "pid"), ctl_get(d, "backend"), (unsigned long long)up);
+			json_daemon(d, up);
 		else
-			printf("null,");
+			printf("null");
+		printf(",");
 		printf("\"store\":\"%s\",", x->ops->name);
 		if (xdp) {
 			printf("\"pin_dir\":");

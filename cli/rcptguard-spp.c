@@ -20,7 +20,6 @@
 #include "policy_attrs.h"
 
 #define DEFAULT_SOCKET "/run/rcptguard/query.sock"
-#define DEFAULT_TIMEOUT_MS 2000
 #define MAX_VALUE 512           /* values not judged (HELO, sender) are cut here */
 #define MAX_REPLY 1024          /* longer replies are garbage */
 
@@ -319,7 +318,7 @@ int main(int argc, char **argv)
 	const char *path = getenv("RCPTGUARD_SOCKET"), *t = getenv("RCPTGUARD_TIMEOUT");
 	char req[POLICY_MAX_REQUEST], reply[MAX_REPLY + 1];
 	const char *why;
-	long timeout = DEFAULT_TIMEOUT_MS;
+	long timeout = SPP_TIMEOUT_DEFAULT_MS;
 	size_t len;
 
 	/* Section from the argument, else from a rcptguard-spp-SECTION name. */
@@ -338,7 +337,8 @@ int main(int argc, char **argv)
 		if (end != t && !*end && s > 0 && s <= 60)
 			timeout = (long)(s * 1000);
 		else
-			say("level=warn event=bad_timeout value=\"%.20s\" using=2s", t);
+			say("level=warn event=bad_timeout value=\"%.20s\" using=%ds", t,
+			    SPP_TIMEOUT_DEFAULT_MS / 1000);
 	}
 	if (!getenv("TCPREMOTEIP"))
 		return fail("TCPREMOTEIP is not set: run me from qmail-smtpd under tcpserver");

@@ -25,8 +25,9 @@ static void usage(FILE *f)
 	      "  reload\n"
 	      "  detach\n"
 	      "  dnsbl check ADDR\n"
-	      "  recipients compile [-o FILE.cdb] [SOURCE...]\n"
+	      "  recipients compile [-o FILE.cdb] [--mode OCTAL] [SOURCE...]\n"
 	      "  recipients check [--db FILE.cdb] [--json] ADDRESS...\n"
+	      "  recipients reload [--force]\n"
 	      "  replay [-c FILE] [--json] [--bytes-per-attempt N] LOGFILE...\n"
 	      "see rcptguard(8)\n", f);
 }

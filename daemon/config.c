@@ -338,6 +338,7 @@ SET_DBL(dnsbl_reject_threshold, dnsbl_reject_threshold, -1000, 1000)
 SET_DBL(dnsbl_ban_weight, dnsbl_ban_weight, 0, 1000)
 SET_DBL(dns_timeout, dns_timeout, 0.05, 30)
 SET_DBL(dnsbl_wait, dnsbl_wait, 0, 30)
+SET_DBL(recipients_max_shrink, recipients_max_shrink, 0, 100)
 SET_DUR(dnsbl_cache_min, dnsbl_cache_min, 1)
 SET_DUR(dnsbl_cache_max, dnsbl_cache_max, 1)
 
@@ -641,6 +642,7 @@ static const struct key keys[] = {
 	{ "max_prefix_bans", set_max_prefix_bans, false, NULL },
 	{ "max_allow", set_max_allow, false, NULL },
 	{ "recipients", set_recipients, false, NULL },
+	{ "recipients_max_shrink", set_recipients_max_shrink, false, NULL },
 	{ "reject_unknown", set_reject_unknown, false, NULL },
 	{ "query_socket", set_query_socket, false, NULL },
 	{ "query_socket_owner", set_query_socket_owner, false, NULL },
@@ -720,6 +722,7 @@ void config_defaults(struct config *c)
 	c->max_bans = 1048576;
 	c->max_prefix_bans = 65536;
 	c->max_allow = 65536;
+	c->recipients_max_shrink = 50;
 	snprintf(c->reject_unknown, sizeof(c->reject_unknown), "550 5.1.1 no such mailbox");
 	snprintf(c->query_socket, sizeof(c->query_socket), "/run/rcptguard/query.sock");
 	c->query_socket_uid = (uid_t)-1;

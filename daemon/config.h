@@ -42,6 +42,7 @@ struct config {
 	uint32_t max_allow;
 
 	char recipients[PATH_MAX];      /* empty: no recipient verdicts */
+	double recipients_max_shrink;   /* percent of keys or domains a replacement may lose */
 	char reject_unknown[256];       /* the action for an unknown recipient */
 	char query_socket[108];         /* sun_path */
 	uid_t query_socket_uid;         /* (uid_t)-1: leave as created */

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "names.h"
+#include "recipients.h"
 
 #define MAX_REQUEST 4096
 #define MAX_WORDS 8
@@ -355,6 +356,7 @@ static void metric(void *arg, const char *name, const char *labels, unsigned lon
 
 static void cmd_status(struct ctx *x)
 {
+	const struct verdict_stats *vs = verdicts_stats(x->env->verdicts);
 	bool *f = &x->first;
 	char warn[PATH_MAX + 160];
 
@@ -363,6 +365,9 @@ static void cmd_status(struct ctx *x)
 	field(x->c, f, "started", "%lld", (long long)x->env->started);
 	field(x->c, f, "recipients", "%s", x->env->cfg->recipients[0] ?
 	      x->env->cfg->recipients : "none");
+	field(x->c, f, "recipients_keys", "%llu", (unsigned long long)vs->recipients_keys);
+	field(x->c, f, "recipients_domains", "%llu", (unsigned long long)vs->recipients_domains);
+	field(x->c, f, "recipients_refused", "%s", verdicts_db_refused(x->env->verdicts));
 	field(x->c, f, "offenders", "%zu", offenders_count(x->env->off));
 	field(x->c, f, "query_connections", "%zu", server_connections(x->env->query));
 	field(x->c, f, "state_saved", "%llu", (unsigned long long)x->env->state_saved);
@@ -371,6 +376,39 @@ static void cmd_status(struct ctx *x)
 	field(x->c, f, "follow_error", "%s", follow_error(x->env->follow, warn, sizeof(warn)) ?
 	      warn : "");
 	end_record(x->c, f);
+}
+
+/* recipients reload [--force]: read the database now; recipients check
+ * ADDR...: what the daemon answers for each, from the database in use. */
+static const char *cmd_recipients(struct ctx *x, char **w, int nw, char *err, size_t errlen)
+{
+	struct verdicts *v = x->env->verdicts;
+
+	if (nw >= 2 && strcmp(w[1], "reload") == 0 &&
+	    (nw == 2 || (nw == 3 && strcmp(w[2], "--force") == 0))) {
+		const struct verdict_stats *vs = verdicts_stats(v);
+
+		if (verdicts_reload_db(v, nw == 3, err, errlen) < 0)
+			return err;
+		field(x->c, &x->first, "keys", "%llu", (unsigned long long)vs->recipients_keys);
+		field(x->c, &x->first, "domains", "%llu",
+		      (unsigned long long)vs->recipients_domains);
+		end_record(x->c, &x->first);
+		return NULL;
+	}
+	if (nw < 3 || strcmp(w[1], "check") != 0)
+		return "usage: recipients reload [--force] or recipients check ADDR...";
+	for (int i = 2; i < nw; i++) {
+		char key[RCPT_MAX + 16];
+		const char *action, *verdict = verdicts_explain(v, w[i], key, sizeof(key), &action);
+
+		field(x->c, &x->first, "address", "%s", w[i]);
+		field(x->c, &x->first, "verdict", "%s", verdict);
+		field(x->c, &x->first, "key", "%s", key);
+		field(x->c, &x->first, "action", "%s", action);
+		end_record(x->c, &x->first);
+	}
+	return NULL;
 }
 
 struct top {
@@ -457,7 +495,7 @@ static int handle(struct conn *c, char *buf, size_t len, const char **why)
 	struct control_env *env = conn_ctx(c);
 	struct ctx x = { .c = c, .env = env, .now_ns = mono_ns(), .now = wall_secs(),
 			 .first = true };
-	char *w[MAX_WORDS], err[256];
+	char *w[MAX_WORDS], err[512];
 	const char *fail = NULL;
 	size_t mark;
 	int nw = 0;
@@ -499,6 +537,8 @@ static int handle(struct conn *c, char *buf, size_t len, const char **why)
 		cmd_status(&x);
 	else if (strcmp(w[0], "top") == 0)
 		fail = cmd_top(&x, w, nw);
+	else if (strcmp(w[0], "recipients") == 0)
+		fail = cmd_recipients(&x, w, nw, err, sizeof(err));
 	else if (strcmp(w[0], "reload") == 0)
 		fail = env->reload(env->reload_arg, err, sizeof(err)) < 0 ? err : NULL;
 	else

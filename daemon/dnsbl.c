@@ -11,6 +11,7 @@
 #include "dnsbl_spec.h"
 #include "duration.h"
 #include "log.h"
+#include "policy_attrs.h"
 
 #define PROBE 8                 /* cache slots tried per address */
 #define MAX_SOCKS 32
@@ -388,6 +389,13 @@ struct dnsbl *dnsbl_new(struct loop *l, const struct config *c, char *err, size_
 	memcpy(d->lists, c->dnsbl, sizeof(d->lists));
 	if (!d->nlists)
 		return d;
+	if (c->dnsbl_wait * 1000 > SPP_TIMEOUT_DEFAULT_MS - SPP_TIMEOUT_MARGIN_MS)
+		log_warn("event=config_warning key=dnsbl_wait value=%g note=\"rcptguard-spp gives "
+			 "up after %d s by default: a verdict waiting longer than %d s for DNSBL "
+			 "answers reaches qmail too late and the RCPT passes unjudged; lower "
+			 "dnsbl_wait or raise RCPTGUARD_TIMEOUT in qmail's environment\"",
+			 c->dnsbl_wait, SPP_TIMEOUT_DEFAULT_MS / 1000,
+			 (SPP_TIMEOUT_DEFAULT_MS - SPP_TIMEOUT_MARGIN_MS) / 1000);
 	d->ttl_min = c->dnsbl_cache_min;
 	d->ttl_max = c->dnsbl_cache_max < c->dnsbl_cache_min ? c->dnsbl_cache_min : c->dnsbl_cache_max;
 	d->max_inflight = c->dns_max_inflight;

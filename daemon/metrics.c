@@ -43,6 +43,10 @@ void metrics_collect(struct control_env *env, metric_cb cb, void *x)
 		snprintf(lab, sizeof(lab), "reason=\"%s\"", reason_name(r));
 		cb(x, "rcptguard_bans_total", lab, es->bans[r]);
 	}
+	cb(x, "rcptguard_recipients_reload_total", "result=\"ok\"", v->recipients_loaded);
+	cb(x, "rcptguard_recipients_reload_total", "result=\"refused\"", v->recipients_refused);
+	cb(x, "rcptguard_recipients_keys", "", v->recipients_keys);
+	cb(x, "rcptguard_recipients_domains", "", v->recipients_domains);
 	enforce_records(env->enf, count_bans, &active);
 	cb(x, "rcptguard_bans_active", "", active);
 	cb(x, "rcptguard_unbans_total", "", es->unbans);

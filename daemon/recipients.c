@@ -3,12 +3,12 @@
 #include <cdb.h>
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "cdb_load.h"
 #include "recipients.h"
 
 struct recipients {
@@ -18,6 +18,7 @@ struct recipients {
 	 * found by one scan at open, sorted for bsearch. */
 	char **domains;
 	size_t ndomains;        /* either way: how many domains we judge */
+	size_t nkeys;           /* addresses, catch-alls and negative entries */
 	bool recorded;
 };
 
@@ -51,31 +52,29 @@ static int add_domain(struct recipients *r, const char *d, size_t n, size_t *cap
 	return 0;
 }
 
-/* Walk every record once: this proves the file is readable to its end, and
- * counts (or, without domain records, collects) the domains.
- * Returns 0, -1 corrupt, -2 out of memory. */
+/* Walk every record once (cdb_load checked them all): count the keys and
+ * count (or, without domain records, collect) the domains.
+ * Returns 0, or -1 out of memory. */
 static int scan(struct recipients *r)
 {
 	unsigned pos;
 	size_t cap = 0, w = 0;
-	int rc;
 
 	cdb_seqinit(&pos, &r->cdb);
-	while ((rc = cdb_seqnext(&pos, &r->cdb)) > 0) {
+	while (cdb_seqnext(&pos, &r->cdb) > 0) {
 		unsigned klen = cdb_keylen(&r->cdb);
 		const char *k = cdb_get(&r->cdb, klen, cdb_keypos(&r->cdb));
-		const char *at = k ? memchr(k, '@', klen) : NULL;
+		const char *at = memchr(k, '@', klen);
 
-		if (!k)
+		if (klen && k[0] == '\0') {
+			r->ndomains += r->recorded && klen > 1;
+			continue;
+		}
+		r->nkeys++;
+		if (!r->recorded && at && at + 1 < k + klen &&
+		    add_domain(r, at + 1, (size_t)(k + klen - at - 1), &cap) < 0)
 			return -1;
-		if (r->recorded)
-			r->ndomains += klen > 1 && k[0] == '\0';
-		else if (at && at + 1 < k + klen &&
-			 add_domain(r, at + 1, (size_t)(k + klen - at - 1), &cap) < 0)
-			return -2;
 	}
-	if (rc < 0)
-		return -1;
 	if (r->recorded)
 		return 0;
 	if (r->ndomains)                /* qsort(NULL, 0, ...) is undefined */
@@ -94,38 +93,35 @@ struct recipients *recipients_open(const char *path, char *err, size_t errlen)
 {
 	struct recipients *r = calloc(1, sizeof(*r));
 	struct stat st;
-	int fd;
+	size_t records;
+	char why[256];
 
 	if (!r) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		return NULL;
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0) {
+	switch (cdb_load(path, &r->cdb, &st, &records, why, sizeof(why))) {
+	case CDB_LOADED:
+		break;
+	case CDB_UNREADABLE:
 		snprintf(err, errlen, "cannot open recipients database %s: %s; build it with "
-			 "'rcptguard recipients compile -o %s SOURCE'", path, strerror(errno), path);
-		goto fail;
-	}
-	if (!S_ISREG(st.st_mode) || cdb_init(&r->cdb, fd) < 0) {
-		snprintf(err, errlen, "recipients database %s is not a valid CDB file "
-			 "(empty, truncated or corrupt); rebuild it with 'rcptguard recipients "
-			 "compile'", path);
-		close(fd);
-		fd = -1;
-		goto fail;
+			 "'rcptguard recipients compile -o %s SOURCE', readable by the daemon's "
+			 "user", path, why, path);
+		free(r);
+		return NULL;
+	case CDB_INVALID:
+		snprintf(err, errlen, "recipients database %s is not a valid CDB file: %s; "
+			 "rebuild it with 'rcptguard recipients compile'", path, why);
+		free(r);
+		return NULL;
+	case CDB_CHANGED:
+		snprintf(err, errlen, "recipients database %s: %s", path, why);
+		free(r);
+		return NULL;
 	}
 	r->id = (struct file_id){ st.st_dev, st.st_ino, st.st_size, st.st_mtim };
-	/* The mmap keeps the data; the descriptor is not needed any more. */
-	close(fd);
-	r->cdb.cdb_fd = -1;
 	r->recorded = cdb_find(&r->cdb, "", 1) > 0;
-	switch (scan(r)) {
-	case -1:
-		snprintf(err, errlen, "recipients database %s is not a valid CDB file "
-			 "(corrupt records); rebuild it with 'rcptguard recipients compile'", path);
-		recipients_close(r);
-		return NULL;
-	case -2:
+	if (scan(r) < 0) {
 		snprintf(err, errlen, "%s: out of memory reading domains", path);
 		recipients_close(r);
 		return NULL;
@@ -137,11 +133,6 @@ struct recipients *recipients_open(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	return r;
-fail:
-	if (fd >= 0)
-		close(fd);
-	free(r);
-	return NULL;
 }
 
 void recipients_close(struct recipients *r)
@@ -158,6 +149,11 @@ void recipients_close(struct recipients *r)
 size_t recipients_domains(const struct recipients *r)
 {
 	return r->ndomains;
+}
+
+size_t recipients_keys(const struct recipients *r)
+{
+	return r->nkeys;
 }
 
 int file_id_of(const char *path, struct file_id *id)

@@ -28,7 +28,9 @@ enum rcpt_verdict {
 
 struct recipients;
 
-/* Open and check a CDB. On error returns NULL with a reason in err. */
+/* Read a private copy of a CDB (cdb_load.h: a file changed under the
+ * daemon cannot crash it) and check it whole. On error returns NULL with a
+ * reason in err. */
 struct recipients *recipients_open(const char *path, char *err, size_t errlen);
 void recipients_close(struct recipients *r);
 
@@ -68,7 +70,9 @@ bool file_id_eq(const struct file_id *a, const struct file_id *b);
 /* The identity of the file r was opened from. */
 const struct file_id *recipients_id(const struct recipients *r);
 
-/* Counts recorded at open (for logs and the CLI). */
+/* Counts recorded at open (for logs, the shrink check and the CLI): the
+ * domains judged, and the keys (rcptguard's own domain records aside). */
 size_t recipients_domains(const struct recipients *r);
+size_t recipients_keys(const struct recipients *r);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "atomic.h"
 #include "recipients.h"
 #include "recipients_compile.h"
@@ -233,7 +234,7 @@ out:
 }
 
 int recipients_compile(const struct compile_src *src, size_t nsrc, const char *out,
-		       struct compile_stats *st, FILE *errf)
+		       mode_t mode, struct compile_stats *st, FILE *errf)
 {
 	struct entries e = { 0 };
 	struct atomic_file a;
@@ -255,12 +256,12 @@ int recipients_compile(const struct compile_src *src, size_t nsrc, const char *o
 		goto out;
 	}
 	dedupe(&e, st);
-	if (atomic_open(&a, out, 0644, msg, sizeof(msg)) < 0) {
+	if (atomic_open(&a, out, mode, msg, sizeof(msg)) < 0) {
 		fprintf(errf, "rcptguard: %s\n", msg);
 		goto out;
 	}
 	/* cdb_make writes through the descriptor, not the FILE. */
-	if (write_cdb(a.fd, &e, st) < 0) {
+	if (fchmod(a.fd, mode) < 0 || write_cdb(a.fd, &e, st) < 0) {
 		fprintf(errf, "rcptguard: cannot write %s: %s\n", a.tmp, strerror(errno));
 		atomic_abort(&a);
 		goto out;

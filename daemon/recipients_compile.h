@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 struct compile_stats {
 	size_t addresses, catchalls, negatives, domains, duplicates;
@@ -19,8 +20,9 @@ struct compile_src {
 
 /* Reads every source; any bad line is reported on errf as NAME:LINE and
  * nothing is written. Otherwise writes out atomically (temp file, fsync,
- * rename). Returns 0, or -1. */
+ * rename) with exactly mode, whatever the umask: the daemon runs as
+ * another user and must read it. Returns 0, or -1. */
 int recipients_compile(const struct compile_src *src, size_t nsrc, const char *out,
-		       struct compile_stats *st, FILE *errf);
+		       mode_t mode, struct compile_stats *st, FILE *errf);
 
 #endif

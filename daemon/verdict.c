@@ -19,6 +19,11 @@
  * (Postfix on 421; rcptguard-spp prints R421). */
 #define BANNED_ACTION "421 4.7.0 too many unknown recipients; try again later"
 
+/* A refused recipients file younger than this is tried again even if its
+ * size and mtime stay the same: a write in the same clock tick as our
+ * look at it changes neither. */
+#define DB_SETTLE_SECS 2
+
 /* Every recipient a request can carry is judged, whatever its length. */
 _Static_assert(RCPT_INPUT_MAX >= POLICY_MAX_REQUEST, "recipients shorter than requests");
 
@@ -26,8 +31,10 @@ struct verdicts {
 	struct recipients *db;
 	char path[PATH_MAX];
 	char reject[256];
-	struct file_id failed;          /* last file that would not open */
-	bool have_failed, missing_logged;
+	double max_shrink;              /* recipients_max_shrink, percent */
+	struct file_id failed;          /* last file refused */
+	bool have_failed, failed_settled, missing_logged;
+	char refused[512];              /* why; empty once a file is taken */
 	struct offenders *off;
 	struct credit *credit;          /* valid recipients waiting for DATA */
 	struct enforcer *enf;
@@ -168,10 +175,79 @@ void verdicts_free(struct verdicts *v)
 	free(v);
 }
 
-static void log_opened(const struct verdicts *v, const char *why)
+static void log_opened(struct verdicts *v, const char *why)
 {
-	log_info("event=recipients_open why=%s path=%s domains=%zu", why, v->path,
-		 recipients_domains(v->db));
+	v->st.recipients_keys = recipients_keys(v->db);
+	v->st.recipients_domains = recipients_domains(v->db);
+	log_info("event=recipients_open why=%s path=%s keys=%zu domains=%zu", why, v->path,
+		 recipients_keys(v->db), recipients_domains(v->db));
+}
+
+/* Did db lose more than recipients_max_shrink of the keys or the domains
+ * of the database in use? A valid file built from a half-empty source (a
+ * failed export, a lost include) would make every recipient it lost
+ * unknown, and their mail refused. */
+static bool shrunk(const struct verdicts *v, const struct recipients *db, char *err,
+		   size_t errlen)
+{
+	size_t ok = recipients_keys(v->db), od = recipients_domains(v->db);
+	size_t nk = recipients_keys(db), nd = recipients_domains(db);
+	double keep = 1 - v->max_shrink / 100;
+
+	if (nk >= ok * keep && nd >= od * keep)
+		return false;
+	snprintf(err, errlen, "recipients database %s has %zu keys and %zu domains where the one "
+		 "in use has %zu and %zu: it lost more than recipients_max_shrink (%g%%); if "
+		 "that is intended, take it with 'rcptguard recipients reload --force'", v->path,
+		 nk, nd, ok, od, v->max_shrink);
+	return true;
+}
+
+/* Read the file again and switch to it, unless it is unusable or (without
+ * force) shrank too much. */
+static int replace_db(struct verdicts *v, bool force, const char *why, char *err,
+		      size_t errlen)
+{
+	struct recipients *db = recipients_open(v->path, err, errlen);
+
+	if (db && !force && shrunk(v, db, err, errlen)) {
+		recipients_close(db);
+		db = NULL;
+	}
+	if (!db)
+		return -1;
+	/* Single-threaded: no lookup can run between these two lines. */
+	recipients_close(v->db);
+	v->db = db;
+	v->have_failed = false;
+	v->refused[0] = '\0';
+	v->st.recipients_loaded++;
+	log_opened(v, why);
+	return 0;
+}
+
+/* A file that would not do: one log line and one count per file (id, if
+ * known), and status shows why until a file is taken. */
+static void refuse(struct verdicts *v, const struct file_id *id, const char *err)
+{
+	bool again = id && v->have_failed && file_id_eq(id, &v->failed);
+	char q[sizeof(v->refused) + 64];
+
+	snprintf(v->refused, sizeof(v->refused), "%s", err);
+	if (id) {
+		int64_t now = (int64_t)wall_secs(), mt = id->mtime.tv_sec;
+
+		v->failed = *id;
+		v->have_failed = true;
+		/* A future mtime (a clock set back) would never settle. */
+		v->failed_settled = !(mt <= now && now < mt + DB_SETTLE_SECS);
+	}
+	if (again)
+		return;
+	v->st.recipients_refused++;
+	log_err("event=recipients_reload result=refused error=%s path=%s keys=%zu domains=%zu "
+		"note=\"keeping the last good database\"", log_quote(q, sizeof(q), err), v->path,
+		recipients_keys(v->db), recipients_domains(v->db));
 }
 
 int verdicts_reconfigure(struct verdicts *v, const struct config *c, char *err, size_t errlen)
@@ -196,6 +272,7 @@ int verdicts_reconfigure(struct verdicts *v, const struct config *c, char *err, 
 	v->dnsbl_threshold = c->dnsbl_reject_threshold;
 	v->dnsbl_ban_weight = c->dnsbl_ban_weight;
 	v->dnsbl_stage = stage_of(c->dnsbl_reject_stage);
+	v->max_shrink = c->recipients_max_shrink;
 	if (strcmp(v->path, c->recipients) == 0 && v->configured)
 		return 0;
 	v->configured = true;
@@ -203,6 +280,8 @@ int verdicts_reconfigure(struct verdicts *v, const struct config *c, char *err, 
 	v->db = db;
 	snprintf(v->path, sizeof(v->path), "%s", c->recipients);
 	v->have_failed = v->missing_logged = false;
+	v->refused[0] = '\0';
+	v->st.recipients_keys = v->st.recipients_domains = 0;
 	if (db)
 		log_opened(v, "config");
 	else
@@ -216,7 +295,6 @@ int verdicts_reconfigure(struct verdicts *v, const struct config *c, char *err, 
 void verdicts_check_db(struct verdicts *v)
 {
 	struct file_id id;
-	struct recipients *db;
 	char err[512];
 
 	if (!v->db)
@@ -230,21 +308,31 @@ void verdicts_check_db(struct verdicts *v)
 	}
 	v->missing_logged = false;
 	if (file_id_eq(&id, recipients_id(v->db)) ||
-	    (v->have_failed && file_id_eq(&id, &v->failed)))
+	    (v->have_failed && v->failed_settled && file_id_eq(&id, &v->failed)))
 		return;
-	db = recipients_open(v->path, err, sizeof(err));
-	if (!db) {
-		log_err("event=recipients_reload result=refused error=\"%s\" note=\"keeping the "
-			"last good database\"", err);
-		v->failed = id;
-		v->have_failed = true;
-		return;
+	if (replace_db(v, false, "replaced", err, sizeof(err)) < 0)
+		refuse(v, &id, err);
+}
+
+int verdicts_reload_db(struct verdicts *v, bool force, char *err, size_t errlen)
+{
+	struct file_id id;
+	bool known;
+
+	if (!v->db) {
+		snprintf(err, errlen, "no recipients database is configured (recipients = PATH)");
+		return -1;
 	}
-	/* Single-threaded: no lookup can run between these two lines. */
-	recipients_close(v->db);
-	v->db = db;
-	v->have_failed = false;
-	log_opened(v, "replaced");
+	known = file_id_of(v->path, &id) == 0;
+	if (replace_db(v, force, force ? "forced" : "reload", err, errlen) == 0)
+		return 0;
+	refuse(v, known ? &id : NULL, err);
+	return -1;
+}
+
+const char *verdicts_db_refused(const struct verdicts *v)
+{
+	return v->refused;
 }
 
 static bool is_trap(const struct verdicts *v, const char *rcpt)
@@ -254,6 +342,25 @@ static bool is_trap(const struct verdicts *v, const char *rcpt)
 
 	return v->ntraps && rcpt_normalise(rcpt, norm) &&
 	       bsearch(&p, v->traps, v->ntraps, sizeof(char *), cmpstr);
+}
+
+const char *verdicts_explain(struct verdicts *v, const char *rcpt, char *key, size_t keylen,
+			     const char **action)
+{
+	enum rcpt_verdict rv;
+
+	key[0] = '\0';
+	*action = "DUNNO";
+	if (is_trap(v, rcpt)) {
+		*action = v->reject;
+		return "spamtrap";
+	}
+	if (!v->db)
+		return "no-database";
+	rv = recipients_lookup(v->db, rcpt, key, keylen);
+	if (rv == RCPT_UNKNOWN || rv == RCPT_NEGATIVE)
+		*action = v->reject;
+	return rcpt_verdict_name(rv);
 }
 
 /* Evidence against (or for) the client; true if it is banned now. */

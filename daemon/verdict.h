@@ -18,6 +18,8 @@ struct verdict_stats {
 	uint64_t log_events[LOGLINE_DNSBL + 1];         /* by enum logline_kind */
 	uint64_t log_duplicates;
 	uint64_t evidence_refused;      /* from sources that are never offenders */
+	uint64_t recipients_loaded, recipients_refused;         /* database files */
+	uint64_t recipients_keys, recipients_domains;           /* in the one in use */
 };
 
 struct verdicts;
@@ -34,8 +36,24 @@ void verdicts_free(struct verdicts *v);
 int verdicts_reconfigure(struct verdicts *v, const struct config *c, char *err, size_t errlen);
 
 /* Notice a replaced database file and switch to it; a bad or missing
- * file is logged once and the last good one stays. */
+ * file, or one that lost more than recipients_max_shrink of its keys or
+ * domains, is logged once and the last good one stays. */
 void verdicts_check_db(struct verdicts *v);
+
+/* Read the database file now (rcptguard recipients reload); force takes
+ * a file however much it shrank. 0, or -1 with err saying why it was
+ * refused. */
+int verdicts_reload_db(struct verdicts *v, bool force, char *err, size_t errlen);
+
+/* Why the last file was refused while the last good one stays; "" when
+ * the file in use is the newest. */
+const char *verdicts_db_refused(const struct verdicts *v);
+
+/* What the daemon answers for rcpt from a client that is neither a relay
+ * client nor banned: the verdict's name (also "spamtrap", "no-database"),
+ * the deciding key and the action. Nothing is counted or logged. */
+const char *verdicts_explain(struct verdicts *v, const char *rcpt, char *key, size_t keylen,
+			     const char **action);
 
 /* The action for r, without "action=" (e.g. "DUNNO"), or VERDICT_WAIT
  * while DNSBL answers it needs are pending: ask again after progress, and

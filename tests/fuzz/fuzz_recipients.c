@@ -1,6 +1,8 @@
 /* fuzz_recipients.c - recipient sources compiled to a CDB (first byte
  * even), and any file opened as the recipients CDB (odd): a corrupt
- * database must be refused or answered from, never crash. */
+ * database must be refused or answered from, never crash; the structure
+ * check runs on the same bytes in memory too. */
+#include "cdb_load.h"
 #include "fuzz.h"
 #include "recipients.h"
 #include "recipients_compile.h"
@@ -30,6 +32,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		return 0;
 	snprintf(path, sizeof(path), "%s/recipients.cdb", fuzz_dir());
 	if (d[0] & 1) {
+		char why[256];
+		size_t records;
+
+		cdb_check(d + 1, n - 1, &records, why, sizeof(why));
 		if (fuzz_file(path, d + 1, n - 1) == 0)
 			lookups(path);
 		return 0;
@@ -38,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		return 0;
 	null = fopen("/dev/null", "w");
 	struct compile_src src = { "fuzz", f };
-	if (null && recipients_compile(&src, 1, path, &st, null) == 0)
+	if (null && recipients_compile(&src, 1, path, 0644, &st, null) == 0)
 		lookups(path);
 	fclose(f);
 	if (null)

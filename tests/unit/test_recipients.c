@@ -21,7 +21,7 @@ static int compile_text(const char *text, const char *out, char *errs, size_t er
 	FILE *err = fmemopen(errs, errlen, "w");
 	struct compile_src src = { "src.txt", in };
 	struct compile_stats st;
-	int rc = recipients_compile(&src, 1, out, &st, err);
+	int rc = recipients_compile(&src, 1, out, 0644, &st, err);
 
 	fclose(in);
 	fclose(err);
@@ -251,7 +251,7 @@ int main(void)
 		char out[300];
 
 		snprintf(out, sizeof(out), "%s/nul.cdb", dir);
-		ok(recipients_compile(&s, 1, out, &st, e) < 0, "a NUL byte in a source is refused");
+		ok(recipients_compile(&s, 1, out, 0644, &st, e) < 0, "a NUL byte in a source is refused");
 		fclose(in);
 		fclose(e);
 		for (char *p = errs; (p = strchr(p, '\n')); )
