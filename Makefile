@@ -216,12 +216,20 @@ TEST_BINS := $(UNIT_BIN) $(B)/tests/bpf_packets $(B)/tests/bpf_random \
              $(BENCH_BIN) $(B)/tests/dns_bad \
              $(FUZZ_BIN)
 
+# make check = the packages, then make test. make test installs nothing
+# and runs every suite, or those T names: T=unit/test_offenders, T=unit,
+# T=system/nft.bats F='bats -f pattern', T=bench, T=fuzz, T=bpf.
 check: test-deps
-	@$(MAKE) --no-print-directory all $(TEST_BINS)
-	@sh tests/run-all.sh
+	@$(MAKE) --no-print-directory test
 
-test: all $(TEST_BINS)
-	@sh tests/run-all.sh
+T_BINS = $(if $(filter unit/%,$(T)),$(B)/tests/$(notdir $(T)), \
+	 $(if $(filter unit,$(T)),$(UNIT_BIN), \
+	 $(if $(filter fuzz%,$(T)),$(FUZZ_BIN), \
+	 $(if $(filter bpf%,$(T)),$(B)/tests/bpf_packets $(B)/tests/bpf_random, \
+	 $(if $(T),$(filter-out $(FUZZ_BIN) $(UNIT_BIN),$(TEST_BINS)),$(TEST_BINS))))))
+
+test: all $(T_BINS)
+	@env T='$(T)' F='$(F)' sh tests/run-all.sh
 
 # Timings live here, never in tests: ratios measured side by side.
 bench: test-deps
