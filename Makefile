@@ -33,7 +33,7 @@ COMMON_SRC := daemon/addr.c daemon/duration.c daemon/log.c daemon/config.c \
               daemon/escape.c daemon/peer.c daemon/state.c daemon/dnsbl_spec.c daemon/dnsbl.c \
               daemon/privdrop.c daemon/atomic.c daemon/prometheus.c daemon/metrics.c \
               daemon/backend_xdp.c daemon/backend_none.c daemon/backend_nft.c daemon/nft.c \
-              daemon/nft_table.c daemon/keytab.c daemon/logline.c daemon/tail.c daemon/follow.c \
+              daemon/nft_table.c daemon/keytab.c daemon/logline.c daemon/linebuf.c daemon/tail.c daemon/follow.c \
               daemon/qmail_tree.c daemon/query.c daemon/control.c daemon/server.c daemon/loop.c
 DAEMON_SRC := daemon/rcptguardd.c daemon/xdp_loader.c daemon/ifaces.c daemon/backend_start.c
 CLI_SRC    := cli/rcptguard.c cli/cmd_bans.c cli/cmd_status.c cli/cmd_offenders.c \
