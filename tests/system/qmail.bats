@@ -86,6 +86,18 @@ teardown() { teardown_net; }
 	assert_output --partial '"bans":0'
 }
 
+@test "replay reads a yearless syslog stamp as local time, as the daemon does" {
+	for i in 1 2 3 4 5 6; do
+		echo "Mar 12 07:20:0$i mx qmail-smtpd: not in validrcptto: u$i@example.com at 203.0.113.9"
+	done > "$BATS_TEST_TMPDIR/syslog.log"
+	touch -d '2026-03-12 12:00:00 UTC' "$BATS_TEST_TMPDIR/syslog.log"
+	# Berlin is UTC+1 in March, before its summer time.
+	TZ=Europe/Berlin run -0 rg replay "$BATS_TEST_TMPDIR/syslog.log"
+	assert_line --regexp '^203\.0\.113\.9 +unknown-recipient +2026-03-12 06:20:05 '
+	TZ=UTC run -0 rg replay "$BATS_TEST_TMPDIR/syslog.log"
+	assert_line --regexp '^203\.0\.113\.9 +unknown-recipient +2026-03-12 07:20:05 '
+}
+
 @test "replay of every log format, bzip2 included, and of garbage" {
 	bzip2 -c "$TOP/tests/fixtures/logs/chkuser.log" > "$BATS_TEST_TMPDIR/chkuser.log.bz2"
 	run -0 rg replay "$TOP"/tests/fixtures/logs/*.log "$BATS_TEST_TMPDIR/chkuser.log.bz2"
