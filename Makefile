@@ -33,7 +33,7 @@ COMMON_SRC := daemon/addr.c daemon/duration.c daemon/log.c daemon/config.c \
               daemon/escape.c daemon/peer.c daemon/state.c daemon/dnsbl_spec.c daemon/dnsbl.c \
               daemon/privdrop.c daemon/atomic.c daemon/prometheus.c daemon/metrics.c \
               daemon/backend_xdp.c daemon/backend_none.c daemon/backend_nft.c daemon/nft.c \
-              daemon/nft_table.c daemon/keytab.c daemon/logline.c daemon/tail.c daemon/follow.c \
+              daemon/nft_table.c daemon/keytab.c daemon/logline.c daemon/linebuf.c daemon/tail.c daemon/follow.c \
               daemon/qmail_tree.c daemon/query.c daemon/control.c daemon/server.c daemon/loop.c
 # A CDB read into private memory and checked whole (the recipients database).
 COMMON_SRC += daemon/cdb_load.c
@@ -124,6 +124,11 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 $(B)/tests/test_%: tests/unit/test_%.c tests/unit/tap.h $(B)/libcommon.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(B)/libcommon.a $(LIBS)
+
+# Replay's reader lives with the CLI.
+$(B)/tests/test_logread: tests/unit/test_logread.c tests/unit/tap.h $(B)/cli/logread.o $(B)/libcommon.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/unit -Icli $(LDFLAGS) -o $@ $< $(B)/cli/logread.o $(B)/libcommon.a $(LIBS)
 
 $(B)/tests/bpf_packets: tests/bpf/bpf_packets.c tests/bpf/packet.c tests/bpf/packet.h tests/bpf/skel_maps.h \
 		tests/unit/tap.h $(B)/rcptguard.skel.h $(B)/libcommon.a

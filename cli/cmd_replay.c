@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "duration.h"
 #include "enforce.h"
+#include "follow.h"
 #include "keytab.h"
 #include "logline.h"
 #include "logread.h"
@@ -139,23 +140,11 @@ static int event(struct replay *r, const struct logline *l, uint32_t now)
 	return 0;
 }
 
-/* Syslog stamps have no year: the file's, or the one before for lines
- * that would lie in its future. */
-static uint64_t stamp_year_fix(const char *line, size_t len, int year, uint64_t mtime,
-			       struct logline *l)
-{
-	logline_parse(line, len, year, l);
-	if (l->when > mtime + 86400 && line[0] != '@' && !(len > 4 && line[4] == '-'))
-		logline_parse(line, len, year - 1, l);
-	return l->when;
-}
-
 struct input {
 	const char *path;
 	uint64_t first;                 /* the first stamp, for ordering */
 	uint64_t size;
-	int year;
-	uint64_t mtime;
+	uint64_t mtime;                 /* a yearless syslog stamp is of its year or the last */
 };
 
 static int read_file(struct replay *r, const struct input *in, bool progress)
@@ -176,7 +165,7 @@ static int read_file(struct replay *r, const struct input *in, bool progress)
 
 		lines++;
 		r->lines++;
-		stamp_year_fix(line, len, in->year, in->mtime, &l);
+		follow_when(line, len, in->mtime, &l);
 		if (l.kind == LOGLINE_NONE)
 			continue;
 		if (l.kind == LOGLINE_MALFORMED || l.kind == LOGLINE_AMBIGUOUS) {
@@ -226,8 +215,6 @@ static void probe(struct input *in)
 	char err[256];
 	struct logread *lr = logread_open(in->path, err, sizeof(err));
 	struct stat st;
-	struct tm tm;
-	time_t mt;
 	const char *line;
 	size_t len;
 	int n = 0;
@@ -236,13 +223,10 @@ static void probe(struct input *in)
 		in->size = (uint64_t)st.st_size;
 		in->mtime = (uint64_t)st.st_mtime;
 	}
-	mt = (time_t)in->mtime;
-	gmtime_r(&mt, &tm);
-	in->year = tm.tm_year + 1900;
 	while (lr && n++ < 1000 && (line = logread_line(lr, &len, err, sizeof(err)))) {
 		struct logline l;
 
-		if (stamp_year_fix(line, len, in->year, in->mtime, &l)) {
+		if (follow_when(line, len, in->mtime, &l)) {
 			in->first = l.when;
 			break;
 		}

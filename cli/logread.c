@@ -6,9 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+#include "linebuf.h"
 #include "logread.h"
-
-#define LINE_CUT 4096
 
 struct logread {
 	FILE *raw;                      /* the file (bzip2 reads through it) */
@@ -17,7 +16,7 @@ struct logread {
 	bool eof;
 	char buf[65536];
 	size_t start, end;              /* unread bytes of buf */
-	char line[LINE_CUT + 1];
+	struct linebuf line;            /* an overlong line as the daemon's tail keeps it */
 };
 
 struct logread *logread_open(const char *path, char *err, size_t errlen)
@@ -82,10 +81,10 @@ static bool fill(struct logread *r, char *err, size_t errlen)
 
 const char *logread_line(struct logread *r, size_t *len, char *err, size_t errlen)
 {
-	size_t n = 0;
 	bool any = false;
 
 	*err = 0;
+	linebuf_clear(&r->line);
 	for (;;) {
 		char *nl;
 		size_t part;
@@ -95,21 +94,15 @@ const char *logread_line(struct logread *r, size_t *len, char *err, size_t errle
 		any = true;
 		nl = memchr(r->buf + r->start, '\n', r->end - r->start);
 		part = (nl ? (size_t)(nl - r->buf) : r->end) - r->start;
-		if (n < LINE_CUT) {
-			size_t take = part < LINE_CUT - n ? part : LINE_CUT - n;
-
-			memcpy(r->line + n, r->buf + r->start, take);
-			n += take;
-		}
+		linebuf_add(&r->line, r->buf + r->start, part);
 		r->start += part + (nl ? 1 : 0);
 		if (nl)
 			break;
 	}
 	if (!any)
 		return NULL;
-	r->line[n] = 0;
-	*len = n;
-	return r->line;
+	*len = linebuf_end(&r->line);
+	return r->line.buf;
 }
 
 uint64_t logread_offset(struct logread *r)

@@ -187,7 +187,8 @@ static const char *unsafe(const struct followed *x)
 		return "is in a directory that its group or everyone can write";
 	if (x->unstamped_seen)
 		return "has lines without multilog's stamp (a syslog file: any local user can "
-		       "write lines into it with logger)";
+		       "write lines into it with logger, and syslog cuts long lines, so a remote "
+		       "client can make its long lines ambiguous)";
 	return NULL;
 }
 

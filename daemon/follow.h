@@ -41,8 +41,9 @@ enum follow_age {
  * a file that just became readable). */
 enum follow_age follow_age(uint64_t when, uint64_t now, uint32_t window, bool live);
 /* Parse line into l and return when it was written (0: no stamp). A
- * syslog stamp without a year is local time, of this year or, for a
- * December line read in January, of the last. */
+ * syslog stamp without a year is local time, of now's year or, for a
+ * December line read in January, of the last. now: when the line is read
+ * (replay: the file's last change). */
 uint64_t follow_when(const char *line, size_t len, uint64_t now, struct logline *l);
 
 struct follow_stats {

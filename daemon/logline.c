@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include "linebuf.h"
 #include "logline.h"
 
 const char *logline_kind_name(enum logline_kind k)
@@ -244,18 +245,27 @@ static bool program(struct cur *c, const char *name)
  * the header, the program's tag and, when splogger wrote it, splogger's
  * "SECONDS.FRACTION " stamp. Then, in both, qmail-smtpd's own
  * "qmail-smtpd: " or "qmail-smtpd[PID]: " when it is there. Nothing the
- * client sends can come before that point on a line the MTA wrote. */
-static void message_start(struct cur *c, int year, uint64_t *when)
+ * client sends can come before that point on a line the MTA wrote.
+ * Returns where the text the MTA handed to syslog starts (the text a
+ * syslog pipeline may cut), or NULL after a multilog stamp: multilog
+ * writes a line whole, however long. */
+static const char *message_start(struct cur *c, int year, uint64_t *when)
 {
-	if (!tai64n(c, when) && syslog_stamp(c, year, when)) {
-		struct cur t;
+	const char *logged = NULL;
 
-		program(c, NULL);
-		t = *c;
-		if (digits(&t) && eat(&t, ".") && digits(&t) && eat(&t, " "))
-			*c = t;
+	if (!tai64n(c, when)) {
+		if (syslog_stamp(c, year, when)) {
+			struct cur t;
+
+			program(c, NULL);
+			t = *c;
+			if (digits(&t) && eat(&t, ".") && digits(&t) && eat(&t, " "))
+				*c = t;
+		}
+		logged = c->p;
 	}
 	program(c, "qmail-smtpd");
+	return logged;
 }
 
 /* ---- formats: each begins with its fixed text at the message start ---- */
@@ -482,30 +492,44 @@ static enum logline_kind rblsmtpd(struct cur c, struct logline *o)
 
 enum logline_kind logline_parse(const char *line, size_t len, int year, struct logline *out)
 {
-	static enum logline_kind (*const parsers[])(struct cur, struct logline *) = {
-		validrcptto_7, sagredo, qlogenvelope, validrcptto_2006, chkuser, rblsmtpd,
+	/* reads_end: the address is found from the line's end, so a line cut
+	 * short can end in the client's text and name anyone. */
+	static const struct {
+		enum logline_kind (*parse)(struct cur, struct logline *);
+		bool reads_end;
+	} parsers[] = {
+		{ validrcptto_7, false }, { sagredo, true }, { qlogenvelope, true },
+		{ validrcptto_2006, true }, { chkuser, true }, { rblsmtpd, false },
 	};
-	char joined[LOGLINE_MAX];
+	struct linebuf joined;
 	struct cur c = { line, line + len };
+	const char *logged;
 
-	/* A longer line is read as its head, a newline and its end (as the
-	 * tail delivers one): the MTA's text is at both ends, the client's
-	 * unbounded HELO or AUTH name in the middle. */
+	/* A longer line is read as the tail delivers one: its head, a newline
+	 * and its end. The MTA's text is at both ends, the client's unbounded
+	 * HELO or AUTH name in the middle. */
 	if (len > LOGLINE_MAX) {
-		memcpy(joined, line, LOGLINE_MAX / 2);
-		joined[LOGLINE_MAX / 2] = '\n';
-		memcpy(joined + LOGLINE_MAX / 2 + 1, line + len - (LOGLINE_MAX / 2 - 1),
-		       LOGLINE_MAX / 2 - 1);
-		c = (struct cur){ joined, joined + LOGLINE_MAX };
+		linebuf_clear(&joined);
+		linebuf_add(&joined, line, len);
+		c = (struct cur){ joined.buf, joined.buf + linebuf_end(&joined) };
 	}
 	memset(out, 0, sizeof(*out));
-	message_start(&c, year, &out->when);
+	logged = message_start(&c, year, &out->when);
 	/* Each parser needs its own text at c.p, so at most one applies. */
 	for (size_t i = 0; i < sizeof(parsers) / sizeof(parsers[0]); i++) {
-		enum logline_kind k = parsers[i](c, out);
+		enum logline_kind k = parsers[i].parse(c, out);
 
-		if (k != LOGLINE_NONE)
-			return k;
+		if (k == LOGLINE_NONE)
+			continue;
+		/* Syslog pipelines cut long lines (splogger after 799 bytes,
+		 * rsyslog and journald later), and the cut falls where the
+		 * client's padding puts it: such a line is no evidence. */
+		if (parsers[i].reads_end && logged && (size_t)(c.end - logged) >= LOGLINE_SYSLOG_CUT &&
+		    k != LOGLINE_MALFORMED && k != LOGLINE_AMBIGUOUS) {
+			memset(&out->client, 0, sizeof(out->client));
+			return out->kind = LOGLINE_AMBIGUOUS;
+		}
+		return k;
 	}
 	return out->kind = LOGLINE_NONE;
 }

@@ -12,6 +12,14 @@
 
 #define LOGLINE_MAX 65536       /* longer lines are read as head and end */
 
+/* The shortest cut a syslog pipeline makes: qmail's splogger sends the
+ * first 799 bytes of a longer message as a record of its own (rsyslog
+ * cuts at 8 KB, journald at 48 KB). A line without a multilog stamp whose
+ * message is this long may be such a head, ending in the client's text:
+ * the formats that find the address from the line's end call it
+ * ambiguous. */
+#define LOGLINE_SYSLOG_CUT 799
+
 enum logline_kind {
 	LOGLINE_NONE,           /* not a line we know: ignored */
 	LOGLINE_MALFORMED,      /* one of ours, but the address where the MTA writes it is bad */
@@ -32,7 +40,8 @@ struct logline {
 
 /* Parse one line (without its newline; need not be NUL-terminated).
  * The client is blamed only for a line whose message starts with one
- * format's fixed text and whose address stands where that MTA writes it.
+ * format's fixed text and whose address stands where that MTA writes it,
+ * and, for a format read from the end, that no syslog cut can have made.
  * year: for syslog stamps, which have none (0: the current year). */
 enum logline_kind logline_parse(const char *line, size_t len, int year, struct logline *out);
 

@@ -54,9 +54,8 @@ static void take(struct tail *t, int fd, const struct stat *st, off_t off)
 	t->dev = st->st_dev;
 	t->ino = st->st_ino;
 	t->off = off < 0 ? st->st_size : off > st->st_size ? 0 : off;
-	t->have = 0;
 	t->pend = 0;
-	t->skipping = false;
+	linebuf_clear(&t->line);
 	lseek(fd, t->off, SEEK_SET);
 }
 
@@ -213,86 +212,13 @@ static int next_file(struct tail *t)
 	return 0;
 }
 
-#define HEAD (TAIL_LINE_MAX / 2)
-#define RING (TAIL_LINE_MAX - HEAD - 1)      /* after the head and the newline */
-
-static void reverse(char *a, size_t n)
-{
-	for (size_t i = 0; i < n / 2; i++) {
-		char c = a[i];
-
-		a[i] = a[n - 1 - i];
-		a[n - 1 - i] = c;
-	}
-}
-
-static void ring_put(struct tail *t, const char *p, size_t n)
-{
-	char *r = t->buf + HEAD + 1;
-
-	if (n >= RING) {
-		memcpy(r, p + n - RING, RING);
-		t->ring_pos = 0;
-		t->ring_fill = RING;
-		return;
-	}
-	for (size_t done = 0, k; done < n; done += k) {
-		k = n - done < RING - t->ring_pos ? n - done : RING - t->ring_pos;
-		memcpy(r + t->ring_pos, p + done, k);
-		t->ring_pos = (t->ring_pos + k) % RING;
-	}
-	t->ring_fill = t->ring_fill + n < RING ? t->ring_fill + n : RING;
-}
-
-static void keep(struct tail *t, const char *p, size_t n)
-{
-	if (!t->skipping && t->have + n <= sizeof(t->buf)) {
-		memcpy(t->buf + t->have, p, n);
-		t->have += n;
-		return;
-	}
-	if (!t->skipping) {
-		/* Fill the head; the bytes past it so far start the ring. */
-		size_t h = t->have < HEAD ? HEAD - t->have : 0, m, k;
-
-		memcpy(t->buf + t->have, p, h);
-		t->have += h;
-		p += h;
-		n -= h;
-		m = t->have - HEAD;
-		k = m < RING ? m : RING;
-		memmove(t->buf + HEAD + 1, t->buf + t->have - k, k);
-		t->ring_pos = k % RING;
-		t->ring_fill = k;
-		t->skipping = true;
-		t->long_lines++;
-	}
-	ring_put(t, p, n);
-}
-
-/* The line in buf, in order: an overlong one as head, newline, end. */
-static size_t line_len(struct tail *t)
-{
-	char *r = t->buf + HEAD + 1;
-
-	if (!t->skipping)
-		return t->have;
-	if (t->ring_fill == RING) {     /* rotate the oldest byte to the front */
-		reverse(r, t->ring_pos);
-		reverse(r + t->ring_pos, RING - t->ring_pos);
-		reverse(r, RING);
-	}
-	t->buf[HEAD] = '\n';
-	return HEAD + 1 + t->ring_fill;
-}
-
 static void deliver(struct tail *t, const char *p, size_t n, tail_line_cb cb, void *arg)
 {
 	while (n) {
 		const char *nl = memchr(p, '\n', n);
 		size_t part = nl ? (size_t)(nl - p) : n;
 
-		keep(t, p, part);
+		linebuf_add(&t->line, p, part);
 		if (!nl) {
 			t->pend += (off_t)part;         /* the position moves past whole lines only */
 			return;
@@ -300,9 +226,9 @@ static void deliver(struct tail *t, const char *p, size_t n, tail_line_cb cb, vo
 		t->off += t->pend + (off_t)part + 1;
 		t->pend = 0;
 		t->lines++;
-		cb(t->buf, line_len(t), arg);
-		t->skipping = false;
-		t->have = 0;
+		t->long_lines += linebuf_long(&t->line);
+		cb(t->line.buf, linebuf_end(&t->line), arg);
+		linebuf_clear(&t->line);
 		p = nl + 1;
 		n -= part + 1;
 	}

@@ -14,11 +14,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "logline.h"
+#include "linebuf.h"
 
-/* A longer line is counted and delivered as its first half, a newline
- * and its last half: qmail-smtpd writes the client's address near one end
- * and an unbounded HELO in the middle, so what is cut is the client's. */
+/* A longer line is counted and delivered as linebuf keeps it: its first
+ * half, a newline and its last half. */
 #define TAIL_LINE_MAX LOGLINE_MAX
 
 /* tail.err for a path that is there but is no regular file. */
@@ -33,11 +32,8 @@ struct tail {
 	ino_t ino;
 	off_t off;                      /* after the last whole line delivered */
 	off_t pend;                     /* bytes read of the line after off */
-	bool skipping;                  /* inside an overlong line: buf keeps its head, then a ring */
-	size_t have;                    /* bytes of an unfinished line in buf */
-	size_t ring_pos, ring_fill;     /* the ring of an overlong line's last bytes */
 	uint64_t lines, long_lines, rotations, truncations;
-	char buf[TAIL_LINE_MAX];
+	struct linebuf line;            /* the unfinished line after off */
 };
 
 typedef void (*tail_line_cb)(const char *line, size_t len, void *arg);

@@ -71,6 +71,33 @@ teardown() { teardown_net; }
 	assert_line --regexp '^203\.0\.113\.50 +unknown-recipient '
 }
 
+@test "replay reads a long line as the daemon does: a victim's line padded to byte 4096 blames nobody" {
+	local head='@4000000069b2a5c4000000a1 CHKUSER rejected rcpt: from <s@spam.example::> remote <'
+	local forged='h::6.6.6.6> rcpt <v@x> : not existing recipient'
+	local pad line
+	pad=$(head -c $((4096 - ${#head} - ${#forged})) /dev/zero | tr '\0' a)
+	line="$head$pad$forged:ptr.spam.example:203.0.113.66> rcpt <v@x> : not existing recipient"
+	[ "${#line}" -gt 4096 ] && [ "${line:4096-${#forged}:${#forged}}" = "$forged" ]
+	for i in 1 2 3 4 5 6; do echo "$line"; done > "$BATS_TEST_TMPDIR/long.log"
+	run -0 rg replay "$BATS_TEST_TMPDIR/long.log"
+	refute_output --partial 6.6.6.6
+	run -0 rg replay --json "$BATS_TEST_TMPDIR/long.log"
+	assert_output --partial '"ambiguous":6'
+	assert_output --partial '"bans":0'
+}
+
+@test "replay reads a yearless syslog stamp as local time, as the daemon does" {
+	for i in 1 2 3 4 5 6; do
+		echo "Mar 12 07:20:0$i mx qmail-smtpd: not in validrcptto: u$i@example.com at 203.0.113.9"
+	done > "$BATS_TEST_TMPDIR/syslog.log"
+	touch -d '2026-03-12 12:00:00 UTC' "$BATS_TEST_TMPDIR/syslog.log"
+	# Berlin is UTC+1 in March, before its summer time.
+	TZ=Europe/Berlin run -0 rg replay "$BATS_TEST_TMPDIR/syslog.log"
+	assert_line --regexp '^203\.0\.113\.9 +unknown-recipient +2026-03-12 06:20:05 '
+	TZ=UTC run -0 rg replay "$BATS_TEST_TMPDIR/syslog.log"
+	assert_line --regexp '^203\.0\.113\.9 +unknown-recipient +2026-03-12 07:20:05 '
+}
+
 @test "replay of every log format, bzip2 included, and of garbage" {
 	bzip2 -c "$TOP/tests/fixtures/logs/chkuser.log" > "$BATS_TEST_TMPDIR/chkuser.log.bz2"
 	run -0 rg replay "$TOP"/tests/fixtures/logs/*.log "$BATS_TEST_TMPDIR/chkuser.log.bz2"

@@ -285,6 +285,103 @@ static void no_escape(void)
 	}
 }
 
+/* A syslog pipeline cuts a long line (splogger after 799 bytes of
+ * message, rsyslog at 8 KB, journald at 48 KB) and keeps the head as a
+ * record. The client pads a field before the address so that a victim's
+ * whole line ends right at the cut: the head must not blame the victim.
+ * Every format read from its end x every field before the address x
+ * every syslog or stamp-less form x cuts from splogger's up. */
+static void syslog_cuts(void)
+{
+	static const char *const heads[] = {
+		"", "Nov 29 10:00:01 mx qmail-smtpd[4242]: ", "Nov 29 10:00:01 mx smtpd: 1764410401.5 ",
+		"2026-11-29T10:00:01.5+01:00 mx smtpd: 1764410401.5 ",
+	};
+	static const size_t cuts[] = { 799, 800, 1024, 4096, 8096, 49152, 65536 };
+	static char msg[1 << 18], pad[1 << 17];
+
+	for (size_t f = 0; f < NFORMATS; f++)
+		for (int fld = 0; fld < NFIELDS; fld++) {
+			unsigned bad = 0, lines = 0;
+
+			if (!(formats[f].uses & B(fld)) || fld == PTR)      /* a PTR cannot pad */
+				continue;
+			for (size_t g = 0; g < NFORMATS; g++)
+				for (size_t h = 0; h < sizeof(heads) / sizeof(*heads); h++)
+					for (size_t c = 0; c < sizeof(cuts) / sizeof(*cuts); c++) {
+						struct fields x = plain;
+						struct logline l;
+						size_t at, n, vlen;
+						char *mark;
+
+						/* Where the field starts in f's message. */
+						x.f[fld] = "\001";
+						formats[f].build(msg, sizeof(msg), "203.0.113.66", &x);
+						mark = strstr(msg, "\001");
+						at = (size_t)(mark - msg);
+						formats[g].build(sig, sizeof(sig), "198.51.100.7", &plain);
+						vlen = strlen(sig);
+						if (at + vlen > cuts[c])
+							continue;
+						memset(pad, 'a', cuts[c] - at - vlen);
+						strcpy(pad + cuts[c] - at - vlen, sig);
+						x.f[fld] = pad;
+						n = (size_t)snprintf(line, sizeof(line), "%s", heads[h]);
+						formats[f].build(line + n, sizeof(line) - n, "203.0.113.66", &x);
+						/* The head the pipeline keeps. */
+						logline_parse(line, n + cuts[c], 2026, &l);
+						lines++;
+						if (blamed(&l) && same_ip(&l.client, "198.51.100.7")) {
+							bad++;
+							if (nshown < 3)
+								snprintf(shown[nshown++], sizeof(shown[0]),
+									 "%s (%s) cut at %zu -> %s: "
+									 "...%.300s", formats[f].name,
+									 field_names[fld], cuts[c],
+									 logline_kind_name(l.kind),
+									 line + n + cuts[c] - 300);
+						}
+					}
+			ok(bad == 0, "%s: a %s padded to a syslog cut blames no victim (%u lines)",
+			   formats[f].name, field_names[fld], lines);
+			show();
+		}
+}
+
+/* The bound itself: a syslog line's message of 798 bytes is still read,
+ * one of 799 (what splogger's head of a longer line looks like) is not;
+ * with multilog's stamp, length does not matter. */
+static void syslog_bound(void)
+{
+	static const char *const stamp = "Nov 29 10:00:01 mx smtpd: 1764410401.5 ";
+	static char rcpt[2000];
+
+	for (size_t len = 797; len <= 800; len++) {
+		struct fields x = plain;
+		struct logline l;
+		size_t n, base;
+
+		x.f[RCPT] = "";
+		base = (size_t)snprintf(line, sizeof(line), "%s", stamp);
+		v2006(line + base, sizeof(line) - base, "203.0.113.66", &x);
+		memset(rcpt, 'r', len - (strlen(line) - base));
+		rcpt[len - (strlen(line) - base)] = 0;
+		x.f[RCPT] = rcpt;
+		n = (size_t)snprintf(line, sizeof(line), "%s", stamp);
+		v2006(line + n, sizeof(line) - n, "203.0.113.66", &x);
+		logline_parse(line, strlen(line), 2026, &l);
+		ok(strlen(line) - n == len && (len < LOGLINE_SYSLOG_CUT ?
+		   l.kind == LOGLINE_UNKNOWN_RCPT && same_ip(&l.client, "203.0.113.66") :
+		   l.kind == LOGLINE_AMBIGUOUS), "syslog, a %zu-byte message: %s", len,
+		   logline_kind_name(l.kind));
+		n = (size_t)snprintf(line, sizeof(line), "%s", stamps[1]);
+		v2006(line + n, sizeof(line) - n, "203.0.113.66", &x);
+		logline_parse(line, strlen(line), 2026, &l);
+		ok(l.kind == LOGLINE_UNKNOWN_RCPT && same_ip(&l.client, "203.0.113.66"),
+		   "multilog, a %zu-byte message: %s", len, logline_kind_name(l.kind));
+	}
+}
+
 struct got {
 	struct logline l;
 	unsigned n;
@@ -344,6 +441,8 @@ int main(void)
 {
 	property();
 	no_escape();
+	syslog_cuts();
+	syslog_bound();
 	long_lines();
 	return tap_done();
 }
