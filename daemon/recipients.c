@@ -260,7 +260,9 @@ size_t rcpt_normalise(const char *in, char *out)
 	if (at[1] == '[') {
 		size_t ln = rcpt_literal(at + 1, n - (size_t)(at + 1 - out), lit);
 
-		if (ln) {
+		/* The canonical form can be longer ("::f:f" is "::0.15.0.15"):
+		 * one that does not fit stays as written, longer than any key. */
+		if (ln && (size_t)(at + 1 - out) + ln <= RCPT_INPUT_MAX) {
 			memcpy(at + 1, lit, ln + 1);
 			n = (size_t)(at + 1 - out) + ln;
 		}

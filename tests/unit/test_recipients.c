@@ -104,6 +104,52 @@ static void shapes_property(struct recipients *r)
 	   n, bad);
 }
 
+/* Any address up to RCPT_INPUT_MAX bytes, its literal in any shape (some
+ * longer written canonically: "::f:f" is "::0.15.0.15"), normalises within
+ * the RCPT_INPUT_MAX + 1 bytes recipients.h promises: a guard after them
+ * stays untouched. */
+static void normalise_bound_property(void)
+{
+	static const char *const lits[] = {
+		"[ipv6:::f:f]", "[IPv6:::F:F]", "[ipv6:::ffff:1:2]", "[ipv6:0::a:b]",
+		"[ipv6:::1:2:3:4:5:6]", "[192.0.2.1]", "[ipv6:2001:db8::1]", "[ipv6:::1]",
+	};
+	enum { GUARD = 64 };
+	static char in[RCPT_INPUT_MAX + 8], out[RCPT_INPUT_MAX + 1 + GUARD];
+	int bad = 0, n = 0;
+
+	srand(2);
+	for (int i = 0; i < 4000; i++) {
+		const char *lit = lits[rand() % (int)(sizeof(lits) / sizeof(lits[0]))];
+		size_t ll = strlen(lit), len = RCPT_INPUT_MAX - (size_t)(rand() % 40), got;
+		bool angle = rand() % 2;
+
+		/* local@literal, len bytes in all, optionally in <>. */
+		memset(in, rand() % 2 ? 'a' : '-', len - ll - 1);
+		in[len - ll - 1] = '@';
+		memcpy(in + len - ll, lit, ll + 1);
+		if (angle) {
+			memmove(in + 1, in, len + 1);
+			in[0] = '<';
+			memcpy(in + len + 1, ">", 2);
+		}
+		memset(out, 'Z', sizeof(out));
+		got = rcpt_normalise(in, out);
+		n++;
+		for (size_t g = RCPT_INPUT_MAX + 1; g < sizeof(out); g++)
+			if (out[g] != 'Z') {
+				if (bad++ < 3)
+					printf("# ...@%s in %zu bytes: byte %zu past the end written\n",
+					       lit, len, g - RCPT_INPUT_MAX - 1);
+				break;
+			}
+		if (got != strlen(out) || got > RCPT_INPUT_MAX)
+			bad++;
+	}
+	ok(bad == 0, "%d addresses of up to %d bytes with growing literals stay in their buffer "
+	   "(%d wrote past it)", n, RCPT_INPUT_MAX, bad);
+}
+
 static void bad_source(const char *line, const char *want)
 {
 	char errs[1024] = "", out[300];
@@ -212,6 +258,7 @@ int main(void)
 	expect(r, "nobody@[IPV6:2001:db8:0::1]", RCPT_UNKNOWN, "");
 	expect(r, "carol@[2001:db8::1]", RCPT_NOT_OURS, "");
 	shapes_property(r);
+	normalise_bound_property();
 	/* Longer than any key: judged all the same. */
 	memset(long_addr, 'a', sizeof(long_addr));
 	strcpy(long_addr + sizeof(long_addr) - 13, "@example.com");
