@@ -15,6 +15,16 @@
 static char dir[] = "/tmp/rg-recipients-XXXXXX";
 static char db[256];
 
+/* Every CDB lookup of recipients.c, counted (linked with --wrap=cdb_find). */
+static unsigned long cdb_finds;
+int __real_cdb_find(struct cdb *c, const void *key, unsigned klen);
+int __wrap_cdb_find(struct cdb *c, const void *key, unsigned klen);
+int __wrap_cdb_find(struct cdb *c, const void *key, unsigned klen)
+{
+	cdb_finds++;
+	return __real_cdb_find(c, key, klen);
+}
+
 static int compile_text(const char *text, const char *out, char *errs, size_t errlen)
 {
 	FILE *in = fmemopen((void *)text, strlen(text), "r");
@@ -150,6 +160,73 @@ static void normalise_bound_property(void)
 	   "(%d wrote past it)", n, RCPT_INPUT_MAX, bad);
 }
 
+/* The -default walk: a key of exactly RCPT_MAX bytes still decides for a
+ * local part of any length after it, one a byte longer cannot exist, and
+ * no address costs more than about RCPT_MAX lookups, however many dashes
+ * it has (it cost one per dash: 16 K for a 16 KB address). */
+static void default_walk_property(void)
+{
+	static char src[RCPT_MAX + 64], addr[RCPT_INPUT_MAX + 1], want[RCPT_MAX + 1];
+	const size_t tail = strlen("-default@example.com"), keep = RCPT_MAX - tail;
+	char errs[512] = "", err[512], path[300], key[RCPT_MAX + 16];
+	struct recipients *r;
+	unsigned long most = 0;
+	int bad = 0;
+
+	memset(src, 'k', keep);
+	snprintf(src + keep, sizeof(src) - keep, "-default@example.com\nlist-default@example.com\n"
+		 "@catchall.test\n");
+	snprintf(want, sizeof(want), "%.*s-default@example.com", (int)keep, src);
+	snprintf(path, sizeof(path), "%s/walk.cdb", dir);
+	if (compile_text(src, path, errs, sizeof(errs)) != 0 ||
+	    !(r = recipients_open(path, err, sizeof(err)))) {
+		ok(0, "the walk database compiles %s", errs);
+		return;
+	}
+	srand(3);
+	for (int i = 0; i < 300; i++) {
+		/* A random tail of dashes and letters, up to the longest input;
+		 * the prefix is the long key's, or the list's, or one byte more. */
+		size_t len, pre = 0;
+		int kind = rand() % 4;
+		const char *dom = kind == 3 ? "@catchall.test" : rand() % 2 ? "@example.com" : "%x@example.com";
+		enum rcpt_verdict v, w = kind == 3 ? RCPT_VALID : kind == 2 ? RCPT_UNKNOWN : RCPT_VALID;
+		const char *wk = kind == 3 ? "@catchall.test" : kind == 1 ? "list-default@example.com" :
+				 kind == 2 ? "" : want;
+
+		if (kind == 0 || kind == 2) {
+			pre = keep + (kind == 2);
+			memset(addr, 'k', pre);
+			addr[pre++] = '-';
+		} else if (kind == 1) {
+			memcpy(addr, "list-", 5);
+			pre = 5;
+		}
+		len = (size_t)rand() % (RCPT_INPUT_MAX - pre - 20);
+		for (size_t j = pre; j < pre + len; j++)
+			addr[j] = rand() % 2 ? '-' : (char)('a' + rand() % 26);
+		snprintf(addr + pre + len, sizeof(addr) - pre - len, "%s", dom);
+		cdb_finds = 0;
+		v = recipients_lookup(r, addr, key, sizeof(key));
+		most = cdb_finds > most ? cdb_finds : most;
+		if ((v != w || strcmp(key, wk) != 0) && bad++ < 3)
+			printf("# kind %d, %zu bytes: %s by %.40s..., want %s\n", kind, strlen(addr),
+			       rcpt_verdict_name(v), key, rcpt_verdict_name(w));
+	}
+	ok(bad == 0, "300 long addresses keep the -default walk's verdicts (%d differ)", bad);
+	/* The red team's address: a 16 KB local part of dashes, twice with the
+	 * percent hack. */
+	memset(addr, '-', RCPT_INPUT_MAX - 20);
+	strcpy(addr + RCPT_INPUT_MAX - 20, "%x@example.com");
+	cdb_finds = 0;
+	ok(recipients_lookup(r, addr, key, sizeof(key)) == RCPT_UNKNOWN &&
+	   cdb_finds <= 2 * RCPT_MAX + 8 && most <= 2 * RCPT_MAX + 8,
+	   "a 16 KB all-dash local part: unknown in %lu CDB lookups (random ones: at most %lu; "
+	   "bound %d)", cdb_finds, most, 2 * RCPT_MAX + 8);
+	recipients_close(r);
+	unlink(path);
+}
+
 static void bad_source(const char *line, const char *want)
 {
 	char errs[1024] = "", out[300];
@@ -259,6 +336,7 @@ int main(void)
 	expect(r, "carol@[2001:db8::1]", RCPT_NOT_OURS, "");
 	shapes_property(r);
 	normalise_bound_property();
+	default_walk_property();
 	/* Longer than any key: judged all the same. */
 	memset(long_addr, 'a', sizeof(long_addr));
 	strcpy(long_addr + sizeof(long_addr) - 13, "@example.com");
