@@ -130,6 +130,9 @@ $(B)/tests/test_logread: tests/unit/test_logread.c tests/unit/tap.h $(B)/cli/log
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/unit -Icli $(LDFLAGS) -o $@ $< $(B)/cli/logread.o $(B)/libcommon.a $(LIBS)
 
+# test_recipients counts the CDB lookups of a verdict.
+$(B)/tests/test_recipients: LDFLAGS += -Wl,--wrap=cdb_find
+
 $(B)/tests/bpf_packets: tests/bpf/bpf_packets.c tests/bpf/packet.c tests/bpf/packet.h tests/bpf/skel_maps.h \
 		tests/unit/tap.h $(B)/rcptguard.skel.h $(B)/libcommon.a
 	@mkdir -p $(@D)

@@ -1,7 +1,8 @@
 /* credit.c - open transactions and their valid recipients, in one fixed
  * array (about 2 MB) searched linearly up to its high-water mark: a
- * transaction lives from its first valid RCPT to its DATA, so few are open
- * unless someone sends RCPTs without mail, and then the bounds hold. */
+ * transaction lives from its first valid RCPT to the end of its message,
+ * so few are open unless someone sends RCPTs without mail, and then the
+ * bounds hold. */
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@ struct txn {
 	struct rg_lpm_key net;
 	uint32_t t;                     /* first valid RCPT */
 	uint32_t n;
+	bool data;                      /* asked at DATA */
 	uint64_t rcpt[CREDIT_RCPTS];    /* hashes of distinct recipients */
 };
 
@@ -102,7 +104,7 @@ void credit_note(struct credit *c, const struct rg_addr *client, const struct rg
 	uint64_t id = txn_id(c, client, instance), h = mix(c->seed, rcpt, strlen(rcpt));
 	struct txn *x = slot(c, id, net, now);
 
-	if (x->id != id)
+	if (x->id != id || x->data)
 		*x = (struct txn){ .id = id, .net = *net, .t = now };
 	for (uint32_t i = 0; i < x->n; i++)
 		if (x->rcpt[i] == h)
@@ -111,20 +113,45 @@ void credit_note(struct credit *c, const struct rg_addr *client, const struct rg
 		x->rcpt[x->n++] = h;
 }
 
-unsigned credit_take(struct credit *c, const struct rg_addr *client, const char *instance,
-		     uint32_t now)
+static struct txn *find(struct credit *c, const struct rg_addr *client, const char *instance,
+			uint32_t now)
 {
 	uint64_t id = txn_id(c, client, instance);
 
-	for (unsigned i = 0; i < c->hi; i++) {
-		struct txn *x = &c->t[i];
+	for (unsigned i = 0; i < c->hi; i++)
+		if (c->t[i].id == id && live(&c->t[i], now))
+			return &c->t[i];
+	return NULL;
+}
 
-		if (x->id == id && live(x, now)) {
-			unsigned n = x->n;
+void credit_data(struct credit *c, const struct rg_addr *client, const char *instance,
+		 uint32_t now)
+{
+	struct txn *x = find(c, client, instance, now);
 
-			x->id = 0;
-			return n;
-		}
-	}
-	return 0;
+	if (x)
+		x->data = true;
+}
+
+/* The count of x if it is there and, when need_data, was asked at DATA;
+ * x is forgotten. */
+static unsigned take(struct txn *x, bool need_data)
+{
+	unsigned n = x && (x->data || !need_data) ? x->n : 0;
+
+	if (x)
+		x->id = 0;
+	return n;
+}
+
+unsigned credit_complete(struct credit *c, const struct rg_addr *client, const char *instance,
+			 uint32_t now)
+{
+	return take(find(c, client, instance, now), false);
+}
+
+unsigned credit_next(struct credit *c, const struct rg_addr *client, const char *instance,
+		     uint32_t now)
+{
+	return take(find(c, client, instance, now), true);
 }

@@ -256,7 +256,9 @@ size_t rcpt_normalise(const char *in, char *out)
 	if (at[1] == '[') {
 		size_t ln = rcpt_literal(at + 1, n - (size_t)(at + 1 - out), lit);
 
-		if (ln) {
+		/* The canonical form can be longer ("::f:f" is "::0.15.0.15"):
+		 * one that does not fit stays as written, longer than any key. */
+		if (ln && (size_t)(at + 1 - out) + ln <= RCPT_INPUT_MAX) {
 			memcpy(at + 1, lit, ln + 1);
 			n = (size_t)(at + 1 - out) + ln;
 		}
@@ -269,15 +271,22 @@ size_t rcpt_normalise(const char *in, char *out)
 static enum rcpt_verdict judge(struct recipients *r, char *a, size_t len, char *at, char *key,
 			       size_t keylen)
 {
-	char k[RCPT_INPUT_MAX + 16];
+	char k[RCPT_MAX + 1];
 	bool neg = false;
 	int rc;
 
+	/* No key is longer than RCPT_MAX: a longer address matches only by
+	 * @domain, and only a dash within reach of the start makes a
+	 * "prefix-default@domain" short enough, so a verdict costs at most
+	 * about RCPT_MAX lookups whatever the address's length. */
+	size_t tail = strlen(at) + 7, reach = (size_t)(at - a);
+
+	reach = tail >= RCPT_MAX ? 0 : reach < RCPT_MAX - tail ? reach : RCPT_MAX - tail;
 	/* 1. the exact address */
-	if ((rc = find(r, a, len, &neg)) != 0)
+	if (len <= RCPT_MAX && (rc = find(r, a, len, &neg)) != 0)
 		goto decided;
 	/* 2. prefix-default@domain, cutting at each '-' from the right */
-	for (char *dash = at; (dash = memrchr(a, '-', (size_t)(dash - a))) != NULL;) {
+	for (char *dash = a + reach; (dash = memrchr(a, '-', (size_t)(dash - a))) != NULL;) {
 		int n = snprintf(k, sizeof(k), "%.*sdefault%s", (int)(dash - a + 1), a, at);
 
 		if ((rc = find(r, k, (size_t)n, &neg)) != 0) {

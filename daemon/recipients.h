@@ -47,9 +47,9 @@ const char *rcpt_verdict_name(enum rcpt_verdict v);
 /* The lookup form of an address, as qmail-smtpd parses it: <> and a
  * source route (@a,@b:) removed, quotes and backslash escapes removed,
  * lower-cased, trailing dots of the domain dropped, an address literal
- * written canonically ("[192.0.2.1]", "[ipv6:2001:db8::1]"). out holds
- * RCPT_INPUT_MAX + 1 bytes. Returns the length, 0 (out empty) if empty or
- * too long. */
+ * written canonically ("[192.0.2.1]", "[ipv6:2001:db8::1]") when that fits
+ * in RCPT_INPUT_MAX bytes. out holds RCPT_INPUT_MAX + 1 bytes. Returns the
+ * length, 0 (out empty) if empty or too long. */
 size_t rcpt_normalise(const char *in, char *out);
 
 /* The canonical form of an address literal "[...]" (lower-case input) of

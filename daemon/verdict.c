@@ -36,7 +36,7 @@ struct verdicts {
 	bool have_failed, failed_settled, missing_logged;
 	char refused[512];              /* why; empty once a file is taken */
 	struct offenders *off;
-	struct credit *credit;          /* valid recipients waiting for DATA */
+	struct credit *credit;          /* valid recipients waiting for their message */
 	struct enforcer *enf;
 	struct dnsbl *dnsbl;
 	double dnsbl_threshold, dnsbl_ban_weight;
@@ -414,9 +414,9 @@ static bool evidence(struct verdicts *v, const struct rg_addr *client, enum evid
 	return true;
 }
 
-/* A valid recipient: its credit waits for the transaction's DATA
- * (credit.h). True if the client is banned already (a session opened
- * before the ban goes on). */
+/* A valid recipient: its credit waits for the transaction's complete
+ * message (credit.h). True if the client is banned already (a session
+ * opened before the ban goes on). */
 static bool valid_recipient(struct verdicts *v, const struct policy_req *r,
 			    const struct rg_addr *client)
 {
@@ -428,23 +428,39 @@ static bool valid_recipient(struct verdicts *v, const struct policy_req *r,
 	/* Banned, unless an allow entry beats the ban (as in evidence()). */
 	if (e && e->ban_until > now)
 		return !allowlist_match(enforce_allowlist(v->enf), client);
-	if (r->instance && *r->instance && rcpt_normalise(r->recipient, norm))
+	/* A bare postmaster is valid on every server (RFC 5321 4.5.1): mail
+	 * to it shows no knowledge of ours, and earns nothing. */
+	if (r->instance && *r->instance && rcpt_normalise(r->recipient, norm) &&
+	    strchr(norm, '@'))
 		credit_note(v->credit, client, &net, r->instance, norm, now);
 	return false;
 }
 
-/* A request of a transaction that is not an RCPT: at DATA (or
- * END-OF-MESSAGE) its valid recipients earn credit, once each. */
+/* n valid recipients of a complete message: credit, once each. */
+static void earn(struct verdicts *v, const struct rg_addr *client, unsigned n)
+{
+	while (n--)
+		evidence(v, client, EV_VALID, 0, NULL, "");
+}
+
+/* A request of a transaction that is not an RCPT. Credit needs a complete
+ * message: Postfix says so at END-OF-MESSAGE; DATA comes before the 354,
+ * so it only marks the transaction, which qmail credits when the same
+ * instance starts another one (the client sent "." to get there). */
 static void transaction_step(struct verdicts *v, const struct policy_req *r,
 			     const struct rg_addr *client)
 {
-	unsigned n;
+	uint32_t now = (uint32_t)wall_secs();
+	const char *s = r->protocol_state;
 
-	if (stage_of(r->protocol_state) != stage_of("data") || !r->instance)
+	if (!r->instance || !s)
 		return;
-	n = credit_take(v->credit, client, r->instance, (uint32_t)wall_secs());
-	while (n--)
-		evidence(v, client, EV_VALID, 0, NULL, "");
+	if (strcasecmp(s, "END-OF-MESSAGE") == 0)
+		earn(v, client, credit_complete(v->credit, client, r->instance, now));
+	else if (strcasecmp(s, "DATA") == 0)
+		credit_data(v->credit, client, r->instance, now);
+	else if (strcasecmp(s, "MAIL") == 0)
+		earn(v, client, credit_next(v->credit, client, r->instance, now));
 }
 
 static void log_verdict(const char *verdict, const struct policy_req *r, const char *key,
@@ -543,9 +559,10 @@ enum verdict_state verdicts_answer(struct verdicts *v, const struct policy_req *
 		return VERDICT_DONE;
 	}
 	/* qmail counts RCPTs from 1 after MAIL and RSET: what the instance
-	 * gathered before belongs to a transaction that ended without DATA. */
+	 * gathered before belongs to a transaction that has ended. */
 	if (client && r->instance && r->rcpt_count_all && strcmp(r->rcpt_count_all, "1") == 0)
-		credit_take(v->credit, client, r->instance, (uint32_t)wall_secs());
+		earn(v, client, credit_next(v->credit, client, r->instance,
+					    (uint32_t)wall_secs()));
 	if (is_trap(v, r->recipient)) {
 		v->st.spamtrap++;
 		verdict = "spamtrap";

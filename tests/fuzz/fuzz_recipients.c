@@ -1,13 +1,15 @@
 /* fuzz_recipients.c - recipient sources compiled to a CDB (first byte
  * even), and any file opened as the recipients CDB (odd): a corrupt
  * database must be refused or answered from, never crash; the structure
- * check runs on the same bytes in memory too. */
+ * check runs on the same bytes in memory too. The input is also an
+ * address: normalised into exactly the buffer recipients.h promises is
+ * enough, and looked up. */
 #include "cdb_load.h"
 #include "fuzz.h"
 #include "recipients.h"
 #include "recipients_compile.h"
 
-static void lookups(const char *path)
+static void lookups(const char *path, const char *addr)
 {
 	static const char *const addrs[] = { "bob@example.com", "a-b-c@example.com",
 					     "x@example.org", "nodomain", "" };
@@ -18,6 +20,7 @@ static void lookups(const char *path)
 		return;
 	for (size_t i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++)
 		recipients_lookup(r, addrs[i], key, sizeof(key));
+	recipients_lookup(r, addr, key, sizeof(key));
 	recipients_domains(r);
 	recipients_close(r);
 }
@@ -27,9 +30,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	char path[128];
 	FILE *f, *null;
 	struct compile_stats st;
+	char *addr, *norm;
 
-	if (n < 1)
+	if (n < 1 || !(addr = fuzz_str(d + 1, n - 1)))
 		return 0;
+	/* On the heap, so ASan sees a byte written past it. */
+	if ((norm = malloc(RCPT_INPUT_MAX + 1)))
+		rcpt_normalise(addr, norm);
+	free(norm);
 	snprintf(path, sizeof(path), "%s/recipients.cdb", fuzz_dir());
 	if (d[0] & 1) {
 		char why[256];
@@ -37,15 +45,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 
 		cdb_check(d + 1, n - 1, &records, why, sizeof(why));
 		if (fuzz_file(path, d + 1, n - 1) == 0)
-			lookups(path);
+			lookups(path, addr);
+		free(addr);
 		return 0;
 	}
-	if (!(f = fmemopen((void *)(d + 1), n - 1 ? n - 1 : 1, "r")))
+	if (!(f = fmemopen((void *)(d + 1), n - 1 ? n - 1 : 1, "r"))) {
+		free(addr);
 		return 0;
+	}
 	null = fopen("/dev/null", "w");
 	struct compile_src src = { "fuzz", f };
 	if (null && recipients_compile(&src, 1, path, 0644, &st, null) == 0)
-		lookups(path);
+		lookups(path, addr);
+	free(addr);
 	fclose(f);
 	if (null)
 		fclose(null);

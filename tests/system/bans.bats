@@ -155,9 +155,11 @@ spp() {
 @test "show, top and stats describe an offender" {
 	start_daemon
 	for i in 1 2 3; do spp 192.0.2.7 "who$i@example.com" >/dev/null; done
-	# A valid recipient earns credit when its transaction reaches DATA.
+	# A valid recipient earns credit once its message is complete: for
+	# qmail, at the session's next MAIL after DATA.
 	sh -c "$(declare -f spp); B=$B QSOCK=$QSOCK; spp 192.0.2.7 bob@example.com &&
-		env -i TCPREMOTEIP=192.0.2.7 RCPTGUARD_SOCKET=$QSOCK $B/rcptguard-spp data <&-" >/dev/null
+		env -i TCPREMOTEIP=192.0.2.7 RCPTGUARD_SOCKET=$QSOCK $B/rcptguard-spp data <&- &&
+		env -i TCPREMOTEIP=192.0.2.7 RCPTGUARD_SOCKET=$QSOCK $B/rcptguard-spp mail <&-" >/dev/null
 	run -0 rg show 192.0.2.7
 	assert_line --regexp 'tracked as 192\.0\.2\.7: score 3\.00 of 5\.50, 3 bad recipients, 0 bans, 1 valid'
 	assert_output --partial "last bad recipient who3@example.com"

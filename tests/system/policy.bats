@@ -377,7 +377,7 @@ txn() {
 # ask REQUESTS...: send them on one connection, replies to stdout.
 ask() { socat -t2 - UNIX-CONNECT:$QSOCK; }
 
-@test "credit only for mail that reached DATA, once per recipient per transaction (issue 15)" {
+@test "credit only for a complete message, once per recipient per transaction (issue 15)" {
 	start_daemon
 	# One guess, so the client is tracked; then 100 valid RCPTs and no DATA.
 	{ txn RCPT t0 nobody@example.com; for i in $(seq 100); do txn RCPT t1 bob@example.com; done; } |
@@ -389,34 +389,65 @@ ask() { socat -t2 - UNIX-CONNECT:$QSOCK; }
 	  txn RCPT t2 nobody@example.com; txn DATA t2; txn END-OF-MESSAGE t2; } | ask > /dev/null
 	run -0 rg show 192.0.2.7
 	assert_output --partial "of 6.00, 2 bad recipients, 0 bans, 2 valid"
-	# A new transaction of the same client earns again.
-	{ txn RCPT t3 bob@example.com; txn DATA t3; } | ask > /dev/null
+	# A new transaction of the same client earns again (end-of-data check only).
+	{ txn RCPT t3 bob@example.com; txn END-OF-MESSAGE t3; } | ask > /dev/null
 	run -0 rg show 192.0.2.7
 	assert_output --partial "3 valid"
+}
+
+@test "DATA asked before the 354, then a hang-up: no credit, however many recipients" {
+	start_daemon
+	txn RCPT t0 nobody@example.com | ask > /dev/null
+	# 64 catch-all recipients per transaction, DATA, gone; then the bare
+	# postmaster, valid everywhere, with a complete message.
+	{ for t in 1 2 3; do
+		for i in $(seq 64); do txn RCPT d$t u$i@catchall.test; done
+		txn DATA d$t
+	  done
+	  txn RCPT p1 postmaster; txn DATA p1; txn END-OF-MESSAGE p1; } | ask > /dev/null
+	run -0 rg show 192.0.2.7
+	assert_output --partial "score 1.00 of 5.00, 1 bad recipients, 0 bans, 0 valid"
 }
 
 @test "credit per client and hour is capped by reputation_max_per_hour" {
 	echo "reputation_max_per_hour = 3" >> "$CONF"
 	start_daemon
 	{ txn RCPT t0 nobody@example.com
-	  for i in $(seq 10); do txn RCPT m$i bob@example.com; txn DATA m$i; done; } | ask > /dev/null
+	  for i in $(seq 10); do txn RCPT m$i bob@example.com; txn END-OF-MESSAGE m$i; done; } |
+		ask > /dev/null
 	run -0 rg show 192.0.2.7
 	assert_output --partial "of 6.50, 1 bad recipients, 0 bans, 3 valid"
 }
 
-@test "rcptguard-spp in [data]: credit for the transaction's valid recipients; RSET ends one" {
+# sppx SECTION [VAR=value...]: rcptguard-spp in SECTION as qmail-spp runs it.
+sppx() {
+	local section=$1
+	shift
+	env -i TCPREMOTEIP=192.0.2.7 RCPTGUARD_SOCKET=$QSOCK "$@" $B/rcptguard-spp $section <&-
+}
+
+@test "rcptguard-spp: a message is credited at the session's next MAIL or first RCPT; RSET ends one" {
 	start_daemon
 	spp nobody@example.com > /dev/null
-	# Both plugins are children of one qmail-smtpd: the same PPID, the same instance.
-	run -0 sh -c "$(declare -f spp); B=$B QSOCK=$QSOCK
+	# All plugins are children of one qmail-smtpd: the same PPID, the same instance.
+	run -0 sh -c "$(declare -f spp sppx); B=$B QSOCK=$QSOCK
 		spp bob@example.com SMTPRCPTCOUNTALL=1 && spp alice@example.com SMTPRCPTCOUNTALL=2 &&
-		spp list-x@example.com SMTPRCPTCOUNTALL=1 &&
-		env -i TCPREMOTEIP=192.0.2.7 RCPTGUARD_SOCKET=$QSOCK SMTPRCPTTO=list-x@example.com \
-			$B/rcptguard-spp data <&- &&
-		env -i TCPREMOTEIP=192.0.2.7 RCPTGUARD_SOCKET=$QSOCK $B/rcptguard-spp data <&-"
+		spp list-x@example.com SMTPRCPTCOUNTALL=1 && sppx data && sppx data"
 	assert_output ""
+	# DATA alone: the client may have hung up before its message.
+	run -0 rg show 192.0.2.7
+	assert_output --partial "1 bad recipients, 0 bans, 0 valid"
+	# [data], then the next [mail] of the same session: list-x's message was complete.
+	run -0 sh -c "$(declare -f spp sppx); B=$B QSOCK=$QSOCK
+		spp list-x@example.com SMTPRCPTCOUNTALL=1 && sppx data && sppx mail && sppx mail"
 	run -0 rg show 192.0.2.7
 	assert_output --partial "1 bad recipients, 0 bans, 1 valid"
+	# Without a [mail] line, the next transaction's first RCPT says the same.
+	run -0 sh -c "$(declare -f spp sppx); B=$B QSOCK=$QSOCK
+		spp bob@example.com SMTPRCPTCOUNTALL=1 && spp alice@example.com SMTPRCPTCOUNTALL=2 &&
+		sppx data && spp bob@example.com SMTPRCPTCOUNTALL=1"
+	run -0 rg show 192.0.2.7
+	assert_output --partial "1 bad recipients, 0 bans, 3 valid"
 }
 
 # hostile_rcpt CLIENT BYTES...: an unknown recipient whose local part is

@@ -38,3 +38,23 @@ teardown() {
 	assert_output --partial "<** 451 4.3.5 <bob@example.com>: Recipient address rejected: Server configuration problem"
 	refute_output --partial "<** 5"
 }
+
+@test "Postfix: credit at END-OF-MESSAGE only; a DATA check alone earns nothing" {
+	in_s postfix -c "$PF/etc" stop >/dev/null
+	printf 'smtpd_data_restrictions = check_policy_service unix:%s\n' "$QSOCK" >> "$PF/etc/main.cf"
+	postfix_start
+	run -0 in_c swaks --server 10.77.1.1:$PFPORT --from sender@example.net --to bob@example.com \
+		--helo client.example.net --timeout 10
+	run swaks_to nobody@example.com
+	run -0 rg show 10.77.1.2
+	assert_output --partial "1 bad recipients, 0 bans, 0 valid"
+	in_s postfix -c "$PF/etc" stop >/dev/null
+	printf 'smtpd_end_of_data_restrictions = check_policy_service unix:%s\n' "$QSOCK" \
+		>> "$PF/etc/main.cf"
+	postfix_start
+	run -0 in_c swaks --server 10.77.1.1:$PFPORT --from sender@example.net --to bob@example.com \
+		--helo client.example.net --timeout 10
+	assert_output --partial "<-  250 2.0.0 Ok: queued"
+	run -0 rg show 10.77.1.2
+	assert_output --partial "1 bad recipients, 0 bans, 1 valid"
+}

@@ -15,6 +15,16 @@
 static char dir[] = "/tmp/rg-recipients-XXXXXX";
 static char db[256];
 
+/* Every CDB lookup of recipients.c, counted (linked with --wrap=cdb_find). */
+static unsigned long cdb_finds;
+int __real_cdb_find(struct cdb *c, const void *key, unsigned klen);
+int __wrap_cdb_find(struct cdb *c, const void *key, unsigned klen);
+int __wrap_cdb_find(struct cdb *c, const void *key, unsigned klen)
+{
+	cdb_finds++;
+	return __real_cdb_find(c, key, klen);
+}
+
 static int compile_text(const char *text, const char *out, char *errs, size_t errlen)
 {
 	FILE *in = fmemopen((void *)text, strlen(text), "r");
@@ -102,6 +112,119 @@ static void shapes_property(struct recipients *r)
 	}
 	ok(bad == 0, "%d random ways of writing nine addresses keep their verdicts (%d differ)",
 	   n, bad);
+}
+
+/* Any address up to RCPT_INPUT_MAX bytes, its literal in any shape (some
+ * longer written canonically: "::f:f" is "::0.15.0.15"), normalises within
+ * the RCPT_INPUT_MAX + 1 bytes recipients.h promises: a guard after them
+ * stays untouched. */
+static void normalise_bound_property(void)
+{
+	static const char *const lits[] = {
+		"[ipv6:::f:f]", "[IPv6:::F:F]", "[ipv6:::ffff:1:2]", "[ipv6:0::a:b]",
+		"[ipv6:::1:2:3:4:5:6]", "[192.0.2.1]", "[ipv6:2001:db8::1]", "[ipv6:::1]",
+	};
+	enum { GUARD = 64 };
+	static char in[RCPT_INPUT_MAX + 8], out[RCPT_INPUT_MAX + 1 + GUARD];
+	int bad = 0, n = 0;
+
+	srand(2);
+	for (int i = 0; i < 4000; i++) {
+		const char *lit = lits[rand() % (int)(sizeof(lits) / sizeof(lits[0]))];
+		size_t ll = strlen(lit), len = RCPT_INPUT_MAX - (size_t)(rand() % 40), got;
+		bool angle = rand() % 2;
+
+		/* local@literal, len bytes in all, optionally in <>. */
+		memset(in, rand() % 2 ? 'a' : '-', len - ll - 1);
+		in[len - ll - 1] = '@';
+		memcpy(in + len - ll, lit, ll + 1);
+		if (angle) {
+			memmove(in + 1, in, len + 1);
+			in[0] = '<';
+			memcpy(in + len + 1, ">", 2);
+		}
+		memset(out, 'Z', sizeof(out));
+		got = rcpt_normalise(in, out);
+		n++;
+		for (size_t g = RCPT_INPUT_MAX + 1; g < sizeof(out); g++)
+			if (out[g] != 'Z') {
+				if (bad++ < 3)
+					printf("# ...@%s in %zu bytes: byte %zu past the end written\n",
+					       lit, len, g - RCPT_INPUT_MAX - 1);
+				break;
+			}
+		if (got != strlen(out) || got > RCPT_INPUT_MAX)
+			bad++;
+	}
+	ok(bad == 0, "%d addresses of up to %d bytes with growing literals stay in their buffer "
+	   "(%d wrote past it)", n, RCPT_INPUT_MAX, bad);
+}
+
+/* The -default walk: a key of exactly RCPT_MAX bytes still decides for a
+ * local part of any length after it, one a byte longer cannot exist, and
+ * no address costs more than about RCPT_MAX lookups, however many dashes
+ * it has (it cost one per dash: 16 K for a 16 KB address). */
+static void default_walk_property(void)
+{
+	static char src[RCPT_MAX + 64], addr[RCPT_INPUT_MAX + 1], want[RCPT_MAX + 1];
+	const size_t tail = strlen("-default@example.com"), keep = RCPT_MAX - tail;
+	char errs[512] = "", err[512], path[300], key[RCPT_MAX + 16];
+	struct recipients *r;
+	unsigned long most = 0;
+	int bad = 0;
+
+	memset(src, 'k', keep);
+	snprintf(src + keep, sizeof(src) - keep, "-default@example.com\nlist-default@example.com\n"
+		 "@catchall.test\n");
+	snprintf(want, sizeof(want), "%.*s-default@example.com", (int)keep, src);
+	snprintf(path, sizeof(path), "%s/walk.cdb", dir);
+	if (compile_text(src, path, errs, sizeof(errs)) != 0 ||
+	    !(r = recipients_open(path, err, sizeof(err)))) {
+		ok(0, "the walk database compiles %s", errs);
+		return;
+	}
+	srand(3);
+	for (int i = 0; i < 300; i++) {
+		/* A random tail of dashes and letters, up to the longest input;
+		 * the prefix is the long key's, or the list's, or one byte more. */
+		size_t len, pre = 0;
+		int kind = rand() % 4;
+		const char *dom = kind == 3 ? "@catchall.test" : rand() % 2 ? "@example.com" : "%x@example.com";
+		enum rcpt_verdict v, w = kind == 3 ? RCPT_VALID : kind == 2 ? RCPT_UNKNOWN : RCPT_VALID;
+		const char *wk = kind == 3 ? "@catchall.test" : kind == 1 ? "list-default@example.com" :
+				 kind == 2 ? "" : want;
+
+		if (kind == 0 || kind == 2) {
+			pre = keep + (kind == 2);
+			memset(addr, 'k', pre);
+			addr[pre++] = '-';
+		} else if (kind == 1) {
+			memcpy(addr, "list-", 5);
+			pre = 5;
+		}
+		len = (size_t)rand() % (RCPT_INPUT_MAX - pre - 20);
+		for (size_t j = pre; j < pre + len; j++)
+			addr[j] = rand() % 2 ? '-' : (char)('a' + rand() % 26);
+		snprintf(addr + pre + len, sizeof(addr) - pre - len, "%s", dom);
+		cdb_finds = 0;
+		v = recipients_lookup(r, addr, key, sizeof(key));
+		most = cdb_finds > most ? cdb_finds : most;
+		if ((v != w || strcmp(key, wk) != 0) && bad++ < 3)
+			printf("# kind %d, %zu bytes: %s by %.40s..., want %s\n", kind, strlen(addr),
+			       rcpt_verdict_name(v), key, rcpt_verdict_name(w));
+	}
+	ok(bad == 0, "300 long addresses keep the -default walk's verdicts (%d differ)", bad);
+	/* The red team's address: a 16 KB local part of dashes, twice with the
+	 * percent hack. */
+	memset(addr, '-', RCPT_INPUT_MAX - 20);
+	strcpy(addr + RCPT_INPUT_MAX - 20, "%x@example.com");
+	cdb_finds = 0;
+	ok(recipients_lookup(r, addr, key, sizeof(key)) == RCPT_UNKNOWN &&
+	   cdb_finds <= 2 * RCPT_MAX + 8 && most <= 2 * RCPT_MAX + 8,
+	   "a 16 KB all-dash local part: unknown in %lu CDB lookups (random ones: at most %lu; "
+	   "bound %d)", cdb_finds, most, 2 * RCPT_MAX + 8);
+	recipients_close(r);
+	unlink(path);
 }
 
 static void bad_source(const char *line, const char *want)
@@ -212,6 +335,8 @@ int main(void)
 	expect(r, "nobody@[IPV6:2001:db8:0::1]", RCPT_UNKNOWN, "");
 	expect(r, "carol@[2001:db8::1]", RCPT_NOT_OURS, "");
 	shapes_property(r);
+	normalise_bound_property();
+	default_walk_property();
 	/* Longer than any key: judged all the same. */
 	memset(long_addr, 'a', sizeof(long_addr));
 	strcpy(long_addr + sizeof(long_addr) - 13, "@example.com");
