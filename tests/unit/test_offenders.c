@@ -428,6 +428,12 @@ int main(void)
 		ok(offenders_restore(o2, &copy) == 0 &&
 		   memcmp(offenders_get(o2, &k), &copy, sizeof(copy)) == 0,
 		   "a saved record restores unchanged");
+		/* An older version saved a Teredo record under the address itself. */
+		copy.key = K("2001:0:4136:e378:8000:63bf:3fff:fdd2");
+		copy.ban_until = t + 3600;
+		ok(offenders_restore(o2, &copy) == 0 &&
+		   unknowns(o2, "2001:0:5ef5:79fd:0:1234:3fff:fdd2", 1, &t).what == D_ALREADY_BANNED,
+		   "a Teredo record restores as its client: another port is banned too");
 		offenders_free(o2);
 	}
 	offenders_free(o);
