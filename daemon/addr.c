@@ -133,6 +133,7 @@ static const struct rg_lpm_key nat64_well_known = {
 	96, { { 0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 } }
 };
 static const struct rg_lpm_key teredo = { 32, { { 0x20, 0x01, 0, 0 } } };
+static const struct rg_lpm_key six_to_four = { 16, { { 0x20, 0x02 } } };
 
 static bool overlap(const struct rg_lpm_key *a, const struct rg_lpm_key *b)
 {
@@ -185,6 +186,14 @@ static const struct rg_lpm_key *nat64_within(const struct rg_lpm_key *k,
 	return NULL;
 }
 
+/* The prefix that carries k's IPv4 client right after it: 6to4 or a NAT64
+ * prefix; or NULL. */
+static const struct rg_lpm_key *carrier_holding(const struct rg_lpm_key *k,
+						const struct nat64_prefixes *n)
+{
+	return inside(k, &six_to_four) ? &six_to_four : nat64_holding(k, n);
+}
+
 /* Bits of [from, to) inside the u octet (bits 64..71), which RFC 6052
  * addresses skip. */
 static unsigned u_bits(unsigned from, unsigned to)
@@ -194,8 +203,8 @@ static unsigned u_bits(unsigned from, unsigned to)
 	return hi > lo ? hi - lo : 0;
 }
 
-/* The IPv4 network a key inside NAT64 prefix p carries, mapped. */
-static struct rg_lpm_key nat64_v4(const struct rg_lpm_key *k, const struct rg_lpm_key *p)
+/* The IPv4 network a key inside carrier p carries, mapped. */
+static struct rg_lpm_key carried_v4(const struct rg_lpm_key *k, const struct rg_lpm_key *p)
 {
 	struct rg_lpm_key v = mapped;
 	unsigned pos = p->prefixlen / 8, bits = k->prefixlen - p->prefixlen;
@@ -217,11 +226,16 @@ const char *addr_nat64_check(const struct rg_lpm_key *p)
 
 	if (l != 32 && l != 40 && l != 48 && l != 56 && l != 64 && l != 96)
 		return "a NAT64 prefix is /32, /40, /48, /56, /64 or /96 (RFC 6052)";
-	if (overlap(p, &mapped) || overlap(p, &v4_compatible) ||
-	    refused_in(refused_v6, NELEM(refused_v6), p))
+	if (overlap(p, &mapped) || overlap(p, &v4_compatible) || overlap(p, &six_to_four) ||
+	    overlap(p, &teredo) || refused_in(refused_v6, NELEM(refused_v6), p))
 		return "a NAT64 prefix must not overlap the IPv4-mapped, unspecified, loopback, "
-		       "IPv4-compatible, link-local or multicast space";
+		       "IPv4-compatible, link-local, multicast, 6to4 or Teredo space";
 	return NULL;
+}
+
+static bool is_teredo_client(const struct rg_lpm_key *k)
+{
+	return k->prefixlen == 128 && inside(k, &teredo);
 }
 
 const char *addr_refused(const struct rg_lpm_key *k, const struct nat64_prefixes *n)
@@ -234,8 +248,14 @@ const char *addr_refused(const struct rg_lpm_key *k, const struct nat64_prefixes
 		return "covers-ipv4-mapped";
 	if (inside(k, &mapped)) {
 		v4 = *k;
-	} else if ((p = nat64_holding(k, n))) {
-		v4 = nat64_v4(k, p);
+	} else if ((p = carrier_holding(k, n))) {
+		v4 = carried_v4(k, p);
+	} else if (is_teredo_client(k)) {
+		/* Its client IPv4, obfuscated (inverted) in the last 32 bits. */
+		v4 = mapped;
+		v4.prefixlen = 128;
+		for (unsigned i = 12; i < 16; i++)
+			v4.addr.a[i] = (unsigned char)~k->addr.a[i];
 	} else {
 		if (nat64_within(k, n))
 			return "covers-nat64";
@@ -251,7 +271,17 @@ bool addr_carries_v4(const struct rg_addr *a, const struct nat64_prefixes *n)
 {
 	struct rg_lpm_key k = { .prefixlen = 128, .addr = *a };
 
-	return addr_is_v4(a) || nat64_holding(&k, n);
+	return addr_is_v4(a) || carrier_holding(&k, n);
+}
+
+struct rg_lpm_key addr_record_key(const struct rg_lpm_key *k)
+{
+	struct rg_lpm_key r = *k;
+
+	/* Server (bits 32..63), flags and port (64..95) are the client's to choose. */
+	if (is_teredo_client(k))
+		memset(&r.addr.a[4], 0, 8);
+	return r;
 }
 
 /* How many leading bits a and b share. */
@@ -273,7 +303,7 @@ unsigned addr_key_bits(const struct rg_addr *a, unsigned v4bits, unsigned v6bits
 
 	if (addr_is_v4(a))
 		return 96 + v4bits;
-	if ((p = nat64_holding(&k, n))) {
+	if ((p = carrier_holding(&k, n))) {
 		l = p->prefixlen + v4bits;
 		return l + (u_bits(p->prefixlen, l) ? 8 : 0);
 	}
@@ -316,11 +346,12 @@ bool addr_needs_force(const struct rg_lpm_key *k, const struct nat64_prefixes *n
 		count(covers, len, 128 - k->prefixlen, "IPv4 addresses");
 		return k->prefixlen < 96 + 8;
 	}
-	if ((p = nat64_holding(k, n))) {
-		v4 = nat64_v4(k, p);
+	if ((p = carrier_holding(k, n))) {
+		v4 = carried_v4(k, p);
 		addr_format(p, pfx, sizeof(pfx));
 		count(c, sizeof(c), 128 - v4.prefixlen, "IPv4 clients");
-		snprintf(covers, len, "%s through NAT64 prefix %s", c, pfx);
+		snprintf(covers, len, "%s through %s %s", c, p == &six_to_four ? "6to4" :
+			 "NAT64 prefix", pfx);
 		return v4.prefixlen < 96 + 8;
 	}
 	if ((p = nat64_within(k, n))) {

@@ -42,19 +42,26 @@ const char *addr_nat64_check(const struct rg_lpm_key *p);
  * network inside the unspecified, loopback, link-local, multicast,
  * broadcast, IPv4-compatible or reserved space, or one that covers the
  * IPv4-mapped space or a NAT64 prefix, or is wider than /8 of IPv4 or /32
- * of IPv6. IPv4 in ::ffff:0:0/96 or in a NAT64 prefix is judged as that
- * IPv4. n may be NULL. */
+ * of IPv6. IPv4 in ::ffff:0:0/96, in 6to4 (2002::/16) or in a NAT64 prefix
+ * is judged as that IPv4, and so is the client IPv4 of a Teredo address.
+ * n may be NULL. */
 const char *addr_refused(const struct rg_lpm_key *k, const struct nat64_prefixes *n);
 
-/* Does a carry an IPv4 client (mapped, or in a NAT64 prefix)? */
+/* Does a carry an IPv4 client right after a prefix (mapped, 6to4 or
+ * NAT64), so that its IPv4 /24 is a prefix too? */
 bool addr_carries_v4(const struct rg_addr *a, const struct nat64_prefixes *n);
 
-/* The prefix length a is tracked and banned as: an IPv4 client's /v4bits
- * (in ::ffff:0:0/96, or inside its NAT64 prefix: the packets carry the IPv6
- * address), a Teredo address itself (its /64 holds every client of one
+/* The prefix length a is banned as: an IPv4 client's /v4bits (in
+ * ::ffff:0:0/96, or inside 6to4 or its NAT64 prefix: the packets carry the
+ * IPv6 address), a Teredo address itself (its /64 holds every client of one
  * Teredo server), or an IPv6 client's /v6bits. */
 unsigned addr_key_bits(const struct rg_addr *a, unsigned v4bits, unsigned v6bits,
 		       const struct nat64_prefixes *n);
+
+/* The key of the offender record that counts ban key k: k, but a Teredo
+ * address with its server, flags and port cleared, so that one client IPv4
+ * is one offender whatever server and port it picks (docs/offenders.md). */
+struct rg_lpm_key addr_record_key(const struct rg_lpm_key *k);
 
 /* Does a manual ban of k need --force (wider than /8 of IPv4 or /32 of
  * IPv6, or covering the IPv4-mapped space or a NAT64 prefix)? covers says

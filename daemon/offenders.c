@@ -196,17 +196,21 @@ static void evict_one(struct offenders *o, uint32_t now)
 	o->evicted++;
 }
 
-static struct offender *get(const struct offenders *o, const struct rg_lpm_key *k)
+/* Records are found by addr_record_key(): every ban key of one Teredo
+ * client reaches the same record. */
+static struct offender *get(const struct offenders *o, const struct rg_lpm_key *ban_key)
 {
-	uint32_t i = o->idx[find_slot(o, k)];
+	struct rg_lpm_key k = addr_record_key(ban_key);
+	uint32_t i = o->idx[find_slot(o, &k)];
 
 	return i == EMPTY ? NULL : &o->e[i];
 }
 
-static struct offender *get_or_add(struct offenders *o, const struct rg_lpm_key *k,
+static struct offender *get_or_add(struct offenders *o, const struct rg_lpm_key *ban_key,
 				   uint32_t now)
 {
-	struct offender *e = get(o, k);
+	struct offender *e = get(o, ban_key);
+	struct rg_lpm_key rk = addr_record_key(ban_key), *k = &rk;
 
 	if (e)
 		return e;
@@ -488,6 +492,7 @@ int offenders_restore(struct offenders *o, const struct offender *rec)
 	if (!e)
 		return -1;
 	*e = *rec;
+	e->key = addr_record_key(&rec->key);
 	e->last_rcpt[sizeof(e->last_rcpt) - 1] = '\0';
 	e->ev_head %= OFFENDER_EVENTS;
 	return 0;

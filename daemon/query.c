@@ -3,6 +3,7 @@
  * as the protocol asks. A request waiting for DNSBL answers is kept here
  * (its own copy) until they arrive or dnsbl_wait passes; its connection
  * waits meanwhile, so answers keep their order. */
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,6 +156,37 @@ static const struct server_ops ops = {
 	.closed = closed,
 };
 
+/* The first port any local user may bind in this network namespace (the
+ * kernel's default, 1024, when /proc cannot say). */
+static unsigned unprivileged_port_start(void)
+{
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_unprivileged_port_start", "r");
+	unsigned port = 1024;
+
+	if (f) {
+		if (fscanf(f, "%u", &port) != 1)
+			port = 1024;
+		fclose(f);
+	}
+	return port;
+}
+
+/* While the daemon is down or restarting, any local user may take an
+ * unprivileged port and answer the MTA's policy requests in its place. */
+static void check_port(const struct config *c)
+{
+	const struct sockaddr_in *s4 = (const struct sockaddr_in *)&c->query_listen;
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&c->query_listen;
+	unsigned port = ntohs(c->query_listen.ss_family == AF_INET ? s4->sin_port : s6->sin6_port);
+	unsigned start = unprivileged_port_start();
+
+	if (port >= start)
+		log_warn("event=query_listen_unprivileged_port port=%u unprivileged_port_start=%u "
+			 "note=\"while rcptguardd is down any local user can listen there and answer "
+			 "the MTA (reject mail, accept it, read envelopes): use the Unix socket or "
+			 "a port below %u\"", port, start, start);
+}
+
 struct query *query_start(struct loop *l, const struct config *c, struct verdicts *v,
 			  struct dnsbl *dnsbl, char *err, size_t errlen)
 {
@@ -182,6 +214,8 @@ struct query *query_start(struct loop *l, const struct config *c, struct verdict
 	}
 	memcpy(q->users, c->query_listen_users, sizeof(q->users));
 	q->nusers = c->n_query_listen_users;
+	if (c->query_listen.ss_family)
+		check_port(c);
 	if (c->query_listen.ss_family && !q->nusers)
 		log_warn("event=query_listen_untrusted note=\"requests over TCP get verdicts but "
 			 "are no evidence, so they ban nobody: any local user can connect; name "

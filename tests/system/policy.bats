@@ -248,6 +248,18 @@ request() {
 	assert_output "action=$ACTION"
 }
 
+@test "query_listen on a port any local user may bind is warned about, by the daemon's netns" {
+	echo "query_listen = 127.0.0.1:10040" >> "$CONF"
+	start_daemon
+	grep -q 'level=warn event=query_listen_unprivileged_port port=10040 unprivileged_port_start=1024 ' "$DLOG"
+	stop_daemon
+	# Ports below ip_unprivileged_port_start need root: no warning.
+	nsenter --net=/run/netns/$NS_S sysctl -qw net.ipv4.ip_unprivileged_port_start=10041
+	start_daemon
+	[ "$(grep -c 'event=query_listen_unprivileged_port' "$DLOG")" -eq 1 ]
+	[ "$(grep -c 'event=start ' "$DLOG")" -eq 2 ]
+}
+
 # tcp_as USER ADDR CLIENT N: N unknown recipients from CLIENT over TCP to
 # ADDR (socat syntax), sent by a process of USER; prints the actions.
 tcp_as() {

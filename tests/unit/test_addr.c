@@ -40,6 +40,12 @@ static void refused_classes(void)
 		/* NAT64: judged as the IPv4 inside */
 		{ "64:ff9b::0.0.0.0", "unspecified" }, { "64:ff9b::255.255.255.255", "broadcast" },
 		{ "64:ff9b::127.0.0.1", "loopback" }, { "64:ff9b::224.1.2.3", "multicast" },
+		/* 6to4 (2002:V4::/48) and a Teredo client (its IPv4 inverted): the IPv4 */
+		{ "2002:7f00:1::1", "loopback" }, { "2002::1", "unspecified" },
+		{ "2002:e000:1:5::1", "multicast" }, { "2002:c000::/23", "too-wide" },
+		{ "2002:c000:201::/40", "-" }, { "2001:0:4136:e378:8000:63bf:80ff:fffe", "loopback" },
+		{ "2001:0:4136:e378:8000:63bf:ffff:ffff", "unspecified" },
+		{ "2001:0:4136:e378:8000:63bf:1fff:fffe", "multicast" },
 		/* networks: wider than /8 of IPv4 or /32 of IPv6, or over the mapped space */
 		{ "::/64", "covers-ipv4-mapped" }, { "::/0", "covers-ipv4-mapped" },
 		{ "::ffff:0:0/96", "covers-ipv4-mapped" }, { "::ffff:0:0/95", "covers-ipv4-mapped" },
@@ -49,7 +55,7 @@ static void refused_classes(void)
 		{ "224.0.0.0/8", "multicast" },
 		/* clients */
 		{ "192.0.2.1", "-" }, { "::ffff:192.0.2.1", "-" }, { "2001:db8::1", "-" },
-		{ "64:ff9b::192.0.2.1", "-" }, { "2002:c000:201::1", "-" }, { "2001:0:4136:e378::1", "-" },
+		{ "64:ff9b::192.0.2.1", "-" }, { "2002:c000:201::1", "-" }, { "2001:0:4136:e378:8000:63bf:3fff:fdd2", "-" },
 		{ "fec0::1", "-" }, { "10.0.0.0/8", "-" }, { "169.0.0.0/8", "-" },
 		{ "2001:db8::/32", "-" }, { "2001:db8::/64", "-" }, { "64:ff9b::192.0.2.0/120", "-" },
 	};
@@ -99,7 +105,8 @@ static void nat64_layouts(void)
 	}
 	{
 		static const char *const bad[] = { "::ffff:0:0/96", "::/96", "2001:db8::/33",
-						   "fe80::/64", "ff00::/32", "::/32", "64:ff9b::/128" };
+						   "fe80::/64", "ff00::/32", "::/32", "64:ff9b::/128",
+						   "2002:db8::/96", "2001:0:db8::/96", "2001::/32" };
 
 		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 			struct rg_lpm_key p = K(bad[i]);
@@ -115,9 +122,23 @@ static void keys_and_force(void)
 	char c[128];
 
 	k = K("2001:0:4136:e378:8000:63bf:3fff:fdd2");
-	ok(addr_key_bits(&k.addr, 32, 64, NULL) == 128, "a Teredo client is its own address");
-	k = K("2002:c000:201::1");
-	ok(addr_key_bits(&k.addr, 32, 64, NULL) == 64, "6to4 is IPv6: its /64 is one site");
+	ok(addr_key_bits(&k.addr, 32, 64, NULL) == 128 && !addr_carries_v4(&k.addr, NULL),
+	   "a Teredo client is banned as its own address");
+	{
+		struct rg_lpm_key r = addr_record_key(&k), x = K("2001::3fff:fdd2");
+		struct rg_lpm_key net = K("2001:0:4136:e378::/64");
+
+		ok(memcmp(&r, &x, sizeof(r)) == 0, "and counted as its client, server, flags "
+		   "and port cleared");
+		r = addr_record_key(&net);
+		ok(memcmp(&r, &net, sizeof(r)) == 0, "a Teredo network is its own record");
+	}
+	k = K("2002:c000:201:1::1");
+	ok(addr_key_bits(&k.addr, 32, 64, NULL) == 48 && addr_key_bits(&k.addr, 24, 64, NULL) == 40 &&
+	   addr_carries_v4(&k.addr, NULL), "6to4 is keyed by its IPv4: /48, its /24 a /40");
+	k = K("2002:c000::/32");
+	ok(!addr_needs_force(&k, NULL, c, sizeof(c)) &&
+	   strcmp(c, "65536 IPv4 clients through 6to4 2002::/16") == 0, "a 6to4 /32: %s", c);
 	k = K("192.0.2.1");
 	ok(addr_key_bits(&k.addr, 24, 64, NULL) == 120, "IPv4 /24 is /120");
 	{
@@ -167,27 +188,33 @@ static bool contains(const struct rg_lpm_key *k, const char *a)
 /* Property: any network the rule accepts, at any length, in any part of
  * the space, holds no unspecified, broadcast or multicast address, is
  * never all of the mapped space or a NAT64 prefix, and is no wider than
- * /8 of IPv4 or /32 of IPv6. The oracle below is written apart from the
+ * /8 of IPv4 (through 6to4 too: 2002::/24) or /32 of IPv6; the 6to4 and
+ * Teredo forms of loopback, unspecified and multicast IPv4 are never
+ * accepted. The oracle below is written apart from the
  * rule's tables. */
 static void property(void)
 {
 	static const char *const never[] = {
 		"::", "::1", "0.0.0.0", "255.255.255.255", "224.0.0.1", "239.1.1.1", "ff02::1",
 		"fe80::1", "127.0.0.1", "64:ff9b::", "64:ff9b::255.255.255.255", "2001:db8:64::",
+		"2002:7f00:1::1", "2002::1", "2002:e000:1::1", "2002:ffff:ffff::",
 	};
 	static const char *const seeds[] = {
 		"::", "::ffff:0:0", "64:ff9b::", "2001:db8:64::", "fe80::", "ff00::", "2001::",
 		"2002::", "2001:db8::", "0.0.0.0", "127.0.0.0", "224.0.0.0", "255.255.255.0",
-		"169.254.0.0", "::ffff:0:0:0", "0:0:1::", "64:ff9b:1::",
+		"169.254.0.0", "::ffff:0:0:0", "0:0:1::", "64:ff9b:1::", "2002:7f00::",
+		"2002:c000::", "2002:e000::",
 	};
 	struct nat64_prefixes n = { .v = { K("2001:db8:64::/96") }, .n = 1 };
 	struct rg_lpm_key mapped = K("::ffff:0:0/96"), wk = K("64:ff9b::/96");
+	struct rg_lpm_key sixto4 = K("2002::/16"), teredo = K("2001::/32");
 	unsigned long accepted = 0, bad = 0;
 
 	srand(15);
 	for (int i = 0; i < 400000; i++) {
 		struct rg_lpm_key k = K(seeds[rand() % (sizeof(seeds) / sizeof(seeds[0]))]);
-		bool v4, in64;
+		bool v4, in64, six;
+		unsigned teredo_v4;
 
 		/* Random low bits below a random point, a random length. */
 		for (int b = 4 + rand() % 13; b < 16; b++)
@@ -205,8 +232,13 @@ static void property(void)
 		bad += (k.prefixlen <= 96 && contains(&k, "::ffff:0.0.0.0")) ||
 		       (k.prefixlen <= 96 && contains(&k, "64:ff9b::1.2.3.4")) ||
 		       (k.prefixlen <= 96 && contains(&k, "2001:db8:64::1.2.3.4"));
-		bad += (v4 || in64) ? k.prefixlen < 104 : k.prefixlen < 32;
+		six = k.prefixlen >= 16 && addr_in_prefix(&sixto4, &k.addr);
+		bad += (v4 || in64) ? k.prefixlen < 104 : six ? k.prefixlen < 24 : k.prefixlen < 32;
 		bad += !v4 && !in64 && k.addr.a[0] == 0;        /* ::/8 is reserved */
+		/* A Teredo client's IPv4 is inverted: never 0/8, 127/8 or 224/3. */
+		teredo_v4 = (unsigned char)~k.addr.a[12];
+		bad += k.prefixlen == 128 && addr_in_prefix(&teredo, &k.addr) &&
+		       (teredo_v4 == 0 || teredo_v4 == 127 || teredo_v4 >= 224);
 	}
 	ok(accepted > 10000 && bad == 0, "%lu random networks accepted, %lu unsafe", accepted, bad);
 }

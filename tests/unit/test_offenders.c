@@ -55,6 +55,7 @@ static void sanity(uint32_t *t)
 		"::", "::2", "::1", "::1.2.3.4", "::ffff:0.0.0.0", "0.0.0.0", "255.255.255.255",
 		"224.0.0.1", "ff02::1", "fe80::1", "169.254.9.9", "127.0.0.2", "240.1.2.3",
 		"64:ff9b::0.0.0.0", "64:ff9b::255.255.255.255", "::1:0:0:5", "64:ff9b:1::1",
+		"2002:7f00:1::1", "2002::5", "2001:0:4136:e378:8000:63bf:80ff:fffe",
 	};
 	struct offender_cfg c = cfg;
 	struct offenders *o;
@@ -86,25 +87,102 @@ static void sanity(uint32_t *t)
 	offenders_free(o);
 }
 
+static bool same_key(const struct rg_lpm_key *k, const char *want)
+{
+	struct rg_lpm_key w = K(want);
+
+	return memcmp(k, &w, sizeof(w)) == 0;
+}
+
+/* A random 6to4 (2002:V4:subnet:host) or Teredo (2001:0:server:flags:port:~V4)
+ * address of IPv4 client v4. */
+static struct rg_addr carried(bool teredo, uint32_t v4)
+{
+	struct rg_addr a = { { 0x20, teredo ? 0x01 : 0x02 } };
+
+	for (int b = teredo ? 4 : 6; b < 16; b++)
+		a.a[b] = (unsigned char)rand();
+	for (int b = 0; b < 4; b++) {
+		unsigned char x = (unsigned char)(v4 >> (24 - 8 * b));
+
+		a.a[teredo ? 12 + b : 2 + b] = teredo ? (unsigned char)~x : x;
+	}
+	return a;
+}
+
+/* Property: one IPv4 host is one offender whatever 6to4 subnet or Teredo
+ * server, flags and port it sends from: its fifth unknown recipient from
+ * five random forms bans (6to4 as 2002:V4::/48, Teredo as the address the
+ * packets carry), a sixth form finds it banned; two 6to4 bans in one IPv4
+ * /24 ban its /40; Teredo never escalates (its /24 is no prefix). */
+static void carried_property(uint32_t *t)
+{
+	struct offender_cfg c = cfg;
+	unsigned long rounds = 0, bad = 0;
+	char want[64];
+
+	c.subnet_bans = 2;
+	srand(16);
+	for (int round = 0; round < 400; round++) {
+		bool teredo = round & 1;
+		/* 11.0.0.0 to 110.255.255.255: no refused IPv4 */
+		uint32_t v4 = (uint32_t)(11 + rand() % 100) << 24 | ((uint32_t)rand() & 0xffffff);
+		struct offenders *o = offenders_new(&c, (uint64_t)round);
+		struct rg_addr a;
+		struct decision d = { 0 }, sub;
+
+		for (int i = 0; i < 5; i++) {
+			a = carried(teredo, v4);
+			d = offenders_evidence(o, &a, EV_UNKNOWN_RCPT, 0, NULL, (*t)++);
+			bad += i < 4 && d.what != D_NONE;
+		}
+		if (teredo) {
+			bad += d.what != D_BAN || d.prefix.prefixlen != 128 ||
+			       memcmp(&d.prefix.addr, &a, 16);
+		} else {
+			snprintf(want, sizeof(want), "2002:%x:%x::/48", v4 >> 16, v4 & 0xffff);
+			bad += d.what != D_BAN || !same_key(&d.prefix, want);
+		}
+		sub = offenders_banned(o, &d, *t);
+		bad += sub.what != D_NONE;
+		a = carried(teredo, v4);
+		bad += offenders_evidence(o, &a, EV_UNKNOWN_RCPT, 0, NULL, (*t)++).what !=
+		       D_ALREADY_BANNED;
+		/* A neighbour in the IPv4 /24 banned too. */
+		a = carried(teredo, (v4 & ~0xffu) | ((v4 + 1) & 0xff));
+		d = offenders_evidence(o, &a, EV_SPAMTRAP, 0, NULL, (*t)++);
+		sub = offenders_banned(o, &d, *t);
+		snprintf(want, sizeof(want), "2002:%x:%x::/40", v4 >> 16, v4 & 0xff00);
+		bad += teredo ? sub.what != D_NONE : sub.what != D_BAN || !same_key(&sub.prefix, want);
+		rounds++;
+		offenders_free(o);
+	}
+	ok(bad == 0, "6to4 and Teredo: %lu random hosts, %lu counted or banned wrong", rounds, bad);
+}
+
 /* Property: random sources of every class, under random aggregation, with
  * the /24 escalation on: no ban is ever made of ::/8 outside the mapped
  * space and the NAT64 prefixes, none covers all of either, none holds an
  * unspecified, broadcast or multicast address, an IPv4 client is banned
  * inside the mapped space (its NAT64 form inside its prefix) as at least a
- * /8 of it, and no IPv6 ban is wider than /32. */
+ * /8 of it, a 6to4 client inside 2002::/16 as at least a /24 (an IPv4 /8),
+ * a Teredo client as exactly its address, and no other IPv6 ban is wider
+ * than /32. */
 static void property(uint32_t *t)
 {
 	static const char *const seeds[] = {
 		"::", "::ffff:0:0", "64:ff9b::", "2001:db8:64::", "fe80::", "ff00::", "2001::",
 		"2002::", "2001:db8::", "::ffff:127.0.0.0", "::ffff:224.0.0.0", "::ffff:255.0.0.0",
 		"::ffff:169.254.0.0", "0:0:1::", "64:ff9b:1::", "2a00::", "::ffff:0.0.0.0",
+		"2002:c000::", "2002:7f00::", "2002:e000::", "2001::",
 	};
 	static const char *const never[] = {
 		"::", "::1", "::ffff:0.0.0.0", "::ffff:255.255.255.255", "::ffff:224.0.0.1",
-		"ff02::1", "fe80::1", "64:ff9b::", "2001:db8:64::",
+		"ff02::1", "fe80::1", "64:ff9b::", "2001:db8:64::", "2002:7f00:1::1", "2002::1",
+		"2002:e000::1",
 	};
 	struct rg_lpm_key mapped = K("::ffff:0:0/96"), wk = K("64:ff9b::/96");
-	struct rg_lpm_key own = K("2001:db8:64::/96");
+	struct rg_lpm_key own = K("2001:db8:64::/96"), six = K("2002::/16"), teredo = K("2001::/32");
 	unsigned long bans = 0, bad = 0;
 
 	srand(15);
@@ -120,12 +198,14 @@ static void property(uint32_t *t)
 		for (int i = 0; i < 5000; i++) {
 			struct rg_lpm_key s = K(seeds[rand() % (sizeof(seeds) / sizeof(seeds[0]))]);
 			struct decision d;
-			bool v4, n64;
+			bool v4, n64, s6, st;
 
 			for (int b = 4 + rand() % 13; b < 16; b++)
 				s.addr.a[b] = (unsigned char)rand();
 			v4 = addr_in_prefix(&mapped, &s.addr);
 			n64 = addr_in_prefix(&wk, &s.addr) || addr_in_prefix(&own, &s.addr);
+			s6 = addr_in_prefix(&six, &s.addr);
+			st = addr_in_prefix(&teredo, &s.addr);
 			d = offenders_evidence(o, &s.addr, EV_SPAMTRAP, 0, NULL, (*t)++);
 			for (int r = 0; r < 2 && d.what == D_BAN; r++) {
 				const struct rg_lpm_key *k = &d.prefix;
@@ -140,7 +220,10 @@ static void property(uint32_t *t)
 				bad += v4 && !(k->prefixlen >= 104 && addr_in_prefix(&mapped, &k->addr));
 				bad += n64 && !(k->prefixlen >= 104 && (addr_in_prefix(&wk, &k->addr) ||
 									addr_in_prefix(&own, &k->addr)));
-				bad += !v4 && !n64 && (k->prefixlen < 32 || k->addr.a[0] == 0);
+				bad += !v4 && !n64 && !s6 && (k->prefixlen < 32 || k->addr.a[0] == 0);
+				/* 6to4: at least an IPv4 /8 of it; Teredo: the address itself. */
+				bad += s6 && !(k->prefixlen >= 24 && addr_in_prefix(&six, &k->addr));
+				bad += st && !(k->prefixlen == 128 && !memcmp(&k->addr, &s.addr, 16));
 				d = offenders_banned(o, &d, *t);
 			}
 		}
@@ -345,6 +428,12 @@ int main(void)
 		ok(offenders_restore(o2, &copy) == 0 &&
 		   memcmp(offenders_get(o2, &k), &copy, sizeof(copy)) == 0,
 		   "a saved record restores unchanged");
+		/* An older version saved a Teredo record under the address itself. */
+		copy.key = K("2001:0:4136:e378:8000:63bf:3fff:fdd2");
+		copy.ban_until = t + 3600;
+		ok(offenders_restore(o2, &copy) == 0 &&
+		   unknowns(o2, "2001:0:5ef5:79fd:0:1234:3fff:fdd2", 1, &t).what == D_ALREADY_BANNED,
+		   "a Teredo record restores as its client: another port is banned too");
 		offenders_free(o2);
 	}
 	offenders_free(o);
@@ -377,5 +466,6 @@ int main(void)
 	offenders_free(o);
 	sanity(&t);
 	property(&t);
+	carried_property(&t);
 	return tap_done();
 }
