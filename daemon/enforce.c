@@ -9,6 +9,7 @@
 #include "enforce.h"
 #include "log.h"
 #include "names.h"
+#include "sockkill.h"
 
 struct enforcer {
 	const struct backend_ops *ops;
@@ -18,6 +19,8 @@ struct enforcer {
 	struct enforce_stats st;
 	expired_cb on_expire;
 	void *expire_arg;
+	uint16_t ports[CONFIG_MAX_PORTS];       /* whose sessions a ban ends */
+	unsigned n_ports;
 };
 
 struct enforcer *enforce_new(const struct backend_ops *ops, void *ctx)
@@ -146,12 +149,45 @@ fail:
 	return -1;
 }
 
+void enforce_sessions(struct enforcer *e, const struct config *c)
+{
+	e->n_ports = c->close_sessions ? c->n_ports : 0;
+	memcpy(e->ports, c->ports, e->n_ports * sizeof(e->ports[0]));
+}
+
+/* After a ban, the prefix's sessions opened before it, into the ban's log
+ * line. The none backend drops nothing, so it closes nothing: it counts. */
+static void end_sessions(struct enforcer *e, const struct rg_lpm_key *k, char *buf, size_t len)
+{
+	bool dry = e->ops == &backend_none;
+	struct sockkill_result r;
+	int rc, n;
+
+	buf[0] = 0;
+	if (!e->n_ports)
+		return;
+	if ((rc = sockkill(k, e->ports, e->n_ports, &e->allow, dry, &r)) < 0) {
+		snprintf(buf, len, " sessions_error=\"cannot list sockets: %s\"", strerror(-rc));
+		return;
+	}
+	n = snprintf(buf, len, dry ? " would_close=%u" : " sessions_closed=%u",
+		     dry ? r.matched : r.closed);
+	if (r.failed && n >= 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - (size_t)n, " sessions_failed=%u error=\"%s%s\"",
+			      r.failed, strerror(r.error), r.error == EPERM ? "; closing a "
+			      "session needs CAP_NET_ADMIN, which rcptguardd keeps only when it "
+			      "starts with close_sessions = yes" : "");
+	if (r.truncated && n >= 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, " sessions_truncated=yes note=\"more than %d "
+			 "sessions; the rest end at the MTA's timeout\"", SOCKKILL_MAX);
+}
+
 enum enf_result enforce_ban(struct enforcer *e, const struct rg_lpm_key *k,
 			    const struct rg_addr *client, uint64_t secs, unsigned reason,
 			    const char *note, bool manual, const char *why)
 {
 	const struct allow_entry *hit = client ? allowlist_match(&e->allow, client) : NULL;
-	char a[ADDR_STRLEN], b[ADDR_STRLEN];
+	char a[ADDR_STRLEN], b[ADDR_STRLEN], sessions[256];
 	int rc;
 
 	/* An entry that covers the whole prefix spares it too; one inside
@@ -178,8 +214,9 @@ enum enf_result enforce_ban(struct enforcer *e, const struct rg_lpm_key *k,
 	}
 	if (reason < RG_REASON_MAX)
 		e->st.bans[reason]++;
-	log_info("event=ban address=%s reason=%s duration=%llu backend=%s %s", a,
-		 reason_name(reason), (unsigned long long)secs, e->ops->name, why);
+	end_sessions(e, k, sessions, sizeof(sessions));
+	log_info("event=ban address=%s reason=%s duration=%llu backend=%s %s%s", a,
+		 reason_name(reason), (unsigned long long)secs, e->ops->name, why, sessions);
 	return ENF_BANNED;
 }
 

@@ -173,6 +173,7 @@ static int reload(void *arg, char *err, size_t errlen)
 	offenders_configure(d->off, &next->offenders);
 	*d->cfg = *next;
 	free(next);
+	enforce_sessions(d->enf, d->cfg);
 	log_info("event=reload result=ok ports=%u allow=%u", d->cfg->n_ports, d->cfg->n_allow);
 	return 0;
 refused:
@@ -438,22 +439,25 @@ static uint64_t seed(void)
 /* The state directory must exist before it is handed over. */
 static int drop_root(struct daemon *d, char *err, size_t errlen)
 {
-	bool nft = d->be.ops == &backend_nft;
+	/* nf_tables asks for CAP_NET_ADMIN on every change, and so does
+	 * SOCK_DESTROY (checked against the caller, not the socket's opener);
+	 * XDP maps need none. */
+	bool keep = d->be.ops == &backend_nft ||
+		    (d->cfg->close_sessions && d->be.ops != &backend_none);
 	int rc;
 
 	if (mkdir(d->cfg->state_dir, 0700) < 0 && errno != EEXIST) {
 		snprintf(err, errlen, "cannot create %.200s: %s", d->cfg->state_dir, strerror(errno));
 		return -1;
 	}
-	/* nf_tables asks for CAP_NET_ADMIN on every change; XDP maps need none. */
-	rc = privdrop(d->cfg->user, d->cfg->state_dir, nft ? CAP_NET_ADMIN : -1, err, errlen);
+	rc = privdrop(d->cfg->user, d->cfg->state_dir, keep ? CAP_NET_ADMIN : -1, err, errlen);
 	if (rc == 1) {
 		log_warn("event=privdrop result=skipped note=\"%s\"", err);
 		return 0;
 	}
 	if (rc == 0 && getuid() != 0)
 		log_info("event=privdrop user=%s uid=%d capabilities=%s", d->cfg->user,
-			 (int)getuid(), nft ? "cap_net_admin" : "none");
+			 (int)getuid(), keep ? "cap_net_admin" : "none");
 	return rc;
 }
 
@@ -483,6 +487,7 @@ static int start(struct daemon *d, char *err, size_t errlen)
 	rc = backend_start(&d->be, d->cfg, st.proof, err, errlen);
 	if (rc == 0) {
 		enforce_use(d->enf, d->be.ops, d->be.ctx);
+		enforce_sessions(d->enf, d->cfg);
 		rc = enforce_load_allow(d->enf, d->cfg, err, errlen);
 	}
 	if (rc == 0 && loaded)
