@@ -35,6 +35,9 @@ int enforce_load_allow(struct enforcer *e, const struct config *c, char *err, si
  * (sockkill.h), unless c says close_sessions = no; before the first call
  * it ends none (the CLI's replay). */
 void enforce_sessions(struct enforcer *e, const struct config *c);
+/* End the sessions of bans made 200 ms or more before now_ns (call every
+ * 100 ms): the request that made a ban gets its answer first. */
+void enforce_sessions_due(struct enforcer *e, uint64_t now_ns);
 
 /* Ban k (for secs; 0 permanent) unless client (may be NULL) or all of k
  * is allowlisted; a manual ban is placed anyway (the kernel's allow map

@@ -43,6 +43,8 @@
 #define STATE_CHECK_MS 1000
 /* How soon lines queued behind a stalled log reader are tried again. */
 #define LOG_FLUSH_MS 200
+/* How often the sessions of new bans are looked for (enforce.h). */
+#define SESSIONS_MS 100
 
 struct daemon {
 	const char *path;
@@ -57,7 +59,7 @@ struct daemon {
 	struct server *control;
 	struct follow *follow;          /* NULL: no follow lines */
 	struct control_env env;
-	struct watch sig, ban_sweep, db_check, state_save, metrics, log_flush;
+	struct watch sig, ban_sweep, db_check, state_save, metrics, log_flush, sessions;
 	bool state_failing, metrics_failing, follow_failing;
 	uint64_t saved_changes, saved_at;       /* ban changes and time of the last save */
 };
@@ -279,6 +281,16 @@ static void on_ban_sweep(struct watch *w, uint32_t events)
 		enforce_sweep(d->enf, mono_ns(), expired, d);
 }
 
+static void on_sessions(struct watch *w, uint32_t events)
+{
+	struct daemon *d = OWNER(w, sessions);
+	uint64_t ticks;
+
+	(void)events;
+	if (read(w->fd, &ticks, sizeof(ticks)) == sizeof(ticks))
+		enforce_sessions_due(d->enf, mono_ns());
+}
+
 static void on_state_save(struct watch *w, uint32_t events)
 {
 	struct daemon *d = OWNER(w, state_save);
@@ -352,11 +364,13 @@ static int setup_loop(struct daemon *d, const sigset_t *mask, char *err, size_t 
 	d->state_save.cb = on_state_save;
 	d->metrics.cb = on_metrics;
 	d->log_flush.cb = on_log_flush;
+	d->sessions.cb = on_sessions;
 	if (d->sig.fd < 0 || loop_add(d->loop, &d->sig, EPOLLIN) < 0 ||
 	    loop_timer(d->loop, &d->ban_sweep, BAN_SWEEP_MS) < 0 ||
 	    loop_timer(d->loop, &d->db_check, DB_CHECK_MS) < 0 ||
 	    loop_timer(d->loop, &d->state_save, STATE_CHECK_MS) < 0 ||
 	    loop_timer(d->loop, &d->log_flush, LOG_FLUSH_MS) < 0 ||
+	    loop_timer(d->loop, &d->sessions, SESSIONS_MS) < 0 ||
 	    (d->cfg->metrics_textfile[0] &&
 	     loop_timer(d->loop, &d->metrics, d->cfg->metrics_interval * 1000U) < 0)) {
 		snprintf(err, errlen, "cannot set up the event loop: %s", strerror(errno));
