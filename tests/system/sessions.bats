@@ -182,20 +182,26 @@ smtp_unknown() {
 	grep -q "event=close_sessions address=10.77.1.0/24 backend=$BACKEND sessions_closed=3 spared=2" "$DLOG"
 }
 
-@test "$BACKEND: only the protected ports: a session on another port stays" {
-	# nsenter directly: $! must be the listener itself.
+@test "$BACKEND: only the protected ports: of two sessions, the one on 587 ends, the one on 8080 stays" {
+	# Dual-stack, like the lib's listeners, but keeping their sessions open.
+	nsenter --net=/run/netns/$NS_S socat TCP6-LISTEN:587,fork,reuseaddr,ipv6only=0 \
+		EXEC:"$BATS_TEST_TMPDIR/server" 3>&- &
+	PIDS+=($!)
 	nsenter --net=/run/netns/$NS_S socat TCP6-LISTEN:8080,fork,reuseaddr,ipv6only=0 \
 		EXEC:"$BATS_TEST_TMPDIR/server" 3>&- &
 	PIDS+=($!)
+	wait_listening 587
 	wait_listening 8080
 	start_daemon
+	hold 10.77.1.1 587
 	hold 10.77.1.1 8080
+	wait_sessions 587 "[::ffff:10.77.1.2]" 1
 	wait_sessions 8080 "[::ffff:10.77.1.2]" 1
 	run -0 rg ban 10.77.1.2
-	sleep 0.5
+	wait_sessions 587 "[::ffff:10.77.1.2]" 0 20
 	[ "$(sessions 8080 "[::ffff:10.77.1.2]")" -eq 1 ]
 	[ "$(holders_alive)" -eq 1 ]
-	! grep -q "event=close_sessions" "$DLOG"
+	grep -q "event=close_sessions address=10.77.1.2 backend=$BACKEND sessions_closed=1 spared=0" "$DLOG"
 }
 
 @test "$BACKEND: with the daemon down, a ban made by the CLI ends the sessions too" {
