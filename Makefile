@@ -30,7 +30,7 @@ COMMON_SRC := daemon/addr.c daemon/duration.c daemon/log.c daemon/config.c \
               daemon/pins.c daemon/maps.c daemon/links.c daemon/names.c \
               daemon/recipients.c daemon/recipients_compile.c daemon/policy.c daemon/verdict.c \
               daemon/offenders.c daemon/credit.c daemon/allowlist.c daemon/enforce.c \
-              daemon/escape.c daemon/peer.c daemon/state.c daemon/dnsbl_spec.c daemon/dnsbl.c \
+              daemon/escape.c daemon/peer.c daemon/sockkill.c daemon/state.c daemon/dnsbl_spec.c daemon/dnsbl.c \
               daemon/privdrop.c daemon/atomic.c daemon/prometheus.c daemon/metrics.c \
               daemon/backend_xdp.c daemon/backend_none.c daemon/backend_nft.c daemon/nft.c \
               daemon/nft_table.c daemon/keytab.c daemon/logline.c daemon/linebuf.c daemon/tail.c daemon/follow.c \
@@ -60,7 +60,8 @@ all: $(PROGS)
 RUN_DEBS  := make gcc libc6-dev clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
              libcdb-dev libc-ares-dev libnftnl-dev libmnl-dev libbz2-dev passwd
 TEST_DEBS := tinycdb nftables libclang-rt-14-dev ethtool bats bats-assert bats-support socat \
-             iproute2 util-linux procps mandoc swaks postfix rbldnsd fail2ban python3-pyinotify \
+             iproute2 util-linux procps mandoc swaks postfix rbldnsd ucspi-tcp fail2ban \
+             python3-pyinotify \
              gnuplot-nox
 
 # $(call install_debs,PACKAGES,BEFORE,AFTER): apt-get only what is missing;

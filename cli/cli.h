@@ -32,6 +32,10 @@ void store_close(struct ctx *x);
 bool store_allow_overlaps(struct ctx *x, const struct rg_lpm_key *k, struct rg_lpm_key *by);
 /* Exactly the ban of k: 0 or -ENOENT. */
 int store_get_ban(struct ctx *x, const struct rg_lpm_key *k, struct rg_ban *out);
+/* A ban made here ends the sessions inside k as the daemon's would (sockkill.h),
+ * sparing the store's allow entries: 0 or -errno. */
+struct sockkill_result;
+int store_close_sessions(struct ctx *x, const struct rg_lpm_key *k, struct sockkill_result *r);
 /* Parse every address argument first, so a bad one changes nothing. */
 int parse_addrs(int argc, char **argv, struct rg_lpm_key *out);
 

@@ -10,6 +10,7 @@
 #include "duration.h"
 #include "allowlist.h"
 #include "names.h"
+#include "sockkill.h"
 #include "table.h"
 
 /* A manual ban without --for. */
@@ -124,6 +125,22 @@ static int ban_request(const struct change *ch, const char *addr, const char **w
 	return n;
 }
 
+/* As the daemon would: the sessions the new ban covers end now. */
+static void close_sessions(struct ctx *x, const struct rg_lpm_key *k)
+{
+	struct sockkill_result r = { 0 };
+	char a[ADDR_STRLEN];
+	int e = store_close_sessions(x, k, &r);
+
+	addr_format(k, a, sizeof(a));
+	if (e < 0 || r.failed)
+		fprintf(stderr, "rcptguard: cannot close the open sessions of %s: %s\n", a,
+			strerror(e < 0 ? -e : r.error));
+	if (r.closed)
+		fprintf(stderr, "rcptguard: closed %u open session%s of %s\n", r.closed,
+			r.closed == 1 ? "" : "s", a);
+}
+
 static int ban_direct(struct ctx *x, const struct change *ch, const struct rg_lpm_key *k)
 {
 	char a[ADDR_STRLEN], by[ADDR_STRLEN];
@@ -135,6 +152,8 @@ static int ban_direct(struct ctx *x, const struct change *ch, const struct rg_lp
 		addr_format(&cover, by, sizeof(by));
 		warn_allowlisted(a, by);
 	}
+	if (e == 0 && x->cfg.close_sessions)
+		close_sessions(x, k);
 	return e;
 }
 

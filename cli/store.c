@@ -9,6 +9,7 @@
 #include "allowlist.h"
 #include "cli.h"
 #include "pins.h"
+#include "sockkill.h"
 
 /* Which store holds the bans: the configured backend's, or for auto the
  * one in use (an attached XDP program wins over a table). */
@@ -138,4 +139,15 @@ int store_get_ban(struct ctx *x, const struct rg_lpm_key *k, struct rg_ban *out)
 		return maps_get_ban(&x->maps, k, out);
 	x->ops->foreach(x->store, find_one, &f);
 	return f.found ? 0 : -ENOENT;
+}
+
+int store_close_sessions(struct ctx *x, const struct rg_lpm_key *k, struct sockkill_result *r)
+{
+	struct allowlist al = { 0 };
+	int rc = x->ops->allow_foreach(x->store, collect_allow, &al);
+
+	if (rc == 0)
+		rc = sockkill(k, x->cfg.ports, x->cfg.n_ports, &al, false, r);
+	allowlist_free(&al);
+	return rc;
 }

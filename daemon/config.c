@@ -605,14 +605,24 @@ static int set_user(struct config *c, const char *v, char *err, size_t errlen)
 	return 0;
 }
 
-static int set_allow_own_addresses(struct config *c, const char *v, char *err, size_t errlen)
+static int parse_yes_no(const char *v, bool *out, char *err, size_t errlen)
 {
 	if (strcmp(v, "yes") != 0 && strcmp(v, "no") != 0) {
 		snprintf(err, errlen, "'%s' must be yes or no", v);
 		return -1;
 	}
-	c->allow_own_addresses = v[0] == 'y';
+	*out = v[0] == 'y';
 	return 0;
+}
+
+static int set_allow_own_addresses(struct config *c, const char *v, char *err, size_t errlen)
+{
+	return parse_yes_no(v, &c->allow_own_addresses, err, errlen);
+}
+
+static int set_close_sessions(struct config *c, const char *v, char *err, size_t errlen)
+{
+	return parse_yes_no(v, &c->close_sessions, err, errlen);
 }
 
 static int set_metrics_textfile(struct config *c, const char *v, char *err, size_t errlen)
@@ -695,6 +705,7 @@ static const struct key keys[] = {
 	{ "dns_max_inflight", set_dns_max_inflight, false, NULL },
 	{ "user", set_user, false, NULL },
 	{ "allow_own_addresses", set_allow_own_addresses, false, NULL },
+	{ "close_sessions", set_close_sessions, false, NULL },
 	{ "metrics_textfile", set_metrics_textfile, false, NULL },
 	{ "metrics_interval", set_metrics_interval, false, NULL },
 };
@@ -750,6 +761,7 @@ void config_defaults(struct config *c)
 	snprintf(c->user, sizeof(c->user), "rcptguard");
 	c->metrics_interval = 15;
 	c->allow_own_addresses = true;
+	c->close_sessions = true;
 }
 
 static char *trim(char *s)

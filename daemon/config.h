@@ -86,6 +86,7 @@ struct config {
 
 	char user[64];                          /* run as this user after start */
 	bool allow_own_addresses;               /* the host's addresses are allowlisted */
+	bool close_sessions;                    /* a ban ends the prefix's open sessions */
 	char metrics_textfile[PATH_MAX];        /* "": none */
 	uint32_t metrics_interval;
 };

@@ -9,6 +9,11 @@
 #include "enforce.h"
 #include "log.h"
 #include "names.h"
+#include "duration.h"
+#include "sockkill.h"
+
+#define SESSIONS_QUEUE 64
+#define SESSIONS_GRACE_NS (200 * 1000000ULL)
 
 struct enforcer {
 	const struct backend_ops *ops;
@@ -18,6 +23,13 @@ struct enforcer {
 	struct enforce_stats st;
 	expired_cb on_expire;
 	void *expire_arg;
+	uint16_t ports[CONFIG_MAX_PORTS];       /* whose sessions a ban ends */
+	unsigned n_ports;
+	struct {
+		struct rg_lpm_key k;
+		uint64_t due_ns;
+	} pending[SESSIONS_QUEUE];              /* bans whose sessions are to close */
+	unsigned n_pending;
 };
 
 struct enforcer *enforce_new(const struct backend_ops *ops, void *ctx)
@@ -146,6 +158,68 @@ fail:
 	return -1;
 }
 
+void enforce_sessions(struct enforcer *e, const struct config *c)
+{
+	e->n_ports = c->close_sessions ? c->n_ports : 0;
+	memcpy(e->ports, c->ports, e->n_ports * sizeof(e->ports[0]));
+}
+
+/* The prefix's sessions opened before its ban, one log line when there
+ * were any. The none backend drops nothing, so it closes nothing: it
+ * counts. */
+static void close_sessions(struct enforcer *e, const struct rg_lpm_key *k)
+{
+	bool dry = e->ops == &backend_none;
+	struct sockkill_result r;
+	char a[ADDR_STRLEN];
+	int rc;
+
+	if (!e->ops->has(e->ctx, k))            /* unbanned in the meantime */
+		return;
+	rc = sockkill(k, e->ports, e->n_ports, &e->allow, dry, &r);
+	addr_format(k, a, sizeof(a));
+	if (rc < 0) {
+		log_err("event=close_sessions address=%s error=\"cannot list sockets: %s\"", a,
+			strerror(-rc));
+		return;
+	}
+	if (!r.matched && !r.spared)
+		return;
+	if (r.failed)
+		log_err("event=close_sessions address=%s backend=%s sessions_closed=%u "
+			"sessions_failed=%u error=\"%s%s\"", a, e->ops->name, r.closed, r.failed,
+			strerror(r.error), r.error == EPERM ? "; closing a session needs "
+			"CAP_NET_ADMIN, which rcptguardd keeps only when it starts with "
+			"close_sessions = yes" : "");
+	else
+		log_info("event=close_sessions address=%s backend=%s %s=%u spared=%u%s", a,
+			 e->ops->name, dry ? "would_close" : "sessions_closed",
+			 dry ? r.matched : r.closed, r.spared, r.truncated ? " truncated=yes" : "");
+}
+
+void enforce_sessions_due(struct enforcer *e, uint64_t now_ns)
+{
+	unsigned i = 0;
+
+	while (i < e->n_pending && e->pending[i].due_ns <= now_ns)
+		close_sessions(e, &e->pending[i++].k);
+	e->n_pending -= i;
+	memmove(e->pending, e->pending + i, e->n_pending * sizeof(e->pending[0]));
+}
+
+/* The closing waits SESSIONS_GRACE_NS: the request that made the ban is
+ * answered first, and the MTA sends that session its 421 and hangs up. A
+ * full queue closes its oldest now. */
+static void queue_sessions(struct enforcer *e, const struct rg_lpm_key *k)
+{
+	if (!e->n_ports)
+		return;
+	if (e->n_pending == SESSIONS_QUEUE)
+		enforce_sessions_due(e, e->pending[0].due_ns);
+	e->pending[e->n_pending].k = *k;
+	e->pending[e->n_pending++].due_ns = mono_ns() + SESSIONS_GRACE_NS;
+}
+
 enum enf_result enforce_ban(struct enforcer *e, const struct rg_lpm_key *k,
 			    const struct rg_addr *client, uint64_t secs, unsigned reason,
 			    const char *note, bool manual, const char *why)
@@ -180,6 +254,7 @@ enum enf_result enforce_ban(struct enforcer *e, const struct rg_lpm_key *k,
 		e->st.bans[reason]++;
 	log_info("event=ban address=%s reason=%s duration=%llu backend=%s %s", a,
 		 reason_name(reason), (unsigned long long)secs, e->ops->name, why);
+	queue_sessions(e, k);
 	return ENF_BANNED;
 }
 

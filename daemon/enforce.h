@@ -31,6 +31,14 @@ const char *enforce_backend(const struct enforcer *e);
  * the backend at the first call). */
 int enforce_load_allow(struct enforcer *e, const struct config *c, char *err, size_t errlen);
 
+/* A ban then ends the sessions open on c's ports from inside its prefix
+ * (sockkill.h), unless c says close_sessions = no; before the first call
+ * it ends none (the CLI's replay). */
+void enforce_sessions(struct enforcer *e, const struct config *c);
+/* End the sessions of bans made 200 ms or more before now_ns (call every
+ * 100 ms): the request that made a ban gets its answer first. */
+void enforce_sessions_due(struct enforcer *e, uint64_t now_ns);
+
 /* Ban k (for secs; 0 permanent) unless client (may be NULL) or all of k
  * is allowlisted; a manual ban is placed anyway (the kernel's allow map
  * still spares allowlisted addresses). why goes into the log line. */

@@ -2,8 +2,9 @@
  * its supplementary groups: a followed MTA log is often readable only
  * through one. Leaving uid 0 clears every capability: the XDP maps are
  * used through descriptors opened before, which needs none on this
- * kernel. nf_tables checks CAP_NET_ADMIN on every message, so the nft
- * backend keeps that one. */
+ * kernel. nf_tables checks CAP_NET_ADMIN on every message, and sock_diag
+ * SOCK_DESTROY (closing a banned client's sessions) checks it against the
+ * calling task: the caller says whether to keep that one. */
 #include <errno.h>
 #include <grp.h>
 #include <linux/capability.h>

@@ -43,6 +43,8 @@
 #define STATE_CHECK_MS 1000
 /* How soon lines queued behind a stalled log reader are tried again. */
 #define LOG_FLUSH_MS 200
+/* How often the sessions of new bans are looked for (enforce.h). */
+#define SESSIONS_MS 100
 
 struct daemon {
 	const char *path;
@@ -57,7 +59,7 @@ struct daemon {
 	struct server *control;
 	struct follow *follow;          /* NULL: no follow lines */
 	struct control_env env;
-	struct watch sig, ban_sweep, db_check, state_save, metrics, log_flush;
+	struct watch sig, ban_sweep, db_check, state_save, metrics, log_flush, sessions;
 	bool state_failing, metrics_failing, follow_failing;
 	uint64_t saved_changes, saved_at;       /* ban changes and time of the last save */
 };
@@ -173,6 +175,7 @@ static int reload(void *arg, char *err, size_t errlen)
 	offenders_configure(d->off, &next->offenders);
 	*d->cfg = *next;
 	free(next);
+	enforce_sessions(d->enf, d->cfg);
 	log_info("event=reload result=ok ports=%u allow=%u", d->cfg->n_ports, d->cfg->n_allow);
 	return 0;
 refused:
@@ -276,6 +279,16 @@ static void on_ban_sweep(struct watch *w, uint32_t events)
 		enforce_sweep(d->enf, mono_ns(), expired, d);
 }
 
+static void on_sessions(struct watch *w, uint32_t events)
+{
+	struct daemon *d = OWNER(w, sessions);
+	uint64_t ticks;
+
+	(void)events;
+	if (read(w->fd, &ticks, sizeof(ticks)) == sizeof(ticks))
+		enforce_sessions_due(d->enf, mono_ns());
+}
+
 static void on_state_save(struct watch *w, uint32_t events)
 {
 	struct daemon *d = OWNER(w, state_save);
@@ -358,11 +371,13 @@ static int setup_loop(struct daemon *d, const sigset_t *mask, char *err, size_t 
 	d->state_save.cb = on_state_save;
 	d->metrics.cb = on_metrics;
 	d->log_flush.cb = on_log_flush;
+	d->sessions.cb = on_sessions;
 	if (d->sig.fd < 0 || loop_add(d->loop, &d->sig, EPOLLIN) < 0 ||
 	    loop_timer(d->loop, &d->ban_sweep, BAN_SWEEP_MS) < 0 ||
 	    loop_timer(d->loop, &d->db_check, DB_CHECK_MS) < 0 ||
 	    loop_timer(d->loop, &d->state_save, STATE_CHECK_MS) < 0 ||
 	    loop_timer(d->loop, &d->log_flush, LOG_FLUSH_MS) < 0 ||
+	    loop_timer(d->loop, &d->sessions, SESSIONS_MS) < 0 ||
 	    (d->cfg->metrics_textfile[0] &&
 	     loop_timer(d->loop, &d->metrics, d->cfg->metrics_interval * 1000U) < 0)) {
 		snprintf(err, errlen, "cannot set up the event loop: %s", strerror(errno));
@@ -447,22 +462,25 @@ static uint64_t seed(void)
 /* The state directory must exist before it is handed over. */
 static int drop_root(struct daemon *d, char *err, size_t errlen)
 {
-	bool nft = d->be.ops == &backend_nft;
+	/* nf_tables asks for CAP_NET_ADMIN on every change, and so does
+	 * SOCK_DESTROY (checked against the caller, not the socket's opener);
+	 * XDP maps need none. */
+	bool keep = d->be.ops == &backend_nft ||
+		    (d->cfg->close_sessions && d->be.ops != &backend_none);
 	int rc;
 
 	if (mkdir(d->cfg->state_dir, 0700) < 0 && errno != EEXIST) {
 		snprintf(err, errlen, "cannot create %.200s: %s", d->cfg->state_dir, strerror(errno));
 		return -1;
 	}
-	/* nf_tables asks for CAP_NET_ADMIN on every change; XDP maps need none. */
-	rc = privdrop(d->cfg->user, d->cfg->state_dir, nft ? CAP_NET_ADMIN : -1, err, errlen);
+	rc = privdrop(d->cfg->user, d->cfg->state_dir, keep ? CAP_NET_ADMIN : -1, err, errlen);
 	if (rc == 1) {
 		log_warn("event=privdrop result=skipped note=\"%s\"", err);
 		return 0;
 	}
 	if (rc == 0 && getuid() != 0)
 		log_info("event=privdrop user=%s uid=%d capabilities=%s", d->cfg->user,
-			 (int)getuid(), nft ? "cap_net_admin" : "none");
+			 (int)getuid(), keep ? "cap_net_admin" : "none");
 	return rc;
 }
 
@@ -492,6 +510,7 @@ static int start(struct daemon *d, char *err, size_t errlen)
 	rc = backend_start(&d->be, d->cfg, st.proof, err, errlen);
 	if (rc == 0) {
 		enforce_use(d->enf, d->be.ops, d->be.ctx);
+		enforce_sessions(d->enf, d->cfg);
 		rc = enforce_load_allow(d->enf, d->cfg, err, errlen);
 	}
 	if (rc == 0 && loaded)

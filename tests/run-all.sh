@@ -47,14 +47,16 @@ suite bpf/random "$B/tests/bpf_random"
 suite bench env QUICK=1 sh tests/bench/run.sh
 suite fuzz env FUZZ_TIME=3 sh tests/fuzz/run.sh
 for f in tests/system/*.bats; do
-	case $f in */enforce.bats) continue ;; esac
+	case $f in */enforce.bats | */sessions.bats) continue ;; esac
 	suite "system/$(basename "$f")" bats --formatter tap ${F:+-f "$F"} "$f"
 done
 # The same enforcement tests against every backend.
 for be in xdp nft; do
-	want system/enforce.bats && echo "== RG_BACKEND=$be"
-	suite system/enforce.bats env RG_BACKEND=$be bats --formatter tap ${F:+-f "$F"} \
-		tests/system/enforce.bats
+	for f in enforce sessions; do
+		want "system/$f.bats" && echo "== RG_BACKEND=$be"
+		suite "system/$f.bats" env RG_BACKEND=$be bats --formatter tap ${F:+-f "$F"} \
+			"tests/system/$f.bats"
+	done
 done
 [ -n "$T" ] && [ $((passed + failed)) -eq 0 ] && { echo "run-all.sh: no suite '$T'" >&2; failed=1; }
 

@@ -39,6 +39,7 @@ spp() {
 }
 
 @test "after attaching, the daemon runs as user rcptguard with no capabilities, and still bans" {
+	echo "close_sessions = no" >> "$CONF"
 	start_daemon
 	uid=$(id -u rcptguard)
 	run -0 grep -E '^(Uid|Gid|CapEff|CapPrm|NoNewPrivs):' /proc/$DPID/status
@@ -60,6 +61,30 @@ spp() {
 	sleep 0.3
 	grep -q 'event=reload result=ok' "$DLOG"
 	run -0 rg unban 192.0.2.8
+}
+
+@test "as user rcptguard with XDP the daemon keeps CAP_NET_ADMIN only, and a ban closes the client's open session" {
+	printf '#!/bin/sh\necho 220 mail\nexec cat >/dev/null\n' > "$SVC/server"
+	chmod 755 "$SVC/server"
+	nsenter --net=/run/netns/$NS_S socat TCP6-LISTEN:587,fork,reuseaddr,ipv6only=0 \
+		EXEC:"$SVC/server" 3>&- &
+	PIDS+=($!)
+	wait_listening 587
+	start_daemon
+	run -0 grep -E '^(CapEff|CapPrm):' /proc/$DPID/status
+	assert_line --regexp '^CapEff:\s+0000000000001000$'
+	assert_line --regexp '^CapPrm:\s+0000000000001000$'
+	grep -q "event=privdrop user=rcptguard uid=[0-9]* capabilities=cap_net_admin" "$DLOG"
+	nsenter --net=/run/netns/$NS_C socat -T100 TCP:10.77.1.1:587 EXEC:"$SVC/server" 3>&- &
+	PIDS+=($!)
+	for i in $(seq 50); do
+		in_s ss -Htn state established "( sport = :587 )" | grep -q . && break
+		sleep 0.05
+	done
+	for i in 1 2 3 4 5; do spp 10.77.1.2 "z$i@example.com" >/dev/null; done
+	sleep 0.6
+	grep -q "event=close_sessions address=10.77.1.2 backend=xdp sessions_closed=1 spared=0" "$DLOG"
+	[ -z "$(in_s ss -Htn state established "( sport = :587 )")" ]
 }
 
 @test "a missing user is a warning, not a failure" {
