@@ -117,7 +117,15 @@ int cmd_reload(struct ctx *x)
 		return EXIT_FAIL;
 	}
 	if (rc == EXIT_OK) {
+		const char *changed = r.n ? ctl_get(&r.rec[0], "changed") : "";
+		const char *restart = r.n ? ctl_get(&r.rec[0], "needs_restart") : "";
+
 		printf("reloaded\n");
+		if (*changed)
+			printf("changed: %s\n", changed);
+		if (*restart)
+			printf("needs restart: %s (the old values stay in force until "
+			       "rcptguardd restarts)\n", restart);
 		ctl_free(&r);
 	}
 	return rc;

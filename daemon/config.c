@@ -1,5 +1,7 @@
 /* config.c - the config file parser. Each key is one row of a table: its
- * name and the function that checks and stores its value. */
+ * kind and field (bool, number, duration, path, enum), the range it
+ * accepts and whether a reload applies it. Keys with a syntax of their own
+ * (addresses, lists of users, DNSBL lines) name a parse function. */
 #include <ctype.h>
 #include <arpa/inet.h>
 #include <errno.h>
@@ -15,13 +17,6 @@
 #include "duration.h"
 
 #define MAX_LINE 4096
-
-struct key {
-	const char *name;
-	int (*set)(struct config *c, const char *v, char *err, size_t errlen);
-	bool list;                      /* repeated keys append */
-	void (*clear)(struct config *c);/* lists: drop the defaults on first use */
-};
 
 static int parse_u32(const char *v, uint32_t min, uint32_t max, uint32_t *out,
 		     char *err, size_t errlen)
@@ -39,6 +34,35 @@ static int parse_u32(const char *v, uint32_t min, uint32_t max, uint32_t *out,
 	return 0;
 }
 
+static int parse_double(const char *v, double min, double max, double *out, char *err,
+			size_t errlen)
+{
+	char *end;
+	double d = strtod(v, &end);
+
+	if (end == v || *end || !(d >= min && d <= max)) {
+		snprintf(err, errlen, "'%s' must be a number from %g to %g", v, min, max);
+		return -1;
+	}
+	*out = d;
+	return 0;
+}
+
+/* The index of v in names, or -1 with "'v' must be a, b or c". */
+static int pick(const char *v, const char *const *names, char *err, size_t errlen)
+{
+	size_t n = 0, len;
+
+	for (; names[n]; n++)
+		if (strcmp(v, names[n]) == 0)
+			return (int)n;
+	len = (size_t)snprintf(err, errlen, "'%.60s' must be ", v);
+	for (size_t i = 0; i < n && len < errlen; i++)
+		len += (size_t)snprintf(err + len, errlen - len, "%s%s", names[i],
+					i + 2 < n ? ", " : i + 2 == n ? " or " : "");
+	return -1;
+}
+
 static int set_path(char *dst, size_t size, const char *v, char *err, size_t errlen)
 {
 	if (v[0] != '/' || strlen(v) >= size) {
@@ -47,6 +71,76 @@ static int set_path(char *dst, size_t size, const char *v, char *err, size_t err
 	}
 	snprintf(dst, size, "%s", v);
 	return 0;
+}
+
+static int set_duration(const char *v, uint32_t min, uint32_t *out, char *err, size_t errlen)
+{
+	uint64_t secs;
+
+	/* "0" turns off what allows it (pardon_time); it is no duration. */
+	if (min == 0 && strcmp(v, "0") == 0) {
+		*out = 0;
+		return 0;
+	}
+	if (duration_parse(v, &secs, err, errlen) < 0)
+		return -1;
+	if (secs < min || secs > UINT32_MAX - 1) {
+		snprintf(err, errlen, "'%s' must be at least %us and not permanent", v, min);
+		return -1;
+	}
+	*out = (uint32_t)secs;
+	return 0;
+}
+
+static const char *const yes_no[] = { "yes", "no", NULL };
+
+/* The simple kinds, by the row alone. */
+static int set_row(const struct config_key *k, struct config *c, const char *v, char *err,
+		   size_t errlen)
+{
+	char *f = (char *)c + k->off;
+	unsigned *count = (unsigned *)((char *)c + k->aux_off);
+	uint32_t u;
+	int i;
+
+	switch (k->kind) {
+	case CONFIG_BOOL:
+		if ((i = pick(v, yes_no, err, errlen)) < 0)
+			return -1;
+		*(bool *)f = i == 0;
+		return 0;
+	case CONFIG_UINT:
+		if (parse_u32(v, (uint32_t)k->min, (uint32_t)k->max, &u, err, errlen) < 0)
+			return -1;
+		if (k->size == sizeof(uint64_t))
+			*(uint64_t *)f = u;
+		else
+			*(uint32_t *)f = u;
+		return 0;
+	case CONFIG_DOUBLE:
+		return parse_double(v, k->min, k->max, (double *)f, err, errlen);
+	case CONFIG_DURATION:
+		return set_duration(v, (uint32_t)k->min, (uint32_t *)f, err, errlen);
+	case CONFIG_PATH:
+		if (!k->list)
+			return set_path(f, (size_t)k->max, v, err, errlen);
+		if (*count == k->size / (size_t)k->max) {
+			snprintf(err, errlen, "more than %zu files", k->size / (size_t)k->max);
+			return -1;
+		}
+		if (set_path(f + *count * (size_t)k->max, (size_t)k->max, v, err, errlen) < 0)
+			return -1;
+		(*count)++;
+		return 0;
+	case CONFIG_ENUM:
+		if ((i = pick(v, k->names, err, errlen)) < 0)
+			return -1;
+		*(unsigned *)f = (unsigned)i;
+		return 0;
+	case CONFIG_CUSTOM:
+		break;
+	}
+	return k->parse(c, v, err, errlen);
 }
 
 static int set_interface(struct config *c, const char *v, char *err, size_t errlen)
@@ -62,8 +156,6 @@ static int set_interface(struct config *c, const char *v, char *err, size_t errl
 	snprintf(c->interfaces[c->n_interfaces++], IF_NAMESIZE, "%s", v);
 	return 0;
 }
-
-static void clear_interfaces(struct config *c) { c->n_interfaces = 0; }
 
 static int set_port(struct config *c, const char *v, char *err, size_t errlen)
 {
@@ -82,29 +174,6 @@ static int set_port(struct config *c, const char *v, char *err, size_t errlen)
 	return 0;
 }
 
-static void clear_ports(struct config *c) { c->n_ports = 0; }
-
-static int set_xdp_mode(struct config *c, const char *v, char *err, size_t errlen)
-{
-	if (strcmp(v, "auto") == 0)
-		c->xdp_mode = XDP_MODE_AUTO;
-	else if (strcmp(v, "native") == 0)
-		c->xdp_mode = XDP_MODE_NATIVE;
-	else if (strcmp(v, "generic") == 0)
-		c->xdp_mode = XDP_MODE_GENERIC;
-	else {
-		snprintf(err, errlen, "'%s' must be auto, native or generic", v);
-		return -1;
-	}
-	return 0;
-}
-
-static int set_pin_dir(struct config *c, const char *v, char *err, size_t errlen)
-{
-	/* Room for the pin names below it. */
-	return set_path(c->bpf_pin_dir, sizeof(c->bpf_pin_dir) - 32, v, err, errlen);
-}
-
 static int set_allow(struct config *c, const char *v, char *err, size_t errlen)
 {
 	if (c->n_allow == CONFIG_MAX_ALLOW) {
@@ -118,8 +187,6 @@ static int set_allow(struct config *c, const char *v, char *err, size_t errlen)
 	return 0;
 }
 
-static void clear_allow(struct config *c) { c->n_allow = 0; }
-
 static int lookup_group(const char *v, gid_t *gid, char *err, size_t errlen)
 {
 	struct group *gr = getgrnam(v);
@@ -130,11 +197,6 @@ static int lookup_group(const char *v, gid_t *gid, char *err, size_t errlen)
 	}
 	*gid = gr->gr_gid;
 	return 0;
-}
-
-static int set_recipients(struct config *c, const char *v, char *err, size_t errlen)
-{
-	return set_path(c->recipients, sizeof(c->recipients), v, err, errlen);
 }
 
 static int set_reject_unknown(struct config *c, const char *v, char *err, size_t errlen)
@@ -155,11 +217,6 @@ static int set_reject_unknown(struct config *c, const char *v, char *err, size_t
 	return 0;
 }
 
-static int set_query_socket(struct config *c, const char *v, char *err, size_t errlen)
-{
-	return set_path(c->query_socket, sizeof(c->query_socket), v, err, errlen);
-}
-
 static int set_query_socket_owner(struct config *c, const char *v, char *err, size_t errlen)
 {
 	struct passwd *pw = getpwnam(v);
@@ -175,6 +232,11 @@ static int set_query_socket_owner(struct config *c, const char *v, char *err, si
 static int set_query_socket_group(struct config *c, const char *v, char *err, size_t errlen)
 {
 	return lookup_group(v, &c->query_socket_gid, err, errlen);
+}
+
+static int set_control_socket_group(struct config *c, const char *v, char *err, size_t errlen)
+{
+	return lookup_group(v, &c->control_socket_gid, err, errlen);
 }
 
 static int set_query_socket_mode(struct config *c, const char *v, char *err, size_t errlen)
@@ -275,166 +337,35 @@ static int set_query_listen_users(struct config *c, const char *v, char *err, si
 	return 0;
 }
 
-static void clear_query_listen_users(struct config *c) { c->n_query_listen_users = 0; }
-
-static int set_duration(const char *v, uint32_t min, uint32_t *out, char *err, size_t errlen)
-{
-	uint64_t secs;
-
-	/* "0" turns off what allows it (pardon_time); it is no duration. */
-	if (min == 0 && strcmp(v, "0") == 0) {
-		*out = 0;
-		return 0;
-	}
-	if (duration_parse(v, &secs, err, errlen) < 0)
-		return -1;
-	if (secs < min || secs > UINT32_MAX - 1) {
-		snprintf(err, errlen, "'%s' must be at least %us and not permanent", v, min);
-		return -1;
-	}
-	*out = (uint32_t)secs;
-	return 0;
-}
-
-static int set_double(const char *v, double min, double max, double *out, char *err,
-		      size_t errlen)
-{
-	char *end;
-	double d = strtod(v, &end);
-
-	if (end == v || *end || !(d >= min && d <= max)) {
-		snprintf(err, errlen, "'%s' must be a number from %g to %g", v, min, max);
-		return -1;
-	}
-	*out = d;
-	return 0;
-}
-
-#define SET_DUR(name, field, min)                                                   \
-	static int set_##name(struct config *c, const char *v, char *err, size_t n)    \
-	{                                                                             \
-		return set_duration(v, min, &c->field, err, n);                       \
-	}
-#define SET_DBL(name, field, min, max)                                              \
-	static int set_##name(struct config *c, const char *v, char *err, size_t n)    \
-	{                                                                             \
-		return set_double(v, min, max, &c->field, err, n);                    \
-	}
-SET_DUR(ban_window, offenders.window, 1)
-SET_DUR(ban_time, offenders.ban_time, 1)
-SET_DUR(ban_time_max, offenders.ban_time_max, 1)
-SET_DUR(offense_memory, offenders.offense_memory, 1)
-SET_DUR(reputation_window, offenders.reputation_window, 1)
-SET_DUR(pardon_time, offenders.pardon_time, 0)
-SET_DUR(subnet_window, offenders.subnet_window, 1)
-SET_DUR(state_interval, state_interval, 1)
-SET_DUR(metrics_interval, metrics_interval, 1)
-SET_DBL(ban_threshold, offenders.threshold, 0.001, 1e6)
-SET_DBL(ban_escalation, offenders.ban_factor, 1, 1000)
-SET_DBL(reputation_credit, offenders.reputation_credit, 0, 1000)
-SET_DBL(reputation_max, offenders.reputation_max, 1, 1e6)
-SET_DBL(relay_weight, offenders.relay_weight, 0, 1e6)
-SET_DBL(dnsbl_reject_threshold, dnsbl_reject_threshold, -1000, 1000)
-SET_DBL(dnsbl_ban_weight, dnsbl_ban_weight, 0, 1000)
-SET_DBL(dns_timeout, dns_timeout, 0.05, 30)
-SET_DBL(dnsbl_wait, dnsbl_wait, 0, 30)
-SET_DBL(recipients_max_shrink, recipients_max_shrink, 0, 100)
-SET_DUR(dnsbl_cache_min, dnsbl_cache_min, 1)
-SET_DUR(dnsbl_cache_max, dnsbl_cache_max, 1)
-
 static int set_ban_jitter(struct config *c, const char *v, char *err, size_t errlen)
 {
 	double pct;
 
-	if (set_double(v, 0, 100, &pct, err, errlen) < 0)
+	if (parse_double(v, 0, 100, &pct, err, errlen) < 0)
 		return -1;
 	c->offenders.ban_jitter = pct / 100;
 	return 0;
 }
 
-static int set_backend(struct config *c, const char *v, char *err, size_t errlen)
+/* Letters, digits, '_' and '-' only, non-empty and fitting: nft_table, user. */
+static int set_word(char *dst, size_t size, const char *v, const char *what, char *err,
+		    size_t errlen)
 {
-	if (strcmp(v, "auto") == 0)
-		c->backend = BACKEND_AUTO;
-	else if (strcmp(v, "xdp") == 0)
-		c->backend = BACKEND_XDP;
-	else if (strcmp(v, "nft") == 0)
-		c->backend = BACKEND_NFT;
-	else if (strcmp(v, "none") == 0)
-		c->backend = BACKEND_NONE;
-	else {
-		snprintf(err, errlen, "'%s' must be auto, xdp, nft or none", v);
+	size_t n = strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-");
+
+	if (!*v || v[n] || n >= size) {
+		snprintf(err, errlen, "'%s' must be a %s of up to %zu letters, digits, '_' or '-'",
+			 v, what, size - 1);
 		return -1;
 	}
+	memcpy(dst, v, n + 1);
 	return 0;
 }
 
 static int set_nft_table(struct config *c, const char *v, char *err, size_t errlen)
 {
-	size_t n = strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-");
-
-	if (!*v || v[n] || n >= sizeof(c->nft_table)) {
-		snprintf(err, errlen, "'%s' must be a table name of up to %zu letters, digits, "
-			 "'_' or '-'", v, sizeof(c->nft_table) - 1);
-		return -1;
-	}
-	memcpy(c->nft_table, v, n + 1);
-	return 0;
+	return set_word(c->nft_table, sizeof(c->nft_table), v, "table name", err, errlen);
 }
-
-static int set_nft_hook(struct config *c, const char *v, char *err, size_t errlen)
-{
-	if (strcmp(v, "ingress") == 0)
-		c->nft_hook = NFT_HOOK_INGRESS;
-	else if (strcmp(v, "prerouting") == 0)
-		c->nft_hook = NFT_HOOK_PREROUTING;
-	else {
-		snprintf(err, errlen, "'%s' must be ingress or prerouting", v);
-		return -1;
-	}
-	return 0;
-}
-
-static int set_log_verdicts(struct config *c, const char *v, char *err, size_t errlen)
-{
-	static const char *const names[] = { "none", "rejects", "all" };
-
-	for (unsigned i = 0; i < 3; i++)
-		if (strcmp(v, names[i]) == 0) {
-			c->log_verdicts = (enum log_verdicts_cfg)i;
-			return 0;
-		}
-	snprintf(err, errlen, "'%s' must be none, rejects or all", v);
-	return -1;
-}
-
-static int set_allow_file(struct config *c, const char *v, char *err, size_t errlen)
-{
-	if (c->n_allow_files == CONFIG_MAX_FILES) {
-		snprintf(err, errlen, "more than %d files", CONFIG_MAX_FILES);
-		return -1;
-	}
-	if (set_path(c->allow_files[c->n_allow_files], PATH_MAX, v, err, errlen) < 0)
-		return -1;
-	c->n_allow_files++;
-	return 0;
-}
-
-static void clear_allow_files(struct config *c) { c->n_allow_files = 0; }
-
-static int set_follow(struct config *c, const char *v, char *err, size_t errlen)
-{
-	if (c->n_follow == CONFIG_MAX_FILES) {
-		snprintf(err, errlen, "more than %d files", CONFIG_MAX_FILES);
-		return -1;
-	}
-	if (set_path(c->follow[c->n_follow], PATH_MAX, v, err, errlen) < 0)
-		return -1;
-	c->n_follow++;
-	return 0;
-}
-
-static void clear_follow(struct config *c) { c->n_follow = 0; }
 
 static int set_spamtrap(struct config *c, const char *v, char *err, size_t errlen)
 {
@@ -453,56 +384,6 @@ static int set_spamtrap(struct config *c, const char *v, char *err, size_t errle
 		dst[i] = (char)tolower((unsigned char)v[i]);
 	dst[strlen(v)] = '\0';
 	return 0;
-}
-
-static void clear_spamtraps(struct config *c) { c->n_spamtraps = 0; }
-
-static int set_spamtrap_file(struct config *c, const char *v, char *err, size_t errlen)
-{
-	return set_path(c->spamtrap_file, sizeof(c->spamtrap_file), v, err, errlen);
-}
-
-static int set_state_dir(struct config *c, const char *v, char *err, size_t errlen)
-{
-	return set_path(c->state_dir, sizeof(c->state_dir) - 32, v, err, errlen);
-}
-
-static int set_control_socket(struct config *c, const char *v, char *err, size_t errlen)
-{
-	return set_path(c->control_socket, sizeof(c->control_socket), v, err, errlen);
-}
-
-static int set_control_socket_group(struct config *c, const char *v, char *err, size_t errlen)
-{
-	return lookup_group(v, &c->control_socket_gid, err, errlen);
-}
-
-/* No automatic ban may be wider than a manual one without --force:
- * IPv4 /8, IPv6 /32. */
-static int set_prefix(unsigned *dst, const char *v, unsigned min, unsigned max, char *err,
-		      size_t errlen)
-{
-	uint32_t n;
-
-	if (parse_u32(v, min, max, &n, err, errlen) < 0)
-		return -1;
-	*dst = n;
-	return 0;
-}
-
-static int set_offender_prefix_v4(struct config *c, const char *v, char *err, size_t n)
-{
-	return set_prefix(&c->offenders.prefix_v4, v, 8, 32, err, n);
-}
-
-static int set_offender_prefix_v6(struct config *c, const char *v, char *err, size_t n)
-{
-	return set_prefix(&c->offenders.prefix_v6, v, 32, 128, err, n);
-}
-
-static int set_reputation_max_per_hour(struct config *c, const char *v, char *err, size_t n)
-{
-	return parse_u32(v, 0, 1000000, &c->offenders.reputation_max_per_hour, err, n);
 }
 
 static int set_nat64_prefix(struct config *c, const char *v, char *err, size_t errlen)
@@ -524,28 +405,6 @@ static int set_nat64_prefix(struct config *c, const char *v, char *err, size_t e
 	return 0;
 }
 
-static void clear_nat64(struct config *c) { c->offenders.nat64.n = 0; }
-
-static int set_subnet_bans(struct config *c, const char *v, char *err, size_t n)
-{
-	uint32_t x;
-
-	if (parse_u32(v, 0, 256, &x, err, n) < 0)
-		return -1;
-	c->offenders.subnet_bans = x;
-	return 0;
-}
-
-static int set_max_offenders(struct config *c, const char *v, char *err, size_t n)
-{
-	uint32_t x;
-
-	if (parse_u32(v, 1000, 100000000, &x, err, n) < 0)
-		return -1;
-	c->offenders.max_offenders = x;
-	return 0;
-}
-
 static int set_dnsbl(struct config *c, const char *v, char *err, size_t errlen)
 {
 	if (c->n_dnsbl == DNSBL_MAX_LISTS) {
@@ -557,8 +416,6 @@ static int set_dnsbl(struct config *c, const char *v, char *err, size_t errlen)
 	c->n_dnsbl++;
 	return 0;
 }
-
-static void clear_dnsbl(struct config *c) { c->n_dnsbl = 0; }
 
 static int set_dns_server(struct config *c, const char *v, char *err, size_t errlen)
 {
@@ -584,19 +441,20 @@ static int set_dns_server(struct config *c, const char *v, char *err, size_t err
 	return 0;
 }
 
+/* Kept as text: verdict.c reads the stage by name. */
 static int set_dnsbl_reject_stage(struct config *c, const char *v, char *err, size_t errlen)
 {
-	if (strcmp(v, "connect") != 0 && strcmp(v, "mail") != 0 && strcmp(v, "rcpt") != 0) {
-		snprintf(err, errlen, "'%s' must be connect, mail or rcpt", v);
+	static const char *const stages[] = { "connect", "mail", "rcpt", NULL };
+
+	if (pick(v, stages, err, errlen) < 0)
 		return -1;
-	}
 	snprintf(c->dnsbl_reject_stage, sizeof(c->dnsbl_reject_stage), "%s", v);
 	return 0;
 }
 
 static int set_user(struct config *c, const char *v, char *err, size_t errlen)
 {
-	/* Checked at start: the user may be created after the config. */
+	/* Checked at start and by -t: the user may be created after the config. */
 	if (strlen(v) >= sizeof(c->user) || strpbrk(v, " \t:/")) {
 		snprintf(err, errlen, "'%s' is not a user name", v);
 		return -1;
@@ -605,115 +463,176 @@ static int set_user(struct config *c, const char *v, char *err, size_t errlen)
 	return 0;
 }
 
-static int parse_yes_no(const char *v, bool *out, char *err, size_t errlen)
-{
-	if (strcmp(v, "yes") != 0 && strcmp(v, "no") != 0) {
-		snprintf(err, errlen, "'%s' must be yes or no", v);
-		return -1;
-	}
-	*out = v[0] == 'y';
-	return 0;
-}
+static const char *const xdp_modes[] = { "auto", "native", "generic", NULL };
+static const char *const backends[] = { "auto", "xdp", "nft", "none", NULL };
+static const char *const nft_hooks[] = { "ingress", "prerouting", NULL };
+static const char *const log_verdicts[] = { "none", "rejects", "all", NULL };
 
-static int set_allow_own_addresses(struct config *c, const char *v, char *err, size_t errlen)
-{
-	return parse_yes_no(v, &c->allow_own_addresses, err, errlen);
-}
+#define FIELD(f) .off = offsetof(struct config, f), .size = sizeof(((struct config *)0)->f)
+#define BOOL(n, f, r) { .name = n, .kind = CONFIG_BOOL, FIELD(f), .reload = r }
+#define UINT(n, f, lo, hi, r) { .name = n, .kind = CONFIG_UINT, FIELD(f), .min = lo, .max = hi, \
+				 .reload = r }
+#define DBL(n, f, lo, hi, r) { .name = n, .kind = CONFIG_DOUBLE, FIELD(f), .min = lo, .max = hi, \
+				.reload = r }
+#define DUR(n, f, lo, r) { .name = n, .kind = CONFIG_DURATION, FIELD(f), .min = lo, \
+			    .max = DURATION_MAX_SECS, .reload = r }
+/* A path with room kept below it (the pins, the state files, a ".tmp"). */
+#define PATH(n, f, room, r) { .name = n, .kind = CONFIG_PATH, FIELD(f), \
+			       .max = sizeof(((struct config *)0)->f) - (room), .reload = r }
+#define PATHS(n, f, cnt, r) { .name = n, .kind = CONFIG_PATH, FIELD(f), \
+			       .aux_off = offsetof(struct config, cnt), .list = true, \
+			       .max = sizeof(((struct config *)0)->f[0]), .reload = r }
+#define ENUM(n, f, v, r) { .name = n, .kind = CONFIG_ENUM, FIELD(f), .names = v, .reload = r }
+#define CUSTOM(n, f, fn, r) { .name = n, .kind = CONFIG_CUSTOM, FIELD(f), .parse = fn, \
+			       .reload = r }
+#define LIST(n, f, cnt, fn, r) { .name = n, .kind = CONFIG_CUSTOM, FIELD(f), \
+				  .aux_off = offsetof(struct config, cnt), .list = true, \
+				  .parse = fn, .reload = r }
+#define LIVE CONFIG_LIVE
+#define RESTART CONFIG_RESTART
 
-static int set_close_sessions(struct config *c, const char *v, char *err, size_t errlen)
-{
-	return parse_yes_no(v, &c->close_sessions, err, errlen);
-}
-
-static int set_metrics_textfile(struct config *c, const char *v, char *err, size_t errlen)
-{
-	return set_path(c->metrics_textfile, sizeof(c->metrics_textfile) - 8, v, err, errlen);
-}
-
-#define SET_U32(field, min, max)                                                  \
-	static int set_##field(struct config *c, const char *v, char *err, size_t n) \
-	{                                                                         \
-		return parse_u32(v, min, max, &c->field, err, n);                 \
-	}
-SET_U32(max_bans, 1, 16777216)
-SET_U32(max_prefix_bans, 1, 1048576)
-SET_U32(max_allow, 1, 1048576)
-SET_U32(max_connections, 1, 1000000)
-SET_U32(dns_max_inflight, 1, 10000)
-SET_U32(dnsbl_cache_size, 16, 10000000)
-
-static const struct key keys[] = {
-	{ "interface", set_interface, true, clear_interfaces },
-	{ "port", set_port, true, clear_ports },
-	{ "xdp_mode", set_xdp_mode, false, NULL },
-	{ "bpf_pin_dir", set_pin_dir, false, NULL },
-	{ "allow", set_allow, true, clear_allow },
-	{ "max_bans", set_max_bans, false, NULL },
-	{ "max_prefix_bans", set_max_prefix_bans, false, NULL },
-	{ "max_allow", set_max_allow, false, NULL },
-	{ "recipients", set_recipients, false, NULL },
-	{ "recipients_max_shrink", set_recipients_max_shrink, false, NULL },
-	{ "reject_unknown", set_reject_unknown, false, NULL },
-	{ "query_socket", set_query_socket, false, NULL },
-	{ "query_socket_owner", set_query_socket_owner, false, NULL },
-	{ "query_socket_group", set_query_socket_group, false, NULL },
-	{ "query_socket_mode", set_query_socket_mode, false, NULL },
-	{ "query_listen", set_query_listen, false, NULL },
-	{ "query_listen_users", set_query_listen_users, true, clear_query_listen_users },
-	{ "max_connections", set_max_connections, false, NULL },
-	{ "backend", set_backend, false, NULL },
-	{ "nft_table", set_nft_table, false, NULL },
-	{ "nft_hook", set_nft_hook, false, NULL },
-	{ "ban_threshold", set_ban_threshold, false, NULL },
-	{ "ban_window", set_ban_window, false, NULL },
-	{ "ban_time", set_ban_time, false, NULL },
-	{ "ban_time_max", set_ban_time_max, false, NULL },
-	{ "ban_escalation", set_ban_escalation, false, NULL },
-	{ "ban_jitter", set_ban_jitter, false, NULL },
-	{ "offense_memory", set_offense_memory, false, NULL },
-	{ "reputation_window", set_reputation_window, false, NULL },
-	{ "reputation_credit", set_reputation_credit, false, NULL },
-	{ "reputation_max", set_reputation_max, false, NULL },
-	{ "reputation_max_per_hour", set_reputation_max_per_hour, false, NULL },
-	{ "relay_weight", set_relay_weight, false, NULL },
-	{ "pardon_time", set_pardon_time, false, NULL },
-	{ "offender_prefix_v4", set_offender_prefix_v4, false, NULL },
-	{ "offender_prefix_v6", set_offender_prefix_v6, false, NULL },
-	{ "nat64_prefix", set_nat64_prefix, true, clear_nat64 },
-	{ "subnet_bans", set_subnet_bans, false, NULL },
-	{ "subnet_window", set_subnet_window, false, NULL },
-	{ "max_offenders", set_max_offenders, false, NULL },
-	{ "spamtrap", set_spamtrap, true, clear_spamtraps },
-	{ "spamtrap_file", set_spamtrap_file, false, NULL },
-	{ "allow_file", set_allow_file, true, clear_allow_files },
-	{ "follow", set_follow, true, clear_follow },
-	{ "state_dir", set_state_dir, false, NULL },
-	{ "state_interval", set_state_interval, false, NULL },
-	{ "control_socket", set_control_socket, false, NULL },
-	{ "control_socket_group", set_control_socket_group, false, NULL },
-	{ "log_verdicts", set_log_verdicts, false, NULL },
-	{ "dnsbl", set_dnsbl, true, clear_dnsbl },
-	{ "dnsbl_reject_threshold", set_dnsbl_reject_threshold, false, NULL },
-	{ "dnsbl_ban_weight", set_dnsbl_ban_weight, false, NULL },
-	{ "dnsbl_reject_stage", set_dnsbl_reject_stage, false, NULL },
-	{ "dnsbl_wait", set_dnsbl_wait, false, NULL },
-	{ "dnsbl_cache_min", set_dnsbl_cache_min, false, NULL },
-	{ "dnsbl_cache_max", set_dnsbl_cache_max, false, NULL },
-	{ "dnsbl_cache_size", set_dnsbl_cache_size, false, NULL },
-	{ "dns_server", set_dns_server, false, NULL },
-	{ "dns_timeout", set_dns_timeout, false, NULL },
-	{ "dns_max_inflight", set_dns_max_inflight, false, NULL },
-	{ "user", set_user, false, NULL },
-	{ "allow_own_addresses", set_allow_own_addresses, false, NULL },
-	{ "close_sessions", set_close_sessions, false, NULL },
-	{ "metrics_textfile", set_metrics_textfile, false, NULL },
-	{ "metrics_interval", set_metrics_interval, false, NULL },
+static const struct config_key keys[] = {
+	LIST("interface", interfaces, n_interfaces, set_interface, RESTART),
+	LIST("port", ports, n_ports, set_port, LIVE),
+	ENUM("xdp_mode", xdp_mode, xdp_modes, RESTART),
+	PATH("bpf_pin_dir", bpf_pin_dir, 32, RESTART),
+	LIST("allow", allow, n_allow, set_allow, LIVE),
+	UINT("max_bans", max_bans, 1, 16777216, RESTART),
+	UINT("max_prefix_bans", max_prefix_bans, 1, 1048576, RESTART),
+	UINT("max_allow", max_allow, 1, 1048576, RESTART),
+	PATH("recipients", recipients, 0, LIVE),
+	DBL("recipients_max_shrink", recipients_max_shrink, 0, 100, LIVE),
+	CUSTOM("reject_unknown", reject_unknown, set_reject_unknown, LIVE),
+	PATH("query_socket", query_socket, 0, RESTART),
+	CUSTOM("query_socket_owner", query_socket_uid, set_query_socket_owner, RESTART),
+	CUSTOM("query_socket_group", query_socket_gid, set_query_socket_group, RESTART),
+	CUSTOM("query_socket_mode", query_socket_mode, set_query_socket_mode, RESTART),
+	{ .name = "query_listen", .kind = CONFIG_CUSTOM, FIELD(query_listen),
+	  .aux_off = offsetof(struct config, query_listen_len), .parse = set_query_listen,
+	  .reload = RESTART },
+	LIST("query_listen_users", query_listen_users, n_query_listen_users,
+	     set_query_listen_users, RESTART),
+	UINT("max_connections", max_connections, 1, 1000000, RESTART),
+	ENUM("backend", backend, backends, RESTART),
+	CUSTOM("nft_table", nft_table, set_nft_table, RESTART),
+	ENUM("nft_hook", nft_hook, nft_hooks, RESTART),
+	DBL("ban_threshold", offenders.threshold, 0.001, 1e6, LIVE),
+	DUR("ban_window", offenders.window, 1, LIVE),
+	DUR("ban_time", offenders.ban_time, 1, LIVE),
+	DUR("ban_time_max", offenders.ban_time_max, 1, LIVE),
+	DBL("ban_escalation", offenders.ban_factor, 1, 1000, LIVE),
+	CUSTOM("ban_jitter", offenders.ban_jitter, set_ban_jitter, LIVE),
+	DUR("offense_memory", offenders.offense_memory, 1, LIVE),
+	DUR("reputation_window", offenders.reputation_window, 1, LIVE),
+	DBL("reputation_credit", offenders.reputation_credit, 0, 1000, LIVE),
+	DBL("reputation_max", offenders.reputation_max, 1, 1e6, LIVE),
+	UINT("reputation_max_per_hour", offenders.reputation_max_per_hour, 0, 1000000, LIVE),
+	DBL("relay_weight", offenders.relay_weight, 0, 1e6, LIVE),
+	DUR("pardon_time", offenders.pardon_time, 0, LIVE),
+	/* No automatic ban may be wider than a manual one without --force:
+	 * IPv4 /8, IPv6 /32. */
+	UINT("offender_prefix_v4", offenders.prefix_v4, 8, 32, LIVE),
+	UINT("offender_prefix_v6", offenders.prefix_v6, 32, 128, LIVE),
+	LIST("nat64_prefix", offenders.nat64.v, offenders.nat64.n, set_nat64_prefix, LIVE),
+	UINT("subnet_bans", offenders.subnet_bans, 0, 256, LIVE),
+	DUR("subnet_window", offenders.subnet_window, 1, LIVE),
+	UINT("max_offenders", offenders.max_offenders, 1000, 100000000, RESTART),
+	LIST("spamtrap", spamtraps, n_spamtraps, set_spamtrap, LIVE),
+	PATH("spamtrap_file", spamtrap_file, 0, LIVE),
+	PATHS("allow_file", allow_files, n_allow_files, LIVE),
+	PATHS("follow", follow, n_follow, RESTART),
+	PATH("state_dir", state_dir, 32, RESTART),
+	DUR("state_interval", state_interval, 1, LIVE),
+	PATH("control_socket", control_socket, 0, RESTART),
+	CUSTOM("control_socket_group", control_socket_gid, set_control_socket_group, RESTART),
+	ENUM("log_verdicts", log_verdicts, log_verdicts, LIVE),
+	LIST("dnsbl", dnsbl, n_dnsbl, set_dnsbl, RESTART),
+	DBL("dnsbl_reject_threshold", dnsbl_reject_threshold, -1000, 1000, LIVE),
+	DBL("dnsbl_ban_weight", dnsbl_ban_weight, 0, 1000, LIVE),
+	CUSTOM("dnsbl_reject_stage", dnsbl_reject_stage, set_dnsbl_reject_stage, LIVE),
+	DBL("dnsbl_wait", dnsbl_wait, 0, 30, RESTART),
+	DUR("dnsbl_cache_min", dnsbl_cache_min, 1, RESTART),
+	DUR("dnsbl_cache_max", dnsbl_cache_max, 1, RESTART),
+	UINT("dnsbl_cache_size", dnsbl_cache_size, 16, 10000000, RESTART),
+	CUSTOM("dns_server", dns_server, set_dns_server, RESTART),
+	DBL("dns_timeout", dns_timeout, 0.05, 30, RESTART),
+	UINT("dns_max_inflight", dns_max_inflight, 1, 10000, RESTART),
+	CUSTOM("user", user, set_user, RESTART),
+	BOOL("allow_own_addresses", allow_own_addresses, LIVE),
+	BOOL("close_sessions", close_sessions, LIVE),
+	PATH("metrics_textfile", metrics_textfile, 8, RESTART),
+	DUR("metrics_interval", metrics_interval, 1, RESTART),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+/* Keys whose values must be in order: a ban_time above ban_time_max or a
+ * cache floor above its ceiling is a mistake, not something to clamp. */
+static const struct {
+	const char *lo, *hi;
+} ordered[] = {
+	{ "ban_time", "ban_time_max" },
+	{ "dnsbl_cache_min", "dnsbl_cache_max" },
+};
+
+const struct config_key *config_key(size_t i)
+{
+	return i < NKEYS ? &keys[i] : NULL;
+}
 
 const char *config_key_name(size_t i)
 {
 	return i < NKEYS ? keys[i].name : NULL;
+}
+
+static size_t find_key(const char *name)
+{
+	size_t i = 0;
+
+	while (i < NKEYS && strcmp(keys[i].name, name) != 0)
+		i++;
+	return i;
+}
+
+bool config_key_changed(const struct config_key *k, const struct config *a,
+			const struct config *b)
+{
+	const char *pa = (const char *)a, *pb = (const char *)b;
+
+	return memcmp(pa + k->off, pb + k->off, k->size) != 0 ||
+	       (k->aux_off && memcmp(pa + k->aux_off, pb + k->aux_off, sizeof(unsigned)) != 0);
+}
+
+static void append(char *buf, size_t len, const char *name)
+{
+	size_t n = strlen(buf);
+
+	if (n + strlen(name) + 5 >= len) {
+		if (n + 4 < len && !strstr(buf, "..."))
+			snprintf(buf + n, len - n, "...");
+		return;
+	}
+	snprintf(buf + n, len - n, "%s%s", n ? "," : "", name);
+}
+
+void config_reload_diff(const struct config *cur, struct config *next, char *changed,
+			size_t changed_len, char *restart, size_t restart_len)
+{
+	*changed = *restart = '\0';
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct config_key *k = &keys[i];
+
+		if (!config_key_changed(k, cur, next))
+			continue;
+		if (k->reload == CONFIG_LIVE) {
+			append(changed, changed_len, k->name);
+			continue;
+		}
+		append(restart, restart_len, k->name);
+		memcpy((char *)next + k->off, (const char *)cur + k->off, k->size);
+		if (k->aux_off)
+			memcpy((char *)next + k->aux_off, (const char *)cur + k->aux_off,
+			       sizeof(unsigned));
+	}
 }
 
 void config_defaults(struct config *c)
@@ -776,9 +695,29 @@ static char *trim(char *s)
 	return s;
 }
 
-static int parse_line(struct config *c, char *line, bool *seen, char *err, size_t errlen)
+/* A '#' that starts the value or follows a blank starts a comment; "\#"
+ * is a '#' kept in the value. Works in place. */
+static void strip_comment(char *v)
+{
+	char *out = v;
+
+	for (char *p = v; *p; p++) {
+		if (p[0] == '\\' && p[1] == '#') {
+			*out++ = *++p;
+			continue;
+		}
+		if (*p == '#' && (p == v || p[-1] == ' ' || p[-1] == '\t'))
+			break;
+		*out++ = *p;
+	}
+	*out = '\0';
+}
+
+static int parse_line(struct config *c, char *line, unsigned lineno, unsigned *seen,
+		      char *err, size_t errlen)
 {
 	char *eq, *k, *v;
+	size_t i, n;
 
 	line = trim(line);
 	if (!*line || *line == '#')
@@ -790,28 +729,46 @@ static int parse_line(struct config *c, char *line, bool *seen, char *err, size_
 	}
 	*eq = '\0';
 	k = trim(line);
-	v = trim(eq + 1);
-	for (size_t i = 0; i < NKEYS; i++) {
-		if (strcmp(k, keys[i].name) != 0)
-			continue;
-		if (!*v) {
-			snprintf(err, errlen, "%s: empty value", k);
-			return -1;
-		}
-		if (keys[i].list && !seen[i])
-			keys[i].clear(c);
-		else if (!keys[i].list && seen[i]) {
-			snprintf(err, errlen, "%s: set twice", k);
-			return -1;
-		}
-		seen[i] = true;
-		/* The message names the key, then what is wrong with it. */
-		size_t n = (size_t)snprintf(err, errlen, "%s: ", k);
-
-		return keys[i].set(c, v, err + n, errlen - n);
+	v = eq + 1;
+	strip_comment(v);
+	v = trim(v);
+	if ((i = find_key(k)) == NKEYS) {
+		snprintf(err, errlen, "unknown key '%.60s'", k);
+		return -1;
 	}
-	snprintf(err, errlen, "unknown key '%.60s'", k);
-	return -1;
+	if (!*v) {
+		snprintf(err, errlen, "%s: empty value", k);
+		return -1;
+	}
+	if (keys[i].list && !seen[i]) {
+		memset((char *)c + keys[i].off, 0, keys[i].size);
+		*(unsigned *)((char *)c + keys[i].aux_off) = 0;
+	} else if (!keys[i].list && seen[i]) {
+		snprintf(err, errlen, "%s: set twice", k);
+		return -1;
+	}
+	seen[i] = lineno;
+	/* The message names the key, then what is wrong with it. */
+	n = (size_t)snprintf(err, errlen, "%s: ", k);
+	return set_row(&keys[i], c, v, err + n, errlen - n);
+}
+
+static int check_order(const struct config *c, const unsigned *seen, const char *path,
+			char *err, size_t errlen)
+{
+	for (size_t i = 0; i < sizeof(ordered) / sizeof(ordered[0]); i++) {
+		size_t lo = find_key(ordered[i].lo), hi = find_key(ordered[i].hi);
+		uint32_t a = *(const uint32_t *)((const char *)c + keys[lo].off);
+		uint32_t b = *(const uint32_t *)((const char *)c + keys[hi].off);
+
+		if (a <= b)
+			continue;
+		snprintf(err, errlen, "%s:%u: %s (%us) is above %s (%us); lower %s or raise %s",
+			 path, seen[lo] > seen[hi] ? seen[lo] : seen[hi], keys[lo].name, a,
+			 keys[hi].name, b, keys[lo].name, keys[hi].name);
+		return -1;
+	}
+	return 0;
 }
 
 /* One line without its newline: 1, 0 at end of file, -1 too long, -2 NUL. */
@@ -833,7 +790,7 @@ static int read_line(FILE *f, char *buf, size_t size)
 
 int config_load(struct config *c, const char *path, char *err, size_t errlen)
 {
-	bool seen[NKEYS] = { false };
+	unsigned seen[NKEYS] = { 0 };   /* the line that set each key */
 	char line[MAX_LINE + 1], msg[256];
 	unsigned lineno = 0;
 	int rc = -1;
@@ -856,7 +813,7 @@ int config_load(struct config *c, const char *path, char *err, size_t errlen)
 				 r == -1 ? "line too long (4096 bytes at most)" : "NUL byte in line");
 			goto out;
 		}
-		if (parse_line(c, line, seen, msg, sizeof(msg)) < 0) {
+		if (parse_line(c, line, lineno, seen, msg, sizeof(msg)) < 0) {
 			snprintf(err, errlen, "%s:%u: %s", path, lineno, msg);
 			goto out;
 		}
@@ -865,7 +822,7 @@ int config_load(struct config *c, const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
 		goto out;
 	}
-	rc = 0;
+	rc = check_order(c, seen, path, err, errlen);
 out:
 	fclose(f);
 	return rc;

@@ -91,6 +91,36 @@ struct config {
 	uint32_t metrics_interval;
 };
 
+/* One key: a row of the parser's table. The simple kinds are parsed by
+ * the table itself; CONFIG_CUSTOM rows bring their own function. */
+enum config_kind {
+	CONFIG_BOOL,            /* yes or no */
+	CONFIG_UINT,            /* min..max into a 4- or 8-byte unsigned field */
+	CONFIG_DOUBLE,          /* min..max */
+	CONFIG_DURATION,        /* "90s", "10m", ...: at least min seconds; 0 allowed when min is 0 */
+	CONFIG_PATH,            /* absolute, under max bytes; a list: an array of max-byte paths */
+	CONFIG_ENUM,            /* one of names[], stored as its index */
+	CONFIG_CUSTOM,
+};
+
+/* What a reload does with a changed key. */
+enum config_reload {
+	CONFIG_LIVE,            /* applied */
+	CONFIG_RESTART,         /* the old value stays until the daemon restarts */
+};
+
+struct config_key {
+	const char *name;
+	enum config_kind kind;
+	size_t off, size;       /* the field the key sets */
+	size_t aux_off;         /* 0, or a second unsigned field it sets (a list's count) */
+	bool list;              /* repeated keys append; the first drops the defaults */
+	double min, max;
+	enum config_reload reload;
+	const char *const *names;       /* CONFIG_ENUM, NULL-terminated */
+	int (*parse)(struct config *c, const char *v, char *err, size_t errlen);
+};
+
 void config_defaults(struct config *c);
 
 /* Replace *c with defaults overlaid by the file. On error err reads
@@ -98,7 +128,18 @@ void config_defaults(struct config *c);
  * into a config of their own and discard it (a reload keeps the old one). */
 int config_load(struct config *c, const char *path, char *err, size_t errlen);
 
-/* The i-th key the parser accepts, NULL past the last (for docs tests). */
+/* The i-th key the parser accepts, NULL past the last. */
+const struct config_key *config_key(size_t i);
 const char *config_key_name(size_t i);
+
+/* Does key k differ between a and b? */
+bool config_key_changed(const struct config_key *k, const struct config *a,
+			const struct config *b);
+
+/* A reload's view of next against the running cur: the keys it applies go
+ * to changed, the keys that need a restart to restart (comma-separated,
+ * cut with "..." when long); those keep cur's values in next. */
+void config_reload_diff(const struct config *cur, struct config *next, char *changed,
+			size_t changed_len, char *restart, size_t restart_len);
 
 #endif

@@ -378,6 +378,20 @@ static void cmd_status(struct ctx *x)
 	end_record(x->c, f);
 }
 
+/* reload: the keys applied and those waiting for a restart. */
+static const char *cmd_reload(struct ctx *x, char *err, size_t errlen)
+{
+	char changed[512], restart[512];
+
+	if (x->env->reload(x->env->reload_arg, changed, restart, sizeof(changed), err,
+			   errlen) < 0)
+		return err;
+	field(x->c, &x->first, "changed", "%s", changed);
+	field(x->c, &x->first, "needs_restart", "%s", restart);
+	end_record(x->c, &x->first);
+	return NULL;
+}
+
 /* recipients reload [--force]: read the database now; recipients check
  * ADDR...: what the daemon answers for each, from the database in use. */
 static const char *cmd_recipients(struct ctx *x, char **w, int nw, char *err, size_t errlen)
@@ -540,7 +554,7 @@ static int handle(struct conn *c, char *buf, size_t len, const char **why)
 	else if (strcmp(w[0], "recipients") == 0)
 		fail = cmd_recipients(&x, w, nw, err, sizeof(err));
 	else if (strcmp(w[0], "reload") == 0)
-		fail = env->reload(env->reload_arg, err, sizeof(err)) < 0 ? err : NULL;
+		fail = cmd_reload(&x, err, sizeof(err));
 	else
 		fail = "unknown command";
 	free(x.keys);

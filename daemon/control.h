@@ -26,8 +26,11 @@ struct control_env {
 	struct follow *follow;                  /* NULL: no logs followed */
 	time_t started;
 	uint64_t state_saved;                   /* unix seconds of the last save */
-	/* Re-read the config; 0, or -1 with err set. */
-	int (*reload)(void *arg, char *err, size_t errlen);
+	/* Re-read the config: 0 with the keys it applied in changed and those
+	 * that wait for a restart in restart (comma-separated, len bytes
+	 * each), or -1 with err set. */
+	int (*reload)(void *arg, char *changed, char *restart, size_t len, char *err,
+		      size_t errlen);
 	void *reload_arg;
 };
 

@@ -96,57 +96,39 @@ static int add_own_addresses(struct allowlist *al)
 	return rc;
 }
 
-int enforce_load_allow(struct enforcer *e, const struct config *c, char *err, size_t errlen)
+int enforce_allow_prepare(struct enforcer *e, const struct config *c, struct allowlist *next,
+			  char *err, size_t errlen)
 {
 	static const char *const always[] = { "127.0.0.0/8", "::1" };
-	struct allowlist next = { 0 };
 	size_t skipped = 0;
 	struct rg_lpm_key k;
 
+	memset(next, 0, sizeof(*next));
 	for (size_t i = 0; i < sizeof(always) / sizeof(always[0]); i++)
 		if (addr_parse(always[i], &k, err, errlen) < 0 ||
-		    allowlist_add(&next, &k, RG_ALLOW_CONFIG) < 0)
+		    allowlist_add(next, &k, RG_ALLOW_CONFIG) < 0)
 			goto fail;
 	for (unsigned i = 0; i < c->n_allow; i++)
-		if (allowlist_add(&next, &c->allow[i], RG_ALLOW_CONFIG) < 0)
+		if (allowlist_add(next, &c->allow[i], RG_ALLOW_CONFIG) < 0)
 			goto oom;
-	if (c->allow_own_addresses && add_own_addresses(&next) < 0)
+	if (c->allow_own_addresses && add_own_addresses(next) < 0)
 		goto oom;
 	for (unsigned i = 0; i < c->n_allow_files; i++)
-		if (allowlist_read_file(&next, c->allow_files[i], &skipped, err, errlen) < 0)
+		if (allowlist_read_file(next, c->allow_files[i], &skipped, err, errlen) < 0)
 			goto fail;
 	/* Manual entries: from the backend the first time (they may predate
-	 * this daemon), from memory after that. */
-	if (!e->manual_loaded) {
-		if (e->ops->allow_foreach(e->ctx, keep_manual, &next) < 0)
+	 * this daemon), from memory after that; none without an enforcer
+	 * (rcptguardd -t). */
+	if (e && !e->manual_loaded) {
+		if (e->ops->allow_foreach(e->ctx, keep_manual, next) < 0)
 			goto oom;
 		e->manual_loaded = true;
-	} else {
+	} else if (e) {
 		for (size_t i = 0; i < e->allow.n; i++)
 			if (e->allow.v[i].origin == RG_ALLOW_MANUAL &&
-			    allowlist_add(&next, &e->allow.v[i].key, RG_ALLOW_MANUAL) < 0)
+			    allowlist_add(next, &e->allow.v[i].key, RG_ALLOW_MANUAL) < 0)
 				goto oom;
 	}
-	/* The backend: drop config entries that went away, add the rest. */
-	for (size_t i = 0; i < e->allow.n; i++)
-		if (e->allow.v[i].origin == RG_ALLOW_CONFIG) {
-			bool kept = false;
-
-			for (size_t j = 0; j < next.n && !kept; j++)
-				kept = next.v[j].key.prefixlen == e->allow.v[i].key.prefixlen &&
-				       !memcmp(&next.v[j].key.addr, &e->allow.v[i].key.addr, 16);
-			if (!kept)
-				e->ops->allow_del(e->ctx, &e->allow.v[i].key);
-		}
-	for (size_t i = 0; i < next.n; i++)
-		if (e->ops->allow_add(e->ctx, &next.v[i].key, next.v[i].origin) < 0) {
-			snprintf(err, errlen, "cannot write allow entries: %s; raise max_allow",
-				 strerror(errno));
-			allowlist_free(&next);
-			return -1;
-		}
-	allowlist_free(&e->allow);
-	e->allow = next;
 	if (skipped)
 		log_info("event=allow_files skipped=%zu note=\"tcprules lines naming hosts, not "
 			 "addresses, cannot be allowlisted\"", skipped);
@@ -154,7 +136,7 @@ int enforce_load_allow(struct enforcer *e, const struct config *c, char *err, si
 oom:
 	snprintf(err, errlen, "out of memory building the allowlist");
 fail:
-	allowlist_free(&next);
+	allowlist_free(next);
 	return -1;
 }
 
@@ -218,6 +200,55 @@ static void queue_sessions(struct enforcer *e, const struct rg_lpm_key *k)
 		enforce_sessions_due(e, e->pending[0].due_ns);
 	e->pending[e->n_pending].k = *k;
 	e->pending[e->n_pending++].due_ns = mono_ns() + SESSIONS_GRACE_NS;
+}
+
+/* The backend goes from the config entries of from to all of to. */
+static int write_allow(struct enforcer *e, const struct allowlist *from,
+		       const struct allowlist *to)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < from->n; i++)
+		if (from->v[i].origin == RG_ALLOW_CONFIG) {
+			bool kept = false;
+
+			for (size_t j = 0; j < to->n && !kept; j++)
+				kept = to->v[j].key.prefixlen == from->v[i].key.prefixlen &&
+				       !memcmp(&to->v[j].key.addr, &from->v[i].key.addr, 16);
+			if (!kept)
+				e->ops->allow_del(e->ctx, &from->v[i].key);
+		}
+	for (size_t i = 0; i < to->n; i++)
+		if (e->ops->allow_add(e->ctx, &to->v[i].key, to->v[i].origin) < 0 && !rc)
+			rc = -errno;
+	return rc;
+}
+
+int enforce_allow_commit(struct enforcer *e, struct allowlist *next, char *err, size_t errlen)
+{
+	int rc = write_allow(e, &e->allow, next);
+
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot write allow entries: %s; raise max_allow",
+			 strerror(-rc));
+		/* Back to the allowlist in force, whole. */
+		write_allow(e, next, &e->allow);
+		allowlist_free(next);
+		return -1;
+	}
+	allowlist_free(&e->allow);
+	e->allow = *next;
+	memset(next, 0, sizeof(*next));
+	return 0;
+}
+
+int enforce_load_allow(struct enforcer *e, const struct config *c, char *err, size_t errlen)
+{
+	struct allowlist next;
+
+	if (enforce_allow_prepare(e, c, &next, err, errlen) < 0)
+		return -1;
+	return enforce_allow_commit(e, &next, err, errlen);
 }
 
 enum enf_result enforce_ban(struct enforcer *e, const struct rg_lpm_key *k,

@@ -30,6 +30,12 @@ const char *enforce_backend(const struct enforcer *e);
  * entries, here and in the backend; entries added by hand stay (read from
  * the backend at the first call). */
 int enforce_load_allow(struct enforcer *e, const struct config *c, char *err, size_t errlen);
+/* The same in two steps, for a reload that must fail before it changes
+ * anything: prepare builds next (files read; e may be NULL: no manual
+ * entries), commit writes it and on failure puts the old one back. */
+int enforce_allow_prepare(struct enforcer *e, const struct config *c, struct allowlist *next,
+			  char *err, size_t errlen);
+int enforce_allow_commit(struct enforcer *e, struct allowlist *next, char *err, size_t errlen);
 
 /* A ban then ends the sessions open on c's ports from inside its prefix
  * (sockkill.h), unless c says close_sessions = no; before the first call

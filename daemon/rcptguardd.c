@@ -5,6 +5,7 @@
 #include <linux/capability.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -118,69 +119,54 @@ static void report_ready(int *ready_fd, char status)
 	}
 }
 
-/* What only a restart can change. */
-static bool needs_restart(const struct config *a, const struct config *b)
-{
-	return a->n_interfaces != b->n_interfaces ||
-	       memcmp(a->interfaces, b->interfaces, sizeof(a->interfaces)) != 0 ||
-	       strcmp(a->bpf_pin_dir, b->bpf_pin_dir) != 0 || a->xdp_mode != b->xdp_mode ||
-	       a->max_bans != b->max_bans || a->max_prefix_bans != b->max_prefix_bans ||
-	       a->max_allow != b->max_allow || strcmp(a->query_socket, b->query_socket) != 0 ||
-	       a->query_socket_uid != b->query_socket_uid ||
-	       a->query_socket_gid != b->query_socket_gid ||
-	       a->query_socket_mode != b->query_socket_mode ||
-	       a->query_listen_len != b->query_listen_len ||
-	       memcmp(&a->query_listen, &b->query_listen, sizeof(a->query_listen)) != 0 ||
-	       a->n_query_listen_users != b->n_query_listen_users ||
-	       memcmp(a->query_listen_users, b->query_listen_users,
-		      sizeof(a->query_listen_users)) != 0 ||
-	       a->max_connections != b->max_connections || a->backend != b->backend ||
-	       strcmp(a->state_dir, b->state_dir) != 0 ||
-	       strcmp(a->control_socket, b->control_socket) != 0 ||
-	       a->control_socket_gid != b->control_socket_gid ||
-	       a->state_interval != b->state_interval ||
-	       a->offenders.max_offenders != b->offenders.max_offenders ||
-	       a->n_dnsbl != b->n_dnsbl || memcmp(a->dnsbl, b->dnsbl, sizeof(a->dnsbl)) != 0 ||
-	       strcmp(a->dns_server, b->dns_server) != 0 || a->dns_timeout != b->dns_timeout ||
-	       a->dns_max_inflight != b->dns_max_inflight || a->dnsbl_wait != b->dnsbl_wait ||
-	       a->dnsbl_cache_min != b->dnsbl_cache_min || a->dnsbl_cache_max != b->dnsbl_cache_max ||
-	       a->dnsbl_cache_size != b->dnsbl_cache_size ||
-	       strcmp(a->metrics_textfile, b->metrics_textfile) != 0 ||
-	       a->metrics_interval != b->metrics_interval || a->n_follow != b->n_follow ||
-	       memcmp(a->follow, b->follow, sizeof(a->follow)) != 0;
-}
-
-/* Re-read the config; on any error the old one stays in force. */
-static int reload(void *arg, char *err, size_t errlen)
+/* Re-read the config: everything that can fail (the file, the allowlist
+ * and its files, the spamtraps, a new database) is prepared first; then
+ * the kernel gets the ports and the allowlist, each put back if a later
+ * write fails; the rest cannot fail. Keys that need a restart keep their
+ * old values (config_reload_diff) and are named in restart. */
+static int reload(void *arg, char *changed, char *restart, size_t len, char *err,
+		  size_t errlen)
 {
 	struct daemon *d = arg;
 	struct config *next = malloc(sizeof(*next));
+	struct allowlist allow = { 0 };
+	struct verdicts_next vn = { 0 };
+	size_t n;
 
+	*changed = *restart = '\0';
 	if (!next || config_load(next, d->path, err, errlen) < 0) {
 		if (!next)
 			snprintf(err, errlen, "out of memory");
 		goto refused;
 	}
 	ifaces_default_routes(next);
-	if (backend_apply(&d->be, next, err, errlen) < 0 ||
-	    enforce_load_allow(d->enf, next, err, errlen) < 0 ||
-	    verdicts_reconfigure(d->verdicts, next, err, errlen) < 0) {
-		backend_apply(&d->be, d->cfg, err + strlen(err), 0);
+	config_reload_diff(d->cfg, next, changed, len, restart, len);
+	if (enforce_allow_prepare(d->enf, next, &allow, err, errlen) < 0 ||
+	    verdicts_prepare(d->verdicts, next, &vn, err, errlen) < 0)
+		goto refused;
+	if (backend_apply(&d->be, next, err, errlen) < 0)
+		goto refused;
+	if (enforce_allow_commit(d->enf, &allow, err, errlen) < 0) {
+		n = strlen(err);
+		if (backend_apply(&d->be, d->cfg, err + n, errlen - n) < 0)
+			log_err("event=reload_rollback error=\"%s\"", err + n);
+		err[n] = '\0';
 		goto refused;
 	}
-	if (needs_restart(d->cfg, next))
-		log_warn("event=reload note=\"changes to interface, xdp_mode, bpf_pin_dir, max_*, "
-			 "backend, state_dir, query_*, control_*, follow, dnsbl lists and dns_* take "
-			 "effect at the next restart\"");
+	verdicts_commit(d->verdicts, next, &vn);
 	offenders_configure(d->off, &next->offenders);
 	*d->cfg = *next;
 	free(next);
 	enforce_sessions(d->enf, d->cfg);
-	log_info("event=reload result=ok ports=%u allow=%u", d->cfg->n_ports, d->cfg->n_allow);
+	log_info("event=reload result=ok ports=%u allow=%u changed=\"%s\" needs_restart=\"%s\"",
+		 d->cfg->n_ports, d->cfg->n_allow, changed, restart);
 	return 0;
 refused:
 	log_err("event=reload result=refused error=\"%s\" note=\"old config stays in force\"",
 		err);
+	allowlist_free(&allow);
+	verdicts_next_free(&vn);
+	*changed = *restart = '\0';
 	free(next);
 	return -1;
 }
@@ -252,9 +238,9 @@ static void on_signal(struct watch *w, uint32_t events)
 	if (read(w->fd, &si, sizeof(si)) != sizeof(si))
 		return;
 	if (si.ssi_signo == SIGHUP) {
-		char err[512];
+		char err[512], changed[512], restart[512];
 
-		reload(d, err, sizeof(err));
+		reload(d, changed, restart, sizeof(changed), err, sizeof(err));
 		return;
 	}
 	log_info("event=stop signal=%s note=\"bans stay enforced in the kernel\"",
@@ -538,6 +524,39 @@ static int start(struct daemon *d, char *err, size_t errlen)
 	return d->follow || !*err ? 0 : -1;
 }
 
+/* rcptguardd -t: what start would refuse, without privileges. The files
+ * the config names are read whole; a missing user or a log that does not
+ * exist yet only warn, as at start (the user may be made later, a log is
+ * followed once it appears). */
+static int check_config(const struct config *c, char *err, size_t errlen)
+{
+	struct allowlist allow;
+	struct verdicts_next vn;
+	struct stat st = { 0 };
+
+	if (enforce_allow_prepare(NULL, c, &allow, err, errlen) < 0 ||
+	    verdicts_prepare(NULL, c, &vn, err, errlen) < 0)
+		return -1;
+	allowlist_free(&allow);
+	verdicts_next_free(&vn);
+	if (*c->user && strcmp(c->user, "root") != 0 && !getpwnam(c->user))
+		fprintf(stderr, "rcptguardd: warning: user '%s' does not exist, so rcptguardd "
+			"would keep running as root; create it (useradd --system %s) or set "
+			"user = root\n", c->user, c->user);
+	for (unsigned i = 0; i < c->n_follow; i++) {
+		if (stat(c->follow[i], &st) < 0 && errno == ENOENT)
+			fprintf(stderr, "rcptguardd: warning: follow %s does not exist yet; it is "
+				"read once it appears\n", c->follow[i]);
+		else if (access(c->follow[i], R_OK) < 0 || S_ISDIR(st.st_mode)) {
+			snprintf(err, errlen, "cannot read follow %s: %s", c->follow[i],
+				 S_ISDIR(st.st_mode) ? "a directory; name the log file" :
+				 strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct daemon d = { .path = CONFIG_DEFAULT_PATH };
@@ -567,6 +586,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (test_only) {
+		if (check_config(d.cfg, err, sizeof(err)) < 0) {
+			fprintf(stderr, "rcptguardd: %s: %s\n", d.path, err);
+			return 1;
+		}
 		printf("rcptguardd: %s: config ok\n", d.path);
 		return 0;
 	}

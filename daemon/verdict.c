@@ -250,23 +250,45 @@ static void refuse(struct verdicts *v, const struct file_id *id, const char *err
 		recipients_keys(v->db), recipients_domains(v->db));
 }
 
-int verdicts_reconfigure(struct verdicts *v, const struct config *c, char *err, size_t errlen)
+int verdicts_prepare(const struct verdicts *v, const struct config *c, struct verdicts_next *n,
+		     char *err, size_t errlen)
 {
-	struct recipients *db = NULL;
-	char **traps;
-	size_t ntraps;
-
-	if (load_traps(c, &traps, &ntraps, err, errlen) < 0)
+	memset(n, 0, sizeof(*n));
+	if (load_traps(c, &n->traps, &n->ntraps, err, errlen) < 0)
 		return -1;
-	if (strcmp(v->path, c->recipients) != 0 && c->recipients[0] &&
-	    !(db = recipients_open(c->recipients, err, errlen))) {
-		free_traps(traps, ntraps);
+	if ((!v || strcmp(v->path, c->recipients) != 0) && c->recipients[0] &&
+	    !(n->db = recipients_open(c->recipients, err, errlen))) {
+		verdicts_next_free(n);
 		return -1;
 	}
-	/* Everything checked: take it. */
+	return 0;
+}
+
+void verdicts_next_free(struct verdicts_next *n)
+{
+	free_traps(n->traps, n->ntraps);
+	recipients_close(n->db);
+	memset(n, 0, sizeof(*n));
+}
+
+int verdicts_reconfigure(struct verdicts *v, const struct config *c, char *err, size_t errlen)
+{
+	struct verdicts_next n;
+
+	if (verdicts_prepare(v, c, &n, err, errlen) < 0)
+		return -1;
+	verdicts_commit(v, c, &n);
+	return 0;
+}
+
+void verdicts_commit(struct verdicts *v, const struct config *c, struct verdicts_next *n)
+{
+	struct recipients *db = n->db;
+
 	free_traps(v->traps, v->ntraps);
-	v->traps = traps;
-	v->ntraps = ntraps;
+	v->traps = n->traps;
+	v->ntraps = n->ntraps;
+	memset(n, 0, sizeof(*n));
 	snprintf(v->reject, sizeof(v->reject), "%s", c->reject_unknown);
 	v->logv = c->log_verdicts;
 	v->dnsbl_threshold = c->dnsbl_reject_threshold;
@@ -274,7 +296,7 @@ int verdicts_reconfigure(struct verdicts *v, const struct config *c, char *err, 
 	v->dnsbl_stage = stage_of(c->dnsbl_reject_stage);
 	v->max_shrink = c->recipients_max_shrink;
 	if (strcmp(v->path, c->recipients) == 0 && v->configured)
-		return 0;
+		return;
 	v->configured = true;
 	recipients_close(v->db);
 	v->db = db;
@@ -289,7 +311,6 @@ int verdicts_reconfigure(struct verdicts *v, const struct config *c, char *err, 
 			 "configured: recipients are NOT judged and nobody is banned for unknown "
 			 "recipients; build one with rcptguard recipients compile and set "
 			 "recipients = PATH\"");
-	return 0;
 }
 
 void verdicts_check_db(struct verdicts *v)

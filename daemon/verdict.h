@@ -35,6 +35,20 @@ void verdicts_free(struct verdicts *v);
  * changed. On error the old state stays and err says why. */
 int verdicts_reconfigure(struct verdicts *v, const struct config *c, char *err, size_t errlen);
 
+/* The same in two steps, for a reload that must fail before it changes
+ * anything: prepare reads the files c names (the spamtraps, the database
+ * when its path changed; always when v is NULL: rcptguardd -t), commit
+ * cannot fail. An unused next is freed with verdicts_next_free. */
+struct verdicts_next {
+	char **traps;
+	size_t ntraps;
+	struct recipients *db;
+};
+int verdicts_prepare(const struct verdicts *v, const struct config *c, struct verdicts_next *n,
+		     char *err, size_t errlen);
+void verdicts_commit(struct verdicts *v, const struct config *c, struct verdicts_next *n);
+void verdicts_next_free(struct verdicts_next *n);
+
 /* Notice a replaced database file and switch to it; a bad or missing
  * file, or one that lost more than recipients_max_shrink of its keys or
  * domains, is logged once and the last good one stays. */

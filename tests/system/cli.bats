@@ -62,6 +62,38 @@ setup() {
 	assert_output "rcptguardd: $CONF:2: unknown key 'bogus'"
 }
 
+@test "rcptguardd -t reads every file the config names; a log not there yet and a missing user only warn" {
+	local d=$BATS_TEST_TMPDIR
+	printf '192.0.2.0/24\n' > "$d/allow"
+	printf 'trap@example.com\n' > "$d/traps"
+	printf 'port = 25   # smtp, as docs/qmail.md writes it\nallow_file = %s/allow\nspamtrap_file = %s/traps\nfollow = %s/later.log\nuser = rg-no-such-user\n' \
+		"$d" "$d" "$d" >> "$CONF"
+	run -0 --separate-stderr "$B/rcptguardd" -t -c "$CONF"
+	assert_output "rcptguardd: $CONF: config ok"
+	[[ $stderr == *"warning: follow $d/later.log does not exist yet"* ]]
+	[[ $stderr == *"warning: user 'rg-no-such-user' does not exist"* ]]
+	printf 'not-an-address\n' >> "$d/allow"
+	run -1 "$B/rcptguardd" -t -c "$CONF"
+	assert_output --partial "$d/allow:2: 'not-an-address'"
+	sed -i '$d' "$d/allow"
+	printf 'no-at-sign\n' >> "$d/traps"
+	run -1 "$B/rcptguardd" -t -c "$CONF"
+	assert_output --partial "$d/traps:2: 'no-at-sign' is not an address"
+	rm "$d/traps"
+	run -1 "$B/rcptguardd" -t -c "$CONF"
+	assert_output --partial "cannot open spamtrap_file $d/traps"
+	printf 'recipients = %s/none.cdb\n' "$d" >> "$CONF"
+	printf 'trap@example.com\n' > "$d/traps"
+	run -1 "$B/rcptguardd" -t -c "$CONF"
+	assert_output --partial "cannot open recipients database $d/none.cdb"
+}
+
+@test "rcptguardd -t: ban_time above ban_time_max is an error, not a clamp" {
+	printf 'ban_time_max = 1h\nban_time = 2h\n' >> "$CONF"
+	run -1 "$B/rcptguardd" -t -c "$CONF"
+	assert_output "rcptguardd: $CONF:4: ban_time (7200s) is above ban_time_max (3600s); lower ban_time or raise ban_time_max"
+}
+
 @test "rcptguardd: bad option exit 2, missing config exit 1" {
 	run -2 "$B/rcptguardd" -x
 	run -1 "$B/rcptguardd" -t -c /nonexistent.conf

@@ -249,6 +249,34 @@ verdict() {
 	assert_failure
 }
 
+@test "$BACKEND: a refused reload leaves the kernel as it was; rcptguard reload names what changed and what waits for a restart" {
+	start_daemon
+	# The allowlist used to reach the kernel before the spamtrap file failed.
+	printf 'allow = 10.77.1.0/24\nspamtrap_file = /nonexistent/traps\n' >> "$CONF"
+	run -1 rg reload
+	assert_output "rcptguard: cannot open spamtrap_file /nonexistent/traps: No such file or directory"
+	grep -q 'event=reload result=refused error="cannot open spamtrap_file' "$DLOG"
+	rg ban 10.77.1.2
+	run mail_from_client 10.77.1.1
+	assert_failure
+	rg unban 10.77.1.2
+	sed -i '/spamtrap_file/d' "$CONF"
+	printf 'port = 80\nnft_hook = prerouting\nmetrics_interval = 30s\n' >> "$CONF"
+	run -0 rg reload
+	assert_output - <<-EOF
+	reloaded
+	changed: port,allow
+	needs restart: nft_hook,metrics_interval (the old values stay in force until rcptguardd restarts)
+	EOF
+	grep -q 'event=reload result=ok ports=1 allow=1 changed="port,allow" needs_restart="nft_hook,metrics_interval"' "$DLOG"
+	# Applied keys are in force; the others still wait.
+	run -0 rg reload
+	assert_output "reloaded
+needs restart: nft_hook,metrics_interval (the old values stay in force until rcptguardd restarts)"
+	run -0 mail_from_client 10.77.1.1 25
+	sed -i '/nft_hook\|metrics_interval/d' "$CONF"
+}
+
 @test "$BACKEND: Postfix: five unknown recipients, the fifth gets 421, the next SYN is dropped; unban restores" {
 	kill "${PIDS[0]}"
 	wait "${PIDS[0]}" 2>/dev/null || true

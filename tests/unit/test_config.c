@@ -27,6 +27,183 @@ static void refused(const char *text, const char *want)
 	free(c);
 }
 
+/* Each field is as wide as its kind writes. */
+static bool width_ok(const struct config_key *k)
+{
+	switch (k->kind) {
+	case CONFIG_BOOL: return k->size == sizeof(bool);
+	case CONFIG_UINT: return k->size == 4 || k->size == 8;
+	case CONFIG_DOUBLE: return k->size == sizeof(double);
+	case CONFIG_DURATION: return k->size == sizeof(uint32_t);
+	case CONFIG_ENUM: return k->size == sizeof(unsigned);
+	case CONFIG_PATH: return k->max >= 2 && k->max <= k->size;
+	case CONFIG_CUSTOM: return k->parse != NULL;
+	}
+	return false;
+}
+
+/* "key = VALUE" on line 2: accepted or not, and a refusal names the file,
+ * the line and the key. */
+static bool try(const struct config_key *k, const char *value, struct config *c, char *err,
+		size_t n)
+{
+	char text[256], want[128];
+
+	/* Keys kept in order with k get values that let k take any of its own. */
+	static const char *const wide[] = { "ban_time = 1", "ban_time_max = 316224000",
+					    "dnsbl_cache_min = 1", "dnsbl_cache_max = 316224000" };
+	size_t len = (size_t)snprintf(text, sizeof(text), "# line 1\n%s = %s\n", k->name, value);
+
+	for (size_t i = 0; i < sizeof(wide) / sizeof(wide[0]); i++)
+		if (strncmp(wide[i], k->name, strlen(k->name)) != 0 ||
+		    wide[i][strlen(k->name)] != ' ')
+			len += (size_t)snprintf(text + len, sizeof(text) - len, "%s\n", wide[i]);
+	if (load(text, c, err, n) == 0)
+		return true;
+	snprintf(want, sizeof(want), "%s:2: %s: ", path, k->name);
+	ok(strncmp(err, want, strlen(want)) == 0, "%s = %s: the error names file, line and key: %s",
+	   k->name, value, err);
+	return false;
+}
+
+/* Every row: its width fits its kind; a value no key takes is refused
+ * naming the key and the line; numbers take their bounds and refuse one
+ * past each. */
+static void rows(struct config *c)
+{
+	char err[512], v[64];
+	size_t n = 0;
+
+	for (const struct config_key *k; (k = config_key(n)); n++) {
+		ok(width_ok(k), "%s: the field fits its kind", k->name);
+		ok(!try(k, "x/ y!", c, err, sizeof(err)), "%s: 'x/ y!' is refused", k->name);
+		if (k->kind == CONFIG_UINT || k->kind == CONFIG_DOUBLE ||
+		    k->kind == CONFIG_DURATION) {
+			const double at[] = { k->min, k->max, k->max + 1, k->min - 1 };
+
+			for (size_t j = 0; j < 4; j++) {
+				if (k->kind == CONFIG_DOUBLE)
+					snprintf(v, sizeof(v), "%.17g", at[j]);
+				else
+					snprintf(v, sizeof(v), "%.0f", at[j]);
+				ok(try(k, v, c, err, sizeof(err)) == (j < 2), "%s = %s (%s) is %s %s",
+				   k->name, v, (const char *[]){ "min", "max", "max + 1", "min - 1" }[j],
+				   j < 2 ? "taken" : "refused", j < 2 ? err : "");
+			}
+		}
+		bool dup = false;
+
+		for (size_t j = 0; j < n; j++)
+			dup |= strcmp(config_key(j)->name, k->name) == 0;
+		ok(!dup, "%s: one row", k->name);
+	}
+	ok(n >= 64, "%zu keys", n);
+}
+
+/* Every line of the shipped config means the same with a comment after
+ * it; '#' inside a value stays when escaped or not after a blank. */
+static void comments(struct config *c)
+{
+	struct config *plain = malloc(sizeof(*plain));
+	char line[512], text[16384] = "", err[512] = "";
+	const char *notes[] = { " # note", "\t#note", "   #  # two" };
+	FILE *f = fopen("conf/rcptguard.conf", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (line[0] != '#' && line[0] != '\n')
+			strncat(text, line, sizeof(text) - strlen(text) - 1);
+	if (f)
+		fclose(f);
+	ok(strlen(text) > 100 && load(text, plain, err, sizeof(err)) == 0,
+	   "the shipped config loads %s", err);
+	for (size_t i = 0; i < sizeof(notes) / sizeof(notes[0]); i++) {
+		char commented[20000] = "", *save = NULL;
+
+		char *copy = strdup(text);
+
+		for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+			snprintf(commented + strlen(commented), sizeof(commented) - strlen(commented),
+				 "%s%s\n", l, notes[i]);
+		free(copy);
+		ok(load(commented, c, err, sizeof(err)) == 0 && !memcmp(c, plain, sizeof(*c)),
+		   "every shipped line with '%s' after it means the same %s", notes[i], err);
+	}
+	ok(load("reject_unknown = 550 5.1.1 no \\# here # and a comment\n", c, err,
+		sizeof(err)) == 0 && strcmp(c->reject_unknown, "550 5.1.1 no # here") == 0,
+	   "'\\#' keeps a '#' after a blank: '%s' %s", c->reject_unknown, err);
+	ok(load("bpf_pin_dir = /sys/fs/bpf/a#b\n", c, err, sizeof(err)) == 0 &&
+	   strcmp(c->bpf_pin_dir, "/sys/fs/bpf/a#b") == 0,
+	   "a '#' not after a blank is part of the value %s", err);
+	ok(load("query_socket_group = root      # the group qmail-smtpd runs as\n", c, err,
+		sizeof(err)) == 0 && c->query_socket_gid == 0, "docs/qmail.md's example line %s", err);
+	refused("port = # nothing\n", ":1: port: empty value");
+	refused("port =#25\n", ":1: port: empty value");
+	free(plain);
+}
+
+/* Values that must be in order are errors, at the later line. */
+static void order(struct config *c)
+{
+	char err[512] = "";
+
+	refused("ban_time = 8d\n", ":1: ban_time (691200s) is above ban_time_max (604800s)");
+	refused("ban_time_max = 1h\n\nban_time = 2h\n",
+		":3: ban_time (7200s) is above ban_time_max (3600s)");
+	refused("ban_time = 2h\nban_time_max = 1h\n", ":2: ban_time ");
+	refused("dnsbl_cache_min = 2h\n", ":1: dnsbl_cache_min (7200s) is above dnsbl_cache_max");
+	ok(load("ban_time = 7d\ndnsbl_cache_min = 1h\n", c, err, sizeof(err)) == 0 &&
+	   c->offenders.ban_time == c->offenders.ban_time_max,
+	   "equal values are taken %s", err);
+}
+
+/* A reload names each changed key in the list its column says; keys that
+ * need a restart get their old values back. */
+static void reload_diff(void)
+{
+	struct config *cur = malloc(sizeof(*cur)), *next = malloc(sizeof(*next));
+	char changed[2048], restart[2048], err[512];
+	const struct config_key *k;
+
+	config_defaults(cur);
+	for (size_t i = 0; (k = config_key(i)); i++) {
+		char *list, name[80];
+
+		*next = *cur;
+		((char *)next)[k->off + k->size - 1] ^= 0x5a;
+		config_reload_diff(cur, next, changed, sizeof(changed), restart, sizeof(restart));
+		list = k->reload == CONFIG_LIVE ? changed : restart;
+		snprintf(name, sizeof(name), "%s", k->name);
+		ok(strcmp(list, name) == 0 && !*(list == changed ? restart : changed),
+		   "%s changed: listed alone as %s", k->name,
+		   k->reload == CONFIG_LIVE ? "changed" : "needs restart");
+		ok((memcmp(cur, next, sizeof(*cur)) == 0) == (k->reload == CONFIG_RESTART),
+		   "%s: %s", k->name, k->reload == CONFIG_LIVE ? "the new value is taken" :
+		   "the old value stays");
+		if (k->aux_off) {
+			*next = *cur;
+			(*(unsigned *)((char *)next + k->aux_off))++;
+			config_reload_diff(cur, next, changed, sizeof(changed), restart,
+					   sizeof(restart));
+			ok(strcmp(list, name) == 0, "%s: its count or length counts too", k->name);
+		}
+	}
+	ok(load("nft_hook = prerouting\nnft_table = other\nuser = root\nport = 26\n"
+		"metrics_textfile = /run/m.prom\n", next, err, sizeof(err)) == 0, "%s", err);
+	config_reload_diff(cur, next, changed, sizeof(changed), restart, sizeof(restart));
+	ok(strcmp(changed, "port") == 0 && strcmp(restart, "nft_table,nft_hook,user,metrics_textfile") == 0 &&
+	   next->nft_hook == NFT_HOOK_INGRESS && strcmp(next->nft_table, "rcptguard") == 0 &&
+	   strcmp(next->user, "rcptguard") == 0 && !next->metrics_textfile[0] && next->ports[0] == 26,
+	   "nft_table, nft_hook, user, metrics_textfile wait for a restart: '%s' / '%s'", changed,
+	   restart);
+	for (size_t i = 0; (k = config_key(i)); i++)
+		((char *)next)[k->off] ^= 0x33;
+	config_reload_diff(cur, next, changed, 40, restart, 40);
+	ok(strlen(changed) < 40 && strlen(restart) < 40 && strstr(changed, "...") &&
+	   strstr(restart, "..."), "long lists are cut with '...': '%s' / '%s'", changed, restart);
+	free(cur);
+	free(next);
+}
+
 int main(void)
 {
 	struct config *c = malloc(sizeof(*c));
@@ -108,6 +285,10 @@ int main(void)
 	}
 	ok(config_load(c, "/nonexistent/rcptguard.conf", err, sizeof(err)) < 0 &&
 	   strstr(err, "cannot open /nonexistent/rcptguard.conf"), "a missing file: %s", err);
+	rows(c);
+	comments(c);
+	order(c);
+	reload_diff();
 	/* A refused reload keeps the old config: enforce.bats (SIGHUP). */
 	unlink(path);
 	free(c);
