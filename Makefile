@@ -30,7 +30,7 @@ COMMON_SRC := daemon/addr.c daemon/duration.c daemon/log.c daemon/config.c \
               daemon/pins.c daemon/maps.c daemon/links.c daemon/names.c \
               daemon/recipients.c daemon/recipients_compile.c daemon/policy.c daemon/verdict.c \
               daemon/offenders.c daemon/credit.c daemon/allowlist.c daemon/enforce.c \
-              daemon/escape.c daemon/peer.c daemon/state.c daemon/dnsbl_spec.c daemon/dnsbl.c \
+              daemon/escape.c daemon/peer.c daemon/state.c daemon/journal.c daemon/dnsbl_spec.c daemon/dnsbl.c \
               daemon/privdrop.c daemon/atomic.c daemon/prometheus.c daemon/metrics.c \
               daemon/backend_xdp.c daemon/backend_none.c daemon/backend_nft.c daemon/nft.c \
               daemon/nft_table.c daemon/keytab.c daemon/logline.c daemon/tail.c daemon/follow.c \

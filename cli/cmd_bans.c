@@ -10,6 +10,7 @@
 #include "duration.h"
 #include "allowlist.h"
 #include "names.h"
+#include "state.h"
 #include "table.h"
 
 /* A manual ban without --for. */
@@ -37,6 +38,10 @@ struct change {
 	int (*request)(const struct change *ch, const char *addr, const char **w);
 	/* The same change on the maps: 0 or -errno. */
 	int (*direct)(struct ctx *x, const struct change *ch, const struct rg_lpm_key *k);
+	/* Its state journal line, so the daemon keeps it; NULL: the state
+	 * file does not hold this kind of change. */
+	void (*record)(const struct change *ch, const struct rg_lpm_key *k, char *buf,
+		       size_t len);
 	uint64_t secs;                  /* ban only */
 	const char *note;
 	char num[24];
@@ -70,20 +75,27 @@ static int each_address(struct ctx *x, int argc, char **argv, const char *what,
 				warn_allowlisted(a, ctl_get(&r.rec[0], "allowlisted"));
 		}
 		if (got == DAEMON_DOWN) {
-			if (!direct && store_open(x) < 0) {
+			if (!direct && (store_open(x) < 0 || (ch->record && store_journal(x) < 0))) {
 				rc = EXIT_FAIL;
 				break;
 			}
 			direct = true;
 			e = ch->direct(x, ch, &keys[i]);
 			got = EXIT_FAIL;
+			if (e == 0 && ch->record) {
+				char line[JOURNAL_LINE_MAX];
+
+				ch->record(ch, &keys[i], line, sizeof(line));
+				if (store_record(x, line) < 0)
+					e = 1;  /* said why */
+			}
 			if (e == -ENOENT)
 				fprintf(stderr, "rcptguard: %s: no such %s entry\n", a, what);
 			else if (e < 0)
 				fprintf(stderr, "rcptguard: %s %s: %s%s\n", what, a, strerror(-e),
 					e == -E2BIG || e == -ENOMEM ? "; the map is full, raise its "
 					"max_* size in the config" : "");
-			else
+			else if (e == 0)
 				got = EXIT_OK;
 		}
 		/* Lifted bans come first, as allow_add_direct() says them. */
@@ -118,6 +130,22 @@ static int ban_direct(struct ctx *x, const struct change *ch, const struct rg_lp
 		warn_allowlisted(a, by);
 	}
 	return e;
+}
+
+static void ban_record(const struct change *ch, const struct rg_lpm_key *k, char *buf,
+		       size_t len)
+{
+	uint64_t now = wall_secs();
+
+	state_ban_change(buf, len, k, ch->secs ? now + ch->secs : 0, RG_REASON_MANUAL, ch->note,
+			 now);
+}
+
+static void unban_record(const struct change *ch, const struct rg_lpm_key *k, char *buf,
+			 size_t len)
+{
+	(void)ch;
+	state_unban_change(buf, len, k);
 }
 
 static int unban_request(const struct change *ch, const char *addr, const char **w)
@@ -186,7 +214,7 @@ int cmd_ban(struct ctx *x, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct change ch = { .done = "banned", .request = ban_request, .direct = ban_direct,
-			     .secs = DEFAULT_BAN_SECS };
+			     .record = ban_record, .secs = DEFAULT_BAN_SECS };
 	char err[256], suffix[48], dur[32];
 	int opt;
 
@@ -439,6 +467,34 @@ int cmd_list(struct ctx *x, int argc, char **argv)
 	return rc;
 }
 
+/* Only a ban that is gone counts as removed; one that stays is named. */
+static int unban_rows(struct ctx *x, const struct ban_rows *rows)
+{
+	char a[ADDR_STRLEN], line[JOURNAL_LINE_MAX];
+	size_t removed = 0, failed = 0;
+
+	for (size_t i = 0; i < rows->n; i++) {
+		int e = x->ops->unban(x->store, &rows->v[i].key);
+
+		if (e == -ENOENT)
+			continue;       /* expired and swept meanwhile */
+		if (e < 0) {
+			addr_format(&rows->v[i].key, a, sizeof(a));
+			fprintf(stderr, "rcptguard: unban %s: %s\n", a, strerror(-e));
+			failed++;
+			continue;
+		}
+		removed++;
+		state_unban_change(line, sizeof(line), &rows->v[i].key);
+		if (store_record(x, line) < 0)
+			failed++;
+	}
+	printf("removed %zu bans\n", removed);
+	if (failed)
+		fprintf(stderr, "rcptguard: %zu bans could not be removed or recorded\n", failed);
+	return failed ? EXIT_FAIL : EXIT_OK;
+}
+
 int cmd_unban(struct ctx *x, int argc, char **argv)
 {
 	struct ban_rows rows = { 0 };
@@ -446,7 +502,8 @@ int cmd_unban(struct ctx *x, int argc, char **argv)
 
 	if (argc != 1 || strcmp(argv[0], "--all") != 0) {
 		static const struct change ch = { .done = "removed ban", .suffix = "",
-						   .request = unban_request, .direct = unban_direct };
+						   .request = unban_request, .direct = unban_direct,
+						   .record = unban_record };
 
 		return each_address(x, argc, argv, "ban", &ch);
 	}
@@ -462,17 +519,16 @@ int cmd_unban(struct ctx *x, int argc, char **argv)
 		if (rc != DAEMON_DOWN)
 			return rc;
 	}
-	if (store_open(x) < 0)
+	if (store_open(x) < 0 || store_journal(x) < 0)
 		return EXIT_FAIL;
 	if (x->ops->foreach(x->store, row_from_map, &rows) < 0) {
+		fprintf(stderr, "rcptguard: cannot list the bans: out of memory\n");
 		free(rows.v);
 		return EXIT_FAIL;
 	}
-	for (size_t i = 0; i < rows.n; i++)
-		x->ops->unban(x->store, &rows.v[i].key);
-	printf("removed %zu bans\n", rows.n);
+	rc = unban_rows(x, &rows);
 	free(rows.v);
-	return EXIT_OK;
+	return rc;
 }
 
 struct allow_rows {

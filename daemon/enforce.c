@@ -18,6 +18,8 @@ struct enforcer {
 	struct enforce_stats st;
 	expired_cb on_expire;
 	void *expire_arg;
+	change_cb on_change;
+	void *change_arg;
 };
 
 struct enforcer *enforce_new(const struct backend_ops *ops, void *ctx)
@@ -43,6 +45,12 @@ void enforce_free(struct enforcer *e)
 		return;
 	allowlist_free(&e->allow);
 	free(e);
+}
+
+void enforce_on_change(struct enforcer *e, change_cb cb, void *arg)
+{
+	e->on_change = cb;
+	e->change_arg = arg;
 }
 
 const char *enforce_backend(const struct enforcer *e)
@@ -84,12 +92,27 @@ static int add_own_addresses(struct allowlist *al)
 	return rc;
 }
 
+/* A config entry of the current allowlist that next leaves out. */
+static bool dropped(const struct enforcer *e, const struct allowlist *next, size_t i)
+{
+	const struct allow_entry *old = &e->allow.v[i];
+
+	if (old->origin != RG_ALLOW_CONFIG)
+		return false;
+	for (size_t j = 0; j < next->n; j++)
+		if (next->v[j].key.prefixlen == old->key.prefixlen &&
+		    !memcmp(&next->v[j].key.addr, &old->key.addr, 16))
+			return false;
+	return true;
+}
+
 int enforce_load_allow(struct enforcer *e, const struct config *c, char *err, size_t errlen)
 {
 	static const char *const always[] = { "127.0.0.0/8", "::1" };
 	struct allowlist next = { 0 };
 	size_t skipped = 0;
 	struct rg_lpm_key k;
+	char a[ADDR_STRLEN];
 
 	for (size_t i = 0; i < sizeof(always) / sizeof(always[0]); i++)
 		if (addr_parse(always[i], &k, err, errlen) < 0 ||
@@ -115,17 +138,24 @@ int enforce_load_allow(struct enforcer *e, const struct config *c, char *err, si
 			    allowlist_add(&next, &e->allow.v[i].key, RG_ALLOW_MANUAL) < 0)
 				goto oom;
 	}
-	/* The backend: drop config entries that went away, add the rest. */
-	for (size_t i = 0; i < e->allow.n; i++)
-		if (e->allow.v[i].origin == RG_ALLOW_CONFIG) {
-			bool kept = false;
+	/* The backend: drop config entries that went away, add the rest. A
+	 * drop that fails puts back the ones dropped before it: the old
+	 * allowlist stays in force whole. */
+	for (size_t i = 0; i < e->allow.n; i++) {
+		int rc;
 
-			for (size_t j = 0; j < next.n && !kept; j++)
-				kept = next.v[j].key.prefixlen == e->allow.v[i].key.prefixlen &&
-				       !memcmp(&next.v[j].key.addr, &e->allow.v[i].key.addr, 16);
-			if (!kept)
-				e->ops->allow_del(e->ctx, &e->allow.v[i].key);
-		}
+		if (!dropped(e, &next, i) ||
+		    (rc = e->ops->allow_del(e->ctx, &e->allow.v[i].key)) == 0 || rc == -ENOENT)
+			continue;
+		addr_format(&e->allow.v[i].key, a, sizeof(a));
+		snprintf(err, errlen, "cannot remove allow entry %s: %s; the old allowlist stays",
+			 a, strerror(-rc));
+		while (i--)
+			if (dropped(e, &next, i))
+				e->ops->allow_add(e->ctx, &e->allow.v[i].key, RG_ALLOW_CONFIG);
+		allowlist_free(&next);
+		return -1;
+	}
 	for (size_t i = 0; i < next.n; i++)
 		if (e->ops->allow_add(e->ctx, &next.v[i].key, next.v[i].origin) < 0) {
 			snprintf(err, errlen, "cannot write allow entries: %s; raise max_allow",
@@ -180,6 +210,8 @@ enum enf_result enforce_ban(struct enforcer *e, const struct rg_lpm_key *k,
 		e->st.bans[reason]++;
 	log_info("event=ban address=%s reason=%s duration=%llu backend=%s %s", a,
 		 reason_name(reason), (unsigned long long)secs, e->ops->name, why);
+	if (e->on_change)
+		e->on_change(k, true, secs, reason, note, e->change_arg);
 	return ENF_BANNED;
 }
 
@@ -221,6 +253,8 @@ int enforce_unban(struct enforcer *e, const struct rg_lpm_key *k, const char *wh
 		e->st.unbans++;
 		addr_format(k, a, sizeof(a));
 		log_info("event=unban address=%s backend=%s %s", a, e->ops->name, why);
+		if (e->on_change)
+			e->on_change(k, false, 0, 0, NULL, e->change_arg);
 	}
 	return rc;
 }

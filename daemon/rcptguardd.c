@@ -39,8 +39,10 @@
 #define BAN_SWEEP_MS 5000
 /* How soon a replaced recipients database is noticed. */
 #define DB_CHECK_MS 500
-/* How soon a ban change reaches the state file. */
+/* How soon a ban change reaches the journal (and is fsynced). */
 #define STATE_CHECK_MS 1000
+/* How much longer than the state file the journal may grow. */
+#define JOURNAL_COMPACT_SLACK (64u << 10)
 /* How soon lines queued behind a stalled log reader are tried again. */
 #define LOG_FLUSH_MS 200
 
@@ -59,7 +61,10 @@ struct daemon {
 	struct control_env env;
 	struct watch sig, ban_sweep, db_check, state_save, metrics, log_flush;
 	bool state_failing, metrics_failing, follow_failing;
-	uint64_t saved_changes, saved_at;       /* ban changes and time of the last save */
+	struct journal journal;         /* ban changes since the last full save */
+	bool journal_behind;            /* a change missed it: save the whole state */
+	int state_lock;
+	uint64_t saved_at, state_bytes; /* time and size of the last full save */
 };
 
 #define OWNER(w, field) ((struct daemon *)((char *)(w) - offsetof(struct daemon, field)))
@@ -182,24 +187,13 @@ refused:
 	return -1;
 }
 
-/* Bans placed or lifted so far: a change is saved within a second, so a
- * kill -9 loses at most a second of ban history. */
-static uint64_t ban_changes(const struct daemon *d)
-{
-	const struct enforce_stats *st = enforce_stats(d->enf);
-	uint64_t n = st->unbans + st->expired;
-
-	for (unsigned r = 0; r < RG_REASON_MAX; r++)
-		n += st->bans[r];
-	return n;
-}
-
+/* A full save (compaction): the state file, and an empty journal after it. */
 static void save_state(struct daemon *d)
 {
-	char err[512];
-	uint64_t changes = ban_changes(d);
+	char err[512], path[4200];
+	struct stat sb;
 
-	if (state_write(d->cfg->state_dir, d->enf, d->off, &d->cfg->offenders, err,
+	if (state_write(d->cfg->state_dir, &d->journal, d->enf, d->off, &d->cfg->offenders, err,
 			sizeof(err)) < 0) {
 		/* Once per outage, not every interval; the old file stays. */
 		if (!d->state_failing)
@@ -210,12 +204,30 @@ static void save_state(struct daemon *d)
 	}
 	/* Only a save that worked counts: a failed one is tried again at the
 	 * next tick, so the file catches up as soon as there is room. */
-	d->saved_changes = changes;
+	snprintf(path, sizeof(path), "%s/state", d->cfg->state_dir);
+	d->state_bytes = stat(path, &sb) == 0 ? (uint64_t)sb.st_size : 0;
 	d->saved_at = mono_ns();
+	d->journal_behind = false;
 	if (d->state_failing)
 		log_info("event=state_save result=ok note=recovered");
 	d->state_failing = false;
 	d->env.state_saved = wall_secs();
+}
+
+/* Each ban and unban becomes a journal line, written at the next tick. */
+static void on_ban_change(const struct rg_lpm_key *k, bool banned, uint64_t secs,
+			  unsigned reason, const char *note, void *arg)
+{
+	struct daemon *d = arg;
+	char line[JOURNAL_LINE_MAX];
+	uint64_t now = wall_secs();
+
+	if (banned)
+		state_ban_change(line, sizeof(line), k, secs ? now + secs : 0, reason, note, now);
+	else
+		state_unban_change(line, sizeof(line), k);
+	if (journal_add(&d->journal, line) < 0)
+		d->journal_behind = true;
 }
 
 /* Log positions move with every line; they are saved with the state. */
@@ -282,11 +294,21 @@ static void on_state_save(struct watch *w, uint32_t events)
 {
 	struct daemon *d = OWNER(w, state_save);
 	uint64_t ticks;
+	char err[512];
 
 	(void)events;
 	if (read(w->fd, &ticks, sizeof(ticks)) != sizeof(ticks))
 		return;
-	if (ban_changes(d) != d->saved_changes ||
+	if (journal_flush(&d->journal, err, sizeof(err)) < 0) {
+		if (!d->journal_behind)
+			log_err("event=state_journal result=failed error=\"%s\" note=\"saving the "
+				"whole state instead\"", err);
+		d->journal_behind = true;
+	}
+	/* A journal longer than the file costs more to read back than a
+	 * rewrite: then, or every state_interval, the whole state is saved. */
+	if (d->journal_behind || d->state_failing ||
+	    d->journal.size > d->state_bytes + JOURNAL_COMPACT_SLACK ||
 	    mono_ns() - d->saved_at >= d->cfg->state_interval * 1000000000ULL)
 		save_state(d);
 	save_positions(d);
@@ -380,6 +402,12 @@ static void restore_state(struct daemon *d, const struct state *st)
 
 	for (size_t i = 0; i < st->noffs; i++)
 		offenders_restore(d->off, &st->offs[i]);
+	/* Lifted after the file was written (by us, or by the CLI while we
+	 * were down): an unban pardons, whenever it happened. */
+	for (size_t i = 0; i < st->nunbans; i++) {
+		offenders_unbanned(d->off, &st->unbans[i], (uint32_t)now);
+		pardoned++;
+	}
 	enforce_bulk(d->enf, true);
 	for (size_t i = 0; i < st->nbans && rc >= 0; i++) {
 		const struct saved_ban *b = &st->bans[i];
@@ -405,7 +433,8 @@ static void restore_state(struct daemon *d, const struct state *st)
 		restored = 0;
 	}
 	log_info("event=state_load result=ok bans=%zu offenders=%zu restored=%zu pardoned=%zu "
-		 "maps=%s%s", st->nbans, st->noffs, restored, pardoned, fresh ? "new" : "kept",
+		 "journaled=%zu maps=%s%s", st->nbans, st->noffs, restored, pardoned, st->journaled,
+		 fresh ? "new" : "kept",
 		 d->be.ops != &backend_nft || fresh ? "" : adopt ? " read=state" : " read=kernel");
 }
 
@@ -477,21 +506,36 @@ static int start(struct daemon *d, char *err, size_t errlen)
 	if (!(d->dnsbl = dnsbl_new(d->loop, d->cfg, err, errlen)) ||
 	    !(d->verdicts = verdicts_new(d->cfg, d->off, d->enf, d->dnsbl, err, errlen)))
 		return -1;
+	/* Held while we run: the CLI writes the journal only while we do not. */
+	if ((d->state_lock = state_dir_lock(d->cfg->state_dir, 5000, err, errlen)) < 0)
+		return -1;
 	/* Read first: the nft backend checks the proof saved with it. */
 	if (!(loaded = state_read(d->cfg->state_dir, &st, serr, sizeof(serr)) == 0))
 		log_err("event=state_load result=refused error=\"%s\"", serr);
-	rc = backend_start(&d->be, d->cfg, st.proof, err, errlen);
+	if (st.journal_skipped)
+		log_warn("event=state_load journal_skipped=%zu note=\"torn or damaged journal "
+			 "lines (a crash while writing) are ignored\"", st.journal_skipped);
+	/* The proof covers the file, not changes journaled after it. */
+	rc = backend_start(&d->be, d->cfg, st.journaled ? "" : st.proof, err, errlen);
 	if (rc == 0) {
 		enforce_use(d->enf, d->be.ops, d->be.ctx);
 		rc = enforce_load_allow(d->enf, d->cfg, err, errlen);
 	}
 	if (rc == 0 && loaded)
 		restore_state(d, &st);
+	if (rc == 0 && journal_open(&d->journal, d->cfg->state_dir, st.gen, serr,
+				    sizeof(serr)) < 0) {
+		log_err("event=state_journal result=failed error=\"%s\" note=\"saving the "
+			"whole state instead\"", serr);
+		d->journal_behind = true;
+	}
 	state_free(&st);
 	if (rc < 0)
 		return -1;
-	d->saved_changes = ban_changes(d);
-	d->saved_at = mono_ns();
+	/* What was read, journal included, becomes one file and an empty
+	 * journal; from here every change is journaled. */
+	save_state(d);
+	enforce_on_change(d->enf, on_ban_change, d);
 	d->env = (struct control_env){ .cfg = d->cfg, .enf = d->enf, .off = d->off,
 				       .verdicts = d->verdicts, .started = time(NULL),
 				       .reload = reload, .reload_arg = d };
@@ -511,7 +555,7 @@ static int start(struct daemon *d, char *err, size_t errlen)
 
 int main(int argc, char **argv)
 {
-	struct daemon d = { .path = CONFIG_DEFAULT_PATH };
+	struct daemon d = { .path = CONFIG_DEFAULT_PATH, .journal.fd = -1, .state_lock = -1 };
 	bool foreground = false, test_only = false;
 	char err[512];
 	int ready_fd = -1, opt, rc = 1;
@@ -565,6 +609,8 @@ int main(int argc, char **argv)
 		log_to_syslog();
 	}
 	rc = loop_run(d.loop);
+	/* A clean stop leaves one file whose proof is current (fast restart). */
+	journal_flush(&d.journal, err, sizeof(err));
 	save_state(&d);
 	save_positions(&d);
 	goto out;
@@ -580,6 +626,9 @@ out:
 	dnsbl_free(d.dnsbl);
 	enforce_free(d.enf);
 	offenders_free(d.off);
+	journal_close(&d.journal);
+	if (d.state_lock >= 0)
+		close(d.state_lock);
 	loop_free(d.loop);
 	free(d.cfg);
 	return rc;
