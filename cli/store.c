@@ -98,7 +98,6 @@ int store_journal(struct ctx *x)
 		fprintf(stderr, "rcptguard: out of memory\n");
 		return -1;
 	}
-	x->journal->fd = -1;
 	if ((x->journal_lock = state_dir_lock(dir, 2000, err, sizeof(err))) >= 0) {
 		if (state_generation(dir, &gen, err, sizeof(err)) == 0 &&
 		    journal_open(x->journal, dir, gen, err, sizeof(err)) == 0)

@@ -62,21 +62,17 @@ static bool header_is(const char *line, uint64_t gen)
 int journal_reset(struct journal *j, uint64_t gen, char *err, size_t errlen)
 {
 	struct atomic_file a;
+	size_t n;
 
-	if (j->fd >= 0)
-		close(j->fd);
-	j->fd = -1;
+	j->ok = false;
 	if (atomic_open(&a, j->path, 0600, err, errlen) < 0)
 		return -1;
-	fprintf(a.f, MAGIC " %" PRIu64 "\n", gen);
+	n = (size_t)fprintf(a.f, MAGIC " %" PRIu64 "\n", gen);
 	if (atomic_commit(&a, err, errlen) < 0)
 		return -1;
-	if ((j->fd = open(j->path, O_WRONLY | O_APPEND | O_CLOEXEC)) < 0) {
-		snprintf(err, errlen, "cannot open %s: %s", j->path, strerror(errno));
-		return -1;
-	}
 	j->gen = gen;
-	j->size = (uint64_t)lseek(j->fd, 0, SEEK_END);
+	j->size = n;
+	j->ok = true;
 	return 0;
 }
 
@@ -105,42 +101,46 @@ int journal_open(struct journal *j, const char *dir, uint64_t gen, char *err, si
 	struct stat sb;
 	off_t end;
 	ssize_t n;
+	int fd;
 
-	j->fd = -1;
+	j->ok = false;
 	j->len = 0;
 	j->gen = gen;
 	if ((size_t)snprintf(j->path, sizeof(j->path), "%s/journal", dir) >= sizeof(j->path)) {
 		snprintf(err, errlen, "path too long: %s", dir);
 		return -1;
 	}
-	if ((j->fd = open(j->path, O_RDWR | O_APPEND | O_CLOEXEC)) < 0 && errno != ENOENT) {
+	if ((fd = open(j->path, O_RDWR | O_CLOEXEC)) < 0) {
+		if (errno == ENOENT)
+			return journal_reset(j, gen, err, errlen);
 		snprintf(err, errlen, "cannot open %s: %s", j->path, strerror(errno));
 		return -1;
 	}
-	if (j->fd >= 0 && (n = pread(j->fd, head, sizeof(head) - 1, 0)) > 0)
+	if ((n = pread(fd, head, sizeof(head) - 1, 0)) > 0)
 		head[n] = 0;
 	head[strcspn(head, "\n") + (strchr(head, '\n') ? 1 : 0)] = 0;
-	if (j->fd < 0 || !header_is(head, gen))
+	if (!header_is(head, gen)) {
+		close(fd);
 		return journal_reset(j, gen, err, errlen);
-	if (fstat(j->fd, &sb) < 0 || (end = whole_lines_end(j->fd, sb.st_size)) < 0 ||
-	    (end < sb.st_size && (ftruncate(j->fd, end) < 0 || fsync(j->fd) < 0))) {
+	}
+	if (fstat(fd, &sb) < 0 || (end = whole_lines_end(fd, sb.st_size)) < 0 ||
+	    (end < sb.st_size && (ftruncate(fd, end) < 0 || fsync(fd) < 0))) {
 		snprintf(err, errlen, "cannot repair %s: %s", j->path, strerror(errno));
-		journal_close(j);
+		close(fd);
 		return -1;
 	}
-	j->gen = gen;
+	close(fd);
 	j->size = (uint64_t)end;
+	j->ok = true;
 	return 0;
 }
 
 void journal_close(struct journal *j)
 {
-	if (j->fd >= 0)
-		close(j->fd);
-	j->fd = -1;
 	free(j->buf);
 	j->buf = NULL;
 	j->len = j->cap = 0;
+	j->ok = false;
 }
 
 int journal_add(struct journal *j, const char *change)
@@ -163,28 +163,42 @@ int journal_add(struct journal *j, const char *change)
 	return 0;
 }
 
+/* Opened for each flush: nothing stays open for writing between ticks (a
+ * file system can be remounted read-only, an owner changes nothing). */
 int journal_flush(struct journal *j, char *err, size_t errlen)
 {
 	size_t done = 0;
+	int fd = -1, e = 0;
 
-	while (j->fd >= 0 && done < j->len) {
-		ssize_t n = write(j->fd, j->buf + done, j->len - done);
+	if (!j->len)
+		return 0;
+	if (!j->ok)
+		e = ENOENT;
+	else if ((fd = open(j->path, O_WRONLY | O_APPEND | O_CLOEXEC)) < 0)
+		e = errno;
+	while (!e && done < j->len) {
+		ssize_t n = write(fd, j->buf + done, j->len - done);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			break;
-		done += (size_t)n;
-		j->size += (uint64_t)n;
+			e = n < 0 ? errno : EIO;
+		else
+			done += (size_t)n;
 	}
-	if (done < j->len || (done && fsync(j->fd) < 0)) {
-		snprintf(err, errlen, "cannot write %s: %s", j->path,
-			 j->fd < 0 ? "not open" : strerror(errno ? errno : EIO));
-		j->len = 0;
-		return -1;
-	}
+	if (!e && fsync(fd) < 0)
+		e = errno;
+	if (fd >= 0)
+		close(fd);
+	j->size += done;
 	j->len = 0;
-	return 0;
+	if (!e)
+		return 0;
+	/* A torn line may end the file now: no more appends until a reset. */
+	j->ok = false;
+	snprintf(err, errlen, "cannot write %s: %s", j->path,
+		 e == ENOENT ? "it is not open (an earlier write failed)" : strerror(e));
+	return -1;
 }
 
 /* A whole line whose checksum holds, cut back to its change. */

@@ -9,6 +9,7 @@
 #ifndef RG_JOURNAL_H
 #define RG_JOURNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,7 +17,7 @@
 #define JOURNAL_LINE_MAX 512
 
 struct journal {
-	int fd;                         /* O_APPEND; -1: none open */
+	bool ok;                        /* the file is of gen and ends in a whole line */
 	uint64_t gen;                   /* the state file generation it follows */
 	uint64_t size;                  /* bytes in the file */
 	char path[4200];
@@ -40,7 +41,8 @@ void journal_close(struct journal *j);
  * disk): the caller saves the whole state instead. */
 int journal_add(struct journal *j, const char *change);
 /* Write the queue and fsync it; the queue is empty afterwards either way.
- * 0, or -1 with err (a full save must then cover the lost lines). */
+ * 0, or -1 with err: a full save must then cover the lost lines, and no
+ * line is appended until journal_reset(). */
 int journal_flush(struct journal *j, char *err, size_t errlen);
 
 /* Each whole, intact change line of dir/journal, in order, when it follows

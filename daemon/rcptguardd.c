@@ -433,9 +433,10 @@ static void restore_state(struct daemon *d, const struct state *st)
 		restored = 0;
 	}
 	log_info("event=state_load result=ok bans=%zu offenders=%zu restored=%zu pardoned=%zu "
-		 "journaled=%zu maps=%s%s", st->nbans, st->noffs, restored, pardoned, st->journaled,
+		 "maps=%s%s journaled=%zu", st->nbans, st->noffs, restored, pardoned,
 		 fresh ? "new" : "kept",
-		 d->be.ops != &backend_nft || fresh ? "" : adopt ? " read=state" : " read=kernel");
+		 d->be.ops != &backend_nft || fresh ? "" : adopt ? " read=state" : " read=kernel",
+		 st->journaled);
 }
 
 /* Every connection is a descriptor: let max_connections fit under the
@@ -555,7 +556,7 @@ static int start(struct daemon *d, char *err, size_t errlen)
 
 int main(int argc, char **argv)
 {
-	struct daemon d = { .path = CONFIG_DEFAULT_PATH, .journal.fd = -1, .state_lock = -1 };
+	struct daemon d = { .path = CONFIG_DEFAULT_PATH, .state_lock = -1 };
 	bool foreground = false, test_only = false;
 	char err[512];
 	int ready_fd = -1, opt, rc = 1;

@@ -351,6 +351,8 @@ static int merge(struct state *st, struct changes *c)
 {
 	size_t last = 0, kept = 0;
 
+	if (!c->n)
+		return 0;
 	qsort(c->v, c->n, sizeof(*c->v), change_cmp);
 	for (size_t i = 0; i < c->n; i++) {
 		if (i + 1 < c->n && key_cmp(&c->v[i].b.key, &c->v[i + 1].b.key) == 0)
@@ -360,8 +362,8 @@ static int merge(struct state *st, struct changes *c)
 	}
 	c->n = last;
 	for (size_t i = 0; i < st->nbans; i++) {
-		struct change *ch = c->n ? bsearch(&st->bans[i].key, c->v, c->n, sizeof(*c->v),
-						   change_key_cmp) : NULL;
+		struct change *ch = bsearch(&st->bans[i].key, c->v, c->n, sizeof(*c->v),
+					    change_key_cmp);
 
 		if (ch) {
 			uint64_t created = st->bans[i].created_unix;

@@ -30,7 +30,8 @@ ban_via_spp() { for i in 1 2 3 4 5; do spp $1 "u$i@example.com" >/dev/null; done
 	start_daemon
 	ban_via_spp 192.0.2.50
 	sleep 1.3
-	grep -q '^ban 192.0.2.50 ' "$STATE/state"
+	# Journaled within a second, in the file at the next full save.
+	grep -q '^ban 192.0.2.50 ' "$STATE/journal"
 	before=$(cat "$STATE/state")
 	# Fill the disk.
 	dd if=/dev/zero of="$STATE/filler" bs=4k 2>/dev/null || true

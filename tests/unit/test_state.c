@@ -117,7 +117,7 @@ static void failed_listing_keeps_the_file(struct enforcer *good, struct offender
 	struct backend_ops broken = backend_none;
 	void *none = backend_none_new();
 	struct enforcer *enf = enforce_new(&broken, none);
-	struct journal j = { .fd = -1 };
+	struct journal j = { 0 };
 	struct state st;
 	char err[512], before[8192], jbefore[8192];
 	uint64_t gen;
@@ -146,7 +146,7 @@ static void failed_listing_keeps_the_file(struct enforcer *good, struct offender
 static void journal_changes(struct enforcer *enf, struct offenders *off,
 			    const struct offender_cfg *cfg)
 {
-	struct journal j = { .fd = -1 };
+	struct journal j = { 0 };
 	struct state st;
 	char err[512], p[256];
 	uint64_t gen;
@@ -229,7 +229,7 @@ static void cut_anywhere(struct enforcer *enf, struct offenders *off,
 	int rounds_ok = 0, rounds = 300;
 
 	for (int round = 0; round < rounds; round++) {
-		struct journal j = { .fd = -1 };
+		struct journal j = { 0 };
 		long model[KEYS];               /* -1 absent, else expiry */
 		int last[KEYS] = { 0 };         /* 1 ban, 2 unban */
 		size_t end[OPS], cut;
@@ -312,7 +312,7 @@ int main(void)
 			offenders_banned(off, &d, now);
 	}
 	{
-		struct journal j = { .fd = -1 };
+		struct journal j = { 0 };
 
 		journal_open(&j, dir, 0, err, sizeof(err));
 		ok(state_write(dir, &j, enf, off, &cfg, err, sizeof(err)) == 0, "write %s", err);
