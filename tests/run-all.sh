@@ -36,13 +36,15 @@ suite "bpf random frames" "$B/tests/bpf_random"
 suite "bench quick" env QUICK=1 sh tests/bench/run.sh
 suite "fuzz quick" env FUZZ_TIME=3 sh tests/fuzz/run.sh
 for f in tests/system/*.bats; do
-	case $f in */enforce.bats) continue ;; esac
+	case $f in */enforce.bats | */journal.bats) continue ;; esac
 	suite "system $(basename "$f")" bats --formatter tap "$f"
 done
 # The same enforcement tests against every backend.
 for be in xdp nft; do
-	suite "system enforce.bats ($be)" env RG_BACKEND=$be bats --formatter tap \
-		tests/system/enforce.bats
+	for f in enforce journal; do
+		suite "system $f.bats ($be)" env RG_BACKEND=$be bats --formatter tap \
+			tests/system/$f.bats
+	done
 done
 
 echo "$passed passed, $failed failed"
