@@ -148,6 +148,10 @@ $(B)/tests/bench_lookup: tests/bench/bench_lookup.c tests/bench/load_util.h $(B)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/bench $(LDFLAGS) -o $@ $< $(B)/libcommon.a $(LIBS)
 
+$(B)/tests/state_io: tests/bench/state_io.c tests/bench/load_util.h $(B)/libcommon.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/bench $(LDFLAGS) -o $@ $< $(B)/libcommon.a $(LIBS)
+
 $(B)/tests/spawn_cost: tests/bench/spawn_cost.c tests/bench/load_util.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/bench $(LDFLAGS) -o $@ $<
@@ -185,7 +189,8 @@ $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(B)/fuzz/libfuzzcommon.
 # Benchmark programs; bench-quick runs in make check, so TEST_BINS needs
 # them (defined first: := expands at once).
 BENCH_BIN := $(B)/tests/bench_xdp $(B)/tests/policy_load $(B)/tests/log_reaction \
-             $(B)/tests/flood $(B)/tests/bench_lookup $(B)/tests/smtp_attack $(B)/tests/spawn_cost
+             $(B)/tests/flood $(B)/tests/bench_lookup $(B)/tests/smtp_attack $(B)/tests/spawn_cost \
+             $(B)/tests/state_io
 
 TEST_BINS := $(UNIT_BIN) $(B)/tests/bpf_packets $(B)/tests/bpf_random \
              $(BENCH_BIN) $(B)/tests/dns_bad $(B)/tests/attack_load \
