@@ -392,9 +392,18 @@ static int setup_loop(struct daemon *d, const sigset_t *mask, char *err, size_t 
  * removed by hand while we were down, and is pardoned like any manual
  * unban. A store that provably did not change since the save (adopt)
  * takes the saved bans as its copy instead of being read. */
-static void restore_state(struct daemon *d, const struct state *st)
+static void pardon(struct daemon *d, const struct rg_lpm_key *k, uint64_t now, size_t *n)
 {
 	char a[ADDR_STRLEN];
+
+	addr_format(k, a, sizeof(a));
+	log_info("event=pardon address=%s why=unbanned_while_daemon_was_down", a);
+	offenders_unbanned(d->off, k, (uint32_t)now);
+	(*n)++;
+}
+
+static void restore_state(struct daemon *d, const struct state *st)
+{
 	uint64_t now = wall_secs();
 	size_t restored = 0, pardoned = 0;
 	bool fresh = d->be.fresh, adopt = d->be.adopt;
@@ -402,12 +411,10 @@ static void restore_state(struct daemon *d, const struct state *st)
 
 	for (size_t i = 0; i < st->noffs; i++)
 		offenders_restore(d->off, &st->offs[i]);
-	/* Lifted after the file was written (by us, or by the CLI while we
-	 * were down): an unban pardons, whenever it happened. */
-	for (size_t i = 0; i < st->nunbans; i++) {
-		offenders_unbanned(d->off, &st->unbans[i], (uint32_t)now);
-		pardoned++;
-	}
+	/* Lifted after the file was written (by the CLI while we were down,
+	 * or by us before a crash): an unban pardons, whenever it happened. */
+	for (size_t i = 0; i < st->nunbans; i++)
+		pardon(d, &st->unbans[i], now, &pardoned);
 	enforce_bulk(d->enf, true);
 	for (size_t i = 0; i < st->nbans && rc >= 0; i++) {
 		const struct saved_ban *b = &st->bans[i];
@@ -421,10 +428,7 @@ static void restore_state(struct daemon *d, const struct state *st)
 		} else if (adopt) {
 			rc = enforce_adopt(d->enf, &b->key, secs, b->reason, b->created_unix, b->note);
 		} else if (!enforce_has_ban(d->enf, &b->key)) {
-			addr_format(&b->key, a, sizeof(a));
-			log_info("event=pardon address=%s why=unbanned_while_daemon_was_down", a);
-			offenders_unbanned(d->off, &b->key, (uint32_t)now);
-			pardoned++;
+			pardon(d, &b->key, now, &pardoned);
 		}
 	}
 	if (rc < 0 || (rc = enforce_bulk(d->enf, false)) < 0) {
