@@ -95,6 +95,17 @@ static off_t whole_lines_end(int fd, off_t size)
 	return 0;
 }
 
+static int cut(const char *path, off_t end)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return -1;
+	rc = ftruncate(fd, end) < 0 || fsync(fd) < 0 ? -1 : 0;
+	close(fd);
+	return rc;
+}
+
 int journal_open(struct journal *j, const char *dir, uint64_t gen, char *err, size_t errlen)
 {
 	char head[64] = "";
@@ -110,7 +121,8 @@ int journal_open(struct journal *j, const char *dir, uint64_t gen, char *err, si
 		snprintf(err, errlen, "path too long: %s", dir);
 		return -1;
 	}
-	if ((fd = open(j->path, O_RDWR | O_CLOEXEC)) < 0) {
+	/* Written to only when a torn line must go. */
+	if ((fd = open(j->path, O_RDONLY | O_CLOEXEC)) < 0) {
 		if (errno == ENOENT)
 			return journal_reset(j, gen, err, errlen);
 		snprintf(err, errlen, "cannot open %s: %s", j->path, strerror(errno));
@@ -124,7 +136,7 @@ int journal_open(struct journal *j, const char *dir, uint64_t gen, char *err, si
 		return journal_reset(j, gen, err, errlen);
 	}
 	if (fstat(fd, &sb) < 0 || (end = whole_lines_end(fd, sb.st_size)) < 0 ||
-	    (end < sb.st_size && (ftruncate(fd, end) < 0 || fsync(fd) < 0))) {
+	    (end < sb.st_size && cut(j->path, end) < 0)) {
 		snprintf(err, errlen, "cannot repair %s: %s", j->path, strerror(errno));
 		close(fd);
 		return -1;

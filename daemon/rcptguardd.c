@@ -528,6 +528,7 @@ static int start(struct daemon *d, char *err, size_t errlen)
 	}
 	if (rc == 0 && loaded)
 		restore_state(d, &st);
+	/* Still root: a journal the CLI made (root's, 0600) is readable. */
 	if (rc == 0 && journal_open(&d->journal, d->cfg->state_dir, st.gen, serr,
 				    sizeof(serr)) < 0) {
 		log_err("event=state_journal result=failed error=\"%s\" note=\"saving the "
@@ -537,10 +538,6 @@ static int start(struct daemon *d, char *err, size_t errlen)
 	state_free(&st);
 	if (rc < 0)
 		return -1;
-	/* What was read, journal included, becomes one file and an empty
-	 * journal; from here every change is journaled. */
-	save_state(d);
-	enforce_on_change(d->enf, on_ban_change, d);
 	d->env = (struct control_env){ .cfg = d->cfg, .enf = d->enf, .off = d->off,
 				       .verdicts = d->verdicts, .started = time(NULL),
 				       .reload = reload, .reload_arg = d };
@@ -551,6 +548,11 @@ static int start(struct daemon *d, char *err, size_t errlen)
 	if (!(d->control = control_start(d->loop, &d->env, err, errlen)) ||
 	    drop_root(d, err, errlen) < 0)
 		return -1;
+	/* What was read, journal included, becomes one file and an empty
+	 * journal, made as the user so they are its own to append to and
+	 * replace; from here every change is journaled. */
+	save_state(d);
+	enforce_on_change(d->enf, on_ban_change, d);
 	/* As the user the daemon runs as: a log it cannot read shows now. */
 	d->follow = follow_start(d->loop, d->cfg->follow, d->cfg->n_follow, d->cfg->state_dir,
 				 on_log_line, d, err, errlen);
