@@ -34,9 +34,11 @@ void store_close(struct ctx *x);
 /* Changes made on the store are recorded in the state journal for the
  * daemon to apply when it starts. store_journal() locks the state
  * directory (until store_close()) before the first change; store_record()
- * writes one change line. Each: 0, or -1 after saying why. */
+ * queues one change line, store_flush() writes and fsyncs the queue.
+ * Each: 0, or -1 after saying why. */
 int store_journal(struct ctx *x);
 int store_record(struct ctx *x, const char *change);
+int store_flush(struct ctx *x);
 /* Does an allow entry overlap k? Fills *by if so. */
 bool store_allow_overlaps(struct ctx *x, const struct rg_lpm_key *k, struct rg_lpm_key *by);
 /* Exactly the ban of k: 0 or -ENOENT. */

@@ -86,7 +86,7 @@ static int each_address(struct ctx *x, int argc, char **argv, const char *what,
 				char line[JOURNAL_LINE_MAX];
 
 				ch->record(ch, &keys[i], line, sizeof(line));
-				if (store_record(x, line) < 0)
+				if (store_record(x, line) < 0 || store_flush(x) < 0)
 					e = 1;  /* said why */
 			}
 			if (e == -ENOENT)
@@ -472,6 +472,7 @@ static int unban_rows(struct ctx *x, const struct ban_rows *rows)
 {
 	char a[ADDR_STRLEN], line[JOURNAL_LINE_MAX];
 	size_t removed = 0, failed = 0;
+	bool recorded = true;
 
 	for (size_t i = 0; i < rows->n; i++) {
 		int e = x->ops->unban(x->store, &rows->v[i].key);
@@ -486,13 +487,15 @@ static int unban_rows(struct ctx *x, const struct ban_rows *rows)
 		}
 		removed++;
 		state_unban_change(line, sizeof(line), &rows->v[i].key);
-		if (store_record(x, line) < 0)
-			failed++;
+		if (recorded && store_record(x, line) < 0)
+			recorded = false;
 	}
+	if (recorded && store_flush(x) < 0)
+		recorded = false;
 	printf("removed %zu bans\n", removed);
 	if (failed)
-		fprintf(stderr, "rcptguard: %zu bans could not be removed or recorded\n", failed);
-	return failed ? EXIT_FAIL : EXIT_OK;
+		fprintf(stderr, "rcptguard: %zu bans could not be removed\n", failed);
+	return failed || !recorded ? EXIT_FAIL : EXIT_OK;
 }
 
 int cmd_unban(struct ctx *x, int argc, char **argv)
@@ -521,8 +524,8 @@ int cmd_unban(struct ctx *x, int argc, char **argv)
 	}
 	if (store_open(x) < 0 || store_journal(x) < 0)
 		return EXIT_FAIL;
-	if (x->ops->foreach(x->store, row_from_map, &rows) < 0) {
-		fprintf(stderr, "rcptguard: cannot list the bans: out of memory\n");
+	if ((rc = x->ops->foreach(x->store, row_from_map, &rows)) < 0) {
+		fprintf(stderr, "rcptguard: cannot list the bans: %s\n", strerror(-rc));
 		free(rows.v);
 		return EXIT_FAIL;
 	}

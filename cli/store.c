@@ -111,15 +111,26 @@ int store_journal(struct ctx *x)
 	return -1;
 }
 
+int store_flush(struct ctx *x)
+{
+	char err[1024];
+
+	if (journal_flush(x->journal, err, sizeof(err)) == 0)
+		return 0;
+	fprintf(stderr, "rcptguard: changes done in the kernel are not recorded for rcptguardd: "
+		"%s; when it restores its state file it may undo them\n", err);
+	return -1;
+}
+
 int store_record(struct ctx *x, const char *change)
 {
-	char err[1024] = "out of memory";
-
-	if (journal_add(x->journal, change) == 0 &&
-	    journal_flush(x->journal, err, sizeof(err)) == 0)
+	/* A full queue is written first: unban --all of a million bans
+	 * costs a few fsyncs, not a million. */
+	if (journal_add(x->journal, change) == 0 ||
+	    (store_flush(x) == 0 && journal_add(x->journal, change) == 0))
 		return 0;
-	fprintf(stderr, "rcptguard: '%s' is done in the kernel but not recorded for rcptguardd: "
-		"%s; when it restores its state file it may undo this\n", change, err);
+	fprintf(stderr, "rcptguard: '%s' is done in the kernel but cannot be recorded for "
+		"rcptguardd\n", change);
 	return -1;
 }
 

@@ -321,11 +321,14 @@ static void queue_set(struct nft_table *t, const char *chain, enum nftt_kind kin
 			lost(t);
 	}
 	set_id(s);
+	/* The set and its rule in one batch, never split between two. */
+	nft_hold(t->n);
 	nlh = nft_msg(t->n, NFT_MSG_NEWSET, NFPROTO_INET, NLM_F_CREATE);
 	nftnl_set_nlmsg_build_payload(nlh, s);
 	nftnl_set_free(s);
 	if (chain)
 		queue_set_rule(t, chain, kind, v4, plen);
+	nft_release(t->n);
 }
 
 /* -------- setup -------- */
