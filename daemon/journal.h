@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 /* A change line, checksum included, is never longer than this. */
-#define JOURNAL_LINE_MAX 512
+#define JOURNAL_LINE_MAX 1024
 
 struct journal {
 	bool ok;                        /* the file is of gen and ends in a whole line */

@@ -41,6 +41,8 @@
 #define DB_CHECK_MS 500
 /* How soon a ban change reaches the journal (and is fsynced). */
 #define STATE_CHECK_MS 1000
+/* Offender records journaled per tick; beyond, the whole state is saved. */
+#define JOURNAL_OFFENDERS 1024
 /* How much longer than the state file the journal may grow. */
 #define JOURNAL_COMPACT_SLACK (64u << 10)
 /* How soon lines queued behind a stalled log reader are tried again. */
@@ -63,6 +65,10 @@ struct daemon {
 	bool state_failing, metrics_failing, follow_failing;
 	struct journal journal;         /* ban changes since the last full save */
 	bool journal_behind;            /* a change missed it: save the whole state */
+	/* Clients banned or unbanned since the last tick: their offender
+	 * records (offense count, pardon) are journaled with the change. */
+	struct rg_lpm_key changed[JOURNAL_OFFENDERS];
+	size_t nchanged;
 	int state_lock;
 	uint64_t saved_at, state_bytes; /* time and size of the last full save */
 };
@@ -226,8 +232,28 @@ static void on_ban_change(const struct rg_lpm_key *k, bool banned, uint64_t secs
 		state_ban_change(line, sizeof(line), k, secs ? now + secs : 0, reason, note, now);
 	else
 		state_unban_change(line, sizeof(line), k);
-	if (journal_add(&d->journal, line) < 0)
+	if (journal_add(&d->journal, line) < 0 || d->nchanged == JOURNAL_OFFENDERS)
 		d->journal_behind = true;
+	else
+		d->changed[d->nchanged++] = *k;
+}
+
+/* The offender records the changes of this tick left behind (the verdict
+ * updates them after the ban), journaled after the changes. */
+static void journal_offenders(struct daemon *d)
+{
+	char line[JOURNAL_LINE_MAX];
+
+	for (size_t i = 0; i < d->nchanged; i++) {
+		const struct offender *e = offenders_get(d->off, &d->changed[i]);
+
+		if (!e)
+			continue;
+		state_off_change(line, sizeof(line), e);
+		if (journal_add(&d->journal, line) < 0)
+			d->journal_behind = true;
+	}
+	d->nchanged = 0;
 }
 
 /* Log positions move with every line; they are saved with the state. */
@@ -299,6 +325,7 @@ static void on_state_save(struct watch *w, uint32_t events)
 	(void)events;
 	if (read(w->fd, &ticks, sizeof(ticks)) != sizeof(ticks))
 		return;
+	journal_offenders(d);
 	if (journal_flush(&d->journal, err, sizeof(err)) < 0) {
 		if (!d->journal_behind)
 			log_err("event=state_journal result=failed error=\"%s\" note=\"saving the "

@@ -60,24 +60,34 @@ static int write_ban(const struct rg_lpm_key *k, const struct rg_ban *b, const c
 
 /* Offenders worth a line: banned, pardoned, repeat offenders and clients
  * with reputation. Counts in progress are short-lived and not saved. */
+void state_off_change(char *buf, size_t len, const struct offender *e)
+{
+	char a[ADDR_STRLEN], r[3 * OFFENDER_RCPT + 2];
+	int n;
+
+	addr_format(&e->key, a, sizeof(a));
+	pct_encode(e->last_rcpt, r, sizeof(r));
+	n = snprintf(buf, len, "off %s %u %u %u %u %u %u %u %u %u %u %u", a, e->first_seen,
+		     e->last_seen, e->last_valid, e->valid_count, e->last_ban, e->ban_until,
+		     e->pardon_until, e->offenses, e->ban_reason, e->bad_total, e->ev_head);
+	for (int i = 0; i < OFFENDER_EVENTS && n > 0 && (size_t)n < len; i++)
+		n += snprintf(buf + n, len - (size_t)n, " %u:%u", e->ev[i].t, e->ev[i].kind);
+	if (n > 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, " %s", r);
+}
+
 static int write_off(const struct offender *e, void *arg)
 {
 	struct writer *w = arg;
-	char a[ADDR_STRLEN], r[3 * OFFENDER_RCPT + 2];
+	char line[JOURNAL_LINE_MAX];
 	uint32_t now = (uint32_t)w->now;
 
 	if (!(e->ban_until > now || e->pardon_until > now ||
 	      (e->offenses && now - e->last_ban <= w->cfg->offense_memory) ||
 	      (e->valid_count && now - e->last_valid <= w->cfg->reputation_window)))
 		return 0;
-	addr_format(&e->key, a, sizeof(a));
-	pct_encode(e->last_rcpt, r, sizeof(r));
-	fprintf(w->f, "off %s %u %u %u %u %u %u %u %u %u %u %u", a, e->first_seen, e->last_seen,
-		e->last_valid, e->valid_count, e->last_ban, e->ban_until, e->pardon_until,
-		e->offenses, e->ban_reason, e->bad_total, e->ev_head);
-	for (int i = 0; i < OFFENDER_EVENTS; i++)
-		fprintf(w->f, " %u:%u", e->ev[i].t, e->ev[i].kind);
-	fprintf(w->f, " %s\n", r);
+	state_off_change(line, sizeof(line), e);
+	fprintf(w->f, "%s\n", line);
 	w->noffs++;
 	return 0;
 }
@@ -289,6 +299,7 @@ struct change {
 struct changes {
 	struct change *v;
 	size_t n;
+	struct state *st;               /* offender records go straight in */
 };
 
 static int read_change(char *line, void *arg)
@@ -298,6 +309,8 @@ static int read_change(char *line, void *arg)
 	char addr[64], extra, err[64];
 	void *v;
 
+	if (strncmp(line, "off ", 4) == 0)
+		return parse_off(line + 4, c->st);
 	if (strncmp(line, "ban ", 4) == 0) {
 		if (parse_ban(line + 4, &ch.b) < 0)
 			return -1;
@@ -401,7 +414,7 @@ static int merge(struct state *st, struct changes *c)
 
 int state_read(const char *dir, struct state *st, char *err, size_t errlen)
 {
-	struct changes c = { 0 };
+	struct changes c = { .st = st };
 	int rc;
 
 	if (read_file(dir, st, err, errlen) < 0)

@@ -163,8 +163,24 @@ static void journal_changes(struct enforcer *enf, struct offenders *off,
 	journal_ban(&j, "203.0.113.2", 0);
 	journal_unban(&j, "203.0.113.2");
 	journal_ban(&j, "2001:db8::/48", 4000000001ULL);
-	ok(state_read(dir, &st, err, sizeof(err)) == 0 && st.journaled == 5 &&
-	   st.journal_skipped == 0, "five changes applied %s", err);
+	{
+		/* An offender record after a ban: it replaces the file's. */
+		struct rg_lpm_key k;
+		struct offender e;
+		char line[JOURNAL_LINE_MAX];
+
+		addr_parse("192.0.2.9", &k, err, sizeof(err));
+		e = *offenders_get(off, &k);
+		e.offenses = 7;
+		state_off_change(line, sizeof(line), &e);
+		journal_add(&j, line);
+		journal_flush(&j, err, sizeof(err));
+	}
+	ok(state_read(dir, &st, err, sizeof(err)) == 0 && st.journaled == 6 &&
+	   st.journal_skipped == 0, "five changes and an offender record applied %s", err);
+	ok(st.noffs == 2 && st.offs[1].offenses == 7 && st.offs[0].offenses == 1 &&
+	   !memcmp(&st.offs[0].key, &st.offs[1].key, sizeof(st.offs[0].key)),
+	   "the journaled record comes after the file's (restored in order, it wins)");
 	ok(find(&st, "203.0.113.1") && find(&st, "203.0.113.1")->expires_unix == 4000000000ULL &&
 	   !strcmp(find(&st, "203.0.113.1")->note, "a note"), "a new ban, with its note");
 	ok(!find(&st, "192.0.2.9") && unbanned(&st, "192.0.2.9"), "a saved ban lifted, pardoned");
@@ -179,13 +195,13 @@ static void journal_changes(struct enforcer *enf, struct offenders *off,
 	f = fopen(p, "a");
 	fputs("unban 203.0.113", f);
 	fclose(f);
-	ok(state_read(dir, &st, err, sizeof(err)) == 0 && st.journaled == 5 &&
+	ok(state_read(dir, &st, err, sizeof(err)) == 0 && st.journaled == 6 &&
 	   st.journal_skipped == 1 && find(&st, "203.0.113.1"), "a torn last line is skipped");
 	state_free(&st);
 	journal_close(&j);
 	ok(journal_open(&j, dir, gen, err, sizeof(err)) == 0, "the journal reopens %s", err);
 	journal_unban(&j, "203.0.113.1");
-	ok(state_read(dir, &st, err, sizeof(err)) == 0 && st.journaled == 6 &&
+	ok(state_read(dir, &st, err, sizeof(err)) == 0 && st.journaled == 7 &&
 	   st.journal_skipped == 0 && !find(&st, "203.0.113.1"),
 	   "without the torn tail: the next change is whole %s", err);
 	state_free(&st);
@@ -199,7 +215,7 @@ static void journal_changes(struct enforcer *enf, struct offenders *off,
 		fputs(text, f);
 		fclose(f);
 	}
-	ok(state_read(dir, &st, err, sizeof(err)) == 0 && st.journaled == 5 &&
+	ok(state_read(dir, &st, err, sizeof(err)) == 0 && st.journaled == 6 &&
 	   st.journal_skipped == 1 && !find(&st, "203.0.113.7"),
 	   "a damaged line is skipped, never misread");
 	state_free(&st);
