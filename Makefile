@@ -30,7 +30,8 @@ COMMON_SRC := daemon/addr.c daemon/duration.c daemon/log.c daemon/config.c \
               daemon/pins.c daemon/maps.c daemon/links.c daemon/names.c \
               daemon/recipients.c daemon/recipients_compile.c daemon/policy.c daemon/verdict.c \
               daemon/offenders.c daemon/credit.c daemon/allowlist.c daemon/enforce.c \
-              daemon/escape.c daemon/peer.c daemon/sockkill.c daemon/state.c daemon/dnsbl_spec.c daemon/dnsbl.c \
+              daemon/escape.c daemon/peer.c daemon/sockkill.c daemon/state.c daemon/journal.c \
+              daemon/dnsbl_spec.c daemon/dnsbl.c \
               daemon/privdrop.c daemon/atomic.c daemon/prometheus.c daemon/metrics.c \
               daemon/backend_xdp.c daemon/backend_none.c daemon/backend_nft.c daemon/nft.c \
               daemon/nft_table.c daemon/keytab.c daemon/logline.c daemon/linebuf.c daemon/tail.c daemon/follow.c \
@@ -181,6 +182,10 @@ $(B)/tests/bench_lookup: tests/bench/bench_lookup.c tests/bench/load_util.h $(B)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/bench $(LDFLAGS) -o $@ $< $(B)/libcommon.a $(LIBS)
 
+$(B)/tests/state_io: tests/bench/state_io.c tests/bench/load_util.h $(B)/libcommon.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/bench $(LDFLAGS) -o $@ $< $(B)/libcommon.a $(LIBS)
+
 $(B)/tests/spawn_cost: tests/bench/spawn_cost.c tests/bench/load_util.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/bench $(LDFLAGS) -o $@ $<
@@ -219,7 +224,7 @@ $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(B)/fuzz/libfuzzcommon.
 # them (defined first: := expands at once).
 BENCH_BIN := $(B)/tests/bench_xdp $(B)/tests/policy_load $(B)/tests/log_reaction \
              $(B)/tests/flood $(B)/tests/bench_lookup $(B)/tests/smtp_attack $(B)/tests/spawn_cost \
-             $(B)/tests/attack_load
+             $(B)/tests/attack_load $(B)/tests/state_io
 
 TEST_BINS := $(UNIT_BIN) $(B)/tests/bpf_packets $(B)/tests/bpf_random \
              $(BENCH_BIN) $(B)/tests/dns_bad \

@@ -7,6 +7,7 @@
 #include "backend.h"
 #include "config.h"
 #include "control_client.h"
+#include "journal.h"
 #include "maps.h"
 
 /* Exit codes, documented in rcptguard(8). */
@@ -17,6 +18,8 @@ struct ctx {
 	struct rg_maps maps;            /* the xdp store's */
 	const struct backend_ops *ops;  /* the store opened by store_open() */
 	void *store;
+	struct journal *journal;        /* store_record()'s, once opened */
+	int journal_lock;
 	bool json;
 };
 
@@ -28,6 +31,14 @@ int store_open(struct ctx *x);
 /* The same without printing; err says why. */
 int store_open_quiet(struct ctx *x, char *err, size_t errlen);
 void store_close(struct ctx *x);
+/* Changes made on the store are recorded in the state journal for the
+ * daemon to apply when it starts. store_journal() locks the state
+ * directory (until store_close()) before the first change; store_record()
+ * queues one change line, store_flush() writes and fsyncs the queue.
+ * Each: 0, or -1 after saying why. */
+int store_journal(struct ctx *x);
+int store_record(struct ctx *x, const char *change);
+int store_flush(struct ctx *x);
 /* Does an allow entry overlap k? Fills *by if so. */
 bool store_allow_overlaps(struct ctx *x, const struct rg_lpm_key *k, struct rg_lpm_key *by);
 /* Exactly the ban of k: 0 or -ENOENT. */

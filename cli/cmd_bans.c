@@ -11,6 +11,7 @@
 #include "allowlist.h"
 #include "names.h"
 #include "sockkill.h"
+#include "state.h"
 #include "table.h"
 
 /* A manual ban without --for. */
@@ -38,6 +39,10 @@ struct change {
 	int (*request)(const struct change *ch, const char *addr, const char **w);
 	/* The same change on the maps: 0 or -errno. */
 	int (*direct)(struct ctx *x, const struct change *ch, const struct rg_lpm_key *k);
+	/* Its state journal line, so the daemon keeps it; NULL: the state
+	 * file does not hold this kind of change. */
+	void (*record)(const struct change *ch, const struct rg_lpm_key *k, char *buf,
+		       size_t len);
 	uint64_t secs;                  /* ban only */
 	const char *note;
 	bool ban, force;                /* ban: a wide one needs --force */
@@ -79,20 +84,27 @@ static int each_address(struct ctx *x, int argc, char **argv, const char *what,
 				warn_allowlisted(a, ctl_get(&r.rec[0], "allowlisted"));
 		}
 		if (got == DAEMON_DOWN) {
-			if (!direct && store_open(x) < 0) {
+			if (!direct && (store_open(x) < 0 || (ch->record && store_journal(x) < 0))) {
 				rc = EXIT_FAIL;
 				break;
 			}
 			direct = true;
 			e = ch->direct(x, ch, &keys[i]);
 			got = EXIT_FAIL;
+			if (e == 0 && ch->record) {
+				char line[JOURNAL_LINE_MAX];
+
+				ch->record(ch, &keys[i], line, sizeof(line));
+				if (store_record(x, line) < 0 || store_flush(x) < 0)
+					e = 1;  /* said why */
+			}
 			if (e == -ENOENT)
 				fprintf(stderr, "rcptguard: %s: no such %s entry\n", a, what);
 			else if (e < 0)
 				fprintf(stderr, "rcptguard: %s %s: %s%s\n", what, a, strerror(-e),
 					e == -E2BIG || e == -ENOMEM ? "; the map is full, raise its "
 					"max_* size in the config" : "");
-			else
+			else if (e == 0)
 				got = EXIT_OK;
 		}
 		/* Lifted bans come first, as allow_add_direct() says them. */
@@ -155,6 +167,22 @@ static int ban_direct(struct ctx *x, const struct change *ch, const struct rg_lp
 	if (e == 0 && x->cfg.close_sessions)
 		close_sessions(x, k);
 	return e;
+}
+
+static void ban_record(const struct change *ch, const struct rg_lpm_key *k, char *buf,
+		       size_t len)
+{
+	uint64_t now = wall_secs();
+
+	state_ban_change(buf, len, k, ch->secs ? now + ch->secs : 0, RG_REASON_MANUAL, ch->note,
+			 now);
+}
+
+static void unban_record(const struct change *ch, const struct rg_lpm_key *k, char *buf,
+			 size_t len)
+{
+	(void)ch;
+	state_unban_change(buf, len, k);
 }
 
 static int unban_request(const struct change *ch, const char *addr, const char **w)
@@ -224,7 +252,7 @@ int cmd_ban(struct ctx *x, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct change ch = { .done = "banned", .request = ban_request, .direct = ban_direct,
-			     .secs = DEFAULT_BAN_SECS, .ban = true };
+			     .record = ban_record, .secs = DEFAULT_BAN_SECS, .ban = true };
 	char err[256], suffix[48], dur[32];
 	int opt;
 
@@ -479,6 +507,37 @@ int cmd_list(struct ctx *x, int argc, char **argv)
 	return rc;
 }
 
+/* Only a ban that is gone counts as removed; one that stays is named. */
+static int unban_rows(struct ctx *x, const struct ban_rows *rows)
+{
+	char a[ADDR_STRLEN], line[JOURNAL_LINE_MAX];
+	size_t removed = 0, failed = 0;
+	bool recorded = true;
+
+	for (size_t i = 0; i < rows->n; i++) {
+		int e = x->ops->unban(x->store, &rows->v[i].key);
+
+		if (e == -ENOENT)
+			continue;       /* expired and swept meanwhile */
+		if (e < 0) {
+			addr_format(&rows->v[i].key, a, sizeof(a));
+			fprintf(stderr, "rcptguard: unban %s: %s\n", a, strerror(-e));
+			failed++;
+			continue;
+		}
+		removed++;
+		state_unban_change(line, sizeof(line), &rows->v[i].key);
+		if (recorded && store_record(x, line) < 0)
+			recorded = false;
+	}
+	if (recorded && store_flush(x) < 0)
+		recorded = false;
+	printf("removed %zu bans\n", removed);
+	if (failed)
+		fprintf(stderr, "rcptguard: %zu bans could not be removed\n", failed);
+	return failed || !recorded ? EXIT_FAIL : EXIT_OK;
+}
+
 int cmd_unban(struct ctx *x, int argc, char **argv)
 {
 	struct ban_rows rows = { 0 };
@@ -486,7 +545,8 @@ int cmd_unban(struct ctx *x, int argc, char **argv)
 
 	if (argc != 1 || strcmp(argv[0], "--all") != 0) {
 		static const struct change ch = { .done = "removed ban", .suffix = "",
-						   .request = unban_request, .direct = unban_direct };
+						   .request = unban_request, .direct = unban_direct,
+						   .record = unban_record };
 
 		return each_address(x, argc, argv, "ban", &ch);
 	}
@@ -502,17 +562,16 @@ int cmd_unban(struct ctx *x, int argc, char **argv)
 		if (rc != DAEMON_DOWN)
 			return rc;
 	}
-	if (store_open(x) < 0)
+	if (store_open(x) < 0 || store_journal(x) < 0)
 		return EXIT_FAIL;
-	if (x->ops->foreach(x->store, row_from_map, &rows) < 0) {
+	if ((rc = x->ops->foreach(x->store, row_from_map, &rows)) < 0) {
+		fprintf(stderr, "rcptguard: cannot list the bans: %s\n", strerror(-rc));
 		free(rows.v);
 		return EXIT_FAIL;
 	}
-	for (size_t i = 0; i < rows.n; i++)
-		x->ops->unban(x->store, &rows.v[i].key);
-	printf("removed %zu bans\n", rows.n);
+	rc = unban_rows(x, &rows);
 	free(rows.v);
-	return EXIT_OK;
+	return rc;
 }
 
 struct allow_rows {

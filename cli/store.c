@@ -4,12 +4,14 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "allowlist.h"
 #include "cli.h"
 #include "pins.h"
 #include "sockkill.h"
+#include "state.h"
 
 /* Which store holds the bans: the configured backend's, or for auto the
  * one in use (an attached XDP program wins over a table). */
@@ -84,8 +86,63 @@ int store_open(struct ctx *x)
 	return -1;
 }
 
+/* The daemon holds the lock while it runs; one starting now waits for us. */
+int store_journal(struct ctx *x)
+{
+	const char *dir = x->cfg.state_dir;
+	char err[1024];
+	uint64_t gen;
+
+	if (x->journal)
+		return 0;
+	if (!(x->journal = calloc(1, sizeof(*x->journal)))) {
+		fprintf(stderr, "rcptguard: out of memory\n");
+		return -1;
+	}
+	if ((x->journal_lock = state_dir_lock(dir, 2000, err, sizeof(err))) >= 0) {
+		if (state_generation(dir, &gen, err, sizeof(err)) == 0 &&
+		    journal_open(x->journal, dir, gen, err, sizeof(err)) == 0)
+			return 0;
+		close(x->journal_lock);
+	}
+	fprintf(stderr, "rcptguard: cannot record changes for rcptguardd: %s; nothing was "
+		"changed\n", err);
+	free(x->journal);
+	x->journal = NULL;
+	return -1;
+}
+
+int store_flush(struct ctx *x)
+{
+	char err[1024];
+
+	if (journal_flush(x->journal, err, sizeof(err)) == 0)
+		return 0;
+	fprintf(stderr, "rcptguard: changes done in the kernel are not recorded for rcptguardd: "
+		"%s; when it restores its state file it may undo them\n", err);
+	return -1;
+}
+
+int store_record(struct ctx *x, const char *change)
+{
+	/* A full queue is written first: unban --all of a million bans
+	 * costs a few fsyncs, not a million. */
+	if (journal_add(x->journal, change) == 0 ||
+	    (store_flush(x) == 0 && journal_add(x->journal, change) == 0))
+		return 0;
+	fprintf(stderr, "rcptguard: '%s' is done in the kernel but cannot be recorded for "
+		"rcptguardd\n", change);
+	return -1;
+}
+
 void store_close(struct ctx *x)
 {
+	if (x->journal) {
+		journal_close(x->journal);
+		free(x->journal);
+		x->journal = NULL;
+		close(x->journal_lock);
+	}
 	if (x->ops == &backend_nft)
 		backend_nft_close(x->store);
 	maps_close(&x->maps);

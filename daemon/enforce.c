@@ -30,6 +30,8 @@ struct enforcer {
 		uint64_t due_ns;
 	} pending[SESSIONS_QUEUE];              /* bans whose sessions are to close */
 	unsigned n_pending;
+	change_cb on_change;
+	void *change_arg;
 };
 
 struct enforcer *enforce_new(const struct backend_ops *ops, void *ctx)
@@ -55,6 +57,12 @@ void enforce_free(struct enforcer *e)
 		return;
 	allowlist_free(&e->allow);
 	free(e);
+}
+
+void enforce_on_change(struct enforcer *e, change_cb cb, void *arg)
+{
+	e->on_change = cb;
+	e->change_arg = arg;
 }
 
 const char *enforce_backend(const struct enforcer *e)
@@ -202,37 +210,46 @@ static void queue_sessions(struct enforcer *e, const struct rg_lpm_key *k)
 	e->pending[e->n_pending++].due_ns = mono_ns() + SESSIONS_GRACE_NS;
 }
 
-/* The backend goes from the config entries of from to all of to. */
+/* The backend goes from the config entries of from to all of to: 0, or
+ * the first error (a removal the backend refuses, an entry it cannot
+ * take), said in err. */
 static int write_allow(struct enforcer *e, const struct allowlist *from,
-		       const struct allowlist *to)
+		       const struct allowlist *to, char *err, size_t errlen)
 {
+	char a[ADDR_STRLEN];
 	int rc = 0;
 
-	for (size_t i = 0; i < from->n; i++)
+	for (size_t i = 0; i < from->n && !rc; i++)
 		if (from->v[i].origin == RG_ALLOW_CONFIG) {
 			bool kept = false;
 
 			for (size_t j = 0; j < to->n && !kept; j++)
 				kept = to->v[j].key.prefixlen == from->v[i].key.prefixlen &&
 				       !memcmp(&to->v[j].key.addr, &from->v[i].key.addr, 16);
-			if (!kept)
-				e->ops->allow_del(e->ctx, &from->v[i].key);
+			if (!kept && (rc = e->ops->allow_del(e->ctx, &from->v[i].key)) == -ENOENT)
+				rc = 0;
+			if (rc < 0) {
+				addr_format(&from->v[i].key, a, sizeof(a));
+				snprintf(err, errlen, "cannot remove allow entry %s: %s; the old "
+					 "allowlist stays", a, strerror(-rc));
+			}
 		}
-	for (size_t i = 0; i < to->n; i++)
-		if (e->ops->allow_add(e->ctx, &to->v[i].key, to->v[i].origin) < 0 && !rc)
+	for (size_t i = 0; i < to->n && !rc; i++)
+		if (e->ops->allow_add(e->ctx, &to->v[i].key, to->v[i].origin) < 0) {
 			rc = -errno;
+			snprintf(err, errlen, "cannot write allow entries: %s; raise max_allow",
+				 strerror(errno));
+		}
 	return rc;
 }
 
 int enforce_allow_commit(struct enforcer *e, struct allowlist *next, char *err, size_t errlen)
 {
-	int rc = write_allow(e, &e->allow, next);
+	char ignored[256];
 
-	if (rc < 0) {
-		snprintf(err, errlen, "cannot write allow entries: %s; raise max_allow",
-			 strerror(-rc));
+	if (write_allow(e, &e->allow, next, err, errlen) < 0) {
 		/* Back to the allowlist in force, whole. */
-		write_allow(e, next, &e->allow);
+		write_allow(e, next, &e->allow, ignored, sizeof(ignored));
 		allowlist_free(next);
 		return -1;
 	}
@@ -286,6 +303,8 @@ enum enf_result enforce_ban(struct enforcer *e, const struct rg_lpm_key *k,
 	log_info("event=ban address=%s reason=%s duration=%llu backend=%s %s", a,
 		 reason_name(reason), (unsigned long long)secs, e->ops->name, why);
 	queue_sessions(e, k);
+	if (e->on_change)
+		e->on_change(k, true, secs, reason, note, e->change_arg);
 	return ENF_BANNED;
 }
 
@@ -344,6 +363,8 @@ int enforce_unban(struct enforcer *e, const struct rg_lpm_key *k, const char *wh
 		e->st.unbans++;
 		addr_format(k, a, sizeof(a));
 		log_info("event=unban address=%s backend=%s %s", a, e->ops->name, why);
+		if (e->on_change)
+			e->on_change(k, false, 0, 0, NULL, e->change_arg);
 	}
 	return rc;
 }

@@ -26,6 +26,12 @@ void enforce_use(struct enforcer *e, const struct backend_ops *ops, void *ctx);
 void enforce_free(struct enforcer *e);
 const char *enforce_backend(const struct enforcer *e);
 
+/* Every ban placed by enforce_ban() (banned, secs 0: permanent) and lifted
+ * by enforce_unban(), after its log line: the state journal hears of it. */
+typedef void (*change_cb)(const struct rg_lpm_key *k, bool banned, uint64_t secs,
+			  unsigned reason, const char *note, void *arg);
+void enforce_on_change(struct enforcer *e, change_cb cb, void *arg);
+
 /* Loopback, the config's allow lines and allow_files become the config
  * entries, here and in the backend; entries added by hand stay (read from
  * the backend at the first call). */

@@ -253,6 +253,14 @@ void nft_release(struct nft *n)
 	n->held--;
 }
 
+void nft_discard(struct nft *n)
+{
+	n->open = NULL;
+	n->len = n->last = 0;
+	n->first_seq = 0;
+	n->early_err = 0;
+}
+
 int nft_commit(struct nft *n)
 {
 	int rc = send_batch(n), early = n->early_err;

@@ -25,6 +25,10 @@ void nft_release(struct nft *n);
  * A batch is applied whole or not at all. Nothing queued: 0. */
 int nft_commit(struct nft *n);
 
+/* Drop what is queued and not sent yet: a batch that lost a message it
+ * needed (an allocation failed) must not reach the kernel. */
+void nft_discard(struct nft *n);
+
 /* One request: a dump (flags NLM_F_DUMP), or a get (NLM_F_ACK); cb sees
  * each reply. 0 or -errno (-ENOENT: no such object). */
 int nft_request(struct nft *n, uint16_t type, uint16_t family, uint16_t flags,

@@ -150,13 +150,34 @@ void nftt_close(struct nft_table *t)
 
 /* -------- expressions -------- */
 
-static void add_expr(struct nftnl_rule *r, const char *name, void (*fill)(struct nftnl_expr *,
-		     const void *), const void *arg)
+/* Every queue_* records a failed allocation in t->err instead of sending
+ * a batch without the message: commit() then sends none of it. */
+static void lost(struct nft_table *t)
+{
+	if (!t->err)
+		t->err = -ENOMEM;
+}
+
+static int commit(struct nft_table *t)
+{
+	int rc = t->err;
+
+	t->err = 0;
+	if (!rc)
+		return nft_commit(t->n);
+	nft_discard(t->n);
+	return rc;
+}
+
+static void add_expr(struct nft_table *t, struct nftnl_rule *r, const char *name,
+		     void (*fill)(struct nftnl_expr *, const void *), const void *arg)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc(name);
 
-	if (!e)
+	if (!e) {
+		lost(t);
 		return;
+	}
 	if (fill)
 		fill(e, arg);
 	nftnl_rule_add_expr(r, e);
@@ -234,6 +255,8 @@ static void queue_rule(struct nft_table *t, const char *chain, struct nftnl_rule
 	if (u && nftnl_udata_put_strz(u, NFTNL_UDATA_RULE_COMMENT, comment))
 		nftnl_rule_set_data(r, NFTNL_RULE_USERDATA, nftnl_udata_buf_data(u),
 				    nftnl_udata_buf_len(u));
+	else
+		lost(t);        /* nftt_counters() goes by the comment */
 	nlh = nft_msg(t->n, NFT_MSG_NEWRULE, NFPROTO_INET,
 		      NLM_F_CREATE | (append ? NLM_F_APPEND : 0));
 	nftnl_rule_nlmsg_build_payload(nlh, r);
@@ -253,20 +276,22 @@ static void queue_set_rule(struct nft_table *t, const char *chain, enum nftt_kin
 	char name[32];
 	struct lookup l = { name, false };
 
-	if (!r)
+	if (!r) {
+		lost(t);
 		return;
+	}
 	set_name(name, sizeof(name), kind, v4, plen);
-	add_expr(r, "meta", fill_meta, &nfproto);
-	add_expr(r, "cmp", fill_cmp, &fam);
-	add_expr(r, "payload", fill_payload, &src);
+	add_expr(t, r, "meta", fill_meta, &nfproto);
+	add_expr(t, r, "cmp", fill_cmp, &fam);
+	add_expr(t, r, "payload", fill_payload, &src);
 	if (plen < src.len * 8) {
 		for (unsigned i = 0; i < plen; i++)
 			mask.mask[i / 8] |= (uint8_t)(0x80 >> (i % 8));
-		add_expr(r, "bitwise", fill_bitwise, &mask);
+		add_expr(t, r, "bitwise", fill_bitwise, &mask);
 	}
-	add_expr(r, "lookup", fill_lookup, &l);
-	add_expr(r, "counter", NULL, NULL);
-	add_expr(r, "immediate", fill_verdict, kind == NFTT_BAN ? &v_drop : &v_accept);
+	add_expr(t, r, "lookup", fill_lookup, &l);
+	add_expr(t, r, "counter", NULL, NULL);
+	add_expr(t, r, "immediate", fill_verdict, kind == NFTT_BAN ? &v_drop : &v_accept);
 	/* Allow rules go first: an allowlisted source is never dropped. */
 	queue_rule(t, chain, r, name, kind == NFTT_BAN);
 }
@@ -280,21 +305,30 @@ static void queue_set(struct nft_table *t, const char *chain, enum nftt_kind kin
 	struct nlmsghdr *nlh;
 
 	set_name(name, sizeof(name), kind, v4, plen);
-	if (!(s = set_of(t, name)))
+	if (!(s = set_of(t, name))) {
+		lost(t);
 		return;
+	}
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, v4 ? 4 : 16);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, v4 ? TYPE_IPADDR : TYPE_IP6ADDR);
 	if (kind == NFTT_BAN) {
+		struct nftnl_expr *counter = t->counters ? nftnl_expr_alloc("counter") : NULL;
+
 		nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_TIMEOUT);
-		if (t->counters)
-			nftnl_set_add_expr(s, nftnl_expr_alloc("counter"));
+		if (counter)
+			nftnl_set_add_expr(s, counter);
+		else if (t->counters)
+			lost(t);
 	}
 	set_id(s);
+	/* The set and its rule in one batch, never split between two. */
+	nft_hold(t->n);
 	nlh = nft_msg(t->n, NFT_MSG_NEWSET, NFPROTO_INET, NLM_F_CREATE);
 	nftnl_set_nlmsg_build_payload(nlh, s);
 	nftnl_set_free(s);
 	if (chain)
 		queue_set_rule(t, chain, kind, v4, plen);
+	nft_release(t->n);
 }
 
 /* -------- setup -------- */
@@ -306,8 +340,10 @@ static void queue_chain(struct nft_table *t, const char *name, const struct conf
 	const char *devs[CONFIG_MAX_IFACES + 1];
 	struct nlmsghdr *nlh;
 
-	if (!ch)
+	if (!ch) {
+		lost(t);
 		return;
+	}
 	nftnl_chain_set_str(ch, NFTNL_CHAIN_TABLE, t->name);
 	nftnl_chain_set_str(ch, NFTNL_CHAIN_NAME, name);
 	if (c) {
@@ -335,8 +371,10 @@ static void queue_flush_chain(struct nft_table *t, const char *name)
 	struct nftnl_rule *r = nftnl_rule_alloc();
 	struct nlmsghdr *nlh;
 
-	if (!r)
+	if (!r) {
+		lost(t);
 		return;
+	}
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, t->name);
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, name);
 	nlh = nft_msg(t->n, NFT_MSG_DELRULE, NFPROTO_INET, 0);
@@ -349,8 +387,10 @@ static void queue_ports(struct nft_table *t, const uint16_t *ports, unsigned n)
 	struct nftnl_set *s = set_of(t, "ports");
 	struct nlmsghdr *nlh;
 
-	if (!s)
+	if (!s) {
+		lost(t);
 		return;
+	}
 	/* Emptied and refilled in the same batch: never a moment unprotected. */
 	nlh = nft_msg(t->n, NFT_MSG_DELSETELEM, NFPROTO_INET, 0);
 	nftnl_set_elems_nlmsg_build_payload(nlh, s);
@@ -358,8 +398,10 @@ static void queue_ports(struct nft_table *t, const uint16_t *ports, unsigned n)
 		struct nftnl_set_elem *e = nftnl_set_elem_alloc();
 		uint16_t be = htons(ports[i]);
 
-		if (!e)
+		if (!e) {
+			lost(t);
 			break;
+		}
 		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, &be, sizeof(be));
 		nftnl_set_elem_add(s, e);
 	}
@@ -378,17 +420,21 @@ static void queue_base_rules(struct nft_table *t, const char *chain)
 	struct payload dport = { NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2 };
 	struct lookup unprotected = { "ports", true };
 
-	if (r) {
-		add_expr(r, "meta", fill_meta, &l4proto);
-		add_expr(r, "cmp", fill_cmp, &not_tcp);
-		add_expr(r, "immediate", fill_verdict, &v_accept);
+	if (!r)
+		lost(t);
+	else {
+		add_expr(t, r, "meta", fill_meta, &l4proto);
+		add_expr(t, r, "cmp", fill_cmp, &not_tcp);
+		add_expr(t, r, "immediate", fill_verdict, &v_accept);
 		queue_rule(t, chain, r, "not tcp", true);
 	}
 	if ((r = nftnl_rule_alloc())) {
-		add_expr(r, "payload", fill_payload, &dport);
-		add_expr(r, "lookup", fill_lookup, &unprotected);
-		add_expr(r, "immediate", fill_verdict, &v_accept);
+		add_expr(t, r, "payload", fill_payload, &dport);
+		add_expr(t, r, "lookup", fill_lookup, &unprotected);
+		add_expr(t, r, "immediate", fill_verdict, &v_accept);
 		queue_rule(t, chain, r, "unprotected port", true);
+	} else {
+		lost(t);
 	}
 }
 
@@ -431,7 +477,7 @@ static int setup_batch(struct nft_table *t, const struct config *c)
 				if (t->have[kind][v4][plen])
 					queue_set_rule(t, chain, kind, v4, plen);
 	nft_release(t->n);
-	return nft_commit(t->n);
+	return commit(t);
 }
 
 int nftt_setup(struct nft_table *t, const struct config *c, char *err, size_t errlen)
@@ -459,7 +505,7 @@ int nftt_setup(struct nft_table *t, const struct config *c, char *err, size_t er
 int nftt_set_ports(struct nft_table *t, const uint16_t *ports, unsigned n)
 {
 	queue_ports(t, ports, n);
-	return nft_commit(t->n);
+	return commit(t);
 }
 
 int nftt_delete(struct nft_table *t)
@@ -474,7 +520,7 @@ int nftt_delete(struct nft_table *t)
 	nftnl_table_nlmsg_build_payload(nlh, tb);
 	nftnl_table_free(tb);
 	memset(t->have, 0, sizeof(t->have));
-	return nft_commit(t->n);
+	return commit(t);
 }
 
 /* -------- elements -------- */
@@ -551,6 +597,7 @@ static void queue_elem(struct nft_table *t, uint16_t type, enum nftt_kind kind,
 	set_name(name, sizeof(name), kind, v4, plen);
 	if (!(s = set_of(t, name)) || !(e = nftnl_set_elem_alloc())) {
 		nftnl_set_free(s);
+		lost(t);
 		return;
 	}
 	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, v4 ? 4 : 16);
@@ -562,9 +609,12 @@ static void queue_elem(struct nft_table *t, uint16_t type, enum nftt_kind kind,
 	if (comment && *comment) {
 		struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
 
+		/* The comment holds the ban's reason, note and age. */
 		if (u && nftnl_udata_put_strz(u, NFTNL_UDATA_SET_ELEM_COMMENT, comment))
 			nftnl_set_elem_set(e, NFTNL_SET_ELEM_USERDATA, nftnl_udata_buf_data(u),
 					   nftnl_udata_buf_len(u));
+		else
+			lost(t);
 		nftnl_udata_buf_free(u);
 	}
 	nftnl_set_elem_add(s, e);
@@ -586,7 +636,7 @@ void nftt_del(struct nft_table *t, enum nftt_kind kind, const struct rg_lpm_key 
 
 int nftt_commit(struct nft_table *t)
 {
-	int rc = nft_commit(t->n);
+	int rc = commit(t);
 
 	for (int kind = 0; kind < 2; kind++)
 		for (int v4 = 0; v4 < 2; v4++)

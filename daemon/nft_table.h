@@ -37,6 +37,7 @@ struct nft_table {
 	/* Sets in the kernel: [kind][is_v4][prefix length in the family]. */
 	bool have[2][2][129];
 	bool queued[2][2][129];         /* made since the last commit */
+	int err;                        /* a message lost since the last commit */
 };
 
 /* Open a session and read what of the table exists. 0, or -1 with err. */

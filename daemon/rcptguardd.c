@@ -40,8 +40,12 @@
 #define BAN_SWEEP_MS 5000
 /* How soon a replaced recipients database is noticed. */
 #define DB_CHECK_MS 500
-/* How soon a ban change reaches the state file. */
+/* How soon a ban change reaches the journal (and is fsynced). */
 #define STATE_CHECK_MS 1000
+/* Offender records journaled per tick; beyond, the whole state is saved. */
+#define JOURNAL_OFFENDERS 1024
+/* How much longer than the state file the journal may grow. */
+#define JOURNAL_COMPACT_SLACK (64u << 10)
 /* How soon lines queued behind a stalled log reader are tried again. */
 #define LOG_FLUSH_MS 200
 /* How often the sessions of new bans are looked for (enforce.h). */
@@ -62,7 +66,14 @@ struct daemon {
 	struct control_env env;
 	struct watch sig, ban_sweep, db_check, state_save, metrics, log_flush, sessions;
 	bool state_failing, metrics_failing, follow_failing;
-	uint64_t saved_changes, saved_at;       /* ban changes and time of the last save */
+	struct journal journal;         /* ban changes since the last full save */
+	bool journal_behind;            /* a change missed it: save the whole state */
+	/* Clients banned or unbanned since the last tick: their offender
+	 * records (offense count, pardon) are journaled with the change. */
+	struct rg_lpm_key changed[JOURNAL_OFFENDERS];
+	size_t nchanged;
+	int state_lock;
+	uint64_t saved_at, state_bytes; /* time and size of the last full save */
 };
 
 #define OWNER(w, field) ((struct daemon *)((char *)(w) - offsetof(struct daemon, field)))
@@ -171,24 +182,13 @@ refused:
 	return -1;
 }
 
-/* Bans placed or lifted so far: a change is saved within a second, so a
- * kill -9 loses at most a second of ban history. */
-static uint64_t ban_changes(const struct daemon *d)
-{
-	const struct enforce_stats *st = enforce_stats(d->enf);
-	uint64_t n = st->unbans + st->expired;
-
-	for (unsigned r = 0; r < RG_REASON_MAX; r++)
-		n += st->bans[r];
-	return n;
-}
-
+/* A full save (compaction): the state file, and an empty journal after it. */
 static void save_state(struct daemon *d)
 {
-	char err[512];
-	uint64_t changes = ban_changes(d);
+	char err[512], path[4200];
+	struct stat sb;
 
-	if (state_write(d->cfg->state_dir, d->enf, d->off, &d->cfg->offenders, err,
+	if (state_write(d->cfg->state_dir, &d->journal, d->enf, d->off, &d->cfg->offenders, err,
 			sizeof(err)) < 0) {
 		/* Once per outage, not every interval; the old file stays. */
 		if (!d->state_failing)
@@ -199,12 +199,50 @@ static void save_state(struct daemon *d)
 	}
 	/* Only a save that worked counts: a failed one is tried again at the
 	 * next tick, so the file catches up as soon as there is room. */
-	d->saved_changes = changes;
+	snprintf(path, sizeof(path), "%s/state", d->cfg->state_dir);
+	d->state_bytes = stat(path, &sb) == 0 ? (uint64_t)sb.st_size : 0;
 	d->saved_at = mono_ns();
+	d->journal_behind = false;
 	if (d->state_failing)
 		log_info("event=state_save result=ok note=recovered");
 	d->state_failing = false;
 	d->env.state_saved = wall_secs();
+}
+
+/* Each ban and unban becomes a journal line, written at the next tick. */
+static void on_ban_change(const struct rg_lpm_key *k, bool banned, uint64_t secs,
+			  unsigned reason, const char *note, void *arg)
+{
+	struct daemon *d = arg;
+	char line[JOURNAL_LINE_MAX];
+	uint64_t now = wall_secs();
+
+	if (banned)
+		state_ban_change(line, sizeof(line), k, secs ? now + secs : 0, reason, note, now);
+	else
+		state_unban_change(line, sizeof(line), k);
+	if (journal_add(&d->journal, line) < 0 || d->nchanged == JOURNAL_OFFENDERS)
+		d->journal_behind = true;
+	else
+		d->changed[d->nchanged++] = *k;
+}
+
+/* The offender records the changes of this tick left behind (the verdict
+ * updates them after the ban), journaled after the changes. */
+static void journal_offenders(struct daemon *d)
+{
+	char line[JOURNAL_LINE_MAX];
+
+	for (size_t i = 0; i < d->nchanged; i++) {
+		const struct offender *e = offenders_get(d->off, &d->changed[i]);
+
+		if (!e)
+			continue;
+		state_off_change(line, sizeof(line), e);
+		if (journal_add(&d->journal, line) < 0)
+			d->journal_behind = true;
+	}
+	d->nchanged = 0;
 }
 
 /* Log positions move with every line; they are saved with the state. */
@@ -279,11 +317,22 @@ static void on_state_save(struct watch *w, uint32_t events)
 {
 	struct daemon *d = OWNER(w, state_save);
 	uint64_t ticks;
+	char err[512];
 
 	(void)events;
 	if (read(w->fd, &ticks, sizeof(ticks)) != sizeof(ticks))
 		return;
-	if (ban_changes(d) != d->saved_changes ||
+	journal_offenders(d);
+	if (journal_flush(&d->journal, err, sizeof(err)) < 0) {
+		if (!d->journal_behind)
+			log_err("event=state_journal result=failed error=\"%s\" note=\"saving the "
+				"whole state instead\"", err);
+		d->journal_behind = true;
+	}
+	/* A journal longer than the file costs more to read back than a
+	 * rewrite: then, or every state_interval, the whole state is saved. */
+	if (d->journal_behind || d->state_failing ||
+	    d->journal.size > d->state_bytes + JOURNAL_COMPACT_SLACK ||
 	    mono_ns() - d->saved_at >= d->cfg->state_interval * 1000000000ULL)
 		save_state(d);
 	save_positions(d);
@@ -380,9 +429,18 @@ static int setup_loop(struct daemon *d, const sigset_t *mask, char *err, size_t 
  * removed by hand while we were down, and is pardoned like any manual
  * unban. A store that provably did not change since the save (adopt)
  * takes the saved bans as its copy instead of being read. */
-static void restore_state(struct daemon *d, const struct state *st)
+static void pardon(struct daemon *d, const struct rg_lpm_key *k, uint64_t now, size_t *n)
 {
 	char a[ADDR_STRLEN];
+
+	addr_format(k, a, sizeof(a));
+	log_info("event=pardon address=%s why=unbanned_while_daemon_was_down", a);
+	offenders_unbanned(d->off, k, (uint32_t)now);
+	(*n)++;
+}
+
+static void restore_state(struct daemon *d, const struct state *st)
+{
 	uint64_t now = wall_secs();
 	size_t restored = 0, pardoned = 0;
 	bool fresh = d->be.fresh, adopt = d->be.adopt;
@@ -390,6 +448,10 @@ static void restore_state(struct daemon *d, const struct state *st)
 
 	for (size_t i = 0; i < st->noffs; i++)
 		offenders_restore(d->off, &st->offs[i]);
+	/* Lifted after the file was written (by the CLI while we were down,
+	 * or by us before a crash): an unban pardons, whenever it happened. */
+	for (size_t i = 0; i < st->nunbans; i++)
+		pardon(d, &st->unbans[i], now, &pardoned);
 	enforce_bulk(d->enf, true);
 	for (size_t i = 0; i < st->nbans && rc >= 0; i++) {
 		const struct saved_ban *b = &st->bans[i];
@@ -403,10 +465,7 @@ static void restore_state(struct daemon *d, const struct state *st)
 		} else if (adopt) {
 			rc = enforce_adopt(d->enf, &b->key, secs, b->reason, b->created_unix, b->note);
 		} else if (!enforce_has_ban(d->enf, &b->key)) {
-			addr_format(&b->key, a, sizeof(a));
-			log_info("event=pardon address=%s why=unbanned_while_daemon_was_down", a);
-			offenders_unbanned(d->off, &b->key, (uint32_t)now);
-			pardoned++;
+			pardon(d, &b->key, now, &pardoned);
 		}
 	}
 	if (rc < 0 || (rc = enforce_bulk(d->enf, false)) < 0) {
@@ -415,8 +474,10 @@ static void restore_state(struct daemon *d, const struct state *st)
 		restored = 0;
 	}
 	log_info("event=state_load result=ok bans=%zu offenders=%zu restored=%zu pardoned=%zu "
-		 "maps=%s%s", st->nbans, st->noffs, restored, pardoned, fresh ? "new" : "kept",
-		 d->be.ops != &backend_nft || fresh ? "" : adopt ? " read=state" : " read=kernel");
+		 "maps=%s%s journaled=%zu", st->nbans, st->noffs, restored, pardoned,
+		 fresh ? "new" : "kept",
+		 d->be.ops != &backend_nft || fresh ? "" : adopt ? " read=state" : " read=kernel",
+		 st->journaled);
 }
 
 /* Every connection is a descriptor: let max_connections fit under the
@@ -490,10 +551,17 @@ static int start(struct daemon *d, char *err, size_t errlen)
 	if (!(d->dnsbl = dnsbl_new(d->loop, d->cfg, err, errlen)) ||
 	    !(d->verdicts = verdicts_new(d->cfg, d->off, d->enf, d->dnsbl, err, errlen)))
 		return -1;
+	/* Held while we run: the CLI writes the journal only while we do not. */
+	if ((d->state_lock = state_dir_lock(d->cfg->state_dir, 5000, err, errlen)) < 0)
+		return -1;
 	/* Read first: the nft backend checks the proof saved with it. */
 	if (!(loaded = state_read(d->cfg->state_dir, &st, serr, sizeof(serr)) == 0))
 		log_err("event=state_load result=refused error=\"%s\"", serr);
-	rc = backend_start(&d->be, d->cfg, st.proof, err, errlen);
+	if (st.journal_skipped)
+		log_warn("event=state_load journal_skipped=%zu note=\"torn or damaged journal "
+			 "lines (a crash while writing) are ignored\"", st.journal_skipped);
+	/* The proof covers the file, not changes journaled after it. */
+	rc = backend_start(&d->be, d->cfg, st.journaled ? "" : st.proof, err, errlen);
 	if (rc == 0) {
 		enforce_use(d->enf, d->be.ops, d->be.ctx);
 		enforce_sessions(d->enf, d->cfg);
@@ -501,13 +569,18 @@ static int start(struct daemon *d, char *err, size_t errlen)
 	}
 	if (rc == 0 && loaded)
 		restore_state(d, &st);
+	/* Still root: a journal the CLI made (root's, 0600) is readable. */
+	if (rc == 0 && journal_open(&d->journal, d->cfg->state_dir, st.gen, serr,
+				    sizeof(serr)) < 0) {
+		log_err("event=state_journal result=failed error=\"%s\" note=\"saving the "
+			"whole state instead\"", serr);
+		d->journal_behind = true;
+	}
 	if (rc == 0)
 		state_refuse_bans(d->enf, &d->cfg->offenders.nat64);
 	state_free(&st);
 	if (rc < 0)
 		return -1;
-	d->saved_changes = ban_changes(d);
-	d->saved_at = mono_ns();
 	d->env = (struct control_env){ .cfg = d->cfg, .enf = d->enf, .off = d->off,
 				       .verdicts = d->verdicts, .started = time(NULL),
 				       .reload = reload, .reload_arg = d };
@@ -518,6 +591,11 @@ static int start(struct daemon *d, char *err, size_t errlen)
 	if (!(d->control = control_start(d->loop, &d->env, err, errlen)) ||
 	    drop_root(d, err, errlen) < 0)
 		return -1;
+	/* What was read, journal included, becomes one file and an empty
+	 * journal, made as the user so they are its own to append to and
+	 * replace; from here every change is journaled. */
+	save_state(d);
+	enforce_on_change(d->enf, on_ban_change, d);
 	/* As the user the daemon runs as: a log it cannot read shows now. */
 	d->follow = follow_start(d->loop, d->cfg, on_log_line, d, err, errlen);
 	d->env.follow = d->follow;
@@ -559,7 +637,7 @@ static int check_config(const struct config *c, char *err, size_t errlen)
 
 int main(int argc, char **argv)
 {
-	struct daemon d = { .path = CONFIG_DEFAULT_PATH };
+	struct daemon d = { .path = CONFIG_DEFAULT_PATH, .state_lock = -1 };
 	bool foreground = false, test_only = false;
 	char err[512];
 	int ready_fd = -1, opt, rc = 1;
@@ -618,6 +696,8 @@ int main(int argc, char **argv)
 	}
 	rc = loop_run(d.loop);
 	enforce_bulk(d.enf, false);
+	/* A clean stop leaves one file whose proof is current (fast restart). */
+	journal_flush(&d.journal, err, sizeof(err));
 	save_state(&d);
 	save_positions(&d);
 	goto out;
@@ -633,6 +713,9 @@ out:
 	dnsbl_free(d.dnsbl);
 	enforce_free(d.enf);
 	offenders_free(d.off);
+	journal_close(&d.journal);
+	if (d.state_lock >= 0)
+		close(d.state_lock);
 	loop_free(d.loop);
 	free(d.cfg);
 	log_drain(1000);

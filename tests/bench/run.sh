@@ -18,7 +18,8 @@ else
 	SPAWNS=500 SCALE="1000000 10000 100000 1000000" COST="30 10" PEER="20 10000"
 	LOG_BANS=1000 STORM=10000 OUT=bench-results
 fi
-for p in bench_xdp policy_load log_reaction flood bench_lookup smtp_attack spawn_cost attack_load; do
+for p in bench_xdp policy_load log_reaction flood bench_lookup smtp_attack spawn_cost attack_load \
+	state_io; do
 	[ -x "$B/tests/$p" ] || {
 		echo "tests/bench/run.sh: $B/tests/$p is not built; run make bench or make bench-quick" >&2
 		exit 2
@@ -136,6 +137,21 @@ done
 
 echo "== 5. scale"
 sh tests/bench/scale.sh $SCALE
+
+echo "== 6. state writes while bans change (100 a second)"
+nb=$(echo $SCALE | tr ' ' '\n' | sort -n | tail -1)
+mkdir -p "$dir/stateio"
+set -- $("$B/tests/state_io" "$dir/stateio" "$nb" 100 60 | tee /dev/stderr | tr ' =' '\n ')
+rm -rf "$dir/stateio"
+while [ $# -gt 0 ]; do
+	case $1 in
+	rewrite_bytes_per_s) record "state.bans$nb.rewrite_bytes_per_s" "$2" B/s \
+		"state file rewritten whole every second ($nb bans)" ;;
+	journaled_bytes_per_s) record "state.bans$nb.journal_bytes_per_s" "$2" B/s \
+		"journal lines every second, full save every 60 s ($nb bans)" ;;
+	esac
+	shift 2
+done
 
 echo "== 7. attack cost against Postfix"
 sh tests/bench/attack_cost.sh $COST

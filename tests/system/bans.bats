@@ -253,6 +253,21 @@ spp() {
 	assert_output --partial "E550"
 }
 
+@test "unban --all with the daemon down counts only the bans it removed; the rest is an error" {
+	start_daemon
+	rg ban 192.0.2.71 --for 1h
+	rg ban 192.0.2.72 --for 1h
+	stop_daemon
+	# A frozen map refuses every change from user space.
+	bpftool map freeze pinned $PIN/bans_exact
+	run -1 rg unban --all
+	assert_line "removed 0 bans"
+	assert_line "rcptguard: unban 192.0.2.71: Operation not permitted"
+	assert_line "rcptguard: 2 bans could not be removed"
+	run -0 rg list
+	assert_line --regexp '^192\.0\.2\.71 '
+}
+
 @test "backend = none logs what it would ban and drops nothing" {
 	echo "backend = none" >> "$CONF"
 	start_all

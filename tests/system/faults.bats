@@ -27,13 +27,17 @@ ban_via_spp() { for i in 1 2 3 4 5; do spp $1 "u$i@example.com" >/dev/null; done
 @test "a full, then read-only state directory: enforcing goes on, one log line, the old file stays, recovery" {
 	mkdir -p "$STATE"
 	mount -t tmpfs -o size=256k tmpfs "$STATE"
+	# Ban changes go to the journal; a full save every second meets the full disk.
+	echo "state_interval = 1s" >> "$CONF"
 	start_daemon
 	ban_via_spp 192.0.2.50
 	sleep 1.3
-	grep -q '^ban 192.0.2.50 ' "$STATE/state"
-	before=$(cat "$STATE/state")
+	cat "$STATE/state" "$STATE/journal" | grep -q '^ban 192.0.2.50 '
 	# Fill the disk.
 	dd if=/dev/zero of="$STATE/filler" bs=4k 2>/dev/null || true
+	sleep 1.3
+	before=$(cat "$STATE/state")
+	grep -q '^ban 192.0.2.50 ' <<<"$before"
 	ban_via_spp 192.0.2.51
 	ban_via_spp 192.0.2.52
 	sleep 2.5

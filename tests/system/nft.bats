@@ -157,7 +157,7 @@ last_load() { grep 'event=state_load' "$DLOG" | tail -n 1; }
 	# The CLI changes the table while the daemon is down: read the kernel.
 	rg unban fd77:1::/64 >/dev/null
 	start_daemon
-	last_load | grep -q 'bans=2 .* pardoned=1 maps=kept read=kernel' || { last_load; false; }
+	last_load | grep -q 'bans=1 .* pardoned=1 maps=kept read=kernel journaled=1' || { last_load; false; }
 	stop_daemon
 	start_daemon
 	last_load | grep -q 'maps=kept read=state' || { last_load; false; }

@@ -53,10 +53,12 @@ spp() {
 	assert_output --partial "R421"
 	run -0 rg list
 	assert_line --regexp '^192\.0\.2\.8 +unknown-recipient '
-	# Ban changes reach the state file, written by the unprivileged daemon.
+	# Ban changes reach the journal next to the state file, both written
+	# by the unprivileged daemon.
 	sleep 1.2
-	run -0 grep '^ban 192.0.2.8 ' "$SVC/state/state"
+	run -0 grep '^ban 192.0.2.8 ' "$SVC/state/journal"
 	[ "$(stat -c %U "$SVC/state/state")" = rcptguard ]
+	[ "$(stat -c %U "$SVC/state/journal")" = rcptguard ]
 	kill -HUP $DPID
 	sleep 0.3
 	grep -q 'event=reload result=ok' "$DLOG"
@@ -181,4 +183,22 @@ spp() {
 	run -0 sh -c "$(declare -f req); req 192.0.2.61 | nsenter --net=/run/netns/$NS_S \
 		setpriv --reuid=daemon --regid=$(id -g daemon) --clear-groups socat -t2 - TCP:127.0.0.1:10042"
 	assert_output --partial "action=421 "
+}
+
+@test "as user rcptguard the daemon applies a journal the CLI wrote as root while it was down, then journals as itself" {
+	start_daemon
+	stop_daemon
+	# With none there, the CLI makes the journal: root's, mode 0600.
+	rm "$SVC/state/journal"
+	rg ban 192.0.2.81 --for 1h >/dev/null
+	[ "$(stat -c %U "$SVC/state/journal")" = root ]
+	rg detach >/dev/null
+	start_daemon
+	run -0 rg list
+	assert_line --regexp '^192\.0\.2\.81 '
+	[ "$(stat -c %U "$SVC/state/journal")" = rcptguard ]
+	rg ban 192.0.2.82 >/dev/null
+	sleep 1.3
+	grep -q '^ban 192.0.2.82 ' "$SVC/state/journal"
+	! grep -q 'result=failed' "$DLOG" || { cat "$DLOG"; false; }
 }

@@ -1,0 +1,95 @@
+/* test_enforce.c - the enforcement front when its backend fails: an allow
+ * entry the backend cannot remove leaves the old allowlist whole. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include "addr.h"
+#include "allowlist.h"
+#include "backend.h"
+#include "config.h"
+#include "enforce.h"
+#include "tap.h"
+
+/* The allow entries a backend holds; removing one fails on request (a
+ * kernel that refuses, as a frozen map or a lost netlink message does). */
+static struct allowlist held;
+static struct rg_lpm_key refused;       /* prefixlen 0: none */
+
+static int add(void *ctx, const struct rg_lpm_key *k, unsigned origin)
+{
+	(void)ctx;
+	return allowlist_add(&held, k, origin);
+}
+
+static int del(void *ctx, const struct rg_lpm_key *k)
+{
+	(void)ctx;
+	if (refused.prefixlen && !memcmp(k, &refused, sizeof(*k)))
+		return -EIO;
+	return allowlist_del(&held, k);
+}
+
+static bool holds(const char *a)
+{
+	struct rg_lpm_key k;
+	char err[64];
+
+	addr_parse(a, &k, err, sizeof(err));
+	for (size_t i = 0; i < held.n; i++)
+		if (held.v[i].key.prefixlen == k.prefixlen && !memcmp(&held.v[i].key.addr, &k.addr, 16))
+			return true;
+	return false;
+}
+
+static bool remembers(const struct enforcer *e, const char *a)
+{
+	struct rg_addr x;
+	struct rg_lpm_key k;
+	char err[64];
+
+	addr_parse(a, &k, err, sizeof(err));
+	x = k.addr;
+	return allowlist_match(enforce_allowlist(e), &x) != NULL;
+}
+
+int main(void)
+{
+	struct backend_ops ops = backend_none;
+	void *none = backend_none_new();
+	struct enforcer *e;
+	struct config c;
+	char err[512];
+
+	ops.allow_add = add;
+	ops.allow_del = del;
+	e = enforce_new(&ops, none);
+	config_defaults(&c);
+	c.allow_own_addresses = false;
+	addr_parse("198.51.100.0/24", &c.allow[0], err, sizeof(err));
+	addr_parse("203.0.113.0/24", &c.allow[1], err, sizeof(err));
+	c.n_allow = 2;
+	ok(enforce_load_allow(e, &c, err, sizeof(err)) == 0 && holds("198.51.100.0/24") &&
+	   holds("203.0.113.0/24"), "two allow entries loaded %s", err);
+
+	/* The next config drops both; the backend removes the first and
+	 * refuses the second: the first is put back. */
+	c.n_allow = 0;
+	refused = c.allow[1];
+	ok(enforce_load_allow(e, &c, err, sizeof(err)) < 0 &&
+	   strstr(err, "cannot remove allow entry 203.0.113.0/24"),
+	   "a removal the backend refuses is an error: %s", err);
+	ok(holds("198.51.100.0/24") && holds("203.0.113.0/24") &&
+	   remembers(e, "198.51.100.7") && remembers(e, "203.0.113.7"),
+	   "and the old allowlist stays whole, in the backend and in memory");
+
+	refused.prefixlen = 0;
+	err[0] = 0;
+	ok(enforce_load_allow(e, &c, err, sizeof(err)) == 0 && !holds("198.51.100.0/24") &&
+	   !holds("203.0.113.0/24") && !remembers(e, "198.51.100.7"),
+	   "once the backend works, the entries go %s", err);
+	enforce_free(e);
+	backend_none_free(none);
+	allowlist_free(&held);
+	return tap_done();
+}
