@@ -94,7 +94,7 @@ for n in "$@"; do
 			case $got in "restored=0 maps=kept"*) ;; *) echo "scale: the restart re-added bans: $got" >&2; exit 1 ;; esac
 		done
 		case $be:$second:$third in
-		xdp:*|nft:*read=state:*read=kernel) ;;
+		xdp:*|nft:*read=state*:*read=kernel*) ;;
 		*) echo "scale: nft restarts read the wrong source: $second, then $third" >&2; exit 1 ;;
 		esac
 		[ -z "$mem" ] || record "scale.xdp.bans$n.kernel_bytes" "$mem" B "XDP maps' kernel memory (bpftool bytes_memlock) with $n bans"
