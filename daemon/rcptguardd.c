@@ -551,6 +551,12 @@ static int start(struct daemon *d, char *err, size_t errlen)
 	if (!(d->dnsbl = dnsbl_new(d->loop, d->cfg, err, errlen)) ||
 	    !(d->verdicts = verdicts_new(d->cfg, d->off, d->enf, d->dnsbl, err, errlen)))
 		return -1;
+	/* A daemon already running holds the state lock: say so at once. */
+	if (server_in_use(d->cfg->query_socket)) {
+		snprintf(err, errlen, "another process serves %s; is rcptguardd already running?",
+			 d->cfg->query_socket);
+		return -1;
+	}
 	/* Held while we run: the CLI writes the journal only while we do not. */
 	if ((d->state_lock = state_dir_lock(d->cfg->state_dir, 5000, err, errlen)) < 0)
 		return -1;

@@ -446,8 +446,7 @@ static int add_listener(struct server *s, int fd, const char *path, char *err, s
 	return 0;
 }
 
-/* Is somebody serving this socket already? */
-static bool in_use(const char *path)
+bool server_in_use(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -492,7 +491,7 @@ int server_listen_unix(struct server *s, const char *path, unsigned mode, uid_t 
 				 path);
 			return -1;
 		}
-		if (in_use(path)) {
+		if (server_in_use(path)) {
 			snprintf(err, errlen, "another process serves %s; is rcptguardd already "
 				 "running?", path);
 			return -1;

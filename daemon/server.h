@@ -56,4 +56,7 @@ void conn_peer(const struct conn *c, uid_t *uid, pid_t *pid);
 /* Did c come through a TCP listener? */
 bool conn_tcp(const struct conn *c);
 
+/* Does a process answer on the Unix socket path (another daemon)? */
+bool server_in_use(const char *path);
+
 #endif
