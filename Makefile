@@ -29,7 +29,7 @@ BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_$(ARCH) -I/usr/include/$(MULTIA
 COMMON_SRC := daemon/addr.c daemon/duration.c daemon/log.c daemon/config.c \
               daemon/pins.c daemon/maps.c daemon/links.c daemon/names.c \
               daemon/recipients.c daemon/recipients_compile.c daemon/policy.c daemon/verdict.c \
-              daemon/offenders.c daemon/credit.c daemon/allowlist.c daemon/enforce.c \
+              daemon/offenders.c daemon/judge.c daemon/credit.c daemon/allowlist.c daemon/enforce.c \
               daemon/escape.c daemon/peer.c daemon/sockkill.c daemon/state.c daemon/journal.c \
               daemon/dnsbl_spec.c daemon/dnsbl.c \
               daemon/privdrop.c daemon/atomic.c daemon/prometheus.c daemon/metrics.c \

@@ -1,6 +1,6 @@
-/* cmd_replay.c - rcptguard replay: the daemon's offender logic over old
- * MTA logs in simulated time (each line's own stamp), touching nothing in
- * the kernel. It tells who would have been banned, when, for how long, and
+/* cmd_replay.c - rcptguard replay: the daemon's judge over old MTA logs
+ * in simulated time (each line's own stamp), on the none backend: nothing
+ * in the kernel changes. It tells who would have been banned, when, for how long, and
  * how many later attempts each ban would have stopped: the way to choose
  * thresholds before going live. */
 #include <getopt.h>
@@ -14,8 +14,10 @@
 #include "duration.h"
 #include "enforce.h"
 #include "follow.h"
+#include "judge.h"
 #include "keytab.h"
 #include "logline.h"
+#include "log.h"
 #include "logread.h"
 #include "names.h"
 #include "offenders.h"
@@ -34,16 +36,14 @@ struct sim_ban {
 
 struct replay {
 	struct config *cfg;
-	struct offenders *off;
-	const struct allowlist *allow;
+	struct judge *judge;
 	struct sim_ban *bans;
 	size_t nbans, cap;
 	struct keytab exact;            /* live single-address bans; reason = index in bans */
 	size_t *prefixes;               /* indexes of prefix bans */
 	size_t nprefixes, pcap;
 	struct logline_dedupe dedupe;
-	uint64_t lines, events[LOGLINE_DNSBL + 1], duplicates, stopped, spared, unstamped;
-	uint64_t refused;               /* from sources that are never offenders */
+	uint64_t lines, events[LOGLINE_DNSBL + 1], duplicates, stopped, unstamped;
 	uint32_t now;                   /* the simulated clock: the last stamp seen */
 	uint32_t first, last;           /* the span of the stamps */
 };
@@ -101,20 +101,10 @@ static struct sim_ban *ban_of(struct replay *r, const struct rg_addr *client, ui
 	return NULL;
 }
 
-static bool allowlisted(const struct replay *r, const struct rg_lpm_key *k,
-			const struct rg_addr *client)
-{
-	const struct allow_entry *hit = client ? allowlist_match(r->allow, client) : NULL;
-
-	if (!hit)
-		hit = allowlist_match(r->allow, &k->addr);
-	return hit && hit->key.prefixlen <= k->prefixlen;
-}
-
 static int event(struct replay *r, const struct logline *l, uint32_t now)
 {
 	struct sim_ban *b = ban_of(r, &l->client, now);
-	struct decision d;
+	struct judgement j;
 
 	/* A banned client's packets never reach the MTA: the attempt is
 	 * stopped, and it is no evidence (it would not have happened). */
@@ -123,20 +113,12 @@ static int event(struct replay *r, const struct logline *l, uint32_t now)
 		r->stopped++;
 		return 0;
 	}
-	d = offenders_evidence(r->off, &l->client, l->kind == LOGLINE_DNSBL ? EV_DNSBL :
-			       EV_UNKNOWN_RCPT, r->cfg->dnsbl_ban_weight,
-			       l->rcpt[0] ? l->rcpt : NULL, now);
-	r->refused += d.what == D_REFUSED;
-	for (int round = 0; round < 2 && d.what == D_BAN; round++) {
-		if (allowlisted(r, &d.prefix, round ? NULL : &l->client)) {
-			offenders_spared(r->off, &d.prefix, EV_ALLOWLISTED, now);
-			r->spared++;
-			return 0;
-		}
-		if (add_ban(r, &d, now) < 0)
+	j = judge_evidence(r->judge, &l->client, l->kind == LOGLINE_DNSBL ? EV_DNSBL :
+			   EV_UNKNOWN_RCPT, r->cfg->dnsbl_ban_weight, l->rcpt[0] ? l->rcpt : NULL,
+			   "", now);
+	for (unsigned i = 0; i < j.nbans; i++)
+		if (add_ban(r, &j.bans[i], now) < 0)
 			return -1;
-		d = offenders_banned(r->off, &d, now);
-	}
 	return 0;
 }
 
@@ -263,6 +245,7 @@ static void report(struct replay *r, size_t nfiles, bool json, unsigned bytes_ea
 					    "OFFENSE", "STOPPED" };
 	uint64_t events = r->events[LOGLINE_UNKNOWN_RCPT] + r->events[LOGLINE_LIMIT] +
 			  r->events[LOGLINE_DNSBL];
+	const struct judge_stats *js = judge_stats(r->judge);
 	size_t repeats = 0, subnets = 0;
 	struct table t;
 
@@ -286,7 +269,8 @@ static void report(struct replay *r, size_t nfiles, bool json, unsigned bytes_ea
 		       (unsigned long long)r->events[LOGLINE_MALFORMED],
 		       (unsigned long long)r->events[LOGLINE_AMBIGUOUS],
 		       (unsigned long long)r->duplicates, r->first, r->last, r->nbans, repeats,
-		       subnets, (unsigned long long)r->spared, (unsigned long long)r->refused,
+		       subnets, (unsigned long long)js->spared,
+		       (unsigned long long)js->evidence_refused,
 		       (unsigned long long)r->stopped,
 		       (unsigned long long)(r->stopped * bytes_each));
 		for (size_t i = 0; i < r->nbans; i++) {
@@ -318,11 +302,12 @@ static void report(struct replay *r, size_t nfiles, bool json, unsigned bytes_ea
 		printf("note: %llu lines had no time stamp and count as the moment of the line "
 		       "before them\n", (unsigned long long)r->unstamped);
 	printf("would have banned: %zu (%zu repeat offenses, %zu networks); spared %llu "
-	       "allowlisted\n", r->nbans, repeats, subnets, (unsigned long long)r->spared);
-	if (r->refused)
+	       "allowlisted\n", r->nbans, repeats, subnets, (unsigned long long)js->spared);
+	if (js->evidence_refused)
 		printf("note: %llu rejections came from addresses that are never offenders "
 		       "(unspecified, loopback, link-local, multicast, broadcast, reserved; "
-		       "see rcptguard.conf(5) nat64_prefix)\n", (unsigned long long)r->refused);
+		       "see rcptguard.conf(5) nat64_prefix)\n",
+		       (unsigned long long)js->evidence_refused);
 	printf("stopped: %llu later attempts, about %llu bytes of SMTP traffic (%u per "
 	       "attempt)\n", (unsigned long long)r->stopped,
 	       (unsigned long long)(r->stopped * bytes_each), bytes_each);
@@ -360,6 +345,7 @@ int cmd_replay(struct ctx *x, int argc, char **argv)
 	struct replay r = { .cfg = &x->cfg };
 	struct input *in;
 	struct enforcer *enf;
+	struct offenders *off;
 	void *none;
 	char err[512];
 	int opt, n, rc = EXIT_OK;
@@ -384,17 +370,19 @@ int cmd_replay(struct ctx *x, int argc, char **argv)
 	}
 	if ((n = argc - optind) < 1)
 		return usage_error("replay needs at least one log file");
-	/* The daemon's allowlist, built the daemon's way, on a store of none. */
+	/* The daemon's judge and allowlist, on a store of none. */
 	none = backend_none_new();
 	enf = none ? enforce_new(&backend_none, none) : NULL;
 	in = calloc((size_t)n, sizeof(*in));
-	r.off = offenders_new(&x->cfg.offenders, 1);
-	if (!enf || !in || !r.off || enforce_load_allow(enf, &x->cfg, err, sizeof(err)) < 0) {
-		fprintf(stderr, "rcptguard: %s\n", enf && in && r.off ? err : "out of memory");
+	off = offenders_new(&x->cfg.offenders, 1);
+	r.judge = enf && off ? judge_new(off, enf) : NULL;
+	if (!r.judge || !in || enforce_load_allow(enf, &x->cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "rcptguard: %s\n", r.judge && in ? err : "out of memory");
 		rc = EXIT_FAIL;
 		goto out;
 	}
-	r.allow = enforce_allowlist(enf);
+	/* The judge's info lines would be one per simulated ban. */
+	log_quiet();
 	for (int i = 0; i < n; i++) {
 		in[i].path = argv[optind + i];
 		probe(&in[i]);
@@ -406,7 +394,8 @@ int cmd_replay(struct ctx *x, int argc, char **argv)
 	if (rc == EXIT_OK)
 		report(&r, (size_t)n, x->json, bytes_each);
 out:
-	offenders_free(r.off);
+	judge_free(r.judge);
+	offenders_free(off);
 	enforce_free(enf);
 	backend_none_free(none);
 	keytab_free(&r.exact);

@@ -63,8 +63,6 @@ struct ctx {
 	bool first;
 	const struct rg_addr *match;    /* show: bans containing this */
 	const struct rg_lpm_key *entry; /* allow add: the new entry */
-	struct rg_lpm_key *keys;        /* unban --all */
-	size_t n, cap;
 };
 
 static void ban_fields(struct ctx *x, const struct rg_lpm_key *k, const struct rg_ban *b,
@@ -184,25 +182,6 @@ static int cmd_show(struct ctx *x, const struct rg_lpm_key *k)
 	return 0;
 }
 
-static int collect_key(const struct rg_lpm_key *k, const struct rg_ban *b, const char *note,
-		       void *arg)
-{
-	struct ctx *x = arg;
-
-	(void)b, (void)note;
-	if (x->n == x->cap) {
-		size_t cap = x->cap ? x->cap * 2 : 256;
-		struct rg_lpm_key *v = realloc(x->keys, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		x->keys = v;
-		x->cap = cap;
-	}
-	x->keys[x->n++] = *k;
-	return 0;
-}
-
 static const char *cmd_unban(struct ctx *x, char **w, int nw, char *err, size_t errlen)
 {
 	char by[64];
@@ -213,16 +192,11 @@ static const char *cmd_unban(struct ctx *x, char **w, int nw, char *err, size_t 
 	conn_peer(x->c, &uid, &pid);
 	snprintf(by, sizeof(by), "by=control uid=%d pid=%d", (int)uid, (int)pid);
 	if (nw == 2 && strcmp(w[1], "--all") == 0) {
-		size_t done = 0;
+		long done = judge_unban_all(x->env->judge, by, (uint32_t)x->now);
 
-		if (enforce_records(x->env->enf, collect_key, x) < 0)
+		if (done < 0)
 			return "out of memory";
-		for (size_t i = 0; i < x->n; i++)
-			if (enforce_unban(x->env->enf, &x->keys[i], by) == 0) {
-				offenders_unbanned(x->env->off, &x->keys[i], (uint32_t)x->now);
-				done++;
-			}
-		field(x->c, &x->first, "unbanned", "%zu", done);
+		field(x->c, &x->first, "unbanned", "%ld", done);
 		end_record(x->c, &x->first);
 		return NULL;
 	}
@@ -231,7 +205,7 @@ static const char *cmd_unban(struct ctx *x, char **w, int nw, char *err, size_t 
 
 		if (addr_parse(w[i], &k, err, errlen) < 0)
 			return err;
-		rc = enforce_unban(x->env->enf, &k, by);
+		rc = judge_unban(x->env->judge, &k, by, (uint32_t)x->now);
 		if (rc == -ENOENT) {
 			snprintf(err, errlen, "%s: no such ban", w[i]);
 			return err;
@@ -240,7 +214,6 @@ static const char *cmd_unban(struct ctx *x, char **w, int nw, char *err, size_t 
 			snprintf(err, errlen, "cannot unban %s: %s", w[i], strerror(-rc));
 			return err;
 		}
-		offenders_unbanned(x->env->off, &k, (uint32_t)x->now);
 	}
 	return NULL;
 }
@@ -269,13 +242,11 @@ static const char *cmd_ban(struct ctx *x, char **w, int nw, char *err, size_t er
 	conn_peer(x->c, &uid, &pid);
 	snprintf(by, sizeof(by), "by=control uid=%d pid=%d%s%s%s", (int)uid, (int)pid,
 		 wide ? " forced=yes covers=\"" : "", wide ? covers : "", wide ? "\"" : "");
-	if (enforce_ban(x->env->enf, &k, NULL, secs, RG_REASON_MANUAL, nw == 4 ? w[3] : NULL,
-			true, by) != ENF_BANNED) {
+	if (judge_manual_ban(x->env->judge, &k, secs, nw == 4 ? w[3] : NULL, by,
+			     (uint32_t)x->now) != ENF_BANNED) {
 		snprintf(err, errlen, "cannot ban %s; see the daemon's log", w[1]);
 		return err;
 	}
-	offenders_manual_ban(x->env->off, &k, secs ? (uint32_t)(x->now + secs) : UINT32_MAX,
-			     (uint32_t)x->now);
 	if ((al = allowlist_overlap(enforce_allowlist(x->env->enf), &k))) {
 		char a[ADDR_STRLEN];
 
@@ -286,8 +257,7 @@ static const char *cmd_ban(struct ctx *x, char **w, int nw, char *err, size_t er
 	return NULL;
 }
 
-/* allow add: each ban the new entry overlaps stops applying to it, in the
- * kernel (its allow map beats the ban map) and in verdicts. */
+/* allow add: each ban the new entry lifts (judge_lifted). */
 static int say_lifted(const struct rg_lpm_key *k, const struct rg_ban *b, const char *note,
 		      void *arg)
 {
@@ -295,8 +265,6 @@ static int say_lifted(const struct rg_lpm_key *k, const struct rg_ban *b, const 
 	char a[ADDR_STRLEN], e[ADDR_STRLEN];
 
 	(void)b, (void)note;
-	if (!prefix_overlap(k, x->entry))
-		return 0;
 	addr_format(k, a, sizeof(a));
 	addr_format(x->entry, e, sizeof(e));
 	field(x->c, &x->first, "lifted", "%s", a);
@@ -327,8 +295,7 @@ static const char *cmd_allow(struct ctx *x, char **w, int nw, char *err, size_t 
 	for (int i = 2; i < nw; i++) {
 		if (addr_parse(w[i], &k, err, errlen) < 0)
 			return err;
-		rc = w[1][0] == 'a' ? enforce_allow_add(x->env->enf, &k) :
-				      enforce_allow_del(x->env->enf, &k);
+		rc = judge_allow_changed(x->env->judge, &k, w[1][0] == 'a');
 		if (rc == -ENOENT) {
 			snprintf(err, errlen, "%s: no such allow entry", w[i]);
 			return err;
@@ -338,7 +305,7 @@ static const char *cmd_allow(struct ctx *x, char **w, int nw, char *err, size_t 
 			return err;
 		}
 		x->entry = &k;
-		if (w[1][0] == 'a' && enforce_records(x->env->enf, say_lifted, x) < 0)
+		if (w[1][0] == 'a' && judge_lifted(x->env->judge, &k, say_lifted, x) < 0)
 			return "out of memory";
 	}
 	return NULL;
@@ -557,7 +524,6 @@ static int handle(struct conn *c, char *buf, size_t len, const char **why)
 		fail = cmd_reload(&x, err, sizeof(err));
 	else
 		fail = "unknown command";
-	free(x.keys);
 	if (fail) {
 		char enc[3 * sizeof(err) + 2];
 

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "dnsbl.h"
 #include "enforce.h"
+#include "judge.h"
 #include "loop.h"
 #include "offenders.h"
 #include "server.h"
@@ -19,7 +20,8 @@
 struct control_env {
 	const struct config *cfg;
 	struct enforcer *enf;
-	struct offenders *off;
+	struct offenders *off;                  /* read only: every change goes to judge */
+	struct judge *judge;
 	struct verdicts *verdicts;
 	struct server *query;
 	struct dnsbl *dnsbl;

@@ -23,7 +23,7 @@
 #define QUEUE_BYTES (256 * 1024)
 
 static const char *prog = "rcptguard";
-static bool nonblocking, to_syslog, is_socket;
+static bool nonblocking, to_syslog, is_socket, quiet;
 static int out_fd = STDERR_FILENO;
 static char queue[QUEUE_BYTES];
 static size_t queued;
@@ -68,6 +68,11 @@ int log_nonblocking(void)
 	}
 	close(fd);
 	return 0;
+}
+
+void log_quiet(void)
+{
+	quiet = true;
 }
 
 void log_to_syslog(void)
@@ -185,6 +190,8 @@ static void vlog(const char *level, int prio, const char *fmt, va_list ap)
 	char msg[1024], line[1200];
 	int len;
 
+	if (quiet && prio > 4)
+		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (nonblocking)
 		log_flush();

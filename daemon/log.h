@@ -6,6 +6,9 @@
 #include <stddef.h>
 
 void log_init(const char *progname);
+/* From now on only warnings and errors: for a simulation (rcptguard
+ * replay), whose bans are no events. */
+void log_quiet(void);
 /* From now on log to syslog, facility mail (for a backgrounded daemon);
  * never blocks: a line syslogd cannot take at once is dropped. */
 void log_to_syslog(void);

@@ -52,7 +52,7 @@ void metrics_collect(struct control_env *env, metric_cb cb, void *x)
 	cb(x, "rcptguard_unbans_total", "", es->unbans);
 	cb(x, "rcptguard_bans_expired_total", "", es->expired);
 	cb(x, "rcptguard_allowlist_hits_total", "", es->allowlist_hits);
-	cb(x, "rcptguard_evidence_refused_total", "", v->evidence_refused);
+	cb(x, "rcptguard_evidence_refused_total", "", judge_stats(env->judge)->evidence_refused);
 	cb(x, "rcptguard_ban_failures_total", "", es->failures);
 	cb(x, "rcptguard_offenders", "", offenders_count(env->off));
 	cb(x, "rcptguard_offenders_evicted_total", "", offenders_evicted(env->off));

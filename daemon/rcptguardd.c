@@ -26,6 +26,7 @@
 #include "addr.h"
 #include "backend_start.h"
 #include "follow.h"
+#include "judge.h"
 #include "logline.h"
 #include "control.h"
 #include "enforce.h"
@@ -58,6 +59,7 @@ struct daemon {
 	struct backend_run be;
 	struct offenders *off;
 	struct enforcer *enf;
+	struct judge *judge;
 	struct verdicts *verdicts;
 	struct dnsbl *dnsbl;
 	struct query *query;
@@ -290,7 +292,7 @@ static void expired(const struct rg_lpm_key *k, void *arg)
 {
 	struct daemon *d = arg;
 
-	offenders_expired(d->off, k, (uint32_t)wall_secs());
+	judge_expired(d->judge, k, (uint32_t)wall_secs());
 }
 
 static void on_ban_sweep(struct watch *w, uint32_t events)
@@ -423,52 +425,16 @@ static int setup_loop(struct daemon *d, const sigset_t *mask, char *err, size_t 
 	return 0;
 }
 
-/* The pinned maps (or the nft table) are the truth for live bans. Only
- * when they were made just now (a reboot, a detach) are the saved bans
- * put back, in bulk; a saved ban missing from a store that survived was
- * removed by hand while we were down, and is pardoned like any manual
- * unban. A store that provably did not change since the save (adopt)
- * takes the saved bans as its copy instead of being read. */
-static void pardon(struct daemon *d, const struct rg_lpm_key *k, uint64_t now, size_t *n)
-{
-	char a[ADDR_STRLEN];
-
-	addr_format(k, a, sizeof(a));
-	log_info("event=pardon address=%s why=unbanned_while_daemon_was_down", a);
-	offenders_unbanned(d->off, k, (uint32_t)now);
-	(*n)++;
-}
-
+/* The pinned maps (or the nft table) are the truth for live bans; the
+ * judge puts back what they lack (judge_restore). */
 static void restore_state(struct daemon *d, const struct state *st)
 {
-	uint64_t now = wall_secs();
-	size_t restored = 0, pardoned = 0;
+	size_t restored, pardoned;
 	bool fresh = d->be.fresh, adopt = d->be.adopt;
-	int rc = 0;
+	int rc = judge_restore(d->judge, st, fresh, adopt, (uint32_t)wall_secs(), &restored,
+			       &pardoned);
 
-	for (size_t i = 0; i < st->noffs; i++)
-		offenders_restore(d->off, &st->offs[i]);
-	/* Lifted after the file was written (by the CLI while we were down,
-	 * or by us before a crash): an unban pardons, whenever it happened. */
-	for (size_t i = 0; i < st->nunbans; i++)
-		pardon(d, &st->unbans[i], now, &pardoned);
-	enforce_bulk(d->enf, true);
-	for (size_t i = 0; i < st->nbans && rc >= 0; i++) {
-		const struct saved_ban *b = &st->bans[i];
-		uint64_t secs = b->expires_unix ? b->expires_unix - now : 0;
-
-		if (b->expires_unix && b->expires_unix <= now)
-			continue;
-		if (fresh) {
-			if (enforce_restore(d->enf, &b->key, secs, b->reason, b->note) == 0)
-				restored++;
-		} else if (adopt) {
-			rc = enforce_adopt(d->enf, &b->key, secs, b->reason, b->created_unix, b->note);
-		} else if (!enforce_has_ban(d->enf, &b->key)) {
-			pardon(d, &b->key, now, &pardoned);
-		}
-	}
-	if (rc < 0 || (rc = enforce_bulk(d->enf, false)) < 0) {
+	if (rc < 0) {
 		log_err("event=state_load result=failed restored=0 error=\"cannot %s the "
 			"bans: %s\"", adopt ? "remember" : "write", strerror(-rc));
 		restored = 0;
@@ -544,12 +510,12 @@ static int start(struct daemon *d, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (!(d->enf = enforce_new(NULL, NULL))) {
+	if (!(d->enf = enforce_new(NULL, NULL)) || !(d->judge = judge_new(d->off, d->enf))) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	if (!(d->dnsbl = dnsbl_new(d->loop, d->cfg, err, errlen)) ||
-	    !(d->verdicts = verdicts_new(d->cfg, d->off, d->enf, d->dnsbl, err, errlen)))
+	    !(d->verdicts = verdicts_new(d->cfg, d->judge, d->dnsbl, err, errlen)))
 		return -1;
 	/* A daemon already running holds the state lock: say so at once. */
 	if (server_in_use(d->cfg->query_socket)) {
@@ -583,11 +549,12 @@ static int start(struct daemon *d, char *err, size_t errlen)
 		d->journal_behind = true;
 	}
 	if (rc == 0)
-		state_refuse_bans(d->enf, &d->cfg->offenders.nat64);
+		judge_refuse_bans(d->judge, &d->cfg->offenders.nat64);
 	state_free(&st);
 	if (rc < 0)
 		return -1;
 	d->env = (struct control_env){ .cfg = d->cfg, .enf = d->enf, .off = d->off,
+				       .judge = d->judge,
 				       .verdicts = d->verdicts, .started = time(NULL),
 				       .reload = reload, .reload_arg = d };
 	if (!(d->query = query_start(d->loop, d->cfg, d->verdicts, d->dnsbl, err, errlen)))
@@ -717,6 +684,7 @@ out:
 	backend_stop(&d.be);
 	verdicts_free(d.verdicts);
 	dnsbl_free(d.dnsbl);
+	judge_free(d.judge);
 	enforce_free(d.enf);
 	offenders_free(d.off);
 	journal_close(&d.journal);

@@ -289,52 +289,6 @@ bad:
 	return -1;
 }
 
-struct refused {
-	const struct nat64_prefixes *nat64;
-	struct rg_lpm_key *keys;
-	size_t n, cap;
-};
-
-static int find_refused(const struct rg_lpm_key *k, const struct rg_ban *b, const char *note,
-			void *arg)
-{
-	struct refused *r = arg;
-
-	(void)note;
-	if (b->reason == RG_REASON_MANUAL || !addr_refused(k, r->nat64))
-		return 0;
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 16;
-		struct rg_lpm_key *v = realloc(r->keys, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		r->keys = v;
-		r->cap = cap;
-	}
-	r->keys[r->n++] = *k;
-	return 0;
-}
-
-size_t state_refuse_bans(struct enforcer *enf, const struct nat64_prefixes *nat64)
-{
-	struct refused r = { .nat64 = nat64 };
-	char a[ADDR_STRLEN];
-	size_t done = 0;
-
-	if (enforce_records(enf, find_refused, &r) < 0)
-		log_err("event=state_ban_refused result=failed error=\"out of memory\" "
-			"note=\"some bans no evidence could make may remain; rcptguard unban them\"");
-	for (size_t i = 0; i < r.n; i++) {
-		addr_format(&r.keys[i], a, sizeof(a));
-		log_warn("event=state_ban_refused address=%s why=%s note=\"no evidence may ban "
-			 "this; removed\"", a, addr_refused(&r.keys[i], nat64));
-		done += enforce_unban(enf, &r.keys[i], "by=state_load") == 0;
-	}
-	free(r.keys);
-	return done;
-}
-
 /* -------- the journal on top of the file -------- */
 
 struct change {

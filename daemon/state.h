@@ -41,12 +41,6 @@ struct state {
 int state_read(const char *dir, struct state *st, char *err, size_t errlen);
 void state_free(struct state *st);
 
-/* The address-sanity rule on load: remove every automatic ban that no
- * evidence may make (addr_refused), whether the state file restored it or
- * the kernel kept it; one log line each. Manual bans stay: they passed
- * --force. Returns how many were removed. */
-size_t state_refuse_bans(struct enforcer *enf, const struct nat64_prefixes *nat64);
-
 /* Write the bans of enf and the offenders worth keeping to dir/state as
  * generation j->gen + 1, then start j afresh for it (compaction). When
  * the bans cannot be listed or written, the old file and journal stay. */

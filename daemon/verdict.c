@@ -1,7 +1,7 @@
 /* verdict.c - the answer to one policy request. A recipient is judged
  * against the recipients database; what it reveals about the client is
- * evidence for the offender table, and a ban it triggers is carried out
- * before the reply is written. */
+ * evidence for the judge (judge.h), which bans before the reply is
+ * written. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,9 +35,8 @@ struct verdicts {
 	struct file_id failed;          /* last file refused */
 	bool have_failed, failed_settled, missing_logged;
 	char refused[512];              /* why; empty once a file is taken */
-	struct offenders *off;
+	struct judge *judge;
 	struct credit *credit;          /* valid recipients waiting for their message */
-	struct enforcer *enf;
 	struct dnsbl *dnsbl;
 	double dnsbl_threshold, dnsbl_ban_weight;
 	int dnsbl_stage;                /* protocol stage from which listings reject */
@@ -140,8 +139,8 @@ oom:
 	return -1;
 }
 
-struct verdicts *verdicts_new(const struct config *c, struct offenders *off,
-			      struct enforcer *enf, struct dnsbl *dnsbl, char *err, size_t errlen)
+struct verdicts *verdicts_new(const struct config *c, struct judge *judge, struct dnsbl *dnsbl,
+			      char *err, size_t errlen)
 {
 	struct verdicts *v = calloc(1, sizeof(*v));
 	uint64_t seed = 0;
@@ -155,8 +154,7 @@ struct verdicts *verdicts_new(const struct config *c, struct offenders *off,
 		free(v);
 		return NULL;
 	}
-	v->off = off;
-	v->enf = enf;
+	v->judge = judge;
 	v->dnsbl = dnsbl;
 	if (verdicts_reconfigure(v, c, err, errlen) < 0) {
 		verdicts_free(v);
@@ -388,51 +386,8 @@ const char *verdicts_explain(struct verdicts *v, const char *rcpt, char *key, si
 static bool evidence(struct verdicts *v, const struct rg_addr *client, enum evidence ev,
 		     double weight, const char *rcpt, const char *source)
 {
-	uint32_t now = (uint32_t)wall_secs();
-	struct decision d = offenders_evidence(v->off, client, ev, weight, rcpt, now);
-	char why[128], a[ADDR_STRLEN];
-
-	switch (d.what) {
-	case D_NONE:
-		return false;
-	case D_REFUSED:
-		/* Never an offender (docs/offenders.md); credit is dropped quietly. */
-		if (ev != EV_VALID) {
-			v->st.evidence_refused++;
-			addr_format(&d.prefix, a, sizeof(a));
-			log_info("event=evidence_refused address=%s why=%s evidence=%s%s", a, d.why,
-				 evidence_name(ev), source);
-		}
-		return false;
-	case D_ALREADY_BANNED:
-		/* An allow entry beats a ban, whichever came first. */
-		return !allowlist_match(enforce_allowlist(v->enf), client);
-	case D_PARDONED:
-		addr_format(&d.prefix, a, sizeof(a));
-		log_info("event=pardoned address=%s evidence=%s note=\"unbanned by hand; not "
-			 "banned again during pardon_time\"", a, evidence_name(ev));
-		offenders_spared(v->off, &d.prefix, EV_PARDONED, now);
-		return false;
-	case D_BAN:
-		break;
-	}
-	for (int round = 0; round < 2 && d.what == D_BAN; round++) {
-		snprintf(why, sizeof(why), "offense=%u evidence=%s%s", d.offense, evidence_name(ev),
-			 source);
-		switch (enforce_ban(v->enf, &d.prefix, round ? NULL : client, d.secs, d.reason,
-				    NULL, false, why)) {
-		case ENF_ALLOWLISTED:
-			offenders_spared(v->off, &d.prefix, EV_ALLOWLISTED, now);
-			return false;
-		case ENF_FAILED:
-			return false;
-		case ENF_BANNED:
-			/* A ban may complete a /24: ban that too. */
-			d = offenders_banned(v->off, &d, now);
-			break;
-		}
-	}
-	return true;
+	return judge_evidence(v->judge, client, ev, weight, rcpt, source,
+			      (uint32_t)wall_secs()).banned;
 }
 
 /* A valid recipient: its credit waits for the transaction's complete
@@ -442,13 +397,12 @@ static bool valid_recipient(struct verdicts *v, const struct policy_req *r,
 			    const struct rg_addr *client)
 {
 	uint32_t now = (uint32_t)wall_secs();
-	struct rg_lpm_key net = offenders_key(v->off, client);
-	const struct offender *e = offenders_get(v->off, &net);
+	struct rg_lpm_key net;
+	enum ban_state b = judge_ban_state(v->judge, client, now, &net);
 	char norm[RCPT_INPUT_MAX + 1];
 
-	/* Banned, unless an allow entry beats the ban (as in evidence()). */
-	if (e && e->ban_until > now)
-		return !allowlist_match(enforce_allowlist(v->enf), client);
+	if (b != BAN_NONE)
+		return b == BAN_IN_FORCE;
 	/* A bare postmaster is valid on every server (RFC 5321 4.5.1): mail
 	 * to it shows no knowledge of ours, and earns nothing. */
 	if (r->instance && *r->instance && rcpt_normalise(r->recipient, norm) &&

@@ -6,9 +6,8 @@
 #include <stdint.h>
 #include "config.h"
 #include "dnsbl.h"
-#include "enforce.h"
+#include "judge.h"
 #include "logline.h"
-#include "offenders.h"
 #include "policy.h"
 
 struct verdict_stats {
@@ -17,7 +16,6 @@ struct verdict_stats {
 		dnsbl_waited_out;
 	uint64_t log_events[LOGLINE_DNSBL + 1];         /* by enum logline_kind */
 	uint64_t log_duplicates;
-	uint64_t evidence_refused;      /* from sources that are never offenders */
 	uint64_t recipients_loaded, recipients_refused;         /* database files */
 	uint64_t recipients_keys, recipients_domains;           /* in the one in use */
 };
@@ -26,9 +24,9 @@ struct verdicts;
 
 /* Opens the recipients database if the config names one (a missing or
  * corrupt file is an error here, at start, never later) and reads the
- * spamtraps. Evidence goes to off; bans are carried out through enf. */
-struct verdicts *verdicts_new(const struct config *c, struct offenders *off,
-			      struct enforcer *enf, struct dnsbl *dnsbl, char *err, size_t errlen);
+ * spamtraps. Evidence goes to the judge. */
+struct verdicts *verdicts_new(const struct config *c, struct judge *judge, struct dnsbl *dnsbl,
+			      char *err, size_t errlen);
 void verdicts_free(struct verdicts *v);
 
 /* Take a reloaded config: reply text, and the database if its path

@@ -392,33 +392,6 @@ int main(void)
 		ok(state_read(dir, &st, err, sizeof(err)) == 0 && st.nbans == 0,
 		   "no file is an empty state");
 	}
-	/* Automatic bans no evidence may make are removed on load; manual ones
-	 * passed --force and stay. */
-	{
-		static const struct {
-			const char *a;
-			unsigned reason;
-			bool stays;
-		} t[] = {
-			{ "::/64", RG_REASON_UNKNOWN_RCPT, false }, { "0.0.0.0", RG_REASON_DNSBL, false },
-			{ "::ffff:0:0/96", RG_REASON_LOG, false }, { "ff02::1", RG_REASON_SPAMTRAP, false },
-			{ "64:ff9b::/64", RG_REASON_RELAY, false }, { "::2", RG_REASON_LOG, false },
-			{ "192.0.2.9", RG_REASON_UNKNOWN_RCPT, true }, { "::/0", RG_REASON_MANUAL, true },
-			{ "2001:db8::/64", RG_REASON_LOG, true },
-		};
-		size_t n = sizeof(t) / sizeof(t[0]), kept = 0;
-
-		for (size_t i = 0; i < n; i++) {
-			addr_parse(t[i].a, &k, err, sizeof(err));
-			enforce_restore(enf, &k, 0, t[i].reason, NULL);
-		}
-		ok(state_refuse_bans(enf, NULL) == 6, "six bans no evidence may make are removed");
-		for (size_t i = 0; i < n; i++) {
-			addr_parse(t[i].a, &k, err, sizeof(err));
-			kept += enforce_has_ban(enf, &k) == t[i].stays;
-		}
-		ok(kept == n, "the rest stay (%zu of %zu as expected)", kept, n);
-	}
 	pct_encode("a b%c=d\n", enc, sizeof(enc));
 	ok(strcmp(enc, "a%20b%25c%3Dd%0A") == 0, "escape: %s", enc);
 	ok(pct_decode(enc) == 0 && strcmp(enc, "a b%c=d\n") == 0, "and back");

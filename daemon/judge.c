@@ -1,0 +1,288 @@
+/* judge.c - who is banned, and why. Every change to offender or ban state
+ * passes through here; the rooms around it only report what happened:
+ *
+ *   verdicts, the log follower  ─ evidence ─┐
+ *   control socket ─ ban, unban, allow ─────┤
+ *   the daemon's start ─ saved state ───────┼─► judge ─► enforcement front ─► backend
+ *   the front's sweep ─ expiries ───────────┤   (offenders.c: counts, escalation)
+ *   rcptguard replay (over the none backend)┘
+ *
+ * The rules, in the order a piece of evidence meets them:
+ * - Address sanity: evidence from an address that can never be an offender
+ *   (addr_refused: unspecified, loopback, broadcast, ...) is refused and
+ *   counted; a saved automatic ban of one is removed at start.
+ * - Credit: a valid recipient of delivered mail (EV_VALID) raises the
+ *   client's threshold; offenders.c caps it.
+ * - Pardons: a client unbanned by hand is not banned again by evidence for
+ *   pardon_time.
+ * - Allowlist always wins: an entry that covers the client, or all of the
+ *   network to ban, spares it (the count is forgotten), and an entry beats
+ *   a ban that already exists, whichever came first.
+ * - Escalation: each repeat offense bans longer (offenders.c).
+ * - Subnet bans: a ban that completes subnet_bans bans in one /24 bans the
+ *   /24 too, as a second decision carried out the same way.
+ * Manual bans skip all of this but address sanity's --force (control.c). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "judge.h"
+#include "log.h"
+
+struct judge {
+	struct offenders *off;
+	struct enforcer *enf;
+	struct judge_stats st;
+};
+
+struct judge *judge_new(struct offenders *off, struct enforcer *enf)
+{
+	struct judge *j = calloc(1, sizeof(*j));
+
+	if (j) {
+		j->off = off;
+		j->enf = enf;
+	}
+	return j;
+}
+
+void judge_free(struct judge *j)
+{
+	free(j);
+}
+
+const struct judge_stats *judge_stats(const struct judge *j)
+{
+	return &j->st;
+}
+
+/* An allow entry beats a ban, whichever came first. */
+static bool allowed(const struct judge *j, const struct rg_addr *client)
+{
+	return allowlist_match(enforce_allowlist(j->enf), client) != NULL;
+}
+
+struct judgement judge_evidence(struct judge *j, const struct rg_addr *client,
+				enum evidence ev, double weight, const char *rcpt,
+				const char *source, uint32_t now)
+{
+	struct decision d = offenders_evidence(j->off, client, ev, weight, rcpt, now);
+	struct judgement out = { .banned = false };
+	char why[128], a[ADDR_STRLEN];
+
+	switch (d.what) {
+	case D_NONE:
+		return out;
+	case D_REFUSED:
+		/* Never an offender (docs/offenders.md); credit is dropped quietly. */
+		if (ev != EV_VALID) {
+			j->st.evidence_refused++;
+			addr_format(&d.prefix, a, sizeof(a));
+			log_info("event=evidence_refused address=%s why=%s evidence=%s%s", a, d.why,
+				 evidence_name(ev), source);
+		}
+		return out;
+	case D_ALREADY_BANNED:
+		out.banned = !allowed(j, client);
+		return out;
+	case D_PARDONED:
+		j->st.pardoned++;
+		addr_format(&d.prefix, a, sizeof(a));
+		log_info("event=pardoned address=%s evidence=%s note=\"unbanned by hand; not "
+			 "banned again during pardon_time\"", a, evidence_name(ev));
+		offenders_spared(j->off, &d.prefix, EV_PARDONED, now);
+		return out;
+	case D_BAN:
+		break;
+	}
+	/* The client's network, then the /24 it may complete. */
+	for (int round = 0; round < 2 && d.what == D_BAN; round++) {
+		snprintf(why, sizeof(why), "offense=%u evidence=%s%s", d.offense, evidence_name(ev),
+			 source);
+		switch (enforce_ban(j->enf, &d.prefix, round ? NULL : client, d.secs, d.reason,
+				    NULL, false, why)) {
+		case ENF_ALLOWLISTED:
+			j->st.spared++;
+			offenders_spared(j->off, &d.prefix, EV_ALLOWLISTED, now);
+			out.banned = false;
+			return out;
+		case ENF_FAILED:
+			out.banned = false;
+			return out;
+		case ENF_BANNED:
+			out.bans[out.nbans++] = d;
+			d = offenders_banned(j->off, &d, now);
+			break;
+		}
+	}
+	out.banned = true;
+	return out;
+}
+
+enum ban_state judge_ban_state(struct judge *j, const struct rg_addr *client, uint32_t now,
+			       struct rg_lpm_key *net)
+{
+	const struct offender *e;
+
+	*net = offenders_key(j->off, client);
+	e = offenders_get(j->off, net);
+	if (!e || e->ban_until <= now)
+		return BAN_NONE;
+	return allowed(j, client) ? BAN_BEATEN : BAN_IN_FORCE;
+}
+
+enum enf_result judge_manual_ban(struct judge *j, const struct rg_lpm_key *k, uint64_t secs,
+				 const char *note, const char *by, uint32_t now)
+{
+	enum enf_result r = enforce_ban(j->enf, k, NULL, secs, RG_REASON_MANUAL, note, true, by);
+
+	if (r == ENF_BANNED)
+		offenders_manual_ban(j->off, k, secs ? (uint32_t)(now + secs) : UINT32_MAX, now);
+	return r;
+}
+
+int judge_unban(struct judge *j, const struct rg_lpm_key *k, const char *by, uint32_t now)
+{
+	int rc = enforce_unban(j->enf, k, by);
+
+	if (rc == 0)
+		offenders_unbanned(j->off, k, now);
+	return rc;
+}
+
+/* The keys of the bans of some kind, gathered before any is removed. */
+struct keys {
+	bool refused;                           /* only automatic bans addr_refused */
+	const struct nat64_prefixes *nat64;
+	struct rg_lpm_key *v;
+	size_t n, cap;
+};
+
+static int collect(const struct rg_lpm_key *k, const struct rg_ban *b, const char *note,
+		   void *arg)
+{
+	struct keys *x = arg;
+
+	(void)note;
+	if (x->refused && (b->reason == RG_REASON_MANUAL || !addr_refused(k, x->nat64)))
+		return 0;
+	if (x->n == x->cap) {
+		size_t cap = x->cap ? x->cap * 2 : 64;
+		struct rg_lpm_key *v = realloc(x->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		x->v = v;
+		x->cap = cap;
+	}
+	x->v[x->n++] = *k;
+	return 0;
+}
+
+long judge_unban_all(struct judge *j, const char *by, uint32_t now)
+{
+	struct keys x = { .refused = false };
+	long done = 0;
+
+	if (enforce_records(j->enf, collect, &x) < 0) {
+		free(x.v);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < x.n; i++)
+		done += judge_unban(j, &x.v[i], by, now) == 0;
+	free(x.v);
+	return done;
+}
+
+int judge_allow_changed(struct judge *j, const struct rg_lpm_key *k, bool add)
+{
+	return add ? enforce_allow_add(j->enf, k) : enforce_allow_del(j->enf, k);
+}
+
+struct lifted {
+	const struct rg_lpm_key *entry;
+	ban_cb cb;
+	void *arg;
+};
+
+static int lifted_one(const struct rg_lpm_key *k, const struct rg_ban *b, const char *note,
+		      void *arg)
+{
+	struct lifted *l = arg;
+
+	return prefix_overlap(k, l->entry) ? l->cb(k, b, note, l->arg) : 0;
+}
+
+int judge_lifted(struct judge *j, const struct rg_lpm_key *entry, ban_cb cb, void *arg)
+{
+	struct lifted l = { .entry = entry, .cb = cb, .arg = arg };
+
+	return enforce_records(j->enf, lifted_one, &l);
+}
+
+void judge_expired(struct judge *j, const struct rg_lpm_key *k, uint32_t now)
+{
+	offenders_expired(j->off, k, now);
+}
+
+/* Removed by hand while the daemon was down: a pardon like any manual unban. */
+static void pardon(struct judge *j, const struct rg_lpm_key *k, uint32_t now, size_t *n)
+{
+	char a[ADDR_STRLEN];
+
+	addr_format(k, a, sizeof(a));
+	log_info("event=pardon address=%s why=unbanned_while_daemon_was_down", a);
+	offenders_unbanned(j->off, k, now);
+	(*n)++;
+}
+
+int judge_restore(struct judge *j, const struct state *st, bool fresh, bool adopt,
+		  uint32_t now, size_t *restored, size_t *pardoned)
+{
+	int rc = 0;
+
+	*restored = *pardoned = 0;
+	for (size_t i = 0; i < st->noffs; i++)
+		offenders_restore(j->off, &st->offs[i]);
+	/* Lifted after the file was written (by the CLI while we were down,
+	 * or by us before a crash): an unban pardons, whenever it happened. */
+	for (size_t i = 0; i < st->nunbans; i++)
+		pardon(j, &st->unbans[i], now, pardoned);
+	enforce_bulk(j->enf, true);
+	for (size_t i = 0; i < st->nbans && rc >= 0; i++) {
+		const struct saved_ban *b = &st->bans[i];
+		uint64_t secs = b->expires_unix ? b->expires_unix - now : 0;
+
+		if (b->expires_unix && b->expires_unix <= now)
+			continue;
+		if (fresh) {
+			if (enforce_restore(j->enf, &b->key, secs, b->reason, b->note) == 0)
+				(*restored)++;
+		} else if (adopt) {
+			rc = enforce_adopt(j->enf, &b->key, secs, b->reason, b->created_unix, b->note);
+		} else if (!enforce_has_ban(j->enf, &b->key)) {
+			pardon(j, &b->key, now, pardoned);
+		}
+	}
+	if (rc >= 0)
+		rc = enforce_bulk(j->enf, false);
+	return rc < 0 ? rc : 0;
+}
+
+size_t judge_refuse_bans(struct judge *j, const struct nat64_prefixes *nat64)
+{
+	struct keys x = { .refused = true, .nat64 = nat64 };
+	char a[ADDR_STRLEN];
+	size_t done = 0;
+
+	if (enforce_records(j->enf, collect, &x) < 0)
+		log_err("event=state_ban_refused result=failed error=\"out of memory\" "
+			"note=\"some bans no evidence could make may remain; rcptguard unban them\"");
+	for (size_t i = 0; i < x.n; i++) {
+		addr_format(&x.v[i], a, sizeof(a));
+		log_warn("event=state_ban_refused address=%s why=%s note=\"no evidence may ban "
+			 "this; removed\"", a, addr_refused(&x.v[i], nat64));
+		done += enforce_unban(j->enf, &x.v[i], "by=state_load") == 0;
+	}
+	free(x.v);
+	return done;
+}

@@ -1,0 +1,81 @@
+/* judge.h - the only room that changes offender or ban state: evidence,
+ * manual bans and unbans, allow entries, expiries and the state read at
+ * start pass through here, and the judge carries its decisions out through
+ * the enforcement front (enforce.h). Times are unix seconds, passed in:
+ * the daemon gives the wall clock, replay the stamps of old logs. */
+#ifndef RG_JUDGE_H
+#define RG_JUDGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "addr.h"
+#include "enforce.h"
+#include "offenders.h"
+#include "state.h"
+
+struct judge_stats {
+	uint64_t evidence_refused;      /* from sources that are never offenders */
+	uint64_t spared;                /* bans an allow entry prevented */
+	uint64_t pardoned;              /* bans a manual unban prevented */
+};
+
+/* What one piece of evidence did. */
+struct judgement {
+	bool banned;                    /* the client is banned now */
+	unsigned nbans;                 /* bans placed now: its network, then the /24 */
+	struct decision bans[2];
+};
+
+struct judge;
+
+/* Evidence is recorded in off; bans are carried out through enf. */
+struct judge *judge_new(struct offenders *off, struct enforcer *enf);
+void judge_free(struct judge *j);
+
+/* One piece of evidence against (or, EV_VALID, for) client; rcpt (may be
+ * NULL) is the recipient it guessed, source a suffix for the log lines
+ * (" source=log format=..." or ""). */
+struct judgement judge_evidence(struct judge *j, const struct rg_addr *client,
+				enum evidence ev, double weight, const char *rcpt,
+				const char *source, uint32_t now);
+/* Is client's network under a ban now, and does an allow entry beat it?
+ * *net is the network the client is tracked as. */
+enum ban_state { BAN_NONE, BAN_IN_FORCE, BAN_BEATEN };
+enum ban_state judge_ban_state(struct judge *j, const struct rg_addr *client, uint32_t now,
+			       struct rg_lpm_key *net);
+
+/* By hand (the control socket): a ban placed anyway (no escalation; the
+ * kernel's allow map still spares allowlisted addresses), an unban that
+ * pardons (0, -ENOENT without such a ban, -errno), every ban lifted (how
+ * many, or -ENOMEM). by goes into the log lines. */
+enum enf_result judge_manual_ban(struct judge *j, const struct rg_lpm_key *k, uint64_t secs,
+				 const char *note, const char *by, uint32_t now);
+int judge_unban(struct judge *j, const struct rg_lpm_key *k, const char *by, uint32_t now);
+long judge_unban_all(struct judge *j, const char *by, uint32_t now);
+/* An allow entry added or removed by hand (0, -ENOENT, -errno). An added
+ * one beats every ban it overlaps (judge_lifted lists them). */
+int judge_allow_changed(struct judge *j, const struct rg_lpm_key *k, bool add);
+/* The bans an allow entry overlaps, which stop applying to it (in the
+ * kernel, whose allow map beats the ban map, and in judge_ban_state). */
+int judge_lifted(struct judge *j, const struct rg_lpm_key *entry, ban_cb cb, void *arg);
+
+/* A ban expired (the front's sweep). */
+void judge_expired(struct judge *j, const struct rg_lpm_key *k, uint32_t now);
+
+/* At start, with the backend's store ready: the saved offenders come back,
+ * bans lifted while the daemon was down pardon, and the saved bans are
+ * written (fresh: the store was made now), adopted (adopt: it is as saved)
+ * or, when missing from a store that survived, pardoned. 0 or -errno from
+ * the store; *restored and *pardoned count. */
+int judge_restore(struct judge *j, const struct state *st, bool fresh, bool adopt,
+		  uint32_t now, size_t *restored, size_t *pardoned);
+/* The address-sanity rule on load: remove every automatic ban that no
+ * evidence may make (addr_refused), whether the state file restored it or
+ * the kernel kept it; one log line each. Manual bans stay: they passed
+ * --force. Returns how many were removed. */
+size_t judge_refuse_bans(struct judge *j, const struct nat64_prefixes *nat64);
+
+const struct judge_stats *judge_stats(const struct judge *j);
+
+#endif
