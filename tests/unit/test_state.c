@@ -401,10 +401,10 @@ int main(void)
 			bool stays;
 		} t[] = {
 			{ "::/64", RG_REASON_UNKNOWN_RCPT, false }, { "0.0.0.0", RG_REASON_DNSBL, false },
-			{ "::ffff:0:0/96", RG_REASON_LOG, false }, { "ff02::1", RG_REASON_SPAMTRAP, false },
-			{ "64:ff9b::/64", RG_REASON_RELAY, false }, { "::2", RG_REASON_LOG, false },
+			{ "::ffff:0:0/96", RG_REASON_SPAMTRAP, false }, { "ff02::1", RG_REASON_SPAMTRAP, false },
+			{ "64:ff9b::/64", RG_REASON_RELAY, false }, { "::2", RG_REASON_DNSBL, false },
 			{ "192.0.2.9", RG_REASON_UNKNOWN_RCPT, true }, { "::/0", RG_REASON_MANUAL, true },
-			{ "2001:db8::/64", RG_REASON_LOG, true },
+			{ "2001:db8::/64", RG_REASON_RELAY, true },
 		};
 		size_t n = sizeof(t) / sizeof(t[0]), kept = 0;
 
