@@ -26,7 +26,7 @@ BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_$(ARCH) -I/usr/include/$(MULTIA
               -Wall -Wno-unused-value
 
 # Code shared by the daemon, the CLI and the tests.
-COMMON_SRC := daemon/addr.c daemon/duration.c daemon/log.c daemon/config.c \
+COMMON_SRC := daemon/addr.c daemon/duration.c daemon/log.c daemon/config.c daemon/grow.c \
               daemon/pins.c daemon/maps.c daemon/links.c daemon/names.c \
               daemon/recipients.c daemon/policy.c daemon/verdict.c \
               daemon/offenders.c daemon/credit.c daemon/allowlist.c daemon/enforce.c \
