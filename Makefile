@@ -26,21 +26,22 @@ BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_$(ARCH) -I/usr/include/$(MULTIA
               -Wall -Wno-unused-value
 
 # Code shared by the daemon, the CLI and the tests.
-COMMON_SRC := daemon/addr.c daemon/duration.c daemon/log.c daemon/config.c \
+COMMON_SRC := daemon/addr.c daemon/duration.c daemon/log.c daemon/config.c daemon/grow.c \
               daemon/pins.c daemon/maps.c daemon/links.c daemon/names.c \
-              daemon/recipients.c daemon/recipients_compile.c daemon/policy.c daemon/verdict.c \
+              daemon/recipients.c daemon/policy.c daemon/verdict.c \
               daemon/offenders.c daemon/judge.c daemon/credit.c daemon/allowlist.c daemon/enforce.c \
               daemon/escape.c daemon/peer.c daemon/sockkill.c daemon/state.c daemon/journal.c \
               daemon/dnsbl_spec.c daemon/dnsbl.c \
               daemon/privdrop.c daemon/atomic.c daemon/prometheus.c daemon/metrics.c \
               daemon/backend_xdp.c daemon/backend_none.c daemon/backend_nft.c daemon/nft.c \
               daemon/nft_table.c daemon/keytab.c daemon/logline.c daemon/linebuf.c daemon/tail.c daemon/follow.c \
-              daemon/qmail_tree.c daemon/query.c daemon/control.c daemon/server.c daemon/loop.c
+              daemon/query.c daemon/control.c daemon/server.c daemon/loop.c
 # A CDB read into private memory and checked whole (the recipients database).
 COMMON_SRC += daemon/cdb_load.c
 DAEMON_SRC := daemon/rcptguardd.c daemon/xdp_loader.c daemon/ifaces.c daemon/backend_start.c
 CLI_SRC    := cli/rcptguard.c cli/cmd_bans.c cli/cmd_status.c cli/cmd_offenders.c \
-              cli/cmd_recipients.c cli/cmd_dnsbl.c cli/control_client.c cli/table.c cli/store.c cli/cmd_replay.c cli/logread.c
+              cli/cmd_recipients.c cli/cmd_dnsbl.c cli/control_client.c cli/table.c cli/store.c cli/cmd_replay.c cli/logread.c \
+              cli/qmail_tree.c cli/recipients_compile.c
 SPP_SRC    := cli/rcptguard-spp.c
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/%.o)
@@ -132,8 +133,13 @@ $(B)/tests/test_logread: tests/unit/test_logread.c tests/unit/tap.h $(B)/cli/log
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/unit -Icli $(LDFLAGS) -o $@ $< $(B)/cli/logread.o $(B)/libcommon.a $(LIBS)
 
-# test_recipients counts the CDB lookups of a verdict.
-$(B)/tests/test_recipients: LDFLAGS += -Wl,--wrap=cdb_find
+# test_recipients builds its CDBs with the CLI's compiler and counts the
+# CDB lookups of a verdict.
+$(B)/tests/test_recipients: tests/unit/test_recipients.c tests/unit/tap.h $(B)/cli/recipients_compile.o \
+		$(B)/libcommon.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/unit -Icli $(LDFLAGS) -Wl,--wrap=cdb_find -o $@ $< $(B)/cli/recipients_compile.o \
+		$(B)/libcommon.a $(LIBS)
 
 $(B)/tests/bpf_packets: tests/bpf/bpf_packets.c tests/bpf/packet.c tests/bpf/packet.h tests/bpf/skel_maps.h \
 		tests/unit/tap.h $(B)/rcptguard.skel.h $(B)/libcommon.a
@@ -208,7 +214,9 @@ FUZZ_NAMES  := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN    := $(FUZZ_NAMES:%=$(B)/fuzz/fuzz_%)
 FUZZ_CFLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -Ibpf -Idaemon -Icli -I$(B) \
                -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
-FUZZ_OBJ    := $(COMMON_SRC:%.c=$(B)/fuzz/obj/%.o) $(B)/fuzz/obj/cli/control_client.o
+# The CLI's parsers of files and replies are fuzzed too.
+FUZZ_OBJ    := $(COMMON_SRC:%.c=$(B)/fuzz/obj/%.o) \
+               $(addprefix $(B)/fuzz/obj/cli/,control_client.o qmail_tree.o recipients_compile.o)
 
 $(B)/fuzz/obj/%.o: %.c
 	@mkdir -p $(@D)

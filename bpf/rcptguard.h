@@ -25,8 +25,6 @@
 
 #include <linux/types.h>
 
-#define RG_ABI_VERSION 1
-
 struct rg_addr {
 	__u8 a[16];                 /* network byte order */
 };
@@ -36,14 +34,13 @@ struct rg_lpm_key {
 	struct rg_addr addr;
 };
 
-/* Why a ban exists. Names for people live in daemon/reason.c. */
+/* Why a ban exists. Names for people live in daemon/names.c. */
 enum rg_reason {
 	RG_REASON_MANUAL = 1,       /* rcptguard ban */
 	RG_REASON_UNKNOWN_RCPT,     /* guessed recipients that do not exist */
 	RG_REASON_SPAMTRAP,
 	RG_REASON_RELAY,            /* relay attempts */
 	RG_REASON_DNSBL,
-	RG_REASON_LOG,              /* learned from an MTA log */
 	RG_REASON_MAX
 };
 
@@ -65,7 +62,6 @@ enum rg_allow_origin {
 struct rg_allow {
 	__u64 created_unix;
 	__u32 origin;               /* enum rg_allow_origin */
-	__u32 flags;
 };
 
 #define RG_PORT_WORDS (65536 / 64)

@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "duration.h"
 #include "allowlist.h"
+#include "grow.h"
 #include "names.h"
 #include "sockkill.h"
 #include "state.h"
@@ -294,15 +295,8 @@ struct ban_rows {
 
 static struct ban_row *new_row(struct ban_rows *r)
 {
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 256;
-		struct ban_row *v = realloc(r->v, cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		r->v = v;
-		r->cap = cap;
-	}
+	if (grow(&r->v, &r->cap, r->n + 1, sizeof(*r->v), 256) < 0)
+		return NULL;
 	memset(&r->v[r->n], 0, sizeof(r->v[0]));
 	return &r->v[r->n++];
 }
@@ -577,23 +571,14 @@ int cmd_unban(struct ctx *x, int argc, char **argv)
 struct allow_rows {
 	struct rg_lpm_key *k;
 	const char **origin;
-	size_t n, cap;
+	size_t n, kcap, ocap;
 };
 
 static int add_allow_row(struct allow_rows *r, const struct rg_lpm_key *k, const char *origin)
 {
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 64;
-		struct rg_lpm_key *nk = realloc(r->k, cap * sizeof(*nk));
-		const char **no = nk ? realloc(r->origin, cap * sizeof(*no)) : NULL;
-
-		if (nk)
-			r->k = nk;
-		if (!no)
-			return -ENOMEM;
-		r->origin = no;
-		r->cap = cap;
-	}
+	if (grow(&r->k, &r->kcap, r->n + 1, sizeof(*r->k), 64) < 0 ||
+	    grow(&r->origin, &r->ocap, r->n + 1, sizeof(*r->origin), 64) < 0)
+		return -ENOMEM;
 	r->k[r->n] = *k;
 	r->origin[r->n++] = origin;
 	return 0;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "cli.h"
+#include "grow.h"
 #include "recipients.h"
 #include "qmail_tree.h"
 #include "recipients_compile.h"
@@ -21,7 +22,7 @@ struct qmail_src {
 	struct table summary;
 	size_t warnings;
 	char **dom;
-	size_t *count, ndom;
+	size_t *count, ndom, dcap, ccap;
 };
 
 static void q_address(const char *entry, void *arg)
@@ -59,15 +60,12 @@ static void q_warn(const char *msg, void *arg)
 static void q_collect(const char *domain, const char *kind, void *arg)
 {
 	struct qmail_src *q = arg;
-	char **nd = realloc(q->dom, (q->ndom + 1) * sizeof(*nd));
-	size_t *nc = nd ? realloc(q->count, (q->ndom + 1) * sizeof(*nc)) : NULL;
 
 	(void)kind;
-	if (nd)
-		q->dom = nd;
-	if (!nc || !(q->dom[q->ndom] = strdup(domain)))
+	if (grow(&q->dom, &q->dcap, q->ndom + 1, sizeof(*q->dom), 16) < 0 ||
+	    grow(&q->count, &q->ccap, q->ndom + 1, sizeof(*q->count), 16) < 0 ||
+	    !(q->dom[q->ndom] = strdup(domain)))
 		return;
-	q->count = nc;
 	q->count[q->ndom++] = 0;
 }
 

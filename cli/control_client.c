@@ -8,6 +8,7 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+#include "grow.h"
 #include "control_client.h"
 #include "escape.h"
 
@@ -71,13 +72,8 @@ int ctl_parse(struct ctl_reply *r, char *err, size_t errlen)
 			rec.key[rec.n] = f;
 			rec.val[rec.n++] = eq + 1;
 		}
-		if (r->n == cap) {
-			struct ctl_record *v = realloc(r->rec, (cap = cap ? cap * 2 : 64) * sizeof(*v));
-
-			if (!v)
-				goto bad;
-			r->rec = v;
-		}
+		if (grow(&r->rec, &cap, r->n + 1, sizeof(*r->rec), 64) < 0)
+			goto bad;
 		r->rec[r->n++] = rec;
 	}
 	return 0;
@@ -113,14 +109,10 @@ enum ctl_status ctl_call(const char *sock, const char *const *words, int nwords,
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		ssize_t n;
 
-		if (cap - got < 65536) {
-			char *b;
-
-			if (cap > MAX_REPLY || !(b = realloc(out->buf, cap = cap ? cap * 2 : 131072))) {
-				snprintf(err, errlen, "reply too large");
-				goto fail;
-			}
-			out->buf = b;
+		if (cap - got < 65536 &&
+		    (cap > MAX_REPLY || grow(&out->buf, &cap, got + 65536, 1, 131072) < 0)) {
+			snprintf(err, errlen, "reply too large");
+			goto fail;
 		}
 		if (poll(&p, 1, TIMEOUT_MS) <= 0) {
 			snprintf(err, errlen, "no answer from %s within %d s", sock, TIMEOUT_MS / 1000);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "escape.h"
+#include "grow.h"
 #include "table.h"
 
 void table_init(struct table *t, const char *align, const char *const *head)
@@ -16,15 +17,8 @@ void table_init(struct table *t, const char *align, const char *const *head)
 
 int table_add(struct table *t, const char *const *cells)
 {
-	if (t->nrows == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 64;
-		char **n = realloc(t->cells, cap * t->ncols * sizeof(*n));
-
-		if (!n)
-			return -1;
-		t->cells = n;
-		t->cap = cap;
-	}
+	if (grow(&t->cells, &t->cap, t->nrows + 1, t->ncols * sizeof(*t->cells), 64) < 0)
+		return -1;
 	for (unsigned i = 0; i < t->ncols; i++) {
 		/* Cells may hold text from the network: escaped here, once. */
 		const char *c = cells[i] ? cells[i] : "";

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "addr.h"
+#include "grow.h"
 #include "allowlist.h"
 
 int allowlist_add(struct allowlist *al, const struct rg_lpm_key *k, unsigned origin)
@@ -20,15 +21,8 @@ int allowlist_add(struct allowlist *al, const struct rg_lpm_key *k, unsigned ori
 				al->v[i].origin = origin;
 			return 0;
 		}
-	if (al->n == al->cap) {
-		size_t cap = al->cap ? al->cap * 2 : 64;
-		struct allow_entry *v = realloc(al->v, cap * sizeof(*v));
-
-		if (!v)
-			return -1;
-		al->v = v;
-		al->cap = cap;
-	}
+	if (grow(&al->v, &al->cap, al->n + 1, sizeof(*al->v), 64) < 0)
+		return -1;
 	al->v[al->n++] = (struct allow_entry){ *k, origin };
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "atomic.h"
+#include "grow.h"
 #include "journal.h"
 
 #define MAGIC "rcptguard-journal 1"
@@ -161,15 +162,8 @@ int journal_add(struct journal *j, const char *change)
 
 	if (n + 12 > JOURNAL_LINE_MAX || j->len + JOURNAL_LINE_MAX > QUEUE_MAX)
 		return -1;
-	if (j->len + JOURNAL_LINE_MAX > j->cap) {
-		size_t cap = j->cap ? j->cap * 2 : 16384;
-		char *b = realloc(j->buf, cap);
-
-		if (!b)
-			return -1;
-		j->buf = b;
-		j->cap = cap;
-	}
+	if (grow(&j->buf, &j->cap, j->len + JOURNAL_LINE_MAX, 1, 16384) < 0)
+		return -1;
 	j->len += (size_t)snprintf(j->buf + j->len, j->cap - j->len, "%s #%08" PRIx32 "\n",
 				   change, checksum(change, n));
 	return 0;

@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include "grow.h"
 #include "judge.h"
 #include "log.h"
 
@@ -165,15 +166,8 @@ static int collect(const struct rg_lpm_key *k, const struct rg_ban *b, const cha
 	(void)note;
 	if (x->refused && (b->reason == RG_REASON_MANUAL || !addr_refused(k, x->nat64)))
 		return 0;
-	if (x->n == x->cap) {
-		size_t cap = x->cap ? x->cap * 2 : 64;
-		struct rg_lpm_key *v = realloc(x->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		x->v = v;
-		x->cap = cap;
-	}
+	if (grow(&x->v, &x->cap, x->n + 1, sizeof(*x->v), 64) < 0)
+		return -ENOMEM;
 	x->v[x->n++] = *k;
 	return 0;
 }

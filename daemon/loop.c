@@ -5,6 +5,7 @@
 #include <sys/epoll.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
+#include "grow.h"
 #include "log.h"
 #include "loop.h"
 
@@ -79,17 +80,10 @@ int loop_timer(struct loop *l, struct watch *w, unsigned interval_ms)
 
 void loop_defer_free(struct loop *l, void *p)
 {
-	if (l->ndead == l->capdead) {
-		size_t cap = l->capdead ? l->capdead * 2 : 16;
-		void **n = realloc(l->dead, cap * sizeof(*n));
-
-		if (!n) {
-			/* Leaking beats a use-after-free; this needs ENOMEM. */
-			log_err("event=loop error=\"out of memory deferring a free\"");
-			return;
-		}
-		l->dead = n;
-		l->capdead = cap;
+	if (grow(&l->dead, &l->capdead, l->ndead + 1, sizeof(*l->dead), 16) < 0) {
+		/* Leaking beats a use-after-free; this needs ENOMEM. */
+		log_err("event=loop error=\"out of memory deferring a free\"");
+		return;
 	}
 	l->dead[l->ndead++] = p;
 }

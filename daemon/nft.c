@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
+#include "grow.h"
 #include "nft.h"
 
 /* Batches grow up to the socket buffer (the kernel rejects a larger one
@@ -213,14 +214,8 @@ struct nlmsghdr *nft_msg(struct nft *n, uint16_t type, uint16_t family, uint16_t
 	full = n->len + MSG_MAX > n->limit;
 	/* A held batch may outgrow the limit (the kernel then says so); only
 	 * when memory runs out is it split after all. */
-	if (full && n->held && n->len + 2 * MSG_MAX > n->cap) {
-		char *grown = realloc(n->buf, n->cap * 2);
-
-		if (grown) {
-			n->buf = grown;
-			n->cap *= 2;
-		}
-	}
+	if (full && n->held)
+		grow(&n->buf, &n->cap, n->len + 2 * MSG_MAX, 1, 0);
 	if (n->first_seq && full && (!n->held || n->len + 2 * MSG_MAX > n->cap)) {
 		int rc = send_batch(n);
 

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "cdb_load.h"
+#include "grow.h"
 #include "recipients.h"
 
 struct recipients {
@@ -39,13 +40,8 @@ static int add_domain(struct recipients *r, const char *d, size_t n, size_t *cap
 {
 	char *copy;
 
-	if (r->ndomains == *cap) {
-		char **v = realloc(r->domains, (*cap = *cap ? *cap * 2 : 16) * sizeof(*v));
-
-		if (!v)
-			return -1;
-		r->domains = v;
-	}
+	if (grow(&r->domains, cap, r->ndomains + 1, sizeof(*r->domains), 16) < 0)
+		return -1;
 	if (!(copy = strndup(d, n)))
 		return -1;
 	r->domains[r->ndomains++] = copy;

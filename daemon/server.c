@@ -15,6 +15,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include "duration.h"
+#include "grow.h"
 #include "log.h"
 #include "peer.h"
 #include "server.h"
@@ -130,17 +131,8 @@ int conn_printf(struct conn *c, const char *fmt, ...)
 			c->outlen += (size_t)n;
 			return 0;
 		}
-		{
-			size_t cap = c->outcap ? c->outcap : 1024;
-			char *o;
-
-			while (cap < c->outlen + (size_t)n + 1)
-				cap *= 2;
-			if (!(o = realloc(c->out, cap)))
-				return -1;
-			c->out = o;
-			c->outcap = cap;
-		}
+		if (grow(&c->out, &c->outcap, c->outlen + (size_t)n + 1, 1, 1024) < 0)
+			return -1;
 	}
 }
 

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include "addr.h"
 #include "config.h"
+#include "grow.h"
 #include "sockkill.h"
 
 /* Sessions that hold an MTA process (established; the client half-closed)
@@ -127,15 +128,8 @@ static int one(const struct inet_diag_msg *m, const struct rg_lpm_key *k,
 	r->matched++;
 	if (dry)
 		return 0;
-	if (ids->n == ids->cap) {
-		size_t cap = ids->cap ? ids->cap * 2 : 64;
-		void *v = realloc(ids->v, cap * sizeof(*ids->v));
-
-		if (!v)
-			return -ENOMEM;
-		ids->v = v;
-		ids->cap = cap;
-	}
+	if (grow(&ids->v, &ids->cap, ids->n + 1, sizeof(*ids->v), 64) < 0)
+		return -ENOMEM;
 	ids->v[ids->n++] = m->id;
 	return 0;
 }

@@ -10,6 +10,7 @@
 #include "atomic.h"
 #include "duration.h"
 #include "escape.h"
+#include "grow.h"
 #include "log.h"
 #include "state.h"
 
@@ -161,14 +162,6 @@ void state_free(struct state *st)
 	*st = (struct state){ 0 };
 }
 
-static void *grow(void *p, size_t n, size_t size)
-{
-	/* Doubling at powers of two. */
-	if (n && (n & (n - 1)))
-		return p;
-	return realloc(p, (n ? n * 2 : 64) * size);
-}
-
 /* A ban line's fields, in the state file and in the journal alike. */
 static int parse_ban(char *args, struct saved_ban *b)
 {
@@ -187,11 +180,10 @@ static int parse_ban(char *args, struct saved_ban *b)
 static int add_ban(char *args, struct state *st)
 {
 	struct saved_ban b;
-	void *v;
 
-	if (parse_ban(args, &b) < 0 || !(v = grow(st->bans, st->nbans, sizeof(*st->bans))))
+	if (parse_ban(args, &b) < 0 ||
+	    grow(&st->bans, &st->bans_cap, st->nbans + 1, sizeof(*st->bans), 64) < 0)
 		return -1;
-	st->bans = v;
 	st->bans[st->nbans++] = b;
 	return 0;
 }
@@ -202,7 +194,6 @@ static int parse_off(char *args, struct state *st)
 	char addr[64], err[64], *p;
 	unsigned off, reason, head;
 	int n;
-	void *v;
 
 	if (sscanf(args, "%63s %u %u %u %u %u %u %u %u %u %u %u%n", addr, &e.first_seen,
 		   &e.last_seen, &e.last_valid, &e.valid_count, &e.last_ban, &e.ban_until,
@@ -228,9 +219,8 @@ static int parse_off(char *args, struct state *st)
 		return -1;
 	snprintf(e.last_rcpt, sizeof(e.last_rcpt), "%s", p);
 	e.win_start = e.last_seen;
-	if (!(v = grow(st->offs, st->noffs, sizeof(*st->offs))))
+	if (grow(&st->offs, &st->offs_cap, st->noffs + 1, sizeof(*st->offs), 64) < 0)
 		return -1;
-	st->offs = v;
 	st->offs[st->noffs++] = e;
 	return 0;
 }
@@ -299,7 +289,7 @@ struct change {
 
 struct changes {
 	struct change *v;
-	size_t n;
+	size_t n, cap;
 	struct state *st;               /* offender records go straight in */
 };
 
@@ -308,7 +298,6 @@ static int read_change(char *line, void *arg)
 	struct changes *c = arg;
 	struct change ch = { .seq = c->n };
 	char addr[64], extra, err[64];
-	void *v;
 
 	if (strncmp(line, "off ", 4) == 0)
 		return parse_off(line + 4, c->st);
@@ -320,9 +309,8 @@ static int read_change(char *line, void *arg)
 		   addr_parse(addr, &ch.b.key, err, sizeof(err)) < 0) {
 		return -1;
 	}
-	if (!(v = grow(c->v, c->n, sizeof(*c->v))))
+	if (grow(&c->v, &c->cap, c->n + 1, sizeof(*c->v), 64) < 0)
 		return -1;
-	c->v = v;
 	c->v[c->n++] = ch;
 	return 0;
 }
@@ -349,11 +337,8 @@ static int change_key_cmp(const void *key, const void *elem)
 
 static int add_unban(struct state *st, const struct rg_lpm_key *k)
 {
-	void *v = grow(st->unbans, st->nunbans, sizeof(*st->unbans));
-
-	if (!v)
+	if (grow(&st->unbans, &st->unbans_cap, st->nunbans + 1, sizeof(*st->unbans), 64) < 0)
 		return -1;
-	st->unbans = v;
 	st->unbans[st->nunbans++] = *k;
 	return 0;
 }
@@ -396,8 +381,6 @@ static int merge(struct state *st, struct changes *c)
 	}
 	st->nbans = kept;
 	for (size_t i = 0; i < c->n; i++) {
-		void *v;
-
 		if (c->v[i].seq)
 			continue;
 		if (!c->v[i].ban) {
@@ -405,9 +388,8 @@ static int merge(struct state *st, struct changes *c)
 				return -1;
 			continue;
 		}
-		if (!(v = grow(st->bans, st->nbans, sizeof(*st->bans))))
+		if (grow(&st->bans, &st->bans_cap, st->nbans + 1, sizeof(*st->bans), 64) < 0)
 			return -1;
-		st->bans = v;
 		st->bans[st->nbans++] = c->v[i].b;
 	}
 	return 0;

@@ -23,16 +23,16 @@ struct saved_ban {
 
 struct state {
 	struct saved_ban *bans;
-	size_t nbans;
+	size_t nbans, bans_cap;
 	struct offender *offs;
-	size_t noffs;
+	size_t noffs, offs_cap;
 	uint64_t saved_unix;
 	char proof[RG_PROOF_LEN];    /* the backend's, when it gave one; else "" */
 	uint64_t gen;                   /* the file's generation; its journal follows it */
 	/* From the journal: bans lifted after the file was written (a pardon
 	 * each), the change lines applied, and the torn or bad ones skipped. */
 	struct rg_lpm_key *unbans;
-	size_t nunbans, journaled, journal_skipped;
+	size_t nunbans, unbans_cap, journaled, journal_skipped;
 };
 
 /* Read dir/state and apply the changes journaled after it, in order. A

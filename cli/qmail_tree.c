@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "grow.h"
 #include "qmail_tree.h"
 
 #define NAME_MAX_LEN 255
@@ -19,23 +20,14 @@
 /* A small string list: domains, locals, map keys and values. */
 struct list {
 	char **k, **v;
-	size_t n, cap;
+	size_t n, kcap, vcap;
 };
 
 static int list_add(struct list *l, const char *k, const char *v)
 {
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 32;
-		char **nk = realloc(l->k, cap * sizeof(*nk)), **nv;
-
-		if (!nk)
-			return -1;
-		l->k = nk;
-		if (!(nv = realloc(l->v, cap * sizeof(*nv))))
-			return -1;
-		l->v = nv;
-		l->cap = cap;
-	}
+	if (grow(&l->k, &l->kcap, l->n + 1, sizeof(*l->k), 32) < 0 ||
+	    grow(&l->v, &l->vcap, l->n + 1, sizeof(*l->v), 32) < 0)
+		return -1;
 	l->k[l->n] = strdup(k);
 	l->v[l->n] = v ? strdup(v) : NULL;
 	if (!l->k[l->n] || (v && !l->v[l->n])) {

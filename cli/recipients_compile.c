@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "atomic.h"
+#include "grow.h"
 #include "recipients.h"
 #include "recipients_compile.h"
 
@@ -25,15 +26,8 @@ struct entries {
 
 static int push(struct entries *e, const char *key, size_t len, bool neg)
 {
-	if (e->n == e->cap) {
-		size_t cap = e->cap ? e->cap * 2 : 1024;
-		struct entry *v = realloc(e->v, cap * sizeof(*v));
-
-		if (!v)
-			return -1;
-		e->v = v;
-		e->cap = cap;
-	}
+	if (grow(&e->v, &e->cap, e->n + 1, sizeof(*e->v), 1024) < 0)
+		return -1;
 	if (!(e->v[e->n].key = strndup(key, len)))
 		return -1;
 	e->v[e->n++].neg = neg;
