@@ -249,7 +249,7 @@ static void restore(uint32_t now)
 	struct saved_ban bans[] = {
 		{ .key = K("192.0.2.79"), .expires_unix = now + 600, .reason = RG_REASON_SPAMTRAP },
 		{ .key = K("192.0.2.80"), .expires_unix = 0, .reason = RG_REASON_MANUAL },
-		{ .key = K("192.0.2.81"), .expires_unix = now - 1, .reason = RG_REASON_LOG },
+		{ .key = K("192.0.2.81"), .expires_unix = now - 1, .reason = RG_REASON_DNSBL },
 	};
 	struct state st = { .bans = bans, .nbans = 3, .offs = &rec, .noffs = 1,
 			    .unbans = &unban, .nunbans = 1 };
@@ -288,10 +288,10 @@ static void refuse_bans(void)
 		bool stays;
 	} t[] = {
 		{ "::/64", RG_REASON_UNKNOWN_RCPT, false }, { "0.0.0.0", RG_REASON_DNSBL, false },
-		{ "::ffff:0:0/96", RG_REASON_LOG, false }, { "ff02::1", RG_REASON_SPAMTRAP, false },
-		{ "64:ff9b::/64", RG_REASON_RELAY, false }, { "::2", RG_REASON_LOG, false },
+		{ "::ffff:0:0/96", RG_REASON_SPAMTRAP, false }, { "ff02::1", RG_REASON_SPAMTRAP, false },
+		{ "64:ff9b::/64", RG_REASON_RELAY, false }, { "::2", RG_REASON_DNSBL, false },
 		{ "192.0.2.9", RG_REASON_UNKNOWN_RCPT, true }, { "::/0", RG_REASON_MANUAL, true },
-		{ "2001:db8::/64", RG_REASON_LOG, true },
+		{ "2001:db8::/64", RG_REASON_RELAY, true },
 	};
 	size_t n = sizeof(t) / sizeof(t[0]), kept = 0;
 	struct rg_lpm_key k;
