@@ -12,7 +12,7 @@
 #include "duration.h"
 #include "sockkill.h"
 
-#define SESSIONS_QUEUE 64
+#define SESSIONS_QUEUE 4096
 #define SESSIONS_GRACE_NS (200 * 1000000ULL)
 
 struct enforcer {
@@ -154,58 +154,69 @@ void enforce_sessions(struct enforcer *e, const struct config *c)
 	memcpy(e->ports, c->ports, e->n_ports * sizeof(e->ports[0]));
 }
 
-/* The prefix's sessions opened before its ban, one log line when there
- * were any. The none backend drops nothing, so it closes nothing: it
- * counts. */
-static void close_sessions(struct enforcer *e, const struct rg_lpm_key *k)
+/* One ban's closed sessions: one log line when there were any. The none
+ * backend drops nothing, so it closes nothing: it counts. */
+static void log_sessions(const struct enforcer *e, const struct rg_lpm_key *k, bool dry,
+			 const struct sockkill_result *r)
 {
-	bool dry = e->ops == &backend_none;
-	struct sockkill_result r;
 	char a[ADDR_STRLEN];
-	int rc;
 
-	if (!e->ops->has(e->ctx, k))            /* unbanned in the meantime */
+	if (!r->matched && !r->spared)
 		return;
-	rc = sockkill(k, e->ports, e->n_ports, &e->allow, dry, &r);
 	addr_format(k, a, sizeof(a));
-	if (rc < 0) {
-		log_err("event=close_sessions address=%s error=\"cannot list sockets: %s\"", a,
-			strerror(-rc));
-		return;
-	}
-	if (!r.matched && !r.spared)
-		return;
-	if (r.failed)
+	if (r->failed)
 		log_err("event=close_sessions address=%s backend=%s sessions_closed=%u "
-			"sessions_failed=%u error=\"%s%s\"", a, e->ops->name, r.closed, r.failed,
-			strerror(r.error), r.error == EPERM ? "; closing a session needs "
+			"sessions_failed=%u error=\"%s%s\"", a, e->ops->name, r->closed, r->failed,
+			strerror(r->error), r->error == EPERM ? "; closing a session needs "
 			"CAP_NET_ADMIN, which rcptguardd keeps only when it starts with "
 			"close_sessions = yes" : "");
 	else
 		log_info("event=close_sessions address=%s backend=%s %s=%u spared=%u%s", a,
 			 e->ops->name, dry ? "would_close" : "sessions_closed",
-			 dry ? r.matched : r.closed, r.spared, r.truncated ? " truncated=yes" : "");
+			 dry ? r->matched : r->closed, r->spared, r->truncated ? " truncated=yes" : "");
 }
 
+/* The sessions of the queued bans due by now_ns (all of them when now_ns
+ * is UINT64_MAX), in one pass: a ban storm costs a dump per tick, not one
+ * per ban. */
 void enforce_sessions_due(struct enforcer *e, uint64_t now_ns)
 {
-	unsigned i = 0;
+	static struct rg_lpm_key keys[SESSIONS_QUEUE];
+	static struct sockkill_result r[SESSIONS_QUEUE];
+	bool dry = e->ops == &backend_none;
+	unsigned due = 0, n = 0;
+	char a[ADDR_STRLEN];
+	int rc;
 
-	while (i < e->n_pending && e->pending[i].due_ns <= now_ns)
-		close_sessions(e, &e->pending[i++].k);
-	e->n_pending -= i;
-	memmove(e->pending, e->pending + i, e->n_pending * sizeof(e->pending[0]));
+	while (due < e->n_pending && e->pending[due].due_ns <= now_ns) {
+		/* Unbanned in the meantime: nothing to end. */
+		if (e->ops->has(e->ctx, &e->pending[due].k))
+			keys[n++] = e->pending[due].k;
+		due++;
+	}
+	e->n_pending -= due;
+	memmove(e->pending, e->pending + due, e->n_pending * sizeof(e->pending[0]));
+	if (!n)
+		return;
+	if ((rc = sockkill_many(keys, n, e->ports, e->n_ports, &e->allow, dry, r)) < 0) {
+		addr_format(&keys[0], a, sizeof(a));
+		log_err("event=close_sessions address=%s bans=%u error=\"cannot list sockets: %s\"",
+			a, n, strerror(-rc));
+		return;
+	}
+	for (unsigned i = 0; i < n; i++)
+		log_sessions(e, &keys[i], dry, &r[i]);
 }
 
 /* The closing waits SESSIONS_GRACE_NS: the request that made the ban is
  * answered first, and the MTA sends that session its 421 and hangs up. A
- * full queue closes its oldest now. */
+ * full queue is worked through now, in one pass. */
 static void queue_sessions(struct enforcer *e, const struct rg_lpm_key *k)
 {
 	if (!e->n_ports)
 		return;
 	if (e->n_pending == SESSIONS_QUEUE)
-		enforce_sessions_due(e, e->pending[0].due_ns);
+		enforce_sessions_due(e, UINT64_MAX);
 	e->pending[e->n_pending].k = *k;
 	e->pending[e->n_pending++].due_ns = mono_ns() + SESSIONS_GRACE_NS;
 }

@@ -31,5 +31,11 @@ struct sockkill_result {
  * sockets cannot be listed. */
 int sockkill(const struct rg_lpm_key *k, const uint16_t *ports, unsigned n_ports,
 	     const struct allowlist *allow, bool dry, struct sockkill_result *r);
+/* The same for nkeys bans with one dump per address family (a dump walks
+ * the kernel's whole TCP table, however few sockets match): r[i] is ban
+ * i's result. A socket inside several prefixes counts for the first. */
+int sockkill_many(const struct rg_lpm_key *keys, size_t nkeys, const uint16_t *ports,
+		  unsigned n_ports, const struct allowlist *allow, bool dry,
+		  struct sockkill_result *r);
 
 #endif
