@@ -141,7 +141,10 @@ sh tests/bench/scale.sh $SCALE
 echo "== 6. state writes while bans change (100 a second)"
 nb=$(echo $SCALE | tr ' ' '\n' | sort -n | tail -1)
 mkdir -p "$dir/stateio"
-set -- $("$B/tests/state_io" "$dir/stateio" "$nb" 100 60 | tee /dev/stderr | tr ' =' '\n ')
+# Not tee /dev/stderr: when stderr is a file, tee opens it again, truncated.
+"$B/tests/state_io" "$dir/stateio" "$nb" 100 60 > "$dir/stateio.out"
+cat "$dir/stateio.out"
+set -- $(tr ' =' '\n ' < "$dir/stateio.out")
 rm -rf "$dir/stateio"
 while [ $# -gt 0 ]; do
 	case $1 in
