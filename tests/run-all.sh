@@ -28,8 +28,8 @@ suite() {
 	"$@" >"$out" 2>&1
 	rc=$?
 	cat "$out"
-	p=$(grep -c '^ok ' "$out")
-	f=$(grep -c '^not ok ' "$out")
+	p=$(grep -a -c '^ok ' "$out")
+	f=$(grep -a -c '^not ok ' "$out")
 	# A crash or a bail-out that printed no failing line still fails.
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		echo "not ok - $name exited with status $rc"
