@@ -15,7 +15,7 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
 struct ctx {
 	struct config cfg;
-	struct rg_maps maps;            /* the xdp store's */
+	struct rg_maps maps;            /* status and detach: the pinned maps */
 	const struct backend_ops *ops;  /* the store opened by store_open() */
 	void *store;
 	struct journal *journal;        /* store_record()'s, once opened */

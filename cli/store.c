@@ -30,20 +30,14 @@ static bool xdp_attached(const struct config *c)
 	return any;
 }
 
-static int open_xdp(struct ctx *x, char *err, size_t errlen)
+/* Opens the store of backend be; the config then names the one in use. */
+static int open_store(struct ctx *x, enum backend_cfg be, const struct backend_ops *ops,
+		      char *err, size_t errlen)
 {
-	if (maps_open(&x->maps, x->cfg.bpf_pin_dir, err, errlen) < 0)
+	if (!(x->store = ops->open(&x->cfg, BACKEND_ATTACH, NULL, err, errlen)))
 		return -1;
-	x->ops = &backend_xdp;
-	x->store = &x->maps;
-	return 0;
-}
-
-static int open_nft(struct ctx *x, char *err, size_t errlen)
-{
-	if (!(x->store = backend_nft_open(&x->cfg, NULL, err, errlen)))
-		return -1;
-	x->ops = &backend_nft;
+	x->ops = ops;
+	x->cfg.backend = be;
 	return 0;
 }
 
@@ -55,19 +49,18 @@ int store_open_quiet(struct ctx *x, char *err, size_t errlen)
 		return 0;
 	switch (x->cfg.backend) {
 	case BACKEND_XDP:
-		return open_xdp(x, err, errlen);
+		return open_store(x, BACKEND_XDP, &backend_xdp, err, errlen);
 	case BACKEND_NFT:
-		return open_nft(x, err, errlen);
+		return open_store(x, BACKEND_NFT, &backend_nft, err, errlen);
 	case BACKEND_NONE:
-		snprintf(err, errlen, "backend = none keeps its bans in rcptguardd's memory "
-			 "only; start rcptguardd");
-		return -1;
+		return open_store(x, BACKEND_NONE, &backend_none, err, errlen);
 	case BACKEND_AUTO:
 		break;
 	}
-	if (xdp_attached(&x->cfg) && open_xdp(x, err, errlen) == 0)
+	if (xdp_attached(&x->cfg) && open_store(x, BACKEND_XDP, &backend_xdp, err, errlen) == 0)
 		return 0;
-	if (open_nft(x, nft_err, sizeof(nft_err)) == 0 || open_xdp(x, err, errlen) == 0)
+	if (open_store(x, BACKEND_NFT, &backend_nft, nft_err, sizeof(nft_err)) == 0 ||
+	    open_store(x, BACKEND_XDP, &backend_xdp, err, errlen) == 0)
 		return 0;
 	snprintf(err, errlen, "nothing holds bans yet: no rcptguard maps are pinned at %s and "
 		 "there is no nftables table inet %s; start rcptguardd once to create them",
@@ -143,8 +136,8 @@ void store_close(struct ctx *x)
 		x->journal = NULL;
 		close(x->journal_lock);
 	}
-	if (x->ops == &backend_nft)
-		backend_nft_close(x->store);
+	if (x->ops)
+		x->ops->close(x->store);
 	maps_close(&x->maps);
 	x->ops = NULL;
 	x->store = NULL;
@@ -192,8 +185,8 @@ int store_get_ban(struct ctx *x, const struct rg_lpm_key *k, struct rg_ban *out)
 {
 	struct find f = { k, out, false };
 
-	if (x->ops == &backend_xdp)
-		return maps_get_ban(&x->maps, k, out);
+	if (x->ops->get)
+		return x->ops->get(x->store, k, out);
 	x->ops->foreach(x->store, find_one, &f);
 	return f.found ? 0 : -ENOENT;
 }

@@ -5,22 +5,64 @@
  * ban, unban, expiry and allowlist hit. A backend is a struct of a few
  * primitive operations on its own store: the XDP maps (backend_xdp.c),
  * an nftables table (backend_nft.c), or nothing at all for trial runs
- * (backend_none.c). */
+ * (backend_none.c). Callers ask its capability bits, never which one it
+ * is. */
 #ifndef RG_BACKEND_H
 #define RG_BACKEND_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
-#include "maps.h"
 #include "rcptguard.h"
 
 /* Room for a backend's proof word (ops.proof), NUL included. */
 #define RG_PROOF_LEN 192
 
+typedef int (*ban_cb)(const struct rg_lpm_key *k, const struct rg_ban *b,
+		      const char *note, void *arg);
+typedef int (*allow_cb)(const struct rg_lpm_key *k, const struct rg_allow *a, void *arg);
 typedef void (*expired_cb)(const struct rg_lpm_key *k, void *arg);
+
+/* What a backend's store does, asked instead of its name. */
+enum backend_cap {
+	BACKEND_DROPS = 1u << 0,                /* bans drop packets (none only logs) */
+	BACKEND_PER_BAN_COUNTERS = 1u << 1,     /* drops are counted per ban */
+	BACKEND_KERNEL_EXPIRY = 1u << 2,        /* the kernel removes expired bans itself */
+	BACKEND_NEEDS_NET_ADMIN = 1u << 3,      /* every change needs CAP_NET_ADMIN */
+	BACKEND_SLOW_DUMP = 1u << 4,            /* a list of its bans costs seconds */
+};
+
+enum backend_mode {
+	BACKEND_ATTACH,         /* the CLI with the daemon down: the store must exist */
+	BACKEND_SETUP,          /* the daemon: make or refresh the store for the config */
+	BACKEND_TRY,            /* SETUP as a step of backend = auto: a failure leaves
+				 * nothing half made behind */
+};
+
+/* The daemon's start (SETUP, TRY); NULL with ATTACH. */
+struct backend_open {
+	const char *saved_proof;        /* in: the proof saved with the state, "": none */
+	bool fresh;                     /* out: the store was made now: restore the state */
+	bool adopt;                     /* out: it is as saved: adopt the saved bans */
+};
+
+struct config;
 
 struct backend_ops {
 	const char *name;
+	/* The store: opened (ATTACH) or made and set up for c. NULL with the
+	 * reason in err. */
+	void *(*open)(const struct config *c, enum backend_mode mode, struct backend_open *io,
+		      char *err, size_t errlen);
+	/* Free userspace state; bans stay enforced in the kernel. */
+	void (*close)(void *ctx);
+	/* A reload: c's ports. 0, or -1 with the reason in err. */
+	int (*apply)(void *ctx, const struct config *c, char *err, size_t errlen);
+	/* Remove the store from the kernel, bans and all: 0 or -errno. NULL:
+	 * there is nothing to remove. */
+	int (*destroy)(void *ctx);
+	/* BACKEND_* bits. */
+	unsigned (*caps)(void *ctx);
 	/* secs 0: permanent. Keeps the counters of an existing ban. */
 	int (*ban)(void *ctx, const struct rg_lpm_key *k, uint64_t secs, unsigned reason,
 		   const char *note);
@@ -31,6 +73,9 @@ struct backend_ops {
 	 * slow to ask. NULL: foreach. */
 	int (*records)(void *ctx, ban_cb cb, void *arg);
 	bool (*has)(void *ctx, const struct rg_lpm_key *k);
+	/* Exactly the ban of k: 0 or -ENOENT. NULL where a lookup costs a
+	 * list of every ban. */
+	int (*get)(void *ctx, const struct rg_lpm_key *k, struct rg_ban *out);
 	int (*allow_add)(void *ctx, const struct rg_lpm_key *k, unsigned origin);
 	int (*allow_del)(void *ctx, const struct rg_lpm_key *k);
 	int (*allow_foreach)(void *ctx, allow_cb cb, void *arg);
@@ -41,8 +86,6 @@ struct backend_ops {
 	/* While on, bans may be queued and sent in large batches; turning it
 	 * off sends the rest. NULL: every ban is written at once anyway. */
 	int (*bulk)(void *ctx, bool on);
-	/* Per-ban drop counters exist (the none backend has none to count). */
-	bool (*ban_counters)(void *ctx);
 	/* A ban the store already holds, known from the state file: only
 	 * remembered. NULL where the store is asked directly. */
 	int (*adopt)(void *ctx, const struct rg_lpm_key *k, uint64_t secs, unsigned reason,
@@ -59,25 +102,8 @@ extern const struct backend_ops backend_nft;
 /* The none backend's store (its bans exist only in memory). */
 void *backend_none_new(void);
 void backend_none_free(void *ctx);
-
-struct config;
-/* The daemon's start of the nft backend. */
-struct nft_start {
-	const char *saved_proof;        /* in: the proof saved with the state, "": none */
-	bool fresh;                     /* out: the table was made now */
-	bool adopt;                     /* out: it is as saved; adopt the saved bans */
-};
-/* The nft backend's store: the table named in c. With setup, the table
- * is made or refreshed for c; without, it must exist (the CLI with the
- * daemon down). */
-void *backend_nft_open(const struct config *c, struct nft_start *setup, char *err,
-		       size_t errlen);
-void backend_nft_close(void *ctx);
-/* A reload: new ports. 0 or -errno. */
-int backend_nft_ports(void *ctx, const struct config *c);
-/* Remove the table; -ENOENT when there is none. */
-int backend_nft_delete(void *ctx);
-/* "ingress" or "prerouting": where the table's chain hooks in. */
+/* "ingress" or "prerouting": where the nft table's chain hooks in; NULL
+ * when the chain is missing. */
 const char *backend_nft_hook(void *ctx);
 
 #endif

@@ -7,6 +7,7 @@
  * takes minutes, as the kernel re-walks the set for every reply. */
 #include <errno.h>
 #include <inttypes.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -335,65 +336,13 @@ static int bulk(void *ctx, bool on)
 	return on ? 0 : commit(b);
 }
 
-static bool ban_counters(void *ctx)
+static unsigned caps(void *ctx)
 {
-	return ((struct nftb *)ctx)->t.counters;
+	return BACKEND_DROPS | BACKEND_KERNEL_EXPIRY | BACKEND_NEEDS_NET_ADMIN | BACKEND_SLOW_DUMP |
+	       (((struct nftb *)ctx)->t.counters ? BACKEND_PER_BAN_COUNTERS : 0);
 }
 
-const struct backend_ops backend_nft = {
-	.name = "nft", .ban = ban, .unban = unban, .foreach = foreach, .records = records,
-	.has = has,
-	.allow_add = allow_add, .allow_del = allow_del, .allow_foreach = allow_foreach,
-	.stats = stats, .sweep = sweep, .bulk = bulk, .ban_counters = ban_counters,
-	.adopt = adopt, .proof = proof,
-};
-
-void *backend_nft_open(const struct config *c, struct nft_start *setup, char *err,
-		       size_t errlen)
-{
-	struct nftb *b = calloc(1, sizeof(*b));
-	char now[RG_PROOF_LEN];
-	uint32_t gen = 0;
-
-	if (!b) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	if (nftt_open(&b->t, c->nft_table, err, errlen) < 0) {
-		free(b);
-		return NULL;
-	}
-	if (!setup) {
-		if (b->t.exists)
-			return b;
-		snprintf(err, errlen, "no nftables table inet %s: rcptguardd has not set it up "
-			 "(start it with backend = nft)", c->nft_table);
-		goto fail;
-	}
-	/* Read before our own changes: anyone's commit since the save shows. */
-	nft_genid(b->t.n, &gen);
-	locate(b);
-	make_proof(b, gen, now, sizeof(now));
-	setup->fresh = !b->t.exists;
-	nft_track(b->t.n, gen);
-	if (nftt_setup(&b->t, c, err, errlen) < 0)
-		goto fail;
-	/* Nothing but our setup since the save: the table holds the saved bans. */
-	setup->adopt = b->t.exists && *now && strcmp(now, setup->saved_proof) == 0 &&
-		       nft_tracked(b->t.n);
-	if (setup->adopt)
-		b->mirrored = true;     /* filled by adopt() from the state file */
-	else if (mirror(b) < 0) {
-		snprintf(err, errlen, "cannot read the bans of table inet %s", c->nft_table);
-		goto fail;
-	}
-	return b;
-fail:
-	backend_nft_close(b);
-	return NULL;
-}
-
-void backend_nft_close(void *ctx)
+static void close_store(void *ctx)
 {
 	struct nftb *b = ctx;
 
@@ -404,18 +353,102 @@ void backend_nft_close(void *ctx)
 	free(b);
 }
 
-int backend_nft_ports(void *ctx, const struct config *c)
+/* Newer kernels accept a hook on a device that does not exist (yet); a
+ * typo must not leave the server unprotected without a word. */
+static int check_interfaces(const struct config *c, char *err, size_t errlen)
 {
-	return nftt_set_ports(&((struct nftb *)ctx)->t, c->ports, c->n_ports);
+	if (c->nft_hook != NFT_HOOK_INGRESS)
+		return 0;
+	if (!c->n_interfaces) {
+		snprintf(err, errlen, "no interface for the ingress hook: the config names none "
+			 "and no default route exists; add 'interface = NAME' or use "
+			 "nft_hook = prerouting");
+		return -1;
+	}
+	for (unsigned i = 0; i < c->n_interfaces; i++)
+		if (!if_nametoindex(c->interfaces[i])) {
+			snprintf(err, errlen, "cannot hook ingress on %s: no such interface; check "
+				 "the interface lines in the config", c->interfaces[i]);
+			return -1;
+		}
+	return 0;
 }
 
-int backend_nft_delete(void *ctx)
+/* With SETUP the table is made or refreshed for c; with ATTACH it must
+ * exist (the CLI with the daemon down). */
+static void *open_store(const struct config *c, enum backend_mode mode, struct backend_open *io,
+			char *err, size_t errlen)
+{
+	struct nftb *b;
+	char now[RG_PROOF_LEN];
+	uint32_t gen = 0;
+
+	if (mode != BACKEND_ATTACH && check_interfaces(c, err, errlen) < 0)
+		return NULL;
+	if (!(b = calloc(1, sizeof(*b)))) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (nftt_open(&b->t, c->nft_table, err, errlen) < 0) {
+		free(b);
+		return NULL;
+	}
+	if (mode == BACKEND_ATTACH) {
+		if (b->t.exists)
+			return b;
+		snprintf(err, errlen, "no nftables table inet %s: rcptguardd has not set it up "
+			 "(start it with backend = nft)", c->nft_table);
+		goto fail;
+	}
+	/* Read before our own changes: anyone's commit since the save shows. */
+	nft_genid(b->t.n, &gen);
+	locate(b);
+	make_proof(b, gen, now, sizeof(now));
+	io->fresh = !b->t.exists;
+	nft_track(b->t.n, gen);
+	if (nftt_setup(&b->t, c, err, errlen) < 0)
+		goto fail;
+	/* Nothing but our setup since the save: the table holds the saved bans. */
+	io->adopt = b->t.exists && *now && strcmp(now, io->saved_proof) == 0 &&
+		    nft_tracked(b->t.n);
+	if (io->adopt)
+		b->mirrored = true;     /* filled by adopt() from the state file */
+	else if (mirror(b) < 0) {
+		snprintf(err, errlen, "cannot read the bans of table inet %s", c->nft_table);
+		goto fail;
+	}
+	return b;
+fail:
+	close_store(b);
+	return NULL;
+}
+
+static int apply(void *ctx, const struct config *c, char *err, size_t errlen)
+{
+	int rc = nftt_set_ports(&((struct nftb *)ctx)->t, c->ports, c->n_ports);
+
+	if (rc < 0)
+		snprintf(err, errlen, "cannot write the ports into table inet %s: %s",
+			 c->nft_table, strerror(-rc));
+	return rc < 0 ? -1 : 0;
+}
+
+static int destroy(void *ctx)
 {
 	struct nftb *b = ctx;
 
 	return b->t.exists ? nftt_delete(&b->t) : -ENOENT;
 }
 
+const struct backend_ops backend_nft = {
+	.name = "nft", .open = open_store, .close = close_store, .apply = apply,
+	.destroy = destroy, .caps = caps,
+	.ban = ban, .unban = unban, .foreach = foreach, .records = records, .has = has,
+	.allow_add = allow_add, .allow_del = allow_del, .allow_foreach = allow_foreach,
+	.stats = stats, .sweep = sweep, .bulk = bulk, .adopt = adopt, .proof = proof,
+};
+
+/* "ingress" or "prerouting": where the table's chain hooks in. */
 const char *backend_nft_hook(void *ctx)
 {
 	return nftt_hook(&((struct nftb *)ctx)->t);

@@ -103,6 +103,17 @@ static bool has(void *ctx, const struct rg_lpm_key *k)
 	return find(ctx, k) >= 0;
 }
 
+static int get(void *ctx, const struct rg_lpm_key *k, struct rg_ban *out)
+{
+	struct none *s = ctx;
+	long i = find(s, k);
+
+	if (i < 0)
+		return -ENOENT;
+	*out = s->b[i];
+	return 0;
+}
+
 static int allow_add(void *ctx, const struct rg_lpm_key *k, unsigned origin)
 {
 	(void)ctx, (void)k, (void)origin;
@@ -144,14 +155,38 @@ static void sweep(void *ctx, uint64_t now_ns, expired_cb cb, void *arg)
 	}
 }
 
-static bool ban_counters(void *ctx)
+static void *open_store(const struct config *c, enum backend_mode mode, struct backend_open *io,
+			char *err, size_t errlen)
+{
+	void *s;
+
+	(void)c;
+	if (mode == BACKEND_ATTACH) {
+		snprintf(err, errlen, "backend = none keeps its bans in rcptguardd's memory "
+			 "only; start rcptguardd");
+		return NULL;
+	}
+	if (!(s = backend_none_new()))
+		snprintf(err, errlen, "out of memory");
+	io->fresh = true;
+	return s;
+}
+
+static int apply(void *ctx, const struct config *c, char *err, size_t errlen)
+{
+	(void)ctx, (void)c, (void)err, (void)errlen;
+	return 0;
+}
+
+static unsigned caps(void *ctx)
 {
 	(void)ctx;
-	return false;
+	return 0;
 }
 
 const struct backend_ops backend_none = {
-	.name = "none", .ban = ban, .unban = unban, .foreach = foreach, .has = has,
+	.name = "none", .open = open_store, .close = backend_none_free, .apply = apply,
+	.caps = caps, .ban = ban, .unban = unban, .foreach = foreach, .has = has, .get = get,
 	.allow_add = allow_add, .allow_del = allow_del, .allow_foreach = allow_foreach,
-	.stats = stats, .sweep = sweep, .ban_counters = ban_counters,
+	.stats = stats, .sweep = sweep,
 };

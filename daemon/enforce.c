@@ -155,11 +155,11 @@ void enforce_sessions(struct enforcer *e, const struct config *c)
 }
 
 /* The prefix's sessions opened before its ban, one log line when there
- * were any. The none backend drops nothing, so it closes nothing: it
+ * were any. A backend that drops nothing (none) closes nothing: it
  * counts. */
 static void close_sessions(struct enforcer *e, const struct rg_lpm_key *k)
 {
-	bool dry = e->ops == &backend_none;
+	bool dry = !(e->ops->caps(e->ctx) & BACKEND_DROPS);
 	struct sockkill_result r;
 	char a[ADDR_STRLEN];
 	int rc;
@@ -349,9 +349,14 @@ int enforce_flush(struct enforcer *e)
 	return rc;
 }
 
+unsigned enforce_caps(const struct enforcer *e)
+{
+	return e->ops->caps(e->ctx);
+}
+
 bool enforce_ban_counters(const struct enforcer *e)
 {
-	return e->ops->ban_counters(e->ctx);
+	return enforce_caps(e) & BACKEND_PER_BAN_COUNTERS;
 }
 
 int enforce_unban(struct enforcer *e, const struct rg_lpm_key *k, const char *why)

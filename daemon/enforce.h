@@ -73,6 +73,8 @@ int enforce_bulk(struct enforcer *e, bool on);
  * loop queued here, so bans that arrive together share one commit; a
  * failed commit is logged and counted. 0 or -errno. */
 int enforce_flush(struct enforcer *e);
+/* The backend's BACKEND_* capability bits. */
+unsigned enforce_caps(const struct enforcer *e);
 /* Does the backend count drops per ban? */
 bool enforce_ban_counters(const struct enforcer *e);
 /* 0, -ENOENT if there was no such ban. */

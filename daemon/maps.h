@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "backend.h"
 #include "rcptguard.h"
 
 struct rg_maps {
@@ -26,8 +27,6 @@ int maps_get_ban(const struct rg_maps *m, const struct rg_lpm_key *k, struct rg_
 /* 0, or -ENOENT when there was no such ban. */
 int maps_unban(const struct rg_maps *m, const struct rg_lpm_key *k);
 
-typedef int (*ban_cb)(const struct rg_lpm_key *k, const struct rg_ban *b,
-		      const char *note, void *arg);
 /* Calls cb for every ban, exact ones first; stops when cb returns non-zero. */
 int maps_foreach_ban(const struct rg_maps *m, ban_cb cb, void *arg);
 
@@ -38,7 +37,6 @@ int maps_sweep_expired(const struct rg_maps *m, uint64_t now_ns,
 
 int maps_allow_add(const struct rg_maps *m, const struct rg_lpm_key *k, unsigned origin);
 int maps_allow_del(const struct rg_maps *m, const struct rg_lpm_key *k);
-typedef int (*allow_cb)(const struct rg_lpm_key *k, const struct rg_allow *a, void *arg);
 int maps_foreach_allow(const struct rg_maps *m, allow_cb cb, void *arg);
 /* Does an allow entry cover any address of prefix k? Fills *by if so. */
 bool maps_allow_overlaps(const struct rg_maps *m, const struct rg_lpm_key *k,

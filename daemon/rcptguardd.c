@@ -476,7 +476,7 @@ static void restore_state(struct daemon *d, const struct state *st)
 	log_info("event=state_load result=ok bans=%zu offenders=%zu restored=%zu pardoned=%zu "
 		 "maps=%s%s journaled=%zu", st->nbans, st->noffs, restored, pardoned,
 		 fresh ? "new" : "kept",
-		 d->be.ops != &backend_nft || fresh ? "" : adopt ? " read=state" : " read=kernel",
+		 !(enforce_caps(d->enf) & BACKEND_SLOW_DUMP) || fresh ? "" : adopt ? " read=state" : " read=kernel",
 		 st->journaled);
 }
 
@@ -512,8 +512,9 @@ static int drop_root(struct daemon *d, char *err, size_t errlen)
 	/* nf_tables asks for CAP_NET_ADMIN on every change, and so does
 	 * SOCK_DESTROY (checked against the caller, not the socket's opener);
 	 * XDP maps need none. */
-	bool keep = d->be.ops == &backend_nft ||
-		    (d->cfg->close_sessions && d->be.ops != &backend_none);
+	unsigned caps = enforce_caps(d->enf);
+	bool keep = (caps & BACKEND_NEEDS_NET_ADMIN) ||
+		    (d->cfg->close_sessions && (caps & BACKEND_DROPS));
 	int rc;
 
 	if (mkdir(d->cfg->state_dir, 0700) < 0 && errno != EEXIST) {
