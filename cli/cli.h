@@ -7,6 +7,7 @@
 #include "backend.h"
 #include "config.h"
 #include "control_client.h"
+#include "enforce.h"
 #include "journal.h"
 #include "maps.h"
 
@@ -18,6 +19,7 @@ struct ctx {
 	struct rg_maps maps;            /* status and detach: the pinned maps */
 	const struct backend_ops *ops;  /* the store opened by store_open() */
 	void *store;
+	struct enforcer *enf;           /* the front over it */
 	struct journal *journal;        /* store_record()'s, once opened */
 	int journal_lock;
 	bool json;

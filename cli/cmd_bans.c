@@ -157,7 +157,7 @@ static int ban_direct(struct ctx *x, const struct change *ch, const struct rg_lp
 {
 	char a[ADDR_STRLEN], by[ADDR_STRLEN];
 	struct rg_lpm_key cover;
-	int e = x->ops->ban(x->store, k, ch->secs, RG_REASON_MANUAL, ch->note);
+	int e = enforce_restore(x->enf, k, ch->secs, RG_REASON_MANUAL, ch->note);
 
 	if (e == 0 && store_allow_overlaps(x, k, &cover)) {
 		addr_format(k, a, sizeof(a));
@@ -225,8 +225,7 @@ static int allow_add_direct(struct ctx *x, const struct change *ch, const struct
 
 	(void)ch;
 	if (e == 0)
-		(x->ops->records ? x->ops->records : x->ops->foreach)(x->store, lifted_in_map,
-								       (void *)k);
+		x->ops->foreach(x->store, lifted_in_map, (void *)k);
 	return e;
 }
 

@@ -36,6 +36,11 @@ static int open_store(struct ctx *x, enum backend_cfg be, const struct backend_o
 {
 	if (!(x->store = ops->open(&x->cfg, BACKEND_ATTACH, NULL, err, errlen)))
 		return -1;
+	if (!(x->enf = enforce_new(ops, x->store))) {
+		ops->close(x->store);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	x->ops = ops;
 	x->cfg.backend = be;
 	return 0;
@@ -136,6 +141,8 @@ void store_close(struct ctx *x)
 		x->journal = NULL;
 		close(x->journal_lock);
 	}
+	enforce_free(x->enf);
+	x->enf = NULL;
 	if (x->ops)
 		x->ops->close(x->store);
 	maps_close(&x->maps);

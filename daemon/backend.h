@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include "rcptguard.h"
 
-/* Room for a backend's proof word (ops.proof), NUL included. */
+/* Room for a backend's version word (ops.version), NUL included. */
 #define RG_PROOF_LEN 192
 
 typedef int (*ban_cb)(const struct rg_lpm_key *k, const struct rg_ban *b,
@@ -46,6 +46,16 @@ struct backend_open {
 	bool adopt;                     /* out: it is as saved: adopt the saved bans */
 };
 
+/* One ban as the front hands it over: the duration and the expiry it
+ * makes (the front's one conversion), for stores that count either. */
+struct backend_ban {
+	uint64_t secs;                  /* 0: permanent */
+	uint64_t expires_ns;            /* CLOCK_MONOTONIC; 0: permanent */
+	unsigned reason;
+	uint64_t created_unix;          /* now; a store renewing a ban keeps its own */
+	const char *note;               /* may be NULL */
+};
+
 struct config;
 
 struct backend_ops {
@@ -61,38 +71,31 @@ struct backend_ops {
 	/* Remove the store from the kernel, bans and all: 0 or -errno. NULL:
 	 * there is nothing to remove. */
 	int (*destroy)(void *ctx);
-	/* BACKEND_* bits. */
+	/* BACKEND_* bits; NULL: none. */
 	unsigned (*caps)(void *ctx);
-	/* secs 0: permanent. Keeps the counters of an existing ban. */
-	int (*ban)(void *ctx, const struct rg_lpm_key *k, uint64_t secs, unsigned reason,
-		   const char *note);
+	/* Place or renew a ban. old: the ban of k the front knows the store
+	 * holds, NULL when none or unknown. Keeps the counters of an existing
+	 * ban. */
+	int (*ban)(void *ctx, const struct rg_lpm_key *k, const struct backend_ban *b,
+		   const struct rg_ban *old);
 	/* 0, or -ENOENT. */
 	int (*unban)(void *ctx, const struct rg_lpm_key *k);
 	int (*foreach)(void *ctx, ban_cb cb, void *arg);
-	/* The same without drop counters (0), from memory where the kernel is
-	 * slow to ask. NULL: foreach. */
-	int (*records)(void *ctx, ban_cb cb, void *arg);
-	bool (*has)(void *ctx, const struct rg_lpm_key *k);
 	/* Exactly the ban of k: 0 or -ENOENT. NULL where a lookup costs a
-	 * list of every ban. */
+	 * list of every ban (SLOW_DUMP: the front's mirror answers). */
 	int (*get)(void *ctx, const struct rg_lpm_key *k, struct rg_ban *out);
 	int (*allow_add)(void *ctx, const struct rg_lpm_key *k, unsigned origin);
 	int (*allow_del)(void *ctx, const struct rg_lpm_key *k);
 	int (*allow_foreach)(void *ctx, allow_cb cb, void *arg);
 	/* Drop counters; zeros where the backend drops nothing. */
 	int (*stats)(void *ctx, struct rg_stats *out);
-	/* Remove expired bans, calling cb for each. */
-	void (*sweep)(void *ctx, uint64_t now_ns, expired_cb cb, void *arg);
 	/* While on, bans may be queued and sent in large batches; turning it
 	 * off sends the rest. NULL: every ban is written at once anyway. */
 	int (*bulk)(void *ctx, bool on);
-	/* A ban the store already holds, known from the state file: only
-	 * remembered. NULL where the store is asked directly. */
-	int (*adopt)(void *ctx, const struct rg_lpm_key *k, uint64_t secs, unsigned reason,
-		     uint64_t created_unix, const char *note);
-	/* A word proving the store holds exactly what records() reports,
-	 * saved with them; "" when there is none. NULL: never one. */
-	void (*proof)(void *ctx, char *buf, size_t len);
+	/* A word naming what the store holds now, saved with the state file:
+	 * the same word at the next start proves nobody changed it. "" when
+	 * unknown or changed by someone else. NULL: never one. */
+	void (*version)(void *ctx, char *buf, size_t len);
 };
 
 extern const struct backend_ops backend_xdp;

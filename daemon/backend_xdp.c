@@ -69,10 +69,11 @@ static unsigned caps(void *ctx)
 	return BACKEND_DROPS | BACKEND_PER_BAN_COUNTERS;
 }
 
-static int ban(void *ctx, const struct rg_lpm_key *k, uint64_t secs, unsigned reason,
-	       const char *note)
+static int ban(void *ctx, const struct rg_lpm_key *k, const struct backend_ban *b,
+	       const struct rg_ban *old)
 {
-	return maps_ban(MAPS(ctx), k, secs, reason, note);
+	(void)old;
+	return maps_ban(MAPS(ctx), k, b->expires_ns, b->reason, b->note);
 }
 
 static int unban(void *ctx, const struct rg_lpm_key *k)
@@ -83,13 +84,6 @@ static int unban(void *ctx, const struct rg_lpm_key *k)
 static int foreach(void *ctx, ban_cb cb, void *arg)
 {
 	return maps_foreach_ban(MAPS(ctx), cb, arg);
-}
-
-static bool has(void *ctx, const struct rg_lpm_key *k)
-{
-	struct rg_ban b;
-
-	return maps_get_ban(MAPS(ctx), k, &b) == 0;
 }
 
 static int get(void *ctx, const struct rg_lpm_key *k, struct rg_ban *out)
@@ -117,14 +111,9 @@ static int stats(void *ctx, struct rg_stats *out)
 	return maps_read_stats(MAPS(ctx), out);
 }
 
-static void sweep(void *ctx, uint64_t now_ns, expired_cb cb, void *arg)
-{
-	maps_sweep_expired(MAPS(ctx), now_ns, cb, arg);
-}
-
 const struct backend_ops backend_xdp = {
 	.name = "xdp", .open = open_store, .close = close_store, .apply = apply, .caps = caps,
-	.ban = ban, .unban = unban, .foreach = foreach, .has = has, .get = get,
+	.ban = ban, .unban = unban, .foreach = foreach, .get = get,
 	.allow_add = allow_add, .allow_del = allow_del, .allow_foreach = allow_foreach,
-	.stats = stats, .sweep = sweep,
+	.stats = stats,
 };

@@ -57,11 +57,17 @@ void enforce_sessions_due(struct enforcer *e, uint64_t now_ns);
 enum enf_result enforce_ban(struct enforcer *e, const struct rg_lpm_key *k,
 			    const struct rg_addr *client, uint64_t secs, unsigned reason,
 			    const char *note, bool manual, const char *why);
+/* After enforce_use(): a backend whose store is slow to list (SLOW_DUMP)
+ * gets its ban mirror, read from the store now or, with adopt (the store
+ * is as saved), filled by enforce_adopt(). 0, or non-zero when the store
+ * cannot be read. */
+int enforce_mirror(struct enforcer *e, bool adopt);
 /* Put back a saved ban (state file after a reboot): no allowlist check,
  * no log line of its own (the caller logs a summary). */
 int enforce_restore(struct enforcer *e, const struct rg_lpm_key *k, uint64_t secs,
 		    unsigned reason, const char *note);
-/* A saved ban the backend's store still holds: remembered, not written. */
+/* A saved ban the backend's store still holds: remembered in the mirror,
+ * not written. */
 int enforce_adopt(struct enforcer *e, const struct rg_lpm_key *k, uint64_t secs,
 		  unsigned reason, uint64_t created_unix, const char *note);
 /* The backend's proof that its store holds what enforce_records() lists

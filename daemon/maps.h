@@ -18,9 +18,10 @@ struct rg_maps {
 int maps_open(struct rg_maps *m, const char *dir, char *err, size_t errlen);
 void maps_close(struct rg_maps *m);
 
-/* Ban k for secs seconds (0: permanent). Re-banning keeps the counters and
- * creation time and sets the new expiry. note may be NULL. */
-int maps_ban(const struct rg_maps *m, const struct rg_lpm_key *k, uint64_t secs,
+/* Ban k until expires_ns (CLOCK_MONOTONIC, duration_expiry_ns(); 0:
+ * permanent). Re-banning keeps the counters and creation time and sets the
+ * new expiry. note may be NULL. */
+int maps_ban(const struct rg_maps *m, const struct rg_lpm_key *k, uint64_t expires_ns,
 	     unsigned reason, const char *note);
 /* Exactly this key (an LPM map lookup would match covering prefixes). */
 int maps_get_ban(const struct rg_maps *m, const struct rg_lpm_key *k, struct rg_ban *out);

@@ -566,8 +566,14 @@ static int start(struct daemon *d, char *err, size_t errlen)
 	if (rc == 0) {
 		enforce_use(d->enf, d->be.ops, d->be.ctx);
 		enforce_sessions(d->enf, d->cfg);
-		rc = enforce_load_allow(d->enf, d->cfg, err, errlen);
+		if (enforce_mirror(d->enf, d->be.adopt) != 0) {
+			snprintf(err, errlen, "cannot read the bans of the %s backend's store",
+				 d->be.ops->name);
+			rc = -1;
+		}
 	}
+	if (rc == 0)
+		rc = enforce_load_allow(d->enf, d->cfg, err, errlen);
 	if (rc == 0 && loaded)
 		restore_state(d, &st);
 	/* Still root: a journal the CLI made (root's, 0600) is readable. */
