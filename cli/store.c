@@ -36,9 +36,11 @@ static int open_store(struct ctx *x, enum backend_cfg be, const struct backend_o
 {
 	if (!(x->store = ops->open(&x->cfg, BACKEND_ATTACH, NULL, err, errlen)))
 		return -1;
-	if (!(x->enf = enforce_new(ops, x->store))) {
+	if (!(x->enf = enforce_new(ops, x->store)) || enforce_allow_read(x->enf) < 0) {
+		enforce_free(x->enf);
+		x->enf = NULL;
 		ops->close(x->store);
-		snprintf(err, errlen, "out of memory");
+		snprintf(err, errlen, "cannot read the allow entries: out of memory");
 		return -1;
 	}
 	x->ops = ops;
@@ -84,6 +86,17 @@ int store_open(struct ctx *x)
 	return -1;
 }
 
+static void record_change(const struct rg_lpm_key *k, bool banned, uint64_t secs,
+			  unsigned reason, const char *note, void *arg)
+{
+	struct ctx *x = arg;
+	char line[JOURNAL_LINE_MAX];
+
+	state_change(line, sizeof(line), k, banned, secs, reason, note);
+	if (!x->unrecorded && store_record(x, line) < 0)
+		x->unrecorded = true;
+}
+
 /* The daemon holds the lock while it runs; one starting now waits for us. */
 int store_journal(struct ctx *x)
 {
@@ -99,8 +112,10 @@ int store_journal(struct ctx *x)
 	}
 	if ((x->journal_lock = state_dir_lock(dir, 2000, err, sizeof(err))) >= 0) {
 		if (state_generation(dir, &gen, err, sizeof(err)) == 0 &&
-		    journal_open(x->journal, dir, gen, err, sizeof(err)) == 0)
+		    journal_open(x->journal, dir, gen, err, sizeof(err)) == 0) {
+			enforce_on_change(x->enf, record_change, x);
 			return 0;
+		}
 		close(x->journal_lock);
 	}
 	fprintf(stderr, "rcptguard: cannot record changes for rcptguardd: %s; nothing was "
@@ -150,23 +165,13 @@ void store_close(struct ctx *x)
 	x->store = NULL;
 }
 
-static int collect_allow(const struct rg_lpm_key *k, const struct rg_allow *a, void *arg)
-{
-	return allowlist_add(arg, k, a->origin);
-}
-
 bool store_allow_overlaps(struct ctx *x, const struct rg_lpm_key *k, struct rg_lpm_key *by)
 {
-	struct allowlist al = { 0 };
-	const struct allow_entry *e;
-	bool found;
+	const struct allow_entry *e = allowlist_overlap(enforce_allowlist(x->enf), k);
 
-	x->ops->allow_foreach(x->store, collect_allow, &al);
-	e = allowlist_overlap(&al, k);
-	if ((found = e != NULL))
+	if (e)
 		*by = e->key;
-	allowlist_free(&al);
-	return found;
+	return e != NULL;
 }
 
 struct find {
@@ -200,11 +205,5 @@ int store_get_ban(struct ctx *x, const struct rg_lpm_key *k, struct rg_ban *out)
 
 int store_close_sessions(struct ctx *x, const struct rg_lpm_key *k, struct sockkill_result *r)
 {
-	struct allowlist al = { 0 };
-	int rc = x->ops->allow_foreach(x->store, collect_allow, &al);
-
-	if (rc == 0)
-		rc = sockkill(k, x->cfg.ports, x->cfg.n_ports, &al, false, r);
-	allowlist_free(&al);
-	return rc;
+	return sockkill(k, x->cfg.ports, x->cfg.n_ports, enforce_allowlist(x->enf), false, r);
 }

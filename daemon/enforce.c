@@ -83,6 +83,18 @@ static int keep_manual(const struct rg_lpm_key *k, const struct rg_allow *a, voi
 	return a->origin == RG_ALLOW_MANUAL ? allowlist_add(al, k, RG_ALLOW_MANUAL) : 0;
 }
 
+static int keep_any(const struct rg_lpm_key *k, const struct rg_allow *a, void *arg)
+{
+	return allowlist_add(arg, k, a->origin);
+}
+
+int enforce_allow_read(struct enforcer *e)
+{
+	allowlist_free(&e->allow);
+	e->manual_loaded = true;
+	return e->ops->allow_foreach(e->ctx, keep_any, &e->allow) < 0 ? -ENOMEM : 0;
+}
+
 /* The host's own addresses: its own mail must never be dropped. */
 static int add_own_addresses(struct allowlist *al)
 {
@@ -492,6 +504,11 @@ const struct allowlist *enforce_allowlist(const struct enforcer *e)
 int enforce_foreach(struct enforcer *e, ban_cb cb, void *arg)
 {
 	return e->ops->foreach(e->ctx, cb, arg);
+}
+
+int enforce_allow_foreach(struct enforcer *e, allow_cb cb, void *arg)
+{
+	return e->ops->allow_foreach(e->ctx, cb, arg);
 }
 
 /* From the mirror where the store is slow to list: a dump of a large set

@@ -36,6 +36,9 @@ void enforce_on_change(struct enforcer *e, change_cb cb, void *arg);
  * entries, here and in the backend; entries added by hand stay (read from
  * the backend at the first call). */
 int enforce_load_allow(struct enforcer *e, const struct config *c, char *err, size_t errlen);
+/* The CLI with the daemon down: the allowlist is what the backend holds,
+ * and nothing is written to it. 0 or -ENOMEM. */
+int enforce_allow_read(struct enforcer *e);
 /* The same in two steps, for a reload that must fail before it changes
  * anything: prepare builds next (files read; e may be NULL: no manual
  * entries), commit writes it and on failure puts the old one back. */
@@ -91,6 +94,8 @@ int enforce_allow_del(struct enforcer *e, const struct rg_lpm_key *k);
 const struct allowlist *enforce_allowlist(const struct enforcer *e);
 
 int enforce_foreach(struct enforcer *e, ban_cb cb, void *arg);
+/* The backend's allow entries, with their origin and creation time. */
+int enforce_allow_foreach(struct enforcer *e, allow_cb cb, void *arg);
 /* Every ban without its drop counters: cheap on every backend. */
 int enforce_records(struct enforcer *e, ban_cb cb, void *arg);
 /* Is exactly this key banned (live or expired, until the sweep)? */

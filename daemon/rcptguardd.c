@@ -215,12 +215,8 @@ static void on_ban_change(const struct rg_lpm_key *k, bool banned, uint64_t secs
 {
 	struct daemon *d = arg;
 	char line[JOURNAL_LINE_MAX];
-	uint64_t now = wall_secs();
 
-	if (banned)
-		state_ban_change(line, sizeof(line), k, secs ? now + secs : 0, reason, note, now);
-	else
-		state_unban_change(line, sizeof(line), k);
+	state_change(line, sizeof(line), k, banned, secs, reason, note);
 	if (journal_add(&d->journal, line) < 0 || d->nchanged == JOURNAL_OFFENDERS)
 		d->journal_behind = true;
 	else
