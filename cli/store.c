@@ -40,7 +40,7 @@ static int open_store(struct ctx *x, enum backend_cfg be, const struct backend_o
 		enforce_free(x->enf);
 		x->enf = NULL;
 		ops->close(x->store);
-		snprintf(err, errlen, "cannot read the allow entries: out of memory");
+		snprintf(err, errlen, "cannot read the allow entries of the %s store", ops->name);
 		return -1;
 	}
 	x->ops = ops;

@@ -69,7 +69,8 @@ struct backend_ops {
 	/* A reload: c's ports. 0, or -1 with the reason in err. */
 	int (*apply)(void *ctx, const struct config *c, char *err, size_t errlen);
 	/* Remove the store from the kernel, bans and all: 0 or -errno. NULL:
-	 * there is nothing to remove. */
+	 * rcptguard detach removes it by hand (XDP: links and pins, each
+	 * named as it goes; cli/cmd_status.c). */
 	int (*destroy)(void *ctx);
 	/* BACKEND_* bits; NULL: none. */
 	unsigned (*caps)(void *ctx);

@@ -90,9 +90,12 @@ static int keep_any(const struct rg_lpm_key *k, const struct rg_allow *a, void *
 
 int enforce_allow_read(struct enforcer *e)
 {
+	int rc;
+
 	allowlist_free(&e->allow);
 	e->manual_loaded = true;
-	return e->ops->allow_foreach(e->ctx, keep_any, &e->allow) < 0 ? -ENOMEM : 0;
+	rc = e->ops->allow_foreach(e->ctx, keep_any, &e->allow);
+	return rc < 0 ? rc : 0;
 }
 
 /* The host's own addresses: its own mail must never be dropped. */
@@ -177,7 +180,7 @@ void enforce_sessions(struct enforcer *e, const struct config *c)
  * counts. */
 static void close_sessions(struct enforcer *e, const struct rg_lpm_key *k)
 {
-	bool dry = !(e->ops->caps(e->ctx) & BACKEND_DROPS);
+	bool dry = !(enforce_caps(e) & BACKEND_DROPS);
 	struct sockkill_result r;
 	char a[ADDR_STRLEN];
 	int rc;

@@ -37,7 +37,7 @@ void enforce_on_change(struct enforcer *e, change_cb cb, void *arg);
  * the backend at the first call). */
 int enforce_load_allow(struct enforcer *e, const struct config *c, char *err, size_t errlen);
 /* The CLI with the daemon down: the allowlist is what the backend holds,
- * and nothing is written to it. 0 or -ENOMEM. */
+ * and nothing is written to it. 0 or -errno. */
 int enforce_allow_read(struct enforcer *e);
 /* The same in two steps, for a reload that must fail before it changes
  * anything: prepare builds next (files read; e may be NULL: no manual

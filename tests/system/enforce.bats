@@ -174,7 +174,7 @@ verdict() {
 	assert_output "banned 10.77.1.2 for 10m00s"
 	grep -qx "rcptguard: level=info event=ban address=10.77.1.2 reason=manual duration=600 backend=$BACKEND by=cli uid=0" <<<"$stderr"
 	run -0 --separate-stderr rg ban 127.0.0.1
-	grep -q "allow entry 127.0.0.0/8 covers 127.0.0.1" <<<"$stderr"
+	grep -Eq "^rcptguard: note: allow entry 127\.0\.0\.(0/8|1) covers 127\.0\.0\.1;" <<<"$stderr"
 	grep -q "event=ban address=127.0.0.1 .* backend=$BACKEND by=cli" <<<"$stderr"
 	run -0 --separate-stderr rg allow add 10.77.1.9
 	grep -qx "rcptguard: level=info event=allow_add address=10.77.1.9" <<<"$stderr"
