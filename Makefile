@@ -38,7 +38,11 @@ COMMON_SRC := daemon/addr.c daemon/duration.c daemon/log.c daemon/config.c daemo
               daemon/query.c daemon/control.c daemon/server.c daemon/loop.c
 # A CDB read into private memory and checked whole (the recipients database).
 COMMON_SRC += daemon/cdb_load.c
-DAEMON_SRC := daemon/rcptguardd.c daemon/xdp_loader.c daemon/ifaces.c daemon/backend_start.c
+# The xdp backend's setup, with the program it loads: the CLI opens the same backend.
+COMMON_SRC += daemon/xdp_loader.c
+# The keyed index of every table an attacker can fill.
+COMMON_SRC += daemon/keyindex.c
+DAEMON_SRC := daemon/rcptguardd.c daemon/ifaces.c daemon/backend_start.c
 CLI_SRC    := cli/rcptguard.c cli/cmd_bans.c cli/cmd_status.c cli/cmd_offenders.c \
               cli/cmd_recipients.c cli/cmd_dnsbl.c cli/control_client.c cli/table.c cli/store.c cli/cmd_replay.c cli/logread.c \
               cli/qmail_tree.c cli/recipients_compile.c

@@ -7,6 +7,7 @@
 #include "backend.h"
 #include "config.h"
 #include "control_client.h"
+#include "enforce.h"
 #include "journal.h"
 #include "maps.h"
 
@@ -15,10 +16,12 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
 struct ctx {
 	struct config cfg;
-	struct rg_maps maps;            /* the xdp store's */
+	struct rg_maps maps;            /* status and detach: the pinned maps */
 	const struct backend_ops *ops;  /* the store opened by store_open() */
 	void *store;
+	struct enforcer *enf;           /* the front over it */
 	struct journal *journal;        /* store_record()'s, once opened */
+	bool unrecorded;                /* a change the journal could not take */
 	int journal_lock;
 	bool json;
 };
@@ -26,15 +29,19 @@ struct ctx {
 /* "rcptguard: <message>; see 'rcptguard --help'", returns EXIT_USAGE. */
 int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* store.c: the kernel's bans with the daemon down - the pinned maps or
- * the nftables table, whichever the backend uses. -1 after saying why. */
+ * the nftables table, whichever the backend uses, behind the same
+ * enforcement front as the daemon's (x->enf: its checks and log lines).
+ * -1 after saying why. */
 int store_open(struct ctx *x);
 /* The same without printing; err says why. */
 int store_open_quiet(struct ctx *x, char *err, size_t errlen);
 void store_close(struct ctx *x);
 /* Changes made on the store are recorded in the state journal for the
  * daemon to apply when it starts. store_journal() locks the state
- * directory (until store_close()) before the first change; store_record()
- * queues one change line, store_flush() writes and fsyncs the queue.
+ * directory (until store_close()) before the first change, from when the
+ * front's bans and unbans are queued as the daemon's are (a failure sets
+ * unrecorded); store_record() queues one change line, store_flush() writes
+ * and fsyncs the queue.
  * Each: 0, or -1 after saying why. */
 int store_journal(struct ctx *x);
 int store_record(struct ctx *x, const char *change);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "cli.h"
 #include "duration.h"
 #include "allowlist.h"
@@ -40,10 +41,9 @@ struct change {
 	int (*request)(const struct change *ch, const char *addr, const char **w);
 	/* The same change on the maps: 0 or -errno. */
 	int (*direct)(struct ctx *x, const struct change *ch, const struct rg_lpm_key *k);
-	/* Its state journal line, so the daemon keeps it; NULL: the state
+	/* The front journals it, so the daemon keeps it; false: the state
 	 * file does not hold this kind of change. */
-	void (*record)(const struct change *ch, const struct rg_lpm_key *k, char *buf,
-		       size_t len);
+	bool journaled;
 	uint64_t secs;                  /* ban only */
 	const char *note;
 	bool ban, force;                /* ban: a wide one needs --force */
@@ -85,20 +85,15 @@ static int each_address(struct ctx *x, int argc, char **argv, const char *what,
 				warn_allowlisted(a, ctl_get(&r.rec[0], "allowlisted"));
 		}
 		if (got == DAEMON_DOWN) {
-			if (!direct && (store_open(x) < 0 || (ch->record && store_journal(x) < 0))) {
+			if (!direct && (store_open(x) < 0 || (ch->journaled && store_journal(x) < 0))) {
 				rc = EXIT_FAIL;
 				break;
 			}
 			direct = true;
 			e = ch->direct(x, ch, &keys[i]);
 			got = EXIT_FAIL;
-			if (e == 0 && ch->record) {
-				char line[JOURNAL_LINE_MAX];
-
-				ch->record(ch, &keys[i], line, sizeof(line));
-				if (store_record(x, line) < 0 || store_flush(x) < 0)
-					e = 1;  /* said why */
-			}
+			if (e == 0 && ch->journaled && (x->unrecorded || store_flush(x) < 0))
+				e = 1;  /* said why */
 			if (e == -ENOENT)
 				fprintf(stderr, "rcptguard: %s: no such %s entry\n", a, what);
 			else if (e < 0)
@@ -154,11 +149,20 @@ static void close_sessions(struct ctx *x, const struct rg_lpm_key *k)
 			r.closed == 1 ? "" : "s", a);
 }
 
+/* The log lines' why: who changed it. */
+static const char *by_cli(char *buf, size_t len)
+{
+	snprintf(buf, len, "by=cli uid=%d", (int)getuid());
+	return buf;
+}
+
+/* A failed ban is said in the front's log line (the ban map is full...). */
 static int ban_direct(struct ctx *x, const struct change *ch, const struct rg_lpm_key *k)
 {
-	char a[ADDR_STRLEN], by[ADDR_STRLEN];
+	char a[ADDR_STRLEN], by[ADDR_STRLEN], why[48];
 	struct rg_lpm_key cover;
-	int e = x->ops->ban(x->store, k, ch->secs, RG_REASON_MANUAL, ch->note);
+	int e = enforce_ban(x->enf, k, NULL, ch->secs, RG_REASON_MANUAL, ch->note, true,
+			    by_cli(why, sizeof(why))) == ENF_BANNED ? 0 : 1;
 
 	if (e == 0 && store_allow_overlaps(x, k, &cover)) {
 		addr_format(k, a, sizeof(a));
@@ -170,22 +174,6 @@ static int ban_direct(struct ctx *x, const struct change *ch, const struct rg_lp
 	return e;
 }
 
-static void ban_record(const struct change *ch, const struct rg_lpm_key *k, char *buf,
-		       size_t len)
-{
-	uint64_t now = wall_secs();
-
-	state_ban_change(buf, len, k, ch->secs ? now + ch->secs : 0, RG_REASON_MANUAL, ch->note,
-			 now);
-}
-
-static void unban_record(const struct change *ch, const struct rg_lpm_key *k, char *buf,
-			 size_t len)
-{
-	(void)ch;
-	state_unban_change(buf, len, k);
-}
-
 static int unban_request(const struct change *ch, const char *addr, const char **w)
 {
 	(void)ch;
@@ -195,8 +183,10 @@ static int unban_request(const struct change *ch, const char *addr, const char *
 
 static int unban_direct(struct ctx *x, const struct change *ch, const struct rg_lpm_key *k)
 {
+	char why[48];
+
 	(void)ch;
-	return x->ops->unban(x->store, k);
+	return enforce_unban(x->enf, k, by_cli(why, sizeof(why)));
 }
 
 static int allow_add_request(const struct change *ch, const char *addr, const char **w)
@@ -222,12 +212,11 @@ static int lifted_in_map(const struct rg_lpm_key *k, const struct rg_ban *b, con
 
 static int allow_add_direct(struct ctx *x, const struct change *ch, const struct rg_lpm_key *k)
 {
-	int e = x->ops->allow_add(x->store, k, RG_ALLOW_MANUAL);
+	int e = enforce_allow_add(x->enf, k);
 
 	(void)ch;
 	if (e == 0)
-		(x->ops->records ? x->ops->records : x->ops->foreach)(x->store, lifted_in_map,
-								       (void *)k);
+		enforce_records(x->enf, lifted_in_map, (void *)k);
 	return e;
 }
 
@@ -241,7 +230,7 @@ static int allow_del_request(const struct change *ch, const char *addr, const ch
 static int allow_del_direct(struct ctx *x, const struct change *ch, const struct rg_lpm_key *k)
 {
 	(void)ch;
-	return x->ops->allow_del(x->store, k);
+	return enforce_allow_del(x->enf, k);
 }
 
 int cmd_ban(struct ctx *x, int argc, char **argv)
@@ -253,7 +242,7 @@ int cmd_ban(struct ctx *x, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct change ch = { .done = "banned", .request = ban_request, .direct = ban_direct,
-			     .record = ban_record, .secs = DEFAULT_BAN_SECS, .ban = true };
+			     .journaled = true, .secs = DEFAULT_BAN_SECS, .ban = true };
 	char err[256], suffix[48], dur[32];
 	int opt;
 
@@ -359,7 +348,7 @@ static int collect_bans(struct ctx *x, struct ban_rows *rows)
 		return got;
 	if (store_open(x) < 0)
 		return EXIT_FAIL;
-	if (x->ops->foreach(x->store, row_from_map, rows) < 0) {
+	if (enforce_foreach(x->enf, row_from_map, rows) < 0) {
 		fprintf(stderr, "rcptguard: out of memory listing bans\n");
 		return EXIT_FAIL;
 	}
@@ -493,7 +482,7 @@ int cmd_list(struct ctx *x, int argc, char **argv)
 		print_rows(&rows, x->json, reason);
 		/* Set counters came with kernel 5.11; older ones count per rule only. */
 		if (!x->json && store_open_quiet(x, err, sizeof(err)) == 0 &&
-		    !x->ops->ban_counters(x->store))
+		    !enforce_ban_counters(x->enf))
 			printf("note: per-ban drop counters are not available on this kernel; "
 			       "'rcptguard stats' counts every drop\n");
 	}
@@ -504,12 +493,12 @@ int cmd_list(struct ctx *x, int argc, char **argv)
 /* Only a ban that is gone counts as removed; one that stays is named. */
 static int unban_rows(struct ctx *x, const struct ban_rows *rows)
 {
-	char a[ADDR_STRLEN], line[JOURNAL_LINE_MAX];
+	char a[ADDR_STRLEN], why[48];
 	size_t removed = 0, failed = 0;
-	bool recorded = true;
 
+	by_cli(why, sizeof(why));
 	for (size_t i = 0; i < rows->n; i++) {
-		int e = x->ops->unban(x->store, &rows->v[i].key);
+		int e = enforce_unban(x->enf, &rows->v[i].key, why);
 
 		if (e == -ENOENT)
 			continue;       /* expired and swept meanwhile */
@@ -520,16 +509,13 @@ static int unban_rows(struct ctx *x, const struct ban_rows *rows)
 			continue;
 		}
 		removed++;
-		state_unban_change(line, sizeof(line), &rows->v[i].key);
-		if (recorded && store_record(x, line) < 0)
-			recorded = false;
 	}
-	if (recorded && store_flush(x) < 0)
-		recorded = false;
+	if (!x->unrecorded && store_flush(x) < 0)
+		x->unrecorded = true;
 	printf("removed %zu bans\n", removed);
 	if (failed)
 		fprintf(stderr, "rcptguard: %zu bans could not be removed\n", failed);
-	return failed || !recorded ? EXIT_FAIL : EXIT_OK;
+	return failed || x->unrecorded ? EXIT_FAIL : EXIT_OK;
 }
 
 int cmd_unban(struct ctx *x, int argc, char **argv)
@@ -540,7 +526,7 @@ int cmd_unban(struct ctx *x, int argc, char **argv)
 	if (argc != 1 || strcmp(argv[0], "--all") != 0) {
 		static const struct change ch = { .done = "removed ban", .suffix = "",
 						   .request = unban_request, .direct = unban_direct,
-						   .record = unban_record };
+						   .journaled = true };
 
 		return each_address(x, argc, argv, "ban", &ch);
 	}
@@ -558,7 +544,7 @@ int cmd_unban(struct ctx *x, int argc, char **argv)
 	}
 	if (store_open(x) < 0 || store_journal(x) < 0)
 		return EXIT_FAIL;
-	if ((rc = x->ops->foreach(x->store, row_from_map, &rows)) < 0) {
+	if ((rc = enforce_foreach(x->enf, row_from_map, &rows)) < 0) {
 		fprintf(stderr, "rcptguard: cannot list the bans: %s\n", strerror(-rc));
 		free(rows.v);
 		return EXIT_FAIL;
@@ -608,7 +594,7 @@ static int cmd_allow_list(struct ctx *x)
 								"config") ? "manual" : "config");
 		}
 	} else if (rc == DAEMON_DOWN) {
-		if (store_open(x) < 0 || x->ops->allow_foreach(x->store, allow_from_map, &rows) < 0)
+		if (store_open(x) < 0 || enforce_allow_foreach(x->enf, allow_from_map, &rows) < 0)
 			rc = EXIT_FAIL;
 		else
 			rc = EXIT_OK;

@@ -67,7 +67,7 @@ int cmd_stats(struct ctx *x, int argc, char **argv)
 		ctl_free(&r);
 	} else if (rc == DAEMON_DOWN) {
 		/* The program's own counters are in the maps, daemon or not. */
-		if (store_open(x) < 0 || x->ops->stats(x->store, &s) < 0)
+		if (store_open(x) < 0 || enforce_drops(x->enf, &s) < 0)
 			return EXIT_FAIL;
 		prom_xdp(&s, add_metric, &m);
 	} else {
@@ -265,9 +265,10 @@ int cmd_status(struct ctx *x)
 		ctl_free(&r);
 		return EXIT_OK;
 	}
-	xdp = x->ops == &backend_xdp;
-	x->ops->foreach(x->store, count_ban, &c);
-	x->ops->allow_foreach(x->store, count_allow, &allow);
+	xdp = x->cfg.backend == BACKEND_XDP &&
+	      maps_open(&x->maps, x->cfg.bpf_pin_dir, err, sizeof(err)) == 0;
+	enforce_foreach(x->enf, count_ban, &c);
+	enforce_allow_foreach(x->enf, count_allow, &allow);
 	if (xdp && maps_get_ports(&x->maps, &ports) == 0)
 		port_list(&ports, plist, sizeof(plist));
 	for (unsigned i = 0; !xdp && i < x->cfg.n_ports; i++)
@@ -283,7 +284,7 @@ int cmd_status(struct ctx *x)
 		else
 			printf("null");
 		printf(",");
-		printf("\"store\":\"%s\",", x->ops->name);
+		printf("\"store\":\"%s\",", enforce_backend(x->enf));
 		if (xdp) {
 			printf("\"pin_dir\":");
 			json_str(stdout, x->cfg.bpf_pin_dir);
@@ -296,7 +297,7 @@ int cmd_status(struct ctx *x)
 		}
 		printf("\"ports\":\"%s\",\"bans_exact\":%zu,\"bans_prefix\":%zu,\"allow\":%zu,"
 		       "\"ban_counters\":%s}\n", plist, c.exact, c.prefix, allow,
-		       x->ops->ban_counters(x->store) ? "true" : "false");
+		       enforce_ban_counters(x->enf) ? "true" : "false");
 	} else {
 		print_daemon(d, upbuf);
 		if (xdp)
@@ -304,7 +305,7 @@ int cmd_status(struct ctx *x)
 		else
 			printf("nftables:  table inet %s, chain %s%s\n", x->cfg.nft_table,
 			       hook ? hook : "missing (bans are kept but not enforced; start "
-			       "rcptguardd)", x->ops->ban_counters(x->store) ? "" :
+			       "rcptguardd)", enforce_ban_counters(x->enf) ? "" :
 			       "; per-ban drop counters are not available on this kernel");
 		printf("ports:     %s\nbans:      %zu addresses, %zu prefixes\n"
 		       "allow:     %zu entries\n", plist, c.exact, c.prefix, allow);
@@ -363,13 +364,13 @@ static int detach_xdp(struct ctx *x)
 static int detach_nft(struct ctx *x)
 {
 	char err[512];
-	void *t = backend_nft_open(&x->cfg, NULL, err, sizeof(err));
+	void *t = backend_nft.open(&x->cfg, BACKEND_ATTACH, NULL, err, sizeof(err));
 	int e;
 
 	if (!t)
 		return DAEMON_DOWN;     /* no table */
-	e = backend_nft_delete(t);
-	backend_nft_close(t);
+	e = backend_nft.destroy(t);
+	backend_nft.close(t);
 	if (e < 0) {
 		fprintf(stderr, "rcptguard: cannot delete table inet %s: %s\n", x->cfg.nft_table,
 			strerror(-e));

@@ -30,20 +30,21 @@ static bool xdp_attached(const struct config *c)
 	return any;
 }
 
-static int open_xdp(struct ctx *x, char *err, size_t errlen)
+/* Opens the store of backend be; the config then names the one in use. */
+static int open_store(struct ctx *x, enum backend_cfg be, const struct backend_ops *ops,
+		      char *err, size_t errlen)
 {
-	if (maps_open(&x->maps, x->cfg.bpf_pin_dir, err, errlen) < 0)
+	if (!(x->store = ops->open(&x->cfg, BACKEND_ATTACH, NULL, err, errlen)))
 		return -1;
-	x->ops = &backend_xdp;
-	x->store = &x->maps;
-	return 0;
-}
-
-static int open_nft(struct ctx *x, char *err, size_t errlen)
-{
-	if (!(x->store = backend_nft_open(&x->cfg, NULL, err, errlen)))
+	if (!(x->enf = enforce_new(ops, x->store)) || enforce_allow_read(x->enf) < 0) {
+		enforce_free(x->enf);
+		x->enf = NULL;
+		ops->close(x->store);
+		snprintf(err, errlen, "cannot read the allow entries of the %s store", ops->name);
 		return -1;
-	x->ops = &backend_nft;
+	}
+	x->ops = ops;
+	x->cfg.backend = be;
 	return 0;
 }
 
@@ -55,19 +56,18 @@ int store_open_quiet(struct ctx *x, char *err, size_t errlen)
 		return 0;
 	switch (x->cfg.backend) {
 	case BACKEND_XDP:
-		return open_xdp(x, err, errlen);
+		return open_store(x, BACKEND_XDP, &backend_xdp, err, errlen);
 	case BACKEND_NFT:
-		return open_nft(x, err, errlen);
+		return open_store(x, BACKEND_NFT, &backend_nft, err, errlen);
 	case BACKEND_NONE:
-		snprintf(err, errlen, "backend = none keeps its bans in rcptguardd's memory "
-			 "only; start rcptguardd");
-		return -1;
+		return open_store(x, BACKEND_NONE, &backend_none, err, errlen);
 	case BACKEND_AUTO:
 		break;
 	}
-	if (xdp_attached(&x->cfg) && open_xdp(x, err, errlen) == 0)
+	if (xdp_attached(&x->cfg) && open_store(x, BACKEND_XDP, &backend_xdp, err, errlen) == 0)
 		return 0;
-	if (open_nft(x, nft_err, sizeof(nft_err)) == 0 || open_xdp(x, err, errlen) == 0)
+	if (open_store(x, BACKEND_NFT, &backend_nft, nft_err, sizeof(nft_err)) == 0 ||
+	    open_store(x, BACKEND_XDP, &backend_xdp, err, errlen) == 0)
 		return 0;
 	snprintf(err, errlen, "nothing holds bans yet: no rcptguard maps are pinned at %s and "
 		 "there is no nftables table inet %s; start rcptguardd once to create them",
@@ -86,6 +86,17 @@ int store_open(struct ctx *x)
 	return -1;
 }
 
+static void record_change(const struct rg_lpm_key *k, bool banned, uint64_t secs,
+			  unsigned reason, const char *note, void *arg)
+{
+	struct ctx *x = arg;
+	char line[JOURNAL_LINE_MAX];
+
+	state_change(line, sizeof(line), k, banned, secs, reason, note);
+	if (!x->unrecorded && store_record(x, line) < 0)
+		x->unrecorded = true;
+}
+
 /* The daemon holds the lock while it runs; one starting now waits for us. */
 int store_journal(struct ctx *x)
 {
@@ -101,8 +112,10 @@ int store_journal(struct ctx *x)
 	}
 	if ((x->journal_lock = state_dir_lock(dir, 2000, err, sizeof(err))) >= 0) {
 		if (state_generation(dir, &gen, err, sizeof(err)) == 0 &&
-		    journal_open(x->journal, dir, gen, err, sizeof(err)) == 0)
+		    journal_open(x->journal, dir, gen, err, sizeof(err)) == 0) {
+			enforce_on_change(x->enf, record_change, x);
 			return 0;
+		}
 		close(x->journal_lock);
 	}
 	fprintf(stderr, "rcptguard: cannot record changes for rcptguardd: %s; nothing was "
@@ -143,30 +156,22 @@ void store_close(struct ctx *x)
 		x->journal = NULL;
 		close(x->journal_lock);
 	}
-	if (x->ops == &backend_nft)
-		backend_nft_close(x->store);
+	enforce_free(x->enf);
+	x->enf = NULL;
+	if (x->ops)
+		x->ops->close(x->store);
 	maps_close(&x->maps);
 	x->ops = NULL;
 	x->store = NULL;
 }
 
-static int collect_allow(const struct rg_lpm_key *k, const struct rg_allow *a, void *arg)
-{
-	return allowlist_add(arg, k, a->origin);
-}
-
 bool store_allow_overlaps(struct ctx *x, const struct rg_lpm_key *k, struct rg_lpm_key *by)
 {
-	struct allowlist al = { 0 };
-	const struct allow_entry *e;
-	bool found;
+	const struct allow_entry *e = allowlist_overlap(enforce_allowlist(x->enf), k);
 
-	x->ops->allow_foreach(x->store, collect_allow, &al);
-	e = allowlist_overlap(&al, k);
-	if ((found = e != NULL))
+	if (e)
 		*by = e->key;
-	allowlist_free(&al);
-	return found;
+	return e != NULL;
 }
 
 struct find {
@@ -192,19 +197,13 @@ int store_get_ban(struct ctx *x, const struct rg_lpm_key *k, struct rg_ban *out)
 {
 	struct find f = { k, out, false };
 
-	if (x->ops == &backend_xdp)
-		return maps_get_ban(&x->maps, k, out);
+	if (x->ops->get)
+		return x->ops->get(x->store, k, out);
 	x->ops->foreach(x->store, find_one, &f);
 	return f.found ? 0 : -ENOENT;
 }
 
 int store_close_sessions(struct ctx *x, const struct rg_lpm_key *k, struct sockkill_result *r)
 {
-	struct allowlist al = { 0 };
-	int rc = x->ops->allow_foreach(x->store, collect_allow, &al);
-
-	if (rc == 0)
-		rc = sockkill(k, x->cfg.ports, x->cfg.n_ports, &al, false, r);
-	allowlist_free(&al);
-	return rc;
+	return sockkill(k, x->cfg.ports, x->cfg.n_ports, enforce_allowlist(x->enf), false, r);
 }

@@ -1,29 +1,26 @@
 /* backend_nft.c - bans as elements of rcptguard's nftables table
- * (nft_table.h). The kernel expires them by their timeouts; a keytab
- * mirrors keys and expiries so the daemon can answer "banned?" and log
- * expiries without a netlink dump. The mirror is read from the kernel,
- * or, when the nf_tables generation proves nothing changed since the
- * state file was written, from that file: a dump of a million elements
- * takes minutes, as the kernel re-walks the set for every reply. */
+ * (nft_table.h). The kernel expires them by their timeouts. A dump of a
+ * million elements takes minutes, as the kernel re-walks the set for
+ * every reply (SLOW_DUMP): the front mirrors the bans, and the version
+ * word (the nf_tables generation) lets it take them from the state file
+ * when nothing changed since it was written. */
 #include <errno.h>
 #include <inttypes.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "backend.h"
 #include "duration.h"
-#include "keytab.h"
 #include "nft.h"
 #include "names.h"
 #include "nft_table.h"
 
 struct nftb {
 	struct nft_table t;
-	struct keytab bans;
-	bool mirrored;                  /* bans holds every ban of the table */
 	bool bulk;
 	size_t queued;                  /* bans waiting in the batch (bulk) */
-	char where[128];                /* proof's "nft/TABLE/BOOT/NETNS", "" if unknown */
+	char where[128];                /* version's "nft/TABLE/BOOT/NETNS", "" if unknown */
 };
 
 /* Ban comments: "REASON CREATED NOTE", readable in `nft list`. */
@@ -55,41 +52,6 @@ static uint64_t expires_ns(const struct nftt_elem *e, uint64_t now)
 	return e->has_timeout ? now + e->expires_ms * 1000000ULL + (e->expires_ms ? 0 : 1) : 0;
 }
 
-static int mirror_one(const struct nftt_elem *e, void *arg)
-{
-	struct nftb *b = arg;
-	struct rg_ban ban = { 0 };
-	char note[RG_NOTE_LEN];
-
-	parse_ban_comment(e->comment, &ban, note);
-	return keytab_put(&b->bans, &e->key, ban.reason, expires_ns(e, mono_ns()),
-			  ban.created_unix, note);
-}
-
-/* The mirror is read once, when first needed: the CLI rarely needs it. */
-static int mirror(struct nftb *b)
-{
-	int rc;
-
-	if (b->mirrored)
-		return 0;
-	rc = nftt_foreach(&b->t, NFTT_BAN, mirror_one, b);
-	if (rc == 0)
-		b->mirrored = true;
-	else
-		keytab_free(&b->bans);
-	return rc;
-}
-
-static int adopt(void *ctx, const struct rg_lpm_key *k, uint64_t secs, unsigned reason,
-		 uint64_t created_unix, const char *note)
-{
-	struct nftb *b = ctx;
-
-	return keytab_put(&b->bans, k, reason, duration_expiry_ns(secs),
-			  created_unix, note);
-}
-
 /* The generation counts from 1 in every network namespace and boot, so
  * the proof names them, and the table: "nft/TABLE/BOOT_ID/NETNS_COOKIE". */
 static void locate(struct nftb *b)
@@ -115,25 +77,17 @@ static void make_proof(const struct nftb *b, uint32_t gen, char *buf, size_t len
 		snprintf(buf, len, "%s/%" PRIu32, b->where, gen);
 }
 
-static void proof(void *ctx, char *buf, size_t len)
+static void version(void *ctx, char *buf, size_t len)
 {
 	struct nftb *b = ctx;
 
-	make_proof(b, b->mirrored ? nft_tracked(b->t.n) : 0, buf, len);
+	make_proof(b, nft_tracked(b->t.n), buf, len);
 }
 
-/* Send the batch. After a failed one the mirror cannot tell which of
- * its queued bans reached the kernel: it is read again when next needed. */
 static int commit(struct nftb *b)
 {
-	int rc = nftt_commit(&b->t);
-
-	if (rc < 0 && b->queued) {
-		b->mirrored = false;
-		keytab_free(&b->bans);
-	}
 	b->queued = 0;
-	return rc;
+	return nftt_commit(&b->t);
 }
 
 /* A change that can fail on its own (deleting an element the kernel has
@@ -144,16 +98,15 @@ static int before_alone(struct nftb *b)
 	return b->queued ? commit(b) : 0;
 }
 
-static int ban(void *ctx, const struct rg_lpm_key *k, uint64_t secs, unsigned reason,
-	       const char *note)
+static int ban(void *ctx, const struct rg_lpm_key *k, const struct backend_ban *bn,
+	       const struct rg_ban *old)
 {
 	struct nftb *b = ctx;
-	struct keytab_entry *old = b->mirrored ? keytab_get(&b->bans, k) : NULL;
-	uint64_t created = wall_secs();
+	uint64_t created = bn->created_unix;
 	char comment[160];
 	/* A new reason, or a change to or from permanent, needs a new
 	 * element: the kernel updates only the expiry of one that exists. */
-	bool replace = old && (old->reason != reason || !old->expires_ns || !secs);
+	bool replace = old && (old->reason != bn->reason || !old->expires_ns || !bn->secs);
 	int rc;
 
 	if (replace) {
@@ -163,14 +116,13 @@ static int ban(void *ctx, const struct rg_lpm_key *k, uint64_t secs, unsigned re
 	} else if (old) {
 		created = old->created_unix;
 	}
-	ban_comment(comment, sizeof(comment), reason, created, note);
-	nftt_add(&b->t, NFTT_BAN, k, secs * 1000, comment);
+	ban_comment(comment, sizeof(comment), bn->reason, created, bn->note);
+	nftt_add(&b->t, NFTT_BAN, k, bn->secs * 1000, comment);
 	if (b->bulk && !replace)
 		b->queued++;
 	else if ((rc = commit(b)) < 0)
 		return rc;
-	return b->mirrored ? keytab_put(&b->bans, k, reason, duration_expiry_ns(secs), created,
-					 note) : 0;
+	return 0;
 }
 
 static int unban(void *ctx, const struct rg_lpm_key *k)
@@ -181,10 +133,7 @@ static int unban(void *ctx, const struct rg_lpm_key *k)
 	if (rc < 0)
 		return rc;
 	nftt_del(&b->t, NFTT_BAN, k);
-	rc = commit(b);
-	if (b->mirrored)
-		keytab_del(&b->bans, k);
-	return rc == -ENOENT ? -ENOENT : rc;
+	return commit(b);
 }
 
 struct ban_walk {
@@ -210,30 +159,6 @@ static int foreach(void *ctx, ban_cb cb, void *arg)
 	struct ban_walk w = { cb, arg, mono_ns() };
 
 	return nftt_foreach(&b->t, NFTT_BAN, ban_one, &w);
-}
-
-/* From the mirror: a dump of a large set costs seconds of kernel time,
- * and the state file is written every second while bans change. */
-static int records(void *ctx, ban_cb cb, void *arg)
-{
-	struct nftb *b = ctx;
-	int rc = mirror(b);
-
-	for (size_t i = 0; rc == 0 && i < b->bans.n; i++) {
-		const struct keytab_entry *e = &b->bans.e[i];
-		struct rg_ban ban = { .expires_ns = e->expires_ns, .created_unix = e->created_unix,
-				      .reason = e->reason, .prefixlen = e->key.prefixlen };
-
-		rc = cb(&e->key, &ban, e->note ? e->note : "", arg);
-	}
-	return rc;
-}
-
-static bool has(void *ctx, const struct rg_lpm_key *k)
-{
-	struct nftb *b = ctx;
-
-	return mirror(b) == 0 && keytab_get(&b->bans, k);
 }
 
 static int allow_add(void *ctx, const struct rg_lpm_key *k, unsigned origin)
@@ -307,26 +232,6 @@ static int stats(void *ctx, struct rg_stats *out)
 	return 0;
 }
 
-/* The kernel has dropped expired elements itself; only the mirror and
- * the log hear of it here. */
-static void sweep(void *ctx, uint64_t now_ns, expired_cb cb, void *arg)
-{
-	struct nftb *b = ctx;
-
-	if (mirror(b) < 0)
-		return;
-	for (size_t i = 0; i < b->bans.n;) {
-		struct keytab_entry e = b->bans.e[i];
-
-		if (e.expires_ns && e.expires_ns <= now_ns) {
-			keytab_del(&b->bans, &e.key);   /* moves the last entry into i */
-			cb(&e.key, arg);
-		} else {
-			i++;
-		}
-	}
-}
-
 static int bulk(void *ctx, bool on)
 {
 	struct nftb *b = ctx;
@@ -335,27 +240,55 @@ static int bulk(void *ctx, bool on)
 	return on ? 0 : commit(b);
 }
 
-static bool ban_counters(void *ctx)
+static unsigned caps(void *ctx)
 {
-	return ((struct nftb *)ctx)->t.counters;
+	return BACKEND_DROPS | BACKEND_KERNEL_EXPIRY | BACKEND_NEEDS_NET_ADMIN | BACKEND_SLOW_DUMP |
+	       (((struct nftb *)ctx)->t.counters ? BACKEND_PER_BAN_COUNTERS : 0);
 }
 
-const struct backend_ops backend_nft = {
-	.name = "nft", .ban = ban, .unban = unban, .foreach = foreach, .records = records,
-	.has = has,
-	.allow_add = allow_add, .allow_del = allow_del, .allow_foreach = allow_foreach,
-	.stats = stats, .sweep = sweep, .bulk = bulk, .ban_counters = ban_counters,
-	.adopt = adopt, .proof = proof,
-};
-
-void *backend_nft_open(const struct config *c, struct nft_start *setup, char *err,
-		       size_t errlen)
+static void close_store(void *ctx)
 {
-	struct nftb *b = calloc(1, sizeof(*b));
+	struct nftb *b = ctx;
+
+	if (!b)
+		return;
+	nftt_close(&b->t);
+	free(b);
+}
+
+/* Newer kernels accept a hook on a device that does not exist (yet); a
+ * typo must not leave the server unprotected without a word. */
+static int check_interfaces(const struct config *c, char *err, size_t errlen)
+{
+	if (c->nft_hook != NFT_HOOK_INGRESS)
+		return 0;
+	if (!c->n_interfaces) {
+		snprintf(err, errlen, "no interface for the ingress hook: the config names none "
+			 "and no default route exists; add 'interface = NAME' or use "
+			 "nft_hook = prerouting");
+		return -1;
+	}
+	for (unsigned i = 0; i < c->n_interfaces; i++)
+		if (!if_nametoindex(c->interfaces[i])) {
+			snprintf(err, errlen, "cannot hook ingress on %s: no such interface; check "
+				 "the interface lines in the config", c->interfaces[i]);
+			return -1;
+		}
+	return 0;
+}
+
+/* With SETUP the table is made or refreshed for c; with ATTACH it must
+ * exist (the CLI with the daemon down). */
+static void *open_store(const struct config *c, enum backend_mode mode, struct backend_open *io,
+			char *err, size_t errlen)
+{
+	struct nftb *b;
 	char now[RG_PROOF_LEN];
 	uint32_t gen = 0;
 
-	if (!b) {
+	if (mode != BACKEND_ATTACH && check_interfaces(c, err, errlen) < 0)
+		return NULL;
+	if (!(b = calloc(1, sizeof(*b)))) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
@@ -363,7 +296,7 @@ void *backend_nft_open(const struct config *c, struct nft_start *setup, char *er
 		free(b);
 		return NULL;
 	}
-	if (!setup) {
+	if (mode == BACKEND_ATTACH) {
 		if (b->t.exists)
 			return b;
 		snprintf(err, errlen, "no nftables table inet %s: rcptguardd has not set it up "
@@ -374,48 +307,45 @@ void *backend_nft_open(const struct config *c, struct nft_start *setup, char *er
 	nft_genid(b->t.n, &gen);
 	locate(b);
 	make_proof(b, gen, now, sizeof(now));
-	setup->fresh = !b->t.exists;
+	io->fresh = !b->t.exists;
 	nft_track(b->t.n, gen);
 	if (nftt_setup(&b->t, c, err, errlen) < 0)
 		goto fail;
 	/* Nothing but our setup since the save: the table holds the saved bans. */
-	setup->adopt = b->t.exists && *now && strcmp(now, setup->saved_proof) == 0 &&
-		       nft_tracked(b->t.n);
-	if (setup->adopt)
-		b->mirrored = true;     /* filled by adopt() from the state file */
-	else if (mirror(b) < 0) {
-		snprintf(err, errlen, "cannot read the bans of table inet %s", c->nft_table);
-		goto fail;
-	}
+	io->adopt = b->t.exists && *now && strcmp(now, io->saved_proof) == 0 &&
+		    nft_tracked(b->t.n);
 	return b;
 fail:
-	backend_nft_close(b);
+	close_store(b);
 	return NULL;
 }
 
-void backend_nft_close(void *ctx)
+static int apply(void *ctx, const struct config *c, char *err, size_t errlen)
 {
-	struct nftb *b = ctx;
+	int rc = nftt_set_ports(&((struct nftb *)ctx)->t, c->ports, c->n_ports);
 
-	if (!b)
-		return;
-	nftt_close(&b->t);
-	keytab_free(&b->bans);
-	free(b);
+	if (rc < 0)
+		snprintf(err, errlen, "cannot write the ports into table inet %s: %s",
+			 c->nft_table, strerror(-rc));
+	return rc < 0 ? -1 : 0;
 }
 
-int backend_nft_ports(void *ctx, const struct config *c)
-{
-	return nftt_set_ports(&((struct nftb *)ctx)->t, c->ports, c->n_ports);
-}
-
-int backend_nft_delete(void *ctx)
+static int destroy(void *ctx)
 {
 	struct nftb *b = ctx;
 
 	return b->t.exists ? nftt_delete(&b->t) : -ENOENT;
 }
 
+const struct backend_ops backend_nft = {
+	.name = "nft", .open = open_store, .close = close_store, .apply = apply,
+	.destroy = destroy, .caps = caps,
+	.ban = ban, .unban = unban, .foreach = foreach,
+	.allow_add = allow_add, .allow_del = allow_del, .allow_foreach = allow_foreach,
+	.stats = stats, .bulk = bulk, .version = version,
+};
+
+/* "ingress" or "prerouting": where the table's chain hooks in. */
 const char *backend_nft_hook(void *ctx)
 {
 	return nftt_hook(&((struct nftb *)ctx)->t);

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "backend.h"
-#include "duration.h"
 
 struct none {
 	struct rg_lpm_key *k;
@@ -39,12 +38,13 @@ static long find(const struct none *s, const struct rg_lpm_key *k)
 	return -1;
 }
 
-static int ban(void *ctx, const struct rg_lpm_key *k, uint64_t secs, unsigned reason,
-	       const char *note)
+static int ban(void *ctx, const struct rg_lpm_key *k, const struct backend_ban *b,
+	       const struct rg_ban *old)
 {
 	struct none *s = ctx;
 	long i = find(s, k);
 
+	(void)old;
 	if (i < 0) {
 		if (s->n == s->cap) {
 			size_t cap = s->cap ? s->cap * 2 : 64;
@@ -63,11 +63,11 @@ static int ban(void *ctx, const struct rg_lpm_key *k, uint64_t secs, unsigned re
 		}
 		i = (long)s->n++;
 		s->k[i] = *k;
-		s->b[i] = (struct rg_ban){ .created_unix = wall_secs() };
+		s->b[i] = (struct rg_ban){ .created_unix = b->created_unix };
 	}
-	s->b[i].expires_ns = duration_expiry_ns(secs);
-	s->b[i].reason = reason;
-	snprintf(s->note[i].text, sizeof(s->note[i].text), "%s", note ? note : "");
+	s->b[i].expires_ns = b->expires_ns;
+	s->b[i].reason = b->reason;
+	snprintf(s->note[i].text, sizeof(s->note[i].text), "%s", b->note ? b->note : "");
 	return 0;
 }
 
@@ -98,9 +98,15 @@ static int foreach(void *ctx, ban_cb cb, void *arg)
 	return 0;
 }
 
-static bool has(void *ctx, const struct rg_lpm_key *k)
+static int get(void *ctx, const struct rg_lpm_key *k, struct rg_ban *out)
 {
-	return find(ctx, k) >= 0;
+	struct none *s = ctx;
+	long i = find(s, k);
+
+	if (i < 0)
+		return -ENOENT;
+	*out = s->b[i];
+	return 0;
 }
 
 static int allow_add(void *ctx, const struct rg_lpm_key *k, unsigned origin)
@@ -128,30 +134,38 @@ static int stats(void *ctx, struct rg_stats *out)
 	return 0;
 }
 
-static void sweep(void *ctx, uint64_t now_ns, expired_cb cb, void *arg)
+static void *open_store(const struct config *c, enum backend_mode mode, struct backend_open *io,
+			char *err, size_t errlen)
 {
-	struct none *s = ctx;
+	void *s;
 
-	for (size_t i = 0; i < s->n;) {
-		if (s->b[i].expires_ns && s->b[i].expires_ns <= now_ns) {
-			struct rg_lpm_key k = s->k[i];
-
-			unban(s, &k);
-			cb(&k, arg);
-		} else {
-			i++;
-		}
+	(void)c;
+	if (mode == BACKEND_ATTACH) {
+		snprintf(err, errlen, "backend = none keeps its bans in rcptguardd's memory "
+			 "only; start rcptguardd");
+		return NULL;
 	}
+	if (!(s = backend_none_new()))
+		snprintf(err, errlen, "out of memory");
+	io->fresh = true;
+	return s;
 }
 
-static bool ban_counters(void *ctx)
+static int apply(void *ctx, const struct config *c, char *err, size_t errlen)
+{
+	(void)ctx, (void)c, (void)err, (void)errlen;
+	return 0;
+}
+
+static unsigned caps(void *ctx)
 {
 	(void)ctx;
-	return false;
+	return 0;
 }
 
 const struct backend_ops backend_none = {
-	.name = "none", .ban = ban, .unban = unban, .foreach = foreach, .has = has,
+	.name = "none", .open = open_store, .close = backend_none_free, .apply = apply,
+	.caps = caps, .ban = ban, .unban = unban, .foreach = foreach, .get = get,
 	.allow_add = allow_add, .allow_del = allow_del, .allow_foreach = allow_foreach,
-	.stats = stats, .sweep = sweep, .ban_counters = ban_counters,
+	.stats = stats,
 };

@@ -7,16 +7,12 @@
 #include <stddef.h>
 #include "backend.h"
 #include "config.h"
-#include "maps.h"
-#include "xdp_loader.h"
 
 struct backend_run {
 	const struct backend_ops *ops;
 	void *ctx;
 	bool fresh;                     /* its store was made now: restore the state */
 	bool adopt;                     /* its store is as saved: adopt the saved bans */
-	struct rg_maps maps;            /* xdp */
-	struct xdp_loaded *xdp;
 };
 
 /* saved_proof: the store's proof saved with the state file ("": none). */

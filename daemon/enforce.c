@@ -10,6 +10,7 @@
 #include "log.h"
 #include "names.h"
 #include "duration.h"
+#include "keytab.h"
 #include "sockkill.h"
 
 #define SESSIONS_QUEUE 4096
@@ -21,8 +22,6 @@ struct enforcer {
 	struct allowlist allow;
 	bool manual_loaded;
 	struct enforce_stats st;
-	expired_cb on_expire;
-	void *expire_arg;
 	uint16_t ports[CONFIG_MAX_PORTS];       /* whose sessions a ban ends */
 	unsigned n_ports;
 	struct {
@@ -32,6 +31,12 @@ struct enforcer {
 	unsigned n_pending;
 	change_cb on_change;
 	void *change_arg;
+	/* The ban mirror of a SLOW_DUMP backend: its ban records (all but the
+	 * drop counters), so "banned?", the state file's list and the expiry
+	 * log cost no dump. Read when first needed; after a failed write it
+	 * cannot tell what reached the kernel and is read again. */
+	struct keytab mirror;
+	bool mirrored;                          /* mirror holds every ban of the store */
 };
 
 struct enforcer *enforce_new(const struct backend_ops *ops, void *ctx)
@@ -55,6 +60,7 @@ void enforce_free(struct enforcer *e)
 {
 	if (!e)
 		return;
+	keytab_free(&e->mirror);
 	allowlist_free(&e->allow);
 	free(e);
 }
@@ -75,6 +81,21 @@ static int keep_manual(const struct rg_lpm_key *k, const struct rg_allow *a, voi
 	struct allowlist *al = arg;
 
 	return a->origin == RG_ALLOW_MANUAL ? allowlist_add(al, k, RG_ALLOW_MANUAL) : 0;
+}
+
+static int keep_any(const struct rg_lpm_key *k, const struct rg_allow *a, void *arg)
+{
+	return allowlist_add(arg, k, a->origin);
+}
+
+int enforce_allow_read(struct enforcer *e)
+{
+	int rc;
+
+	allowlist_free(&e->allow);
+	e->manual_loaded = true;
+	rc = e->ops->allow_foreach(e->ctx, keep_any, &e->allow);
+	return rc < 0 ? rc : 0;
 }
 
 /* The host's own addresses: its own mail must never be dropped. */
@@ -154,8 +175,8 @@ void enforce_sessions(struct enforcer *e, const struct config *c)
 	memcpy(e->ports, c->ports, e->n_ports * sizeof(e->ports[0]));
 }
 
-/* One ban's closed sessions: one log line when there were any. The none
- * backend drops nothing, so it closes nothing: it counts. */
+/* One ban's closed sessions: one log line when there were any. A backend
+ * that drops nothing (none) closes nothing: it counts. */
 static void log_sessions(const struct enforcer *e, const struct rg_lpm_key *k, bool dry,
 			 const struct sockkill_result *r)
 {
@@ -183,14 +204,14 @@ void enforce_sessions_due(struct enforcer *e, uint64_t now_ns)
 {
 	static struct rg_lpm_key keys[SESSIONS_QUEUE];
 	static struct sockkill_result r[SESSIONS_QUEUE];
-	bool dry = e->ops == &backend_none;
+	bool dry = !(enforce_caps(e) & BACKEND_DROPS);
 	unsigned due = 0, n = 0;
 	char a[ADDR_STRLEN];
 	int rc;
 
 	while (due < e->n_pending && e->pending[due].due_ns <= now_ns) {
 		/* Unbanned in the meantime: nothing to end. */
-		if (e->ops->has(e->ctx, &e->pending[due].k))
+		if (enforce_has_ban(e, &e->pending[due].k))
 			keys[n++] = e->pending[due].k;
 		due++;
 	}
@@ -279,6 +300,73 @@ int enforce_load_allow(struct enforcer *e, const struct config *c, char *err, si
 	return enforce_allow_commit(e, &next, err, errlen);
 }
 
+unsigned enforce_caps(const struct enforcer *e)
+{
+	return e->ops->caps ? e->ops->caps(e->ctx) : 0;
+}
+
+static bool mirroring(const struct enforcer *e)
+{
+	return enforce_caps(e) & BACKEND_SLOW_DUMP;
+}
+
+static void mirror_drop(struct enforcer *e)
+{
+	e->mirrored = false;
+	keytab_free(&e->mirror);
+}
+
+static int mirror_one(const struct rg_lpm_key *k, const struct rg_ban *b, const char *note,
+		      void *arg)
+{
+	return keytab_put(arg, k, b->reason, b->expires_ns, b->created_unix, note);
+}
+
+static int mirror_load(struct enforcer *e)
+{
+	int rc;
+
+	if (e->mirrored)
+		return 0;
+	if ((rc = e->ops->foreach(e->ctx, mirror_one, &e->mirror)) == 0)
+		e->mirrored = true;
+	else
+		mirror_drop(e);
+	return rc;
+}
+
+int enforce_mirror(struct enforcer *e, bool adopt)
+{
+	if (!mirroring(e))
+		return 0;
+	if (adopt) {
+		e->mirrored = true;     /* filled by enforce_adopt() from the state file */
+		return 0;
+	}
+	return mirror_load(e);
+}
+
+/* The one place a duration becomes an expiry. */
+static int put(struct enforcer *e, const struct rg_lpm_key *k, uint64_t secs, unsigned reason,
+	       const char *note)
+{
+	const struct keytab_entry *m = e->mirrored ? keytab_get(&e->mirror, k) : NULL;
+	struct rg_ban old = { 0 };
+	struct backend_ban b = { .secs = secs, .expires_ns = duration_expiry_ns(secs),
+				 .reason = reason, .created_unix = wall_secs(), .note = note };
+	int rc;
+
+	if (m)
+		old = (struct rg_ban){ .expires_ns = m->expires_ns,
+				       .created_unix = m->created_unix, .reason = m->reason };
+	if ((rc = e->ops->ban(e->ctx, k, &b, m ? &old : NULL)) < 0)
+		mirror_drop(e);
+	else if (e->mirrored && (rc = keytab_put(&e->mirror, k, reason, b.expires_ns,
+						  b.created_unix, note)) < 0)
+		mirror_drop(e);
+	return rc;
+}
+
 enum enf_result enforce_ban(struct enforcer *e, const struct rg_lpm_key *k,
 			    const struct rg_addr *client, uint64_t secs, unsigned reason,
 			    const char *note, bool manual, const char *why)
@@ -301,7 +389,7 @@ enum enf_result enforce_ban(struct enforcer *e, const struct rg_lpm_key *k,
 			 reason_name(reason), why);
 		return ENF_ALLOWLISTED;
 	}
-	rc = e->ops->ban(e->ctx, k, secs, reason, note);
+	rc = put(e, k, secs, reason, note);
 	if (rc < 0) {
 		e->st.failures++;
 		log_err("event=ban_failed address=%s backend=%s error=\"%s\"%s", a, e->ops->name,
@@ -322,25 +410,30 @@ enum enf_result enforce_ban(struct enforcer *e, const struct rg_lpm_key *k,
 int enforce_restore(struct enforcer *e, const struct rg_lpm_key *k, uint64_t secs,
 		    unsigned reason, const char *note)
 {
-	return e->ops->ban(e->ctx, k, secs, reason, note);
+	return put(e, k, secs, reason, note);
 }
 
 int enforce_adopt(struct enforcer *e, const struct rg_lpm_key *k, uint64_t secs,
 		  unsigned reason, uint64_t created_unix, const char *note)
 {
-	return e->ops->adopt ? e->ops->adopt(e->ctx, k, secs, reason, created_unix, note) : 0;
+	return e->mirrored ? keytab_put(&e->mirror, k, reason, duration_expiry_ns(secs),
+					created_unix, note) : 0;
 }
 
 void enforce_proof(struct enforcer *e, char *buf, size_t len)
 {
 	buf[0] = 0;
-	if (e->ops && e->ops->proof)
-		e->ops->proof(e->ctx, buf, len);
+	if (e->ops && e->mirrored && e->ops->version)
+		e->ops->version(e->ctx, buf, len);
 }
 
 int enforce_bulk(struct enforcer *e, bool on)
 {
-	return e->ops->bulk ? e->ops->bulk(e->ctx, on) : 0;
+	int rc = e->ops->bulk ? e->ops->bulk(e->ctx, on) : 0;
+
+	if (rc < 0)
+		mirror_drop(e);
+	return rc;
 }
 
 int enforce_flush(struct enforcer *e)
@@ -353,6 +446,7 @@ int enforce_flush(struct enforcer *e)
 	e->ops->bulk(e->ctx, true);
 	if (rc == 0)
 		return 0;
+	mirror_drop(e);
 	e->st.failures++;
 	log_err("event=ban_commit result=failed backend=%s error=\"%s\" note=\"the bans of this "
 		"moment may be missing from the kernel; they are read back from it\"",
@@ -362,7 +456,7 @@ int enforce_flush(struct enforcer *e)
 
 bool enforce_ban_counters(const struct enforcer *e)
 {
-	return e->ops->ban_counters(e->ctx);
+	return enforce_caps(e) & BACKEND_PER_BAN_COUNTERS;
 }
 
 int enforce_unban(struct enforcer *e, const struct rg_lpm_key *k, const char *why)
@@ -370,6 +464,10 @@ int enforce_unban(struct enforcer *e, const struct rg_lpm_key *k, const char *wh
 	char a[ADDR_STRLEN];
 	int rc = e->ops->unban(e->ctx, k);
 
+	if (e->mirrored)
+		keytab_del(&e->mirror, k);
+	if (rc < 0 && rc != -ENOENT)
+		mirror_drop(e);
 	if (rc == 0) {
 		e->st.unbans++;
 		addr_format(k, a, sizeof(a));
@@ -385,6 +483,8 @@ int enforce_allow_add(struct enforcer *e, const struct rg_lpm_key *k)
 	char a[ADDR_STRLEN];
 	int rc = e->ops->allow_add(e->ctx, k, RG_ALLOW_MANUAL);
 
+	if (rc < 0)
+		mirror_drop(e);         /* bans queued before it may be lost */
 	if (rc == 0 && allowlist_add(&e->allow, k, RG_ALLOW_MANUAL) < 0)
 		rc = -ENOMEM;
 	if (rc == 0) {
@@ -399,6 +499,8 @@ int enforce_allow_del(struct enforcer *e, const struct rg_lpm_key *k)
 	char a[ADDR_STRLEN];
 	int rc = e->ops->allow_del(e->ctx, k);
 
+	if (rc < 0 && rc != -ENOENT)
+		mirror_drop(e);         /* bans queued before it may be lost */
 	if (allowlist_del(&e->allow, k) == 0 && rc == -ENOENT)
 		rc = 0;
 	if (rc == 0) {
@@ -418,33 +520,117 @@ int enforce_foreach(struct enforcer *e, ban_cb cb, void *arg)
 	return e->ops->foreach(e->ctx, cb, arg);
 }
 
+int enforce_allow_foreach(struct enforcer *e, allow_cb cb, void *arg)
+{
+	return e->ops->allow_foreach(e->ctx, cb, arg);
+}
+
+/* From the mirror where the store is slow to list: a dump of a large set
+ * costs seconds of kernel time, and the state file is written every
+ * second while bans change. */
 int enforce_records(struct enforcer *e, ban_cb cb, void *arg)
 {
-	return (e->ops->records ? e->ops->records : e->ops->foreach)(e->ctx, cb, arg);
+	int rc;
+
+	if (!mirroring(e))
+		return e->ops->foreach(e->ctx, cb, arg);
+	rc = mirror_load(e);
+	for (size_t i = 0; rc == 0 && i < e->mirror.n; i++) {
+		const struct keytab_entry *m = &e->mirror.e[i];
+		struct rg_ban b = { .expires_ns = m->expires_ns, .created_unix = m->created_unix,
+				    .reason = m->reason, .prefixlen = m->key.prefixlen };
+
+		rc = cb(&m->key, &b, m->note ? m->note : "", arg);
+	}
+	return rc;
 }
 
 bool enforce_has_ban(struct enforcer *e, const struct rg_lpm_key *k)
 {
-	return e->ops->has(e->ctx, k);
+	struct rg_ban b;
+
+	if (mirroring(e))
+		return mirror_load(e) == 0 && keytab_get(&e->mirror, k);
+	return e->ops->get(e->ctx, k, &b) == 0;
 }
 
-static void expired(const struct rg_lpm_key *k, void *arg)
+static void expired(struct enforcer *e, const struct rg_lpm_key *k, expired_cb cb, void *arg)
 {
-	struct enforcer *e = arg;
 	char a[ADDR_STRLEN];
 
 	e->st.expired++;
 	addr_format(k, a, sizeof(a));
 	log_info("event=expire address=%s backend=%s", a, e->ops->name);
-	if (e->on_expire)
-		e->on_expire(k, e->expire_arg);
+	if (cb)
+		cb(k, arg);
+}
+
+/* Up to SWEEP_BATCH expired bans per walk of the store: the walk may not
+ * remove what it walks (the none store moves its last entry into a hole). */
+#define SWEEP_BATCH 512
+
+struct due {
+	struct rg_lpm_key k[SWEEP_BATCH];
+	unsigned n;
+	uint64_t now;
+};
+
+static int collect_due(const struct rg_lpm_key *k, const struct rg_ban *b, const char *note,
+		       void *arg)
+{
+	struct due *d = arg;
+
+	(void)note;
+	if (b->expires_ns && b->expires_ns <= d->now)
+		d->k[d->n++] = *k;
+	return d->n == SWEEP_BATCH;
+}
+
+/* A store the kernel expires itself has dropped them already: only the
+ * mirror and the log hear of it. */
+static void sweep_mirror(struct enforcer *e, uint64_t now_ns, expired_cb cb, void *arg)
+{
+	bool remove = !(enforce_caps(e) & BACKEND_KERNEL_EXPIRY);
+	int rc;
+
+	if (mirror_load(e) < 0)
+		return;
+	for (size_t i = 0; i < e->mirror.n;) {
+		struct keytab_entry m = e->mirror.e[i];
+
+		if (!m.expires_ns || m.expires_ns > now_ns ||
+		    (remove && (rc = e->ops->unban(e->ctx, &m.key)) < 0 && rc != -ENOENT)) {
+			i++;
+			continue;
+		}
+		keytab_del(&e->mirror, &m.key);         /* moves the last entry into i */
+		expired(e, &m.key, cb, arg);
+	}
 }
 
 void enforce_sweep(struct enforcer *e, uint64_t now_ns, expired_cb cb, void *arg)
 {
-	e->on_expire = cb;
-	e->expire_arg = arg;
-	e->ops->sweep(e->ctx, now_ns, expired, e);
+	struct due *d;
+	unsigned removed;
+
+	if (mirroring(e)) {
+		sweep_mirror(e, now_ns, cb, arg);
+		return;
+	}
+	if (!(d = malloc(sizeof(*d))))
+		return;
+	d->now = now_ns;
+	do {
+		d->n = 0;
+		removed = 0;
+		e->ops->foreach(e->ctx, collect_due, d);
+		for (unsigned i = 0; i < d->n; i++)
+			if (e->ops->unban(e->ctx, &d->k[i]) == 0) {
+				removed++;
+				expired(e, &d->k[i], cb, arg);
+			}
+	} while (d->n == SWEEP_BATCH && removed);
+	free(d);
 }
 
 int enforce_drops(struct enforcer *e, struct rg_stats *out)

@@ -36,6 +36,9 @@ void enforce_on_change(struct enforcer *e, change_cb cb, void *arg);
  * entries, here and in the backend; entries added by hand stay (read from
  * the backend at the first call). */
 int enforce_load_allow(struct enforcer *e, const struct config *c, char *err, size_t errlen);
+/* The CLI with the daemon down: the allowlist is what the backend holds,
+ * and nothing is written to it. 0 or -errno. */
+int enforce_allow_read(struct enforcer *e);
 /* The same in two steps, for a reload that must fail before it changes
  * anything: prepare builds next (files read; e may be NULL: no manual
  * entries), commit writes it and on failure puts the old one back. */
@@ -57,11 +60,17 @@ void enforce_sessions_due(struct enforcer *e, uint64_t now_ns);
 enum enf_result enforce_ban(struct enforcer *e, const struct rg_lpm_key *k,
 			    const struct rg_addr *client, uint64_t secs, unsigned reason,
 			    const char *note, bool manual, const char *why);
+/* After enforce_use(): a backend whose store is slow to list (SLOW_DUMP)
+ * gets its ban mirror, read from the store now or, with adopt (the store
+ * is as saved), filled by enforce_adopt(). 0, or non-zero when the store
+ * cannot be read. */
+int enforce_mirror(struct enforcer *e, bool adopt);
 /* Put back a saved ban (state file after a reboot): no allowlist check,
  * no log line of its own (the caller logs a summary). */
 int enforce_restore(struct enforcer *e, const struct rg_lpm_key *k, uint64_t secs,
 		    unsigned reason, const char *note);
-/* A saved ban the backend's store still holds: remembered, not written. */
+/* A saved ban the backend's store still holds: remembered in the mirror,
+ * not written. */
 int enforce_adopt(struct enforcer *e, const struct rg_lpm_key *k, uint64_t secs,
 		  unsigned reason, uint64_t created_unix, const char *note);
 /* The backend's proof that its store holds what enforce_records() lists
@@ -73,6 +82,8 @@ int enforce_bulk(struct enforcer *e, bool on);
  * loop queued here, so bans that arrive together share one commit; a
  * failed commit is logged and counted. 0 or -errno. */
 int enforce_flush(struct enforcer *e);
+/* The backend's BACKEND_* capability bits. */
+unsigned enforce_caps(const struct enforcer *e);
 /* Does the backend count drops per ban? */
 bool enforce_ban_counters(const struct enforcer *e);
 /* 0, -ENOENT if there was no such ban. */
@@ -83,6 +94,8 @@ int enforce_allow_del(struct enforcer *e, const struct rg_lpm_key *k);
 const struct allowlist *enforce_allowlist(const struct enforcer *e);
 
 int enforce_foreach(struct enforcer *e, ban_cb cb, void *arg);
+/* The backend's allow entries, with their origin and creation time. */
+int enforce_allow_foreach(struct enforcer *e, allow_cb cb, void *arg);
 /* Every ban without its drop counters: cheap on every backend. */
 int enforce_records(struct enforcer *e, ban_cb cb, void *arg);
 /* Is exactly this key banned (live or expired, until the sweep)? */

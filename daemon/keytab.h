@@ -1,13 +1,15 @@
-/* keytab.h - an in-memory copy of ban records (all but the drop
- * counters), for backends whose kernel store cannot be asked cheaply
- * (nftables: a netlink round trip per question, and a dump of a large set
- * costs seconds). About 50 bytes per ban, plus its note if it has one. */
+/* keytab.h - ban records (all but the drop counters) by key: the front's
+ * ban mirror of a store that is slow to ask (nftables: a netlink round
+ * trip per question, and a dump of a large set costs seconds), and the
+ * replay's live bans. About 50 bytes per ban, plus its note if it has
+ * one. A zeroed struct keytab is an empty one. */
 #ifndef RG_KEYTAB_H
 #define RG_KEYTAB_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "keyindex.h"
 #include "rcptguard.h"
 
 struct keytab_entry {
@@ -20,8 +22,8 @@ struct keytab_entry {
 
 struct keytab {
 	struct keytab_entry *e;         /* dense */
-	uint32_t *idx;                  /* slots: index into e, or KEYTAB_EMPTY */
-	size_t n, cap, slots;
+	struct keyindex idx;            /* keyed at the first put */
+	size_t n, cap;
 };
 
 void keytab_free(struct keytab *t);

@@ -83,7 +83,7 @@ int maps_get_ban(const struct rg_maps *m, const struct rg_lpm_key *k, struct rg_
 	return out->prefixlen == k->prefixlen ? 0 : -ENOENT;
 }
 
-int maps_ban(const struct rg_maps *m, const struct rg_lpm_key *k, uint64_t secs,
+int maps_ban(const struct rg_maps *m, const struct rg_lpm_key *k, uint64_t expires_ns,
 	     unsigned reason, const char *note)
 {
 	const void *key;
@@ -95,7 +95,7 @@ int maps_ban(const struct rg_maps *m, const struct rg_lpm_key *k, uint64_t secs,
 		b.created_unix = wall_secs();
 		b.prefixlen = k->prefixlen;
 	}
-	b.expires_ns = duration_expiry_ns(secs);
+	b.expires_ns = expires_ns;
 	b.reason = reason;
 	if (bpf_map_update_elem(fd, key, &b, BPF_ANY) < 0)
 		return -errno;

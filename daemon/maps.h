@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "backend.h"
 #include "rcptguard.h"
 
 struct rg_maps {
@@ -17,17 +18,16 @@ struct rg_maps {
 int maps_open(struct rg_maps *m, const char *dir, char *err, size_t errlen);
 void maps_close(struct rg_maps *m);
 
-/* Ban k for secs seconds (0: permanent). Re-banning keeps the counters and
- * creation time and sets the new expiry. note may be NULL. */
-int maps_ban(const struct rg_maps *m, const struct rg_lpm_key *k, uint64_t secs,
+/* Ban k until expires_ns (CLOCK_MONOTONIC, duration_expiry_ns(); 0:
+ * permanent). Re-banning keeps the counters and creation time and sets the
+ * new expiry. note may be NULL. */
+int maps_ban(const struct rg_maps *m, const struct rg_lpm_key *k, uint64_t expires_ns,
 	     unsigned reason, const char *note);
 /* Exactly this key (an LPM map lookup would match covering prefixes). */
 int maps_get_ban(const struct rg_maps *m, const struct rg_lpm_key *k, struct rg_ban *out);
 /* 0, or -ENOENT when there was no such ban. */
 int maps_unban(const struct rg_maps *m, const struct rg_lpm_key *k);
 
-typedef int (*ban_cb)(const struct rg_lpm_key *k, const struct rg_ban *b,
-		      const char *note, void *arg);
 /* Calls cb for every ban, exact ones first; stops when cb returns non-zero. */
 int maps_foreach_ban(const struct rg_maps *m, ban_cb cb, void *arg);
 
@@ -38,7 +38,6 @@ int maps_sweep_expired(const struct rg_maps *m, uint64_t now_ns,
 
 int maps_allow_add(const struct rg_maps *m, const struct rg_lpm_key *k, unsigned origin);
 int maps_allow_del(const struct rg_maps *m, const struct rg_lpm_key *k);
-typedef int (*allow_cb)(const struct rg_lpm_key *k, const struct rg_allow *a, void *arg);
 int maps_foreach_allow(const struct rg_maps *m, allow_cb cb, void *arg);
 /* Does an allow entry cover any address of prefix k? Fills *by if so. */
 bool maps_allow_overlaps(const struct rg_maps *m, const struct rg_lpm_key *k,

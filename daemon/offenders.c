@@ -1,26 +1,24 @@
 /* offenders.c - the offender table and the ban decision.
  *
- * Table: entries in one growing array, found through an open-addressing
- * index of 32-bit slots (linear probing, backward-shift deletion), hashed
- * with a per-process random key so attackers cannot aim for collisions.
+ * Table: entries in one growing array, found through a keyed
+ * open-addressing index (keyindex.h) so attackers cannot aim for
+ * collisions.
  * When max_offenders are tracked, a new one evicts the least relevant of a
  * few sampled entries: not banned, not pardoned, fewest offenses, longest
  * quiet. */
 #include <math.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
+#include "keyindex.h"
 #include "offenders.h"
-
-#define EMPTY UINT32_MAX
 #define SAMPLE 16
 
 struct offenders {
 	struct offender_cfg cfg;
 	struct offender *e;             /* entries, n used */
 	size_t n, cap;
-	uint32_t *idx;                  /* slots: entry index or EMPTY */
-	size_t slots;                   /* power of two, at least 2 * n */
-	uint64_t k0, k1;                /* hash key */
+	struct keyindex idx;
 	uint64_t rng;
 	size_t evicted;
 };
@@ -49,30 +47,6 @@ void offenders_defaults(struct offender_cfg *c)
 	};
 }
 
-static uint64_t rotl(uint64_t x, int b)
-{
-	return (x << b) | (x >> (64 - b));
-}
-
-/* A keyed mix of the 20-byte key (SipHash-like rounds). */
-static uint64_t hash(const struct offenders *o, const struct rg_lpm_key *k)
-{
-	uint64_t v0 = o->k0 ^ 0x736f6d6570736575ULL, v1 = o->k1 ^ 0x646f72616e646f6dULL;
-	uint64_t w[3] = { 0, 0, k->prefixlen };
-
-	memcpy(&w[0], k->addr.a, 8);
-	memcpy(&w[1], k->addr.a + 8, 8);
-	for (int i = 0; i < 3; i++) {
-		v0 += w[i];
-		v1 ^= v0;
-		v0 = rotl(v0, 29) * 0x9e3779b97f4a7c15ULL;
-		v1 = rotl(v1, 31) + v0;
-	}
-	v0 ^= v1 >> 33;
-	v0 *= 0xff51afd7ed558ccdULL;
-	return v0 ^ (v0 >> 29);
-}
-
 static uint64_t rnd(struct offenders *o)
 {
 	/* xorshift64*: jitter and eviction samples, not security. */
@@ -82,36 +56,6 @@ static uint64_t rnd(struct offenders *o)
 	return o->rng * 2685821657736338717ULL;
 }
 
-static bool same(const struct rg_lpm_key *a, const struct rg_lpm_key *b)
-{
-	return a->prefixlen == b->prefixlen && memcmp(&a->addr, &b->addr, sizeof(a->addr)) == 0;
-}
-
-/* The slot holding k, or the empty slot where it would go. */
-static size_t find_slot(const struct offenders *o, const struct rg_lpm_key *k)
-{
-	size_t mask = o->slots - 1, s = hash(o, k) & mask;
-
-	while (o->idx[s] != EMPTY && !same(&o->e[o->idx[s]].key, k))
-		s = (s + 1) & mask;
-	return s;
-}
-
-static int rehash(struct offenders *o, size_t slots)
-{
-	uint32_t *idx = malloc(slots * sizeof(*idx));
-
-	if (!idx)
-		return -1;
-	free(o->idx);
-	o->idx = idx;
-	o->slots = slots;
-	memset(idx, 0xff, slots * sizeof(*idx));
-	for (size_t i = 0; i < o->n; i++)
-		idx[find_slot(o, &o->e[i].key)] = (uint32_t)i;
-	return 0;
-}
-
 struct offenders *offenders_new(const struct offender_cfg *c, uint64_t seed)
 {
 	struct offenders *o = calloc(1, sizeof(*o));
@@ -119,10 +63,9 @@ struct offenders *offenders_new(const struct offender_cfg *c, uint64_t seed)
 	if (!o)
 		return NULL;
 	o->cfg = *c;
-	o->k0 = seed * 0x9e3779b97f4a7c15ULL + 1;
-	o->k1 = rotl(seed, 17) ^ 0xc2b2ae3d27d4eb4fULL;
+	keyindex_init(&o->idx, sizeof(*o->e), offsetof(struct offender, key), seed);
 	o->rng = seed | 1;
-	if (rehash(o, 1024) < 0) {
+	if (keyindex_reserve(&o->idx, o->e, 0) < 0) {
 		free(o);
 		return NULL;
 	}
@@ -134,7 +77,7 @@ void offenders_free(struct offenders *o)
 	if (!o)
 		return;
 	free(o->e);
-	free(o->idx);
+	keyindex_free(&o->idx);
 	free(o);
 }
 
@@ -146,28 +89,11 @@ void offenders_configure(struct offenders *o, const struct offender_cfg *c)
 	o->cfg.max_offenders = max;
 }
 
-/* Remove entry i: backward-shift its slot, move the last entry into i. */
+/* Remove entry i: the last entry moves into its place. */
 static void remove_at(struct offenders *o, size_t i)
 {
-	size_t mask = o->slots - 1, s = find_slot(o, &o->e[i].key), next;
-
-	o->idx[s] = EMPTY;
-	for (next = (s + 1) & mask; o->idx[next] != EMPTY; next = (next + 1) & mask) {
-		size_t home = hash(o, &o->e[o->idx[next]].key) & mask;
-
-		/* Move it back if its home is not in (s, next]. */
-		if ((next > s && (home <= s || home > next)) ||
-		    (next < s && (home <= s && home > next))) {
-			o->idx[s] = o->idx[next];
-			o->idx[next] = EMPTY;
-			s = next;
-		}
-	}
-	o->n--;
-	if (i != o->n) {
-		o->e[i] = o->e[o->n];
-		o->idx[find_slot(o, &o->e[i].key)] = (uint32_t)i;
-	}
+	keyindex_remove(&o->idx, o->e, (uint32_t)i, (uint32_t)--o->n);
+	o->e[i] = o->e[o->n];
 }
 
 static bool less_relevant(const struct offender *a, const struct offender *b, uint32_t now)
@@ -201,9 +127,9 @@ static void evict_one(struct offenders *o, uint32_t now)
 static struct offender *get(const struct offenders *o, const struct rg_lpm_key *ban_key)
 {
 	struct rg_lpm_key k = addr_record_key(ban_key);
-	uint32_t i = o->idx[find_slot(o, &k)];
+	uint32_t i = keyindex_find(&o->idx, o->e, &k);
 
-	return i == EMPTY ? NULL : &o->e[i];
+	return i == KEYINDEX_NONE ? NULL : &o->e[i];
 }
 
 static struct offender *get_or_add(struct offenders *o, const struct rg_lpm_key *ban_key,
@@ -227,13 +153,13 @@ static struct offender *get_or_add(struct offenders *o, const struct rg_lpm_key 
 		o->e = ne;
 		o->cap = cap;
 	}
-	if ((o->n + 1) * 2 > o->slots && rehash(o, o->slots * 2) < 0)
+	if (keyindex_reserve(&o->idx, o->e, o->n) < 0)
 		return NULL;
 	e = &o->e[o->n];
 	memset(e, 0, sizeof(*e));
 	e->key = *k;
 	e->first_seen = e->last_seen = e->win_start = now;
-	o->idx[find_slot(o, k)] = (uint32_t)o->n++;
+	keyindex_insert(&o->idx, o->e, (uint32_t)o->n++);
 	return e;
 }
 
@@ -521,5 +447,5 @@ size_t offenders_evicted(const struct offenders *o)
 
 size_t offenders_memory(const struct offenders *o)
 {
-	return o->cap * sizeof(*o->e) + o->slots * sizeof(*o->idx) + sizeof(*o);
+	return o->cap * sizeof(*o->e) + o->idx.slots * sizeof(*o->idx.slot) + sizeof(*o);
 }

@@ -217,12 +217,8 @@ static void on_ban_change(const struct rg_lpm_key *k, bool banned, uint64_t secs
 {
 	struct daemon *d = arg;
 	char line[JOURNAL_LINE_MAX];
-	uint64_t now = wall_secs();
 
-	if (banned)
-		state_ban_change(line, sizeof(line), k, secs ? now + secs : 0, reason, note, now);
-	else
-		state_unban_change(line, sizeof(line), k);
+	state_change(line, sizeof(line), k, banned, secs, reason, note);
 	if (journal_add(&d->journal, line) < 0 || d->nchanged == JOURNAL_OFFENDERS)
 		d->journal_behind = true;
 	else
@@ -442,7 +438,7 @@ static void restore_state(struct daemon *d, const struct state *st)
 	log_info("event=state_load result=ok bans=%zu offenders=%zu restored=%zu pardoned=%zu "
 		 "maps=%s%s journaled=%zu", st->nbans, st->noffs, restored, pardoned,
 		 fresh ? "new" : "kept",
-		 d->be.ops != &backend_nft || fresh ? "" : adopt ? " read=state" : " read=kernel",
+		 !(enforce_caps(d->enf) & BACKEND_SLOW_DUMP) || fresh ? "" : adopt ? " read=state" : " read=kernel",
 		 st->journaled);
 }
 
@@ -478,8 +474,9 @@ static int drop_root(struct daemon *d, char *err, size_t errlen)
 	/* nf_tables asks for CAP_NET_ADMIN on every change, and so does
 	 * SOCK_DESTROY (checked against the caller, not the socket's opener);
 	 * XDP maps need none. */
-	bool keep = d->be.ops == &backend_nft ||
-		    (d->cfg->close_sessions && d->be.ops != &backend_none);
+	unsigned caps = enforce_caps(d->enf);
+	bool keep = (caps & BACKEND_NEEDS_NET_ADMIN) ||
+		    (d->cfg->close_sessions && (caps & BACKEND_DROPS));
 	int rc;
 
 	if (mkdir(d->cfg->state_dir, 0700) < 0 && errno != EEXIST) {
@@ -537,8 +534,14 @@ static int start(struct daemon *d, char *err, size_t errlen)
 	if (rc == 0) {
 		enforce_use(d->enf, d->be.ops, d->be.ctx);
 		enforce_sessions(d->enf, d->cfg);
-		rc = enforce_load_allow(d->enf, d->cfg, err, errlen);
+		if (enforce_mirror(d->enf, d->be.adopt) != 0) {
+			snprintf(err, errlen, "cannot read the bans of the %s backend's store",
+				 d->be.ops->name);
+			rc = -1;
+		}
 	}
+	if (rc == 0)
+		rc = enforce_load_allow(d->enf, d->cfg, err, errlen);
 	if (rc == 0 && loaded)
 		restore_state(d, &st);
 	/* Still root: a journal the CLI made (root's, 0600) is readable. */

@@ -42,6 +42,17 @@ void state_unban_change(char *buf, size_t len, const struct rg_lpm_key *k)
 	snprintf(buf, len, "unban %s", a);
 }
 
+void state_change(char *buf, size_t len, const struct rg_lpm_key *k, bool banned, uint64_t secs,
+		  unsigned reason, const char *note)
+{
+	uint64_t now = wall_secs();
+
+	if (banned)
+		state_ban_change(buf, len, k, secs ? now + secs : 0, reason, note, now);
+	else
+		state_unban_change(buf, len, k);
+}
+
 static int write_ban(const struct rg_lpm_key *k, const struct rg_ban *b, const char *note,
 		     void *arg)
 {

@@ -56,6 +56,10 @@ int state_generation(const char *dir, uint64_t *gen, char *err, size_t errlen);
 void state_ban_change(char *buf, size_t len, const struct rg_lpm_key *k, uint64_t expires_unix,
 		      unsigned reason, const char *note, uint64_t created_unix);
 void state_unban_change(char *buf, size_t len, const struct rg_lpm_key *k);
+/* The line of an enforce_on_change() call: a ban for secs from now (0:
+ * permanent), or an unban. */
+void state_change(char *buf, size_t len, const struct rg_lpm_key *k, bool banned, uint64_t secs,
+		  unsigned reason, const char *note);
 /* An offender record as the file has it; a later one of its key replaces
  * an earlier one when loaded. */
 void state_off_change(char *buf, size_t len, const struct offender *e);

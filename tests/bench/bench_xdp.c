@@ -74,7 +74,7 @@ static void add_prefixes(const struct rg_maps *m)
 	for (unsigned i = 0; i < 1000; i++) {
 		snprintf(s, sizeof(s), "100.%u.%u.0/24", 64 + i / 256, i % 256);
 		addr_parse(s, &k, s, sizeof(s));
-		maps_ban(m, &k, 3600, RG_REASON_MANUAL, NULL);
+		maps_ban(m, &k, duration_expiry_ns(3600), RG_REASON_MANUAL, NULL);
 	}
 	addr_parse("100.64.0.5", &k, s, sizeof(s));
 	maps_allow_add(m, &k, 0);

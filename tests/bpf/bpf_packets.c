@@ -37,7 +37,7 @@ static void ban(const char *s, uint64_t secs)
 {
 	struct rg_lpm_key k = key(s);
 
-	if (maps_ban(&m, &k, secs, RG_REASON_MANUAL, NULL) < 0)
+	if (maps_ban(&m, &k, duration_expiry_ns(secs), RG_REASON_MANUAL, NULL) < 0)
 		fprintf(stderr, "cannot ban %s\n", s), exit(1);
 }
 

@@ -167,6 +167,24 @@ verdict() {
 	assert_line "daemon:    not running (bans stay enforced)"
 }
 
+@test "$BACKEND: with the daemon down the CLI's changes pass the same front: one log line each" {
+	start_daemon
+	stop_daemon
+	run -0 --separate-stderr rg ban 10.77.1.2 --for 10m --reason down
+	assert_output "banned 10.77.1.2 for 10m00s"
+	grep -qx "rcptguard: level=info event=ban address=10.77.1.2 reason=manual duration=600 backend=$BACKEND by=cli uid=0" <<<"$stderr"
+	run -0 --separate-stderr rg ban 127.0.0.1
+	grep -Eq "^rcptguard: note: allow entry 127\.0\.0\.(0/8|1) covers 127\.0\.0\.1;" <<<"$stderr"
+	grep -q "event=ban address=127.0.0.1 .* backend=$BACKEND by=cli" <<<"$stderr"
+	run -0 --separate-stderr rg allow add 10.77.1.9
+	grep -qx "rcptguard: level=info event=allow_add address=10.77.1.9" <<<"$stderr"
+	run -0 --separate-stderr rg unban 10.77.1.2
+	grep -qx "rcptguard: level=info event=unban address=10.77.1.2 backend=$BACKEND by=cli uid=0" <<<"$stderr"
+	run -0 --separate-stderr rg unban --all
+	assert_output "removed 1 bans"
+	grep -qx "rcptguard: level=info event=unban address=127.0.0.1 backend=$BACKEND by=cli uid=0" <<<"$stderr"
+}
+
 @test "$BACKEND: a 2-second ban stops dropping by itself with no daemon running" {
 	start_daemon
 	stop_daemon

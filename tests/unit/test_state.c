@@ -123,7 +123,6 @@ static void failed_listing_keeps_the_file(struct enforcer *good, struct offender
 	uint64_t gen;
 
 	broken.foreach = failing_walk;
-	broken.records = NULL;
 	journal_open(&j, dir, 0, err, sizeof(err));
 	ok(state_write(dir, &j, good, off, cfg, err, sizeof(err)) == 0, "a good file %s", err);
 	journal_ban(&j, "198.51.100.7", 0);
