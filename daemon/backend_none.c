@@ -1,21 +1,34 @@
 /* backend_none.c - trial runs: bans are logged and listed but enforced
- * nowhere. They live in a plain array; trial runs are small. */
+ * nowhere. They live in an array found through the keyed index (replay
+ * judges a whole log's worth of bans over this store). */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "backend.h"
+#include "grow.h"
+#include "keyindex.h"
+
+struct entry {
+	struct rg_lpm_key k;
+	struct rg_ban b;
+	struct rg_note note;
+};
 
 struct none {
-	struct rg_lpm_key *k;
-	struct rg_ban *b;
-	struct rg_note *note;
+	struct entry *e;
 	size_t n, cap;
+	struct keyindex idx;
 };
 
 void *backend_none_new(void)
 {
-	return calloc(1, sizeof(struct none));
+	struct none *s = calloc(1, sizeof(*s));
+
+	if (s)
+		keyindex_init(&s->idx, sizeof(struct entry), offsetof(struct entry, k), 0);
+	return s;
 }
 
 void backend_none_free(void *ctx)
@@ -24,18 +37,16 @@ void backend_none_free(void *ctx)
 
 	if (!s)
 		return;
-	free(s->k);
-	free(s->b);
-	free(s->note);
+	keyindex_free(&s->idx);
+	free(s->e);
 	free(s);
 }
 
 static long find(const struct none *s, const struct rg_lpm_key *k)
 {
-	for (size_t i = 0; i < s->n; i++)
-		if (s->k[i].prefixlen == k->prefixlen && !memcmp(&s->k[i].addr, &k->addr, 16))
-			return (long)i;
-	return -1;
+	uint32_t i = keyindex_find(&s->idx, s->e, k);
+
+	return i == KEYINDEX_NONE ? -1 : (long)i;
 }
 
 static int ban(void *ctx, const struct rg_lpm_key *k, const struct backend_ban *b,
@@ -46,28 +57,16 @@ static int ban(void *ctx, const struct rg_lpm_key *k, const struct backend_ban *
 
 	(void)old;
 	if (i < 0) {
-		if (s->n == s->cap) {
-			size_t cap = s->cap ? s->cap * 2 : 64;
-			struct rg_lpm_key *nk = realloc(s->k, cap * sizeof(*nk));
-			struct rg_ban *nb = nk ? realloc(s->b, cap * sizeof(*nb)) : NULL;
-			struct rg_note *nn = nb ? realloc(s->note, cap * sizeof(*nn)) : NULL;
-
-			if (nk)
-				s->k = nk;
-			if (nb)
-				s->b = nb;
-			if (!nn)
-				return -ENOMEM;
-			s->note = nn;
-			s->cap = cap;
-		}
-		i = (long)s->n++;
-		s->k[i] = *k;
-		s->b[i] = (struct rg_ban){ .created_unix = b->created_unix };
+		if (grow(&s->e, &s->cap, s->n + 1, sizeof(*s->e), 64) < 0 ||
+		    keyindex_reserve(&s->idx, s->e, s->n) < 0)
+			return -ENOMEM;
+		i = (long)s->n;
+		s->e[i] = (struct entry){ .k = *k, .b.created_unix = b->created_unix };
+		keyindex_insert(&s->idx, s->e, (uint32_t)s->n++);
 	}
-	s->b[i].expires_ns = b->expires_ns;
-	s->b[i].reason = b->reason;
-	snprintf(s->note[i].text, sizeof(s->note[i].text), "%s", b->note ? b->note : "");
+	s->e[i].b.expires_ns = b->expires_ns;
+	s->e[i].b.reason = b->reason;
+	snprintf(s->e[i].note.text, sizeof(s->e[i].note.text), "%s", b->note ? b->note : "");
 	return 0;
 }
 
@@ -78,10 +77,8 @@ static int unban(void *ctx, const struct rg_lpm_key *k)
 
 	if (i < 0)
 		return -ENOENT;
-	s->n--;
-	s->k[i] = s->k[s->n];
-	s->b[i] = s->b[s->n];
-	s->note[i] = s->note[s->n];
+	keyindex_remove(&s->idx, s->e, (uint32_t)i, (uint32_t)(s->n - 1));
+	s->e[i] = s->e[--s->n];
 	return 0;
 }
 
@@ -90,7 +87,7 @@ static int foreach(void *ctx, ban_cb cb, void *arg)
 	struct none *s = ctx;
 
 	for (size_t i = 0; i < s->n; i++) {
-		int rc = cb(&s->k[i], &s->b[i], s->note[i].text, arg);
+		int rc = cb(&s->e[i].k, &s->e[i].b, s->e[i].note.text, arg);
 
 		if (rc)
 			return rc;
@@ -105,7 +102,7 @@ static int get(void *ctx, const struct rg_lpm_key *k, struct rg_ban *out)
 
 	if (i < 0)
 		return -ENOENT;
-	*out = s->b[i];
+	*out = s->e[i].b;
 	return 0;
 }
 
