@@ -42,6 +42,18 @@ int state_dir_lock(const char *dir, unsigned wait_ms, char *err, size_t errlen)
 	return fd;
 }
 
+FILE *state_dir_open(const char *dir, const char *name, char *path, size_t pathlen, char *err,
+		     size_t errlen)
+{
+	FILE *f;
+
+	err[0] = '\0';
+	snprintf(path, pathlen, "%s/%s", dir, name);
+	if (!(f = fopen(path, "r")) && errno != ENOENT)
+		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+	return f;
+}
+
 /* FNV-1a: enough to tell a torn or damaged line from a whole one. */
 static uint32_t checksum(const char *s, size_t n)
 {
@@ -231,13 +243,8 @@ int journal_read(const char *dir, uint64_t gen, journal_cb cb, void *arg, size_t
 	FILE *f;
 
 	*applied = *skipped = 0;
-	snprintf(path, sizeof(path), "%s/journal", dir);
-	if (!(f = fopen(path, "r"))) {
-		if (errno == ENOENT)
-			return 0;
-		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
-		return -1;
-	}
+	if (!(f = state_dir_open(dir, "journal", path, sizeof(path), err, errlen)))
+		return *err ? -1 : 0;
 	while (fgets(line, sizeof(line), f)) {
 		bool whole = strchr(line, '\n') != NULL;
 

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 /* A change line, checksum included, is never longer than this. */
@@ -29,6 +30,10 @@ struct journal {
  * up to wait_ms for one that holds it. The lock's fd (closing it unlocks),
  * or -1 with err. */
 int state_dir_lock(const char *dir, unsigned wait_ms, char *err, size_t errlen);
+/* dir/name opened for reading, its path in path; NULL with err "" when
+ * there is none (nothing saved yet), or with the reason in err. */
+FILE *state_dir_open(const char *dir, const char *name, char *path, size_t pathlen, char *err,
+		     size_t errlen);
 
 /* Open dir/journal to append as generation gen: a missing or stale journal
  * is replaced by an empty one, a torn last line is cut off. 0 or -1. */

@@ -150,13 +150,8 @@ int state_generation(const char *dir, uint64_t *gen, char *err, size_t errlen)
 	FILE *f;
 
 	*gen = 0;
-	snprintf(path, sizeof(path), "%s/state", dir);
-	if (!(f = fopen(path, "r"))) {
-		if (errno == ENOENT)
-			return 0;
-		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
-		return -1;
-	}
+	if (!(f = state_dir_open(dir, "state", path, sizeof(path), err, errlen)))
+		return *err ? -1 : 0;
 	/* It comes before the first ban. */
 	while (fgets(line, sizeof(line), f) && strncmp(line, "ban ", 4) != 0 &&
 	       sscanf(line, "journal %" SCNu64, gen) != 1)
@@ -245,13 +240,8 @@ static int read_file(const char *dir, struct state *st, char *err, size_t errlen
 	FILE *f;
 
 	*st = (struct state){ 0 };
-	snprintf(path, sizeof(path), "%s/state", dir);
-	if (!(f = fopen(path, "r"))) {
-		if (errno == ENOENT)
-			return 0;
-		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
-		return -1;
-	}
+	if (!(f = state_dir_open(dir, "state", path, sizeof(path), err, errlen)))
+		return *err ? -1 : 0;
 	while (fgets(line, sizeof(line), f)) {
 		int bad;
 
