@@ -1,4 +1,6 @@
 # rcptguard - every entry point: build, check, bench, install, run.
+# The release version; builds from git add the commit (see --version).
+VERSION   := 0.9.0
 PREFIX    ?= /usr/local
 SBINDIR   ?= $(PREFIX)/sbin
 BINDIR    ?= $(PREFIX)/bin
