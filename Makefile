@@ -69,7 +69,7 @@ RUN_DEBS  := make gcc libc6-dev clang llvm libbpf-dev bpftool libelf-dev zlib1g-
              libcdb-dev libc-ares-dev libnftnl-dev libmnl-dev libbz2-dev passwd
 TEST_DEBS := tinycdb nftables libclang-rt-14-dev ethtool bats bats-assert bats-support socat \
              iproute2 util-linux procps mandoc swaks postfix rbldnsd ucspi-tcp fail2ban \
-             python3-pyinotify \
+             python3-pyinotify daemontools \
              gnuplot-nox
 
 # $(call install_debs,PACKAGES,BEFORE,AFTER): apt-get only what is missing;
@@ -287,6 +287,9 @@ run: deps
 
 SYSTEMDDIR ?= /lib/systemd/system
 SHAREDIR   ?= $(PREFIX)/share/rcptguard
+# The daemontools service's log: its directory, and the user multilog runs as.
+LOGDIR     ?= /var/log/rcptguard
+LOGUSER    ?= rcptguardlog
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
@@ -301,12 +304,16 @@ install: all
 		conf/rcptguard.service > $(DESTDIR)$(SYSTEMDDIR)/rcptguard.service
 	sed 's|/usr/local/sbin|$(SBINDIR)|g; s|/etc/rcptguard|$(SYSCONFDIR)/rcptguard|g' \
 		conf/daemontools/run > $(DESTDIR)$(SHAREDIR)/daemontools/run
-	install -m 0755 conf/daemontools/log/run $(DESTDIR)$(SHAREDIR)/daemontools/log/run
-	chmod 0755 $(DESTDIR)$(SHAREDIR)/daemontools/run
-	@# The daemon's own user, on a real install only.
+	sed 's|rcptguardlog|$(LOGUSER)|g; s|/var/log/rcptguard|$(LOGDIR)|g' \
+		conf/daemontools/log/run > $(DESTDIR)$(SHAREDIR)/daemontools/log/run
+	chmod 0755 $(DESTDIR)$(SHAREDIR)/daemontools/run $(DESTDIR)$(SHAREDIR)/daemontools/log/run
+	@# The daemon's own user and the log user, on a real install only.
 	test -n "$(DESTDIR)" || getent passwd rcptguard >/dev/null || \
 		useradd --system --no-create-home --home-dir /var/lib/rcptguard \
 			--shell /usr/sbin/nologin rcptguard
+	test -n "$(DESTDIR)" || getent passwd $(LOGUSER) >/dev/null || \
+		useradd --system --user-group --no-create-home --home-dir $(LOGDIR) \
+			--shell /usr/sbin/nologin $(LOGUSER)
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/rcptguardd $(DESTDIR)$(SBINDIR)/rcptguard \
