@@ -22,7 +22,7 @@ svpid() {
 }
 
 teardown() {
-	local p i
+	local p i alive
 	if [ -n "$SVSCAN" ]; then
 		# svscan first, or it starts a new supervise for each that exits.
 		SVPIDS="$SVPIDS $(pgrep -P "$SVSCAN") $(svpid "$T/service/rcptguard")"
@@ -31,8 +31,9 @@ teardown() {
 		wait "$SVSCAN" 2>/dev/null
 		svc -dx "$T/service/rcptguard" "$T/service/rcptguard/log" 2>/dev/null
 		for i in $(seq 40); do
-			for p in $SVPIDS; do kill -0 "$p" 2>/dev/null && break; done
-			kill -0 "$p" 2>/dev/null || break
+			alive=
+			for p in $SVPIDS; do kill -0 "$p" 2>/dev/null && alive=1; done
+			[ -z "$alive" ] && break
 			sleep 0.05
 		done
 		for p in $SVPIDS; do kill -9 "$p" 2>/dev/null; done
