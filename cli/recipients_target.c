@@ -1,5 +1,5 @@
-/* recipients_target.c - one writer per reader of the recipients CDB (the
- * lookups are in docs/qmail.md and interfaces.md section 2). */
+/* recipients_target.c - one writer per reader of the recipients CDB (each
+ * patch's lookup: docs/qmail.md section 5, tests/unit/validrcptto.c). */
 #include <cdb.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -12,7 +12,8 @@
 #define MAX_REFUSED_SHOWN 20
 /* A writer's -1 is a write error (errno); SAID, a reason already given. */
 #define SAID (-2)
-#define SPP_HINT "judge them with rcptguard-spp (ENABLE_SPP=1 in qmail-smtpd's environment)"
+#define SPP_HINT "rcptguard-spp judges what this file cannot (ENABLE_SPP=1 in qmail-smtpd's " \
+	"environment)"
 
 static const char *const names[] = { "rcptguard", "sagredo", "validrcptto-2006" };
 

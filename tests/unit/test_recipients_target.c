@@ -300,7 +300,8 @@ static void fixed_table(void)
 		"-default lookup") && said(&x.sag, "gets no -@lists.test key") &&
 	   said(&x.sag, "entry -spam-default@catchall.test: sagredo") &&
 	   said(&x.sag, "address <-bob@catchall.test>: sagredo") &&
-	   said(&x.sag, "rcptguard-spp (ENABLE_SPP=1") && !said(&x.sag, "refuse.test:"), "sagredo: the patterns and the address it "
+	   said(&x.sag, "rcptguard-spp judges what this file cannot (ENABLE_SPP=1 in "
+		"qmail-smtpd's environment)") && !said(&x.sag, "refuse.test:"), "sagredo: the patterns and the address it "
 	   "cannot express are warned about, naming rcptguard-spp with ENABLE_SPP: %.300s",
 	   x.sag.msgs);
 	ok(x.sagredo.excused >= 4 && x.sagredo.limit == 1, "sagredo: the warned addresses (%d) and "
