@@ -232,10 +232,8 @@ static int compile(struct ctx *x, int argc, char **argv)
 			printf(" for %s (%zu keys)", target_name(co.target), st.keys);
 		printf(": %zu addresses, %zu catch-all domains, %zu negative entries",
 		       st.addresses, st.catchalls, st.negatives);
-		if (st.implied)
-			printf(" (%zu need no key)", st.implied);
-		if (st.dropped)
-			printf(" (%zu left out)", st.dropped);
+		if (st.implied || st.dropped)
+			printf(" (%zu need no key, %zu left out)", st.implied, st.dropped);
 		printf(", %zu domains (%zu duplicates merged)%s\n", st.domains, st.duplicates,
 		       q.warnings || st.warnings ? "; see the warnings above" : "");
 		rc = EXIT_OK;

@@ -151,7 +151,7 @@ setup() {
 	[ ! -e "$BATS_TEST_TMPDIR/v.cdb" ]
 	run -0 rg recipients compile --for validrcptto-2006 --drop-negative -o "$BATS_TEST_TMPDIR/v.cdb" "$src"
 	assert_line --partial "warning: entry -trap@wild.test left out (--drop-negative)"
-	assert_line --partial "2 negative entries (1 need no key) (1 left out)"
+	assert_line --partial "2 negative entries (1 need no key, 1 left out)"
 	run -100 cdb -q "$BATS_TEST_TMPDIR/v.cdb" old@example.com
 	run -2 rg recipients compile --for exim -o "$BATS_TEST_TMPDIR/x.cdb" "$src"
 	assert_output --partial "--for: 'exim' must be rcptguard, sagredo or validrcptto-2006"
