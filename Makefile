@@ -47,7 +47,7 @@ COMMON_SRC += daemon/keyindex.c
 DAEMON_SRC := daemon/rcptguardd.c daemon/ifaces.c daemon/backend_start.c
 CLI_SRC    := cli/rcptguard.c cli/cmd_bans.c cli/cmd_status.c cli/cmd_offenders.c \
               cli/cmd_recipients.c cli/cmd_dnsbl.c cli/control_client.c cli/table.c cli/store.c cli/cmd_replay.c cli/logread.c \
-              cli/qmail_tree.c cli/recipients_compile.c
+              cli/qmail_tree.c cli/recipients_compile.c cli/recipients_target.c
 SPP_SRC    := cli/rcptguard-spp.c
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/%.o)
@@ -141,11 +141,19 @@ $(B)/tests/test_logread: tests/unit/test_logread.c tests/unit/tap.h $(B)/cli/log
 
 # test_recipients builds its CDBs with the CLI's compiler and counts the
 # CDB lookups of a verdict.
-$(B)/tests/test_recipients: tests/unit/test_recipients.c tests/unit/tap.h $(B)/cli/recipients_compile.o \
+RCPT_COMPILE_OBJ := $(B)/cli/recipients_compile.o $(B)/cli/recipients_target.o
+$(B)/tests/test_recipients: tests/unit/test_recipients.c tests/unit/tap.h $(RCPT_COMPILE_OBJ) \
 		$(B)/libcommon.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Itests/unit -Icli $(LDFLAGS) -Wl,--wrap=cdb_find -o $@ $< $(B)/cli/recipients_compile.o \
+	$(CC) $(CFLAGS) -Itests/unit -Icli $(LDFLAGS) -Wl,--wrap=cdb_find -o $@ $< $(RCPT_COMPILE_OBJ) \
 		$(B)/libcommon.a $(LIBS)
+
+# Each --for target read back through that validrcptto patch's own lookup.
+$(B)/tests/test_recipients_target: tests/unit/test_recipients_target.c tests/unit/validrcptto.c \
+		tests/unit/validrcptto.h tests/unit/tap.h $(RCPT_COMPILE_OBJ) $(B)/libcommon.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/unit -Icli $(LDFLAGS) -o $@ $< tests/unit/validrcptto.c \
+		$(RCPT_COMPILE_OBJ) $(B)/libcommon.a $(LIBS)
 
 $(B)/tests/bpf_packets: tests/bpf/bpf_packets.c tests/bpf/packet.c tests/bpf/packet.h tests/bpf/skel_maps.h \
 		tests/unit/tap.h $(B)/rcptguard.skel.h $(B)/libcommon.a
@@ -222,7 +230,8 @@ FUZZ_CFLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -Ibpf -Idaemon -Icli -I$(B) \
                -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 # The CLI's parsers of files and replies are fuzzed too.
 FUZZ_OBJ    := $(COMMON_SRC:%.c=$(B)/fuzz/obj/%.o) \
-               $(addprefix $(B)/fuzz/obj/cli/,control_client.o qmail_tree.o recipients_compile.o)
+               $(addprefix $(B)/fuzz/obj/cli/,control_client.o qmail_tree.o recipients_compile.o \
+                 recipients_target.o)
 
 $(B)/fuzz/obj/%.o: %.c
 	@mkdir -p $(@D)

@@ -139,6 +139,8 @@ static int compile(struct ctx *x, int argc, char **argv)
 		{ "uid-range", required_argument, NULL, 'u' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "mode", required_argument, NULL, 'm' },
+		{ "for", required_argument, NULL, 'f' },
+		{ "drop-negative", no_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct qmail_tree_opts qo = { NULL, "/etc/passwd", 500, 65000 };
@@ -151,6 +153,7 @@ static int compile(struct ctx *x, int argc, char **argv)
 	unsigned lo, hi;
 	/* Readable by the daemon's user whatever the caller's umask. */
 	unsigned long mode = 0644;
+	struct compile_opts co = { 0, TARGET_RCPTGUARD, false };
 	char *end;
 
 	optind = 0;
@@ -175,11 +178,20 @@ static int compile(struct ctx *x, int argc, char **argv)
 				return usage_error("--mode: '%s' must be an octal mode like 0644",
 						   optarg);
 			break;
+		case 'f':
+			if (target_by_name(optarg, &co.target) < 0)
+				return usage_error("--for: '%s' must be rcptguard, sagredo or "
+						   "validrcptto-2006", optarg);
+			break;
+		case 'D': co.drop_negative = true; break;
 		default: return EXIT_USAGE;
 		}
 	}
 	if (q.dry_run && !qo.dir)
 		return usage_error("--dry-run lists what --qmail finds; give --qmail");
+	if (co.drop_negative && co.target != TARGET_VALIDRCPTTO_2006)
+		return usage_error("--drop-negative is for --for validrcptto-2006, which reads no "
+				   "negative entries");
 	if (qo.dir) {
 		if (from_qmail(&q, &qo) < 0)
 			goto out;
@@ -211,13 +223,19 @@ static int compile(struct ctx *x, int argc, char **argv)
 			goto out;
 		}
 	}
-	if (recipients_compile(src, n, out, (mode_t)mode, &st, stderr) == 0) {
+	co.mode = (mode_t)mode;
+	if (recipients_compile(src, n, out, &co, &st, stderr) == 0) {
 		if (qo.dir)
 			table_print(&q.summary, stdout);
-		printf("compiled %s: %zu addresses, %zu catch-all domains, %zu negative entries, "
-		       "%zu domains (%zu duplicates merged)%s\n", out, st.addresses, st.catchalls,
-		       st.negatives, st.domains, st.duplicates,
-		       q.warnings ? "; see the warnings above" : "");
+		printf("compiled %s", out);
+		if (co.target != TARGET_RCPTGUARD)
+			printf(" for %s (%zu keys)", target_name(co.target), st.keys);
+		printf(": %zu addresses, %zu catch-all domains, %zu negative entries",
+		       st.addresses, st.catchalls, st.negatives);
+		if (st.implied || st.dropped)
+			printf(" (%zu need no key, %zu left out)", st.implied, st.dropped);
+		printf(", %zu domains (%zu duplicates merged)%s\n", st.domains, st.duplicates,
+		       q.warnings || st.warnings ? "; see the warnings above" : "");
 		rc = EXIT_OK;
 	}
 out:

@@ -1,5 +1,6 @@
-/* recipients_compile.c - text sources to a validrcptto-compatible CDB. */
-#include <cdb.h>
+/* recipients_compile.c - text sources to the recipients CDB: the part every
+ * target shares (reading, checking, merging, replacing the file); the keys
+ * each reader wants are written by recipients_target.c. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
@@ -14,17 +15,7 @@
 #define MAX_LINE 4096
 #define MAX_BAD_SHOWN 20
 
-struct entry {
-	char *key;
-	bool neg;
-};
-
-struct entries {
-	struct entry *v;
-	size_t n, cap;
-};
-
-static int push(struct entries *e, const char *key, size_t len, bool neg)
+static int push(struct rcpt_entries *e, const char *key, size_t len, bool neg)
 {
 	if (grow(&e->v, &e->cap, e->n + 1, sizeof(*e->v), 1024) < 0)
 		return -1;
@@ -99,7 +90,7 @@ static char *trim(char *s)
 	return s;
 }
 
-static int read_source(const struct compile_src *src, struct entries *e, size_t *bad,
+static int read_source(const struct compile_src *src, struct rcpt_entries *e, size_t *bad,
 		       FILE *errf)
 {
 	char line[MAX_LINE + 2], key[RCPT_MAX + 64];   /* room for a literal's canonical form */
@@ -151,20 +142,15 @@ bad_line:
 
 static int cmp_entry(const void *a, const void *b)
 {
-	const struct entry *x = a, *y = b;
+	const struct rcpt_entry *x = a, *y = b;
 	int c = strcmp(x->key, y->key);
 
 	/* Negative first, so it is the one kept. */
 	return c ? c : (int)y->neg - (int)x->neg;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Unique, sorted entries; negative wins. */
-static void dedupe(struct entries *e, struct compile_stats *st)
+static void dedupe(struct rcpt_entries *e, struct compile_stats *st)
 {
 	size_t w = 0;
 
@@ -180,57 +166,10 @@ static void dedupe(struct entries *e, struct compile_stats *st)
 	e->n = w;
 }
 
-static int write_cdb(int fd, struct entries *e, struct compile_stats *st)
-{
-	static const char marker_val[] = "rcptguard recipients 1";
-	struct cdb_make cm;
-	char **doms = malloc((e->n + 1) * sizeof(char *));
-	size_t nd = 0;
-	int rc = -1;
-
-	if (!doms || cdb_make_start(&cm, fd) < 0)
-		goto out;
-	for (size_t i = 0; i < e->n; i++) {
-		const char *k = e->v[i].key, *at = strchr(k, '@');
-
-		if (cdb_make_add(&cm, k, (unsigned)strlen(k), e->v[i].neg ? "-" : "",
-				 e->v[i].neg ? 1 : 0) < 0)
-			goto out;
-		doms[nd++] = (char *)at + 1;
-		if (e->v[i].neg)
-			st->negatives++;
-		else if (at == k)
-			st->catchalls++;
-		else
-			st->addresses++;
-	}
-	if (nd)
-		qsort(doms, nd, sizeof(char *), cmp_str);
-	for (size_t i = 0; i < nd; i++) {
-		char key[RCPT_MAX + 2];
-		size_t n = strlen(doms[i]);
-
-		if (i && strcmp(doms[i - 1], doms[i]) == 0)
-			continue;
-		key[0] = '\0';
-		memcpy(key + 1, doms[i], n);
-		if (cdb_make_add(&cm, key, (unsigned)n + 1, "", 0) < 0)
-			goto out;
-		st->domains++;
-	}
-	if (cdb_make_add(&cm, "", 1, marker_val, sizeof(marker_val) - 1) < 0 ||
-	    cdb_make_finish(&cm) < 0)
-		goto out;
-	rc = 0;
-out:
-	free(doms);
-	return rc;
-}
-
 int recipients_compile(const struct compile_src *src, size_t nsrc, const char *out,
-		       mode_t mode, struct compile_stats *st, FILE *errf)
+		       const struct compile_opts *o, struct compile_stats *st, FILE *errf)
 {
-	struct entries e = { 0 };
+	struct rcpt_entries e = { 0 };
 	struct atomic_file a;
 	char msg[4400];
 	size_t bad = 0;
@@ -250,13 +189,18 @@ int recipients_compile(const struct compile_src *src, size_t nsrc, const char *o
 		goto out;
 	}
 	dedupe(&e, st);
-	if (atomic_open(&a, out, mode, msg, sizeof(msg)) < 0) {
+	if (atomic_open(&a, out, o->mode, msg, sizeof(msg)) < 0) {
 		fprintf(errf, "rcptguard: %s\n", msg);
 		goto out;
 	}
+	if (fchmod(a.fd, o->mode) < 0) {
+		fprintf(errf, "rcptguard: cannot chmod %s: %s\n", a.tmp, strerror(errno));
+		atomic_abort(&a);
+		goto out;
+	}
 	/* cdb_make writes through the descriptor, not the FILE. */
-	if (fchmod(a.fd, mode) < 0 || write_cdb(a.fd, &e, st) < 0) {
-		fprintf(errf, "rcptguard: cannot write %s: %s\n", a.tmp, strerror(errno));
+	if (target_write(o->target, a.fd, a.tmp, &e, o->drop_negative, st, errf) < 0) {
+		fprintf(errf, "rcptguard: nothing written to %s\n", out);
 		atomic_abort(&a);
 		goto out;
 	}

@@ -8,21 +8,25 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <sys/types.h>
-
-struct compile_stats {
-	size_t addresses, catchalls, negatives, domains, duplicates;
-};
+#include "recipients_target.h"
 
 struct compile_src {
 	const char *name;       /* for messages: a path or "-" */
 	FILE *f;
 };
 
+struct compile_opts {
+	mode_t mode;
+	enum compile_target target;     /* whose keys (recipients_target.h) */
+	bool drop_negative;             /* validrcptto-2006: leave out what it cannot say */
+};
+
 /* Reads every source; any bad line is reported on errf as NAME:LINE and
- * nothing is written. Otherwise writes out atomically (temp file, fsync,
- * rename) with exactly mode, whatever the umask: the daemon runs as
- * another user and must read it. Returns 0, or -1. */
+ * nothing is written. Otherwise writes out for o->target atomically (temp
+ * file, fsync, rename) with exactly o->mode, whatever the umask: the
+ * daemon and qmail-smtpd run as other users and must read it. Returns 0,
+ * or -1. */
 int recipients_compile(const struct compile_src *src, size_t nsrc, const char *out,
-		       mode_t mode, struct compile_stats *st, FILE *errf);
+		       const struct compile_opts *o, struct compile_stats *st, FILE *errf);
 
 #endif

@@ -137,6 +137,28 @@ setup() {
 	run -100 cdb -q "$db" nobody@example.com
 }
 
+@test "recipients compile --for: sagredo's and the 2006 patch's keys, refusals and usage errors" {
+	src=$BATS_TEST_TMPDIR/src
+	printf 'bob@example.com\n-old@example.com\n@wild.test\n-trap@wild.test\n' > "$src"
+	run -0 rg recipients compile --for sagredo -o "$BATS_TEST_TMPDIR/s.cdb" "$src"
+	assert_output --partial "compiled $BATS_TEST_TMPDIR/s.cdb for sagredo (4 keys)"
+	run -0 cdb -q -- "$BATS_TEST_TMPDIR/s.cdb" -@example.com
+	run -0 cdb -q -- "$BATS_TEST_TMPDIR/s.cdb" -trap@wild.test
+	run -100 cdb -q "$BATS_TEST_TMPDIR/s.cdb" old@example.com
+	run -1 rg recipients compile --for validrcptto-2006 -o "$BATS_TEST_TMPDIR/v.cdb" "$src"
+	assert_line --partial "entry -trap@wild.test: the validrcptto-2006 patch reads no negative entries, so @wild.test would accept trap@wild.test; remove the entry, or give --drop-negative to leave it out"
+	refute_output --partial "-old@example.com"
+	[ ! -e "$BATS_TEST_TMPDIR/v.cdb" ]
+	run -0 rg recipients compile --for validrcptto-2006 --drop-negative -o "$BATS_TEST_TMPDIR/v.cdb" "$src"
+	assert_line --partial "warning: entry -trap@wild.test left out (--drop-negative)"
+	assert_line --partial "2 negative entries (1 need no key, 1 left out)"
+	run -100 cdb -q "$BATS_TEST_TMPDIR/v.cdb" old@example.com
+	run -2 rg recipients compile --for exim -o "$BATS_TEST_TMPDIR/x.cdb" "$src"
+	assert_output --partial "--for: 'exim' must be rcptguard, sagredo or validrcptto-2006"
+	run -2 rg recipients compile --drop-negative -o "$BATS_TEST_TMPDIR/x.cdb" "$src"
+	assert_output --partial "--drop-negative is for --for validrcptto-2006"
+}
+
 @test "recipients: missing database and usage errors" {
 	run -1 rg recipients check --db /nonexistent.cdb a@b
 	assert_output --partial "cannot open recipients database /nonexistent.cdb"

@@ -30,8 +30,9 @@ static int compile_text(const char *text, const char *out, char *errs, size_t er
 	FILE *in = fmemopen((void *)text, strlen(text), "r");
 	FILE *err = fmemopen(errs, errlen, "w");
 	struct compile_src src = { "src.txt", in };
+	struct compile_opts o = { 0644, TARGET_RCPTGUARD, false };
 	struct compile_stats st;
-	int rc = recipients_compile(&src, 1, out, 0644, &st, err);
+	int rc = recipients_compile(&src, 1, out, &o, &st, err);
 
 	fclose(in);
 	fclose(err);
@@ -372,11 +373,12 @@ int main(void)
 		FILE *in = fmemopen((void *)nul, sizeof(nul) - 1, "r");
 		FILE *e = fmemopen(errs, sizeof(errs), "w");
 		struct compile_src s = { "nul.txt", in };
+		struct compile_opts o = { 0644, TARGET_RCPTGUARD, false };
 		struct compile_stats st;
 		char out[300];
 
 		snprintf(out, sizeof(out), "%s/nul.cdb", dir);
-		ok(recipients_compile(&s, 1, out, 0644, &st, e) < 0, "a NUL byte in a source is refused");
+		ok(recipients_compile(&s, 1, out, &o, &st, e) < 0, "a NUL byte in a source is refused");
 		fclose(in);
 		fclose(e);
 		for (char *p = errs; (p = strchr(p, '\n')); )
