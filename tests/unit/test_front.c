@@ -24,20 +24,20 @@ static unsigned slow(void *ctx)
 	return slow_caps;
 }
 
-static int counted_walk(void *ctx, ban_cb cb, void *arg)
+static int counted_walk(void *ctx, enum backend_kind kind, backend_walk_cb cb, void *arg)
 {
 	walks++;
-	return backend_none.foreach(ctx, cb, arg);
+	return backend_none.walk(ctx, kind, cb, arg);
 }
 
-static int counted_unban(void *ctx, const struct rg_lpm_key *k)
+static int counted_del(void *ctx, enum backend_kind kind, const struct rg_lpm_key *k)
 {
 	unbans++;
-	return backend_none.unban(ctx, k);
+	return backend_none.del(ctx, kind, k);
 }
 
 /* A failed commit: the queued bans may or may not be in the kernel. */
-static int bulk(void *ctx, bool on)
+static int batch(void *ctx, bool on)
 {
 	(void)ctx;
 	return on || !fail_commit ? 0 : -EIO;
@@ -69,6 +69,17 @@ static int mark(const struct rg_lpm_key *k, const struct rg_ban *b, const char *
 	return 0;
 }
 
+static int mark_rec(const struct rg_lpm_key *k, const struct backend_rec *r, void *arg)
+{
+	return mark(k, &r->ban, r->note, arg);
+}
+
+/* The bans of the store itself. */
+static void store_marks(void *store, struct set *s)
+{
+	backend_none.walk(store, BACKEND_BAN, mark_rec, s);
+}
+
 static bool same_bans(struct enforcer *e, void *store)
 {
 	struct set m = { { 0 } }, s = { { 0 } };
@@ -76,7 +87,7 @@ static bool same_bans(struct enforcer *e, void *store)
 
 	enforce_records(e, mark, &m);
 	walks = w;
-	backend_none.foreach(store, mark, &s);
+	store_marks(store, &s);
 	return !memcmp(&m, &s, sizeof(m));
 }
 
@@ -89,8 +100,8 @@ static void mirror_agrees(void)
 	bool agrees = true, answers = true;
 	unsigned reads;
 
-	ops.caps = slow, ops.foreach = counted_walk, ops.unban = counted_unban;
-	ops.bulk = bulk, ops.version = version, ops.get = NULL;
+	ops.caps = slow, ops.walk = counted_walk, ops.del = counted_del;
+	ops.batch = batch, ops.version = version, ops.get = NULL;
 	slow_caps = BACKEND_SLOW_DUMP | BACKEND_KERNEL_EXPIRY;
 	e = enforce_new(&ops, store);
 	ok(enforce_mirror(e, false) == 0 && walks == 1, "the mirror is read once at the start");
@@ -105,7 +116,7 @@ static void mirror_agrees(void)
 			enforce_unban(e, &k, "test");
 		else if (op == 6)
 			answers &= enforce_has_ban(e, &k) == (backend_none.get(store, &k,
-							     &(struct rg_ban){ 0 }) == 0);
+							     &(struct backend_rec){ 0 }) == 0);
 		else {
 			fail_commit = random() % 2;
 			enforce_flush(e);
@@ -159,7 +170,7 @@ static void sweep_removes(void)
 			.addr.a = { 0x20, 1, 0xd, 0xb8, [13] = (uint8_t)(i >> 16),
 				    [14] = (uint8_t)(i >> 8), [15] = (uint8_t)i } }, i ? 1 : 0, 1, NULL);
 	enforce_sweep(e, mono_ns() + 2000000000ULL, expired, &heard);
-	backend_none.foreach(store, mark, &s);
+	store_marks(store, &s);
 	for (unsigned i = 0; i < 64; i++)
 		left += s.in[i];
 	ok(heard == 1499 && enforce_stats(e)->expired == 1499 && left == 1,
