@@ -130,7 +130,7 @@ $(B)/rcptguard-spp: $(SPP_OBJ)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-$(B)/tests/test_%: tests/unit/test_%.c tests/unit/tap.h $(B)/libcommon.a
+$(B)/tests/test_%: tests/unit/test_%.c tests/unit/tap.h tests/unit/logcap.h $(B)/libcommon.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(B)/libcommon.a $(LIBS)
 

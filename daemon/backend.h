@@ -1,12 +1,13 @@
 /* backend.h - enforcement: one front, several small backends.
  *
  * The front (enforce.c) does what every backend shares: the allowlist
- * check before a ban, expiry arithmetic, counting and one log line per
- * ban, unban, expiry and allowlist hit. A backend is a struct of a few
- * primitive operations on its own store: the XDP maps (backend_xdp.c),
- * an nftables table (backend_nft.c), or nothing at all for trial runs
- * (backend_none.c). Callers ask its capability bits, never which one it
- * is. */
+ * check before a ban, expiry arithmetic, the ban mirror, the sweep,
+ * counting and one log line per ban, unban, expiry and allowlist hit. A
+ * backend is its lifecycle plus a few primitive operations on the entries
+ * of its own store (put, del, walk, stats; optional get, batch, version):
+ * the XDP maps (backend_xdp.c), an nftables table (backend_nft.c), or
+ * memory only, for trial runs (backend_none.c). Callers ask its capability
+ * bits, never which one it is. */
 #ifndef RG_BACKEND_H
 #define RG_BACKEND_H
 

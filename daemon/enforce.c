@@ -1,4 +1,24 @@
-/* enforce.c - everything the backends share. */
+/* enforce.c - the enforcement front: everything the backends share. The
+ * judge (judge.c) decides; the front carries each decision out on one
+ * backend's store and is the only code that calls the backend ops:
+ *
+ *   judge, the CLI's direct mode ─► front ─► put / del / walk / get / batch
+ *                                    │        on the xdp, nft or none store
+ *                                    └─ change hook ─► state journal
+ *
+ * What lives here, once for every backend:
+ * - Allowlist precedence in the store: loopback, the config's entries, the
+ *   allow files and manual entries are written as BACKEND_ALLOW entries; an
+ *   entry that covers a ban's client or all of its prefix spares it (a
+ *   manual ban is placed anyway: the kernel's allow map spares the entry).
+ * - The one conversion of a duration into an expiry (duration_expiry_ns),
+ *   handed to the store with the duration itself.
+ * - The ban mirror (banmirror.c) of a SLOW_DUMP store, with adopt and proof
+ *   for a fast restart; after a failed write it is read again.
+ * - The expiry sweep (a KERNEL_EXPIRY store only needs it logged), the
+ *   sessions a ban ends (sockkill.c), batching through the store's batch().
+ * - Typed lists (ban_cb, allow_cb) over the store's walk, one key=value log
+ *   line per ban, unban, expiry, allowlist hit and failure, and counters. */
 #include <errno.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>

@@ -27,8 +27,10 @@ int main(void)
 	size_t live = 0, wrong = 0;
 	unsigned seed = 7;
 
-	ok(banmirror_get(&t, &(struct rg_lpm_key){ .prefixlen = 128 }) == NULL, "an empty table finds nothing");
-	ok(banmirror_del(&t, &(struct rg_lpm_key){ .prefixlen = 128 }) == -ENOENT, "deleting from it: ENOENT");
+	ok(banmirror_get(&t, &(struct rg_lpm_key){ .prefixlen = 128 }) == NULL,
+	   "an empty table finds nothing");
+	ok(banmirror_del(&t, &(struct rg_lpm_key){ .prefixlen = 128 }) == -ENOENT,
+	   "deleting from it: ENOENT");
 	for (int round = 0; round < 200000; round++) {
 		unsigned i = (unsigned)rand_r(&seed) % UNIVERSE;
 		struct rg_lpm_key k = key(i);
@@ -68,6 +70,7 @@ int main(void)
 		ok(banmirror_get(&t, &k)->note == NULL, "an update replaces the note");
 	}
 	banmirror_free(&t);
-	ok(t.n == 0 && banmirror_get(&t, &(struct rg_lpm_key){ .prefixlen = 0 }) == NULL, "free empties it");
+	ok(t.n == 0 && banmirror_get(&t, &(struct rg_lpm_key){ .prefixlen = 0 }) == NULL,
+	   "free empties it");
 	return tap_done();
 }
