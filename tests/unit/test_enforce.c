@@ -1,5 +1,6 @@
 /* test_enforce.c - the enforcement front when its backend fails: an allow
- * entry the backend cannot remove leaves the old allowlist whole. */
+ * entry the backend cannot remove leaves the old allowlist whole; one it
+ * cannot write is an error said with the store's own reason. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -21,6 +22,14 @@ static int del(void *ctx, enum backend_kind kind, const struct rg_lpm_key *k)
 	if (refused.prefixlen && !memcmp(k, &refused, sizeof(*k)))
 		return -EIO;
 	return backend_none.del(ctx, kind, k);
+}
+
+/* A full store: it says so in its result, errno untouched. */
+static int full(void *ctx, const struct rg_lpm_key *k, const struct backend_rec *r)
+{
+	(void)ctx, (void)k, (void)r;
+	errno = 0;
+	return -ENOSPC;
 }
 
 static int same(const struct rg_lpm_key *k, const struct backend_rec *r, void *arg)
@@ -83,6 +92,11 @@ int main(void)
 	ok(enforce_load_allow(e, &c, err, sizeof(err)) == 0 && !holds("198.51.100.0/24") &&
 	   !holds("203.0.113.0/24") && !remembers(e, "198.51.100.7"),
 	   "once the backend works, the entries go %s", err);
+	ops.put = full;
+	c.n_allow = 1;
+	ok(enforce_load_allow(e, &c, err, sizeof(err)) < 0 &&
+	   strstr(err, "cannot write allow entries: No space left on device"),
+	   "an entry the store cannot take is an error with its reason: %s", err);
 	enforce_free(e);
 	backend_none_free(none);
 	return tap_done();
