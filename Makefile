@@ -36,7 +36,7 @@ COMMON_SRC := daemon/addr.c daemon/duration.c daemon/log.c daemon/config.c daemo
               daemon/dnsbl_spec.c daemon/dnsbl.c \
               daemon/privdrop.c daemon/atomic.c daemon/prometheus.c daemon/metrics.c \
               daemon/backend_xdp.c daemon/backend_none.c daemon/backend_nft.c daemon/nft.c \
-              daemon/nft_table.c daemon/keytab.c daemon/logline.c daemon/linebuf.c daemon/tail.c daemon/follow.c \
+              daemon/nft_table.c daemon/banmirror.c daemon/logline.c daemon/linebuf.c daemon/tail.c daemon/follow.c \
               daemon/query.c daemon/control.c daemon/server.c daemon/loop.c
 # A CDB read into private memory and checked whole (the recipients database).
 COMMON_SRC += daemon/cdb_load.c
@@ -130,7 +130,7 @@ $(B)/rcptguard-spp: $(SPP_OBJ)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-$(B)/tests/test_%: tests/unit/test_%.c tests/unit/tap.h $(B)/libcommon.a
+$(B)/tests/test_%: tests/unit/test_%.c tests/unit/tap.h tests/unit/logcap.h $(B)/libcommon.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(B)/libcommon.a $(LIBS)
 

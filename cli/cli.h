@@ -49,7 +49,6 @@ int store_flush(struct ctx *x);
 /* Does an allow entry overlap k? Fills *by if so. */
 bool store_allow_overlaps(struct ctx *x, const struct rg_lpm_key *k, struct rg_lpm_key *by);
 /* Exactly the ban of k: 0 or -ENOENT. */
-int store_get_ban(struct ctx *x, const struct rg_lpm_key *k, struct rg_ban *out);
 /* A ban made here ends the sessions inside k as the daemon's would (sockkill.h),
  * sparing the store's allow entries: 0 or -errno. */
 struct sockkill_result;

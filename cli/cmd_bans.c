@@ -482,7 +482,7 @@ int cmd_list(struct ctx *x, int argc, char **argv)
 		print_rows(&rows, x->json, reason);
 		/* Set counters came with kernel 5.11; older ones count per rule only. */
 		if (!x->json && store_open_quiet(x, err, sizeof(err)) == 0 &&
-		    !enforce_ban_counters(x->enf))
+		    !(enforce_caps(x->enf) & BACKEND_PER_BAN_COUNTERS))
 			printf("note: per-ban drop counters are not available on this kernel; "
 			       "'rcptguard stats' counts every drop\n");
 	}

@@ -52,7 +52,7 @@ static int show_direct(struct ctx *x, const struct rg_lpm_key *k, const char *ad
 		struct rg_ban ban;
 
 		addr_mask(&p);
-		if (store_get_ban(x, &p, &ban) == 0) {
+		if (enforce_get_ban(x->enf, &p, &ban) == 0) {
 			char a[ADDR_STRLEN];
 
 			addr_format(&p, a, sizeof(a));

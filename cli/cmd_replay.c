@@ -15,7 +15,7 @@
 #include "enforce.h"
 #include "follow.h"
 #include "judge.h"
-#include "keytab.h"
+#include "banmirror.h"
 #include "logline.h"
 #include "log.h"
 #include "logread.h"
@@ -39,7 +39,7 @@ struct replay {
 	struct judge *judge;
 	struct sim_ban *bans;
 	size_t nbans, cap;
-	struct keytab exact;            /* live single-address bans; reason = index in bans */
+	struct banmirror exact;         /* live single-address bans; reason = index in bans */
 	size_t *prefixes;               /* indexes of prefix bans */
 	size_t nprefixes, pcap;
 	struct logline_dedupe dedupe;
@@ -66,7 +66,7 @@ static int add_ban(struct replay *r, const struct decision *d, uint32_t now)
 			       .offense = d->offense,
 			       .end = d->secs ? now + d->secs : UINT32_MAX };
 	if (d->prefix.prefixlen == 128) {
-		if (keytab_put(&r->exact, &d->prefix, (uint32_t)r->nbans, b->end, now, NULL) < 0)
+		if (banmirror_put(&r->exact, &d->prefix, (uint32_t)r->nbans, b->end, now, NULL) < 0)
 			return -1;
 	} else {
 		if (r->nprefixes == r->pcap) {
@@ -88,7 +88,7 @@ static int add_ban(struct replay *r, const struct decision *d, uint32_t now)
 static struct sim_ban *ban_of(struct replay *r, const struct rg_addr *client, uint32_t now)
 {
 	struct rg_lpm_key k = { .prefixlen = 128, .addr = *client };
-	struct keytab_entry *e = keytab_get(&r->exact, &k);
+	struct banmirror_entry *e = banmirror_get(&r->exact, &k);
 
 	if (e && e->expires_ns > now)
 		return &r->bans[e->reason];
@@ -398,7 +398,7 @@ out:
 	offenders_free(off);
 	enforce_free(enf);
 	backend_none_free(none);
-	keytab_free(&r.exact);
+	banmirror_free(&r.exact);
 	free(r.bans);
 	free(r.prefixes);
 	free(in);

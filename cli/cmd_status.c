@@ -1,14 +1,12 @@
 /* cmd_status.c - stats, status, detach: the program and its pins. */
-#include <errno.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
+#include "backend_nft.h"
 #include "cli.h"
 #include "duration.h"
 #include "links.h"
 #include "names.h"
-#include "pins.h"
 #include "prometheus.h"
 #include "table.h"
 
@@ -241,7 +239,7 @@ int cmd_status(struct ctx *x)
 	uint64_t up = d ? wall_secs() - strtoull(ctl_get(d, "started"), NULL, 10) : 0;
 	const char *hook = NULL;
 	char upbuf[32];
-	bool xdp;
+	bool xdp, counters;
 
 	if (rc == EXIT_FAIL)
 		return rc;
@@ -267,6 +265,7 @@ int cmd_status(struct ctx *x)
 	}
 	xdp = x->cfg.backend == BACKEND_XDP &&
 	      maps_open(&x->maps, x->cfg.bpf_pin_dir, err, sizeof(err)) == 0;
+	counters = enforce_caps(x->enf) & BACKEND_PER_BAN_COUNTERS;
 	enforce_foreach(x->enf, count_ban, &c);
 	enforce_allow_foreach(x->enf, count_allow, &allow);
 	if (xdp && maps_get_ports(&x->maps, &ports) == 0)
@@ -274,7 +273,7 @@ int cmd_status(struct ctx *x)
 	for (unsigned i = 0; !xdp && i < x->cfg.n_ports; i++)
 		snprintf(plist + strlen(plist), sizeof(plist) - strlen(plist), "%s%u",
 			 i ? " " : "", x->cfg.ports[i]);
-	if (!xdp)
+	if (x->cfg.backend == BACKEND_NFT)
 		hook = backend_nft_hook(x->store);
 	table_init(&lr.t, "lrlrl", head);
 	if (x->json) {
@@ -297,7 +296,7 @@ int cmd_status(struct ctx *x)
 		}
 		printf("\"ports\":\"%s\",\"bans_exact\":%zu,\"bans_prefix\":%zu,\"allow\":%zu,"
 		       "\"ban_counters\":%s}\n", plist, c.exact, c.prefix, allow,
-		       enforce_ban_counters(x->enf) ? "true" : "false");
+		       counters ? "true" : "false");
 	} else {
 		print_daemon(d, upbuf);
 		if (xdp)
@@ -305,7 +304,7 @@ int cmd_status(struct ctx *x)
 		else
 			printf("nftables:  table inet %s, chain %s%s\n", x->cfg.nft_table,
 			       hook ? hook : "missing (bans are kept but not enforced; start "
-			       "rcptguardd)", enforce_ban_counters(x->enf) ? "" :
+			       "rcptguardd)", counters ? "" :
 			       "; per-ban drop counters are not available on this kernel");
 		printf("ports:     %s\nbans:      %zu addresses, %zu prefixes\n"
 		       "allow:     %zu entries\n", plist, c.exact, c.prefix, allow);
@@ -324,66 +323,43 @@ int cmd_status(struct ctx *x)
 	return EXIT_OK;
 }
 
-static int detach_link(const struct link_info *li, void *arg)
+static int print_link(const struct link_info *li, void *arg)
 {
-	struct ctx *x = arg;
-
-	if (links_detach(&x->maps, x->cfg.bpf_pin_dir, li->ifname) == 0)
-		printf("detached %s\n", li->ifname);
+	(void)arg;
+	printf("detached %s\n", li->ifname);
 	return 0;
 }
 
-static int detach_xdp(struct ctx *x)
-{
-	char path[4096], err[512];
-	int rc = EXIT_OK;
-
-	if (maps_open(&x->maps, x->cfg.bpf_pin_dir, err, sizeof(err)) < 0)
-		return DAEMON_DOWN;     /* nothing pinned */
-	links_foreach(&x->maps, x->cfg.bpf_pin_dir, detach_link, x);
-	maps_close(&x->maps);
-	for (size_t i = 0; pins_map_names[i]; i++)
-		if (pins_path(path, sizeof(path), x->cfg.bpf_pin_dir, pins_map_names[i]) == 0 &&
-		    unlink(path) < 0 && errno != ENOENT) {
-			fprintf(stderr, "rcptguard: cannot remove %s: %s\n", path, strerror(errno));
-			rc = EXIT_FAIL;
-		}
-	pins_link_path(path, sizeof(path), x->cfg.bpf_pin_dir, "");
-	rmdir(path);
-	if (rmdir(x->cfg.bpf_pin_dir) < 0 && errno != ENOENT) {
-		fprintf(stderr, "rcptguard: cannot remove %s: %s\n", x->cfg.bpf_pin_dir,
-			strerror(errno));
-		rc = EXIT_FAIL;
-	}
-	if (rc == EXIT_OK)
-		printf("removed the XDP program and every pinned map under %s\n",
-		       x->cfg.bpf_pin_dir);
-	return rc;
-}
-
-static int detach_nft(struct ctx *x)
+/* The store of ops, removed through its destroy op; DAEMON_DOWN when
+ * there is none. links: name the interfaces that lose the XDP program
+ * (the status's view of the pins). */
+static int detach_store(struct ctx *x, const struct backend_ops *ops, bool links)
 {
 	char err[512];
-	void *t = backend_nft.open(&x->cfg, BACKEND_ATTACH, NULL, err, sizeof(err));
+	void *store = ops->open(&x->cfg, BACKEND_ATTACH, NULL, err, sizeof(err));
+	struct rg_maps maps;
 	int e;
 
-	if (!t)
-		return DAEMON_DOWN;     /* no table */
-	e = backend_nft.destroy(t);
-	backend_nft.close(t);
+	if (!store)
+		return DAEMON_DOWN;
+	if (links && maps_open(&maps, x->cfg.bpf_pin_dir, err, sizeof(err)) == 0) {
+		links_foreach(&maps, x->cfg.bpf_pin_dir, print_link, NULL);
+		maps_close(&maps);
+	}
+	e = ops->destroy(store);
+	ops->close(store);
 	if (e < 0) {
-		fprintf(stderr, "rcptguard: cannot delete table inet %s: %s\n", x->cfg.nft_table,
+		fprintf(stderr, "rcptguard: cannot remove the %s store: %s\n", ops->name,
 			strerror(-e));
 		return EXIT_FAIL;
 	}
-	printf("removed nftables table inet %s with every ban in it\n", x->cfg.nft_table);
 	return EXIT_OK;
 }
 
 /* Everything rcptguard put into the kernel, whichever backend made it. */
 int cmd_detach(struct ctx *x)
 {
-	int a = detach_xdp(x), b = detach_nft(x);
+	int a = detach_store(x, &backend_xdp, true), b = detach_store(x, &backend_nft, false);
 
 	if (a == DAEMON_DOWN && b == DAEMON_DOWN) {
 		fprintf(stderr, "rcptguard: nothing to detach: no rcptguard maps are pinned at %s "
@@ -391,5 +367,10 @@ int cmd_detach(struct ctx *x)
 			x->cfg.nft_table);
 		return EXIT_FAIL;
 	}
+	if (a == EXIT_OK)
+		printf("removed the XDP program and every pinned map under %s\n",
+		       x->cfg.bpf_pin_dir);
+	if (b == EXIT_OK)
+		printf("removed nftables table inet %s with every ban in it\n", x->cfg.nft_table);
 	return a == EXIT_FAIL || b == EXIT_FAIL ? EXIT_FAIL : EXIT_OK;
 }

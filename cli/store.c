@@ -174,35 +174,6 @@ bool store_allow_overlaps(struct ctx *x, const struct rg_lpm_key *k, struct rg_l
 	return e != NULL;
 }
 
-struct find {
-	const struct rg_lpm_key *k;
-	struct rg_ban *out;
-	bool found;
-};
-
-static int find_one(const struct rg_lpm_key *k, const struct rg_ban *b, const char *note,
-		    void *arg)
-{
-	struct find *f = arg;
-
-	(void)note;
-	if (k->prefixlen != f->k->prefixlen || memcmp(&k->addr, &f->k->addr, sizeof(k->addr)))
-		return 0;
-	*f->out = *b;
-	f->found = true;
-	return 1;
-}
-
-int store_get_ban(struct ctx *x, const struct rg_lpm_key *k, struct rg_ban *out)
-{
-	struct find f = { k, out, false };
-
-	if (x->ops->get)
-		return x->ops->get(x->store, k, out);
-	x->ops->foreach(x->store, find_one, &f);
-	return f.found ? 0 : -ENOENT;
-}
-
 int store_close_sessions(struct ctx *x, const struct rg_lpm_key *k, struct sockkill_result *r)
 {
 	return sockkill(k, x->cfg.ports, x->cfg.n_ports, enforce_allowlist(x->enf), false, r);

@@ -1,12 +1,13 @@
 /* backend.h - enforcement: one front, several small backends.
  *
  * The front (enforce.c) does what every backend shares: the allowlist
- * check before a ban, expiry arithmetic, counting and one log line per
- * ban, unban, expiry and allowlist hit. A backend is a struct of a few
- * primitive operations on its own store: the XDP maps (backend_xdp.c),
- * an nftables table (backend_nft.c), or nothing at all for trial runs
- * (backend_none.c). Callers ask its capability bits, never which one it
- * is. */
+ * check before a ban, expiry arithmetic, the ban mirror, the sweep,
+ * counting and one log line per ban, unban, expiry and allowlist hit. A
+ * backend is its lifecycle plus a few primitive operations on the entries
+ * of its own store (put, del, walk, stats; optional get, batch, version):
+ * the XDP maps (backend_xdp.c), an nftables table (backend_nft.c), or
+ * memory only, for trial runs (backend_none.c). Callers ask its capability
+ * bits, never which one it is. */
 #ifndef RG_BACKEND_H
 #define RG_BACKEND_H
 
@@ -17,11 +18,6 @@
 
 /* Room for a backend's version word (ops.version), NUL included. */
 #define RG_PROOF_LEN 192
-
-typedef int (*ban_cb)(const struct rg_lpm_key *k, const struct rg_ban *b,
-		      const char *note, void *arg);
-typedef int (*allow_cb)(const struct rg_lpm_key *k, const struct rg_allow *a, void *arg);
-typedef void (*expired_cb)(const struct rg_lpm_key *k, void *arg);
 
 /* What a backend's store does, asked instead of its name. */
 enum backend_cap {
@@ -46,18 +42,35 @@ struct backend_open {
 	bool adopt;                     /* out: it is as saved: adopt the saved bans */
 };
 
-/* One ban as the front hands it over: the duration and the expiry it
- * makes (the front's one conversion), for stores that count either. */
-struct backend_ban {
-	uint64_t secs;                  /* 0: permanent */
-	uint64_t expires_ns;            /* CLOCK_MONOTONIC; 0: permanent */
-	unsigned reason;
-	uint64_t created_unix;          /* now; a store renewing a ban keeps its own */
-	const char *note;               /* may be NULL */
+/* The two kinds of entry a store holds. */
+enum backend_kind { BACKEND_BAN, BACKEND_ALLOW };
+
+/* One entry of a store: what put() writes and walk() and get() read. */
+struct backend_rec {
+	enum backend_kind kind;
+	/* BACKEND_BAN: expires_ns (CLOCK_MONOTONIC; 0: permanent, the
+	 * front's one conversion), reason, created_unix (now; a store
+	 * renewing a ban keeps its own); walk() and get() add the drop
+	 * counters and prefixlen. */
+	struct rg_ban ban;
+	uint64_t secs;                  /* put: the duration expires_ns came from */
+	const char *note;               /* put: may be NULL; walk: "" when none */
+	/* put: the ban of k the front knows the store holds, NULL when none
+	 * or unknown. */
+	const struct rg_ban *old;
+	/* BACKEND_ALLOW: origin (RG_ALLOW_*); walk() adds created_unix. */
+	struct rg_allow allow;
 };
+
+/* Non-zero stops the walk and is its result. */
+typedef int (*backend_walk_cb)(const struct rg_lpm_key *k, const struct backend_rec *r,
+			       void *arg);
 
 struct config;
 
+/* Lifecycle (open, close, apply, destroy, caps), then the primitives on
+ * the store's entries. Everything the backends share (allowlist
+ * precedence, expiry, the ban mirror, sweep, log lines) is the front's. */
 struct backend_ops {
 	const char *name;
 	/* The store: opened (ATTACH) or made and set up for c. NULL with the
@@ -68,34 +81,30 @@ struct backend_ops {
 	void (*close)(void *ctx);
 	/* A reload: c's ports. 0, or -1 with the reason in err. */
 	int (*apply)(void *ctx, const struct config *c, char *err, size_t errlen);
-	/* Remove the store from the kernel, bans and all: 0 or -errno. NULL:
-	 * rcptguard detach removes it by hand (XDP: links and pins, each
-	 * named as it goes; cli/cmd_status.c). */
+	/* Remove the store from the kernel, bans and all (XDP: its links and
+	 * pins; nft: its table): 0 or -errno; close() still follows. */
 	int (*destroy)(void *ctx);
 	/* BACKEND_* bits; NULL: none. */
 	unsigned (*caps)(void *ctx);
-	/* Place or renew a ban. old: the ban of k the front knows the store
-	 * holds, NULL when none or unknown. Keeps the counters of an existing
-	 * ban. */
-	int (*ban)(void *ctx, const struct rg_lpm_key *k, const struct backend_ban *b,
-		   const struct rg_ban *old);
+	/* Place or renew an entry of r->kind; a renewed ban keeps its
+	 * counters. 0 or -errno. */
+	int (*put)(void *ctx, const struct rg_lpm_key *k, const struct backend_rec *r);
 	/* 0, or -ENOENT. */
-	int (*unban)(void *ctx, const struct rg_lpm_key *k);
-	int (*foreach)(void *ctx, ban_cb cb, void *arg);
-	/* Exactly the ban of k: 0 or -ENOENT. NULL where a lookup costs a
-	 * list of every ban (SLOW_DUMP: the front's mirror answers). */
-	int (*get)(void *ctx, const struct rg_lpm_key *k, struct rg_ban *out);
-	int (*allow_add)(void *ctx, const struct rg_lpm_key *k, unsigned origin);
-	int (*allow_del)(void *ctx, const struct rg_lpm_key *k);
-	int (*allow_foreach)(void *ctx, allow_cb cb, void *arg);
+	int (*del)(void *ctx, enum backend_kind kind, const struct rg_lpm_key *k);
+	/* Every entry of kind; the walk may not remove what it walks. */
+	int (*walk)(void *ctx, enum backend_kind kind, backend_walk_cb cb, void *arg);
+	/* Optional: exactly the ban of k, note excepted: 0 or -ENOENT. NULL
+	 * where a lookup costs a walk (SLOW_DUMP: the front's mirror answers). */
+	int (*get)(void *ctx, const struct rg_lpm_key *k, struct backend_rec *out);
 	/* Drop counters; zeros where the backend drops nothing. */
 	int (*stats)(void *ctx, struct rg_stats *out);
-	/* While on, bans may be queued and sent in large batches; turning it
-	 * off sends the rest. NULL: every ban is written at once anyway. */
-	int (*bulk)(void *ctx, bool on);
-	/* A word naming what the store holds now, saved with the state file:
-	 * the same word at the next start proves nobody changed it. "" when
-	 * unknown or changed by someone else. NULL: never one. */
+	/* Optional: while on, puts may be queued and sent in large batches;
+	 * turning it off sends the rest (0 or -errno: the queued puts may be
+	 * lost). NULL: every put is written at once. */
+	int (*batch)(void *ctx, bool on);
+	/* Optional: a word naming what the store holds now, saved with the
+	 * state file: the same word at the next start proves nobody changed
+	 * it. "" when unknown or changed by someone else. */
 	void (*version)(void *ctx, char *buf, size_t len);
 };
 
@@ -103,11 +112,9 @@ extern const struct backend_ops backend_xdp;
 extern const struct backend_ops backend_none;
 extern const struct backend_ops backend_nft;
 
-/* The none backend's store (its bans exist only in memory). */
+/* The none backend's store (its entries exist only in memory): the
+ * replay's, and the unit tests'. */
 void *backend_none_new(void);
 void backend_none_free(void *ctx);
-/* "ingress" or "prerouting": where the nft table's chain hooks in; NULL
- * when the chain is missing. */
-const char *backend_nft_hook(void *ctx);
 
 #endif

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "backend.h"
+#include "backend_nft.h"
 #include "duration.h"
 #include "nft.h"
 #include "names.h"
@@ -18,8 +18,8 @@
 
 struct nftb {
 	struct nft_table t;
-	bool bulk;
-	size_t queued;                  /* bans waiting in the batch (bulk) */
+	bool batch;
+	size_t queued;                  /* bans waiting in the batch */
 	char where[128];                /* version's "nft/TABLE/BOOT/NETNS", "" if unknown */
 };
 
@@ -98,15 +98,14 @@ static int before_alone(struct nftb *b)
 	return b->queued ? commit(b) : 0;
 }
 
-static int ban(void *ctx, const struct rg_lpm_key *k, const struct backend_ban *bn,
-	       const struct rg_ban *old)
+static int put_ban(struct nftb *b, const struct rg_lpm_key *k, const struct backend_rec *r)
 {
-	struct nftb *b = ctx;
-	uint64_t created = bn->created_unix;
+	const struct rg_ban *old = r->old;
+	uint64_t created = r->ban.created_unix;
 	char comment[160];
 	/* A new reason, or a change to or from permanent, needs a new
 	 * element: the kernel updates only the expiry of one that exists. */
-	bool replace = old && (old->reason != bn->reason || !old->expires_ns || !bn->secs);
+	bool replace = old && (old->reason != r->ban.reason || !old->expires_ns || !r->secs);
 	int rc;
 
 	if (replace) {
@@ -116,102 +115,85 @@ static int ban(void *ctx, const struct rg_lpm_key *k, const struct backend_ban *
 	} else if (old) {
 		created = old->created_unix;
 	}
-	ban_comment(comment, sizeof(comment), bn->reason, created, bn->note);
-	nftt_add(&b->t, NFTT_BAN, k, bn->secs * 1000, comment);
-	if (b->bulk && !replace)
+	ban_comment(comment, sizeof(comment), r->ban.reason, created, r->note);
+	nftt_add(&b->t, NFTT_BAN, k, r->secs * 1000, comment);
+	if (b->batch && !replace)
 		b->queued++;
 	else if ((rc = commit(b)) < 0)
 		return rc;
 	return 0;
 }
 
-static int unban(void *ctx, const struct rg_lpm_key *k)
+static int put_allow(struct nftb *b, const struct rg_lpm_key *k, const struct backend_rec *r)
 {
-	struct nftb *b = ctx;
-	int rc = before_alone(b);
-
-	if (rc < 0)
-		return rc;
-	nftt_del(&b->t, NFTT_BAN, k);
-	return commit(b);
-}
-
-struct ban_walk {
-	ban_cb cb;
-	void *arg;
-	uint64_t now;
-};
-
-static int ban_one(const struct nftt_elem *e, void *arg)
-{
-	struct ban_walk *w = arg;
-	struct rg_ban b = { .expires_ns = expires_ns(e, w->now), .packets = e->packets,
-			    .bytes = e->bytes, .prefixlen = e->key.prefixlen };
-	char note[RG_NOTE_LEN];
-
-	parse_ban_comment(e->comment, &b, note);
-	return w->cb(&e->key, &b, note, w->arg);
-}
-
-static int foreach(void *ctx, ban_cb cb, void *arg)
-{
-	struct nftb *b = ctx;
-	struct ban_walk w = { cb, arg, mono_ns() };
-
-	return nftt_foreach(&b->t, NFTT_BAN, ban_one, &w);
-}
-
-static int allow_add(void *ctx, const struct rg_lpm_key *k, unsigned origin)
-{
-	struct nftb *b = ctx;
 	char comment[64];
 	int rc = before_alone(b);
 
 	if (rc < 0)
 		return rc;
 	snprintf(comment, sizeof(comment), "%s %" PRIu64,
-		 origin == RG_ALLOW_MANUAL ? "manual" : "config", wall_secs());
+		 r->allow.origin == RG_ALLOW_MANUAL ? "manual" : "config", wall_secs());
 	nftt_add(&b->t, NFTT_ALLOW, k, 0, comment);
 	return commit(b);
 }
 
-static int allow_del(void *ctx, const struct rg_lpm_key *k)
+static int put(void *ctx, const struct rg_lpm_key *k, const struct backend_rec *r)
+{
+	return r->kind == BACKEND_ALLOW ? put_allow(ctx, k, r) : put_ban(ctx, k, r);
+}
+
+static int del(void *ctx, enum backend_kind kind, const struct rg_lpm_key *k)
 {
 	struct nftb *b = ctx;
 	int rc = before_alone(b);
 
 	if (rc < 0)
 		return rc;
-	nftt_del(&b->t, NFTT_ALLOW, k);
+	nftt_del(&b->t, kind == BACKEND_ALLOW ? NFTT_ALLOW : NFTT_BAN, k);
 	return commit(b);
 }
 
-struct allow_walk {
-	allow_cb cb;
+struct rec_walk {
+	backend_walk_cb cb;
 	void *arg;
+	uint64_t now;
 };
+
+static int ban_one(const struct nftt_elem *e, void *arg)
+{
+	struct rec_walk *w = arg;
+	struct backend_rec r = { .kind = BACKEND_BAN, .ban = { .expires_ns = expires_ns(e, w->now),
+				 .packets = e->packets, .bytes = e->bytes,
+				 .prefixlen = e->key.prefixlen } };
+	char note[RG_NOTE_LEN];
+
+	parse_ban_comment(e->comment, &r.ban, note);
+	r.note = note;
+	return w->cb(&e->key, &r, w->arg);
+}
 
 static int allow_one(const struct nftt_elem *e, void *arg)
 {
-	struct allow_walk *w = arg;
-	struct rg_allow a = { .origin = RG_ALLOW_CONFIG };
+	struct rec_walk *w = arg;
+	struct backend_rec r = { .kind = BACKEND_ALLOW, .allow.origin = RG_ALLOW_CONFIG };
 	char origin[16];
 	unsigned long long created = 0;
 
 	if (sscanf(e->comment, "%15s %llu", origin, &created) == 2) {
-		a.created_unix = created;
+		r.allow.created_unix = created;
 		if (strcmp(origin, "manual") == 0)
-			a.origin = RG_ALLOW_MANUAL;
+			r.allow.origin = RG_ALLOW_MANUAL;
 	}
-	return w->cb(&e->key, &a, w->arg);
+	return w->cb(&e->key, &r, w->arg);
 }
 
-static int allow_foreach(void *ctx, allow_cb cb, void *arg)
+static int walk(void *ctx, enum backend_kind kind, backend_walk_cb cb, void *arg)
 {
 	struct nftb *b = ctx;
-	struct allow_walk w = { cb, arg };
+	struct rec_walk w = { cb, arg, mono_ns() };
 
-	return nftt_foreach(&b->t, NFTT_ALLOW, allow_one, &w);
+	return kind == BACKEND_ALLOW ? nftt_foreach(&b->t, NFTT_ALLOW, allow_one, &w) :
+				       nftt_foreach(&b->t, NFTT_BAN, ban_one, &w);
 }
 
 static int stats(void *ctx, struct rg_stats *out)
@@ -232,11 +214,11 @@ static int stats(void *ctx, struct rg_stats *out)
 	return 0;
 }
 
-static int bulk(void *ctx, bool on)
+static int batch(void *ctx, bool on)
 {
 	struct nftb *b = ctx;
 
-	b->bulk = on;
+	b->batch = on;
 	return on ? 0 : commit(b);
 }
 
@@ -340,12 +322,9 @@ static int destroy(void *ctx)
 const struct backend_ops backend_nft = {
 	.name = "nft", .open = open_store, .close = close_store, .apply = apply,
 	.destroy = destroy, .caps = caps,
-	.ban = ban, .unban = unban, .foreach = foreach,
-	.allow_add = allow_add, .allow_del = allow_del, .allow_foreach = allow_foreach,
-	.stats = stats, .bulk = bulk, .version = version,
+	.put = put, .del = del, .walk = walk, .stats = stats, .batch = batch, .version = version,
 };
 
-/* "ingress" or "prerouting": where the table's chain hooks in. */
 const char *backend_nft_hook(void *ctx)
 {
 	return nftt_hook(&((struct nftb *)ctx)->t);

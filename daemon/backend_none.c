@@ -1,6 +1,7 @@
-/* backend_none.c - trial runs: bans are logged and listed but enforced
- * nowhere. They live in an array found through the keyed index (replay
- * judges a whole log's worth of bans over this store). */
+/* backend_none.c - trial runs: bans and allow entries are logged and
+ * listed but enforced nowhere. Each kind lives in an array found through
+ * the keyed index (replay judges a whole log's worth of bans over this
+ * store). */
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -13,21 +14,38 @@
 struct entry {
 	struct rg_lpm_key k;
 	struct rg_ban b;
+	struct rg_allow a;
 	struct rg_note note;
 };
 
-struct none {
+struct kind {
 	struct entry *e;
 	size_t n, cap;
 	struct keyindex idx;
 };
 
+struct none {
+	struct kind kind[BACKEND_ALLOW + 1];
+};
+
+static void kind_init(struct kind *t)
+{
+	*t = (struct kind){ 0 };
+	keyindex_init(&t->idx, sizeof(struct entry), offsetof(struct entry, k), 0);
+}
+
+static void kind_free(struct kind *t)
+{
+	keyindex_free(&t->idx);
+	free(t->e);
+}
+
 void *backend_none_new(void)
 {
 	struct none *s = calloc(1, sizeof(*s));
 
-	if (s)
-		keyindex_init(&s->idx, sizeof(struct entry), offsetof(struct entry, k), 0);
+	for (size_t i = 0; s && i <= BACKEND_ALLOW; i++)
+		kind_init(&s->kind[i]);
 	return s;
 }
 
@@ -35,59 +53,59 @@ void backend_none_free(void *ctx)
 {
 	struct none *s = ctx;
 
-	if (!s)
-		return;
-	keyindex_free(&s->idx);
-	free(s->e);
+	for (size_t i = 0; s && i <= BACKEND_ALLOW; i++)
+		kind_free(&s->kind[i]);
 	free(s);
 }
 
-static long find(const struct none *s, const struct rg_lpm_key *k)
+static struct entry *find(const struct kind *t, const struct rg_lpm_key *k)
 {
-	uint32_t i = keyindex_find(&s->idx, s->e, k);
+	uint32_t i = keyindex_find(&t->idx, t->e, k);
 
-	return i == KEYINDEX_NONE ? -1 : (long)i;
+	return i == KEYINDEX_NONE ? NULL : &t->e[i];
 }
 
-static int ban(void *ctx, const struct rg_lpm_key *k, const struct backend_ban *b,
-	       const struct rg_ban *old)
+static int put(void *ctx, const struct rg_lpm_key *k, const struct backend_rec *r)
 {
-	struct none *s = ctx;
-	long i = find(s, k);
+	struct kind *t = &((struct none *)ctx)->kind[r->kind];
+	struct entry *e = find(t, k);
 
-	(void)old;
-	if (i < 0) {
-		if (grow(&s->e, &s->cap, s->n + 1, sizeof(*s->e), 64) < 0 ||
-		    keyindex_reserve(&s->idx, s->e, s->n) < 0)
+	if (!e) {
+		if (grow(&t->e, &t->cap, t->n + 1, sizeof(*t->e), 64) < 0 ||
+		    keyindex_reserve(&t->idx, t->e, t->n) < 0)
 			return -ENOMEM;
-		i = (long)s->n;
-		s->e[i] = (struct entry){ .k = *k, .b.created_unix = b->created_unix };
-		keyindex_insert(&s->idx, s->e, (uint32_t)s->n++);
+		e = &t->e[t->n];
+		*e = (struct entry){ .k = *k, .b.created_unix = r->ban.created_unix,
+				     .b.prefixlen = k->prefixlen };
+		keyindex_insert(&t->idx, t->e, (uint32_t)t->n++);
 	}
-	s->e[i].b.expires_ns = b->expires_ns;
-	s->e[i].b.reason = b->reason;
-	snprintf(s->e[i].note.text, sizeof(s->e[i].note.text), "%s", b->note ? b->note : "");
+	e->b.expires_ns = r->ban.expires_ns;
+	e->b.reason = r->ban.reason;
+	e->a = r->allow;
+	snprintf(e->note.text, sizeof(e->note.text), "%s", r->note ? r->note : "");
 	return 0;
 }
 
-static int unban(void *ctx, const struct rg_lpm_key *k)
+static int del(void *ctx, enum backend_kind kind, const struct rg_lpm_key *k)
 {
-	struct none *s = ctx;
-	long i = find(s, k);
+	struct kind *t = &((struct none *)ctx)->kind[kind];
+	uint32_t i = keyindex_find(&t->idx, t->e, k);
 
-	if (i < 0)
+	if (i == KEYINDEX_NONE)
 		return -ENOENT;
-	keyindex_remove(&s->idx, s->e, (uint32_t)i, (uint32_t)(s->n - 1));
-	s->e[i] = s->e[--s->n];
+	keyindex_remove(&t->idx, t->e, i, (uint32_t)(t->n - 1));
+	t->e[i] = t->e[--t->n];
 	return 0;
 }
 
-static int foreach(void *ctx, ban_cb cb, void *arg)
+static int walk(void *ctx, enum backend_kind kind, backend_walk_cb cb, void *arg)
 {
-	struct none *s = ctx;
+	struct kind *t = &((struct none *)ctx)->kind[kind];
 
-	for (size_t i = 0; i < s->n; i++) {
-		int rc = cb(&s->e[i].k, &s->e[i].b, s->e[i].note.text, arg);
+	for (size_t i = 0; i < t->n; i++) {
+		struct backend_rec r = { .kind = kind, .ban = t->e[i].b, .allow = t->e[i].a,
+					 .note = t->e[i].note.text };
+		int rc = cb(&t->e[i].k, &r, arg);
 
 		if (rc)
 			return rc;
@@ -95,32 +113,13 @@ static int foreach(void *ctx, ban_cb cb, void *arg)
 	return 0;
 }
 
-static int get(void *ctx, const struct rg_lpm_key *k, struct rg_ban *out)
+static int get(void *ctx, const struct rg_lpm_key *k, struct backend_rec *out)
 {
-	struct none *s = ctx;
-	long i = find(s, k);
+	const struct entry *e = find(&((struct none *)ctx)->kind[BACKEND_BAN], k);
 
-	if (i < 0)
+	if (!e)
 		return -ENOENT;
-	*out = s->e[i].b;
-	return 0;
-}
-
-static int allow_add(void *ctx, const struct rg_lpm_key *k, unsigned origin)
-{
-	(void)ctx, (void)k, (void)origin;
-	return 0;
-}
-
-static int allow_del(void *ctx, const struct rg_lpm_key *k)
-{
-	(void)ctx, (void)k;
-	return 0;
-}
-
-static int allow_foreach(void *ctx, allow_cb cb, void *arg)
-{
-	(void)ctx, (void)cb, (void)arg;
+	*out = (struct backend_rec){ .kind = BACKEND_BAN, .ban = e->b, .note = "" };
 	return 0;
 }
 
@@ -154,6 +153,18 @@ static int apply(void *ctx, const struct config *c, char *err, size_t errlen)
 	return 0;
 }
 
+/* Nothing is in the kernel: the store empties. */
+static int destroy(void *ctx)
+{
+	struct none *s = ctx;
+
+	for (size_t i = 0; i <= BACKEND_ALLOW; i++) {
+		kind_free(&s->kind[i]);
+		kind_init(&s->kind[i]);
+	}
+	return 0;
+}
+
 static unsigned caps(void *ctx)
 {
 	(void)ctx;
@@ -162,7 +173,6 @@ static unsigned caps(void *ctx)
 
 const struct backend_ops backend_none = {
 	.name = "none", .open = open_store, .close = backend_none_free, .apply = apply,
-	.caps = caps, .ban = ban, .unban = unban, .foreach = foreach, .get = get,
-	.allow_add = allow_add, .allow_del = allow_del, .allow_foreach = allow_foreach,
-	.stats = stats,
+	.destroy = destroy, .caps = caps,
+	.put = put, .del = del, .walk = walk, .get = get, .stats = stats,
 };

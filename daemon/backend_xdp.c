@@ -1,13 +1,20 @@
 /* backend_xdp.c - bans in the pinned XDP maps. */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 #include "backend.h"
 #include "links.h"
+#include "log.h"
+#include "pins.h"
 #include "xdp_loader.h"
 
 struct xdpb {
 	struct rg_maps maps;
 	struct xdp_loaded *xdp;         /* NULL when only the maps are open (ATTACH) */
+	char pin_dir[PATH_MAX];
 };
 
 #define MAPS(ctx) (&((struct xdpb *)(ctx))->maps)
@@ -30,6 +37,7 @@ static void *open_store(const struct config *c, enum backend_mode mode, struct b
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	snprintf(b->pin_dir, sizeof(b->pin_dir), "%s", c->bpf_pin_dir);
 	if (mode == BACKEND_ATTACH) {
 		if (maps_open(&b->maps, c->bpf_pin_dir, err, errlen) == 0)
 			return b;
@@ -69,41 +77,27 @@ static unsigned caps(void *ctx)
 	return BACKEND_DROPS | BACKEND_PER_BAN_COUNTERS;
 }
 
-static int ban(void *ctx, const struct rg_lpm_key *k, const struct backend_ban *b,
-	       const struct rg_ban *old)
+static int put(void *ctx, const struct rg_lpm_key *k, const struct backend_rec *r)
 {
-	(void)old;
-	return maps_ban(MAPS(ctx), k, b->expires_ns, b->reason, b->note);
+	if (r->kind == BACKEND_ALLOW)
+		return maps_allow_add(MAPS(ctx), k, r->allow.origin);
+	return maps_ban(MAPS(ctx), k, r->ban.expires_ns, r->ban.reason, r->note);
 }
 
-static int unban(void *ctx, const struct rg_lpm_key *k)
+static int del(void *ctx, enum backend_kind kind, const struct rg_lpm_key *k)
 {
-	return maps_unban(MAPS(ctx), k);
+	return kind == BACKEND_ALLOW ? maps_allow_del(MAPS(ctx), k) : maps_unban(MAPS(ctx), k);
 }
 
-static int foreach(void *ctx, ban_cb cb, void *arg)
+static int walk(void *ctx, enum backend_kind kind, backend_walk_cb cb, void *arg)
 {
-	return maps_foreach_ban(MAPS(ctx), cb, arg);
+	return maps_walk(MAPS(ctx), kind, cb, arg);
 }
 
-static int get(void *ctx, const struct rg_lpm_key *k, struct rg_ban *out)
+static int get(void *ctx, const struct rg_lpm_key *k, struct backend_rec *out)
 {
-	return maps_get_ban(MAPS(ctx), k, out);
-}
-
-static int allow_add(void *ctx, const struct rg_lpm_key *k, unsigned origin)
-{
-	return maps_allow_add(MAPS(ctx), k, origin);
-}
-
-static int allow_del(void *ctx, const struct rg_lpm_key *k)
-{
-	return maps_allow_del(MAPS(ctx), k);
-}
-
-static int allow_foreach(void *ctx, allow_cb cb, void *arg)
-{
-	return maps_foreach_allow(MAPS(ctx), cb, arg);
+	*out = (struct backend_rec){ .kind = BACKEND_BAN, .note = "" };
+	return maps_get_ban(MAPS(ctx), k, &out->ban);
 }
 
 static int stats(void *ctx, struct rg_stats *out)
@@ -111,9 +105,37 @@ static int stats(void *ctx, struct rg_stats *out)
 	return maps_read_stats(MAPS(ctx), out);
 }
 
+static int detach_one(const struct link_info *li, void *arg)
+{
+	struct xdpb *b = arg;
+
+	if (links_detach(&b->maps, b->pin_dir, li->ifname) == 0)
+		log_info("event=detach ifname=%s", li->ifname);
+	return 0;
+}
+
+/* Each link, then each pin, then the directories: whatever cannot be
+ * removed is named, and the rest still goes. */
+static int destroy(void *ctx)
+{
+	struct xdpb *b = ctx;
+	char path[PATH_MAX + 64];
+	int rc = 0;
+
+	links_foreach(&b->maps, b->pin_dir, detach_one, b);
+	for (size_t i = 0; pins_map_names[i]; i++)
+		if (pins_path(path, sizeof(path), b->pin_dir, pins_map_names[i]) == 0 &&
+		    unlink(path) < 0 && errno != ENOENT && (rc = -errno))
+			log_err("event=destroy_failed path=%s error=\"%s\"", path, strerror(errno));
+	pins_link_path(path, sizeof(path), b->pin_dir, "");
+	rmdir(path);
+	if (rmdir(b->pin_dir) < 0 && errno != ENOENT && (rc = -errno))
+		log_err("event=destroy_failed path=%s error=\"%s\"", b->pin_dir, strerror(errno));
+	return rc;
+}
+
 const struct backend_ops backend_xdp = {
-	.name = "xdp", .open = open_store, .close = close_store, .apply = apply, .caps = caps,
-	.ban = ban, .unban = unban, .foreach = foreach, .get = get,
-	.allow_add = allow_add, .allow_del = allow_del, .allow_foreach = allow_foreach,
-	.stats = stats,
+	.name = "xdp", .open = open_store, .close = close_store, .apply = apply,
+	.destroy = destroy, .caps = caps,
+	.put = put, .del = del, .walk = walk, .get = get, .stats = stats,
 };

@@ -1,4 +1,24 @@
-/* enforce.c - everything the backends share. */
+/* enforce.c - the enforcement front: everything the backends share. The
+ * judge (judge.c) decides; the front carries each decision out on one
+ * backend's store and is the only code that calls the backend ops:
+ *
+ *   judge, the CLI's direct mode ─► front ─► put / del / walk / get / batch
+ *                                    │        on the xdp, nft or none store
+ *                                    └─ change hook ─► state journal
+ *
+ * What lives here, once for every backend:
+ * - Allowlist precedence in the store: loopback, the config's entries, the
+ *   allow files and manual entries are written as BACKEND_ALLOW entries; an
+ *   entry that covers a ban's client or all of its prefix spares it (a
+ *   manual ban is placed anyway: the kernel's allow map spares the entry).
+ * - The one conversion of a duration into an expiry (duration_expiry_ns),
+ *   handed to the store with the duration itself.
+ * - The ban mirror (banmirror.c) of a SLOW_DUMP store, with adopt and proof
+ *   for a fast restart; after a failed write it is read again.
+ * - The expiry sweep (a KERNEL_EXPIRY store only needs it logged), the
+ *   sessions a ban ends (sockkill.c), batching through the store's batch().
+ * - Typed lists (ban_cb, allow_cb) over the store's walk, one key=value log
+ *   line per ban, unban, expiry, allowlist hit and failure, and counters. */
 #include <errno.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
@@ -10,7 +30,7 @@
 #include "log.h"
 #include "names.h"
 #include "duration.h"
-#include "keytab.h"
+#include "banmirror.h"
 #include "sockkill.h"
 
 #define SESSIONS_QUEUE 4096
@@ -35,7 +55,7 @@ struct enforcer {
 	 * drop counters), so "banned?", the state file's list and the expiry
 	 * log cost no dump. Read when first needed; after a failed write it
 	 * cannot tell what reached the kernel and is read again. */
-	struct keytab mirror;
+	struct banmirror mirror;
 	bool mirrored;                          /* mirror holds every ban of the store */
 };
 
@@ -60,7 +80,7 @@ void enforce_free(struct enforcer *e)
 {
 	if (!e)
 		return;
-	keytab_free(&e->mirror);
+	banmirror_free(&e->mirror);
 	allowlist_free(&e->allow);
 	free(e);
 }
@@ -74,6 +94,35 @@ void enforce_on_change(struct enforcer *e, change_cb cb, void *arg)
 const char *enforce_backend(const struct enforcer *e)
 {
 	return e->ops->name;
+}
+
+/* The front's lists take typed callbacks; a store walks records. */
+struct typed {
+	ban_cb ban;
+	allow_cb allow;
+	void *arg;
+};
+
+static int typed_visit(const struct rg_lpm_key *k, const struct backend_rec *r, void *arg)
+{
+	const struct typed *t = arg;
+
+	return r->kind == BACKEND_ALLOW ? t->allow(k, &r->allow, t->arg) :
+					  t->ban(k, &r->ban, r->note, t->arg);
+}
+
+static int walk_bans(struct enforcer *e, ban_cb cb, void *arg)
+{
+	struct typed t = { .ban = cb, .arg = arg };
+
+	return e->ops->walk(e->ctx, BACKEND_BAN, typed_visit, &t);
+}
+
+int enforce_allow_foreach(struct enforcer *e, allow_cb cb, void *arg)
+{
+	struct typed t = { .allow = cb, .arg = arg };
+
+	return e->ops->walk(e->ctx, BACKEND_ALLOW, typed_visit, &t);
 }
 
 static int keep_manual(const struct rg_lpm_key *k, const struct rg_allow *a, void *arg)
@@ -94,7 +143,7 @@ int enforce_allow_read(struct enforcer *e)
 
 	allowlist_free(&e->allow);
 	e->manual_loaded = true;
-	rc = e->ops->allow_foreach(e->ctx, keep_any, &e->allow);
+	rc = enforce_allow_foreach(e, keep_any, &e->allow);
 	return rc < 0 ? rc : 0;
 }
 
@@ -149,7 +198,7 @@ int enforce_allow_prepare(struct enforcer *e, const struct config *c, struct all
 	 * this daemon), from memory after that; none without an enforcer
 	 * (rcptguardd -t). */
 	if (e && !e->manual_loaded) {
-		if (e->ops->allow_foreach(e->ctx, keep_manual, next) < 0)
+		if (enforce_allow_foreach(e, keep_manual, next) < 0)
 			goto oom;
 		e->manual_loaded = true;
 	} else if (e) {
@@ -242,6 +291,13 @@ static void queue_sessions(struct enforcer *e, const struct rg_lpm_key *k)
 	e->pending[e->n_pending++].due_ns = mono_ns() + SESSIONS_GRACE_NS;
 }
 
+static int put_allow(struct enforcer *e, const struct rg_lpm_key *k, unsigned origin)
+{
+	struct backend_rec r = { .kind = BACKEND_ALLOW, .allow.origin = origin };
+
+	return e->ops->put(e->ctx, k, &r);
+}
+
 /* The backend goes from the config entries of from to all of to: 0, or
  * the first error (a removal the backend refuses, an entry it cannot
  * take), said in err. */
@@ -258,7 +314,8 @@ static int write_allow(struct enforcer *e, const struct allowlist *from,
 			for (size_t j = 0; j < to->n && !kept; j++)
 				kept = to->v[j].key.prefixlen == from->v[i].key.prefixlen &&
 				       !memcmp(&to->v[j].key.addr, &from->v[i].key.addr, 16);
-			if (!kept && (rc = e->ops->allow_del(e->ctx, &from->v[i].key)) == -ENOENT)
+			if (!kept &&
+			    (rc = e->ops->del(e->ctx, BACKEND_ALLOW, &from->v[i].key)) == -ENOENT)
 				rc = 0;
 			if (rc < 0) {
 				addr_format(&from->v[i].key, a, sizeof(a));
@@ -267,11 +324,9 @@ static int write_allow(struct enforcer *e, const struct allowlist *from,
 			}
 		}
 	for (size_t i = 0; i < to->n && !rc; i++)
-		if (e->ops->allow_add(e->ctx, &to->v[i].key, to->v[i].origin) < 0) {
-			rc = -errno;
+		if ((rc = put_allow(e, &to->v[i].key, to->v[i].origin)) < 0)
 			snprintf(err, errlen, "cannot write allow entries: %s; raise max_allow",
-				 strerror(errno));
-		}
+				 strerror(-rc));
 	return rc;
 }
 
@@ -313,13 +368,13 @@ static bool mirroring(const struct enforcer *e)
 static void mirror_drop(struct enforcer *e)
 {
 	e->mirrored = false;
-	keytab_free(&e->mirror);
+	banmirror_free(&e->mirror);
 }
 
 static int mirror_one(const struct rg_lpm_key *k, const struct rg_ban *b, const char *note,
 		      void *arg)
 {
-	return keytab_put(arg, k, b->reason, b->expires_ns, b->created_unix, note);
+	return banmirror_put(arg, k, b->reason, b->expires_ns, b->created_unix, note);
 }
 
 static int mirror_load(struct enforcer *e)
@@ -328,7 +383,7 @@ static int mirror_load(struct enforcer *e)
 
 	if (e->mirrored)
 		return 0;
-	if ((rc = e->ops->foreach(e->ctx, mirror_one, &e->mirror)) == 0)
+	if ((rc = walk_bans(e, mirror_one, &e->mirror)) == 0)
 		e->mirrored = true;
 	else
 		mirror_drop(e);
@@ -350,19 +405,22 @@ int enforce_mirror(struct enforcer *e, bool adopt)
 static int put(struct enforcer *e, const struct rg_lpm_key *k, uint64_t secs, unsigned reason,
 	       const char *note)
 {
-	const struct keytab_entry *m = e->mirrored ? keytab_get(&e->mirror, k) : NULL;
+	const struct banmirror_entry *m = e->mirrored ? banmirror_get(&e->mirror, k) : NULL;
 	struct rg_ban old = { 0 };
-	struct backend_ban b = { .secs = secs, .expires_ns = duration_expiry_ns(secs),
-				 .reason = reason, .created_unix = wall_secs(), .note = note };
+	struct backend_rec r = { .kind = BACKEND_BAN, .secs = secs, .note = note,
+				 .ban = { .expires_ns = duration_expiry_ns(secs), .reason = reason,
+					  .created_unix = wall_secs(), .prefixlen = k->prefixlen } };
 	int rc;
 
-	if (m)
+	if (m) {
 		old = (struct rg_ban){ .expires_ns = m->expires_ns,
 				       .created_unix = m->created_unix, .reason = m->reason };
-	if ((rc = e->ops->ban(e->ctx, k, &b, m ? &old : NULL)) < 0)
+		r.old = &old;
+	}
+	if ((rc = e->ops->put(e->ctx, k, &r)) < 0)
 		mirror_drop(e);
-	else if (e->mirrored && (rc = keytab_put(&e->mirror, k, reason, b.expires_ns,
-						  b.created_unix, note)) < 0)
+	else if (e->mirrored && (rc = banmirror_put(&e->mirror, k, reason, r.ban.expires_ns,
+						    r.ban.created_unix, note)) < 0)
 		mirror_drop(e);
 	return rc;
 }
@@ -416,7 +474,7 @@ int enforce_restore(struct enforcer *e, const struct rg_lpm_key *k, uint64_t sec
 int enforce_adopt(struct enforcer *e, const struct rg_lpm_key *k, uint64_t secs,
 		  unsigned reason, uint64_t created_unix, const char *note)
 {
-	return e->mirrored ? keytab_put(&e->mirror, k, reason, duration_expiry_ns(secs),
+	return e->mirrored ? banmirror_put(&e->mirror, k, reason, duration_expiry_ns(secs),
 					created_unix, note) : 0;
 }
 
@@ -427,9 +485,9 @@ void enforce_proof(struct enforcer *e, char *buf, size_t len)
 		e->ops->version(e->ctx, buf, len);
 }
 
-int enforce_bulk(struct enforcer *e, bool on)
+int enforce_batch(struct enforcer *e, bool on)
 {
-	int rc = e->ops->bulk ? e->ops->bulk(e->ctx, on) : 0;
+	int rc = e->ops->batch ? e->ops->batch(e->ctx, on) : 0;
 
 	if (rc < 0)
 		mirror_drop(e);
@@ -440,10 +498,10 @@ int enforce_flush(struct enforcer *e)
 {
 	int rc;
 
-	if (!e->ops || !e->ops->bulk)
+	if (!e->ops || !e->ops->batch)
 		return 0;
-	rc = e->ops->bulk(e->ctx, false);
-	e->ops->bulk(e->ctx, true);
+	rc = e->ops->batch(e->ctx, false);
+	e->ops->batch(e->ctx, true);
 	if (rc == 0)
 		return 0;
 	mirror_drop(e);
@@ -454,18 +512,13 @@ int enforce_flush(struct enforcer *e)
 	return rc;
 }
 
-bool enforce_ban_counters(const struct enforcer *e)
-{
-	return enforce_caps(e) & BACKEND_PER_BAN_COUNTERS;
-}
-
 int enforce_unban(struct enforcer *e, const struct rg_lpm_key *k, const char *why)
 {
 	char a[ADDR_STRLEN];
-	int rc = e->ops->unban(e->ctx, k);
+	int rc = e->ops->del(e->ctx, BACKEND_BAN, k);
 
 	if (e->mirrored)
-		keytab_del(&e->mirror, k);
+		banmirror_del(&e->mirror, k);
 	if (rc < 0 && rc != -ENOENT)
 		mirror_drop(e);
 	if (rc == 0) {
@@ -481,7 +534,7 @@ int enforce_unban(struct enforcer *e, const struct rg_lpm_key *k, const char *wh
 int enforce_allow_add(struct enforcer *e, const struct rg_lpm_key *k)
 {
 	char a[ADDR_STRLEN];
-	int rc = e->ops->allow_add(e->ctx, k, RG_ALLOW_MANUAL);
+	int rc = put_allow(e, k, RG_ALLOW_MANUAL);
 
 	if (rc < 0)
 		mirror_drop(e);         /* bans queued before it may be lost */
@@ -497,7 +550,7 @@ int enforce_allow_add(struct enforcer *e, const struct rg_lpm_key *k)
 int enforce_allow_del(struct enforcer *e, const struct rg_lpm_key *k)
 {
 	char a[ADDR_STRLEN];
-	int rc = e->ops->allow_del(e->ctx, k);
+	int rc = e->ops->del(e->ctx, BACKEND_ALLOW, k);
 
 	if (rc < 0 && rc != -ENOENT)
 		mirror_drop(e);         /* bans queued before it may be lost */
@@ -517,12 +570,7 @@ const struct allowlist *enforce_allowlist(const struct enforcer *e)
 
 int enforce_foreach(struct enforcer *e, ban_cb cb, void *arg)
 {
-	return e->ops->foreach(e->ctx, cb, arg);
-}
-
-int enforce_allow_foreach(struct enforcer *e, allow_cb cb, void *arg)
-{
-	return e->ops->allow_foreach(e->ctx, cb, arg);
+	return walk_bans(e, cb, arg);
 }
 
 /* From the mirror where the store is slow to list: a dump of a large set
@@ -533,10 +581,10 @@ int enforce_records(struct enforcer *e, ban_cb cb, void *arg)
 	int rc;
 
 	if (!mirroring(e))
-		return e->ops->foreach(e->ctx, cb, arg);
+		return walk_bans(e, cb, arg);
 	rc = mirror_load(e);
 	for (size_t i = 0; rc == 0 && i < e->mirror.n; i++) {
-		const struct keytab_entry *m = &e->mirror.e[i];
+		const struct banmirror_entry *m = &e->mirror.e[i];
 		struct rg_ban b = { .expires_ns = m->expires_ns, .created_unix = m->created_unix,
 				    .reason = m->reason, .prefixlen = m->key.prefixlen };
 
@@ -545,13 +593,43 @@ int enforce_records(struct enforcer *e, ban_cb cb, void *arg)
 	return rc;
 }
 
+struct find {
+	const struct rg_lpm_key *k;
+	struct rg_ban *out;
+};
+
+static int find_one(const struct rg_lpm_key *k, const struct rg_ban *b, const char *note,
+		    void *arg)
+{
+	struct find *f = arg;
+
+	(void)note;
+	if (k->prefixlen != f->k->prefixlen || memcmp(&k->addr, &f->k->addr, sizeof(k->addr)))
+		return 0;
+	*f->out = *b;
+	return 1;
+}
+
+int enforce_get_ban(struct enforcer *e, const struct rg_lpm_key *k, struct rg_ban *out)
+{
+	struct backend_rec r;
+	struct find f = { k, out };
+	int rc;
+
+	if (!e->ops->get)
+		return (rc = walk_bans(e, find_one, &f)) == 1 ? 0 : rc < 0 ? rc : -ENOENT;
+	if ((rc = e->ops->get(e->ctx, k, &r)) == 0)
+		*out = r.ban;
+	return rc;
+}
+
 bool enforce_has_ban(struct enforcer *e, const struct rg_lpm_key *k)
 {
 	struct rg_ban b;
 
 	if (mirroring(e))
-		return mirror_load(e) == 0 && keytab_get(&e->mirror, k);
-	return e->ops->get(e->ctx, k, &b) == 0;
+		return mirror_load(e) == 0 && banmirror_get(&e->mirror, k);
+	return enforce_get_ban(e, k, &b) == 0;
 }
 
 static void expired(struct enforcer *e, const struct rg_lpm_key *k, expired_cb cb, void *arg)
@@ -596,14 +674,15 @@ static void sweep_mirror(struct enforcer *e, uint64_t now_ns, expired_cb cb, voi
 	if (mirror_load(e) < 0)
 		return;
 	for (size_t i = 0; i < e->mirror.n;) {
-		struct keytab_entry m = e->mirror.e[i];
+		struct banmirror_entry m = e->mirror.e[i];
 
 		if (!m.expires_ns || m.expires_ns > now_ns ||
-		    (remove && (rc = e->ops->unban(e->ctx, &m.key)) < 0 && rc != -ENOENT)) {
+		    (remove && (rc = e->ops->del(e->ctx, BACKEND_BAN, &m.key)) < 0 &&
+		     rc != -ENOENT)) {
 			i++;
 			continue;
 		}
-		keytab_del(&e->mirror, &m.key);         /* moves the last entry into i */
+		banmirror_del(&e->mirror, &m.key);     /* moves the last entry into i */
 		expired(e, &m.key, cb, arg);
 	}
 }
@@ -623,9 +702,9 @@ void enforce_sweep(struct enforcer *e, uint64_t now_ns, expired_cb cb, void *arg
 	do {
 		d->n = 0;
 		removed = 0;
-		e->ops->foreach(e->ctx, collect_due, d);
+		walk_bans(e, collect_due, d);
 		for (unsigned i = 0; i < d->n; i++)
-			if (e->ops->unban(e->ctx, &d->k[i]) == 0) {
+			if (e->ops->del(e->ctx, BACKEND_BAN, &d->k[i]) == 0) {
 				removed++;
 				expired(e, &d->k[i], cb, arg);
 			}

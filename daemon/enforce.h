@@ -12,6 +12,13 @@
 
 enum enf_result { ENF_BANNED, ENF_ALLOWLISTED, ENF_FAILED };
 
+/* The front's lists: non-zero from the callback stops one and is its
+ * result. */
+typedef int (*ban_cb)(const struct rg_lpm_key *k, const struct rg_ban *b,
+		      const char *note, void *arg);
+typedef int (*allow_cb)(const struct rg_lpm_key *k, const struct rg_allow *a, void *arg);
+typedef void (*expired_cb)(const struct rg_lpm_key *k, void *arg);
+
 struct enforce_stats {
 	uint64_t bans[RG_REASON_MAX];           /* by reason */
 	uint64_t unbans, expired, allowlist_hits, failures;
@@ -77,15 +84,13 @@ int enforce_adopt(struct enforcer *e, const struct rg_lpm_key *k, uint64_t secs,
  * (a word saved with the state); "" when none. */
 void enforce_proof(struct enforcer *e, char *buf, size_t len);
 /* Around many enforce_restore() calls: lets the backend batch them. */
-int enforce_bulk(struct enforcer *e, bool on);
-/* The daemon keeps the backend in bulk mode and sends what a turn of its
+int enforce_batch(struct enforcer *e, bool on);
+/* The daemon keeps the backend in batch mode and sends what a turn of its
  * loop queued here, so bans that arrive together share one commit; a
  * failed commit is logged and counted. 0 or -errno. */
 int enforce_flush(struct enforcer *e);
 /* The backend's BACKEND_* capability bits. */
 unsigned enforce_caps(const struct enforcer *e);
-/* Does the backend count drops per ban? */
-bool enforce_ban_counters(const struct enforcer *e);
 /* 0, -ENOENT if there was no such ban. */
 int enforce_unban(struct enforcer *e, const struct rg_lpm_key *k, const char *why);
 
@@ -98,6 +103,8 @@ int enforce_foreach(struct enforcer *e, ban_cb cb, void *arg);
 int enforce_allow_foreach(struct enforcer *e, allow_cb cb, void *arg);
 /* Every ban without its drop counters: cheap on every backend. */
 int enforce_records(struct enforcer *e, ban_cb cb, void *arg);
+/* Exactly the ban of k, with its drop counters: 0 or -ENOENT. */
+int enforce_get_ban(struct enforcer *e, const struct rg_lpm_key *k, struct rg_ban *out);
 /* Is exactly this key banned (live or expired, until the sweep)? */
 bool enforce_has_ban(struct enforcer *e, const struct rg_lpm_key *k);
 /* Remove expired bans; cb (may be NULL) hears of each after it is logged. */

@@ -241,7 +241,7 @@ int judge_restore(struct judge *j, const struct state *st, bool fresh, bool adop
 	 * or by us before a crash): an unban pardons, whenever it happened. */
 	for (size_t i = 0; i < st->nunbans; i++)
 		pardon(j, &st->unbans[i], now, pardoned);
-	enforce_bulk(j->enf, true);
+	enforce_batch(j->enf, true);
 	for (size_t i = 0; i < st->nbans && rc >= 0; i++) {
 		const struct saved_ban *b = &st->bans[i];
 		uint64_t secs = b->expires_unix ? b->expires_unix - now : 0;
@@ -258,7 +258,7 @@ int judge_restore(struct judge *j, const struct state *st, bool fresh, bool adop
 		}
 	}
 	if (rc >= 0)
-		rc = enforce_bulk(j->enf, false);
+		rc = enforce_batch(j->enf, false);
 	return rc < 0 ? rc : 0;
 }
 

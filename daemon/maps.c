@@ -194,69 +194,49 @@ static struct rg_lpm_key lpm_key(const void *key, bool exact)
 	return k;
 }
 
-struct ban_walk {
+struct rec_walk {
 	const struct rg_maps *m;
+	enum backend_kind kind;
 	bool exact;
 	bool notes;                     /* the notes map has any entry */
-	ban_cb cb;
+	backend_walk_cb cb;
 	void *arg;
 };
 
-static int ban_visit(const void *key, void *val, void *arg)
+static int rec_visit(const void *key, void *val, void *arg)
 {
-	struct ban_walk *w = arg;
+	struct rec_walk *w = arg;
 	struct rg_lpm_key k = lpm_key(key, w->exact);
+	struct backend_rec r = { .kind = w->kind, .note = "" };
 	struct rg_note n;
 
+	if (w->kind == BACKEND_ALLOW)
+		return w->cb(&k, &(struct backend_rec){ .kind = BACKEND_ALLOW,
+				.allow = *(struct rg_allow *)val }, w->arg);
 	/* Notes are rare (manual bans): skip the lookup when there are none. */
 	if (!w->notes || bpf_map_lookup_elem(w->m->notes, &k, &n) < 0)
 		n.text[0] = '\0';
 	n.text[sizeof(n.text) - 1] = '\0';
-	return w->cb(&k, val, n.text, w->arg);
+	r.ban = *(struct rg_ban *)val;
+	r.note = n.text;
+	return w->cb(&k, &r, w->arg);
 }
 
-int maps_foreach_ban(const struct rg_maps *m, ban_cb cb, void *arg)
+int maps_walk(const struct rg_maps *m, enum backend_kind kind, backend_walk_cb cb, void *arg)
 {
 	struct rg_lpm_key any;
-	struct ban_walk w = { m, true, bpf_map_get_next_key(m->notes, NULL, &any) == 0, cb, arg };
-	int rc = walk_batch(m->bans_exact, sizeof(struct rg_addr), sizeof(struct rg_ban),
-			    ban_visit, &w);
+	bool ban = kind == BACKEND_BAN;
+	struct rec_walk w = { m, kind, true, ban && bpf_map_get_next_key(m->notes, NULL, &any) == 0,
+			      cb, arg };
+	size_t val = ban ? sizeof(struct rg_ban) : sizeof(struct rg_allow);
+	int rc = ban ? walk_batch(m->bans_exact, sizeof(struct rg_addr), val, rec_visit, &w) :
+		       walk(m->allow_exact, sizeof(struct rg_addr), val, rec_visit, &w);
 
 	if (rc)
 		return rc;
 	w.exact = false;
-	return walk(m->bans_prefix, sizeof(struct rg_lpm_key), sizeof(struct rg_ban), ban_visit, &w);
-}
-
-struct sweep {
-	const struct rg_maps *m;
-	uint64_t now;
-	void (*cb)(const struct rg_lpm_key *k, void *arg);
-	void *arg;
-	int removed;
-};
-
-static int sweep_visit(const struct rg_lpm_key *k, const struct rg_ban *b,
-		       const char *note, void *arg)
-{
-	struct sweep *s = arg;
-
-	(void)note;
-	if (b->expires_ns && b->expires_ns <= s->now && maps_unban(s->m, k) == 0) {
-		s->removed++;
-		if (s->cb)
-			s->cb(k, s->arg);
-	}
-	return 0;
-}
-
-int maps_sweep_expired(const struct rg_maps *m, uint64_t now_ns,
-		       void (*cb)(const struct rg_lpm_key *k, void *arg), void *arg)
-{
-	struct sweep s = { m, now_ns, cb, arg, 0 };
-
-	maps_foreach_ban(m, sweep_visit, &s);
-	return s.removed;
+	return walk(ban ? m->bans_prefix : m->allow_prefix, sizeof(struct rg_lpm_key), val,
+		    rec_visit, &w);
 }
 
 int maps_allow_add(const struct rg_maps *m, const struct rg_lpm_key *k, unsigned origin)
@@ -274,59 +254,6 @@ int maps_allow_del(const struct rg_maps *m, const struct rg_lpm_key *k)
 	int fd = allow_fd(m, k, &key);
 
 	return bpf_map_delete_elem(fd, key) < 0 ? -errno : 0;
-}
-
-struct allow_walk {
-	bool exact;
-	allow_cb cb;
-	void *arg;
-};
-
-static int allow_visit(const void *key, void *val, void *arg)
-{
-	struct allow_walk *w = arg;
-	struct rg_lpm_key k = lpm_key(key, w->exact);
-
-	return w->cb(&k, val, w->arg);
-}
-
-int maps_foreach_allow(const struct rg_maps *m, allow_cb cb, void *arg)
-{
-	struct allow_walk w = { true, cb, arg };
-	int rc = walk(m->allow_exact, sizeof(struct rg_addr), sizeof(struct rg_allow),
-		      allow_visit, &w);
-
-	if (rc)
-		return rc;
-	w.exact = false;
-	return walk(m->allow_prefix, sizeof(struct rg_lpm_key), sizeof(struct rg_allow),
-		    allow_visit, &w);
-}
-
-struct overlap {
-	const struct rg_lpm_key *want;
-	struct rg_lpm_key *by;
-};
-
-static int overlap_visit(const struct rg_lpm_key *k, const struct rg_allow *a, void *arg)
-{
-	struct overlap *o = arg;
-	const struct rg_lpm_key *wide = k->prefixlen <= o->want->prefixlen ? k : o->want;
-	const struct rg_lpm_key *narrow = wide == k ? o->want : k;
-
-	(void)a;
-	if (!addr_in_prefix(wide, &narrow->addr))
-		return 0;
-	*o->by = *k;
-	return 1;
-}
-
-bool maps_allow_overlaps(const struct rg_maps *m, const struct rg_lpm_key *k,
-			 struct rg_lpm_key *by)
-{
-	struct overlap o = { k, by };
-
-	return maps_foreach_allow(m, overlap_visit, &o) == 1;
 }
 
 int maps_set_ports(const struct rg_maps *m, const uint16_t *ports, unsigned n)

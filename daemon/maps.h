@@ -28,20 +28,11 @@ int maps_get_ban(const struct rg_maps *m, const struct rg_lpm_key *k, struct rg_
 /* 0, or -ENOENT when there was no such ban. */
 int maps_unban(const struct rg_maps *m, const struct rg_lpm_key *k);
 
-/* Calls cb for every ban, exact ones first; stops when cb returns non-zero. */
-int maps_foreach_ban(const struct rg_maps *m, ban_cb cb, void *arg);
-
-/* Remove the bans whose expiry has passed, calling cb (if not NULL) for
- * each; returns how many. */
-int maps_sweep_expired(const struct rg_maps *m, uint64_t now_ns,
-		       void (*cb)(const struct rg_lpm_key *k, void *arg), void *arg);
+/* Every entry of kind, exact keys first; stops when cb returns non-zero. */
+int maps_walk(const struct rg_maps *m, enum backend_kind kind, backend_walk_cb cb, void *arg);
 
 int maps_allow_add(const struct rg_maps *m, const struct rg_lpm_key *k, unsigned origin);
 int maps_allow_del(const struct rg_maps *m, const struct rg_lpm_key *k);
-int maps_foreach_allow(const struct rg_maps *m, allow_cb cb, void *arg);
-/* Does an allow entry cover any address of prefix k? Fills *by if so. */
-bool maps_allow_overlaps(const struct rg_maps *m, const struct rg_lpm_key *k,
-			 struct rg_lpm_key *by);
 
 int maps_set_ports(const struct rg_maps *m, const uint16_t *ports, unsigned n);
 int maps_get_ports(const struct rg_maps *m, struct rg_ports *out);

@@ -416,7 +416,7 @@ static int setup_loop(struct daemon *d, const sigset_t *mask, char *err, size_t 
 		snprintf(err, errlen, "cannot set up the event loop: %s", strerror(errno));
 		return -1;
 	}
-	enforce_bulk(d->enf, true);
+	enforce_batch(d->enf, true);
 	loop_on_turn_end(d->loop, flush_bans, d);
 	return 0;
 }
@@ -671,7 +671,7 @@ int main(int argc, char **argv)
 		log_to_syslog();
 	}
 	rc = loop_run(d.loop);
-	enforce_bulk(d.enf, false);
+	enforce_batch(d.enf, false);
 	/* A clean stop leaves one file whose proof is current (fast restart). */
 	journal_flush(&d.journal, err, sizeof(err));
 	save_state(&d);

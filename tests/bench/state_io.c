@@ -48,22 +48,26 @@ static struct rg_lpm_key nth(uint32_t i)
  * benchmark measures the state's writes, not a backend's store. */
 static uint32_t nbans;
 
-static int made_up(void *ctx, ban_cb cb, void *arg)
+static int made_up(void *ctx, enum backend_kind kind, backend_walk_cb cb, void *arg)
 {
-	struct rg_ban b = { .expires_ns = mono_ns() + 3600000000000ULL, .prefixlen = 128,
-			    .reason = RG_REASON_UNKNOWN_RCPT, .created_unix = wall_secs() };
+	struct backend_rec r = { .kind = BACKEND_BAN, .note = "",
+				 .ban = { .expires_ns = mono_ns() + 3600000000000ULL,
+					  .prefixlen = 128, .reason = RG_REASON_UNKNOWN_RCPT,
+					  .created_unix = wall_secs() } };
 	int rc = 0;
 
 	(void)ctx;
+	if (kind != BACKEND_BAN)
+		return 0;
 	for (uint32_t i = 0; rc == 0 && i < nbans; i++) {
 		struct rg_lpm_key k = nth(i);
 
-		rc = cb(&k, &b, "", arg);
+		rc = cb(&k, &r, arg);
 	}
 	return rc;
 }
 
-static const struct backend_ops listing = { .name = "listing", .foreach = made_up };
+static const struct backend_ops listing = { .name = "listing", .walk = made_up };
 
 int main(int argc, char **argv)
 {

@@ -1,5 +1,6 @@
 /* test_enforce.c - the enforcement front when its backend fails: an allow
- * entry the backend cannot remove leaves the old allowlist whole. */
+ * entry the backend cannot remove leaves the old allowlist whole; one it
+ * cannot write is an error said with the store's own reason. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -11,23 +12,30 @@
 #include "enforce.h"
 #include "tap.h"
 
-/* The allow entries a backend holds; removing one fails on request (a
- * kernel that refuses, as a frozen map or a lost netlink message does). */
-static struct allowlist held;
+/* The none backend's store, whose removal of an entry fails on request
+ * (a kernel that refuses, as a frozen map or a lost netlink message does). */
+static void *none;
 static struct rg_lpm_key refused;       /* prefixlen 0: none */
 
-static int add(void *ctx, const struct rg_lpm_key *k, unsigned origin)
+static int del(void *ctx, enum backend_kind kind, const struct rg_lpm_key *k)
 {
-	(void)ctx;
-	return allowlist_add(&held, k, origin);
-}
-
-static int del(void *ctx, const struct rg_lpm_key *k)
-{
-	(void)ctx;
 	if (refused.prefixlen && !memcmp(k, &refused, sizeof(*k)))
 		return -EIO;
-	return allowlist_del(&held, k);
+	return backend_none.del(ctx, kind, k);
+}
+
+/* A full store: it says so in its result, errno untouched. */
+static int full(void *ctx, const struct rg_lpm_key *k, const struct backend_rec *r)
+{
+	(void)ctx, (void)k, (void)r;
+	errno = 0;
+	return -ENOSPC;
+}
+
+static int same(const struct rg_lpm_key *k, const struct backend_rec *r, void *arg)
+{
+	(void)r;
+	return !memcmp(k, arg, sizeof(*k));
 }
 
 static bool holds(const char *a)
@@ -36,10 +44,7 @@ static bool holds(const char *a)
 	char err[64];
 
 	addr_parse(a, &k, err, sizeof(err));
-	for (size_t i = 0; i < held.n; i++)
-		if (held.v[i].key.prefixlen == k.prefixlen && !memcmp(&held.v[i].key.addr, &k.addr, 16))
-			return true;
-	return false;
+	return backend_none.walk(none, BACKEND_ALLOW, same, &k) == 1;
 }
 
 static bool remembers(const struct enforcer *e, const char *a)
@@ -56,13 +61,12 @@ static bool remembers(const struct enforcer *e, const char *a)
 int main(void)
 {
 	struct backend_ops ops = backend_none;
-	void *none = backend_none_new();
 	struct enforcer *e;
 	struct config c;
 	char err[512];
 
-	ops.allow_add = add;
-	ops.allow_del = del;
+	none = backend_none_new();
+	ops.del = del;
 	e = enforce_new(&ops, none);
 	config_defaults(&c);
 	c.allow_own_addresses = false;
@@ -88,8 +92,12 @@ int main(void)
 	ok(enforce_load_allow(e, &c, err, sizeof(err)) == 0 && !holds("198.51.100.0/24") &&
 	   !holds("203.0.113.0/24") && !remembers(e, "198.51.100.7"),
 	   "once the backend works, the entries go %s", err);
+	ops.put = full;
+	c.n_allow = 1;
+	ok(enforce_load_allow(e, &c, err, sizeof(err)) < 0 &&
+	   strstr(err, "cannot write allow entries: No space left on device"),
+	   "an entry the store cannot take is an error with its reason: %s", err);
 	enforce_free(e);
 	backend_none_free(none);
-	allowlist_free(&held);
 	return tap_done();
 }

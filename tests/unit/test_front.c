@@ -2,17 +2,21 @@
  * a store that is slow to list agrees with the store through random bans,
  * unbans, expiries and failed commits, and lists it once, not per
  * question; the sweep of a store without kernel expiry removes what
- * expired. The store is the none backend's, with the capability bits of
- * the backend under test. */
+ * expired; allowlist precedence, the one duration -> expiry conversion,
+ * the change hook, allow entries in the store, exact lookups by a walk,
+ * and every counter. The store is the none backend's, with the
+ * capability bits of the backend under test. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "addr.h"
 #include "backend.h"
 #include "duration.h"
 #include "enforce.h"
+#include "logcap.h"
 #include "tap.h"
 
 static unsigned walks, unbans, slow_caps;
@@ -24,20 +28,20 @@ static unsigned slow(void *ctx)
 	return slow_caps;
 }
 
-static int counted_walk(void *ctx, ban_cb cb, void *arg)
+static int counted_walk(void *ctx, enum backend_kind kind, backend_walk_cb cb, void *arg)
 {
 	walks++;
-	return backend_none.foreach(ctx, cb, arg);
+	return backend_none.walk(ctx, kind, cb, arg);
 }
 
-static int counted_unban(void *ctx, const struct rg_lpm_key *k)
+static int counted_del(void *ctx, enum backend_kind kind, const struct rg_lpm_key *k)
 {
 	unbans++;
-	return backend_none.unban(ctx, k);
+	return backend_none.del(ctx, kind, k);
 }
 
 /* A failed commit: the queued bans may or may not be in the kernel. */
-static int bulk(void *ctx, bool on)
+static int batch(void *ctx, bool on)
 {
 	(void)ctx;
 	return on || !fail_commit ? 0 : -EIO;
@@ -69,6 +73,17 @@ static int mark(const struct rg_lpm_key *k, const struct rg_ban *b, const char *
 	return 0;
 }
 
+static int mark_rec(const struct rg_lpm_key *k, const struct backend_rec *r, void *arg)
+{
+	return mark(k, &r->ban, r->note, arg);
+}
+
+/* The bans of the store itself. */
+static void store_marks(void *store, struct set *s)
+{
+	backend_none.walk(store, BACKEND_BAN, mark_rec, s);
+}
+
 static bool same_bans(struct enforcer *e, void *store)
 {
 	struct set m = { { 0 } }, s = { { 0 } };
@@ -76,7 +91,7 @@ static bool same_bans(struct enforcer *e, void *store)
 
 	enforce_records(e, mark, &m);
 	walks = w;
-	backend_none.foreach(store, mark, &s);
+	store_marks(store, &s);
 	return !memcmp(&m, &s, sizeof(m));
 }
 
@@ -89,8 +104,8 @@ static void mirror_agrees(void)
 	bool agrees = true, answers = true;
 	unsigned reads;
 
-	ops.caps = slow, ops.foreach = counted_walk, ops.unban = counted_unban;
-	ops.bulk = bulk, ops.version = version, ops.get = NULL;
+	ops.caps = slow, ops.walk = counted_walk, ops.del = counted_del;
+	ops.batch = batch, ops.version = version, ops.get = NULL;
 	slow_caps = BACKEND_SLOW_DUMP | BACKEND_KERNEL_EXPIRY;
 	e = enforce_new(&ops, store);
 	ok(enforce_mirror(e, false) == 0 && walks == 1, "the mirror is read once at the start");
@@ -105,7 +120,7 @@ static void mirror_agrees(void)
 			enforce_unban(e, &k, "test");
 		else if (op == 6)
 			answers &= enforce_has_ban(e, &k) == (backend_none.get(store, &k,
-							     &(struct rg_ban){ 0 }) == 0);
+							     &(struct backend_rec){ 0 }) == 0);
 		else {
 			fail_commit = random() % 2;
 			enforce_flush(e);
@@ -159,12 +174,209 @@ static void sweep_removes(void)
 			.addr.a = { 0x20, 1, 0xd, 0xb8, [13] = (uint8_t)(i >> 16),
 				    [14] = (uint8_t)(i >> 8), [15] = (uint8_t)i } }, i ? 1 : 0, 1, NULL);
 	enforce_sweep(e, mono_ns() + 2000000000ULL, expired, &heard);
-	backend_none.foreach(store, mark, &s);
+	store_marks(store, &s);
 	for (unsigned i = 0; i < 64; i++)
 		left += s.in[i];
 	ok(heard == 1499 && enforce_stats(e)->expired == 1499 && left == 1,
 	   "the sweep removes all 1499 expired bans and keeps the permanent one (%u heard)",
 	   heard);
+	enforce_free(e);
+	backend_none_free(store);
+}
+
+static struct rg_lpm_key K(const char *s)
+{
+	struct rg_lpm_key k;
+	char err[64];
+
+	addr_parse(s, &k, err, sizeof(err));
+	return k;
+}
+
+/* The same as a pointer, valid for the next three calls. */
+static struct rg_lpm_key *KP(const char *s)
+{
+	static struct rg_lpm_key ring[4];
+	static unsigned i;
+
+	ring[++i % 4] = K(s);
+	return &ring[i % 4];
+}
+
+/* A random prefix of length lo..hi around a (host bits random too: the
+ * front takes the key as given). */
+static struct rg_lpm_key around(const char *a, unsigned lo, unsigned hi)
+{
+	struct rg_lpm_key k = K(a);
+
+	k.prefixlen = lo + (unsigned)random() % (hi - lo + 1);
+	k.addr.a[15] = (uint8_t)random();
+	return k;
+}
+
+/* An allow entry that covers the client or all of the prefix spares it
+ * (counted, one log line); one inside the prefix does not (the kernel's
+ * allow map spares it); a manual ban is placed anyway. */
+static void allowlist_precedence(void)
+{
+	void *store = backend_none_new();
+	struct enforcer *e = enforce_new(&backend_none, store);
+	struct config c;
+	char err[256];
+	bool spared = true, placed = true;
+	uint64_t hits;
+
+	config_defaults(&c);
+	c.allow_own_addresses = false;
+	c.allow[0] = K("203.0.113.0/24");
+	c.n_allow = 1;
+	ok(enforce_load_allow(e, &c, err, sizeof(err)) == 0, "allowlist loaded %s", err);
+	srandom(24);
+	for (unsigned i = 0; i < 200; i++) {
+		/* 203.0.113.x/24..128 (IPv4-mapped: 120..128) lies in the entry. */
+		struct rg_lpm_key in = around("203.0.113.0", 120, 128);
+		struct rg_lpm_key wide = around("203.0.113.0", 96, 119);
+
+		spared &= enforce_ban(e, &in, NULL, 60, RG_REASON_DNSBL, NULL, false, "t") ==
+			  ENF_ALLOWLISTED;
+		placed &= enforce_ban(e, &wide, NULL, 60, RG_REASON_DNSBL, NULL, false, "t") ==
+			  ENF_BANNED;
+	}
+	ok(spared, "a prefix inside an allow entry is spared");
+	ok(placed, "a prefix around an allow entry is banned (the kernel spares the entry)");
+	hits = enforce_stats(e)->allowlist_hits;
+	logcap_start();
+	ok(enforce_ban(e, KP("203.0.113.5"), &KP("203.0.113.5")->addr, 60,
+		       RG_REASON_UNKNOWN_RCPT, NULL, false, "t") == ENF_ALLOWLISTED &&
+	   enforce_stats(e)->allowlist_hits == hits + 1, "an allowlisted client spares its ban");
+	ok(logcap_has("event=allowlist_hit address=203.0.113.5 entry=203.0.113.0/24 "
+		      "reason=unknown-recipient", ""), "in one log line naming the entry");
+	ok(enforce_ban(e, KP("203.0.113.7"), NULL, 60, RG_REASON_MANUAL, "n", true, "t") ==
+	   ENF_BANNED && enforce_has_ban(e, KP("203.0.113.7")),
+	   "a manual ban of an allowlisted address is placed");
+	enforce_free(e);
+	backend_none_free(store);
+}
+
+struct heard {
+	unsigned n;
+	bool banned;
+	uint64_t secs;
+	unsigned reason;
+	char note[64];
+};
+
+static void on_change(const struct rg_lpm_key *k, bool banned, uint64_t secs, unsigned reason,
+		      const char *note, void *arg)
+{
+	struct heard *h = arg;
+
+	(void)k;
+	h->n++, h->banned = banned, h->secs = secs, h->reason = reason;
+	snprintf(h->note, sizeof(h->note), "%s", note ? note : "");
+}
+
+static int refuse_put(void *ctx, const struct rg_lpm_key *k, const struct backend_rec *r)
+{
+	(void)ctx, (void)k, (void)r;
+	return -ENOMEM;
+}
+
+/* One conversion of a duration into an expiry; the counters; the change
+ * hook hears what was done and nothing else. */
+static void expiry_counters_hook(void)
+{
+	struct backend_ops full = backend_none;
+	void *store = backend_none_new();
+	struct enforcer *e = enforce_new(&backend_none, store);
+	struct rg_lpm_key k = K("192.0.2.1"), p = K("192.0.2.0/24");
+	struct heard h = { 0 };
+	struct rg_ban b;
+	uint64_t before, after;
+
+	enforce_on_change(e, on_change, &h);
+	before = mono_ns();
+	enforce_ban(e, &k, NULL, 60, RG_REASON_SPAMTRAP, "why", false, "t");
+	after = mono_ns();
+	ok(enforce_get_ban(e, &k, &b) == 0 && b.expires_ns >= before + 60000000000ULL &&
+	   b.expires_ns <= after + 60000000000ULL && b.reason == RG_REASON_SPAMTRAP,
+	   "60 s become an expiry 60 s from now, in the store");
+	ok(h.n == 1 && h.banned && h.secs == 60 && h.reason == RG_REASON_SPAMTRAP &&
+	   strcmp(h.note, "why") == 0, "the hook hears the ban");
+	enforce_ban(e, &p, NULL, 0, RG_REASON_MANUAL, NULL, true, "t");
+	ok(enforce_get_ban(e, &p, &b) == 0 && b.expires_ns == 0, "0 s is permanent");
+	enforce_restore(e, KP("192.0.2.2"), 60, RG_REASON_DNSBL, NULL);
+	ok(enforce_stats(e)->bans[RG_REASON_SPAMTRAP] == 1 &&
+	   enforce_stats(e)->bans[RG_REASON_MANUAL] == 1 &&
+	   enforce_stats(e)->bans[RG_REASON_DNSBL] == 0 && h.n == 2,
+	   "bans counted by reason; a restored one is no new ban and no change");
+	ok(enforce_unban(e, KP("192.0.2.9"), "t") == -ENOENT && enforce_stats(e)->unbans == 0 &&
+	   h.n == 2, "an unban of nothing: -ENOENT, not counted, not heard");
+	ok(enforce_unban(e, &k, "t") == 0 && enforce_stats(e)->unbans == 1 && h.n == 3 &&
+	   !h.banned, "an unban: counted and heard");
+	full.put = refuse_put;
+	enforce_use(e, &full, store);
+	logcap_start();
+	ok(enforce_ban(e, &k, NULL, 60, RG_REASON_SPAMTRAP, NULL, false, "t") == ENF_FAILED &&
+	   enforce_stats(e)->failures == 1 && h.n == 3, "a refused ban: a failure, not heard");
+	ok(logcap_has("event=ban_failed address=192.0.2.1 backend=none error=", "raise max_bans"),
+	   "said with the fix");
+	enforce_free(e);
+	backend_none_free(store);
+}
+
+/* A failed batch commit: counted and said once; the mirror reads again. */
+static void failed_commit(void)
+{
+	struct backend_ops ops = backend_none;
+	void *store = backend_none_new();
+	struct enforcer *e = enforce_new(&ops, store);
+
+	ops.batch = batch;
+	fail_commit = true;
+	logcap_start();
+	ok(enforce_flush(e) == -EIO && enforce_stats(e)->failures == 1 &&
+	   logcap_has("event=ban_commit result=failed backend=none ", ""),
+	   "a failed commit is a failure and one log line");
+	fail_commit = false;
+	ok(enforce_flush(e) == 0 && enforce_stats(e)->failures == 1, "a good one is not");
+	enforce_free(e);
+	backend_none_free(store);
+}
+
+static int count_allow(const struct rg_lpm_key *k, const struct rg_allow *a, void *arg)
+{
+	(void)k;
+	*(unsigned *)arg += a->origin == RG_ALLOW_MANUAL ? 100 : 1;
+	return 0;
+}
+
+/* Allow entries reach the store and come back from it; exact lookups
+ * where the store has no get(). */
+static void store_entries(void)
+{
+	struct backend_ops ops = backend_none;
+	void *store = backend_none_new();
+	struct enforcer *e = enforce_new(&ops, store), *again;
+	struct rg_lpm_key m = K("198.51.100.0/24");
+	unsigned n = 0;
+	struct rg_ban b;
+
+	ops.get = NULL;
+	ok(enforce_allow_add(e, &m) == 0 && enforce_allow_foreach(e, count_allow, &n) == 0 &&
+	   n == 100, "a manual allow entry is in the store");
+	again = enforce_new(&ops, store);
+	ok(enforce_allow_read(again) == 0 && allowlist_match(enforce_allowlist(again),
+							      &KP("198.51.100.9")->addr),
+	   "and is read back by a second front over the store (the CLI's)");
+	enforce_free(again);
+	ok(enforce_allow_del(e, &m) == 0 && (n = 0, enforce_allow_foreach(e, count_allow, &n)) == 0 &&
+	   n == 0 && !allowlist_match(enforce_allowlist(e), &KP("198.51.100.9")->addr),
+	   "removed from both");
+	enforce_ban(e, &m, NULL, 60, RG_REASON_RELAY, NULL, false, "t");
+	ok(enforce_get_ban(e, &m, &b) == 0 && b.reason == RG_REASON_RELAY &&
+	   enforce_get_ban(e, KP("198.51.100.1"), &b) == -ENOENT &&
+	   enforce_has_ban(e, &m), "without get() a walk finds exactly the key, not a covering prefix");
 	enforce_free(e);
 	backend_none_free(store);
 }
@@ -176,5 +388,10 @@ int main(void)
 		return 1;
 	mirror_agrees();
 	sweep_removes();
+	allowlist_precedence();
+	expiry_counters_hook();
+	failed_commit();
+	store_entries();
+	logcap_end();
 	return tap_done();
 }

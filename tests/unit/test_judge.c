@@ -1,7 +1,8 @@
 /* test_judge.c - the judge over the none backend: each rule (address
  * sanity, credit, allowlist always wins, pardons, escalation, subnet bans,
- * manual bans, restore at start) and each counter it moves. Time is
- * simulated from the wall clock on. */
+ * manual bans, a ban the store refuses, expiry, restore and adopt at
+ * start) and each counter it moves. Time is simulated from the wall clock
+ * on. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include "duration.h"
 #include "enforce.h"
 #include "judge.h"
+#include "logcap.h"
 #include "tap.h"
 
 static struct offender_cfg cfg;
@@ -131,6 +133,81 @@ static void threshold_and_escalation(uint32_t t)
 	close_court(&c);
 }
 
+struct expiry {
+	struct judge *j;
+	uint32_t now;
+};
+
+static void expired(const struct rg_lpm_key *k, void *arg)
+{
+	struct expiry *x = arg;
+
+	judge_expired(x->j, k, x->now);
+}
+
+/* Was bans.bats "bans escalate over three offenses": ban_time 2 s,
+ * ban_escalation 2, no jitter: 2, 4 and 8 s, each said in its ban line.
+ * Each ban runs out through the front's sweep, as in the daemon. */
+static void escalation_lines(uint32_t t)
+{
+	struct offender_cfg oc = cfg;
+	struct court c;
+	struct expiry x;
+	uint64_t mono = mono_ns();
+
+	oc.ban_time = 2, oc.ban_factor = 2, oc.ban_time_max = 3600;
+	open_court(&c, &oc);
+	x.j = c.j;
+	for (unsigned offense = 1; offense <= 3; offense++) {
+		unsigned dur = 1u << offense;
+		char first[128], then[32];
+
+		logcap_start();
+		unknowns(&c, "192.0.2.9", 5, &t);
+		snprintf(first, sizeof(first), "event=ban address=192.0.2.9 reason=unknown-recipient "
+			 "duration=%u ", dur);
+		snprintf(then, sizeof(then), " offense=%u ", offense);
+		ok(logcap_has(first, then), "offense %u bans for %u s", offense, dur);
+		t += dur + 1;
+		mono += (dur + 1) * 1000000000ULL;
+		x.now = t;
+		enforce_sweep(c.enf, mono, expired, &x);
+	}
+	ok(enforce_stats(c.enf)->expired == 3 && !banned_in_store(&c, "192.0.2.9") &&
+	   record(&c, "192.0.2.9")->ban_until == 0, "each ban expired through the sweep");
+	ok(record(&c, "192.0.2.9")->offenses == 3, "its record counts 3 bans (rg show)");
+	close_court(&c);
+}
+
+static int refuse_bans_put(void *ctx, const struct rg_lpm_key *k, const struct backend_rec *r)
+{
+	return r->kind == BACKEND_BAN ? -E2BIG : backend_none.put(ctx, k, r);
+}
+
+/* A ban the store refuses (a full map) is no ban: not in force, counted,
+ * said with the fix, and the next evidence tries again. */
+static void refused_by_store(uint32_t t)
+{
+	struct backend_ops full = backend_none;
+	struct court c;
+	struct rg_lpm_key net, k = K("198.51.100.9");
+
+	full.put = refuse_bans_put;
+	open_court(&c, &cfg);
+	enforce_use(c.enf, &full, c.none);
+	logcap_start();
+	ok(!unknowns(&c, "198.51.100.9", 5, &t).banned, "a refused ban: not banned");
+	ok(enforce_stats(c.enf)->failures == 1 &&
+	   enforce_stats(c.enf)->bans[RG_REASON_UNKNOWN_RCPT] == 0, "a failure counted, no ban");
+	ok(logcap_has("event=ban_failed address=198.51.100.9 backend=none ", "raise max_bans"),
+	   "the log line names the fix");
+	ok(judge_ban_state(c.j, &k.addr, t, &net) == BAN_NONE, "nothing in force");
+	enforce_use(c.enf, &backend_none, c.none);
+	ok(unknowns(&c, "198.51.100.9", 1, &t).banned && banned_in_store(&c, "198.51.100.9"),
+	   "the next evidence bans once the store takes it");
+	close_court(&c);
+}
+
 static void allowlist_wins(uint32_t t)
 {
 	struct court c;
@@ -241,6 +318,12 @@ static void subnets(uint32_t t)
 	close_court(&c);
 }
 
+static unsigned slow_dump(void *ctx)
+{
+	(void)ctx;
+	return BACKEND_SLOW_DUMP | BACKEND_KERNEL_EXPIRY;
+}
+
 static void restore(uint32_t now)
 {
 	struct court c;
@@ -276,6 +359,23 @@ static void restore(uint32_t now)
 	ok(record(&c, "192.0.2.79") && record(&c, "192.0.2.79")->pardon_until > now &&
 	   !record(&c, "192.0.2.80"), "the missing one, not the kept one");
 	close_court(&c);
+	/* A store as saved (its proof matched): the saved bans are adopted
+	 * into the mirror of a store slow to list, not written again. */
+	{
+		struct backend_ops slow = backend_none;
+
+		slow.caps = slow_dump;
+		open_court(&c, &cfg);
+		enforce_use(c.enf, &slow, c.none);
+		enforce_mirror(c.enf, true);
+		ok(judge_restore(c.j, &st, false, true, now, &restored, &pardoned) == 0 &&
+		   restored == 0 && pardoned == 0, "an adopted store: nothing written, no pardon");
+		ok(enforce_has_ban(c.enf, &bans[0].key) && enforce_has_ban(c.enf, &kept) &&
+		   !enforce_has_ban(c.enf, &bans[2].key) &&
+		   backend_none.get(c.none, &kept, &(struct backend_rec){ 0 }) == -ENOENT,
+		   "the live saved bans are known from the mirror alone");
+		close_court(&c);
+	}
 }
 
 /* Automatic bans no evidence may make are removed on load; manual ones
@@ -319,11 +419,14 @@ int main(void)
 	cfg.ban_jitter = 0;
 	sanity(now);
 	threshold_and_escalation(now);
+	escalation_lines(now);
+	refused_by_store(now);
 	allowlist_wins(now);
 	pardons(now);
 	credit(now);
 	subnets(now);
 	restore(now);
 	refuse_bans();
+	logcap_end();
 	return tap_done();
 }

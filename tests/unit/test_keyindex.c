@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "keyindex.h"
-#include "keytab.h"
+#include "banmirror.h"
 #include "tap.h"
 
 struct entry {
@@ -86,7 +86,7 @@ static void keyed(void)
 {
 	static uint32_t a[1024], b[1024], c[1024];
 	size_t na, nb, nc;
-	struct keytab t1 = { 0 }, t2 = { 0 };
+	struct banmirror t1 = { 0 }, t2 = { 0 };
 
 	layout(1, a, &na);
 	layout(1, b, &nb);
@@ -96,14 +96,14 @@ static void keyed(void)
 	for (unsigned i = 0; i < 200; i++) {
 		struct rg_lpm_key k = key(i);
 
-		keytab_put(&t1, &k, 0, 0, 0, NULL);
-		keytab_put(&t2, &k, 0, 0, 0, NULL);
+		banmirror_put(&t1, &k, 0, 0, 0, NULL);
+		banmirror_put(&t2, &k, 0, 0, 0, NULL);
 	}
 	ok(t1.idx.k0 != t2.idx.k0 && memcmp(t1.idx.slot, t2.idx.slot,
 					    t1.idx.slots * sizeof(*t1.idx.slot)),
 	   "two ban mirrors have secrets of their own");
-	keytab_free(&t1);
-	keytab_free(&t2);
+	banmirror_free(&t1);
+	banmirror_free(&t2);
 }
 
 int main(void)

@@ -103,9 +103,9 @@ static void journal_unban(struct journal *j, const char *addr)
 	journal_flush(j, err, sizeof(err));
 }
 
-static int failing_walk(void *ctx, ban_cb cb, void *arg)
+static int failing_walk(void *ctx, enum backend_kind kind, backend_walk_cb cb, void *arg)
 {
-	(void)ctx, (void)cb, (void)arg;
+	(void)ctx, (void)kind, (void)cb, (void)arg;
 	return -EIO;
 }
 
@@ -122,7 +122,7 @@ static void failed_listing_keeps_the_file(struct enforcer *good, struct offender
 	char err[512], before[8192], jbefore[8192];
 	uint64_t gen;
 
-	broken.foreach = failing_walk;
+	broken.walk = failing_walk;
 	journal_open(&j, dir, 0, err, sizeof(err));
 	ok(state_write(dir, &j, good, off, cfg, err, sizeof(err)) == 0, "a good file %s", err);
 	journal_ban(&j, "198.51.100.7", 0);

@@ -1,9 +1,9 @@
-/* test_keytab.c - the ban mirror of the nft backend against a plain
+/* test_banmirror.c - the front's ban mirror against a plain
  * array, through random puts and deletes (deletion shifts clusters back). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "keytab.h"
+#include "banmirror.h"
 #include "tap.h"
 
 #define UNIVERSE 5000
@@ -21,14 +21,16 @@ static struct rg_lpm_key key(unsigned i)
 
 int main(void)
 {
-	struct keytab t = { 0 };
+	struct banmirror t = { 0 };
 	static bool in[UNIVERSE];
 	static uint64_t exp[UNIVERSE];
 	size_t live = 0, wrong = 0;
 	unsigned seed = 7;
 
-	ok(keytab_get(&t, &(struct rg_lpm_key){ .prefixlen = 128 }) == NULL, "an empty table finds nothing");
-	ok(keytab_del(&t, &(struct rg_lpm_key){ .prefixlen = 128 }) == -ENOENT, "deleting from it: ENOENT");
+	ok(banmirror_get(&t, &(struct rg_lpm_key){ .prefixlen = 128 }) == NULL,
+	   "an empty table finds nothing");
+	ok(banmirror_del(&t, &(struct rg_lpm_key){ .prefixlen = 128 }) == -ENOENT,
+	   "deleting from it: ENOENT");
 	for (int round = 0; round < 200000; round++) {
 		unsigned i = (unsigned)rand_r(&seed) % UNIVERSE;
 		struct rg_lpm_key k = key(i);
@@ -37,10 +39,10 @@ int main(void)
 			live += !in[i];
 			in[i] = true;
 			exp[i] = (uint64_t)round;
-			if (keytab_put(&t, &k, i % 7, exp[i], 100, i % 2 ? "note" : NULL) < 0)
+			if (banmirror_put(&t, &k, i % 7, exp[i], 100, i % 2 ? "note" : NULL) < 0)
 				wrong++;
 		} else {
-			int rc = keytab_del(&t, &k);
+			int rc = banmirror_del(&t, &k);
 
 			if (rc != (in[i] ? 0 : -ENOENT))
 				wrong++;
@@ -52,7 +54,7 @@ int main(void)
 	ok(t.n == live, "%zu entries, the reference has %zu", t.n, live);
 	for (unsigned i = 0; i < UNIVERSE; i++) {
 		struct rg_lpm_key k = key(i);
-		struct keytab_entry *e = keytab_get(&t, &k);
+		struct banmirror_entry *e = banmirror_get(&t, &k);
 
 		if (!e != !in[i] || (e && (e->expires_ns != exp[i] || e->reason != i % 7 ||
 					   e->created_unix != 100 || !e->note != !(i % 2))))
@@ -62,12 +64,13 @@ int main(void)
 	{
 		struct rg_lpm_key k = key(1);
 
-		keytab_put(&t, &k, 1, 5, 999, NULL);
-		ok(keytab_get(&t, &k)->created_unix == (in[1] ? 100u : 999u),
+		banmirror_put(&t, &k, 1, 5, 999, NULL);
+		ok(banmirror_get(&t, &k)->created_unix == (in[1] ? 100u : 999u),
 		   "an update keeps the creation time");
-		ok(keytab_get(&t, &k)->note == NULL, "an update replaces the note");
+		ok(banmirror_get(&t, &k)->note == NULL, "an update replaces the note");
 	}
-	keytab_free(&t);
-	ok(t.n == 0 && keytab_get(&t, &(struct rg_lpm_key){ .prefixlen = 0 }) == NULL, "free empties it");
+	banmirror_free(&t);
+	ok(t.n == 0 && banmirror_get(&t, &(struct rg_lpm_key){ .prefixlen = 0 }) == NULL,
+	   "free empties it");
 	return tap_done();
 }
