@@ -11,6 +11,7 @@
 #include "qmail_tree.h"
 #include "recipients_compile.h"
 #include "table.h"
+#include "verdict.h"
 
 /* Addresses read from a qmail installation, as recipients source text,
  * with a count per domain for the summary. */
@@ -284,15 +285,18 @@ static int check_file(struct ctx *x, struct table *t, const char *path, int argc
 		      int first)
 {
 	struct recipients *r;
+	struct rcpt_form postfix, qmail;
 	char err[1024];
 
+	verdict_forms(&x->cfg, &postfix, &qmail);
 	if (!(r = recipients_open(path, err, sizeof(err)))) {
 		fprintf(stderr, "rcptguard: %s\n", err);
 		return EXIT_FAIL;
 	}
 	for (int i = first; i < argc; i++) {
 		char key[RCPT_MAX + 16];
-		const char *v = rcpt_verdict_name(recipients_lookup(r, argv[i], key, sizeof(key)));
+		const char *v = rcpt_verdict_name(recipients_lookup(r, argv[i], &postfix, key,
+									     sizeof(key)));
 
 		check_row(x, t, i == first, argv[i], v, key);
 	}

@@ -47,7 +47,7 @@ static bool domain_ok(const char *d)
 /* Check one trimmed line; the key (lower-cased) goes into key. */
 static const char *parse_entry(char *s, bool *neg, char *key, size_t *klen)
 {
-	char *at;
+	char *at, alias[RCPT_MAX + 2];
 	size_t n;
 
 	*neg = *s == '-';
@@ -84,6 +84,8 @@ static const char *parse_entry(char *s, bool *neg, char *key, size_t *klen)
 	} else if (!domain_ok(at + 1)) {
 		return "not a valid domain after '@'";
 	}
+	if (rcpt_alias(key, alias) < 0)
+		return "address too long once case-folded";
 	*klen = n;
 	return NULL;
 }
@@ -193,8 +195,14 @@ static int write_cdb(int fd, struct entries *e, struct compile_stats *st)
 	for (size_t i = 0; i < e->n; i++) {
 		const char *k = e->v[i].key, *at = strchr(k, '@');
 
+		char alias[RCPT_MAX + 2];
+		ssize_t an = rcpt_alias(k, alias);
+
+		/* Postfix's lookups find it by its Unicode folding too. */
 		if (cdb_make_add(&cm, k, (unsigned)strlen(k), e->v[i].neg ? "-" : "",
-				 e->v[i].neg ? 1 : 0) < 0)
+				 e->v[i].neg ? 1 : 0) < 0 ||
+		    (an > 0 && cdb_make_add(&cm, alias, (unsigned)an, e->v[i].neg ? "-" : "",
+					    e->v[i].neg ? 1 : 0) < 0))
 			goto out;
 		doms[nd++] = (char *)at + 1;
 		if (e->v[i].neg)
