@@ -149,6 +149,12 @@ $(B)/tests/test_recipients: tests/unit/test_recipients.c tests/unit/tap.h $(B)/c
 	$(CC) $(CFLAGS) -Itests/unit -Icli $(LDFLAGS) -Wl,--wrap=cdb_find -o $@ $< $(B)/cli/recipients_compile.o \
 		$(B)/libcommon.a $(LIBS)
 
+# test_forms compiles its CDBs too, and asks ICU for the folding it expects.
+$(B)/tests/test_forms: tests/unit/test_forms.c tests/unit/tap.h $(B)/cli/recipients_compile.o $(B)/libcommon.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/unit -Icli $(LDFLAGS) -o $@ $< $(B)/cli/recipients_compile.o \
+		$(B)/libcommon.a $(LIBS)
+
 $(B)/tests/bpf_packets: tests/bpf/bpf_packets.c tests/bpf/packet.c tests/bpf/packet.h tests/bpf/skel_maps.h \
 		tests/unit/tap.h $(B)/rcptguard.skel.h $(B)/libcommon.a
 	@mkdir -p $(@D)

@@ -311,6 +311,8 @@ static enum rcpt_verdict judge(struct recipients *r, const char *a, size_t len, 
 
 	reach = tail >= RCPT_MAX ? 0 : reach < RCPT_MAX - tail ? reach : RCPT_MAX - tail;
 	*exact = false;
+	if (keylen)
+		key[0] = '\0';
 	/* 1. the exact address */
 	if (len <= RCPT_MAX && (rc = find(r, a, len, aliases, &neg)) != 0) {
 		*exact = true;
