@@ -58,3 +58,31 @@ teardown() {
 	run -0 rg show 10.77.1.2
 	assert_output --partial "1 bad recipients, 0 bans, 1 valid"
 }
+
+@test "Postfix: bob+tag@, bob%example.com@ and an upper-case UTF-8 local part are accepted as Postfix delivers them, not counted" {
+	# As Debian's main.cf: recipient_delimiter = +; SMTPUTF8 is on at
+	# compatibility_level 3.6.
+	in_s postfix -c "$PF/etc" stop >/dev/null
+	printf 'recipient_delimiter = +\n' >> "$PF/etc/main.cf"
+	printf 'bob@example.com\nstra\xc3\x9fe@example.com\nj\xc3\xb6rg@example.com\n' > "$PF/recipients.txt"
+	"$B/rcptguard" recipients compile -o "$DB" "$PF/recipients.txt" >/dev/null
+	run -0 rg recipients reload
+	postfix_start
+	for rcpt in bob+tag@example.com bob%example.com@example.com STRASSE@example.com \
+		"$(printf 'J\xc3\x96RG@example.com')" "$(printf 'STRA\xe1\xba\x9eE@example.com')"; do
+		run -0 in_c swaks --server 10.77.1.1:$PFPORT --from sender@example.net --to "$rcpt" \
+			--helo client.example.net --timeout 10
+		assert_output --partial "<-  250 2.1.5 Ok"
+		assert_output --partial "<-  250 2.0.0 Ok: queued"
+	done
+	# None was a verdict against the client; the same forms of a mailbox
+	# that does not exist still are.
+	refute grep -q 'event=verdict' "$DLOG"
+	run -0 rg show 10.77.1.2
+	refute_output --partial "bad recipients"
+	run swaks_to nobody+tag@example.com
+	assert_output --partial "<** 550 5.1.1"
+	run -0 rg show 10.77.1.2
+	assert_output --partial "1 bad recipients"
+	! grep -E 'fatal|panic' "$PF/maillog"
+}
