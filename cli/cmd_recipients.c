@@ -260,7 +260,8 @@ static int check_daemon(struct ctx *x, struct table *t, int argc, char **argv, i
 
 		if ((rc = ask(x, &r, true, 3, w)) != EXIT_OK)
 			return rc;
-		if (r.n != 1 || (!x->json && ctl_escape(&r) < 0)) {
+		/* The table escapes its cells itself. */
+		if (r.n != 1) {
 			fprintf(stderr, "rcptguard: unexpected answer from rcptguardd\n");
 			ctl_free(&r);
 			return EXIT_FAIL;
@@ -327,6 +328,7 @@ static int check(struct ctx *x, int argc, char **argv)
 	if (optind == argc)
 		return usage_error("recipients check needs an address");
 	table_init(&t, "lll", head);
+	t.utf8 = table_utf8_terminal();         /* the admin's addresses and keys */
 	if (x->json)
 		printf("[");
 	/* The daemon's answer is the one mail gets; --db asks a file. */

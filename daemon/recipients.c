@@ -398,13 +398,12 @@ static enum rcpt_verdict judge_form(struct recipients *r, const char *a, size_t 
 		v = judge_delim(r, a, len, at, form->delimiters, false, key, keylen);
 	if (!form->unicode)
 		return v;
-	/* Not UTF-8 (or folding past any key's length): Postfix refuses or
-	 * matches bytes we cannot predict; only a byte-exact key decides. */
-	if (fl < 0) {
-		if (v != RCPT_VALID && keylen)
-			key[0] = '\0';
-		return v == RCPT_VALID ? v : RCPT_UNJUDGED;
-	}
+	/* Not UTF-8: Postfix with SMTPUTF8 refuses the command itself ("500
+	 * 5.5.2 Error: bad UTF-8 syntax"), without it it folds ASCII only, as
+	 * qmail does. (Or folded past any input's length: only the ASCII
+	 * pass's catch-all can match.) */
+	if (fl < 0)
+		return v;
 	vf = judge_delim(r, f, (size_t)fl, strrchr(f, '@'), form->delimiters, true, kf,
 			 sizeof(kf));
 	if (v == RCPT_VALID && vf != RCPT_VALID)

@@ -25,9 +25,8 @@ enum rcpt_verdict {
 	RCPT_NEGATIVE,          /* the deciding key is a negative entry */
 	RCPT_NOT_OURS,          /* a domain we do not judge: no verdict */
 	RCPT_UNQUALIFIED,       /* no domain: the MTA adds its own; counted, not refused */
-	RCPT_UNJUDGED,          /* a read error, or an address the MTA may deliver in
-				   ways we cannot follow (invalid UTF-8 for Postfix, too
-				   many percent-hack hops): no verdict */
+	RCPT_UNJUDGED,          /* a read error, or more percent-hack hops than we
+				   follow: no verdict */
 };
 
 /* Longest recipient_delimiter set. */
@@ -38,8 +37,9 @@ enum rcpt_verdict {
 /* How the MTA that asked turns an address into a mailbox (docs/postfix.md):
  * the daemon keeps one for Postfix's requests and one for qmail's. */
 struct rcpt_form {
-	bool unicode;           /* Postfix: full Unicode case folding (casefold.h);
-				   qmail: ASCII lower-casing only */
+	bool unicode;           /* Postfix: full Unicode case folding (casefold.h),
+				   ASCII only for what is not UTF-8; qmail: ASCII
+				   lower-casing only */
 	bool percent_hack;      /* "user%other@ours" is "user@other" */
 	char delimiters[RCPT_DELIMS_MAX + 1];   /* Postfix's recipient_delimiter set:
 						   "user+ext@" is "user@" unless it
