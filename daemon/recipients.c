@@ -427,12 +427,32 @@ ssize_t rcpt_alias(const char *k, char *out)
 	return fl + 1;
 }
 
+/* Route "user%other@ours" as Postfix's resolver (and qmail's percenthack)
+ * does: while the local part holds a '%' and the domain is ours, the last
+ * '%' becomes the '@'. In place; a at most RCPT_PERCENT_HOPS hops. */
+static enum rcpt_verdict percent_route(struct recipients *r, char *a, size_t *len, char **at)
+{
+	char *pct;
+
+	for (unsigned hops = 0; (pct = memrchr(a, '%', (size_t)(*at - a))) != NULL; hops++) {
+		if (hops == RCPT_PERCENT_HOPS)
+			return RCPT_UNJUDGED;
+		*len = (size_t)(*at - a);
+		**at = '\0';
+		*pct = '@';
+		*at = pct;
+		if (!domain_known(r, pct + 1))
+			return RCPT_NOT_OURS;   /* Postfix relays it, or refuses relaying */
+	}
+	return RCPT_VALID;
+}
+
 enum rcpt_verdict recipients_lookup(struct recipients *r, const char *addr,
 				    const struct rcpt_form *form, char *key, size_t keylen)
 {
 	char a[RCPT_INPUT_MAX + 16];
 	size_t len = rcpt_normalise(addr, a);
-	char *at = strrchr(a, '@'), *pct;
+	char *at = strrchr(a, '@');
 	enum rcpt_verdict v;
 
 	if (keylen)
@@ -445,22 +465,16 @@ enum rcpt_verdict recipients_lookup(struct recipients *r, const char *addr,
 	}
 	if (!domain_known(r, at + 1))
 		return RCPT_NOT_OURS;
-	for (unsigned hops = 0;; hops++) {
-		v = judge_form(r, a, len, at, form, key, keylen);
-		if (v != RCPT_UNKNOWN || !form->percent_hack ||
-		    !(pct = memrchr(a, '%', (size_t)(at - a))))
-			return v;
-		if (hops == RCPT_PERCENT_HOPS)
-			return RCPT_UNJUDGED;
-		/* user%other@ours: Postfix's resolver strips our domain and
-		 * routes the rest to other, ours or not. */
-		if (keylen)
-			key[0] = '\0';
-		len = (size_t)(at - a);
-		*at = '\0';
-		*pct = '@';
-		at = pct;
-		if (!domain_known(r, at + 1))
-			return RCPT_NOT_OURS;
-	}
+	/* Postfix routes before it looks anything up; qmail-smtpd's validrcptto
+	 * sees the address as sent, qmail-send's percenthack routes it later. */
+	if (form->percent_hack && form->unicode &&
+	    (v = percent_route(r, a, &len, &at)) != RCPT_VALID)
+		return v;
+	v = judge_form(r, a, len, at, form, key, keylen);
+	if (v != RCPT_UNKNOWN || !form->percent_hack || form->unicode ||
+	    !memchr(a, '%', (size_t)(at - a)))
+		return v;
+	if ((v = percent_route(r, a, &len, &at)) != RCPT_VALID)
+		return v;
+	return judge_form(r, a, len, at, form, key, keylen);
 }
