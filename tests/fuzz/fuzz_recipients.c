@@ -18,7 +18,9 @@ static const struct rcpt_form forms[] = {
 static void lookups(const char *path, const char *addr)
 {
 	static const char *const addrs[] = { "bob@example.com", "a-b-c@example.com",
-					     "x@example.org", "nodomain", "" };
+					     "x@example.org", "nodomain", "",
+					     "STRASSE+x@example.com",
+					     "J\xc3\x96RG%example.com@example.com" };
 	char err[512], key[512];
 	struct recipients *r = recipients_open(path, err, sizeof(err));
 
