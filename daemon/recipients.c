@@ -390,13 +390,13 @@ static enum rcpt_verdict judge_form(struct recipients *r, const char *a, size_t 
 				    size_t keylen)
 {
 	char f[RCPT_INPUT_MAX + 16], kf[RCPT_MAX + 16];
-	ssize_t fl = form->unicode ? casefold_utf8(a, len, f, sizeof(f)) : -1;
+	ssize_t fl = form->postfix ? casefold_utf8(a, len, f, sizeof(f)) : -1;
 	bool same = fl == (ssize_t)len && memcmp(f, a, len) == 0;
 	enum rcpt_verdict v = RCPT_UNJUDGED, vf;
 
 	if (!same)
 		v = judge_delim(r, a, len, at, form->delimiters, false, key, keylen);
-	if (!form->unicode)
+	if (!form->postfix)
 		return v;
 	/* Not UTF-8: Postfix with SMTPUTF8 refuses the command itself ("500
 	 * 5.5.2 Error: bad UTF-8 syntax"), without it it folds ASCII only, as
@@ -429,7 +429,7 @@ ssize_t rcpt_alias(const char *k, char *out)
 
 /* Route "user%other@ours" as Postfix's resolver (and qmail's percenthack)
  * does: while the local part holds a '%' and the domain is ours, the last
- * '%' becomes the '@'. In place; a at most RCPT_PERCENT_HOPS hops. */
+ * '%' becomes the '@'. In place; at most RCPT_PERCENT_HOPS hops. */
 static enum rcpt_verdict percent_route(struct recipients *r, char *a, size_t *len, char **at)
 {
 	char *pct;
@@ -467,11 +467,11 @@ enum rcpt_verdict recipients_lookup(struct recipients *r, const char *addr,
 		return RCPT_NOT_OURS;
 	/* Postfix routes before it looks anything up; qmail-smtpd's validrcptto
 	 * sees the address as sent, qmail-send's percenthack routes it later. */
-	if (form->percent_hack && form->unicode &&
+	if (form->percent_hack && form->postfix &&
 	    (v = percent_route(r, a, &len, &at)) != RCPT_VALID)
 		return v;
 	v = judge_form(r, a, len, at, form, key, keylen);
-	if (v != RCPT_UNKNOWN || !form->percent_hack || form->unicode ||
+	if (v != RCPT_UNKNOWN || !form->percent_hack || form->postfix ||
 	    !memchr(a, '%', (size_t)(at - a)))
 		return v;
 	if ((v = percent_route(r, a, &len, &at)) != RCPT_VALID)

@@ -37,16 +37,15 @@ enum rcpt_verdict {
 /* How the MTA that asked turns an address into a mailbox (docs/postfix.md):
  * the daemon keeps one for Postfix's requests and one for qmail's. */
 struct rcpt_form {
-	bool unicode;           /* Postfix: full Unicode case folding (casefold.h),
-				   ASCII only for what is not UTF-8; qmail: ASCII
-				   lower-casing only */
+	bool postfix;           /* Postfix: full Unicode case folding (casefold.h;
+				   ASCII only for what is not UTF-8), the percent
+				   hack routed before any lookup. qmail: ASCII
+				   lower-casing, the address as sent first */
 	bool percent_hack;      /* "user%other@ours" is "user@other" */
 	char delimiters[RCPT_DELIMS_MAX + 1];   /* Postfix's recipient_delimiter set:
 						   "user+ext@" is "user@" unless it
 						   has a key of its own; "" none */
 };
-
-struct recipients;
 
 /* Read a private copy of a CDB (cdb_load.h: a file changed under the
  * daemon cannot crash it) and check it whole. On error returns NULL with a
@@ -57,11 +56,11 @@ void recipients_close(struct recipients *r);
 /* Judge addr (as sent, as qmail parsed it, or in Postfix's internal form)
  * the way form delivers it. The deciding key, if any, is copied into key
  * (RCPT_MAX + 16 bytes). A bare "postmaster" is valid (RFC 5321 4.5.1).
- * With the percent hack, an address no key decides is routed the way
- * Postfix's resolver does: "user%other@ours" is judged as "user@other",
- * which is not ours when other is a domain we do not judge. A valid
- * verdict under either folding wins: the form never refuses what a byte-
- * or case-exact key accepts. */
+ * With the percent hack "user%other@ours" is routed to "user@other" (for
+ * qmail only when no key decides the address as sent), hop by hop while
+ * the domain is ours: routed to a domain we do not judge it is not ours.
+ * A valid verdict under either folding wins: Postfix's form never refuses
+ * what qmail's accepts. */
 enum rcpt_verdict recipients_lookup(struct recipients *r, const char *addr,
 				    const struct rcpt_form *form, char *key, size_t keylen);
 

@@ -13,7 +13,7 @@
 #include "recipients.h"
 
 /* The daemon's default for Postfix's requests: the heavier of the two. */
-static const struct rcpt_form postfix = { .unicode = true, .percent_hack = true,
+static const struct rcpt_form postfix = { .postfix = true, .percent_hack = true,
 					  .delimiters = "+" };
 
 static double run(struct recipients *r, const char *local, const char *domain, unsigned long n,

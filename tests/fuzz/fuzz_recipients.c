@@ -11,7 +11,7 @@
 
 /* Postfix's way (folding, a delimiter set with '-') and qmail's. */
 static const struct rcpt_form forms[] = {
-	{ .unicode = true, .percent_hack = true, .delimiters = "+-" },
+	{ .postfix = true, .percent_hack = true, .delimiters = "+-" },
 	{ .percent_hack = true },
 };
 

@@ -18,7 +18,7 @@
 static char dir[] = "/tmp/rg-forms-XXXXXX";
 
 static const struct rcpt_form qmail = { .percent_hack = true };
-static struct rcpt_form postfix = { .unicode = true, .percent_hack = true, .delimiters = "+" };
+static struct rcpt_form postfix = { .postfix = true, .percent_hack = true, .delimiters = "+" };
 
 /* Mailboxes whose folding is not their ASCII lower-casing, and plain ones. */
 static const char *const users[] = {
@@ -315,7 +315,7 @@ static void expect(struct recipients *r, const struct rcpt_form *f, const char *
 	enum rcpt_verdict got = look(r, f, addr, key);
 
 	ok(got == want && strcmp(key, want_key) == 0, "%s: %s -> %s by '%s' (got %s by '%s')",
-	   f->unicode ? "postfix" : "qmail", addr, rcpt_verdict_name(want), want_key,
+	   f->postfix ? "postfix" : "qmail", addr, rcpt_verdict_name(want), want_key,
 	   rcpt_verdict_name(got), key);
 }
 
