@@ -359,57 +359,76 @@ static const char *extension(const char *a, const char *at, const char *delims)
 	return user == 0 || user == n ? NULL : a + user;
 }
 
+/* judge() of "user@domain", cut from "user+ext@domain" at cut. Apart,
+ * so that its buffer costs nothing to lookups that do not cut. */
+static __attribute__((noinline)) enum rcpt_verdict
+judge_user(struct recipients *r, const char *a, size_t len, const char *at, const char *cut,
+	   bool aliases, char *key, size_t keylen)
+{
+	char user[RCPT_INPUT_MAX + 16];
+	size_t n = (size_t)(cut - a), tail = len - (size_t)(at - a);
+	bool exact;
+
+	memcpy(user, a, n);
+	memcpy(user + n, at, tail + 1);
+	return judge(r, user, n + tail, user + n, aliases, &exact, key, keylen);
+}
+
 /* judge() under recipient_delimiter: "user+ext@" with no key of its own
  * is judged as "user@" too, and valid if either is. */
 static enum rcpt_verdict judge_delim(struct recipients *r, const char *a, size_t len,
 				     const char *at, const char *delims, bool aliases, char *key,
 				     size_t keylen)
 {
-	char user[RCPT_INPUT_MAX + 16], k[RCPT_MAX + 16];
+	char k[RCPT_MAX + 16];
 	const char *cut;
 	bool exact;
-	enum rcpt_verdict v = judge(r, a, len, at, aliases, &exact, key, keylen), vu;
-	size_t n;
+	enum rcpt_verdict v = judge(r, a, len, at, aliases, &exact, key, keylen);
 
-	if (exact || v == RCPT_VALID || !(cut = extension(a, at, delims)))
-		return v;
-	n = (size_t)(cut - a);
-	memcpy(user, a, n);
-	memcpy(user + n, at, len - (size_t)(at - a) + 1);
-	vu = judge(r, user, n + len - (size_t)(at - a), user + n, aliases, &exact, k, sizeof(k));
-	if (vu != RCPT_VALID)
+	if (exact || v == RCPT_VALID || !(cut = extension(a, at, delims)) ||
+	    judge_user(r, a, len, at, cut, aliases, k, sizeof(k)) != RCPT_VALID)
 		return v;
 	snprintf(key, keylen, "%s", k);
-	return vu;
+	return RCPT_VALID;
 }
 
-/* judge_delim() under the form's folding: the address as written (ASCII
- * lower-cased, as qmail looks it up) and, for Postfix, Unicode-folded. */
+/* Postfix's form of an address with bytes past ASCII: as written (ASCII
+ * lower-cased, as Postfix without SMTPUTF8 compares it) and Unicode-folded,
+ * valid if either is. */
+static __attribute__((noinline)) enum rcpt_verdict
+judge_folded(struct recipients *r, const char *a, size_t len, const char *at,
+	     const char *delims, char *key, size_t keylen)
+{
+	char f[RCPT_INPUT_MAX + 16], kf[RCPT_MAX + 16];
+	ssize_t fl = casefold_utf8(a, len, f, sizeof(f));
+	enum rcpt_verdict v = judge_delim(r, a, len, at, delims, false, key, keylen), vf;
+
+	/* Not UTF-8: Postfix with SMTPUTF8 refuses the command itself ("500
+	 * 5.5.2 Error: bad UTF-8 syntax"), without it it folds ASCII only.
+	 * (Or folded past any input's length: only the first pass's
+	 * catch-all can match.) */
+	if (fl < 0 || v == RCPT_VALID)
+		return v;
+	vf = judge_delim(r, f, (size_t)fl, strrchr(f, '@'), delims, true, kf, sizeof(kf));
+	snprintf(key, keylen, "%s", kf);
+	return vf;
+}
+
+/* judge_delim() under the form's folding. rcpt_normalise() lower-cased
+ * ASCII already: that is qmail's form, and Postfix's for ASCII. */
 static enum rcpt_verdict judge_form(struct recipients *r, const char *a, size_t len,
 				    const char *at, const struct rcpt_form *form, char *key,
 				    size_t keylen)
 {
-	char f[RCPT_INPUT_MAX + 16], kf[RCPT_MAX + 16];
-	ssize_t fl = form->postfix ? casefold_utf8(a, len, f, sizeof(f)) : -1;
-	bool same = fl == (ssize_t)len && memcmp(f, a, len) == 0;
-	enum rcpt_verdict v = RCPT_UNJUDGED, vf;
+	size_t i = 0;
 
-	if (!same)
-		v = judge_delim(r, a, len, at, form->delimiters, false, key, keylen);
 	if (!form->postfix)
-		return v;
-	/* Not UTF-8: Postfix with SMTPUTF8 refuses the command itself ("500
-	 * 5.5.2 Error: bad UTF-8 syntax"), without it it folds ASCII only, as
-	 * qmail does. (Or folded past any input's length: only the ASCII
-	 * pass's catch-all can match.) */
-	if (fl < 0)
-		return v;
-	vf = judge_delim(r, f, (size_t)fl, strrchr(f, '@'), form->delimiters, true, kf,
-			 sizeof(kf));
-	if (v == RCPT_VALID && vf != RCPT_VALID)
-		return v;
-	snprintf(key, keylen, "%s", kf);
-	return vf;
+		return judge_delim(r, a, len, at, "", false, key, keylen);
+	while (i < len && !((unsigned char)a[i] & 0x80))
+		i++;
+	if (i == len)
+		return judge_delim(r, a, len, at, form->delimiters, true, key, keylen);
+	return judge_folded(r, a, len, at, form->delimiters, key, keylen);
 }
 
 ssize_t rcpt_alias(const char *k, char *out)
