@@ -401,7 +401,11 @@ judge_folded(struct recipients *r, const char *a, size_t len, const char *at,
 {
 	char f[RCPT_INPUT_MAX + 16], kf[RCPT_MAX + 16];
 	ssize_t fl = casefold_utf8(a, len, f, sizeof(f));
-	enum rcpt_verdict v = judge_delim(r, a, len, at, delims, false, key, keylen), vf;
+	enum rcpt_verdict v, vf;
+
+	if (fl == (ssize_t)len && memcmp(f, a, len) == 0)     /* folded already */
+		return judge_delim(r, a, len, at, delims, true, key, keylen);
+	v = judge_delim(r, a, len, at, delims, false, key, keylen);
 
 	/* Not UTF-8: Postfix with SMTPUTF8 refuses the command itself ("500
 	 * 5.5.2 Error: bad UTF-8 syntax"), without it it folds ASCII only.
