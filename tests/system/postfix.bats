@@ -80,6 +80,11 @@ teardown() {
 	refute grep -q 'event=verdict' "$DLOG"
 	run -0 rg show 10.77.1.2
 	refute_output --partial "bad recipients"
+	# Bytes that are not UTF-8 never reach rcptguard: smtpd refuses them
+	# (docs/postfix.md says so).
+	run swaks_to "$(printf 'b\xc1\xafob@example.com')"
+	assert_output --partial "<** 500 5.5.2 Error: bad UTF-8 syntax"
+	refute grep -q 'event=verdict' "$DLOG"
 	run swaks_to nobody+tag@example.com
 	assert_output --partial "<** 550 5.1.1"
 	run -0 rg show 10.77.1.2
