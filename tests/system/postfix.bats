@@ -91,3 +91,17 @@ teardown() {
 	assert_output --partial "1 bad recipients"
 	! grep -E 'fatal|panic' "$PF/maillog"
 }
+
+@test "Postfix: with smtpd_policy_service_default_action = DUNNO and rcptguardd down, each RCPT waits about a second and an unknown recipient is accepted" {
+	in_s postfix -c "$PF/etc" stop >/dev/null
+	printf 'smtpd_policy_service_default_action = DUNNO\n' >> "$PF/etc/main.cf"
+	postfix_start
+	stop_daemon
+	start=$(date +%s%N)
+	run -0 swaks_to nobody@example.com,other@example.com
+	elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+	assert_output --partial "<-  250 2.1.5 Ok"
+	refute_output --partial "<** "
+	# docs/postfix.md: "each RCPT still waits about a second".
+	[ "$elapsed_ms" -ge 1800 ] || { echo "two RCPTs took ${elapsed_ms} ms"; false; }
+}
