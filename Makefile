@@ -22,7 +22,7 @@ CFLAGS    += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wformat=2 \
              -Ibpf -Idaemon -I$(B)
 LDFLAGS   += -pie -Wl,-z,relro,-z,now
 LIBBPF    := -lbpf -lelf -lz
-LIBS      := $(LIBBPF) -lnftnl -lmnl -lcdb -lcares -lbz2 -lm
+LIBS      := $(LIBBPF) -lnftnl -lmnl -lcdb -lcares -lbz2 -licuuc -lm
 
 BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_$(ARCH) -I/usr/include/$(MULTIARCH) -Ibpf \
               -Wall -Wno-unused-value
@@ -40,6 +40,8 @@ COMMON_SRC := daemon/addr.c daemon/duration.c daemon/log.c daemon/config.c daemo
               daemon/query.c daemon/control.c daemon/server.c daemon/loop.c
 # A CDB read into private memory and checked whole (the recipients database).
 COMMON_SRC += daemon/cdb_load.c
+# Unicode case folding of recipients, as Postfix does it (libicu).
+COMMON_SRC += daemon/casefold.c
 # The xdp backend's setup, with the program it loads: the CLI opens the same backend.
 COMMON_SRC += daemon/xdp_loader.c
 # The keyed index of every table an attacker can fill.
@@ -66,7 +68,7 @@ all: $(PROGS)
 # demo: an MTA among them (Postfix replaces the admin's exim4 or qmail
 # as mail-transport-agent), so make run never installs them.
 RUN_DEBS  := make gcc libc6-dev clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
-             libcdb-dev libc-ares-dev libnftnl-dev libmnl-dev libbz2-dev passwd
+             libcdb-dev libc-ares-dev libnftnl-dev libmnl-dev libbz2-dev libicu-dev passwd
 TEST_DEBS := tinycdb nftables libclang-rt-14-dev ethtool bats bats-assert bats-support socat \
              iproute2 util-linux procps mandoc swaks postfix rbldnsd ucspi-tcp fail2ban \
              python3-pyinotify daemontools \
@@ -154,6 +156,12 @@ $(B)/tests/test_recipients_target: tests/unit/test_recipients_target.c tests/uni
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/unit -Icli $(LDFLAGS) -o $@ $< tests/unit/validrcptto.c \
 		$(RCPT_COMPILE_OBJ) $(B)/libcommon.a $(LIBS)
+
+# test_forms compiles its CDBs too, and asks ICU for the folding it expects.
+$(B)/tests/test_forms: tests/unit/test_forms.c tests/unit/tap.h $(RCPT_COMPILE_OBJ) $(B)/libcommon.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/unit -Icli $(LDFLAGS) -o $@ $< $(RCPT_COMPILE_OBJ) \
+		$(B)/libcommon.a $(LIBS)
 
 $(B)/tests/bpf_packets: tests/bpf/bpf_packets.c tests/bpf/packet.c tests/bpf/packet.h tests/bpf/skel_maps.h \
 		tests/unit/tap.h $(B)/rcptguard.skel.h $(B)/libcommon.a

@@ -11,6 +11,7 @@
 #include "qmail_tree.h"
 #include "recipients_compile.h"
 #include "table.h"
+#include "verdict.h"
 
 /* Addresses read from a qmail installation, as recipients source text,
  * with a count per domain for the summary. */
@@ -277,7 +278,8 @@ static int check_daemon(struct ctx *x, struct table *t, int argc, char **argv, i
 
 		if ((rc = ask(x, &r, true, 3, w)) != EXIT_OK)
 			return rc;
-		if (r.n != 1 || (!x->json && ctl_escape(&r) < 0)) {
+		/* The table escapes its cells itself. */
+		if (r.n != 1) {
 			fprintf(stderr, "rcptguard: unexpected answer from rcptguardd\n");
 			ctl_free(&r);
 			return EXIT_FAIL;
@@ -302,15 +304,18 @@ static int check_file(struct ctx *x, struct table *t, const char *path, int argc
 		      int first)
 {
 	struct recipients *r;
+	struct rcpt_form postfix, qmail;
 	char err[1024];
 
+	verdict_forms(&x->cfg, &postfix, &qmail);
 	if (!(r = recipients_open(path, err, sizeof(err)))) {
 		fprintf(stderr, "rcptguard: %s\n", err);
 		return EXIT_FAIL;
 	}
 	for (int i = first; i < argc; i++) {
 		char key[RCPT_MAX + 16];
-		const char *v = rcpt_verdict_name(recipients_lookup(r, argv[i], key, sizeof(key)));
+		const char *v = rcpt_verdict_name(recipients_lookup(r, argv[i], &postfix, key,
+									     sizeof(key)));
 
 		check_row(x, t, i == first, argv[i], v, key);
 	}
@@ -341,6 +346,7 @@ static int check(struct ctx *x, int argc, char **argv)
 	if (optind == argc)
 		return usage_error("recipients check needs an address");
 	table_init(&t, "lll", head);
+	t.utf8 = table_utf8_terminal();         /* the admin's addresses and keys */
 	if (x->json)
 		printf("[");
 	/* The daemon's answer is the one mail gets; --db asks a file. */

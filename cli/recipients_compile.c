@@ -38,7 +38,7 @@ static bool domain_ok(const char *d)
 /* Check one trimmed line; the key (lower-cased) goes into key. */
 static const char *parse_entry(char *s, bool *neg, char *key, size_t *klen)
 {
-	char *at;
+	char *at, alias[RCPT_MAX + 2];
 	size_t n;
 
 	*neg = *s == '-';
@@ -75,6 +75,8 @@ static const char *parse_entry(char *s, bool *neg, char *key, size_t *klen)
 	} else if (!domain_ok(at + 1)) {
 		return "not a valid domain after '@'";
 	}
+	if (rcpt_alias(key, alias) < 0)
+		return "address too long once case-folded";
 	*klen = n;
 	return NULL;
 }

@@ -82,9 +82,15 @@ static int write_rcptguard(int fd, const struct rcpt_entries *e, struct compile_
 	if (!doms || cdb_make_start(&cm, fd) < 0)
 		goto out;
 	st->domains = nd;
-	for (size_t i = 0; i < e->n; i++)
-		if (add(&cm, e->v[i].key, strlen(e->v[i].key), "-", e->v[i].neg, st) < 0)
+	for (size_t i = 0; i < e->n; i++) {
+		char alias[RCPT_MAX + 2];
+		ssize_t an = rcpt_alias(e->v[i].key, alias);
+
+		/* Postfix's lookups find it by its Unicode folding too. */
+		if (add(&cm, e->v[i].key, strlen(e->v[i].key), "-", e->v[i].neg, st) < 0 ||
+		    (an > 0 && add(&cm, alias, (size_t)an, "-", e->v[i].neg, st) < 0))
 			goto out;
+	}
 	for (size_t i = 0; i < nd; i++) {
 		char key[RCPT_MAX + 2];
 		size_t n = strlen(doms[i]);
@@ -102,6 +108,10 @@ out:
 	free(doms);
 	return rc;
 }
+
+/* The patches read keys as qmail-smtpd hands them over: ASCII case, no
+ * percent hack, no extension delimiter. */
+static const struct rcpt_form as_qmail = { .postfix = false };
 
 /* rcptguard's verdicts over e: its own lookup, over the file it would read,
  * built in memory. NULL after saying why. */
@@ -220,7 +230,7 @@ static int sagredo_domain(struct cdb_make *cm, const struct rcpt_entry *const *g
 		if (put(cm, "-", key, st) < 0)
 			return -1;
 		snprintf(other, sizeof(other), "-%s", key);
-		if (recipients_lookup(r, other, NULL, 0) != RCPT_VALID) {
+		if (recipients_lookup(r, other, &as_qmail, NULL, 0) != RCPT_VALID) {
 			st->warnings++;
 			fprintf(errf, "rcptguard: warning: address <%s>: sagredo's validrcptto "
 				"accepts it (its key %s marks %s as negative), rcptguard refuses it; "
@@ -292,7 +302,7 @@ static int write_2006(int fd, const struct rcpt_entries *e, bool drop_negative,
 
 		if (!e->v[i].neg)
 			continue;
-		if (!r || recipients_lookup(r, k, by, sizeof(by)) != RCPT_VALID) {
+		if (!r || recipients_lookup(r, k, &as_qmail, by, sizeof(by)) != RCPT_VALID) {
 			st->implied++;
 		} else if (drop_negative) {
 			st->dropped++;

@@ -386,6 +386,26 @@ static int set_spamtrap(struct config *c, const char *v, char *err, size_t errle
 	return 0;
 }
 
+/* Postfix's recipient_delimiter: a set of characters, each one ends the
+ * user part; "none" for none. */
+static int set_recipient_delimiter(struct config *c, const char *v, char *err, size_t errlen)
+{
+	if (strcmp(v, "none") == 0)
+		v = "";
+	for (const char *p = v; *p; p++)
+		if (*p <= ' ' || *p >= 127 || strchr("@\"\\", *p)) {
+			snprintf(err, errlen, "'%.40s': each delimiter must be a printable ASCII "
+				 "character other than @, \" and \\ (or write none)", v);
+			return -1;
+		}
+	if (strlen(v) >= sizeof(c->recipient_delimiter)) {
+		snprintf(err, errlen, "more than %zu delimiters", sizeof(c->recipient_delimiter) - 1);
+		return -1;
+	}
+	snprintf(c->recipient_delimiter, sizeof(c->recipient_delimiter), "%s", v);
+	return 0;
+}
+
 static int set_nat64_prefix(struct config *c, const char *v, char *err, size_t errlen)
 {
 	struct nat64_prefixes *n = &c->offenders.nat64;
@@ -503,6 +523,8 @@ static const struct config_key keys[] = {
 	PATH("recipients", recipients, 0, LIVE),
 	DBL("recipients_max_shrink", recipients_max_shrink, 0, 100, LIVE),
 	CUSTOM("reject_unknown", reject_unknown, set_reject_unknown, LIVE),
+	BOOL("percent_hack", percent_hack, LIVE),
+	CUSTOM("recipient_delimiter", recipient_delimiter, set_recipient_delimiter, LIVE),
 	PATH("query_socket", query_socket, 0, RESTART),
 	CUSTOM("query_socket_owner", query_socket_uid, set_query_socket_owner, RESTART),
 	CUSTOM("query_socket_group", query_socket_gid, set_query_socket_group, RESTART),
@@ -654,6 +676,8 @@ void config_defaults(struct config *c)
 	c->max_allow = 65536;
 	c->recipients_max_shrink = 50;
 	snprintf(c->reject_unknown, sizeof(c->reject_unknown), "550 5.1.1 no such mailbox");
+	c->percent_hack = true;
+	snprintf(c->recipient_delimiter, sizeof(c->recipient_delimiter), "+");
 	snprintf(c->query_socket, sizeof(c->query_socket), "/run/rcptguard/query.sock");
 	c->query_socket_uid = (uid_t)-1;
 	c->query_socket_gid = (gid_t)-1;

@@ -30,6 +30,13 @@ struct policy_req {
 					   whose requests are no evidence (query.c) */
 };
 
+/* rcptguard-spp sends its extension attributes with every request; Postfix
+ * never does. The MTA decides how an address reaches a mailbox. */
+static inline bool policy_from_qmail(const struct policy_req *r)
+{
+	return r->relay_client != NULL;
+}
+
 /* Look for the end of one request in buf[0..len), resuming at *scan (0
  * for a new request). Returns the request's length including its empty
  * line, or 0 if it is not complete yet. */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "casefold.h"
 #include "cdb_load.h"
 #include "grow.h"
 #include "recipients.h"
@@ -20,6 +21,7 @@ struct recipients {
 	char **domains;
 	size_t ndomains;        /* either way: how many domains we judge */
 	size_t nkeys;           /* addresses, catch-alls and negative entries */
+	size_t naliases;        /* folded keys (rcpt_alias) */
 	bool recorded;
 };
 
@@ -63,7 +65,10 @@ static int scan(struct recipients *r)
 		const char *at = memchr(k, '@', klen);
 
 		if (klen && k[0] == '\0') {
-			r->ndomains += r->recorded && klen > 1;
+			if (at)
+				r->naliases++;
+			else
+				r->ndomains += r->recorded && klen > 1;
 			continue;
 		}
 		r->nkeys++;
@@ -173,19 +178,45 @@ const struct file_id *recipients_id(const struct recipients *r)
 	return &r->id;
 }
 
-/* 1 found (*neg set), 0 not found, -1 read error. */
-static int find(struct recipients *r, const char *key, size_t len, bool *neg)
+/* Whether the record cdb_find or cdb_findnext just found is negative:
+ * 1 yes, 0 no, -1 read error. */
+static int negative(struct recipients *r)
 {
-	int rc = cdb_find(&r->cdb, key, (unsigned)len);
 	char first = 0;
 
-	if (rc <= 0)
-		return rc;
 	if (cdb_datalen(&r->cdb) > 0 &&
 	    cdb_read(&r->cdb, &first, 1, cdb_datapos(&r->cdb)) < 0)
 		return -1;
-	*neg = first == '-';
-	return 1;
+	return first == '-';
+}
+
+/* 1 found (*neg set), 0 not found, -1 read error. With aliases, the folded
+ * keys that fold to key count too: several keys can fold alike (straße,
+ * STRASSE), and a valid one wins, as it would for Postfix's own map. */
+static int find(struct recipients *r, const char *key, size_t len, bool aliases, bool *neg)
+{
+	int rc = cdb_find(&r->cdb, key, (unsigned)len), n = 0;
+	char ak[RCPT_MAX + 2];
+	struct cdb_find cf;
+
+	if (rc > 0 && (n = negative(r)) < 0)
+		return -1;
+	*neg = rc > 0 && n;
+	if (rc < 0 || !aliases || !r->naliases || len > RCPT_MAX || (rc > 0 && !*neg))
+		return rc;
+	ak[0] = '\0';
+	memcpy(ak + 1, key, len);
+	if (cdb_findinit(&cf, &r->cdb, ak, (unsigned)len + 1) < 0)
+		return -1;
+	while ((n = cdb_findnext(&cf)) > 0) {
+		if ((n = negative(r)) < 0)
+			return -1;
+		*neg = rc > 0 ? *neg && n : n;
+		rc = 1;
+		if (!*neg)
+			break;
+	}
+	return n < 0 ? -1 : rc;
 }
 
 static bool domain_known(struct recipients *r, const char *domain)
@@ -263,9 +294,10 @@ size_t rcpt_normalise(const char *in, char *out)
 }
 
 /* The verdict for the normalised address a (len bytes) in the domain at
- * at + 1, the deciding key into key. */
-static enum rcpt_verdict judge(struct recipients *r, char *a, size_t len, char *at, char *key,
-			       size_t keylen)
+ * at + 1, the deciding key into key; *exact says the address's own key
+ * decided. aliases: look up folded keys too. */
+static enum rcpt_verdict judge(struct recipients *r, const char *a, size_t len, const char *at,
+			       bool aliases, bool *exact, char *key, size_t keylen)
 {
 	char k[RCPT_MAX + 1];
 	bool neg = false;
@@ -278,20 +310,25 @@ static enum rcpt_verdict judge(struct recipients *r, char *a, size_t len, char *
 	size_t tail = strlen(at) + 7, reach = (size_t)(at - a);
 
 	reach = tail >= RCPT_MAX ? 0 : reach < RCPT_MAX - tail ? reach : RCPT_MAX - tail;
+	*exact = false;
+	if (keylen)
+		key[0] = '\0';
 	/* 1. the exact address */
-	if (len <= RCPT_MAX && (rc = find(r, a, len, &neg)) != 0)
+	if (len <= RCPT_MAX && (rc = find(r, a, len, aliases, &neg)) != 0) {
+		*exact = true;
 		goto decided;
+	}
 	/* 2. prefix-default@domain, cutting at each '-' from the right */
-	for (char *dash = a + reach; (dash = memrchr(a, '-', (size_t)(dash - a))) != NULL;) {
+	for (const char *dash = a + reach; (dash = memrchr(a, '-', (size_t)(dash - a))) != NULL;) {
 		int n = snprintf(k, sizeof(k), "%.*sdefault%s", (int)(dash - a + 1), a, at);
 
-		if ((rc = find(r, k, (size_t)n, &neg)) != 0) {
+		if ((rc = find(r, k, (size_t)n, aliases, &neg)) != 0) {
 			a = k;
 			goto decided;
 		}
 	}
 	/* 3. @domain, the catch-all */
-	if ((rc = find(r, at, strlen(at), &neg)) != 0) {
+	if ((rc = find(r, at, strlen(at), aliases, &neg)) != 0) {
 		a = at;
 		goto decided;
 	}
@@ -299,17 +336,146 @@ static enum rcpt_verdict judge(struct recipients *r, char *a, size_t len, char *
 decided:
 	if (rc < 0)
 		return RCPT_UNJUDGED;
-	if (keylen)
-		snprintf(key, keylen, "%s", a);
+	snprintf(key, keylen, "%s", a);
 	return neg ? RCPT_NEGATIVE : RCPT_VALID;
 }
 
-enum rcpt_verdict recipients_lookup(struct recipients *r, const char *addr, char *key,
+/* Where Postfix's split_addr() cuts the local part a..at at a delimiter
+ * of the set: NULL when it does not (no delimiter, an empty user, the
+ * addresses Postfix never splits). */
+static const char *extension(const char *a, const char *at, const char *delims)
+{
+	size_t n = (size_t)(at - a), user = 0;
+
+	if (!*delims || (n == 10 && memcmp(a, "postmaster", 10) == 0) ||
+	    (n == 13 && memcmp(a, "mailer-daemon", 13) == 0))
+		return NULL;
+	/* Postfix keeps owner-foo and foo-request whole when '-' delimits. */
+	if (strchr(delims, '-') && ((n > 6 && memcmp(a, "owner-", 6) == 0) ||
+				    (n > 8 && memcmp(at - 8, "-request", 8) == 0)))
+		return NULL;
+	while (user < n && !strchr(delims, a[user]))
+		user++;
+	return user == 0 || user == n ? NULL : a + user;
+}
+
+/* judge() of "user@domain", cut from "user+ext@domain" at cut. Apart,
+ * so that its buffer costs nothing to lookups that do not cut. */
+static __attribute__((noinline)) enum rcpt_verdict
+judge_user(struct recipients *r, const char *a, size_t len, const char *at, const char *cut,
+	   bool aliases, char *key, size_t keylen)
+{
+	char user[RCPT_INPUT_MAX + 16];
+	size_t n = (size_t)(cut - a), tail = len - (size_t)(at - a);
+	bool exact;
+
+	memcpy(user, a, n);
+	memcpy(user + n, at, tail + 1);
+	return judge(r, user, n + tail, user + n, aliases, &exact, key, keylen);
+}
+
+/* judge() under recipient_delimiter: "user+ext@" with no key of its own
+ * is judged as "user@" too, and valid if either is. */
+static enum rcpt_verdict judge_delim(struct recipients *r, const char *a, size_t len,
+				     const char *at, const char *delims, bool aliases, char *key,
+				     size_t keylen)
+{
+	char k[RCPT_MAX + 16];
+	const char *cut;
+	bool exact;
+	enum rcpt_verdict v = judge(r, a, len, at, aliases, &exact, key, keylen);
+
+	if (exact || v == RCPT_VALID || !(cut = extension(a, at, delims)) ||
+	    judge_user(r, a, len, at, cut, aliases, k, sizeof(k)) != RCPT_VALID)
+		return v;
+	snprintf(key, keylen, "%s", k);
+	return RCPT_VALID;
+}
+
+/* Postfix's form of an address with bytes past ASCII: as written (ASCII
+ * lower-cased, as Postfix without SMTPUTF8 compares it) and Unicode-folded,
+ * valid if either is. */
+static __attribute__((noinline)) enum rcpt_verdict
+judge_folded(struct recipients *r, const char *a, size_t len, const char *at,
+	     const char *delims, char *key, size_t keylen)
+{
+	char f[RCPT_INPUT_MAX + 16], kf[RCPT_MAX + 16];
+	ssize_t fl = casefold_utf8(a, len, f, sizeof(f));
+	enum rcpt_verdict v, vf;
+
+	if (fl == (ssize_t)len && memcmp(f, a, len) == 0)     /* folded already */
+		return judge_delim(r, a, len, at, delims, true, key, keylen);
+	v = judge_delim(r, a, len, at, delims, false, key, keylen);
+
+	/* Not UTF-8: Postfix with SMTPUTF8 refuses the command itself ("500
+	 * 5.5.2 Error: bad UTF-8 syntax"), without it it folds ASCII only.
+	 * (Or folded past any input's length: only the first pass's
+	 * catch-all can match.) */
+	if (fl < 0 || v == RCPT_VALID)
+		return v;
+	vf = judge_delim(r, f, (size_t)fl, strrchr(f, '@'), delims, true, kf, sizeof(kf));
+	snprintf(key, keylen, "%s", kf);
+	return vf;
+}
+
+/* judge_delim() under the form's folding. rcpt_normalise() lower-cased
+ * ASCII already: that is qmail's form, and Postfix's for ASCII. */
+static enum rcpt_verdict judge_form(struct recipients *r, const char *a, size_t len,
+				    const char *at, const struct rcpt_form *form, char *key,
 				    size_t keylen)
+{
+	size_t i = 0;
+
+	if (!form->postfix)
+		return judge_delim(r, a, len, at, "", false, key, keylen);
+	while (i < len && !((unsigned char)a[i] & 0x80))
+		i++;
+	if (i == len)
+		return judge_delim(r, a, len, at, form->delimiters, true, key, keylen);
+	return judge_folded(r, a, len, at, form->delimiters, key, keylen);
+}
+
+ssize_t rcpt_alias(const char *k, char *out)
+{
+	char f[3 * RCPT_MAX + 1];
+	size_t n = strlen(k);
+	ssize_t fl = casefold_utf8(k, n, f, sizeof(f));
+
+	if (fl < 0 || ((size_t)fl == n && memcmp(f, k, n) == 0))
+		return 0;
+	if (fl > RCPT_MAX)
+		return -1;
+	out[0] = '\0';
+	memcpy(out + 1, f, (size_t)fl);
+	return fl + 1;
+}
+
+/* Route "user%other@ours" as Postfix's resolver (and qmail's percenthack)
+ * does: while the local part holds a '%' and the domain is ours, the last
+ * '%' becomes the '@'. In place; at most RCPT_PERCENT_HOPS hops. */
+static enum rcpt_verdict percent_route(struct recipients *r, char *a, size_t *len, char **at)
+{
+	char *pct;
+
+	for (unsigned hops = 0; (pct = memrchr(a, '%', (size_t)(*at - a))) != NULL; hops++) {
+		if (hops == RCPT_PERCENT_HOPS)
+			return RCPT_UNJUDGED;
+		*len = (size_t)(*at - a);
+		**at = '\0';
+		*pct = '@';
+		*at = pct;
+		if (!domain_known(r, pct + 1))
+			return RCPT_NOT_OURS;   /* Postfix relays it, or refuses relaying */
+	}
+	return RCPT_VALID;
+}
+
+enum rcpt_verdict recipients_lookup(struct recipients *r, const char *addr,
+				    const struct rcpt_form *form, char *key, size_t keylen)
 {
 	char a[RCPT_INPUT_MAX + 16];
 	size_t len = rcpt_normalise(addr, a);
-	char *at = strrchr(a, '@'), *pct;
+	char *at = strrchr(a, '@');
 	enum rcpt_verdict v;
 
 	if (keylen)
@@ -317,19 +483,21 @@ enum rcpt_verdict recipients_lookup(struct recipients *r, const char *addr, char
 	if (!at || !at[1]) {
 		if (strcmp(a, "postmaster") != 0)
 			return RCPT_UNQUALIFIED;
-		if (keylen)
-			snprintf(key, keylen, "%s", a);
+		snprintf(key, keylen, "%s", a);
 		return RCPT_VALID;
 	}
 	if (!domain_known(r, at + 1))
 		return RCPT_NOT_OURS;
-	v = judge(r, a, len, at, key, keylen);
-	if (v != RCPT_UNKNOWN || !(pct = memrchr(a, '%', (size_t)(at - a))))
+	/* Postfix routes before it looks anything up; qmail-smtpd's validrcptto
+	 * sees the address as sent, qmail-send's percenthack routes it later. */
+	if (form->percent_hack && form->postfix &&
+	    (v = percent_route(r, a, &len, &at)) != RCPT_VALID)
 		return v;
-	/* user%other@ours: Postfix delivers it as user@other. */
-	*at = '\0';
-	*pct = '@';
-	if (!domain_known(r, pct + 1))
+	v = judge_form(r, a, len, at, form, key, keylen);
+	if (v != RCPT_UNKNOWN || !form->percent_hack || form->postfix ||
+	    !memchr(a, '%', (size_t)(at - a)))
 		return v;
-	return judge(r, a, (size_t)(at - a), pct, key, keylen);
+	if ((v = percent_route(r, a, &len, &at)) != RCPT_VALID)
+		return v;
+	return judge_form(r, a, len, at, form, key, keylen);
 }

@@ -2,7 +2,9 @@
  * keys: lower-cased "user@domain", "@domain" for a catch-all domain; data
  * starting with '-' marks a negative entry. rcptguard also records the set
  * of domains it may judge (keys "\0domain", marker key "\0"), so that a
- * domain it does not know gets no verdict with one lookup. */
+ * domain it does not know gets no verdict with one lookup, and, for a key
+ * whose Unicode case folding differs, "\0" and the folded key with the same
+ * data (rcpt_alias): qmail's readers never look those up. */
 #ifndef RG_RECIPIENTS_H
 #define RG_RECIPIENTS_H
 
@@ -23,10 +25,27 @@ enum rcpt_verdict {
 	RCPT_NEGATIVE,          /* the deciding key is a negative entry */
 	RCPT_NOT_OURS,          /* a domain we do not judge: no verdict */
 	RCPT_UNQUALIFIED,       /* no domain: the MTA adds its own; counted, not refused */
-	RCPT_UNJUDGED,          /* a read error: no verdict */
+	RCPT_UNJUDGED,          /* a read error, or more percent-hack hops than we
+				   follow: no verdict */
 };
 
-struct recipients;
+/* Longest recipient_delimiter set. */
+#define RCPT_DELIMS_MAX 15
+/* Percent-hack hops followed ("a%b%c@ours" is two); more: no verdict. */
+#define RCPT_PERCENT_HOPS 8
+
+/* How the MTA that asked turns an address into a mailbox (docs/postfix.md):
+ * the daemon keeps one for Postfix's requests and one for qmail's. */
+struct rcpt_form {
+	bool postfix;           /* Postfix: full Unicode case folding (casefold.h;
+				   ASCII only for what is not UTF-8), the percent
+				   hack routed before any lookup. qmail: ASCII
+				   lower-casing, the address as sent first */
+	bool percent_hack;      /* "user%other@ours" is "user@other" */
+	char delimiters[RCPT_DELIMS_MAX + 1];   /* Postfix's recipient_delimiter set:
+						   "user+ext@" is "user@" unless it
+						   has a key of its own; "" none */
+};
 
 /* Read a private copy of a CDB (cdb_load.h: a file changed under the
  * daemon cannot crash it) and check it whole. On error returns NULL with a
@@ -34,13 +53,24 @@ struct recipients;
 struct recipients *recipients_open(const char *path, char *err, size_t errlen);
 void recipients_close(struct recipients *r);
 
-/* Judge addr (as sent, as qmail parsed it, or in Postfix's internal form).
- * The deciding key, if any, is copied into key (RCPT_MAX + 16 bytes). A
- * bare "postmaster" is valid (RFC 5321 4.5.1). Failing every key, a local
- * part with '%' is judged the way Postfix's percent hack routes it:
- * "user%other@ours" as "user@other" when other is a domain we judge. */
-enum rcpt_verdict recipients_lookup(struct recipients *r, const char *addr, char *key,
-				    size_t keylen);
+/* Judge addr (as sent, as qmail parsed it, or in Postfix's internal form)
+ * the way form delivers it. The deciding key, if any, is copied into key
+ * (RCPT_MAX + 16 bytes). A bare "postmaster" is valid (RFC 5321 4.5.1).
+ * With the percent hack "user%other@ours" is routed to "user@other" (for
+ * qmail only when no key decides the address as sent), hop by hop while
+ * the domain is ours: routed to a domain we do not judge it is not ours.
+ * A valid verdict under either folding wins: Postfix's form never refuses
+ * what qmail's accepts. */
+enum rcpt_verdict recipients_lookup(struct recipients *r, const char *addr,
+				    const struct rcpt_form *form, char *key, size_t keylen);
+
+/* The key under which Unicode-folding lookups find the compiled key k
+ * (normalised, ASCII lower-cased, at most RCPT_MAX bytes): "\0" and k
+ * folded, written into out (RCPT_MAX + 2 bytes). Returns its length, 0
+ * when k is its own folding or not UTF-8 (lookups find k itself), -1 when
+ * the folding is longer than RCPT_MAX. The compiler writes these next to
+ * the keys. */
+ssize_t rcpt_alias(const char *k, char *out);
 
 const char *rcpt_verdict_name(enum rcpt_verdict v);
 

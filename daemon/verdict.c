@@ -26,11 +26,14 @@
 
 /* Every recipient a request can carry is judged, whatever its length. */
 _Static_assert(RCPT_INPUT_MAX >= POLICY_MAX_REQUEST, "recipients shorter than requests");
+_Static_assert(sizeof(((struct config *)0)->recipient_delimiter) ==
+	       sizeof(((struct rcpt_form *)0)->delimiters), "recipient_delimiter fits the form");
 
 struct verdicts {
 	struct recipients *db;
 	char path[PATH_MAX];
 	char reject[256];
+	struct rcpt_form postfix, qmail;        /* how each MTA delivers an address */
 	double max_shrink;              /* recipients_max_shrink, percent */
 	struct file_id failed;          /* last file refused */
 	bool have_failed, failed_settled, missing_logged;
@@ -47,6 +50,16 @@ struct verdicts {
 	struct verdict_stats st;
 	struct logline_dedupe dedupe;   /* of the followed logs' lines */
 };
+
+void verdict_forms(const struct config *c, struct rcpt_form *postfix, struct rcpt_form *qmail)
+{
+	/* qmail lower-cases ASCII only and has no delimiter: its extensions
+	 * are the -default keys. Its percenthack control routes like
+	 * Postfix's, for the domains it lists. */
+	*postfix = (struct rcpt_form){ .postfix = true, .percent_hack = c->percent_hack };
+	memcpy(postfix->delimiters, c->recipient_delimiter, sizeof(postfix->delimiters));
+	*qmail = (struct rcpt_form){ .postfix = false, .percent_hack = c->percent_hack };
+}
 
 /* SMTP stages in order; a DNSBL rejection applies from its stage on. */
 static int stage_of(const char *s)
@@ -288,6 +301,7 @@ void verdicts_commit(struct verdicts *v, const struct config *c, struct verdicts
 	v->ntraps = n->ntraps;
 	memset(n, 0, sizeof(*n));
 	snprintf(v->reject, sizeof(v->reject), "%s", c->reject_unknown);
+	verdict_forms(c, &v->postfix, &v->qmail);
 	v->logv = c->log_verdicts;
 	v->dnsbl_threshold = c->dnsbl_reject_threshold;
 	v->dnsbl_ban_weight = c->dnsbl_ban_weight;
@@ -376,7 +390,7 @@ const char *verdicts_explain(struct verdicts *v, const char *rcpt, char *key, si
 	}
 	if (!v->db)
 		return "no-database";
-	rv = recipients_lookup(v->db, rcpt, key, keylen);
+	rv = recipients_lookup(v->db, rcpt, &v->postfix, key, keylen);
 	if (rv == RCPT_UNKNOWN || rv == RCPT_NEGATIVE)
 		*action = v->reject;
 	return rcpt_verdict_name(rv);
@@ -549,7 +563,8 @@ enum verdict_state verdicts_answer(struct verdicts *v, const struct policy_req *
 		v->st.no_database++;
 		return VERDICT_DONE;
 	}
-	rv = recipients_lookup(v->db, r->recipient, key, sizeof(key));
+	rv = recipients_lookup(v->db, r->recipient, policy_from_qmail(r) ? &v->qmail : &v->postfix,
+			       key, sizeof(key));
 	verdict = rcpt_verdict_name(rv);
 	switch (rv) {
 	case RCPT_VALID:

@@ -61,9 +61,16 @@ int verdicts_reload_db(struct verdicts *v, bool force, char *err, size_t errlen)
  * the file in use is the newest. */
 const char *verdicts_db_refused(const struct verdicts *v);
 
+/* How Postfix's and qmail's requests are judged under c (percent_hack,
+ * recipient_delimiter; Unicode folding for Postfix). */
+struct rcpt_form;
+void verdict_forms(const struct config *c, struct rcpt_form *postfix, struct rcpt_form *qmail);
+
 /* What the daemon answers for rcpt from a client that is neither a relay
- * client nor banned: the verdict's name (also "spamtrap", "no-database"),
- * the deciding key and the action. Nothing is counted or logged. */
+ * client nor banned, asked by Postfix (qmail's answer is the same or
+ * stricter: no delimiter, ASCII case only): the verdict's name (also
+ * "spamtrap", "no-database"), the deciding key and the action. Nothing is
+ * counted or logged. */
 const char *verdicts_explain(struct verdicts *v, const char *rcpt, char *key, size_t keylen,
 			     const char **action);
 

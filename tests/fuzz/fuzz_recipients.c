@@ -9,18 +9,28 @@
 #include "recipients.h"
 #include "recipients_compile.h"
 
+/* Postfix's way (folding, a delimiter set with '-') and qmail's. */
+static const struct rcpt_form forms[] = {
+	{ .postfix = true, .percent_hack = true, .delimiters = "+-" },
+	{ .percent_hack = true },
+};
+
 static void lookups(const char *path, const char *addr)
 {
 	static const char *const addrs[] = { "bob@example.com", "a-b-c@example.com",
-					     "x@example.org", "nodomain", "" };
+					     "x@example.org", "nodomain", "",
+					     "STRASSE+x@example.com",
+					     "J\xc3\x96RG%example.com@example.com" };
 	char err[512], key[512];
 	struct recipients *r = recipients_open(path, err, sizeof(err));
 
 	if (!r)
 		return;
-	for (size_t i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++)
-		recipients_lookup(r, addrs[i], key, sizeof(key));
-	recipients_lookup(r, addr, key, sizeof(key));
+	for (size_t f = 0; f < sizeof(forms) / sizeof(forms[0]); f++) {
+		for (size_t i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++)
+			recipients_lookup(r, addrs[i], &forms[f], key, sizeof(key));
+		recipients_lookup(r, addr, &forms[f], key, sizeof(key));
+	}
 	recipients_domains(r);
 	recipients_close(r);
 }

@@ -125,6 +125,24 @@ setup() {
 	assert_output --partial '{"address":"bob@example.com","verdict":"valid","key":"bob@example.com"}'
 }
 
+@test "recipients check: UTF-8 addresses shown and aligned by the columns they take on a UTF-8 terminal" {
+	db=$BATS_TEST_TMPDIR/r.cdb
+	printf 'stra\xc3\x9fe@example.com\nj\xc3\xb6rg@example.com\n\xe5\xb1\xb1\xe7\x94\xb0@example.com\n' \
+		> "$BATS_TEST_TMPDIR/src"
+	rg recipients compile -o "$db" "$BATS_TEST_TMPDIR/src"
+	joerg=$(printf 'J\xc3\x96RG@example.com') yamada=$(printf '\xe5\xb1\xb1\xe7\x94\xb0@example.com')
+	rlo=$(printf 'x\xe2\x80\xaeexe@example.com')
+	LC_ALL=C.UTF-8 run -0 rg recipients check --db "$db" STRASSE@example.com "$joerg" "$yamada" "$rlo"
+	assert_line 'STRASSE@example.com           valid    strasse@example.com'
+	assert_line "$(printf 'J\xc3\x96RG@example.com              valid    j\xc3\xb6rg@example.com')"
+	assert_line "$(printf '\xe5\xb1\xb1\xe7\x94\xb0@example.com              valid    \xe5\xb1\xb1\xe7\x94\xb0@example.com')"
+	# A bidi override never reaches the terminal, nor anything on one that
+	# does not take UTF-8.
+	assert_line 'x\xe2\x80\xaeexe@example.com  unknown  -'
+	LC_ALL=C LANG=C.UTF-8 run -0 rg recipients check --db "$db" "$joerg"
+	assert_line 'J\xc3\x96RG@example.com  valid    j\xc3\xb6rg@example.com'
+}
+
 @test "the compiled CDB answers a validrcptto-style lookup: lower-case keys, '-' marks negatives" {
 	db=$BATS_TEST_TMPDIR/r.cdb
 	printf 'Bob@Example.com\n-old@example.com\n@wild.test\n' > "$BATS_TEST_TMPDIR/src"

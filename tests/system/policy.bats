@@ -49,6 +49,24 @@ request() {
 	assert_equal "${#lines[@]}" 4
 }
 
+@test "the asking MTA decides the form: Postfix's requests folded and cut at +, rcptguard-spp's (qmail) ASCII only" {
+	printf 'stra\xc3\x9fe@example.com\n' >> "$BATS_TEST_TMPDIR/recipients.txt"
+	"$B/rcptguard" recipients compile -o "$DB" "$BATS_TEST_TMPDIR/recipients.txt" >/dev/null
+	start_daemon
+	run -0 sh -c "{ $(declare -f request); request bob+tag@example.com; request STRASSE@example.com
+		request bob%example.com@example.com; request bob%other.test@example.com; } |
+		socat -t2 - UNIX-CONNECT:$QSOCK"
+	assert_equal "${lines[*]}" "action=DUNNO action=DUNNO action=DUNNO action=DUNNO"
+	run -0 spp bob+tag@example.com
+	assert_output "E550 5.1.1 <bob+tag@example.com>: Recipient address rejected: no such mailbox"
+	run -0 spp STRASSE@example.com
+	assert_output "E550 5.1.1 <STRASSE@example.com>: Recipient address rejected: no such mailbox"
+	run -0 spp "$(printf 'stra\xc3\x9fe@example.com')"
+	assert_output ""
+	run -0 spp bob%example.com@example.com
+	assert_output ""
+}
+
 @test "rcptguard-spp: valid, unknown, unknown domain, negative, relay client, authenticated" {
 	start_daemon
 	run -0 spp bob@example.com

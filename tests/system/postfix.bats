@@ -58,3 +58,50 @@ teardown() {
 	run -0 rg show 10.77.1.2
 	assert_output --partial "1 bad recipients, 0 bans, 1 valid"
 }
+
+@test "Postfix: bob+tag@, bob%example.com@ and an upper-case UTF-8 local part are accepted as Postfix delivers them, not counted" {
+	# As Debian's main.cf: recipient_delimiter = +; SMTPUTF8 is on at
+	# compatibility_level 3.6.
+	in_s postfix -c "$PF/etc" stop >/dev/null
+	printf 'recipient_delimiter = +\n' >> "$PF/etc/main.cf"
+	printf 'bob@example.com\nstra\xc3\x9fe@example.com\nj\xc3\xb6rg@example.com\n' > "$PF/recipients.txt"
+	"$B/rcptguard" recipients compile -o "$DB" "$PF/recipients.txt" >/dev/null
+	run -0 rg recipients reload
+	postfix_start
+	for rcpt in bob+tag@example.com bob%example.com@example.com STRASSE@example.com \
+		"$(printf 'J\xc3\x96RG@example.com')" "$(printf 'STRA\xe1\xba\x9eE@example.com')"; do
+		run -0 in_c swaks --server 10.77.1.1:$PFPORT --from sender@example.net --to "$rcpt" \
+			--helo client.example.net --timeout 10
+		assert_output --partial "<-  250 2.1.5 Ok"
+		assert_output --partial "<-  250 2.0.0 Ok: queued"
+	done
+	# None was a verdict against the client; the same forms of a mailbox
+	# that does not exist still are.
+	refute grep -q 'event=verdict' "$DLOG"
+	run -0 rg show 10.77.1.2
+	refute_output --partial "bad recipients"
+	# Bytes that are not UTF-8 never reach rcptguard: smtpd refuses them
+	# (docs/postfix.md says so).
+	run swaks_to "$(printf 'b\xc1\xafob@example.com')"
+	assert_output --partial "<** 500 5.5.2 Error: bad UTF-8 syntax"
+	refute grep -q 'event=verdict' "$DLOG"
+	run swaks_to nobody+tag@example.com
+	assert_output --partial "<** 550 5.1.1"
+	run -0 rg show 10.77.1.2
+	assert_output --partial "1 bad recipients"
+	! grep -E 'fatal|panic' "$PF/maillog"
+}
+
+@test "Postfix: with smtpd_policy_service_default_action = DUNNO and rcptguardd down, each RCPT waits about a second and an unknown recipient is accepted" {
+	in_s postfix -c "$PF/etc" stop >/dev/null
+	printf 'smtpd_policy_service_default_action = DUNNO\n' >> "$PF/etc/main.cf"
+	postfix_start
+	stop_daemon
+	start=$(date +%s%N)
+	run -0 swaks_to nobody@example.com,other@example.com
+	elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+	assert_output --partial "<-  250 2.1.5 Ok"
+	refute_output --partial "<** "
+	# docs/postfix.md: "each RCPT still waits about a second".
+	[ "$elapsed_ms" -ge 1800 ] || { echo "two RCPTs took ${elapsed_ms} ms"; false; }
+}

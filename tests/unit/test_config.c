@@ -136,6 +136,13 @@ static void comments(struct config *c)
 	   "a '#' not after a blank is part of the value %s", err);
 	ok(load("query_socket_group = root      # the group qmail-smtpd runs as\n", c, err,
 		sizeof(err)) == 0 && c->query_socket_gid == 0, "docs/qmail.md's example line %s", err);
+	ok(load("recipient_delimiter = +-=\n", c, err, sizeof(err)) == 0 &&
+	   strcmp(c->recipient_delimiter, "+-=") == 0, "a delimiter set as Postfix 3.x %s", err);
+	ok(load("recipient_delimiter = none\npercent_hack = no\n", c, err, sizeof(err)) == 0 &&
+	   !*c->recipient_delimiter && !c->percent_hack, "no delimiter, no percent hack %s", err);
+	refused("recipient_delimiter = +@\n", "printable ASCII character other than @");
+	refused("recipient_delimiter = +\xc3\xa4\n", "printable ASCII character other than @");
+	refused("recipient_delimiter = +-=_.~!$&*/|^{},\n", "more than 15 delimiters");
 	refused("port = # nothing\n", ":1: port: empty value");
 	refused("port =#25\n", ":1: port: empty value");
 	free(plain);
