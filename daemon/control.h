@@ -27,6 +27,7 @@ struct control_env {
 	struct dnsbl *dnsbl;
 	struct follow *follow;                  /* NULL: no logs followed */
 	time_t started;
+	char backend_mode[16];                  /* rcptguard_backend_info's mode */
 	uint64_t state_saved;                   /* unix seconds of the last save */
 	/* Re-read the config: 0 with the keys it applied in changed and those
 	 * that wait for a restart in restart (comma-separated, len bytes

@@ -1,36 +1,87 @@
-/* prometheus.c - sample lines and the XDP counters' names. */
+/* prometheus.c - sample lines and the drop path's counters. */
+#include <stdbool.h>
 #include <string.h>
+#include "backend.h"
 #include "names.h"
 #include "prometheus.h"
 
-void prom_sample(FILE *f, const char *prev, const char *name, const char *labels,
-		 unsigned long long value)
+/* HELP text escapes backslash and newline (it reaches the CLI through
+ * the control socket, so it is not trusted to have neither). */
+static void help_text(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '\n')
+			fputc('\\', f);
+		fputc(*s == '\n' ? 'n' : *s, f);
+	}
+}
+
+void prom_sample(FILE *f, const char *prev, const char *name, const char *help,
+		 const char *labels, unsigned long long value)
 {
 	size_t len = strlen(name);
 
-	if (!prev || strcmp(prev, name) != 0)
-		fprintf(f, "# TYPE %s %s\n", name,
+	if (!prev || strcmp(prev, name) != 0) {
+		fprintf(f, "# HELP %s ", name);
+		help_text(f, help);
+		fprintf(f, "\n# TYPE %s %s\n", name,
 			len > 6 && strcmp(name + len - 6, "_total") == 0 ? "counter" : "gauge");
+	}
 	fprintf(f, "%s%s%s%s %llu\n", name, *labels ? "{" : "", labels, *labels ? "}" : "", value);
 }
 
-void prom_xdp(const struct rg_stats *s, metric_cb cb, void *arg)
+void prom_label(char *buf, size_t len, const char *key, const char *value)
 {
+	size_t n = (size_t)snprintf(buf, len, "%s=\"", key);
+
+	if (n + 2 > len) {
+		buf[0] = '\0';
+		return;
+	}
+	/* A long value is cut, but the label stays whole: room is kept for
+	 * an escaped character, the closing quote and the NUL. */
+	for (; *value && n + 4 <= len; value++) {
+		if (*value == '\\' || *value == '"' || *value == '\n')
+			buf[n++] = '\\';
+		buf[n++] = *value == '\n' ? 'n' : *value;
+	}
+	buf[n++] = '"';
+	buf[n] = '\0';
+}
+
+/* Does a backend with caps keep counter i? A zero it does not keep would
+ * claim that nothing happened. */
+static bool kept(unsigned caps, unsigned i)
+{
+	if (caps & BACKEND_COUNTS_PASSES)
+		return true;
+	return (caps & BACKEND_DROPS) &&
+	       (i == RG_DROP_EXACT || i == RG_DROP_PREFIX || i == RG_PASS_ALLOWED);
+}
+
+void prom_drops(const struct rg_stats *s, unsigned caps, metric_cb cb, void *arg)
+{
+	static const char pkts[] = "Packets the enforcement filter counted, by what it did "
+				   "with them (counter)";
+	static const char bytes[] = "Bytes of the packets the enforcement filter counted, "
+				    "by what it did with them (counter)";
+	uint64_t dropped = s->bytes[RG_DROP_EXACT] + s->bytes[RG_DROP_PREFIX];
 	char lab[48];
 
-	cb(arg, "rcptguard_dropped_packets_total", "",
+	cb(arg, "rcptguard_dropped_packets_total", "Packets from banned clients dropped", "",
 	   s->packets[RG_DROP_EXACT] + s->packets[RG_DROP_PREFIX]);
-	cb(arg, "rcptguard_dropped_bytes_total", "", s->bytes[RG_DROP_EXACT] + s->bytes[RG_DROP_PREFIX]);
+	cb(arg, "rcptguard_dropped_bytes_total", "Bytes of the packets dropped", "", dropped);
 	/* What the dropped packets would have cost: themselves, and as much
 	 * again in the server's answers (docs/control.md). */
-	cb(arg, "rcptguard_bandwidth_saved_bytes_estimate", "",
-	   2 * (s->bytes[RG_DROP_EXACT] + s->bytes[RG_DROP_PREFIX]));
-	for (unsigned i = 0; i < RG_COUNTER_MAX; i++) {
-		snprintf(lab, sizeof(lab), "counter=\"%s\"", counter_name(i));
-		cb(arg, "rcptguard_xdp_packets_total", lab, s->packets[i]);
-	}
-	for (unsigned i = 0; i < RG_COUNTER_MAX; i++) {
-		snprintf(lab, sizeof(lab), "counter=\"%s\"", counter_name(i));
-		cb(arg, "rcptguard_xdp_bytes_total", lab, s->bytes[i]);
-	}
+	cb(arg, "rcptguard_bandwidth_saved_estimated_bytes_total",
+	   "Bandwidth the drops saved, estimated as twice the dropped bytes (a floor)", "",
+	   2 * dropped);
+	for (int b = 0; b < 2; b++)
+		for (unsigned i = 0; i < RG_COUNTER_MAX; i++) {
+			if (!kept(caps, i))
+				continue;
+			snprintf(lab, sizeof(lab), "counter=\"%s\"", counter_name(i));
+			cb(arg, b ? "rcptguard_filter_bytes_total" : "rcptguard_filter_packets_total",
+			   b ? bytes : pkts, lab, b ? s->bytes[i] : s->packets[i]);
+		}
 }
