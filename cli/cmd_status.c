@@ -16,7 +16,7 @@
 struct metric {
 	char name[64];
 	char *help, *labels;            /* a followed file's label is as long as its path */
-	unsigned long long value;
+	double value;
 };
 
 struct metrics {
@@ -25,7 +25,7 @@ struct metrics {
 };
 
 static void add_metric(void *arg, const char *name, const char *help, const char *labels,
-		       unsigned long long v)
+		       double v)
 {
 	struct metrics *m = arg;
 	char *h = strdup(help), *l = strdup(labels);
@@ -59,6 +59,7 @@ int cmd_stats(struct ctx *x, int argc, char **argv)
 	static const char *const w[] = { "stats" };
 	struct ctl_reply r = { 0 };
 	struct metrics m = { 0 };
+	char v[PROM_VALUE_LEN];
 	bool prom = false;
 	struct rg_stats s;
 	int rc;
@@ -76,7 +77,7 @@ int cmd_stats(struct ctx *x, int argc, char **argv)
 		for (size_t i = 0; i < r.n; i++)
 			add_metric(&m, ctl_get(&r.rec[i], "name"), ctl_get(&r.rec[i], "help"),
 				   ctl_get(&r.rec[i], "labels"),
-				   strtoull(ctl_get(&r.rec[i], "value"), NULL, 10));
+				   strtod(ctl_get(&r.rec[i], "value"), NULL));
 		ctl_free(&r);
 	} else if (rc == DAEMON_DOWN) {
 		/* The program's own counters are in the maps, daemon or not. */
@@ -95,7 +96,7 @@ int cmd_stats(struct ctx *x, int argc, char **argv)
 		for (size_t i = 0; i < m.n; i++) {
 			printf("%s{\"name\":\"%s\",\"labels\":", i ? "," : "", m.v[i].name);
 			json_str(stdout, m.v[i].labels);
-			printf(",\"value\":%llu}", m.v[i].value);
+			printf(",\"value\":%s}", prom_value(v, sizeof(v), m.v[i].value));
 		}
 		printf("]}\n");
 	} else {
@@ -103,11 +104,11 @@ int cmd_stats(struct ctx *x, int argc, char **argv)
 
 		table_init(&t, "lr", head);
 		for (size_t i = 0; i < m.n; i++) {
-			char name[192], v[24];
+			char name[192];
 
 			snprintf(name, sizeof(name), "%s%s%s%s", m.v[i].name, *m.v[i].labels ? "{" : "",
 				 m.v[i].labels, *m.v[i].labels ? "}" : "");
-			snprintf(v, sizeof(v), "%llu", m.v[i].value);
+			prom_value(v, sizeof(v), m.v[i].value);
 			const char *cells[] = { name, v };
 			table_add(&t, cells);
 		}

@@ -313,14 +313,15 @@ static const char *cmd_allow(struct ctx *x, char **w, int nw, char *err, size_t 
 }
 
 static void metric(void *arg, const char *name, const char *help, const char *labels,
-		   unsigned long long v)
+		   double v)
 {
 	struct ctx *x = arg;
+	char value[PROM_VALUE_LEN];
 
 	field(x->c, &x->first, "name", "%s", name);
 	field(x->c, &x->first, "help", "%s", help);
 	field(x->c, &x->first, "labels", "%s", labels);
-	field(x->c, &x->first, "value", "%llu", v);
+	field(x->c, &x->first, "value", "%s", prom_value(value, sizeof(value), v));
 	end_record(x->c, &x->first);
 }
 

@@ -101,6 +101,9 @@ void metrics_collect(struct control_env *env, metric_cb cb, void *x)
 	   "banned (unspecified, multicast, ...)", "", judge_stats(env->judge)->evidence_refused);
 	cb(x, "rcptguard_ban_failures_total", "Bans the backend failed to write", "",
 	   es->failures);
+	prom_histogram(&env->ban_reaction, "rcptguard_ban_reaction_seconds", "Seconds from the "
+		       "daemon waking for the evidence that banned a client (a policy request, a "
+		       "log line) to the ban written into the kernel", cb, x);
 	cb(x, "rcptguard_offenders", "Clients tracked as offenders", "", offenders_count(env->off));
 	cb(x, "rcptguard_offenders_evicted_total", "Offenders dropped to stay within "
 	   "max_offenders", "", offenders_evicted(env->off));
@@ -190,7 +193,7 @@ struct textfile {
 };
 
 static void sample(void *arg, const char *name, const char *help, const char *labels,
-		   unsigned long long v)
+		   double v)
 {
 	struct textfile *t = arg;
 

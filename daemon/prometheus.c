@@ -1,5 +1,6 @@
 /* prometheus.c - sample lines and the drop path's counters. */
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 #include "backend.h"
 #include "names.h"
@@ -16,18 +17,75 @@ static void help_text(FILE *f, const char *s)
 	}
 }
 
-void prom_sample(FILE *f, const char *prev, const char *name, const char *help,
-		 const char *labels, unsigned long long value)
+/* The length of name's family: without a histogram sample's suffix. */
+static size_t family_len(const char *name)
 {
+	static const char *const suffixes[] = { "_bucket", "_sum", "_count" };
 	size_t len = strlen(name);
 
-	if (!prev || strcmp(prev, name) != 0) {
-		fprintf(f, "# HELP %s ", name);
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		size_t n = strlen(suffixes[i]);
+
+		if (len > n && strcmp(name + len - n, suffixes[i]) == 0)
+			return len - n;
+	}
+	return len;
+}
+
+void prom_sample(FILE *f, const char *prev, const char *name, const char *help,
+		 const char *labels, double value)
+{
+	size_t len = strlen(name), fam = family_len(name);
+	char v[PROM_VALUE_LEN];
+
+	if (!prev || family_len(prev) != fam || strncmp(prev, name, fam) != 0) {
+		fprintf(f, "# HELP %.*s ", (int)fam, name);
 		help_text(f, help);
-		fprintf(f, "\n# TYPE %s %s\n", name,
+		fprintf(f, "\n# TYPE %.*s %s\n", (int)fam, name, fam < len ? "histogram" :
 			len > 6 && strcmp(name + len - 6, "_total") == 0 ? "counter" : "gauge");
 	}
-	fprintf(f, "%s%s%s%s %llu\n", name, *labels ? "{" : "", labels, *labels ? "}" : "", value);
+	fprintf(f, "%s%s%s%s %s\n", name, *labels ? "{" : "", labels, *labels ? "}" : "",
+		prom_value(v, sizeof(v), value));
+}
+
+const char *prom_value(char *buf, size_t len, double value)
+{
+	/* 2^64: the cast is defined below it. */
+	if (value >= 0 && value < 18446744073709551616.0 && value == (double)(uint64_t)value)
+		snprintf(buf, len, "%llu", (unsigned long long)value);
+	else
+		snprintf(buf, len, "%.9g", value);
+	return buf;
+}
+
+static const double bounds[PROM_BUCKETS] = {
+	0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.01, 0.05, 0.25, 1,
+};
+
+void prom_observe(struct prom_histogram *h, double secs, uint64_t n)
+{
+	for (unsigned i = 0; i < PROM_BUCKETS; i++)
+		if (secs <= bounds[i])
+			h->bucket[i] += n;
+	h->count += n;
+	h->sum += secs * (double)n;
+}
+
+void prom_histogram(const struct prom_histogram *h, const char *name, const char *help,
+		    metric_cb cb, void *arg)
+{
+	char sample[96], lab[32];
+
+	snprintf(sample, sizeof(sample), "%s_bucket", name);
+	for (unsigned i = 0; i < PROM_BUCKETS; i++) {
+		snprintf(lab, sizeof(lab), "le=\"%g\"", bounds[i]);
+		cb(arg, sample, help, lab, (double)h->bucket[i]);
+	}
+	cb(arg, sample, help, "le=\"+Inf\"", (double)h->count);
+	snprintf(sample, sizeof(sample), "%s_sum", name);
+	cb(arg, sample, help, "", h->sum);
+	snprintf(sample, sizeof(sample), "%s_count", name);
+	cb(arg, sample, help, "", (double)h->count);
 }
 
 void prom_label(char *buf, size_t len, const char *key, const char *value)

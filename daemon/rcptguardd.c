@@ -77,6 +77,7 @@ struct daemon {
 	struct rg_lpm_key changed[JOURNAL_OFFENDERS];
 	size_t nchanged;
 	int state_lock;
+	uint64_t turn_bans;             /* placed by evidence in this turn of the loop */
 	uint64_t saved_at, state_bytes; /* time and size of the last full save */
 };
 
@@ -224,6 +225,8 @@ static void on_ban_change(const struct rg_lpm_key *k, bool banned, uint64_t secs
 	struct daemon *d = arg;
 	char line[JOURNAL_LINE_MAX];
 
+	if (banned && reason != RG_REASON_MANUAL)
+		d->turn_bans++;
 	state_change(line, sizeof(line), k, banned, secs, reason, note);
 	if (journal_add(&d->journal, line) < 0 || d->nchanged == JOURNAL_OFFENDERS)
 		d->journal_behind = true;
@@ -363,12 +366,16 @@ static void on_log_flush(struct watch *w, uint32_t events)
 }
 
 /* Bans of one turn of the loop share one commit (nft: one netlink batch
- * instead of one per ban). */
+ * instead of one per ban); then they are in the kernel. */
 static void flush_bans(void *arg)
 {
 	struct daemon *d = arg;
 
 	enforce_flush(d->enf);
+	if (d->turn_bans)
+		prom_observe(&d->env.ban_reaction,
+			     (double)(mono_ns() - loop_turn_start(d->loop)) / 1e9, d->turn_bans);
+	d->turn_bans = 0;
 }
 
 /* Signals are blocked from the start and read from a signalfd, so one
