@@ -96,12 +96,23 @@ void prom_label(char *buf, size_t len, const char *key, const char *value)
 		buf[0] = '\0';
 		return;
 	}
-	/* A long value is cut, but the label stays whole: room is kept for
-	 * an escaped character, the closing quote and the NUL. */
-	for (; *value && n + 4 <= len; value++) {
-		if (*value == '\\' || *value == '"' || *value == '\n')
+	/* A long value is cut, but the label stays whole (room is kept for
+	 * the closing quote and the NUL) and so does a UTF-8 sequence. */
+	while (*value) {
+		unsigned char c = (unsigned char)*value;
+		size_t seq = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+		bool esc = c == '\\' || c == '"' || c == '\n';
+
+		if (strnlen(value, seq) < seq || n + (esc ? 2 : seq) + 2 > len)
+			break;
+		if (esc) {
 			buf[n++] = '\\';
-		buf[n++] = *value == '\n' ? 'n' : *value;
+			buf[n++] = c == '\n' ? 'n' : (char)c;
+		} else {
+			memcpy(buf + n, value, seq);
+			n += seq;
+		}
+		value += seq;
 	}
 	buf[n++] = '"';
 	buf[n] = '\0';
