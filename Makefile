@@ -321,6 +321,7 @@ install: all
 	sed 's|/usr/local/sbin|$(SBINDIR)|g; s|/etc/rcptguard|$(SYSCONFDIR)/rcptguard|g' \
 		conf/daemontools/run > $(DESTDIR)$(SHAREDIR)/daemontools/run
 	install -m 0755 conf/daemontools/log/run $(DESTDIR)$(SHAREDIR)/daemontools/log/run
+	install -m 0644 conf/grafana-rcptguard.json $(DESTDIR)$(SHAREDIR)/
 	chmod 0755 $(DESTDIR)$(SHAREDIR)/daemontools/run
 	@# The daemon's own user, on a real install only.
 	test -n "$(DESTDIR)" || getent passwd rcptguard >/dev/null || \
