@@ -92,7 +92,7 @@ void metrics_collect(struct control_env *env, metric_cb cb, void *x)
 	   "", v->recipients_domains);
 	enforce_records(env->enf, count_bans, &active);
 	cb(x, "rcptguard_bans_active", "Bans in force now", "", active);
-	cb(x, "rcptguard_unbans_total", "Bans lifted by hand or by an allow entry", "",
+	cb(x, "rcptguard_unbans_total", "Bans lifted before they expired", "",
 	   es->unbans);
 	cb(x, "rcptguard_bans_expired_total", "Bans that ran out", "", es->expired);
 	cb(x, "rcptguard_allowlist_hits_total", "Bans an allow entry prevented", "",

@@ -131,9 +131,9 @@ static bool kept(unsigned caps, unsigned i)
 void prom_drops(const struct rg_stats *s, unsigned caps, metric_cb cb, void *arg)
 {
 	static const char pkts[] = "Packets the enforcement filter counted, by what it did "
-				   "with them (counter)";
+				   "with them (inspected, drop_exact, pass_port, ...)";
 	static const char bytes[] = "Bytes of the packets the enforcement filter counted, "
-				    "by what it did with them (counter)";
+				    "by what it did with them";
 	uint64_t dropped = s->bytes[RG_DROP_EXACT] + s->bytes[RG_DROP_PREFIX];
 	char lab[48];
 
