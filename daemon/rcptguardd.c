@@ -85,7 +85,8 @@ struct daemon {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: rcptguardd [-f] [-t] [-c FILE] | --version\n"
+	fprintf(f, "usage: rcptguardd [-f] [-t] [-c FILE]\n"
+		   "       rcptguardd --version\n"
 		   "  -c FILE  config file (default " CONFIG_DEFAULT_PATH ")\n"
 		   "  -f       stay in the foreground, log to stderr\n"
 		   "  -t       check the config file and exit\n"
