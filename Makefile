@@ -1,6 +1,12 @@
 # rcptguard - every entry point: build, check, bench, install, run.
 # The release version; builds from git add the commit (see --version).
 VERSION   := 0.9.0
+# The commit, from a git checkout only (a tarball has none; make GIT_COMMIT=...
+# names one). Characters a C string or a label could trip on are dropped.
+ifeq ($(origin GIT_COMMIT),undefined)
+GIT_COMMIT := $(shell [ -e .git ] && git describe --always --dirty --abbrev=12 2>/dev/null \
+                | tr -cd 'A-Za-z0-9._+-')
+endif
 PREFIX    ?= /usr/local
 SBINDIR   ?= $(PREFIX)/sbin
 BINDIR    ?= $(PREFIX)/bin
@@ -38,6 +44,8 @@ COMMON_SRC := daemon/addr.c daemon/duration.c daemon/log.c daemon/config.c daemo
               daemon/backend_xdp.c daemon/backend_none.c daemon/backend_nft.c daemon/nft.c \
               daemon/nft_table.c daemon/banmirror.c daemon/logline.c daemon/linebuf.c daemon/tail.c daemon/follow.c \
               daemon/query.c daemon/control.c daemon/server.c daemon/loop.c
+# The version the programs print (rcptguard-spp links it alone).
+COMMON_SRC += daemon/version.c
 # A CDB read into private memory and checked whole (the recipients database).
 COMMON_SRC += daemon/cdb_load.c
 # Unicode case folding of recipients, as Postfix does it (libicu).
@@ -46,11 +54,11 @@ COMMON_SRC += daemon/casefold.c
 COMMON_SRC += daemon/xdp_loader.c
 # The keyed index of every table an attacker can fill.
 COMMON_SRC += daemon/keyindex.c
-DAEMON_SRC := daemon/rcptguardd.c daemon/ifaces.c daemon/backend_start.c
+DAEMON_SRC := daemon/rcptguardd.c daemon/ifaces.c daemon/backend_start.c daemon/metrics_file.c
 CLI_SRC    := cli/rcptguard.c cli/cmd_bans.c cli/cmd_status.c cli/cmd_offenders.c \
               cli/cmd_recipients.c cli/cmd_dnsbl.c cli/control_client.c cli/table.c cli/store.c cli/cmd_replay.c cli/logread.c \
               cli/qmail_tree.c cli/recipients_compile.c cli/recipients_target.c
-SPP_SRC    := cli/rcptguard-spp.c
+SPP_SRC    := cli/rcptguard-spp.c daemon/version.c
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/%.o)
 DAEMON_OBJ := $(DAEMON_SRC:%.c=$(B)/%.o)
@@ -59,7 +67,7 @@ SPP_OBJ    := $(SPP_SRC:%.c=$(B)/%.o)
 
 PROGS := $(B)/rcptguardd $(B)/rcptguard $(B)/rcptguard-spp
 
-.PHONY: all deps test-deps check test run install uninstall clean bench bench-quick demo fuzz fuzz-quick
+.PHONY: FORCE all deps test-deps check test run install uninstall clean bench bench-quick demo fuzz fuzz-quick
 all: $(PROGS)
 
 # Debian packages, installed only when missing (a second run is silent).
@@ -71,7 +79,7 @@ RUN_DEBS  := make gcc libc6-dev clang llvm libbpf-dev bpftool libelf-dev zlib1g-
              libcdb-dev libc-ares-dev libnftnl-dev libmnl-dev libbz2-dev libicu-dev passwd
 TEST_DEBS := tinycdb nftables libclang-rt-14-dev ethtool bats bats-assert bats-support socat \
              iproute2 util-linux procps mandoc swaks postfix rbldnsd ucspi-tcp fail2ban \
-             python3-pyinotify daemontools \
+             python3-pyinotify daemontools prometheus jq \
              gnuplot-nox
 
 # $(call install_debs,PACKAGES,BEFORE,AFTER): apt-get only what is missing;
@@ -91,11 +99,12 @@ define install_debs
 endef
 
 # Postfix comes unconfigured and never started; fail2ban is only a
-# benchmark peer, so a service this install started is stopped again.
+# benchmark peer and prometheus only brings promtool, so a service this
+# install started is stopped again.
 PREPARE_TEST_DEBS := echo "postfix postfix/main_mailer_type select No configuration" \
 	| debconf-set-selections;
-SETTLE_TEST_DEBS := case " $$missing " in *" fail2ban "*) \
-	[ -d /run/systemd/system ] && systemctl disable --now fail2ban >/dev/null 2>&1;; esac; true;
+SETTLE_TEST_DEBS := for s in fail2ban prometheus; do case " $$missing " in *" $$s "*) \
+	[ -d /run/systemd/system ] && systemctl disable --now $$s >/dev/null 2>&1;; esac; done; true;
 
 deps:
 	$(call install_debs,$(RUN_DEBS))
@@ -115,6 +124,16 @@ $(B)/%.o: %.c
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(B)/daemon/xdp_loader.o: $(B)/rcptguard.skel.h
+
+# version.o is rebuilt when the version or the commit changes, and only then.
+VERSION_DEFS := -DRG_VERSION='"$(VERSION)"' -DRG_COMMIT='"$(GIT_COMMIT)"'
+$(B)/version.stamp: FORCE
+	@mkdir -p $(@D)
+	@echo '$(VERSION) $(GIT_COMMIT)' | cmp -s - $@ || echo '$(VERSION) $(GIT_COMMIT)' > $@
+$(B)/daemon/version.o: CFLAGS += $(VERSION_DEFS)
+$(B)/fuzz/obj/daemon/version.o: FUZZ_CFLAGS += $(VERSION_DEFS)
+$(B)/daemon/version.o $(B)/fuzz/obj/daemon/version.o: $(B)/version.stamp
+FORCE:
 
 $(B)/libcommon.a: $(COMMON_OBJ)
 	rm -f $@ && $(AR) rcs $@ $^
@@ -324,6 +343,7 @@ install: all
 	sed 's|rcptguardlog|$(LOGUSER)|g; s|/var/log/rcptguard|$(LOGDIR)|g' \
 		conf/daemontools/log/run > $(DESTDIR)$(SHAREDIR)/daemontools/log/run
 	chmod 0755 $(DESTDIR)$(SHAREDIR)/daemontools/run $(DESTDIR)$(SHAREDIR)/daemontools/log/run
+	install -m 0644 conf/grafana-rcptguard.json $(DESTDIR)$(SHAREDIR)/
 	@# The daemon's own user and the log user, on a real install only.
 	test -n "$(DESTDIR)" || getent passwd rcptguard >/dev/null || \
 		useradd --system --no-create-home --home-dir /var/lib/rcptguard \

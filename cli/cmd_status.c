@@ -12,8 +12,9 @@
 
 /* Metrics, from the daemon or (when it is down) from the maps. */
 struct metric {
-	char name[64], labels[96];
-	unsigned long long value;
+	char name[64];
+	char *help, *labels;            /* a followed file's label is as long as its path */
+	double value;
 };
 
 struct metrics {
@@ -21,21 +22,32 @@ struct metrics {
 	size_t n, cap;
 };
 
-static void add_metric(void *arg, const char *name, const char *labels, unsigned long long v)
+static void add_metric(void *arg, const char *name, const char *help, const char *labels,
+		       double v)
 {
 	struct metrics *m = arg;
+	char *h = strdup(help), *l = strdup(labels);
 
 	if (m->n == m->cap) {
 		size_t cap = m->cap ? m->cap * 2 : 64;
 		struct metric *nv = realloc(m->v, cap * sizeof(*nv));
 
-		if (!nv)
+		if (!nv) {
+			free(h);
+			free(l);
 			return;
+		}
 		m->v = nv;
 		m->cap = cap;
 	}
+	if (!h || !l) {
+		free(h);
+		free(l);
+		return;
+	}
 	snprintf(m->v[m->n].name, sizeof(m->v[m->n].name), "%s", name);
-	snprintf(m->v[m->n].labels, sizeof(m->v[m->n].labels), "%s", labels);
+	m->v[m->n].help = h;
+	m->v[m->n].labels = l;
 	m->v[m->n++].value = v;
 }
 
@@ -45,6 +57,7 @@ int cmd_stats(struct ctx *x, int argc, char **argv)
 	static const char *const w[] = { "stats" };
 	struct ctl_reply r = { 0 };
 	struct metrics m = { 0 };
+	char v[PROM_VALUE_LEN];
 	bool prom = false;
 	struct rg_stats s;
 	int rc;
@@ -60,27 +73,28 @@ int cmd_stats(struct ctx *x, int argc, char **argv)
 	rc = ask(x, &r, false, 1, w);
 	if (rc == EXIT_OK) {
 		for (size_t i = 0; i < r.n; i++)
-			add_metric(&m, ctl_get(&r.rec[i], "name"), ctl_get(&r.rec[i], "labels"),
-				   strtoull(ctl_get(&r.rec[i], "value"), NULL, 10));
+			add_metric(&m, ctl_get(&r.rec[i], "name"), ctl_get(&r.rec[i], "help"),
+				   ctl_get(&r.rec[i], "labels"),
+				   strtod(ctl_get(&r.rec[i], "value"), NULL));
 		ctl_free(&r);
 	} else if (rc == DAEMON_DOWN) {
 		/* The program's own counters are in the maps, daemon or not. */
 		if (store_open(x) < 0 || enforce_drops(x->enf, &s) < 0)
 			return EXIT_FAIL;
-		prom_xdp(&s, add_metric, &m);
+		prom_drops(&s, enforce_caps(x->enf), add_metric, &m);
 	} else {
 		return rc;
 	}
 	if (prom) {
 		for (size_t i = 0; i < m.n; i++)
-			prom_sample(stdout, i ? m.v[i - 1].name : NULL, m.v[i].name, m.v[i].labels,
-				    m.v[i].value);
+			prom_sample(stdout, i ? m.v[i - 1].name : NULL, m.v[i].name, m.v[i].help,
+				    m.v[i].labels, m.v[i].value);
 	} else if (x->json) {
 		printf("{\"metrics\":[");
 		for (size_t i = 0; i < m.n; i++) {
 			printf("%s{\"name\":\"%s\",\"labels\":", i ? "," : "", m.v[i].name);
 			json_str(stdout, m.v[i].labels);
-			printf(",\"value\":%llu}", m.v[i].value);
+			printf(",\"value\":%s}", prom_value(v, sizeof(v), m.v[i].value));
 		}
 		printf("]}\n");
 	} else {
@@ -88,16 +102,20 @@ int cmd_stats(struct ctx *x, int argc, char **argv)
 
 		table_init(&t, "lr", head);
 		for (size_t i = 0; i < m.n; i++) {
-			char name[192], v[24];
+			char name[192];
 
 			snprintf(name, sizeof(name), "%s%s%s%s", m.v[i].name, *m.v[i].labels ? "{" : "",
 				 m.v[i].labels, *m.v[i].labels ? "}" : "");
-			snprintf(v, sizeof(v), "%llu", m.v[i].value);
+			prom_value(v, sizeof(v), m.v[i].value);
 			const char *cells[] = { name, v };
 			table_add(&t, cells);
 		}
 		table_print(&t, stdout);
 		table_free(&t);
+	}
+	for (size_t i = 0; i < m.n; i++) {
+		free(m.v[i].help);
+		free(m.v[i].labels);
 	}
 	free(m.v);
 	return EXIT_OK;
@@ -200,6 +218,10 @@ static void print_daemon(const struct ctl_record *d, const char *up)
 	if (d)
 		printf("daemon:    running, pid %s, backend %s, up %s, %s offenders\n",
 		       ctl_get(d, "pid"), ctl_get(d, "backend"), up, ctl_get(d, "offenders"));
+	if (d)
+		printf("version:   %s%s%s%s\n", ctl_get(d, "version"),
+		       *ctl_get(d, "commit") ? " (git " : "", ctl_get(d, "commit"),
+		       *ctl_get(d, "commit") ? ")" : "");
 	if (d && strcmp(ctl_get(d, "recipients"), "none") != 0)
 		printf("recipients: %s, %s keys, %s domains\n", ctl_get(d, "recipients"),
 		       ctl_get(d, "recipients_keys"), ctl_get(d, "recipients_domains"));

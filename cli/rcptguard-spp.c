@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include "policy.h"
 #include "policy_attrs.h"
+#include "version.h"
 
 #define DEFAULT_SOCKET "/run/rcptguard/query.sock"
 #define MAX_VALUE 512           /* values not judged (HELO, sender) are cut here */
@@ -321,6 +322,10 @@ int main(int argc, char **argv)
 	long timeout = SPP_TIMEOUT_DEFAULT_MS;
 	size_t len;
 
+	if (argc > 1 && strcmp(argv[1], "--version") == 0) {
+		version_print(stdout, "rcptguard-spp");
+		return 0;
+	}
 	/* Section from the argument, else from a rcptguard-spp-SECTION name. */
 	if (argc > 1)
 		sec = find_section(argv[1]);

@@ -9,10 +9,12 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli.h"
+#include "version.h"
 
 static void usage(FILE *f)
 {
 	fputs("usage: rcptguard [-c FILE] [--pin-dir DIR] [--control-socket PATH] COMMAND [ARGS]\n"
+	      "       rcptguard --version\n"
 	      "  ban ADDR[/LEN]... [--for DURATION] [--reason TEXT]\n"
 	      "  unban ADDR[/LEN]... | --all\n"
 	      "  list [--json] [--sort=dropped|expires|age] [--reason REASON]\n"
@@ -114,6 +116,7 @@ int main(int argc, char **argv)
 		{ "pin-dir", required_argument, NULL, 'p' },
 		{ "control-socket", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *path = CONFIG_DEFAULT_PATH, *pin_dir = NULL, *sock = NULL, *cmd;
@@ -130,6 +133,7 @@ int main(int argc, char **argv)
 		case 'p': pin_dir = optarg; break;
 		case 's': sock = optarg; break;
 		case 'h': usage(stdout); free(x); return EXIT_OK;
+		case 'V': version_print(stdout, "rcptguard"); free(x); return EXIT_OK;
 		default: usage(stderr); free(x); return EXIT_USAGE;
 		}
 	}

@@ -26,6 +26,9 @@ enum backend_cap {
 	BACKEND_KERNEL_EXPIRY = 1u << 2,        /* the kernel removes expired bans itself */
 	BACKEND_NEEDS_NET_ADMIN = 1u << 3,      /* every change needs CAP_NET_ADMIN */
 	BACKEND_SLOW_DUMP = 1u << 4,            /* a list of its bans costs seconds */
+	BACKEND_COUNTS_PASSES = 1u << 5,        /* its stats count every packet inspected,
+						   each pass by its reason; else only the
+						   drops and allowed passes */
 };
 
 enum backend_mode {

@@ -11,6 +11,7 @@
 struct backend_run {
 	const struct backend_ops *ops;
 	void *ctx;
+	enum backend_cfg kind;          /* which one started */
 	bool fresh;                     /* its store was made now: restore the state */
 	bool adopt;                     /* its store is as saved: adopt the saved bans */
 };
@@ -22,5 +23,9 @@ int backend_start(struct backend_run *b, const struct config *c, const char *sav
 int backend_apply(struct backend_run *b, const struct config *c, char *err, size_t errlen);
 /* Free userspace state; bans stay enforced in the kernel. */
 void backend_stop(struct backend_run *b);
+/* How the started backend enforces, for rcptguard_backend_info: xdp
+ * "native", "generic" or "mixed" (by interface); nft its hook; none
+ * "log-only". */
+void backend_mode(const struct backend_run *b, const struct config *c, char *buf, size_t len);
 
 #endif

@@ -582,8 +582,8 @@ static const struct config_key keys[] = {
 	CUSTOM("user", user, set_user, RESTART),
 	BOOL("allow_own_addresses", allow_own_addresses, LIVE),
 	BOOL("close_sessions", close_sessions, LIVE),
-	PATH("metrics_textfile", metrics_textfile, 8, RESTART),
-	DUR("metrics_interval", metrics_interval, 1, RESTART),
+	PATH("metrics_textfile", metrics_textfile, 8, LIVE),
+	DUR("metrics_interval", metrics_interval, 1, LIVE),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 

@@ -16,6 +16,7 @@
 #include "metrics.h"
 #include "names.h"
 #include "recipients.h"
+#include "version.h"
 
 #define MAX_REQUEST 4096
 #define MAX_WORDS 8
@@ -311,13 +312,16 @@ static const char *cmd_allow(struct ctx *x, char **w, int nw, char *err, size_t 
 	return NULL;
 }
 
-static void metric(void *arg, const char *name, const char *labels, unsigned long long v)
+static void metric(void *arg, const char *name, const char *help, const char *labels,
+		   double v)
 {
 	struct ctx *x = arg;
+	char value[PROM_VALUE_LEN];
 
 	field(x->c, &x->first, "name", "%s", name);
+	field(x->c, &x->first, "help", "%s", help);
 	field(x->c, &x->first, "labels", "%s", labels);
-	field(x->c, &x->first, "value", "%llu", v);
+	field(x->c, &x->first, "value", "%s", prom_value(value, sizeof(value), v));
 	end_record(x->c, &x->first);
 }
 
@@ -328,6 +332,8 @@ static void cmd_status(struct ctx *x)
 	char warn[PATH_MAX + 160];
 
 	field(x->c, f, "pid", "%d", (int)getpid());
+	field(x->c, f, "version", "%s", rg_version);
+	field(x->c, f, "commit", "%s", rg_commit);
 	field(x->c, f, "backend", "%s", enforce_backend(x->env->enf));
 	field(x->c, f, "started", "%lld", (long long)x->env->started);
 	field(x->c, f, "recipients", "%s", x->env->cfg->recipients[0] ?

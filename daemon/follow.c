@@ -272,6 +272,24 @@ const char *follow_error(const struct follow *f, char *buf, size_t len)
 	return NULL;
 }
 
+const char *follow_file(const struct follow *f, unsigned i, enum follow_state *state)
+{
+	const struct tail *t;
+
+	if (!f || i >= f->n)
+		return NULL;
+	t = &f->fs[i].tail;
+	*state = t->fd >= 0 ? FOLLOW_FOLLOWING : t->err ? FOLLOW_ERROR : FOLLOW_MISSING;
+	return t->path;
+}
+
+const char *follow_state_name(enum follow_state s)
+{
+	static const char *const names[] = { "following", "missing", "error" };
+
+	return s < FOLLOW_STATES ? names[s] : "unknown";
+}
+
 static void on_inotify(struct watch *w, uint32_t events)
 {
 	struct follow *f = (struct follow *)w;

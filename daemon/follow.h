@@ -57,4 +57,10 @@ const char *follow_warning(const struct follow *f, char *buf, size_t len);
  * when it can read them all. */
 const char *follow_error(const struct follow *f, char *buf, size_t len);
 
+enum follow_state { FOLLOW_FOLLOWING, FOLLOW_MISSING, FOLLOW_ERROR, FOLLOW_STATES };
+/* The i-th followed file's path, and whether it is read now, not there
+ * (yet) or cannot be read (follow_error); NULL past the last. */
+const char *follow_file(const struct follow *f, unsigned i, enum follow_state *state);
+const char *follow_state_name(enum follow_state s);
+
 #endif

@@ -5,6 +5,7 @@
 #include <sys/epoll.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
+#include "duration.h"
 #include "grow.h"
 #include "log.h"
 #include "loop.h"
@@ -19,6 +20,7 @@ struct loop {
 	size_t ndead, capdead;
 	void (*turn_end)(void *arg);
 	void *turn_arg;
+	uint64_t turn_start;
 };
 
 struct loop *loop_new(void)
@@ -107,6 +109,7 @@ int loop_run(struct loop *l)
 			log_err("event=loop error=\"epoll_wait: %m\"");
 			return 1;
 		}
+		l->turn_start = mono_ns();
 		for (int i = 0; i < n && !l->stop; i++) {
 			struct watch *w = evs[i].data.ptr;
 			bool gone = false;
@@ -124,6 +127,11 @@ int loop_run(struct loop *l)
 		l->ndead = 0;
 	}
 	return l->rc;
+}
+
+uint64_t loop_turn_start(const struct loop *l)
+{
+	return l->turn_start;
 }
 
 void loop_stop(struct loop *l, int rc)

@@ -29,6 +29,9 @@ void loop_defer_free(struct loop *l, void *p);
 /* cb(arg) runs after each turn of the loop (every batch of events): work
  * that events of one moment share, done once for all of them. */
 void loop_on_turn_end(struct loop *l, void (*cb)(void *arg), void *arg);
+/* When the current turn's events came (CLOCK_MONOTONIC ns): the moment
+ * the daemon learned of what it does in this turn. */
+uint64_t loop_turn_start(const struct loop *l);
 /* Run until loop_stop(); returns the value given to it. */
 int loop_run(struct loop *l);
 void loop_stop(struct loop *l, int rc);

@@ -30,12 +30,13 @@
 #include "logline.h"
 #include "control.h"
 #include "enforce.h"
-#include "metrics.h"
+#include "metrics_file.h"
 #include "offenders.h"
 #include "privdrop.h"
 #include "query.h"
 #include "state.h"
 #include "verdict.h"
+#include "version.h"
 
 /* Expired bans already pass in the kernel; the sweep only frees their slots. */
 #define BAN_SWEEP_MS 5000
@@ -66,8 +67,9 @@ struct daemon {
 	struct server *control;
 	struct follow *follow;          /* NULL: no follow lines */
 	struct control_env env;
-	struct watch sig, ban_sweep, db_check, state_save, metrics, log_flush, sessions;
-	bool state_failing, metrics_failing, follow_failing;
+	struct watch sig, ban_sweep, db_check, state_save, log_flush, sessions;
+	struct metrics_file metrics;
+	bool state_failing, follow_failing;
 	struct journal journal;         /* ban changes since the last full save */
 	bool journal_behind;            /* a change missed it: save the whole state */
 	/* Clients banned or unbanned since the last tick: their offender
@@ -75,6 +77,7 @@ struct daemon {
 	struct rg_lpm_key changed[JOURNAL_OFFENDERS];
 	size_t nchanged;
 	int state_lock;
+	uint64_t turn_bans;             /* placed by evidence in this turn of the loop */
 	uint64_t saved_at, state_bytes; /* time and size of the last full save */
 };
 
@@ -83,9 +86,11 @@ struct daemon {
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: rcptguardd [-f] [-t] [-c FILE]\n"
+		   "       rcptguardd --version\n"
 		   "  -c FILE  config file (default " CONFIG_DEFAULT_PATH ")\n"
 		   "  -f       stay in the foreground, log to stderr\n"
 		   "  -t       check the config file and exit\n"
+		   "  -V, --version  print the version (and the git commit built) and exit\n"
 		   "see rcptguardd(8)\n");
 }
 
@@ -170,6 +175,9 @@ static int reload(void *arg, char *changed, char *restart, size_t len, char *err
 	offenders_configure(d->off, &next->offenders);
 	*d->cfg = *next;
 	free(next);
+	if (metrics_file_apply(&d->metrics, d->cfg) < 0)
+		log_err("event=metrics_textfile result=failed error=\"cannot set its timer: %s\"",
+			strerror(errno));
 	enforce_sessions(d->enf, d->cfg);
 	log_info("event=reload result=ok ports=%u allow=%u changed=\"%s\" needs_restart=\"%s\"",
 		 d->cfg->n_ports, d->cfg->n_allow, changed, restart);
@@ -218,6 +226,8 @@ static void on_ban_change(const struct rg_lpm_key *k, bool banned, uint64_t secs
 	struct daemon *d = arg;
 	char line[JOURNAL_LINE_MAX];
 
+	if (banned && reason != RG_REASON_MANUAL)
+		d->turn_bans++;
 	state_change(line, sizeof(line), k, banned, secs, reason, note);
 	if (journal_add(&d->journal, line) < 0 || d->nchanged == JOURNAL_OFFENDERS)
 		d->journal_behind = true;
@@ -346,24 +356,6 @@ static void on_db_check(struct watch *w, uint32_t events)
 		verdicts_check_db(d->verdicts);
 }
 
-static void on_metrics(struct watch *w, uint32_t events)
-{
-	struct daemon *d = OWNER(w, metrics);
-	char err[512];
-	uint64_t ticks;
-
-	(void)events;
-	if (read(w->fd, &ticks, sizeof(ticks)) != sizeof(ticks))
-		return;
-	if (metrics_write_textfile(&d->env, d->cfg->metrics_textfile, err, sizeof(err)) < 0) {
-		if (!d->metrics_failing)
-			log_err("event=metrics_textfile result=failed error=\"%s\"", err);
-		d->metrics_failing = true;
-		return;
-	}
-	d->metrics_failing = false;
-}
-
 /* Lines the log reader could not take yet. */
 static void on_log_flush(struct watch *w, uint32_t events)
 {
@@ -375,12 +367,16 @@ static void on_log_flush(struct watch *w, uint32_t events)
 }
 
 /* Bans of one turn of the loop share one commit (nft: one netlink batch
- * instead of one per ban). */
+ * instead of one per ban); then they are in the kernel. */
 static void flush_bans(void *arg)
 {
 	struct daemon *d = arg;
 
 	enforce_flush(d->enf);
+	if (d->turn_bans)
+		prom_observe(&d->env.ban_reaction,
+			     (double)(mono_ns() - loop_turn_start(d->loop)) / 1e9, d->turn_bans);
+	d->turn_bans = 0;
 }
 
 /* Signals are blocked from the start and read from a signalfd, so one
@@ -402,7 +398,6 @@ static int setup_loop(struct daemon *d, const sigset_t *mask, char *err, size_t 
 	d->ban_sweep.cb = on_ban_sweep;
 	d->db_check.cb = on_db_check;
 	d->state_save.cb = on_state_save;
-	d->metrics.cb = on_metrics;
 	d->log_flush.cb = on_log_flush;
 	d->sessions.cb = on_sessions;
 	if (d->sig.fd < 0 || loop_add(d->loop, &d->sig, EPOLLIN) < 0 ||
@@ -411,8 +406,7 @@ static int setup_loop(struct daemon *d, const sigset_t *mask, char *err, size_t 
 	    loop_timer(d->loop, &d->state_save, STATE_CHECK_MS) < 0 ||
 	    loop_timer(d->loop, &d->log_flush, LOG_FLUSH_MS) < 0 ||
 	    loop_timer(d->loop, &d->sessions, SESSIONS_MS) < 0 ||
-	    (d->cfg->metrics_textfile[0] &&
-	     loop_timer(d->loop, &d->metrics, d->cfg->metrics_interval * 1000U) < 0)) {
+	    metrics_file_start(&d->metrics, d->loop, &d->env, d->cfg) < 0) {
 		snprintf(err, errlen, "cannot set up the event loop: %s", strerror(errno));
 		return -1;
 	}
@@ -560,6 +554,7 @@ static int start(struct daemon *d, char *err, size_t errlen)
 				       .judge = d->judge,
 				       .verdicts = d->verdicts, .started = time(NULL),
 				       .reload = reload, .reload_arg = d };
+	backend_mode(&d->be, d->cfg, d->env.backend_mode, sizeof(d->env.backend_mode));
 	if (!(d->query = query_start(d->loop, d->cfg, d->verdicts, d->dnsbl, err, errlen)))
 		return -1;
 	d->env.query = query_server(d->query);
@@ -613,6 +608,11 @@ static int check_config(const struct config *c, char *err, size_t errlen)
 
 int main(int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
 	struct daemon d = { .path = CONFIG_DEFAULT_PATH, .state_lock = -1 };
 	bool foreground = false, test_only = false;
 	char err[512];
@@ -620,12 +620,13 @@ int main(int argc, char **argv)
 	sigset_t mask;
 
 	log_init("rcptguardd");
-	while ((opt = getopt(argc, argv, "c:fth")) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:fthV", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': d.path = optarg; break;
 		case 'f': foreground = true; break;
 		case 't': test_only = true; break;
 		case 'h': usage(stdout); return 0;
+		case 'V': version_print(stdout, "rcptguardd"); return 0;
 		default: usage(stderr); return 2;
 		}
 	}

@@ -34,7 +34,8 @@ load lib
 		 usr/share/man/man8/rcptguardd.8 usr/share/man/man8/rcptguard.8 \
 		 usr/share/man/man8/rcptguard-spp.8 usr/share/man/man5/rcptguard.conf.5 \
 		 etc/rcptguard/rcptguard.conf lib/systemd/system/rcptguard.service \
-		 usr/share/rcptguard/daemontools/run usr/share/rcptguard/daemontools/log/run; do
+		 usr/share/rcptguard/daemontools/run usr/share/rcptguard/daemontools/log/run \
+		 usr/share/rcptguard/grafana-rcptguard.json; do
 		[ -f "$d/$f" ]
 	done
 	# Paths in the service files follow PREFIX.

@@ -279,20 +279,20 @@ verdict() {
 	assert_failure
 	rg unban 10.77.1.2
 	sed -i '/spamtrap_file/d' "$CONF"
-	printf 'port = 80\nnft_hook = prerouting\nmetrics_interval = 30s\n' >> "$CONF"
+	printf 'port = 80\nnft_hook = prerouting\ndnsbl_cache_size = 4096\n' >> "$CONF"
 	run -0 rg reload
 	assert_output - <<-EOF
 	reloaded
 	changed: port,allow
-	needs restart: nft_hook,metrics_interval (the old values stay in force until rcptguardd restarts)
+	needs restart: nft_hook,dnsbl_cache_size (the old values stay in force until rcptguardd restarts)
 	EOF
-	grep -q 'event=reload result=ok ports=1 allow=1 changed="port,allow" needs_restart="nft_hook,metrics_interval"' "$DLOG"
+	grep -q 'event=reload result=ok ports=1 allow=1 changed="port,allow" needs_restart="nft_hook,dnsbl_cache_size"' "$DLOG"
 	# Applied keys are in force; the others still wait.
 	run -0 rg reload
 	assert_output "reloaded
-needs restart: nft_hook,metrics_interval (the old values stay in force until rcptguardd restarts)"
+needs restart: nft_hook,dnsbl_cache_size (the old values stay in force until rcptguardd restarts)"
 	run -0 mail_from_client 10.77.1.1 25
-	sed -i '/nft_hook\|metrics_interval/d' "$CONF"
+	sed -i '/nft_hook\|dnsbl_cache_size/d' "$CONF"
 }
 
 @test "$BACKEND: Postfix: five unknown recipients, the fifth gets 421, the next SYN is dropped; unban restores" {

@@ -107,7 +107,7 @@ spp() {
 	assert_line '# TYPE rcptguard_bans_active gauge'
 	assert_line --regexp '^rcptguard_dropped_packets_total [0-9]+$'
 	assert_line --regexp '^rcptguard_dropped_bytes_total [0-9]+$'
-	assert_line --regexp '^rcptguard_xdp_packets_total\{counter="inspected"\} [0-9]+$'
+	assert_line --regexp '^rcptguard_filter_packets_total\{counter="inspected"\} [0-9]+$'
 	[ ! -e "$SVC/rcptguard.prom.tmp" ]
 	# The CLI prints the same format.
 	run -0 rg stats --prometheus
