@@ -58,6 +58,7 @@ SPP_OBJ    := $(SPP_SRC:%.c=$(B)/%.o)
 PROGS := $(B)/rcptguardd $(B)/rcptguard $(B)/rcptguard-spp
 
 .PHONY: all deps test-deps check test run install uninstall clean bench bench-quick demo fuzz fuzz-quick
+.PHONY: deb
 all: $(PROGS)
 
 # Debian packages, installed only when missing (a second run is silent).
@@ -71,6 +72,9 @@ TEST_DEBS := tinycdb nftables libclang-rt-14-dev ethtool bats bats-assert bats-s
              iproute2 util-linux procps mandoc swaks postfix rbldnsd ucspi-tcp fail2ban \
              python3-pyinotify \
              gnuplot-nox
+# make deb's tools: building and checking the Debian package.
+DEB_DEBS  := debhelper dpkg-dev fakeroot lintian
+TEST_DEBS += $(DEB_DEBS)
 
 # $(call install_debs,PACKAGES,BEFORE,AFTER): apt-get only what is missing;
 # BEFORE and AFTER are shell run around the install, with $$missing set.
@@ -285,13 +289,18 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	$(B)/rcptguardd -f -c conf/rcptguard.conf
 
-SYSTEMDDIR ?= /lib/systemd/system
+# A distribution's own prefix puts the unit with its other units; any
+# other (/usr/local) is the admin's, whose units live in /etc.
+SYSTEMDDIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,/etc/systemd/system)
 SHAREDIR   ?= $(PREFIX)/share/rcptguard
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+# make install's system user says so, so make uninstall removes only its own.
+INSTALL_USER_COMMENT := rcptguard daemon (made by make install)
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
 		$(DESTDIR)$(SYSCONFDIR)/rcptguard $(DESTDIR)$(SYSTEMDDIR) \
-		$(DESTDIR)$(SHAREDIR)/daemontools/log
+		$(DESTDIR)$(SHAREDIR)/daemontools/log $(DESTDIR)$(BASHCOMPDIR)
 	install -m 0755 $(B)/rcptguardd $(B)/rcptguard $(B)/rcptguard-spp $(DESTDIR)$(SBINDIR)/
 	install -m 0644 docs/man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 docs/man/*.5 $(DESTDIR)$(MANDIR)/man5/
@@ -299,22 +308,50 @@ install: all
 		install -m 0644 conf/rcptguard.conf $(DESTDIR)$(SYSCONFDIR)/rcptguard/rcptguard.conf
 	sed 's|/usr/local/sbin|$(SBINDIR)|g; s|/etc/rcptguard|$(SYSCONFDIR)/rcptguard|g' \
 		conf/rcptguard.service > $(DESTDIR)$(SYSTEMDDIR)/rcptguard.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDDIR)/rcptguard.service
 	sed 's|/usr/local/sbin|$(SBINDIR)|g; s|/etc/rcptguard|$(SYSCONFDIR)/rcptguard|g' \
 		conf/daemontools/run > $(DESTDIR)$(SHAREDIR)/daemontools/run
 	install -m 0755 conf/daemontools/log/run $(DESTDIR)$(SHAREDIR)/daemontools/log/run
 	chmod 0755 $(DESTDIR)$(SHAREDIR)/daemontools/run
+	install -m 0644 conf/bash-completion/rcptguard $(DESTDIR)$(BASHCOMPDIR)/rcptguard
 	@# The daemon's own user, on a real install only.
 	test -n "$(DESTDIR)" || getent passwd rcptguard >/dev/null || \
 		useradd --system --no-create-home --home-dir /var/lib/rcptguard \
-			--shell /usr/sbin/nologin rcptguard
+			--shell /usr/sbin/nologin --comment "$(INSTALL_USER_COMMENT)" rcptguard
 
+# Removes what install put there; the config only while it is still the
+# shipped one, the user only if install made it.
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/rcptguardd $(DESTDIR)$(SBINDIR)/rcptguard \
 		$(DESTDIR)$(SBINDIR)/rcptguard-spp
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(wildcard docs/man/*.8)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(wildcard docs/man/*.5)))
-	rm -f $(DESTDIR)$(SYSTEMDDIR)/rcptguard.service
+	rm -f $(DESTDIR)$(SYSTEMDDIR)/rcptguard.service $(DESTDIR)$(BASHCOMPDIR)/rcptguard
 	rm -rf $(DESTDIR)$(SHAREDIR)
+	@conf=$(DESTDIR)$(SYSCONFDIR)/rcptguard/rcptguard.conf; \
+	if cmp -s conf/rcptguard.conf $$conf; then rm -f $$conf; \
+	elif [ -e $$conf ]; then echo "make: kept $$conf (changed since install)"; fi; \
+	rmdir $(DESTDIR)$(SYSCONFDIR)/rcptguard 2>/dev/null || true
+	@test -n "$(DESTDIR)" || [ "$$(getent passwd rcptguard | cut -d: -f5)" != \
+		"$(INSTALL_USER_COMMENT)" ] || userdel rcptguard
+	@echo "make: bans already in the kernel stay there (XDP maps pinned under the" \
+		"bpf_pin_dir, or the nft table) until 'rcptguard detach' or a reboot;" \
+		"saved state stays in the state_dir (/var/lib/rcptguard)."
+
+# A Debian package from a staged copy of the tree, whose changelog says
+# VERSION: build/deb/rcptguard_$(VERSION)_*.deb, checked by lintian.
+DEB_STAGE := $(B)/deb/rcptguard-$(VERSION)
+deb:
+	$(call install_debs,$(RUN_DEBS) $(DEB_DEBS))
+	rm -rf $(B)/deb && mkdir -p $(DEB_STAGE)
+	cp -R Makefile README.md bpf cli conf daemon debian docs $(DEB_STAGE)/
+	printf '%s\n' "rcptguard ($(VERSION)) unstable; urgency=medium" "" \
+		"  * Release $(VERSION)." "" \
+		" -- $$(sed -n 's/^Maintainer: //p' debian/control)  $$(date -R)" \
+		> $(DEB_STAGE)/debian/changelog
+	cd $(DEB_STAGE) && DEB_BUILD_OPTIONS="parallel=2 $(DEB_BUILD_OPTIONS)" \
+		dpkg-buildpackage -b -uc -us
+	lintian --fail-on error,warning $(B)/deb/rcptguard_$(VERSION)_*.deb
 
 clean:
 	rm -rf $(B)
