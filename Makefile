@@ -45,6 +45,8 @@ COMMON_SRC += daemon/xdp_loader.c
 # The keyed index of every table an attacker can fill.
 COMMON_SRC += daemon/keyindex.c
 DAEMON_SRC := daemon/rcptguardd.c daemon/ifaces.c daemon/backend_start.c
+# systemd's readiness datagram (Type=notify).
+DAEMON_SRC += daemon/notify.c
 CLI_SRC    := cli/rcptguard.c cli/cmd_bans.c cli/cmd_status.c cli/cmd_offenders.c \
               cli/cmd_recipients.c cli/cmd_dnsbl.c cli/control_client.c cli/table.c cli/store.c cli/cmd_replay.c cli/logread.c \
               cli/qmail_tree.c cli/recipients_compile.c
@@ -351,7 +353,7 @@ deb:
 		> $(DEB_STAGE)/debian/changelog
 	cd $(DEB_STAGE) && DEB_BUILD_OPTIONS="parallel=2 $(DEB_BUILD_OPTIONS)" \
 		dpkg-buildpackage -b -uc -us
-	lintian --fail-on error,warning $(B)/deb/rcptguard_$(VERSION)_*.deb
+	lintian --info --fail-on error,warning,info $(B)/deb/rcptguard_$(VERSION)_*.deb
 
 clean:
 	rm -rf $(B)
