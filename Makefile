@@ -76,6 +76,9 @@ TEST_DEBS := tinycdb nftables libclang-rt-14-dev ethtool bats bats-assert bats-s
              gnuplot-nox
 # make deb's tools: building and checking the Debian package.
 DEB_DEBS  := debhelper dpkg-dev fakeroot lintian
+# systemd.bats: what the daemon calls (strace) against the unit's filter
+# (systemd-analyze), and the bash completion's test.
+TEST_DEBS += strace systemd bash-completion
 TEST_DEBS += $(DEB_DEBS)
 
 # $(call install_debs,PACKAGES,BEFORE,AFTER): apt-get only what is missing;

@@ -175,3 +175,54 @@ start_daemon_devlog() {
 	# Nothing went to stderr but what came before the switch.
 	run -1 grep 'event=ban ' "$DLOG"
 }
+
+# The system calls the unit's SystemCallFilter= allows: systemd's own
+# expansion of its groups (systemd-analyze knows them without systemd
+# running), plus the unit's single names.
+allowed_syscalls() {
+	local filter
+	filter=$(sed -n 's/^SystemCallFilter=//p' "$TOP/conf/rcptguard.service")
+	expand() {
+		local w
+		for w in "$@"; do
+			case $w in
+			@*) expand $(systemd-analyze syscall-filter "$w" | sed '1d;/^ *#/d') ;;
+			*) echo "$w" ;;
+			esac
+		done
+	}
+	expand $filter | sort -u
+}
+
+@test "every system call the daemon makes (xdp and nft, start, bans, reload, stop) is one SystemCallFilter= allows" {
+	allowed_syscalls > "$BATS_TEST_TMPDIR/allowed"
+	# A real group expanded: the check cannot pass on an empty list.
+	grep -qx epoll_wait "$BATS_TEST_TMPDIR/allowed"
+	grep -qx bpf "$BATS_TEST_TMPDIR/allowed"
+	for backend in xdp nft; do
+		sed -i '/^backend = /d' "$CONF"
+		echo "backend = $backend" >> "$CONF"
+		local starts=$(grep -c 'event=start ' "$DLOG" 2>/dev/null)
+		nsenter --net=/run/netns/$NS_S strace -f -qq -o "$BATS_TEST_TMPDIR/trace.$backend" \
+			"$B/rcptguardd" -f -c "$CONF" >>"$DLOG" 2>&1 3>&- &
+		local tracer=$!
+		for _ in $(seq 200); do
+			[ "$(grep -c 'event=start ' "$DLOG")" -gt "${starts:-0}" ] && break
+			sleep 0.05
+		done
+		run -0 rg ban 192.0.2.9 2001:db8::/64 --for 1h
+		run -0 rg status
+		run -0 rg stats --prometheus
+		kill -HUP "$(pgrep -P $tracer)"
+		run -0 rg unban 192.0.2.9
+		kill "$(pgrep -P $tracer)"
+		wait $tracer
+		run -0 rg --pin-dir "$PIN" detach
+	done
+	cat "$BATS_TEST_TMPDIR"/trace.* | sed -n 's/^[0-9]* *\([a-z_0-9]*\)(.*/\1/p' | sort -u \
+		> "$BATS_TEST_TMPDIR/used"
+	grep -qx bpf "$BATS_TEST_TMPDIR/used"
+	grep -qx recvmsg "$BATS_TEST_TMPDIR/used"
+	run -0 comm -23 "$BATS_TEST_TMPDIR/used" "$BATS_TEST_TMPDIR/allowed"
+	assert_output ""
+}
