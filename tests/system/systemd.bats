@@ -226,3 +226,12 @@ allowed_syscalls() {
 	run -0 comm -23 "$BATS_TEST_TMPDIR/used" "$BATS_TEST_TMPDIR/allowed"
 	assert_output ""
 }
+
+@test "systemd-analyze security rates the shipped unit as docs/service.md says" {
+	run -0 systemd-analyze security --offline=true "$TOP/conf/rcptguard.service"
+	score=$(sed -n 's/.*Overall exposure level for rcptguard.service: \([0-9.]*\) .*/\1/p' <<<"$output")
+	[ -n "$score" ]
+	grep -q "rates the unit \*\*$score " "$TOP/docs/service.md"
+	# The filter is an allow list, and it counts.
+	assert_output --regexp '✓ SystemCallFilter=~@module +System call allow list'
+}
