@@ -96,7 +96,7 @@ rootdpkg() {
 	dpkg --root="$R" --force-script-chrootless --force-depends "$@"
 }
 
-@test "dpkg -i into a throwaway root: the user is made there, nothing enabled, the conffile kept on purge only if changed; purge removes the rest" {
+@test "dpkg -i into a throwaway root: the user is made there (again: no error; a lone group: joined), nothing enabled; purge removes files, conffile and state there only" {
 	make_root
 	before=$(sha256sum /etc/passwd /etc/group)
 	run -0 rootdpkg -i "$(deb)"
