@@ -78,6 +78,11 @@ deb() {
 	assert_output 1
 	grep -B2 'deb-systemd-helper enable' postinst | grep -q 'was-enabled'
 	grep -q 'deb-systemd-invoke stop' prerm
+	# Our own lines name paths only under DPKG_ROOT (dpkg --root runs
+	# them outside the root): purge must never touch the host's state.
+	run -0 grep -n '/var/lib/rcptguard\|/etc/' postrm
+	refute_line --regexp '^[0-9]+:[^#]*rm .*[^}]/var/lib/rcptguard'
+	assert_line --partial 'rm -rf "${DPKG_ROOT:-}/var/lib/rcptguard"'
 	for s in postinst postrm prerm; do sh -n "$s"; done
 }
 
