@@ -305,7 +305,7 @@ INSTALL_USER_COMMENT := rcptguard daemon (made by make install)
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
 		$(DESTDIR)$(SYSCONFDIR)/rcptguard $(DESTDIR)$(SYSTEMDDIR) \
-		$(DESTDIR)$(SHAREDIR)/daemontools/log $(DESTDIR)$(BASHCOMPDIR)
+		$(DESTDIR)$(SHAREDIR)/daemontools/log
 	install -m 0755 $(B)/rcptguardd $(B)/rcptguard $(B)/rcptguard-spp $(DESTDIR)$(SBINDIR)/
 	install -m 0644 docs/man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 docs/man/*.5 $(DESTDIR)$(MANDIR)/man5/
@@ -313,12 +313,11 @@ install: all
 		install -m 0644 conf/rcptguard.conf $(DESTDIR)$(SYSCONFDIR)/rcptguard/rcptguard.conf
 	sed 's|/usr/local/sbin|$(SBINDIR)|g; s|/etc/rcptguard|$(SYSCONFDIR)/rcptguard|g' \
 		conf/rcptguard.service > $(DESTDIR)$(SYSTEMDDIR)/rcptguard.service
-	chmod 0644 $(DESTDIR)$(SYSTEMDDIR)/rcptguard.service
 	sed 's|/usr/local/sbin|$(SBINDIR)|g; s|/etc/rcptguard|$(SYSCONFDIR)/rcptguard|g' \
 		conf/daemontools/run > $(DESTDIR)$(SHAREDIR)/daemontools/run
 	install -m 0755 conf/daemontools/log/run $(DESTDIR)$(SHAREDIR)/daemontools/log/run
 	chmod 0755 $(DESTDIR)$(SHAREDIR)/daemontools/run
-	install -m 0644 conf/bash-completion/rcptguard $(DESTDIR)$(BASHCOMPDIR)/rcptguard
+	install -D -m 0644 conf/bash-completion/rcptguard $(DESTDIR)$(BASHCOMPDIR)/rcptguard
 	@# The daemon's own user, on a real install only.
 	test -n "$(DESTDIR)" || getent passwd rcptguard >/dev/null || \
 		useradd --system --no-create-home --home-dir /var/lib/rcptguard \
