@@ -55,6 +55,8 @@ COMMON_SRC += daemon/xdp_loader.c
 # The keyed index of every table an attacker can fill.
 COMMON_SRC += daemon/keyindex.c
 DAEMON_SRC := daemon/rcptguardd.c daemon/ifaces.c daemon/backend_start.c daemon/metrics_file.c
+# systemd's readiness datagram (Type=notify).
+DAEMON_SRC += daemon/notify.c
 CLI_SRC    := cli/rcptguard.c cli/cmd_bans.c cli/cmd_status.c cli/cmd_offenders.c \
               cli/cmd_recipients.c cli/cmd_dnsbl.c cli/control_client.c cli/table.c cli/store.c cli/cmd_replay.c cli/logread.c \
               cli/qmail_tree.c cli/recipients_compile.c cli/recipients_target.c
@@ -68,6 +70,7 @@ SPP_OBJ    := $(SPP_SRC:%.c=$(B)/%.o)
 PROGS := $(B)/rcptguardd $(B)/rcptguard $(B)/rcptguard-spp
 
 .PHONY: FORCE all deps test-deps check test run install uninstall clean bench bench-quick demo fuzz fuzz-quick
+.PHONY: deb
 all: $(PROGS)
 
 # Debian packages, installed only when missing (a second run is silent).
@@ -81,6 +84,12 @@ TEST_DEBS := tinycdb nftables libclang-rt-14-dev ethtool bats bats-assert bats-s
              iproute2 util-linux procps mandoc swaks postfix rbldnsd ucspi-tcp fail2ban \
              python3-pyinotify daemontools prometheus jq \
              gnuplot-nox
+# make deb's tools: building and checking the Debian package.
+DEB_DEBS  := debhelper dpkg-dev fakeroot lintian
+# systemd.bats: what the daemon calls (strace) against the unit's filter
+# (systemd-analyze), and the bash completion's test.
+TEST_DEBS += strace systemd bash-completion
+TEST_DEBS += $(DEB_DEBS)
 
 # $(call install_debs,PACKAGES,BEFORE,AFTER): apt-get only what is missing;
 # BEFORE and AFTER are shell run around the install, with $$missing set.
@@ -321,11 +330,16 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	$(B)/rcptguardd -f -c conf/rcptguard.conf
 
-SYSTEMDDIR ?= /lib/systemd/system
+# A distribution's own prefix puts the unit with its other units; any
+# other (/usr/local) is the admin's, whose units live in /etc.
+SYSTEMDDIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,/etc/systemd/system)
 SHAREDIR   ?= $(PREFIX)/share/rcptguard
 # The daemontools service's log: its directory, and the user multilog runs as.
 LOGDIR     ?= /var/log/rcptguard
 LOGUSER    ?= rcptguardlog
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+# make install's system user says so, so make uninstall removes only its own.
+INSTALL_USER_COMMENT := rcptguard daemon (made by make install)
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
@@ -344,21 +358,49 @@ install: all
 		conf/daemontools/log/run > $(DESTDIR)$(SHAREDIR)/daemontools/log/run
 	chmod 0755 $(DESTDIR)$(SHAREDIR)/daemontools/run $(DESTDIR)$(SHAREDIR)/daemontools/log/run
 	install -m 0644 conf/grafana-rcptguard.json $(DESTDIR)$(SHAREDIR)/
+	install -D -m 0644 conf/bash-completion/rcptguard $(DESTDIR)$(BASHCOMPDIR)/rcptguard
 	@# The daemon's own user and the log user, on a real install only.
 	test -n "$(DESTDIR)" || getent passwd rcptguard >/dev/null || \
 		useradd --system --no-create-home --home-dir /var/lib/rcptguard \
-			--shell /usr/sbin/nologin rcptguard
+			--shell /usr/sbin/nologin --comment "$(INSTALL_USER_COMMENT)" rcptguard
 	test -n "$(DESTDIR)" || getent passwd $(LOGUSER) >/dev/null || \
 		useradd --system --user-group --no-create-home --home-dir $(LOGDIR) \
-			--shell /usr/sbin/nologin $(LOGUSER)
+			--shell /usr/sbin/nologin --comment "$(INSTALL_USER_COMMENT)" $(LOGUSER)
 
+# Removes what install put there; the config only while it is still the
+# shipped one, the user only if install made it.
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/rcptguardd $(DESTDIR)$(SBINDIR)/rcptguard \
 		$(DESTDIR)$(SBINDIR)/rcptguard-spp
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(wildcard docs/man/*.8)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(wildcard docs/man/*.5)))
-	rm -f $(DESTDIR)$(SYSTEMDDIR)/rcptguard.service
+	rm -f $(DESTDIR)$(SYSTEMDDIR)/rcptguard.service $(DESTDIR)$(BASHCOMPDIR)/rcptguard
 	rm -rf $(DESTDIR)$(SHAREDIR)
+	@conf=$(DESTDIR)$(SYSCONFDIR)/rcptguard/rcptguard.conf; \
+	if cmp -s conf/rcptguard.conf $$conf; then rm -f $$conf; \
+	elif [ -e $$conf ]; then echo "make: kept $$conf (changed since install)"; fi; \
+	rmdir $(DESTDIR)$(SYSCONFDIR)/rcptguard 2>/dev/null || true
+	@test -n "$(DESTDIR)" || for u in rcptguard $(LOGUSER); do \
+		[ "$$(getent passwd $$u | cut -d: -f5)" != "$(INSTALL_USER_COMMENT)" ] || userdel $$u; \
+	done
+	@echo "make: bans already in the kernel stay there (XDP maps pinned under the" \
+		"bpf_pin_dir, or the nft table) until 'rcptguard detach' or a reboot;" \
+		"saved state stays in the state_dir (/var/lib/rcptguard)."
+
+# A Debian package from a staged copy of the tree, whose changelog says
+# VERSION: build/deb/rcptguard_$(VERSION)_*.deb, checked by lintian.
+DEB_STAGE := $(B)/deb/rcptguard-$(VERSION)
+deb:
+	$(call install_debs,$(RUN_DEBS) $(DEB_DEBS))
+	rm -rf $(B)/deb && mkdir -p $(DEB_STAGE)
+	cp -R Makefile README.md bpf cli conf daemon debian docs $(DEB_STAGE)/
+	printf '%s\n' "rcptguard ($(VERSION)) unstable; urgency=medium" "" \
+		"  * Release $(VERSION)." "" \
+		" -- $$(sed -n 's/^Maintainer: //p' debian/control)  $$(date -R)" \
+		> $(DEB_STAGE)/debian/changelog
+	cd $(DEB_STAGE) && DEB_BUILD_OPTIONS="parallel=2 $(DEB_BUILD_OPTIONS)" \
+		dpkg-buildpackage -b -uc -us
+	lintian --info --fail-on error,warning,info $(B)/deb/rcptguard_$(VERSION)_*.deb
 
 clean:
 	rm -rf $(B)

@@ -487,6 +487,8 @@ static const char *const xdp_modes[] = { "auto", "native", "generic", NULL };
 static const char *const backends[] = { "auto", "xdp", "nft", "none", NULL };
 static const char *const nft_hooks[] = { "ingress", "prerouting", NULL };
 static const char *const log_verdicts[] = { "none", "rejects", "all", NULL };
+static const char *const log_tos[] = { "stderr", "syslog", NULL };
+static const char *const log_levels[] = { "info", "debug", NULL };
 
 #define FIELD(f) .off = offsetof(struct config, f), .size = sizeof(((struct config *)0)->f)
 #define BOOL(n, f, r) { .name = n, .kind = CONFIG_BOOL, FIELD(f), .reload = r }
@@ -568,6 +570,8 @@ static const struct config_key keys[] = {
 	PATH("control_socket", control_socket, 0, RESTART),
 	CUSTOM("control_socket_group", control_socket_gid, set_control_socket_group, RESTART),
 	ENUM("log_verdicts", log_verdicts, log_verdicts, LIVE),
+	ENUM("log", log_to, log_tos, RESTART),
+	ENUM("log_level", log_level, log_levels, LIVE),
 	LIST("dnsbl", dnsbl, n_dnsbl, set_dnsbl, RESTART),
 	DBL("dnsbl_reject_threshold", dnsbl_reject_threshold, -1000, 1000, LIVE),
 	DBL("dnsbl_ban_weight", dnsbl_ban_weight, 0, 1000, LIVE),
@@ -692,6 +696,8 @@ void config_defaults(struct config *c)
 	snprintf(c->control_socket, sizeof(c->control_socket), "/run/rcptguard/control.sock");
 	c->control_socket_gid = (gid_t)-1;
 	c->log_verdicts = LOG_VERDICTS_REJECTS;
+	c->log_to = LOG_TO_STDERR;
+	c->log_level = LOG_LEVEL_INFO;
 	c->dnsbl_reject_threshold = 1;
 	c->dnsbl_ban_weight = 1;
 	c->dns_timeout = 1;

@@ -25,6 +25,8 @@
 enum backend_cfg { BACKEND_AUTO, BACKEND_XDP, BACKEND_NFT, BACKEND_NONE };
 enum nft_hook_cfg { NFT_HOOK_INGRESS, NFT_HOOK_PREROUTING };
 enum log_verdicts_cfg { LOG_VERDICTS_NONE, LOG_VERDICTS_REJECTS, LOG_VERDICTS_ALL };
+enum log_to_cfg { LOG_TO_STDERR, LOG_TO_SYSLOG };
+enum log_level_cfg { LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
 
 enum xdp_mode_cfg { XDP_MODE_AUTO, XDP_MODE_NATIVE, XDP_MODE_GENERIC };
 
@@ -73,6 +75,8 @@ struct config {
 	char control_socket[108];
 	gid_t control_socket_gid;               /* (gid_t)-1: root only */
 	enum log_verdicts_cfg log_verdicts;
+	enum log_to_cfg log_to;                 /* log: where a foreground daemon logs */
+	enum log_level_cfg log_level;           /* debug adds each control client's lines */
 
 	struct dnsbl_list dnsbl[DNSBL_MAX_LISTS];
 	unsigned n_dnsbl;

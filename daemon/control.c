@@ -492,7 +492,7 @@ static int handle(struct conn *c, char *buf, size_t len, const char **why)
 	if ((nw = control_words(buf, len, w, MAX_WORDS, why)) < 0)
 		return -1;
 	conn_peer(c, &uid, &pid);
-	log_info("event=control_command uid=%d pid=%d command=%s", (int)uid, (int)pid,
+	log_debug("event=control_command uid=%d pid=%d command=%s", (int)uid, (int)pid,
 		 nw ? w[0] : "-");
 	/* Answers are written after "ok"; an error replaces them. */
 	mark = conn_pending(c);

@@ -1,17 +1,25 @@
 /* log.c - "prog: level=info event=... key=value" lines on stderr, or to
- * syslog (facility mail) once the daemon has gone to the background.
+ * syslog (facility mail) once the daemon has gone to the background or
+ * was told to (log = syslog). Under systemd (JOURNAL_STREAM names our
+ * stderr) each stderr line starts with its "<N>" priority, which journald
+ * reads as the line's level.
  *
  * The daemon must never wait for its log reader: a stalled multilog or a
  * full pipe would freeze every verdict. After log_nonblocking() lines go
  * out with non-blocking writes; what the reader cannot take yet waits in a
  * bounded queue, and a line that does not fit is dropped and counted. The
- * first line that gets through after a loss says how many were lost. */
+ * first line that gets through after a loss says how many were lost.
+ * syslog(3) would block on a full /dev/log just the same, so syslog lines
+ * are datagrams sent here, through the same queue: there each line is a
+ * record (its length, then its bytes), sent whole or not at all. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -23,15 +31,35 @@
 #define QUEUE_BYTES (256 * 1024)
 
 static const char *prog = "rcptguard";
-static bool nonblocking, to_syslog, is_socket, quiet;
+static bool nonblocking, to_syslog, is_socket, quiet, debug, journal;
 static int out_fd = STDERR_FILENO;
 static char queue[QUEUE_BYTES];
 static size_t queued;
 static unsigned long long dropped, dropped_unreported;
 
+/* systemd sets JOURNAL_STREAM to "DEV:INODE" of the stream it connected
+ * to stderr; a stderr redirected elsewhere since does not match. */
+static bool stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	char end;
+
+	return js && sscanf(js, "%llu:%llu%c", &dev, &ino, &end) == 2 &&
+	       fstat(STDERR_FILENO, &st) == 0 && (unsigned long long)st.st_dev == dev &&
+	       (unsigned long long)st.st_ino == ino;
+}
+
 void log_init(const char *progname)
 {
 	prog = progname;
+	journal = stderr_is_journal();
+}
+
+void log_set_debug(bool on)
+{
+	debug = on;
 }
 
 /* stderr, made non-blocking without touching a description shared with
@@ -75,7 +103,13 @@ void log_quiet(void)
 	quiet = true;
 }
 
-void log_to_syslog(void)
+static void drop(void)
+{
+	dropped++;
+	dropped_unreported++;
+}
+
+static int syslog_connect(void)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX, .sun_path = "/dev/log" };
 	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -83,27 +117,84 @@ void log_to_syslog(void)
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		if (fd >= 0)
 			close(fd);
-		return;         /* no syslog: stderr stays */
+		return -1;
 	}
-	out_fd = fd;
-	is_socket = to_syslog = nonblocking = true;
-	queued = 0;             /* a datagram socket takes whole lines or none */
+	return fd;
 }
 
-/* Write without waiting: bytes taken, or -1 (errno EAGAIN: try later). */
+int log_to_syslog(void)
+{
+	int fd = syslog_connect();
+
+	if (fd < 0)
+		return -1;      /* no syslog: stderr stays */
+	/* What stderr's reader has not taken yet goes there first. */
+	if (nonblocking)
+		log_drain(200);
+	out_fd = fd;
+	is_socket = to_syslog = nonblocking = true;
+	queued = 0;
+	return 0;
+}
+
+/* Write without waiting: bytes taken, or -1 (errno EAGAIN: try later).
+ * A syslogd that restarted left our socket unconnected: connect again. */
 static ssize_t put(const char *p, size_t n)
 {
+	ssize_t r;
+	int fd;
+
 	if (!nonblocking)
 		return fwrite(p, 1, n, stderr) == n ? (ssize_t)n : -1;
-	if (is_socket)
-		return send(out_fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
-	return write(out_fd, p, n);
+	if (!is_socket)
+		return write(out_fd, p, n);
+	r = send(out_fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (r < 0 && to_syslog && (errno == ECONNREFUSED || errno == ENOTCONN) &&
+	    (fd = syslog_connect()) >= 0) {
+		dup3(fd, out_fd, O_CLOEXEC);
+		close(fd);
+		r = send(out_fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	}
+	return r;
+}
+
+static bool busy(int e)
+{
+	return e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS;
+}
+
+/* syslog's records: sent in order while the socket takes them; one it
+ * refuses for good (not "later") is dropped. */
+static void flush_records(void)
+{
+	size_t off = 0;
+
+	while (off < queued) {
+		uint16_t len;
+		ssize_t n;
+
+		memcpy(&len, queue + off, sizeof(len));
+		do
+			n = put(queue + off + sizeof(len), len);
+		while (n < 0 && errno == EINTR);
+		if (n < 0 && busy(errno))
+			break;
+		if (n < 0)
+			drop();
+		off += sizeof(len) + len;
+	}
+	memmove(queue, queue + off, queued - off);
+	queued -= off;
 }
 
 void log_flush(void)
 {
 	size_t off = 0;
 
+	if (to_syslog) {
+		flush_records();
+		return;
+	}
 	while (off < queued) {
 		ssize_t n = put(queue + off, queued - off);
 
@@ -118,12 +209,6 @@ void log_flush(void)
 	queued -= off;
 }
 
-static void drop(void)
-{
-	dropped++;
-	dropped_unreported++;
-}
-
 /* Send one whole line, or queue it behind the ones still waiting. */
 static void emit(const char *line, size_t len)
 {
@@ -135,16 +220,28 @@ static void emit(const char *line, size_t len)
 		while (n < 0 && errno == EINTR);
 		if (n == (ssize_t)len)
 			return;
-		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+		if (n < 0 && !busy(errno)) {
 			drop();         /* the reader is gone: nothing to wait for */
 			return;
 		}
-		if (n < 0 || to_syslog)
+		if (n < 0)
 			n = 0;
+	}
+	if (to_syslog) {
+		uint16_t rlen = (uint16_t)len;  /* a line is shorter than 64 KB */
+
+		if (queued + sizeof(rlen) + len > sizeof(queue)) {
+			drop();
+			return;
+		}
+		memcpy(queue + queued, &rlen, sizeof(rlen));
+		memcpy(queue + queued + sizeof(rlen), line, len);
+		queued += sizeof(rlen) + len;
+		return;
 	}
 	/* The rest of a line cut by the pipe always fits (the queue was
 	 * empty), so a line is never left half written. */
-	if (to_syslog || queued + len - (size_t)n > sizeof(queue)) {
+	if (queued + len - (size_t)n > sizeof(queue)) {
 		drop();
 		return;
 	}
@@ -190,7 +287,7 @@ static void vlog(const char *level, int prio, const char *fmt, va_list ap)
 	char msg[1024], line[1200];
 	int len;
 
-	if (quiet && prio > 4)
+	if ((quiet && prio > 4) || (prio == 7 && !debug))
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (nonblocking)
@@ -205,6 +302,8 @@ static void vlog(const char *level, int prio, const char *fmt, va_list ap)
 		strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S", &tm);
 		len = snprintf(line, sizeof(line), "<%d>%s %s[%d]: level=%s %s",
 			       (2 << 3) | prio, stamp, prog, (int)getpid(), level, msg);
+	} else if (journal) {
+		len = snprintf(line, sizeof(line), "<%d>%s: level=%s %s\n", prio, prog, level, msg);
 	} else {
 		len = snprintf(line, sizeof(line), "%s: level=%s %s\n", prog, level, msg);
 	}
@@ -231,6 +330,7 @@ static void vlog(const char *level, int prio, const char *fmt, va_list ap)
 	}
 
 /* syslog(3) priorities: facility mail (2) is added in vlog. */
+LOGFN(log_debug, 7, "debug")
 LOGFN(log_info, 6, "info")
 LOGFN(log_warn, 4, "warn")
 LOGFN(log_err, 3, "error")

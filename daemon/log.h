@@ -3,15 +3,20 @@
 #ifndef RG_LOG_H
 #define RG_LOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
+/* Under systemd (JOURNAL_STREAM is our stderr) lines carry "<N>" priorities. */
 void log_init(const char *progname);
+/* log_debug lines are written only while this is on (log_level = debug). */
+void log_set_debug(bool on);
 /* From now on only warnings and errors: for a simulation (rcptguard
  * replay), whose bans are no events. */
 void log_quiet(void);
-/* From now on log to syslog, facility mail (for a backgrounded daemon);
- * never blocks: a line syslogd cannot take at once is dropped. */
-void log_to_syslog(void);
+/* From now on log to /dev/log, facility mail (a backgrounded daemon, or
+ * log = syslog); never blocks: lines syslogd cannot take yet wait in the
+ * bounded queue like stderr's. -1 (stderr stays) if there is no syslog. */
+int log_to_syslog(void);
 /* For the daemon: stderr lines never block. What the reader cannot take
  * waits in a bounded queue (log_flush() retries); a line that does not fit
  * is dropped and counted. 0, or -1 if stderr cannot be made non-blocking. */
@@ -22,6 +27,7 @@ void log_flush(void);
 void log_drain(unsigned timeout_ms);
 /* Lines lost since start because the reader did not keep up. */
 unsigned long long log_dropped(void);
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

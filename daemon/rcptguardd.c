@@ -31,6 +31,8 @@
 #include "control.h"
 #include "enforce.h"
 #include "metrics_file.h"
+#include "metrics.h"
+#include "notify.h"
 #include "offenders.h"
 #include "privdrop.h"
 #include "query.h"
@@ -178,6 +180,7 @@ static int reload(void *arg, char *changed, char *restart, size_t len, char *err
 	if (metrics_file_apply(&d->metrics, d->cfg) < 0)
 		log_err("event=metrics_textfile result=failed error=\"cannot set its timer: %s\"",
 			strerror(errno));
+	log_set_debug(d->cfg->log_level == LOG_LEVEL_DEBUG);
 	enforce_sessions(d->enf, d->cfg);
 	log_info("event=reload result=ok ports=%u allow=%u changed=\"%s\" needs_restart=\"%s\"",
 		 d->cfg->n_ports, d->cfg->n_allow, changed, restart);
@@ -655,6 +658,10 @@ int main(int argc, char **argv)
 	if (log_nonblocking() < 0)
 		log_warn("event=log_blocking error=\"%s\" note=\"a stalled log reader can stall "
 			 "the daemon\"", strerror(errno));
+	log_set_debug(d.cfg->log_level == LOG_LEVEL_DEBUG);
+	if (foreground && d.cfg->log_to == LOG_TO_SYSLOG && log_to_syslog() < 0)
+		log_warn("event=log_syslog result=failed error=\"cannot send to /dev/log: %s\" "
+			 "note=\"logging to stderr; is a syslog daemon running?\"", strerror(errno));
 	block_signals(&mask);
 	d.loop = loop_new();
 	if (!d.loop) {
@@ -667,11 +674,15 @@ int main(int argc, char **argv)
 		 "recipients=%s", d.path, enforce_backend(d.enf), d.cfg->bpf_pin_dir,
 		 d.cfg->n_interfaces, d.cfg->n_ports,
 		 d.cfg->recipients[0] ? d.cfg->recipients : "none");
+	/* systemd's Type=notify: the sockets listen and the backend is attached. */
+	if (notify_send("READY=1", err, sizeof(err)) < 0)
+		log_warn("event=notify result=failed error=\"%s\"", err);
 	if (!foreground) {
 		report_ready(&ready_fd, 0);
 		log_to_syslog();
 	}
 	rc = loop_run(d.loop);
+	notify_send("STOPPING=1", err, sizeof(err));
 	enforce_batch(d.enf, false);
 	/* A clean stop leaves one file whose proof is current (fast restart). */
 	journal_flush(&d.journal, err, sizeof(err));

@@ -372,7 +372,7 @@ static void on_accept(struct watch *w, uint32_t events)
 			continue;
 		}
 		if (s->ops->log_peers)
-			log_info("event=%s_connect uid=%d pid=%d", s->ops->name, (int)cred.uid,
+			log_debug("event=%s_connect uid=%d pid=%d", s->ops->name, (int)cred.uid,
 				 (int)cred.pid);
 		c->next = s->conns;
 		if (s->conns)

@@ -261,11 +261,13 @@ spp() {
 	assert_output --partial "backend none"
 }
 
-@test "the control socket is root-only and logs each peer" {
+@test "the control socket is root-only and logs each peer at log_level = debug" {
+	echo "log_level = debug" >> "$CONF"
 	start_daemon
 	[ "$(stat -c '%a %U' "$CSOCK")" = "600 root" ]
 	rg status >/dev/null
-	grep -q 'event=control_connect uid=0 pid=[0-9]*' "$DLOG"
+	grep -q 'level=debug event=control_connect uid=0 pid=[0-9]*' "$DLOG"
+	grep -q 'level=debug event=control_command uid=0 pid=[0-9]* command=status' "$DLOG"
 	run -2 rg reload --bogus
 	run -0 rg reload
 	assert_output "reloaded"
