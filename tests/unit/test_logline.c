@@ -191,6 +191,11 @@ int main(void)
 		{ 3, LOGLINE_DNSBL, "198.51.100.13", "", "rblsmtpd-syslog", 1773300003LL },
 		{ 4, LOGLINE_DNSBL, "198.51.100.14", "", "rblsmtpd-syslog", -1 },
 	};
+	/* As chkuser.c's chkuser_commonlog writes them: the original 2.0.8
+	 * (denislemire/netqmail) "from <S:I:Y> remote <H:N:IP>", sagredo-dev/
+	 * qmail's labelled "from <S|remoteinfo/auth:I|chkuser-identify:Y>
+	 * remote <helo:H|remotehostname:N|remotehostip:IP>"; the titles and
+	 * descriptions of chkuser_realrcpt ("mbx overquota" is no evidence). */
 	static const struct want chkuser[] = {
 		{ 1, LOGLINE_UNKNOWN_RCPT, "192.0.2.55", "nobody@example.com", "chkuser", -1 },
 		{ 3, LOGLINE_AMBIGUOUS, NULL, NULL, NULL, -1 },  /* IPv6: see remote_field */
