@@ -177,6 +177,21 @@ spp() {
 	assert_output --partial '{"name":"rcptguard_bans_active","labels":"","value":1}'
 }
 
+@test "show says which score banned a client and when, and still does after a restart" {
+	start_daemon
+	for i in 1 2 3 4 5 6; do spp 192.0.2.8 "who$i@example.com" >/dev/null; done
+	grep -q 'event=ban address=192.0.2.8 .* evidence=unknown-recipient score=5.00 threshold=5.00' "$DLOG"
+	run -0 rg show 192.0.2.8
+	assert_line --regexp '^  banned 20[0-9-]+ [0-9:]+ \(unknown-recipient\) at score 5\.00 of 5\.00$'
+	banned=$(echo "$output" | grep ' at score ')
+	run -0 rg show 192.0.2.8 --json
+	assert_output --partial '"ban_reason":"unknown-recipient","ban_level":"5.00","ban_threshold":"5.00"'
+	stop_daemon
+	start_daemon
+	run -0 rg show 192.0.2.8
+	assert_line "$banned"
+}
+
 @test "kill -9 under load: bans stay enforced, the plugin fails open; the restart keeps the same state" {
 	start_all
 	run swaks_to "$UNKNOWN"
