@@ -135,6 +135,17 @@ enum ban_state judge_ban_state(struct judge *j, const struct rg_addr *client, ui
 	return allowed(j, client) ? BAN_BEATEN : BAN_IN_FORCE;
 }
 
+int judge_ban_reason(struct judge *j, const struct rg_addr *client, uint32_t now)
+{
+	const struct offender *e;
+	struct rg_lpm_key net;
+
+	if (judge_ban_state(j, client, now, &net) != BAN_IN_FORCE ||
+	    !(e = offenders_get(j->off, &net)))
+		return -1;
+	return e->ban_reason;
+}
+
 enum enf_result judge_manual_ban(struct judge *j, const struct rg_lpm_key *k, uint64_t secs,
 				 const char *note, const char *by, uint32_t now)
 {
