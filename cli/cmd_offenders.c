@@ -148,6 +148,18 @@ int cmd_show(struct ctx *x, int argc, char **argv)
 			       ctl_get(e, "offenses"), ctl_get(e, "valid_count"));
 			printf("  first seen %s, last seen %s, last bad recipient %s\n", t1, t2,
 			       *ctl_get(e, "last_recipient") ? ctl_get(e, "last_recipient") : "-");
+			/* The score counts again from 0 once a ban is placed: say what made it. */
+			if (strtoull(ctl_get(e, "last_ban"), NULL, 10)) {
+				bool scored = strtod(ctl_get(e, "ban_threshold"), NULL) > 0;
+
+				when(ctl_get(e, "last_ban"), t1, sizeof(t1));
+				printf("  %s %s (%s)%s%s%s%s\n",
+				       strtoull(ctl_get(e, "ban_until"), NULL, 10) > wall_secs() ?
+				       "banned" : "last banned", t1, ctl_get(e, "ban_reason"),
+				       scored ? " at score " : "",
+				       scored ? ctl_get(e, "ban_level") : "", scored ? " of " : "",
+				       scored ? ctl_get(e, "ban_threshold") : "");
+			}
 			if (strtoull(ctl_get(e, "pardon_until"), NULL, 10) > wall_secs()) {
 				when(ctl_get(e, "pardon_until"), t1, sizeof(t1));
 				printf("  pardoned (unbanned by hand) until %s\n", t1);

@@ -199,9 +199,9 @@ static int lookup_group(const char *v, gid_t *gid, char *err, size_t errlen)
 	return 0;
 }
 
-static int set_reject_unknown(struct config *c, const char *v, char *err, size_t errlen)
+/* A policy action that refuses: a 5xx or 4xx reply, "550 5.1.1 text". */
+static int smtp_reply(char dst[256], const char *v, char *err, size_t errlen)
 {
-	/* A 5xx or 4xx reply: "550 5.1.1 text". */
 	if (!(v[0] == '4' || v[0] == '5') || !isdigit((unsigned char)v[1]) ||
 	    !isdigit((unsigned char)v[2]) || v[3] != ' ' || strlen(v) >= 200) {
 		snprintf(err, errlen, "'%.60s' must be an SMTP reply starting with a 4xx or 5xx "
@@ -213,8 +213,18 @@ static int set_reject_unknown(struct config *c, const char *v, char *err, size_t
 			snprintf(err, errlen, "only printable ASCII is allowed");
 			return -1;
 		}
-	snprintf(c->reject_unknown, sizeof(c->reject_unknown), "%s", v);
+	snprintf(dst, 256, "%s", v);
 	return 0;
+}
+
+static int set_reject_unknown(struct config *c, const char *v, char *err, size_t errlen)
+{
+	return smtp_reply(c->reject_unknown, v, err, errlen);
+}
+
+static int set_spamtrap_reply(struct config *c, const char *v, char *err, size_t errlen)
+{
+	return smtp_reply(c->spamtrap_reply, v, err, errlen);
 }
 
 static int set_query_socket_owner(struct config *c, const char *v, char *err, size_t errlen)
@@ -563,6 +573,7 @@ static const struct config_key keys[] = {
 	UINT("max_offenders", offenders.max_offenders, 1000, 100000000, RESTART),
 	LIST("spamtrap", spamtraps, n_spamtraps, set_spamtrap, LIVE),
 	PATH("spamtrap_file", spamtrap_file, 0, LIVE),
+	CUSTOM("spamtrap_reply", spamtrap_reply, set_spamtrap_reply, LIVE),
 	PATHS("allow_file", allow_files, n_allow_files, LIVE),
 	PATHS("follow", follow, n_follow, RESTART),
 	PATH("state_dir", state_dir, 32, RESTART),
@@ -682,6 +693,8 @@ void config_defaults(struct config *c)
 	snprintf(c->reject_unknown, sizeof(c->reject_unknown), "550 5.1.1 no such mailbox");
 	c->percent_hack = true;
 	snprintf(c->recipient_delimiter, sizeof(c->recipient_delimiter), "+");
+	snprintf(c->spamtrap_reply, sizeof(c->spamtrap_reply),
+		 "421 4.7.0 refused by local policy; try again later");
 	snprintf(c->query_socket, sizeof(c->query_socket), "/run/rcptguard/query.sock");
 	c->query_socket_uid = (uid_t)-1;
 	c->query_socket_gid = (gid_t)-1;

@@ -70,6 +70,7 @@ struct config {
 	char spamtraps[CONFIG_MAX_SPAMTRAPS][128];      /* lower-cased */
 	unsigned n_spamtraps;
 	char spamtrap_file[PATH_MAX];
+	char spamtrap_reply[256];       /* the action for a client banned for a trap hit */
 	char state_dir[PATH_MAX];
 	uint32_t state_interval;                /* seconds between state saves */
 	char control_socket[108];

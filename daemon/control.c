@@ -115,6 +115,9 @@ static void offender_fields(struct ctx *x, const struct offender *e)
 	field(x->c, f, "first_seen", "%u", e->first_seen);
 	field(x->c, f, "last_seen", "%u", e->last_seen);
 	field(x->c, f, "last_ban", "%u", e->last_ban);
+	field(x->c, f, "ban_reason", "%s", e->last_ban ? reason_name(e->ban_reason) : "");
+	field(x->c, f, "ban_level", "%.2f", e->ban_level);
+	field(x->c, f, "ban_threshold", "%.2f", e->ban_threshold);
 	field(x->c, f, "ban_until", "%u", e->ban_until);
 	field(x->c, f, "pardon_until", "%u", e->pardon_until);
 	field(x->c, f, "last_recipient", "%s", e->last_rcpt);

@@ -68,7 +68,7 @@ struct judgement judge_evidence(struct judge *j, const struct rg_addr *client,
 {
 	struct decision d = offenders_evidence(j->off, client, ev, weight, rcpt, now);
 	struct judgement out = { .banned = false };
-	char why[128], a[ADDR_STRLEN];
+	char why[192], a[ADDR_STRLEN];
 
 	switch (d.what) {
 	case D_NONE:
@@ -97,8 +97,12 @@ struct judgement judge_evidence(struct judge *j, const struct rg_addr *client,
 	}
 	/* The client's network, then the /24 it may complete. */
 	for (int round = 0; round < 2 && d.what == D_BAN; round++) {
-		snprintf(why, sizeof(why), "offense=%u evidence=%s%s", d.offense, evidence_name(ev),
-			 source);
+		int n = snprintf(why, sizeof(why), "offense=%u evidence=%s%s", d.offense,
+				 evidence_name(ev), source);
+
+		if (d.threshold > 0 && n > 0 && (size_t)n < sizeof(why))
+			snprintf(why + n, sizeof(why) - (size_t)n, " score=%.2f threshold=%.2f",
+				 d.level, d.threshold);
 		switch (enforce_ban(j->enf, &d.prefix, round ? NULL : client, d.secs, d.reason,
 				    NULL, false, why)) {
 		case ENF_ALLOWLISTED:
@@ -129,6 +133,17 @@ enum ban_state judge_ban_state(struct judge *j, const struct rg_addr *client, ui
 	if (!e || e->ban_until <= now)
 		return BAN_NONE;
 	return allowed(j, client) ? BAN_BEATEN : BAN_IN_FORCE;
+}
+
+int judge_ban_reason(struct judge *j, const struct rg_addr *client, uint32_t now)
+{
+	const struct offender *e;
+	struct rg_lpm_key net;
+
+	if (judge_ban_state(j, client, now, &net) != BAN_IN_FORCE ||
+	    !(e = offenders_get(j->off, &net)))
+		return -1;
+	return e->ban_reason;
 }
 
 enum enf_result judge_manual_ban(struct judge *j, const struct rg_lpm_key *k, uint64_t secs,

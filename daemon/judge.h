@@ -44,6 +44,9 @@ struct judgement judge_evidence(struct judge *j, const struct rg_addr *client,
 enum ban_state { BAN_NONE, BAN_IN_FORCE, BAN_BEATEN };
 enum ban_state judge_ban_state(struct judge *j, const struct rg_addr *client, uint32_t now,
 			       struct rg_lpm_key *net);
+/* Why the client's network is banned now (enum rg_reason), or -1 when it
+ * is not. */
+int judge_ban_reason(struct judge *j, const struct rg_addr *client, uint32_t now);
 
 /* By hand (the control socket): a ban placed anyway (no escalation; the
  * kernel's allow map still spares allowlisted addresses), an unban that

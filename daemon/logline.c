@@ -248,16 +248,21 @@ static bool program(struct cur *c, const char *name)
  * client sends can come before that point on a line the MTA wrote.
  * Returns where the text the MTA handed to syslog starts (the text a
  * syslog pipeline may cut), or NULL after a multilog stamp: multilog
- * writes a line whole, however long. */
-static const char *message_start(struct cur *c, int year, uint64_t *when)
+ * writes a line whole, however long. *tag: the syslog tag's NAME (empty
+ * without a syslog header), which the program that logged chose. */
+static const char *message_start(struct cur *c, int year, uint64_t *when, struct cur *tag)
 {
 	const char *logged = NULL;
 
+	*tag = (struct cur){ c->p, c->p };
 	if (!tai64n(c, when)) {
 		if (syslog_stamp(c, year, when)) {
 			struct cur t;
 
-			program(c, NULL);
+			*tag = (struct cur){ c->p, c->p };
+			if (program(c, NULL))
+				while (*tag->end != '[' && *tag->end != ':')
+					tag->end++;
 			t = *c;
 			if (digits(&t) && eat(&t, ".") && digits(&t) && eat(&t, " "))
 				*c = t;
@@ -322,15 +327,15 @@ static enum logline_kind sagredo(struct cur c, struct logline *o)
 	return addr_at_ip(c, o, "sagredo");
 }
 
-/* " KEY=DIGITS" taken off the end. */
-static bool number_at_end(struct cur *c, const char *key)
+/* " KEY=DIGITS" (or, with empty_ok, " KEY=") taken off the end. */
+static bool number_at_end(struct cur *c, const char *key, bool empty_ok)
 {
 	const char *e = c->end, *d = e;
 
 	while (d > c->p && isdigit((unsigned char)d[-1]))
 		d--;
 	c->end = d;
-	if (d == e || !eat_end(c, key))
+	if ((d == e && !empty_ok) || !eat_end(c, key))
 		return (c->end = e), false;
 	return true;
 }
@@ -348,10 +353,13 @@ static const char *last_word(const struct cur *c, const char *key)
 
 /* sagredo: "qlogenvelope: result=rejected code=553 reason=validrcptto
  * detail= helo=H mailfrom=M rcptto=R ... remoteip=IP remoteport=P
- * remotehost=N qp=Q pid=D". H, M, R and the AUTH user come before
- * remoteip and may hold spaces (SMTPUTF8 sessions are logged raw); after
- * it come numbers and the PTR name, which tcpserver writes without spaces.
- * So the address is read from the end, word by word. */
+ * remotehost=N qp=Q pid=D" (qmail-smtpd.c qsmtpdlog, no "qmail-smtpd[PID]: "
+ * before it). H, M, R and the AUTH user come before remoteip; outqlog
+ * writes their bytes outside '!'..'~' as '_', but raw, spaces included,
+ * in an SMTPUTF8 session. After remoteip come numbers and the PTR name,
+ * which tcpserver writes without spaces. So the address is read from the
+ * end, word by word. Q is empty until the session's first message
+ * reached the queue: at RCPT it usually is. */
 static enum logline_kind qlogenvelope(struct cur c, struct logline *o)
 {
 	const char *r, *rend, *v;
@@ -362,12 +370,12 @@ static enum logline_kind qlogenvelope(struct cur c, struct logline *o)
 	if ((r = search(c.p, c.end, " rcptto=", false)) &&
 	    (rend = search(r, c.end, " relay=", false)))
 		set_rcpt(o, r + 8, rend);
-	if (number_at_end(&c, " pid=") && !number_at_end(&c, " qp="))
+	if (number_at_end(&c, " pid=", false) && !number_at_end(&c, " qp=", true))
 		return found(o, LOGLINE_AMBIGUOUS, "qlogenvelope", NULL, NULL);
 	if (!(v = last_word(&c, "remotehost=")))
 		return found(o, LOGLINE_AMBIGUOUS, "qlogenvelope", NULL, NULL);
 	c.end = v - strlen("remotehost=") - 1;
-	if (!number_at_end(&c, " remoteport=") || !(v = last_word(&c, "remoteip=")))
+	if (!number_at_end(&c, " remoteport=", false) || !(v = last_word(&c, "remoteip=")))
 		return found(o, LOGLINE_AMBIGUOUS, "qlogenvelope", NULL, NULL);
 	return found(o, LOGLINE_UNKNOWN_RCPT, "qlogenvelope", v, c.end);
 }
@@ -470,39 +478,86 @@ static enum logline_kind chkuser(struct cur c, struct logline *o)
 	return o->kind = forms[i].kind;
 }
 
-/* "rblsmtpd: IP pid N: 451 text": the IP is TCPREMOTEIP, right after the
- * name; the text is the DNSBL's. */
+/* The word at the cursor (up to a space or the end); the cursor moves past it. */
+static const char *skip_word(struct cur *c)
+{
+	const char *w = c->p;
+
+	while (c->p < c->end && *c->p != ' ')
+		c->p++;
+	return w;
+}
+
+/* rblsmtpd (ucspi-tcp 0.88 rblsmtpd.c, main): "rblsmtpd: IP pid N: 451
+ * text"; builds patched to name the list write "rblsmtpd: IP pid N LIST:
+ * 451 text". IP is TCPREMOTEIP, right after the name; LIST is the admin's
+ * -r base and the text the DNSBL's: the client writes nothing here. */
 static enum logline_kind rblsmtpd(struct cur c, struct logline *o)
 {
-	const char *ip;
+	const char *ip, *ip_end;
 
 	if (!eat(&c, "rblsmtpd: "))
 		return LOGLINE_NONE;
-	ip = c.p;
-	while (c.p < c.end && *c.p != ' ')
-		c.p++;
-	{
-		struct cur t = c;
-
-		if (!(eat(&t, " pid ") && digits(&t) && eat(&t, ": ")))
-			return found(o, LOGLINE_MALFORMED, "rblsmtpd", NULL, NULL);
+	ip = skip_word(&c);
+	ip_end = c.p;
+	if (!(eat(&c, " pid ") && digits(&c)))
+		return found(o, LOGLINE_MALFORMED, "rblsmtpd", NULL, NULL);
+	if (eat(&c, " ")) {             /* the list's name */
+		while (c.p < c.end && *c.p != ' ' && *c.p != ':')
+			c.p++;
 	}
-	return found(o, LOGLINE_DNSBL, "rblsmtpd", ip, c.p);
+	if (!eat(&c, ": "))
+		return found(o, LOGLINE_MALFORMED, "rblsmtpd", NULL, NULL);
+	return found(o, LOGLINE_DNSBL, "rblsmtpd", ip, ip_end);
+}
+
+/* The rblsmtpd before ucspi-tcp 0.88 logged nothing; tjsi.com's
+ * modification logs each block through syslog(3) under the tag
+ * "rblsmtpd": "LIST blocked IP HOST INFO" (blank fields as "-"). LIST is
+ * the admin's, IP is TCPREMOTEIP; the client's PTR name and ident answer
+ * (HOST, INFO) come after it. */
+static enum logline_kind rblsmtpd_syslog(struct cur c, struct logline *o)
+{
+	const char *list = skip_word(&c), *ip;
+
+	if (c.p == list || !eat(&c, " blocked "))
+		return LOGLINE_NONE;
+	ip = skip_word(&c);
+	return found(o, LOGLINE_DNSBL, "rblsmtpd-syslog", ip, c.p);
+}
+
+/* The badiprbl patch's qmail-smtpd: "421 badiprbl: ip IP rbl: LIST" (the
+ * code may be another 4xx). IP comes first; LIST is the admin's. */
+static enum logline_kind badiprbl(struct cur c, struct logline *o)
+{
+	const char *code = c.p, *ip, *ip_end;
+
+	if (!(digits(&c) && c.p - code == 3 && *code == '4' && eat(&c, " badiprbl: ip ")))
+		return LOGLINE_NONE;
+	ip = skip_word(&c);
+	ip_end = c.p;
+	if (!eat(&c, " rbl: "))
+		return found(o, LOGLINE_MALFORMED, "badiprbl", NULL, NULL);
+	return found(o, LOGLINE_DNSBL, "badiprbl", ip, ip_end);
 }
 
 enum logline_kind logline_parse(const char *line, size_t len, int year, struct logline *out)
 {
 	/* reads_end: the address is found from the line's end, so a line cut
-	 * short can end in the client's text and name anyone. */
+	 * short can end in the client's text and name anyone. tag: the format
+	 * is one program's syslog message, read only under its syslog tag. */
 	static const struct {
 		enum logline_kind (*parse)(struct cur, struct logline *);
 		bool reads_end;
+		const char *tag;
 	} parsers[] = {
-		{ validrcptto_7, false }, { sagredo, true }, { qlogenvelope, true },
-		{ validrcptto_2006, true }, { chkuser, true }, { rblsmtpd, false },
+		{ rblsmtpd_syslog, false, "rblsmtpd" },
+		{ validrcptto_7, false, NULL }, { sagredo, true, NULL }, { qlogenvelope, true, NULL },
+		{ validrcptto_2006, true, NULL }, { chkuser, true, NULL }, { rblsmtpd, false, NULL },
+		{ badiprbl, false, NULL },
 	};
 	struct linebuf joined;
-	struct cur c = { line, line + len };
+	struct cur c = { line, line + len }, tag;
 	const char *logged;
 
 	/* A longer line is read as the tail delivers one: its head, a newline
@@ -514,10 +569,15 @@ enum logline_kind logline_parse(const char *line, size_t len, int year, struct l
 		c = (struct cur){ joined.buf, joined.buf + linebuf_end(&joined) };
 	}
 	memset(out, 0, sizeof(*out));
-	logged = message_start(&c, year, &out->when);
+	logged = message_start(&c, year, &out->when, &tag);
 	/* Each parser needs its own text at c.p, so at most one applies. */
 	for (size_t i = 0; i < sizeof(parsers) / sizeof(parsers[0]); i++) {
-		enum logline_kind k = parsers[i].parse(c, out);
+		enum logline_kind k;
+
+		if (parsers[i].tag && ((size_t)(tag.end - tag.p) != strlen(parsers[i].tag) ||
+				       memcmp(tag.p, parsers[i].tag, strlen(parsers[i].tag))))
+			continue;
+		k = parsers[i].parse(c, out);
 
 		if (k == LOGLINE_NONE)
 			continue;
@@ -534,13 +594,31 @@ enum logline_kind logline_parse(const char *line, size_t len, int year, struct l
 	return out->kind = LOGLINE_NONE;
 }
 
+/* A byte qlogenvelope may have written as '_' (outqlog, outside an
+ * SMTPUTF8 session) where "drop address" wrote it raw and set_rcpt as '?'. */
+static bool blurred(char ch)
+{
+	unsigned char u = (unsigned char)ch;
+
+	return u < '!' || u > '~' || ch == '_' || ch == '?';
+}
+
+/* The recipient of both lines of a pair, byte for byte but for blurred ones. */
+static bool same_rcpt(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++)
+		if (*a != *b && !(blurred(*a) && blurred(*b)))
+			return false;
+	return !*a && !*b;
+}
+
 bool logline_duplicate(struct logline_dedupe *d, const struct logline *l)
 {
 	bool pair = l->format && (strcmp(l->format, "sagredo") == 0 ||
 				  strcmp(l->format, "qlogenvelope") == 0);
 	bool dup = pair && d->format && strcmp(d->format, l->format) != 0 &&
 		   !memcmp(&d->client, &l->client, sizeof(l->client)) &&
-		   strcmp(d->rcpt, l->rcpt) == 0;
+		   same_rcpt(d->rcpt, l->rcpt);
 
 	d->format = pair && !dup ? l->format : NULL;
 	d->client = l->client;

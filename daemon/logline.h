@@ -1,7 +1,9 @@
 /* logline.h - what a line of an MTA's log says about a client: the
  * rejections of validrcptto (2006 and jms1 7.08), sagredo's qmail
- * (validrcptto and qlogenvelope), chkuser, and rblsmtpd's blocks, after a
- * multilog tai64n stamp, a syslog header or nothing. Pure: no I/O. */
+ * (validrcptto and qlogenvelope), chkuser, and the DNSBL blocks of
+ * rblsmtpd (djb's, or patched to name the list or to log through syslog)
+ * and of the badiprbl patch, after a multilog tai64n stamp, a syslog
+ * header or nothing. Pure: no I/O. */
 #ifndef RG_LOGLINE_H
 #define RG_LOGLINE_H
 
@@ -32,7 +34,7 @@ enum logline_kind {
 struct logline {
 	enum logline_kind kind;
 	const char *format;     /* "validrcptto", "validrcptto-7", "sagredo", "qlogenvelope",
-				   "chkuser", "rblsmtpd" */
+				   "chkuser", "rblsmtpd", "rblsmtpd-syslog", "badiprbl" */
 	struct rg_addr client;
 	char rcpt[256];         /* "" when the line names none */
 	uint64_t when;          /* unix seconds from the line's stamp; 0 when it has none */

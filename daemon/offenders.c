@@ -308,7 +308,9 @@ struct decision offenders_evidence(struct offenders *o, const struct rg_addr *cl
 	level = estimate(e, o->cfg.window, now);
 	if (d.what == D_ALREADY_BANNED)
 		return d;
-	if (ev != EV_SPAMTRAP && level < offenders_threshold(o, e, now))
+	d.level = level;
+	d.threshold = offenders_threshold(o, e, now);
+	if (ev != EV_SPAMTRAP && level < d.threshold)
 		return d;
 	if (e->pardon_until > now) {
 		d.what = D_PARDONED;
@@ -333,6 +335,8 @@ struct decision offenders_banned(struct offenders *o, const struct decision *d, 
 	e->last_ban = now;
 	e->ban_until = d->secs ? now + d->secs : UINT32_MAX;
 	e->ban_reason = (uint8_t)d->reason;
+	e->ban_level = (float)d->level;
+	e->ban_threshold = (float)d->threshold;
 	forget(e, now);
 	note(e, EV_BAN, now);
 	/* A ban of one IPv4 client (mapped or through NAT64) counts toward its /24. */
@@ -380,6 +384,7 @@ void offenders_manual_ban(struct offenders *o, const struct rg_lpm_key *k, uint3
 		return;
 	e->ban_until = until;
 	e->ban_reason = RG_REASON_MANUAL;
+	e->ban_level = e->ban_threshold = 0;
 	e->pardon_until = 0;
 	note(e, EV_BAN, now);
 }

@@ -61,7 +61,7 @@ struct offender_event {
 	uint8_t pad[3];
 };
 
-/* One tracked network; 172 bytes. Times are unix seconds. */
+/* One tracked network; 180 bytes. Times are unix seconds. */
 struct offender {
 	struct rg_lpm_key key;                  /* the aggregated network */
 	float cur, prev;                        /* evidence in this and the last window */
@@ -70,6 +70,8 @@ struct offender {
 	uint32_t last_valid, valid_count;       /* reputation */
 	uint32_t credit_hour, credit_n;         /* credits since credit_hour (not saved) */
 	uint32_t last_ban, ban_until;           /* ban_until: 0 none, UINT32_MAX permanent */
+	float ban_level, ban_threshold;         /* the score that made the last ban, and
+						   the threshold then; 0 by hand or for a /24 */
 	uint32_t pardon_until;
 	uint16_t offenses;                      /* bans within offense_memory */
 	uint8_t ban_reason;                     /* enum rg_reason */
@@ -86,6 +88,7 @@ struct decision {
 	uint32_t secs;                          /* 0: permanent */
 	unsigned reason;                        /* enum rg_reason */
 	unsigned offense;                       /* 1 for a first ban, 2 for a repeat, ... */
+	double level, threshold;                /* D_BAN of a client's network: its score */
 };
 
 struct offenders;

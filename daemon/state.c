@@ -86,7 +86,8 @@ void state_off_change(char *buf, size_t len, const struct offender *e)
 	for (int i = 0; i < OFFENDER_EVENTS && n > 0 && (size_t)n < len; i++)
 		n += snprintf(buf + n, len - (size_t)n, " %u:%u", e->ev[i].t, e->ev[i].kind);
 	if (n > 0 && (size_t)n < len)
-		snprintf(buf + n, len - (size_t)n, " %s", r);
+		snprintf(buf + n, len - (size_t)n, " %s %.2f %.2f", r, e->ban_level,
+			 e->ban_threshold);
 }
 
 static int write_off(const struct offender *e, void *arg)
@@ -197,7 +198,7 @@ static int add_ban(char *args, struct state *st)
 static int parse_off(char *args, struct state *st)
 {
 	struct offender e = { 0 };
-	char addr[64], err[64], *p;
+	char addr[64], err[64], *p, *score;
 	unsigned off, reason, head;
 	int n;
 
@@ -221,7 +222,15 @@ static int parse_off(char *args, struct state *st)
 	}
 	while (*p == ' ')
 		p++;
-	if (!*p || strchr(p, ' ') || pct_decode(p) < 0)
+	/* The score of the last ban came later: a file without it reads as 0. */
+	if ((score = strchr(p, ' '))) {
+		*score++ = 0;
+		if (sscanf(score, "%f %f%n", &e.ban_level, &e.ban_threshold, &n) != 2 ||
+		    score[n] || !(e.ban_level >= 0 && e.ban_level < 1e9f) ||
+		    !(e.ban_threshold >= 0 && e.ban_threshold < 1e9f))
+			return -1;
+	}
+	if (!*p || pct_decode(p) < 0)
 		return -1;
 	snprintf(e.last_rcpt, sizeof(e.last_rcpt), "%s", p);
 	e.win_start = e.last_seen;

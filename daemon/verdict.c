@@ -16,7 +16,8 @@
 #include "verdict.h"
 
 /* The answer to a request from a banned client: the MTA ends the session
- * (Postfix on 421; rcptguard-spp prints R421). */
+ * (Postfix on 421; rcptguard-spp prints R421). A spamtrap's ban answers
+ * spamtrap_reply instead. */
 #define BANNED_ACTION "421 4.7.0 too many unknown recipients; try again later"
 
 /* A refused recipients file younger than this is tried again even if its
@@ -34,6 +35,7 @@ struct verdicts {
 	char path[PATH_MAX];
 	char reject[256];
 	struct rcpt_form postfix, qmail;        /* how each MTA delivers an address */
+	char spamtrap_reply[256];
 	double max_shrink;              /* recipients_max_shrink, percent */
 	struct file_id failed;          /* last file refused */
 	bool have_failed, failed_settled, missing_logged;
@@ -302,6 +304,7 @@ void verdicts_commit(struct verdicts *v, const struct config *c, struct verdicts
 	memset(n, 0, sizeof(*n));
 	snprintf(v->reject, sizeof(v->reject), "%s", c->reject_unknown);
 	verdict_forms(c, &v->postfix, &v->qmail);
+	snprintf(v->spamtrap_reply, sizeof(v->spamtrap_reply), "%s", c->spamtrap_reply);
 	v->logv = c->log_verdicts;
 	v->dnsbl_threshold = c->dnsbl_reject_threshold;
 	v->dnsbl_ban_weight = c->dnsbl_ban_weight;
@@ -396,6 +399,13 @@ const char *verdicts_explain(struct verdicts *v, const char *rcpt, char *key, si
 	return rcpt_verdict_name(rv);
 }
 
+/* What a banned client is told: why, when it was a spamtrap's doing. */
+static const char *banned_reply(struct verdicts *v, const struct rg_addr *client)
+{
+	return judge_ban_reason(v->judge, client, (uint32_t)wall_secs()) == RG_REASON_SPAMTRAP ?
+	       v->spamtrap_reply : BANNED_ACTION;
+}
+
 /* Evidence against (or for) the client; true if it is banned now. */
 static bool evidence(struct verdicts *v, const struct rg_addr *client, enum evidence ev,
 		     double weight, const char *rcpt, const char *source)
@@ -485,7 +495,7 @@ static enum verdict_state dnsbl_verdict(struct verdicts *v, const struct policy_
 	if (res.score > 0 && dnsbl_claim_evidence(v->dnsbl, client) &&
 	    evidence(v, client, EV_DNSBL, res.score * v->dnsbl_ban_weight, NULL, "")) {
 		v->st.banned_replies++;
-		snprintf(out, outlen, "%s", BANNED_ACTION);
+		snprintf(out, outlen, "%s", banned_reply(v, client));
 		*decided = true;
 		return VERDICT_DONE;
 	}
@@ -603,7 +613,7 @@ enum verdict_state verdicts_answer(struct verdicts *v, const struct policy_req *
 answer:
 	if (banned) {
 		v->st.banned_replies++;
-		snprintf(out, outlen, "%s", BANNED_ACTION);
+		snprintf(out, outlen, "%s", banned_reply(v, client));
 	} else if (reject) {
 		/* The MTA words the reply around it: Postfix (and rcptguard-spp)
 		 * send "550 5.1.1 <rcpt>: Recipient address rejected: ...". */

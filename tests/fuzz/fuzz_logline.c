@@ -24,7 +24,7 @@ static const struct {
 	{ "qlogenvelope: result=rejected code=553 reason=validrcptto detail= helo=h mailfrom=a@b "
 	  "rcptto=%s relay=no rcpthosts=yes size= authuser= authtype= encrypted= "
 	  "sslverified=no localip=192.0.2.1 localport=25 remoteip=" CLIENT " remoteport=4000 "
-	  "remotehost=h.example qp=1 pid=1", LOGLINE_UNKNOWN_RCPT },
+	  "remotehost=h.example qp= pid=1", LOGLINE_UNKNOWN_RCPT },
 	{ "CHKUSER rejected rcpt: from <a@b::> remote <%s:h.example:" CLIENT "> rcpt <r@x> : "
 	  "not existing recipient", LOGLINE_UNKNOWN_RCPT },
 	{ "CHKUSER rejected rcpt: from <%s::> remote <e:h.example:" CLIENT "> rcpt <r@x> : "
@@ -34,6 +34,9 @@ static const struct {
 	{ "CHKUSER rejected rcpt: from <a@b|remoteinfo/auth:%s|chkuser-identify:> remote "
 	  "<helo:e|remotehostname:h|remotehostip:" CLIENT "> rcpt <r@x> : not existing "
 	  "recipient", LOGLINE_UNKNOWN_RCPT },
+	{ "Mar 12 07:20:03 mx rblsmtpd: relays.example.org blocked " CLIENT " %s -", LOGLINE_DNSBL },
+	{ "Mar 12 07:20:03 mx rblsmtpd[2]: relays.example.org blocked " CLIENT " h.example %s",
+	  LOGLINE_DNSBL },
 };
 
 static void attack(const uint8_t *d, size_t n)

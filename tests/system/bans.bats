@@ -112,10 +112,41 @@ spp() {
 	echo "spamtrap = Old-Trap@example.com" >> "$CONF"
 	start_all
 	run swaks_to old-trap@example.com
-	assert_output --partial "<** 421 4.7.0"
+	# The default says a policy refused it, not that the address is a trap.
+	assert_output --partial "<** 421 4.7.0 <old-trap@example.com>: Recipient address rejected: refused by local policy; try again later"
+	refute_output --partial "unknown recipients"
 	grep -q 'event=ban address=10.77.1.2 reason=spamtrap' "$DLOG"
 	run mail_from_client 10.77.1.1 25
 	assert_failure
+}
+
+@test "a spamtrap's ban is answered with spamtrap_reply on every path: Postfix, qmail-spp, the query socket" {
+	cat >> "$CONF" <<-EOF
+	spamtrap = trap@example.com
+	spamtrap_reply = 421 4.7.0 sent to a spam trap; write to postmaster
+	EOF
+	start_all
+	run swaks_to trap@example.com
+	assert_output --partial "<** 421 4.7.0 <trap@example.com>: Recipient address rejected: sent to a spam trap; write to postmaster"
+	run -0 spp 192.0.2.61 trap@example.com
+	assert_output "R421 4.7.0 <trap@example.com>: Recipient address rejected: sent to a spam trap; write to postmaster"
+	# While its ban lasts, every answer to the client says so, a valid recipient's too.
+	run -0 spp 192.0.2.61 bob@example.com
+	assert_output "R421 4.7.0 <bob@example.com>: Recipient address rejected: sent to a spam trap; write to postmaster"
+	q() {
+		printf 'request=smtpd_access_policy\nprotocol_state=RCPT\nclient_address=%s\nrecipient=%s\n\n' \
+			"$1" "$2" | socat -t2 - UNIX-CONNECT:"$QSOCK"
+	}
+	run -0 q 192.0.2.62 trap@example.com
+	assert_line "action=421 4.7.0 sent to a spam trap; write to postmaster"
+	# A client banned for guessing is still told so.
+	for i in 1 2 3 4; do spp 192.0.2.63 "nobody$i@example.com" >/dev/null; done
+	run -0 q 192.0.2.63 nobody5@example.com
+	assert_line "action=421 4.7.0 too many unknown recipients; try again later"
+	# A bad reply is refused by name.
+	echo 'spamtrap_reply = 250 fine' >> "$CONF"
+	run -1 rg reload
+	assert_output --partial "spamtrap_reply"
 }
 
 @test "the same ban flow through rcptguard-spp, run as qmail-spp runs it" {
@@ -157,6 +188,21 @@ spp() {
 	assert_line '# TYPE rcptguard_bans_active gauge'
 	run -0 rg stats --json
 	assert_output --partial '{"name":"rcptguard_bans_active","labels":"","value":1}'
+}
+
+@test "show says which score banned a client and when, and still does after a restart" {
+	start_daemon
+	for i in 1 2 3 4 5 6; do spp 192.0.2.8 "who$i@example.com" >/dev/null; done
+	grep -q 'event=ban address=192.0.2.8 .* evidence=unknown-recipient score=5.00 threshold=5.00' "$DLOG"
+	run -0 rg show 192.0.2.8
+	assert_line --regexp '^  banned 20[0-9-]+ [0-9:]+ \(unknown-recipient\) at score 5\.00 of 5\.00$'
+	banned=$(echo "$output" | grep ' at score ')
+	run -0 rg show 192.0.2.8 --json
+	assert_output --partial '"ban_reason":"unknown-recipient","ban_level":"5.00","ban_threshold":"5.00"'
+	stop_daemon
+	start_daemon
+	run -0 rg show 192.0.2.8
+	assert_line "$banned"
 }
 
 @test "kill -9 under load: bans stay enforced, the plugin fails open; the restart keeps the same state" {

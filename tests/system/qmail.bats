@@ -98,6 +98,16 @@ teardown() { teardown_net; }
 	assert_line --regexp '^203\.0\.113\.9 +unknown-recipient +2026-03-12 07:20:05 '
 }
 
+@test "replay blames the host fail2ban's qmail test log expects for each of its line shapes" {
+	# One DNSBL block bans here, so each line's host shows in the ban list.
+	printf 'dnsbl_ban_weight = 5\n' >> "$CONF"
+	run -0 rg replay "$TOP/tests/fixtures/logs/fail2ban-qmail.log"
+	assert_line "replay: 1 file, 4 lines, 4 rejections (0 unknown recipients, 0 limits, 4 DNSBL blocks), 0 malformed, 0 duplicates"
+	for host in 198.51.100.11 198.51.100.12 198.51.100.13 198.51.100.14; do
+		assert_line --regexp "^${host//./\\.} +dnsbl "
+	done
+}
+
 @test "replay of every log format, bzip2 included, and of garbage" {
 	bzip2 -c "$TOP/tests/fixtures/logs/chkuser.log" > "$BATS_TEST_TMPDIR/chkuser.log.bz2"
 	run -0 rg replay "$TOP"/tests/fixtures/logs/*.log "$BATS_TEST_TMPDIR/chkuser.log.bz2"

@@ -26,6 +26,7 @@ struct format {
 	enum logline_kind kind;
 	unsigned uses;                  /* 1 << field */
 	void (*build)(char *out, size_t len, const char *ip, const struct fields *x);
+	bool tagged;                    /* the line is its program's syslog tag and message */
 };
 
 #define F(x) x->f
@@ -58,7 +59,7 @@ static void qlog(char *o, size_t n, const char *ip, const struct fields *x)
 	snprintf(o, n, "qlogenvelope: result=rejected code=553 reason=validrcptto detail= "
 		 "helo=%s mailfrom=%s rcptto=%s relay=no rcpthosts=yes size= authuser=%s "
 		 "authtype=login encrypted= sslverified=no localip=192.0.2.1 localport=25 "
-		 "remoteip=%s remoteport=4000 remotehost=%s qp=4242 pid=4242", F(x)[HELO],
+		 "remoteip=%s remoteport=4000 remotehost=%s qp= pid=4242", F(x)[HELO],
 		 F(x)[MAILFROM], F(x)[RCPT], F(x)[AUTHUSER], ip, F(x)[PTR]);
 }
 static void chk_plain(char *o, size_t n, const char *ip, const struct fields *x)
@@ -79,27 +80,57 @@ static void rbl(char *o, size_t n, const char *ip, const struct fields *x)
 	(void)x;
 	snprintf(o, n, "rblsmtpd: %s pid 4242: 451 http://dnsbl.example/q?%s", ip, ip);
 }
+static void rbl_list(char *o, size_t n, const char *ip, const struct fields *x)
+{
+	(void)x;
+	snprintf(o, n, "rblsmtpd: %s pid 4242 zen.example.org: 451 http://dnsbl.example/q?%s",
+		 ip, ip);
+}
+static void rbl_syslog(char *o, size_t n, const char *ip, const struct fields *x)
+{
+	snprintf(o, n, "rblsmtpd: relays.example.org blocked %s %s %s", ip, F(x)[PTR],
+		 F(x)[REMOTEINFO]);
+}
+static void badiprbl(char *o, size_t n, const char *ip, const struct fields *x)
+{
+	(void)x;
+	snprintf(o, n, "qmail-smtpd: 421 badiprbl: ip %s rbl: bl.example.net", ip);
+}
 
 #define B(f) (1u << (f))
 static const struct format formats[] = {
-	{ "validrcptto", LOGLINE_UNKNOWN_RCPT, B(RCPT), v2006 },
-	{ "validrcptto limit", LOGLINE_LIMIT, 0, v2006_limit },
-	{ "validrcptto-7", LOGLINE_UNKNOWN_RCPT, B(RCPT), v7 },
-	{ "validrcptto-7 limit", LOGLINE_LIMIT, 0, v7_limit },
-	{ "sagredo", LOGLINE_UNKNOWN_RCPT, B(RCPT), sagredo },
+	{ "validrcptto", LOGLINE_UNKNOWN_RCPT, B(RCPT), v2006, false },
+	{ "validrcptto limit", LOGLINE_LIMIT, 0, v2006_limit, false },
+	{ "validrcptto-7", LOGLINE_UNKNOWN_RCPT, B(RCPT), v7, false },
+	{ "validrcptto-7 limit", LOGLINE_LIMIT, 0, v7_limit, false },
+	{ "sagredo", LOGLINE_UNKNOWN_RCPT, B(RCPT), sagredo, false },
 	{ "qlogenvelope", LOGLINE_UNKNOWN_RCPT, B(HELO) | B(MAILFROM) | B(RCPT) | B(AUTHUSER) |
-	  B(PTR), qlog },
+	  B(PTR), qlog, false },
 	{ "chkuser", LOGLINE_UNKNOWN_RCPT, B(HELO) | B(MAILFROM) | B(RCPT) | B(REMOTEINFO) |
-	  B(PTR), chk_plain },
+	  B(PTR), chk_plain, false },
 	{ "chkuser labelled", LOGLINE_LIMIT, B(HELO) | B(MAILFROM) | B(RCPT) | B(REMOTEINFO) |
-	  B(PTR), chk_labelled },
-	{ "rblsmtpd", LOGLINE_DNSBL, 0, rbl },
+	  B(PTR), chk_labelled, false },
+	{ "rblsmtpd", LOGLINE_DNSBL, 0, rbl, false },
+	{ "rblsmtpd list", LOGLINE_DNSBL, 0, rbl_list, false },
+	{ "rblsmtpd-syslog", LOGLINE_DNSBL, B(PTR) | B(REMOTEINFO), rbl_syslog, true },
+	{ "badiprbl", LOGLINE_DNSBL, 0, badiprbl, false },
 };
 #define NFORMATS (sizeof(formats) / sizeof(*formats))
 
-static const char *const stamps[] = { "", "@4000000069b2a5c4000000a1 ",
-				      "Nov 29 10:00:01 mx qmail-smtpd[4242]: ",
-				      "Nov 29 10:00:01 mx smtpd: 1764410401.5 " };
+#define NSTAMPS 4
+static const char *const stamps[NSTAMPS] = { "", "@4000000069b2a5c4000000a1 ",
+					     "Nov 29 10:00:01 mx qmail-smtpd[4242]: ",
+					     "Nov 29 10:00:01 mx smtpd: 1764410401.5 " };
+/* A tagged format's line follows a syslog header only. */
+static const char *const header_stamps[NSTAMPS] = { "Nov 29 10:00:01 mx ",
+						    "2026-11-29T10:00:01.5+01:00 mx ",
+						    "Nov  9 10:00:01 mx.example ",
+						    "2026-11-29T10:00:01Z mx " };
+
+static const char *const *stamps_of(const struct format *f)
+{
+	return f->tagged ? header_stamps : stamps;
+}
 
 /* What tcpserver makes of a PTR name (djbdns): at most 253 bytes, lower
  * case, and every byte but letters, digits, '-', '_' and '.' as \ooo. */
@@ -179,8 +210,8 @@ static unsigned signatures(const char *victim, void (*each)(const char *s, void 
 	unsigned count = 0;
 
 	for (size_t g = 0; g < NFORMATS; g++)
-		for (size_t s = 0; s < sizeof(stamps) / sizeof(*stamps); s++) {
-			size_t n = (size_t)snprintf(sig, sizeof(sig), "%s", stamps[s]);
+		for (size_t s = 0; s < NSTAMPS; s++) {
+			size_t n = (size_t)snprintf(sig, sizeof(sig), "%s", stamps_of(&formats[g])[s]);
 			char *msg = sig + n;
 
 			formats[g].build(msg, sizeof(sig) - n, victim, &plain);
@@ -238,10 +269,10 @@ static void property(void)
 			if (!(formats[f].uses & B(fld)))
 				continue;
 			for (size_t p = 0; p < sizeof(pairs) / sizeof(*pairs); p++)
-				for (size_t s = 0; s < sizeof(stamps) / sizeof(*stamps); s++) {
+				for (size_t s = 0; s < NSTAMPS; s++) {
 					r.attacker = pairs[p][0];
 					r.victim = pairs[p][1];
-					r.stamp = stamps[s];
+					r.stamp = stamps_of(&formats[f])[s];
 					lines += 2 * signatures(r.victim, try_sig, &r);
 				}
 			ok(r.bad == 0, "%s: every format's line in the %s blames no victim "
@@ -276,8 +307,8 @@ static void no_escape(void)
 					       formats[f].build == chk_labelled))
 					continue;
 				n++;
-				bad += !check(&formats[f], stamps[1], att, "198.51.100.7",
-					      (enum field)fld, texts[t], true);
+				bad += !check(&formats[f], stamps_of(&formats[f])[1], att,
+					      "198.51.100.7", (enum field)fld, texts[t], true);
 			}
 		ok(bad == 0, "%s: the client is blamed whatever it writes (%u lines)",
 		   formats[f].name, n);

@@ -351,6 +351,10 @@ int main(void)
 		ok(st.offs[0].offenses == 1 && st.offs[0].bad_total == 5 &&
 		   strcmp(st.offs[0].last_rcpt, "tab\there@example.com") == 0,
 		   "the offender record, odd bytes included");
+	if (st.noffs == 1)
+		ok(st.offs[0].ban_level == 5.0f && st.offs[0].ban_threshold == 5.0f &&
+		   st.offs[0].last_ban == now, "the score that banned it, and when: %.2f of %.2f",
+		   st.offs[0].ban_level, st.offs[0].ban_threshold);
 	state_free(&st);
 
 	cut_anywhere(enf, off, &cfg);
@@ -381,6 +385,28 @@ int main(void)
 	ok(state_read(dir, &st, err, sizeof(err)) < 0, "another format version");
 	write_file("rcptguard-state 1\noff 192.0.2.1 1 2 3\nend 0 1\n");
 	ok(state_read(dir, &st, err, sizeof(err)) < 0, "a short offender line");
+	{
+		static const char *const ends[] = { " a@b", " a@b 6.00 5.00", " a@b 6.00",
+						    " a@b 6.00 5.00 7", " a@b nan 5.00",
+						    " a@b -1 5.00", " a@b 6.00 5.00 " };
+		static const int good[] = { 1, 1, 0, 0, 0, 0, 0 };
+
+		for (size_t i = 0; i < sizeof(ends) / sizeof(*ends); i++) {
+			char text[512];
+
+			snprintf(text, sizeof(text), "rcptguard-state 1\noff 192.0.2.1 1 2 0 0 2 9 0 "
+				 "1 1 5 0 1:1 1:1 1:1 1:1 1:1 2:6 0:0 0:0%s\nend 0 1\n", ends[i]);
+			write_file(text);
+			ok((state_read(dir, &st, err, sizeof(err)) == 0) == good[i] &&
+			   (!good[i] || (st.noffs == 1 && strcmp(st.offs[0].last_rcpt, "a@b") == 0 &&
+					 st.offs[0].ban_level == (i ? 6.0f : 0) &&
+					 st.offs[0].ban_threshold == (i ? 5.0f : 0))),
+			   "an offender line ending in '%s' is %s", ends[i],
+			   good[i] ? "read" : "refused");
+			if (good[i])
+				state_free(&st);
+		}
+	}
 	write_file("rcptguard-state 1\nend 0 0\ngarbage\n");
 	ok(state_read(dir, &st, err, sizeof(err)) < 0, "anything after the end line");
 	{
