@@ -46,8 +46,8 @@ COMMON_SRC += daemon/xdp_loader.c
 COMMON_SRC += daemon/keyindex.c
 DAEMON_SRC := daemon/rcptguardd.c daemon/ifaces.c daemon/backend_start.c
 CLI_SRC    := cli/rcptguard.c cli/cmd_bans.c cli/cmd_status.c cli/cmd_offenders.c \
-              cli/cmd_recipients.c cli/cmd_dnsbl.c cli/control_client.c cli/table.c cli/store.c cli/cmd_replay.c cli/logread.c \
-              cli/qmail_tree.c cli/recipients_compile.c
+              cli/cmd_recipients.c cli/cmd_dnsbl.c cli/control_client.c cli/json.c cli/table.c cli/store.c cli/cmd_replay.c cli/logread.c \
+              cli/qmail_tree.c cli/recipients_compile.c daemon/ifaces.c
 SPP_SRC    := cli/rcptguard-spp.c
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/%.o)
@@ -69,7 +69,7 @@ RUN_DEBS  := make gcc libc6-dev clang llvm libbpf-dev bpftool libelf-dev zlib1g-
              libcdb-dev libc-ares-dev libnftnl-dev libmnl-dev libbz2-dev passwd
 TEST_DEBS := tinycdb nftables libclang-rt-14-dev ethtool bats bats-assert bats-support socat \
              iproute2 util-linux procps mandoc swaks postfix rbldnsd ucspi-tcp fail2ban \
-             python3-pyinotify \
+             python3-pyinotify jq \
              gnuplot-nox
 
 # $(call install_debs,PACKAGES,BEFORE,AFTER): apt-get only what is missing;

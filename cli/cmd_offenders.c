@@ -7,6 +7,8 @@
 #include <unistd.h>
 #include "cli.h"
 #include "duration.h"
+#include "json.h"
+#include "names.h"
 #include "table.h"
 
 static void when(const char *unix_s, char *buf, size_t len)
@@ -20,33 +22,70 @@ static void when(const char *unix_s, char *buf, size_t len)
 		strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
-static void print_json_record(const struct ctl_record *r, bool comma)
+/* show --json: one object, the daemon's records grouped by their type. */
+static void show_json(const char *addr, const struct ctl_reply *r)
 {
-	printf("%s\n {", comma ? "," : "");
-	for (unsigned i = 0; i < r->n; i++) {
-		printf("%s", i ? "," : "");
-		json_str(stdout, r->key[i]);
-		printf(":");
-		json_str(stdout, r->val[i]);
+	static const struct { const char *type, *key; bool many; } parts[] = {
+		{ "ban", "bans", true }, { "allow", "allow", false },
+		{ "dnsbl", "dnsbl", true }, { "offender", "offender", false },
+		{ "event", "events", true },
+	};
+	struct json j;
+
+	json_init(&j, stdout);
+	json_object(&j);
+	json_key(&j, "address");
+	json_string(&j, addr);
+	json_key(&j, "daemon");
+	json_bool(&j, true);
+	for (size_t p = 0; p < sizeof(parts) / sizeof(parts[0]); p++) {
+		bool found = false;
+
+		json_key(&j, parts[p].key);
+		if (parts[p].many)
+			json_array(&j);
+		for (size_t i = 0; i < r->n && (parts[p].many || !found); i++)
+			if (strcmp(ctl_get(&r->rec[i], "type"), parts[p].type) == 0) {
+				json_object(&j);
+				ctl_json_fields(&j, &r->rec[i], "type");
+				json_end(&j);
+				found = true;
+			}
+		if (parts[p].many)
+			json_end(&j);
+		else if (!found)
+			json_null(&j);
 	}
-	printf("}");
+	json_end(&j);
 }
 
+/* Without the daemon only the kernel's view is there: the bans of every
+ * prefix length that cover k, and the allow entry that spares it. */
 static int show_direct(struct ctx *x, const struct rg_lpm_key *k, const char *addr)
 {
 	struct rg_lpm_key one = { .prefixlen = 128, .addr = k->addr }, by;
 	char b[ADDR_STRLEN];
 	bool found = false, allowed;
+	struct json j;
 
 	if (store_open(x) < 0)
 		return EXIT_FAIL;
 	allowed = store_allow_overlaps(x, &one, &by);
-	printf("%s:\n", addr);
-	if (allowed) {
-		addr_format(&by, b, sizeof(b));
-		printf("  allowlisted by %s: never dropped\n", b);
+	addr_format(&by, b, sizeof(b));
+	if (x->json) {
+		json_init(&j, stdout);
+		json_object(&j);
+		json_key(&j, "address");
+		json_string(&j, addr);
+		json_key(&j, "daemon");
+		json_bool(&j, false);
+		json_key(&j, "bans");
+		json_array(&j);
+	} else {
+		printf("%s:\n", addr);
+		if (allowed)
+			printf("  allowlisted by %s: never dropped\n", b);
 	}
-	/* Without the daemon only the kernel's view is there. */
 	for (unsigned len = 128;; len--) {
 		struct rg_lpm_key p = { .prefixlen = len, .addr = k->addr };
 		struct rg_ban ban;
@@ -56,14 +95,52 @@ static int show_direct(struct ctx *x, const struct rg_lpm_key *k, const char *ad
 			char a[ADDR_STRLEN];
 
 			addr_format(&p, a, sizeof(a));
-			printf("  %s %s: %llu packets, %llu bytes dropped%s\n",
-			       allowed ? "ban of" : "banned as", a, (unsigned long long)ban.packets,
-			       (unsigned long long)ban.bytes,
-			       allowed ? "; does not apply to this address" : "");
 			found = true;
+			if (x->json) {
+				json_object(&j);
+				json_key(&j, "address");
+				json_string(&j, a);
+				json_key(&j, "reason");
+				json_string(&j, reason_name(ban.reason));
+				json_key(&j, "created");
+				json_uint(&j, ban.created_unix);
+				json_key(&j, "packets");
+				json_uint(&j, ban.packets);
+				json_key(&j, "bytes");
+				json_uint(&j, ban.bytes);
+				json_end(&j);
+			} else {
+				printf("  %s %s: %llu packets, %llu bytes dropped%s\n",
+				       allowed ? "ban of" : "banned as", a,
+				       (unsigned long long)ban.packets, (unsigned long long)ban.bytes,
+				       allowed ? "; does not apply to this address" : "");
+			}
 		}
 		if (len == 0)
 			break;
+	}
+	if (x->json) {
+		json_end(&j);
+		json_key(&j, "allow");
+		if (allowed) {
+			json_object(&j);
+			json_key(&j, "entry");
+			json_string(&j, b);
+			json_end(&j);
+		} else {
+			json_null(&j);
+		}
+		/* What only the daemon knows: the same keys, empty. */
+		json_key(&j, "dnsbl");
+		json_array(&j);
+		json_end(&j);
+		json_key(&j, "offender");
+		json_null(&j);
+		json_key(&j, "events");
+		json_array(&j);
+		json_end(&j);
+		json_end(&j);
+		return EXIT_OK;
 	}
 	if (!found)
 		printf("  not banned\n");
@@ -103,10 +180,7 @@ int cmd_show(struct ctx *x, int argc, char **argv)
 	if (rc != EXIT_OK)
 		return rc;
 	if (x->json) {
-		printf("[");
-		for (size_t i = 0; i < r.n; i++)
-			print_json_record(&r.rec[i], i > 0);
-		printf("%s]\n", r.n ? "\n" : "");
+		show_json(addr, &r);
 		ctl_free(&r);
 		return EXIT_OK;
 	}
@@ -173,7 +247,8 @@ int cmd_show(struct ctx *x, int argc, char **argv)
 int cmd_top(struct ctx *x, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "once", no_argument, NULL, 'o' }, { NULL, 0, NULL, 0 }
+		{ "once", no_argument, NULL, 'o' }, { "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 }
 	};
 	static const char *const head[] = { "ADDRESS", "SCORE", "BAD", "BANS", "STATE",
 					    "LAST RECIPIENT" };
@@ -185,6 +260,8 @@ int cmd_top(struct ctx *x, int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "n:", opts, NULL)) != -1) {
 		if (opt == 'o')
 			once = true;
+		else if (opt == 'j')
+			once = x->json = true;
 		else if (opt == 'n' && strtoul(optarg, NULL, 10) > 0)
 			snprintf(count, sizeof(count), "%lu", strtoul(optarg, NULL, 10));
 		else
@@ -203,6 +280,20 @@ int cmd_top(struct ctx *x, int argc, char **argv)
 		}
 		if (rc != EXIT_OK)
 			return rc;
+		if (x->json) {
+			struct json j;
+
+			json_init(&j, stdout);
+			json_array(&j);
+			for (size_t i = 0; i < r.n; i++) {
+				json_object(&j);
+				ctl_json_fields(&j, &r.rec[i], NULL);
+				json_end(&j);
+			}
+			json_end(&j);
+			ctl_free(&r);
+			return EXIT_OK;
+		}
 		table_init(&t, "lrrrll", head);
 		for (size_t i = 0; i < r.n; i++) {
 			const struct ctl_record *e = &r.rec[i];

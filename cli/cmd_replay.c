@@ -14,6 +14,7 @@
 #include "duration.h"
 #include "enforce.h"
 #include "follow.h"
+#include "json.h"
 #include "judge.h"
 #include "keytab.h"
 #include "logline.h"
@@ -256,35 +257,49 @@ static void report(struct replay *r, size_t nfiles, bool json, unsigned bytes_ea
 		subnets += r->bans[i].key.prefixlen < 128;
 	}
 	if (json) {
-		printf("{\"files\":%zu,\"lines\":%llu,\"rejections\":%llu,\"unknown_recipient\":%llu,"
-		       "\"limit\":%llu,\"dnsbl\":%llu,\"malformed\":%llu,\"ambiguous\":%llu,"
-		       "\"duplicates\":%llu,"
-		       "\"first\":%u,\"last\":%u,\"bans\":%zu,\"repeat_bans\":%zu,"
-		       "\"prefix_bans\":%zu,\"allowlisted\":%llu,\"refused\":%llu,\"stopped\":%llu,"
-		       "\"bytes_saved\":%llu,\"ban_list\":[", nfiles,
-		       (unsigned long long)r->lines, (unsigned long long)events,
-		       (unsigned long long)r->events[LOGLINE_UNKNOWN_RCPT],
-		       (unsigned long long)r->events[LOGLINE_LIMIT],
-		       (unsigned long long)r->events[LOGLINE_DNSBL],
-		       (unsigned long long)r->events[LOGLINE_MALFORMED],
-		       (unsigned long long)r->events[LOGLINE_AMBIGUOUS],
-		       (unsigned long long)r->duplicates, r->first, r->last, r->nbans, repeats,
-		       subnets, (unsigned long long)js->spared,
-		       (unsigned long long)js->evidence_refused,
-		       (unsigned long long)r->stopped,
-		       (unsigned long long)(r->stopped * bytes_each));
+		const struct { const char *key; unsigned long long v; } totals[] = {
+			{ "files", nfiles }, { "lines", r->lines }, { "rejections", events },
+			{ "unknown_recipient", r->events[LOGLINE_UNKNOWN_RCPT] },
+			{ "limit", r->events[LOGLINE_LIMIT] }, { "dnsbl", r->events[LOGLINE_DNSBL] },
+			{ "malformed", r->events[LOGLINE_MALFORMED] },
+			{ "ambiguous", r->events[LOGLINE_AMBIGUOUS] },
+			{ "duplicates", r->duplicates }, { "first", r->first }, { "last", r->last },
+			{ "bans", r->nbans }, { "repeat_bans", repeats }, { "prefix_bans", subnets },
+			{ "allowlisted", js->spared }, { "refused", js->evidence_refused },
+			{ "stopped", r->stopped }, { "bytes_saved", r->stopped * bytes_each },
+		};
+		struct json j;
+
+		json_init(&j, stdout);
+		json_object(&j);
+		for (size_t i = 0; i < sizeof(totals) / sizeof(totals[0]); i++) {
+			json_key(&j, totals[i].key);
+			json_uint(&j, totals[i].v);
+		}
+		json_key(&j, "ban_list");
+		json_array(&j);
 		for (size_t i = 0; i < r->nbans; i++) {
 			const struct sim_ban *b = &r->bans[i];
 			char a[ADDR_STRLEN];
 
 			addr_format(&b->key, a, sizeof(a));
-			printf("%s{\"address\":\"%s\",\"reason\":\"%s\",\"banned_at\":%u,"
-			       "\"seconds\":%u,\"offense\":%u,\"stopped\":%llu}", i ? "," : "", a,
-			       reason_name(b->reason), b->start,
-			       b->end == UINT32_MAX ? 0 : b->end - b->start, b->offense,
-			       (unsigned long long)b->stopped);
+			json_object(&j);
+			json_key(&j, "address");
+			json_string(&j, a);
+			json_key(&j, "reason");
+			json_string(&j, reason_name(b->reason));
+			json_key(&j, "banned_at");
+			json_uint(&j, b->start);
+			json_key(&j, "seconds");
+			json_uint(&j, b->end == UINT32_MAX ? 0 : b->end - b->start);
+			json_key(&j, "offense");
+			json_uint(&j, b->offense);
+			json_key(&j, "stopped");
+			json_uint(&j, b->stopped);
+			json_end(&j);
 		}
-		printf("]}\n");
+		json_end(&j);
+		json_end(&j);
 		return;
 	}
 	printf("replay: %zu file%s, %llu lines, %llu rejections (%llu unknown recipients, "

@@ -1,4 +1,4 @@
-/* table.h - aligned tables for people and JSON strings for scripts. */
+/* table.h - aligned tables for people (json.h writes for scripts). */
 #ifndef RG_TABLE_H
 #define RG_TABLE_H
 
@@ -22,9 +22,5 @@ void table_init(struct table *t, const char *align, const char *const *head);
 int table_add(struct table *t, const char *const *cells);
 void table_print(const struct table *t, FILE *f);
 void table_free(struct table *t);
-
-/* A JSON string literal, quotes included; ASCII only (bytes past ASCII
- * as \u0080-\u00ff). */
-void json_str(FILE *f, const char *s);
 
 #endif

@@ -109,5 +109,7 @@ void backend_none_free(void *ctx);
 /* "ingress" or "prerouting": where the nft table's chain hooks in; NULL
  * when the chain is missing. */
 const char *backend_nft_hook(void *ctx);
+/* Does the nft table drop (nftt_missing)? 0, or 1 with what is missing. */
+int backend_nft_missing(void *ctx, char *buf, size_t len);
 
 #endif

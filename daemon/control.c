@@ -182,6 +182,25 @@ static int cmd_show(struct ctx *x, const struct rg_lpm_key *k)
 	return 0;
 }
 
+void control_no_such_ban(struct enforcer *e, const char *arg, const struct rg_lpm_key *k,
+			 char *err, size_t errlen)
+{
+	char a[ADDR_STRLEN];
+
+	for (unsigned len = k->prefixlen; len-- > 0;) {
+		struct rg_lpm_key p = { .prefixlen = len, .addr = k->addr };
+
+		addr_mask(&p);
+		if (enforce_has_ban(e, &p)) {
+			addr_format(&p, a, sizeof(a));
+			snprintf(err, errlen, "%s: no such ban; it is inside the ban of %s: unban %s, "
+				 "or allow add %s to spare it alone", arg, a, a, arg);
+			return;
+		}
+	}
+	snprintf(err, errlen, "%s: no such ban", arg);
+}
+
 static const char *cmd_unban(struct ctx *x, char **w, int nw, char *err, size_t errlen)
 {
 	char by[64];
@@ -207,7 +226,7 @@ static const char *cmd_unban(struct ctx *x, char **w, int nw, char *err, size_t 
 			return err;
 		rc = judge_unban(x->env->judge, &k, by, (uint32_t)x->now);
 		if (rc == -ENOENT) {
-			snprintf(err, errlen, "%s: no such ban", w[i]);
+			control_no_such_ban(x->env->enf, w[i], &k, err, errlen);
 			return err;
 		}
 		if (rc < 0) {
@@ -232,6 +251,11 @@ static const char *cmd_ban(struct ctx *x, char **w, int nw, char *err, size_t er
 	nw -= force;
 	if (nw < 3 || nw > 4)
 		return "usage: ban [--force] ADDR DURATION [NOTE]";
+	if (nw == 4 && strlen(w[3]) >= RG_NOTE_LEN) {
+		snprintf(err, errlen, "the note is %zu bytes; at most %d fit", strlen(w[3]),
+			 RG_NOTE_LEN - 1);
+		return err;
+	}
 	if (addr_parse(w[1], &k, err, errlen) < 0 || duration_parse(w[2], &secs, err, errlen) < 0)
 		return err;
 	wide = addr_needs_force(&k, &x->env->cfg->offenders.nat64, covers, sizeof(covers));
