@@ -33,6 +33,7 @@ COMMON_SRC := daemon/addr.c daemon/duration.c daemon/log.c daemon/config.c daemo
               daemon/recipients.c daemon/policy.c daemon/verdict.c \
               daemon/offenders.c daemon/judge.c daemon/credit.c daemon/allowlist.c daemon/enforce.c \
               daemon/escape.c daemon/peer.c daemon/sockkill.c daemon/state.c daemon/journal.c \
+              daemon/recent.c daemon/history.c \
               daemon/dnsbl_spec.c daemon/dnsbl.c \
               daemon/privdrop.c daemon/atomic.c daemon/prometheus.c daemon/metrics.c \
               daemon/backend_xdp.c daemon/backend_none.c daemon/backend_nft.c daemon/nft.c \

@@ -28,7 +28,7 @@ static void show_json(const char *addr, const struct ctl_reply *r)
 	static const struct { const char *type, *key; bool many; } parts[] = {
 		{ "ban", "bans", true }, { "allow", "allow", false },
 		{ "dnsbl", "dnsbl", true }, { "offender", "offender", false },
-		{ "event", "events", true },
+		{ "event", "events", true }, { "recipient", "recipients", true },
 	};
 	struct json j;
 
@@ -139,6 +139,9 @@ static int show_direct(struct ctx *x, const struct rg_lpm_key *k, const char *ad
 		json_key(&j, "events");
 		json_array(&j);
 		json_end(&j);
+		json_key(&j, "recipients");
+		json_array(&j);
+		json_end(&j);
 		json_end(&j);
 		return EXIT_OK;
 	}
@@ -154,6 +157,7 @@ int cmd_show(struct ctx *x, int argc, char **argv)
 	struct ctl_reply r;
 	char err[256], t1[32], t2[32], dur[32];
 	const char *addr = NULL, *allowed = NULL;
+	unsigned rcpts = 0;
 	int rc;
 
 	for (int i = 1; i < argc; i++) {
@@ -236,6 +240,11 @@ int cmd_show(struct ctx *x, int argc, char **argv)
 		} else if (strcmp(type, "event") == 0) {
 			when(ctl_get(e, "time"), t1, sizeof(t1));
 			printf("    %s  %s\n", t1, ctl_get(e, "event"));
+		} else if (strcmp(type, "recipient") == 0) {
+			if (!rcpts++)
+				printf("  latest bad recipients tried:\n");
+			when(ctl_get(e, "time"), t1, sizeof(t1));
+			printf("    %s  %s\n", t1, ctl_get(e, "recipient"));
 		}
 	}
 	ctl_free(&r);

@@ -145,6 +145,22 @@ static void show_dnsbl(struct ctx *x, const struct rg_addr *a)
 	}
 }
 
+/* The latest bad recipients tried from inside k, newest first. */
+#define SHOW_RCPTS 10
+
+static void show_recipients(struct ctx *x, const struct rg_lpm_key *k)
+{
+	const struct recent_rcpt *r[SHOW_RCPTS];
+	size_t n = judge_recent(x->env->judge, k, r, SHOW_RCPTS);
+
+	for (size_t i = 0; i < n; i++) {
+		field(x->c, &x->first, "type", "recipient");
+		field(x->c, &x->first, "time", "%u", r[i]->t);
+		field(x->c, &x->first, "recipient", "%s", r[i]->rcpt);
+		end_record(x->c, &x->first);
+	}
+}
+
 static int cmd_show(struct ctx *x, const struct rg_lpm_key *k)
 {
 	struct rg_lpm_key ok = offenders_key(x->env->off, &k->addr);
@@ -164,12 +180,12 @@ static int cmd_show(struct ctx *x, const struct rg_lpm_key *k)
 		end_record(x->c, &x->first);
 	}
 	show_dnsbl(x, &k->addr);
-	if (!e)
-		return 0;
-	field(x->c, &x->first, "type", "offender");
-	offender_fields(x, e);
-	end_record(x->c, &x->first);
-	for (int i = 0; i < OFFENDER_EVENTS; i++) {
+	if (e) {
+		field(x->c, &x->first, "type", "offender");
+		offender_fields(x, e);
+		end_record(x->c, &x->first);
+	}
+	for (int i = 0; e && i < OFFENDER_EVENTS; i++) {
 		const struct offender_event *ev = &e->ev[(e->ev_head + i) % OFFENDER_EVENTS];
 
 		if (!ev->t)
@@ -179,6 +195,7 @@ static int cmd_show(struct ctx *x, const struct rg_lpm_key *k)
 		field(x->c, &x->first, "event", "%s", evidence_name(ev->kind));
 		end_record(x->c, &x->first);
 	}
+	show_recipients(x, k->prefixlen == 128 ? &ok : k);
 	return 0;
 }
 

@@ -26,6 +26,7 @@
 #include "addr.h"
 #include "backend_start.h"
 #include "follow.h"
+#include "history.h"
 #include "judge.h"
 #include "logline.h"
 #include "control.h"
@@ -69,6 +70,7 @@ struct daemon {
 	struct watch sig, ban_sweep, db_check, state_save, metrics, log_flush, sessions;
 	bool state_failing, metrics_failing, follow_failing;
 	struct journal journal;         /* ban changes since the last full save */
+	struct history history;         /* every ban, unban and expiry, for people */
 	bool journal_behind;            /* a change missed it: save the whole state */
 	/* Clients banned or unbanned since the last tick: their offender
 	 * records (offense count, pardon) are journaled with the change. */
@@ -223,6 +225,19 @@ static void on_ban_change(const struct rg_lpm_key *k, bool banned, uint64_t secs
 		d->journal_behind = true;
 	else
 		d->changed[d->nchanged++] = *k;
+}
+
+/* Each ban, unban and expiry becomes a history line; a ban carries the
+ * latest recipients its network tried. */
+static void on_judge_event(const struct judge_event *e, void *arg)
+{
+	struct daemon *d = arg;
+	const struct recent_rcpt *r[HISTORY_RCPTS];
+	size_t n = e->what == JUDGE_BAN ? judge_recent(d->judge, e->key, r, HISTORY_RCPTS) : 0;
+	char line[HISTORY_LINE];
+
+	history_line(line, sizeof(line), e, r, n);
+	history_add(&d->history, line);
 }
 
 /* The offender records the changes of this tick left behind (the verdict
@@ -542,6 +557,12 @@ static int start(struct daemon *d, char *err, size_t errlen)
 	}
 	if (rc == 0)
 		rc = enforce_load_allow(d->enf, d->cfg, err, errlen);
+	/* Opened as root, kept across the privilege drop: the unbans made
+	 * while we were down are its first lines. */
+	if (rc == 0 && history_open(&d->history, d->cfg->state_dir, serr, sizeof(serr)) < 0)
+		log_warn("event=history_open result=failed error=\"%s\" note=\"bans go on; "
+			 "rcptguard history will miss them\"", serr);
+	judge_on_event(d->judge, on_judge_event, d);
 	if (rc == 0 && loaded)
 		restore_state(d, &st);
 	/* Still root: a journal the CLI made (root's, 0600) is readable. */
@@ -613,7 +634,7 @@ static int check_config(const struct config *c, char *err, size_t errlen)
 
 int main(int argc, char **argv)
 {
-	struct daemon d = { .path = CONFIG_DEFAULT_PATH, .state_lock = -1 };
+	struct daemon d = { .path = CONFIG_DEFAULT_PATH, .state_lock = -1, .history.fd = -1 };
 	bool foreground = false, test_only = false;
 	char err[512];
 	int ready_fd = -1, opt, rc = 1;
@@ -691,6 +712,7 @@ out:
 	enforce_free(d.enf);
 	offenders_free(d.off);
 	journal_close(&d.journal);
+	history_close(&d.history);
 	if (d.state_lock >= 0)
 		close(d.state_lock);
 	loop_free(d.loop);
