@@ -78,6 +78,8 @@ int cmd_reload(struct ctx *x);
 /* cmd_offenders.c */
 int cmd_show(struct ctx *x, int argc, char **argv);
 int cmd_top(struct ctx *x, int argc, char **argv);
+/* cmd_history.c */
+int cmd_history(struct ctx *x, int argc, char **argv);
 /* cmd_dnsbl.c */
 int cmd_dnsbl(struct ctx *x, int argc, char **argv);
 /* cmd_replay.c */

@@ -17,6 +17,7 @@ static void usage(FILE *f)
 	      "  unban ADDR[/LEN]... | --all\n"
 	      "  list [--json] [--sort=dropped|expires|age] [--reason REASON]\n"
 	      "  show ADDR [--json]\n"
+	      "  history [ADDR[/LEN]] [--since DURATION] [--json]\n"
 	      "  top [--once] [--json] [-n N]\n"
 	      "  allow add|del ADDR[/LEN]...\n"
 	      "  allow list [--json]\n"
@@ -145,6 +146,8 @@ int main(int argc, char **argv)
 		rc = cmd_list(x, argc, argv);
 	else if (strcmp(cmd, "show") == 0)
 		rc = cmd_show(x, argc, argv);
+	else if (strcmp(cmd, "history") == 0)
+		rc = cmd_history(x, argc, argv);
 	else if (strcmp(cmd, "top") == 0)
 		rc = cmd_top(x, argc, argv);
 	else if (strcmp(cmd, "reload") == 0)
