@@ -46,7 +46,7 @@ COMMON_SRC += daemon/xdp_loader.c
 # The keyed index of every table an attacker can fill.
 COMMON_SRC += daemon/keyindex.c
 DAEMON_SRC := daemon/rcptguardd.c daemon/ifaces.c daemon/backend_start.c
-CLI_SRC    := cli/rcptguard.c cli/cmd_bans.c cli/cmd_status.c cli/cmd_offenders.c cli/cmd_history.c \
+CLI_SRC    := cli/rcptguard.c cli/cmd_bans.c cli/cmd_status.c cli/cmd_offenders.c cli/cmd_top.c cli/cmd_history.c \
               cli/cmd_recipients.c cli/cmd_dnsbl.c cli/control_client.c cli/json.c cli/table.c cli/store.c cli/cmd_replay.c cli/logread.c \
               cli/qmail_tree.c cli/recipients_compile.c daemon/ifaces.c
 SPP_SRC    := cli/rcptguard-spp.c

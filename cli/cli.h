@@ -77,6 +77,7 @@ int cmd_detach(struct ctx *x);
 int cmd_reload(struct ctx *x);
 /* cmd_offenders.c */
 int cmd_show(struct ctx *x, int argc, char **argv);
+/* cmd_top.c */
 int cmd_top(struct ctx *x, int argc, char **argv);
 /* cmd_history.c */
 int cmd_history(struct ctx *x, int argc, char **argv);

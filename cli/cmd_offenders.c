@@ -1,10 +1,8 @@
-/* cmd_offenders.c - show and top: what the daemon knows about clients. */
-#include <getopt.h>
+/* cmd_offenders.c - show: what is known about one client. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 #include "cli.h"
 #include "duration.h"
 #include "json.h"
@@ -249,83 +247,4 @@ int cmd_show(struct ctx *x, int argc, char **argv)
 	}
 	ctl_free(&r);
 	return EXIT_OK;
-}
-
-/* The busiest offenders; refreshes every two seconds until interrupted,
- * or prints once with --once. */
-int cmd_top(struct ctx *x, int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "once", no_argument, NULL, 'o' }, { "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 }
-	};
-	static const char *const head[] = { "ADDRESS", "SCORE", "BAD", "BANS", "STATE",
-					    "LAST RECIPIENT" };
-	bool once = !isatty(STDOUT_FILENO);
-	char count[16] = "20";
-	int opt;
-
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, "n:", opts, NULL)) != -1) {
-		if (opt == 'o')
-			once = true;
-		else if (opt == 'j')
-			once = x->json = true;
-		else if (opt == 'n' && strtoul(optarg, NULL, 10) > 0)
-			snprintf(count, sizeof(count), "%lu", strtoul(optarg, NULL, 10));
-		else
-			return usage_error("top: -n needs a positive number");
-	}
-	for (;;) {
-		const char *w[] = { "top", count };
-		struct ctl_reply r;
-		struct table t;
-		int rc = ask(x, &r, true, 2, w);
-		uint64_t now = wall_secs();
-
-		if (rc == DAEMON_DOWN) {
-			fprintf(stderr, "rcptguard: top needs rcptguardd, which is not running\n");
-			return EXIT_FAIL;
-		}
-		if (rc != EXIT_OK)
-			return rc;
-		if (x->json) {
-			struct json j;
-
-			json_init(&j, stdout);
-			json_array(&j);
-			for (size_t i = 0; i < r.n; i++) {
-				json_object(&j);
-				ctl_json_fields(&j, &r.rec[i], NULL);
-				json_end(&j);
-			}
-			json_end(&j);
-			ctl_free(&r);
-			return EXIT_OK;
-		}
-		table_init(&t, "lrrrll", head);
-		for (size_t i = 0; i < r.n; i++) {
-			const struct ctl_record *e = &r.rec[i];
-			char score[48], st[32];
-			uint64_t until = strtoull(ctl_get(e, "ban_until"), NULL, 10);
-
-			snprintf(score, sizeof(score), "%s/%s", ctl_get(e, "level"),
-				 ctl_get(e, "threshold"));
-			snprintf(st, sizeof(st), "%s", until > now ? "banned" :
-				 strtoull(ctl_get(e, "pardon_until"), NULL, 10) > now ? "pardoned" : "-");
-			const char *cells[] = { ctl_get(e, "address"), score, ctl_get(e, "bad_total"),
-						ctl_get(e, "offenses"), st,
-						ctl_get(e, "last_recipient") };
-			table_add(&t, cells);
-		}
-		if (!once)
-			printf("\033[H\033[2J");        /* home, clear screen */
-		table_print(&t, stdout);
-		table_free(&t);
-		ctl_free(&r);
-		fflush(stdout);
-		if (once)
-			return EXIT_OK;
-		sleep(2);
-	}
 }

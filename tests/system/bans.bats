@@ -174,7 +174,7 @@ spp() {
 	assert_line --regexp '^rcptguard_dropped_packets_total [0-9]+$'
 	assert_line '# TYPE rcptguard_bans_active gauge'
 	run -0 rg stats --json
-	assert_output --partial '{"name":"rcptguard_bans_active","labels":"","value":1}'
+	assert_output --partial '{"name":"rcptguard_bans_active","labels":{},"value":1}'
 }
 
 @test "kill -9 under load: bans stay enforced, the plugin fails open; the restart keeps the same state" {
