@@ -92,3 +92,36 @@ guesses() {
 	rg show --json 192.0.2.8 > "$BATS_TEST_TMPDIR/j"
 	jq -e '.recipients | length == 10 and .[0].recipient == "flood300@example.com"' "$BATS_TEST_TMPDIR/j"
 }
+
+@test "top: a header of totals over the offenders; on a terminal q quits" {
+	start_daemon
+	guesses 192.0.2.7 5
+	run -0 rg top --once
+	assert_line --index 0 --regexp '^rcptguard top - [0-9:]+   bans 1   dropped [0-9]+ packets   saved ~[0-9.]+ [KMGT]?B   verdicts -/s$'
+	assert_line --regexp '^192\.0\.2\.7 +0\.00/5\.00 +5 +1 +banned +guess5@example\.com$'
+	# Keys on a terminal: two frames (the second with a rate), then q ends it.
+	run -0 timeout 10 script -qec "nsenter --net=/run/netns/$NS_S $B/rcptguard -c $CONF top" /dev/null \
+		< <(sleep 2.6; printf q)
+	assert_output --partial "q quit   space refresh"
+	assert_output --regexp 'verdicts [0-9]+\.[0-9]/s'
+}
+
+@test "replay lists the near-misses: clients within two of the threshold that were not banned" {
+	local log=$BATS_TEST_TMPDIR/current i=0 c n
+	for c in 198.51.100.7:5 203.0.113.4:4 203.0.113.5:3 203.0.113.6:2; do
+		for n in $(seq ${c#*:}); do
+			printf '@4000000069b285%02x00000000 qmail-smtpd: not in validrcptto: g%s@example.com at %s\n' \
+				$((i++)) "$n" "${c%:*}"
+		done
+	done > "$log"
+	run -0 "$B/rcptguard" -c "$CONF" replay "$log"
+	assert_line "near misses: 2 clients came within 2 of the threshold and were not banned"
+	assert_line --regexp '^203\.0\.113\.4 +4\.00/5\.00 +2026-03-12 '
+	assert_line --regexp '^203\.0\.113\.5 +3\.00/5\.00 +2026-03-12 '
+	refute_output --partial 203.0.113.6
+	refute_line --regexp '^198\.51\.100\.7 +[0-9.]+/'
+	"$B/rcptguard" -c "$CONF" replay --json "$log" > "$BATS_TEST_TMPDIR/j"
+	jq -e '.bans == 1 and [.near_misses[] | [.address, .peak_score, .threshold]] ==
+		[["203.0.113.4", 4, 5], ["203.0.113.5", 3, 5]] and
+		(.near_misses[0].at | type) == "number"' "$BATS_TEST_TMPDIR/j"
+}
