@@ -140,6 +140,11 @@ $(B)/tests/test_logread: tests/unit/test_logread.c tests/unit/tap.h $(B)/cli/log
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/unit -Icli $(LDFLAGS) -o $@ $< $(B)/cli/logread.o $(B)/libcommon.a $(LIBS)
 
+# The CLI's JSON writer.
+$(B)/tests/test_json: tests/unit/test_json.c tests/unit/tap.h $(B)/cli/json.o
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/unit -Icli $(LDFLAGS) -o $@ $< $(B)/cli/json.o -lm
+
 # test_recipients builds its CDBs with the CLI's compiler and counts the
 # CDB lookups of a verdict.
 $(B)/tests/test_recipients: tests/unit/test_recipients.c tests/unit/tap.h $(B)/cli/recipients_compile.o \

@@ -19,15 +19,18 @@ static bool by_line(const struct json *j, bool container)
 	return j->depth == 1 || (j->depth == 2 && j->close[1] == ']' && container);
 }
 
-/* Before any value: the comma after a sibling, and its line. */
-static void value(struct json *j, bool container)
+/* Before any value: the comma after a sibling, and its line. False while
+ * inside a container too deep to write, whose values are left out. */
+static bool value(struct json *j, bool container)
 {
+	if (j->skip)
+		return false;
 	if (j->keyed) {
 		j->keyed = false;
-		return;
+		return true;
 	}
 	if (!j->depth)
-		return;
+		return true;
 	if (j->more[j->depth - 1])
 		fputc(',', j->f);
 	j->more[j->depth - 1] = true;
@@ -35,18 +38,26 @@ static void value(struct json *j, bool container)
 		j->lined[j->depth - 1] = true;
 		fprintf(j->f, "\n%*s", (int)j->depth, "");
 	}
+	return true;
 }
 
 static void open_container(struct json *j, char o, char c)
 {
-	value(j, true);
-	fputc(o, j->f);
-	/* Nothing nests this deep; past it the output stays valid but flat. */
-	if (j->depth < JSON_MAX_DEPTH) {
-		j->close[j->depth] = c;
-		j->more[j->depth] = j->lined[j->depth] = false;
-		j->depth++;
+	if (!value(j, true)) {
+		j->skip++;
+		return;
 	}
+	/* Deeper than any command nests: null, and its contents left out,
+	 * so the output stays valid JSON. */
+	if (j->depth == JSON_MAX_DEPTH) {
+		fputs("null", j->f);
+		j->skip = 1;
+		return;
+	}
+	fputc(o, j->f);
+	j->close[j->depth] = c;
+	j->more[j->depth] = j->lined[j->depth] = false;
+	j->depth++;
 }
 
 void json_object(struct json *j)
@@ -61,6 +72,10 @@ void json_array(struct json *j)
 
 void json_end(struct json *j)
 {
+	if (j->skip) {
+		j->skip--;
+		return;
+	}
 	if (!j->depth)
 		return;
 	if (j->lined[j->depth - 1])
@@ -89,7 +104,8 @@ static void quoted(FILE *f, const char *s)
 
 void json_key(struct json *j, const char *k)
 {
-	value(j, false);
+	if (!value(j, false))
+		return;
 	quoted(j->f, k);
 	fputc(':', j->f);
 	j->keyed = true;
@@ -97,36 +113,36 @@ void json_key(struct json *j, const char *k)
 
 void json_string(struct json *j, const char *s)
 {
-	value(j, false);
-	quoted(j->f, s);
+	if (value(j, false))
+		quoted(j->f, s);
 }
 
 void json_uint(struct json *j, unsigned long long v)
 {
-	value(j, false);
-	fprintf(j->f, "%llu", v);
+	if (value(j, false))
+		fprintf(j->f, "%llu", v);
 }
 
 void json_double(struct json *j, double v)
 {
-	value(j, false);
-	/* JSON has no NaN or infinity. */
+	if (!value(j, false))
+		return;
 	if (isfinite(v))
 		fprintf(j->f, "%.15g", v);
 	else
-		fputs("null", j->f);
+		fputs("null", j->f);        /* JSON has no NaN or infinity */
 }
 
 void json_bool(struct json *j, bool v)
 {
-	value(j, false);
-	fputs(v ? "true" : "false", j->f);
+	if (value(j, false))
+		fputs(v ? "true" : "false", j->f);
 }
 
 void json_null(struct json *j)
 {
-	value(j, false);
-	fputs("null", j->f);
+	if (value(j, false))
+		fputs("null", j->f);
 }
 
 /* JSON's number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
@@ -160,6 +176,6 @@ static bool is_number(const char *s)
 
 void json_number_text(struct json *j, const char *s)
 {
-	value(j, false);
-	fputs(is_number(s) ? s : "null", j->f);
+	if (value(j, false))
+		fputs(is_number(s) ? s : "null", j->f);
 }

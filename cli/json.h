@@ -16,6 +16,7 @@ struct json {
 	bool more[JSON_MAX_DEPTH];      /* a value was written at this depth */
 	bool lined[JSON_MAX_DEPTH];     /* ... on a line of its own */
 	bool keyed;                     /* a key waits for its value */
+	unsigned skip;                  /* containers open past JSON_MAX_DEPTH */
 };
 
 void json_init(struct json *j, FILE *f);
