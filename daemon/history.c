@@ -8,35 +8,24 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "escape.h"
+#include "grow.h"
 #include "history.h"
 #include "log.h"
 #include "names.h"
 
-int history_open(struct history *h, const char *dir, char *err, size_t errlen)
+void history_init(struct history *h, const char *dir)
 {
-	struct stat st;
-
 	memset(h, 0, sizeof(*h));
 	snprintf(h->path, sizeof(h->path), "%s/history", dir);
 	snprintf(h->old, sizeof(h->old), "%s/history.1", dir);
-	h->fd = open(h->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (h->fd < 0 || fstat(h->fd, &st) < 0) {
-		snprintf(err, errlen, "cannot open %s: %s", h->path, strerror(errno));
-		if (h->fd >= 0)
-			close(h->fd);
-		h->fd = -1;
-		h->failing = true;      /* said by the caller */
-		return -1;
-	}
-	h->size = (uint64_t)st.st_size;
-	return 0;
+	h->held = true;
 }
 
-void history_close(struct history *h)
+void history_free(struct history *h)
 {
-	if (h->fd >= 0)
-		close(h->fd);
-	h->fd = -1;
+	free(h->queue);
+	h->queue = NULL;
+	h->qlen = h->qcap = 0;
 }
 
 /* " key=VALUE", the value escaped. */
@@ -79,48 +68,80 @@ void history_line(char *buf, size_t len, const struct judge_event *e,
 		put(buf, len, "rcpt", rcpts[i]->rcpt);
 }
 
-static int append(struct history *h, const char *line)
+static int open_append(const char *path, int flags)
 {
-	size_t n = strlen(line);
-	char *l = malloc(n + 1);
+	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | flags, 0600);
+}
+
+/* Write n bytes of whole lines, rotating first when they would make the
+ * file pass HISTORY_MAX: 0 or -errno. */
+static int append(struct history *h, const char *lines, size_t n)
+{
+	int fd = open_append(h->path, 0), e = 0;
+	struct stat st;
 	ssize_t w;
 
-	if (!l)
-		return -ENOMEM;
-	memcpy(l, line, n);
-	l[n] = '\n';
-	if (h->size + n + 1 > HISTORY_MAX) {
+	if (fd < 0 || fstat(fd, &st) < 0)
+		e = -errno;
+	else if ((uint64_t)st.st_size + n > HISTORY_MAX && st.st_size > 0) {
 		/* The file before is dropped: the two stay bounded. */
-		if (rename(h->path, h->old) < 0 && errno != ENOENT) {
-			free(l);
-			return -errno;
-		}
-		close(h->fd);
-		h->fd = open(h->path, O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC |
-			     O_NOFOLLOW, 0600);
-		h->size = 0;
-		if (h->fd < 0) {
-			free(l);
-			return -errno;
-		}
+		close(fd);
+		fd = rename(h->path, h->old) < 0 ? -1 : open_append(h->path, O_TRUNC);
+		if (fd < 0)
+			e = -errno;
 	}
-	w = write(h->fd, l, n + 1);
-	free(l);
-	if (w < 0)
-		return -errno;
-	h->size += (uint64_t)w;
-	return (size_t)w == n + 1 ? 0 : -EIO;
+	if (!e && (w = write(fd, lines, n)) != (ssize_t)n)
+		e = w < 0 ? -errno : -EIO;
+	if (fd >= 0)
+		close(fd);
+	return e;
 }
 
 void history_add(struct history *h, const char *line)
 {
-	int e = h->fd < 0 ? -EBADF : append(h, line);
+	size_t n = strlen(line);
+	int e;
 
+	if (h->held) {
+		if (h->qlen + n + 1 > HISTORY_HELD ||
+		    grow(&h->queue, &h->qcap, h->qlen + n + 1, 1, 4096) < 0) {
+			h->dropped++;
+			return;
+		}
+		memcpy(h->queue + h->qlen, line, n);
+		h->queue[h->qlen + n] = '\n';
+		h->qlen += n + 1;
+		return;
+	}
+	if (n < HISTORY_LINE) {
+		char buf[HISTORY_LINE + 1];
+
+		memcpy(buf, line, n);
+		buf[n] = '\n';
+		e = append(h, buf, n + 1);
+	} else {
+		e = -E2BIG;     /* history_line() never makes one */
+	}
 	if (e < 0 && !h->failing)
 		log_warn("event=history_write result=failed file=%s error=\"%s\" note=\"bans go on; "
 			 "the history misses them until the file can be written\"", h->path,
 			 strerror(-e));
 	h->failing = e < 0;
+}
+
+void history_start(struct history *h)
+{
+	int e = h->qlen ? append(h, h->queue, h->qlen) : 0;
+
+	h->held = false;
+	if (e < 0)
+		log_warn("event=history_write result=failed file=%s error=\"%s\" lines_lost=%zu",
+			 h->path, strerror(-e), h->dropped);
+	else if (h->dropped)
+		log_warn("event=history_write result=partial file=%s lines_lost=%zu note=\"more "
+			 "changes at start than the history holds in memory\"", h->path, h->dropped);
+	h->failing = e < 0;
+	history_free(h);
 }
 
 /* One line split into its fields; -1 when it is not a history line. */

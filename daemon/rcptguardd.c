@@ -557,11 +557,9 @@ static int start(struct daemon *d, char *err, size_t errlen)
 	}
 	if (rc == 0)
 		rc = enforce_load_allow(d->enf, d->cfg, err, errlen);
-	/* Opened as root, kept across the privilege drop: the unbans made
-	 * while we were down are its first lines. */
-	if (rc == 0 && history_open(&d->history, d->cfg->state_dir, serr, sizeof(serr)) < 0)
-		log_warn("event=history_open result=failed error=\"%s\" note=\"bans go on; "
-			 "rcptguard history will miss them\"", serr);
+	/* The unbans made while we were down are its first lines, written
+	 * once we run as our user. */
+	history_init(&d->history, d->cfg->state_dir);
 	judge_on_event(d->judge, on_judge_event, d);
 	if (rc == 0 && loaded)
 		restore_state(d, &st);
@@ -592,6 +590,7 @@ static int start(struct daemon *d, char *err, size_t errlen)
 	 * journal, made as the user so they are its own to append to and
 	 * replace; from here every change is journaled. */
 	save_state(d);
+	history_start(&d->history);
 	enforce_on_change(d->enf, on_ban_change, d);
 	/* As the user the daemon runs as: a log it cannot read shows now. */
 	d->follow = follow_start(d->loop, d->cfg, on_log_line, d, err, errlen);
@@ -634,7 +633,7 @@ static int check_config(const struct config *c, char *err, size_t errlen)
 
 int main(int argc, char **argv)
 {
-	struct daemon d = { .path = CONFIG_DEFAULT_PATH, .state_lock = -1, .history.fd = -1 };
+	struct daemon d = { .path = CONFIG_DEFAULT_PATH, .state_lock = -1 };
 	bool foreground = false, test_only = false;
 	char err[512];
 	int ready_fd = -1, opt, rc = 1;
@@ -712,7 +711,7 @@ out:
 	enforce_free(d.enf);
 	offenders_free(d.off);
 	journal_close(&d.journal);
-	history_close(&d.history);
+	history_free(&d.history);
 	if (d.state_lock >= 0)
 		close(d.state_lock);
 	loop_free(d.loop);
