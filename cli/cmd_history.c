@@ -98,7 +98,7 @@ static int one(const struct history_entry *e, void *arg)
 			 i ? " " : "", e->rcpt[i]);
 	const char *cells[] = { t, e->event, e->address, ban ? (*e->note ? e->note : e->reason) :
 				"-", dur, score, e->by, *rcpts ? rcpts : "-" };
-	return table_add(&f->t, cells) < 0 ? -1 : 0;
+	return table_add(&f->t, cells) < 0 ? 1 : 0;      /* out of memory */
 }
 
 int cmd_history(struct ctx *x, int argc, char **argv)
