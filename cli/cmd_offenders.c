@@ -62,14 +62,14 @@ static void show_json(const char *addr, const struct ctl_reply *r)
 static int show_direct(struct ctx *x, const struct rg_lpm_key *k, const char *addr)
 {
 	struct rg_lpm_key one = { .prefixlen = 128, .addr = k->addr }, by;
-	char b[ADDR_STRLEN];
+	char b[ADDR_STRLEN] = "";
 	bool found = false, allowed;
 	struct json j;
 
 	if (store_open(x) < 0)
 		return EXIT_FAIL;
-	allowed = store_allow_overlaps(x, &one, &by);
-	addr_format(&by, b, sizeof(b));
+	if ((allowed = store_allow_overlaps(x, &one, &by)))
+		addr_format(&by, b, sizeof(b));
 	if (x->json) {
 		json_init(&j, stdout);
 		json_object(&j);
