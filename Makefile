@@ -39,6 +39,7 @@ COMMON_SRC := daemon/addr.c daemon/duration.c daemon/log.c daemon/config.c daemo
               daemon/recipients.c daemon/policy.c daemon/verdict.c \
               daemon/offenders.c daemon/judge.c daemon/credit.c daemon/allowlist.c daemon/enforce.c \
               daemon/escape.c daemon/peer.c daemon/sockkill.c daemon/state.c daemon/journal.c \
+              daemon/recent.c daemon/history.c \
               daemon/dnsbl_spec.c daemon/dnsbl.c \
               daemon/privdrop.c daemon/atomic.c daemon/prometheus.c daemon/metrics.c \
               daemon/backend_xdp.c daemon/backend_none.c daemon/backend_nft.c daemon/nft.c \
@@ -57,9 +58,9 @@ COMMON_SRC += daemon/keyindex.c
 DAEMON_SRC := daemon/rcptguardd.c daemon/ifaces.c daemon/backend_start.c daemon/metrics_file.c
 # systemd's readiness datagram (Type=notify).
 DAEMON_SRC += daemon/notify.c
-CLI_SRC    := cli/rcptguard.c cli/cmd_bans.c cli/cmd_status.c cli/cmd_offenders.c \
-              cli/cmd_recipients.c cli/cmd_dnsbl.c cli/control_client.c cli/table.c cli/store.c cli/cmd_replay.c cli/logread.c \
-              cli/qmail_tree.c cli/recipients_compile.c cli/recipients_target.c
+CLI_SRC    := cli/rcptguard.c cli/cmd_bans.c cli/cmd_status.c cli/cmd_offenders.c cli/cmd_top.c cli/cmd_history.c \
+              cli/cmd_recipients.c cli/cmd_dnsbl.c cli/control_client.c cli/json.c cli/table.c cli/store.c cli/cmd_replay.c cli/logread.c \
+              cli/qmail_tree.c cli/recipients_compile.c cli/recipients_target.c daemon/ifaces.c
 SPP_SRC    := cli/rcptguard-spp.c daemon/version.c
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/%.o)
@@ -168,6 +169,11 @@ $(B)/tests/test_%: tests/unit/test_%.c tests/unit/tap.h tests/unit/logcap.h $(B)
 $(B)/tests/test_logread: tests/unit/test_logread.c tests/unit/tap.h $(B)/cli/logread.o $(B)/libcommon.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/unit -Icli $(LDFLAGS) -o $@ $< $(B)/cli/logread.o $(B)/libcommon.a $(LIBS)
+
+# The CLI's JSON writer.
+$(B)/tests/test_json: tests/unit/test_json.c tests/unit/tap.h $(B)/cli/json.o
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/unit -Icli $(LDFLAGS) -o $@ $< $(B)/cli/json.o -lm
 
 # test_recipients builds its CDBs with the CLI's compiler and counts the
 # CDB lookups of a verdict.

@@ -12,7 +12,9 @@
 #include "maps.h"
 
 /* Exit codes, documented in rcptguard(8). */
-enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2,
+       EXIT_DOWN = 3,                   /* status: rcptguardd is not running */
+       EXIT_NOT_ENFORCING = 4 };        /* status: it runs, its backend drops nothing */
 
 struct ctx {
 	struct config cfg;
@@ -69,12 +71,15 @@ int cmd_list(struct ctx *x, int argc, char **argv);
 int cmd_allow(struct ctx *x, int argc, char **argv);
 /* cmd_status.c */
 int cmd_stats(struct ctx *x, int argc, char **argv);
-int cmd_status(struct ctx *x);
+int cmd_status(struct ctx *x, int argc, char **argv);
 int cmd_detach(struct ctx *x);
 int cmd_reload(struct ctx *x);
 /* cmd_offenders.c */
 int cmd_show(struct ctx *x, int argc, char **argv);
+/* cmd_top.c */
 int cmd_top(struct ctx *x, int argc, char **argv);
+/* cmd_history.c */
+int cmd_history(struct ctx *x, int argc, char **argv);
 /* cmd_dnsbl.c */
 int cmd_dnsbl(struct ctx *x, int argc, char **argv);
 /* cmd_replay.c */

@@ -10,7 +10,9 @@
 #include "cli.h"
 #include "duration.h"
 #include "allowlist.h"
+#include "control.h"
 #include "grow.h"
+#include "json.h"
 #include "names.h"
 #include "sockkill.h"
 #include "state.h"
@@ -183,10 +185,16 @@ static int unban_request(const struct change *ch, const char *addr, const char *
 
 static int unban_direct(struct ctx *x, const struct change *ch, const struct rg_lpm_key *k)
 {
-	char why[48];
+	char why[48], a[ADDR_STRLEN], err[512];
+	int e = enforce_unban(x->enf, k, by_cli(why, sizeof(why)));
 
 	(void)ch;
-	return enforce_unban(x->enf, k, by_cli(why, sizeof(why)));
+	if (e != -ENOENT)
+		return e;
+	addr_format(k, a, sizeof(a));
+	control_no_such_ban(x->enf, a, k, err, sizeof(err));
+	fprintf(stderr, "rcptguard: %s\n", err);
+	return 1;               /* said why */
 }
 
 static int allow_add_request(const struct change *ch, const char *addr, const char **w)
@@ -250,6 +258,9 @@ int cmd_ban(struct ctx *x, int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (opt == 'f' && duration_parse(optarg, &ch.secs, err, sizeof(err)) < 0)
 			return usage_error("--for: %s", err);
+		if (opt == 'r' && strlen(optarg) >= RG_NOTE_LEN)
+			return usage_error("--reason: '%s' is %zu bytes; at most %d fit", optarg,
+					   strlen(optarg), RG_NOTE_LEN - 1);
 		if (opt == 'r')
 			ch.note = optarg;
 		if (opt == 'F')
@@ -389,11 +400,12 @@ static void print_rows(const struct ban_rows *rows, bool json, const char *reaso
 	static const char *const head[] = { "ADDRESS", "REASON", "AGE", "EXPIRES", "PACKETS", "BYTES" };
 	uint64_t wall = wall_secs();
 	struct table t;
-	size_t shown = 0;
+	struct json j;
 
 	table_init(&t, "llrrrr", head);
+	json_init(&j, stdout);
 	if (json)
-		printf("[");
+		json_array(&j);
 	for (size_t i = 0; i < rows->n; i++) {
 		const struct ban_row *r = &rows->v[i];
 		uint64_t age = wall > r->created ? wall - r->created : 0;
@@ -404,19 +416,28 @@ static void print_rows(const struct ban_rows *rows, bool json, const char *reaso
 			continue;
 		addr_format(&r->key, a, sizeof(a));
 		if (json) {
-			printf("%s\n {\"address\":", shown++ ? "," : "");
-			json_str(stdout, a);
-			printf(",\"reason\":");
-			json_str(stdout, r->reason);
-			printf(",\"note\":");
-			json_str(stdout, r->note);
-			printf(",\"created\":%llu,\"age_seconds\":%llu,\"permanent\":%s,"
-			       "\"expired\":%s,\"expires_in_seconds\":%llu,\"packets\":%llu,"
-			       "\"bytes\":%llu}",
-			       (unsigned long long)r->created, (unsigned long long)age,
-			       r->expires ? "false" : "true", r->expired ? "true" : "false",
-			       (unsigned long long)left, (unsigned long long)r->packets,
-			       (unsigned long long)r->bytes);
+			json_object(&j);
+			json_key(&j, "address");
+			json_string(&j, a);
+			json_key(&j, "reason");
+			json_string(&j, r->reason);
+			json_key(&j, "note");
+			json_string(&j, r->note);
+			json_key(&j, "created");
+			json_uint(&j, r->created);
+			json_key(&j, "age_seconds");
+			json_uint(&j, age);
+			json_key(&j, "permanent");
+			json_bool(&j, !r->expires);
+			json_key(&j, "expired");
+			json_bool(&j, r->expired);
+			json_key(&j, "expires_in_seconds");
+			json_uint(&j, left);
+			json_key(&j, "packets");
+			json_uint(&j, r->packets);
+			json_key(&j, "bytes");
+			json_uint(&j, r->bytes);
+			json_end(&j);
 			continue;
 		}
 		duration_format(age, agebuf, sizeof(agebuf));
@@ -435,7 +456,7 @@ static void print_rows(const struct ban_rows *rows, bool json, const char *reaso
 		}
 	}
 	if (json)
-		printf("%s]\n", shown ? "\n" : "");
+		json_end(&j);
 	else
 		table_print(&t, stdout);
 	table_free(&t);
@@ -473,6 +494,15 @@ int cmd_list(struct ctx *x, int argc, char **argv)
 	}
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (reason && !reason_code(reason)) {
+		char names[128] = "";
+
+		for (unsigned i = 1; i < RG_REASON_MAX; i++)
+			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+				 i > 1 ? ", " : "", reason_name(i));
+		return usage_error("--reason: '%s' is not a reason; the reasons are %s", reason,
+				   names);
+	}
 	rc = collect_bans(x, &rows);
 	if (rc == EXIT_OK) {
 		char err[512];
@@ -528,7 +558,7 @@ int cmd_unban(struct ctx *x, int argc, char **argv)
 						   .request = unban_request, .direct = unban_direct,
 						   .journaled = true };
 
-		return each_address(x, argc, argv, "ban", &ch);
+		return each_address(x, argc, argv, "unban", &ch);
 	}
 	{
 		static const char *const w[] = { "unban", "--all" };
@@ -582,6 +612,7 @@ static int cmd_allow_list(struct ctx *x)
 	struct allow_rows rows = { 0 };
 	struct ctl_reply r = { 0 };
 	struct table t;
+	struct json j;
 	int rc = ask(x, &r, false, 2, w);
 	char err[64];
 
@@ -602,16 +633,20 @@ static int cmd_allow_list(struct ctx *x)
 	if (rc != EXIT_OK)
 		goto out;
 	table_init(&t, "ll", head);
+	json_init(&j, stdout);
 	if (x->json)
-		printf("[");
+		json_array(&j);
 	for (size_t i = 0; i < rows.n; i++) {
 		char a[ADDR_STRLEN];
 
 		addr_format(&rows.k[i], a, sizeof(a));
 		if (x->json) {
-			printf("%s\n {\"address\":", i ? "," : "");
-			json_str(stdout, a);
-			printf(",\"origin\":\"%s\"}", rows.origin[i]);
+			json_object(&j);
+			json_key(&j, "address");
+			json_string(&j, a);
+			json_key(&j, "origin");
+			json_string(&j, rows.origin[i]);
+			json_end(&j);
 		} else {
 			const char *cells[] = { a, rows.origin[i] };
 
@@ -619,7 +654,7 @@ static int cmd_allow_list(struct ctx *x)
 		}
 	}
 	if (x->json)
-		printf("%s]\n", rows.n ? "\n" : "");
+		json_end(&j);
 	else
 		table_print(&t, stdout);
 	table_free(&t);

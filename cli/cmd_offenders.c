@@ -1,12 +1,12 @@
-/* cmd_offenders.c - show and top: what the daemon knows about clients. */
-#include <getopt.h>
+/* cmd_offenders.c - show: what is known about one client. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 #include "cli.h"
 #include "duration.h"
+#include "json.h"
+#include "names.h"
 #include "table.h"
 
 static void when(const char *unix_s, char *buf, size_t len)
@@ -20,33 +20,70 @@ static void when(const char *unix_s, char *buf, size_t len)
 		strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
-static void print_json_record(const struct ctl_record *r, bool comma)
+/* show --json: one object, the daemon's records grouped by their type. */
+static void show_json(const char *addr, const struct ctl_reply *r)
 {
-	printf("%s\n {", comma ? "," : "");
-	for (unsigned i = 0; i < r->n; i++) {
-		printf("%s", i ? "," : "");
-		json_str(stdout, r->key[i]);
-		printf(":");
-		json_str(stdout, r->val[i]);
+	static const struct { const char *type, *key; bool many; } parts[] = {
+		{ "ban", "bans", true }, { "allow", "allow", false },
+		{ "dnsbl", "dnsbl", true }, { "offender", "offender", false },
+		{ "event", "events", true }, { "recipient", "recipients", true },
+	};
+	struct json j;
+
+	json_init(&j, stdout);
+	json_object(&j);
+	json_key(&j, "address");
+	json_string(&j, addr);
+	json_key(&j, "daemon");
+	json_bool(&j, true);
+	for (size_t p = 0; p < sizeof(parts) / sizeof(parts[0]); p++) {
+		bool found = false;
+
+		json_key(&j, parts[p].key);
+		if (parts[p].many)
+			json_array(&j);
+		for (size_t i = 0; i < r->n && (parts[p].many || !found); i++)
+			if (strcmp(ctl_get(&r->rec[i], "type"), parts[p].type) == 0) {
+				json_object(&j);
+				ctl_json_fields(&j, &r->rec[i], "type");
+				json_end(&j);
+				found = true;
+			}
+		if (parts[p].many)
+			json_end(&j);
+		else if (!found)
+			json_null(&j);
 	}
-	printf("}");
+	json_end(&j);
 }
 
+/* Without the daemon only the kernel's view is there: the bans of every
+ * prefix length that cover k, and the allow entry that spares it. */
 static int show_direct(struct ctx *x, const struct rg_lpm_key *k, const char *addr)
 {
 	struct rg_lpm_key one = { .prefixlen = 128, .addr = k->addr }, by;
-	char b[ADDR_STRLEN];
+	char b[ADDR_STRLEN] = "";
 	bool found = false, allowed;
+	struct json j;
 
 	if (store_open(x) < 0)
 		return EXIT_FAIL;
-	allowed = store_allow_overlaps(x, &one, &by);
-	printf("%s:\n", addr);
-	if (allowed) {
+	if ((allowed = store_allow_overlaps(x, &one, &by)))
 		addr_format(&by, b, sizeof(b));
-		printf("  allowlisted by %s: never dropped\n", b);
+	if (x->json) {
+		json_init(&j, stdout);
+		json_object(&j);
+		json_key(&j, "address");
+		json_string(&j, addr);
+		json_key(&j, "daemon");
+		json_bool(&j, false);
+		json_key(&j, "bans");
+		json_array(&j);
+	} else {
+		printf("%s:\n", addr);
+		if (allowed)
+			printf("  allowlisted by %s: never dropped\n", b);
 	}
-	/* Without the daemon only the kernel's view is there. */
 	for (unsigned len = 128;; len--) {
 		struct rg_lpm_key p = { .prefixlen = len, .addr = k->addr };
 		struct rg_ban ban;
@@ -56,14 +93,55 @@ static int show_direct(struct ctx *x, const struct rg_lpm_key *k, const char *ad
 			char a[ADDR_STRLEN];
 
 			addr_format(&p, a, sizeof(a));
-			printf("  %s %s: %llu packets, %llu bytes dropped%s\n",
-			       allowed ? "ban of" : "banned as", a, (unsigned long long)ban.packets,
-			       (unsigned long long)ban.bytes,
-			       allowed ? "; does not apply to this address" : "");
 			found = true;
+			if (x->json) {
+				json_object(&j);
+				json_key(&j, "address");
+				json_string(&j, a);
+				json_key(&j, "reason");
+				json_string(&j, reason_name(ban.reason));
+				json_key(&j, "created");
+				json_uint(&j, ban.created_unix);
+				json_key(&j, "packets");
+				json_uint(&j, ban.packets);
+				json_key(&j, "bytes");
+				json_uint(&j, ban.bytes);
+				json_end(&j);
+			} else {
+				printf("  %s %s: %llu packets, %llu bytes dropped%s\n",
+				       allowed ? "ban of" : "banned as", a,
+				       (unsigned long long)ban.packets, (unsigned long long)ban.bytes,
+				       allowed ? "; does not apply to this address" : "");
+			}
 		}
 		if (len == 0)
 			break;
+	}
+	if (x->json) {
+		json_end(&j);
+		json_key(&j, "allow");
+		if (allowed) {
+			json_object(&j);
+			json_key(&j, "entry");
+			json_string(&j, b);
+			json_end(&j);
+		} else {
+			json_null(&j);
+		}
+		/* What only the daemon knows: the same keys, empty. */
+		json_key(&j, "dnsbl");
+		json_array(&j);
+		json_end(&j);
+		json_key(&j, "offender");
+		json_null(&j);
+		json_key(&j, "events");
+		json_array(&j);
+		json_end(&j);
+		json_key(&j, "recipients");
+		json_array(&j);
+		json_end(&j);
+		json_end(&j);
+		return EXIT_OK;
 	}
 	if (!found)
 		printf("  not banned\n");
@@ -77,6 +155,7 @@ int cmd_show(struct ctx *x, int argc, char **argv)
 	struct ctl_reply r;
 	char err[256], t1[32], t2[32], dur[32];
 	const char *addr = NULL, *allowed = NULL;
+	unsigned rcpts = 0;
 	int rc;
 
 	for (int i = 1; i < argc; i++) {
@@ -103,10 +182,7 @@ int cmd_show(struct ctx *x, int argc, char **argv)
 	if (rc != EXIT_OK)
 		return rc;
 	if (x->json) {
-		printf("[");
-		for (size_t i = 0; i < r.n; i++)
-			print_json_record(&r.rec[i], i > 0);
-		printf("%s]\n", r.n ? "\n" : "");
+		show_json(addr, &r);
 		ctl_free(&r);
 		return EXIT_OK;
 	}
@@ -174,70 +250,13 @@ int cmd_show(struct ctx *x, int argc, char **argv)
 		} else if (strcmp(type, "event") == 0) {
 			when(ctl_get(e, "time"), t1, sizeof(t1));
 			printf("    %s  %s\n", t1, ctl_get(e, "event"));
+		} else if (strcmp(type, "recipient") == 0) {
+			if (!rcpts++)
+				printf("  latest bad recipients tried:\n");
+			when(ctl_get(e, "time"), t1, sizeof(t1));
+			printf("    %s  %s\n", t1, ctl_get(e, "recipient"));
 		}
 	}
 	ctl_free(&r);
 	return EXIT_OK;
-}
-
-/* The busiest offenders; refreshes every two seconds until interrupted,
- * or prints once with --once. */
-int cmd_top(struct ctx *x, int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "once", no_argument, NULL, 'o' }, { NULL, 0, NULL, 0 }
-	};
-	static const char *const head[] = { "ADDRESS", "SCORE", "BAD", "BANS", "STATE",
-					    "LAST RECIPIENT" };
-	bool once = !isatty(STDOUT_FILENO);
-	char count[16] = "20";
-	int opt;
-
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, "n:", opts, NULL)) != -1) {
-		if (opt == 'o')
-			once = true;
-		else if (opt == 'n' && strtoul(optarg, NULL, 10) > 0)
-			snprintf(count, sizeof(count), "%lu", strtoul(optarg, NULL, 10));
-		else
-			return usage_error("top: -n needs a positive number");
-	}
-	for (;;) {
-		const char *w[] = { "top", count };
-		struct ctl_reply r;
-		struct table t;
-		int rc = ask(x, &r, true, 2, w);
-		uint64_t now = wall_secs();
-
-		if (rc == DAEMON_DOWN) {
-			fprintf(stderr, "rcptguard: top needs rcptguardd, which is not running\n");
-			return EXIT_FAIL;
-		}
-		if (rc != EXIT_OK)
-			return rc;
-		table_init(&t, "lrrrll", head);
-		for (size_t i = 0; i < r.n; i++) {
-			const struct ctl_record *e = &r.rec[i];
-			char score[48], st[32];
-			uint64_t until = strtoull(ctl_get(e, "ban_until"), NULL, 10);
-
-			snprintf(score, sizeof(score), "%s/%s", ctl_get(e, "level"),
-				 ctl_get(e, "threshold"));
-			snprintf(st, sizeof(st), "%s", until > now ? "banned" :
-				 strtoull(ctl_get(e, "pardon_until"), NULL, 10) > now ? "pardoned" : "-");
-			const char *cells[] = { ctl_get(e, "address"), score, ctl_get(e, "bad_total"),
-						ctl_get(e, "offenses"), st,
-						ctl_get(e, "last_recipient") };
-			table_add(&t, cells);
-		}
-		if (!once)
-			printf("\033[H\033[2J");        /* home, clear screen */
-		table_print(&t, stdout);
-		table_free(&t);
-		ctl_free(&r);
-		fflush(stdout);
-		if (once)
-			return EXIT_OK;
-		sleep(2);
-	}
 }

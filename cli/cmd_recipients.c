@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include "cli.h"
 #include "grow.h"
+#include "json.h"
 #include "recipients.h"
 #include "qmail_tree.h"
 #include "recipients_compile.h"
@@ -248,26 +249,34 @@ out:
 	return rc;
 }
 
-/* One row of recipients check, as a table cell set or a JSON object. */
-static void check_row(struct ctx *x, struct table *t, bool first, const char *addr,
-		      const char *verdict, const char *key)
+/* The rows of recipients check: a table, or a JSON array. */
+struct rows {
+	struct table t;
+	struct json j;
+};
+
+static void check_row(struct ctx *x, struct rows *t, const char *addr, const char *verdict,
+		      const char *key)
 {
 	if (x->json) {
-		printf("%s\n {\"address\":", first ? "" : ",");
-		json_str(stdout, addr);
-		printf(",\"verdict\":\"%s\",\"key\":", verdict);
-		json_str(stdout, key);
-		printf("}");
+		json_object(&t->j);
+		json_key(&t->j, "address");
+		json_string(&t->j, addr);
+		json_key(&t->j, "verdict");
+		json_string(&t->j, verdict);
+		json_key(&t->j, "key");
+		json_string(&t->j, key);
+		json_end(&t->j);
 	} else {
 		const char *cells[] = { addr, verdict, *key ? key : "-" };
 
-		table_add(t, cells);
+		table_add(&t->t, cells);
 	}
 }
 
 /* The running daemon's answers, from the database it uses: EXIT_OK,
  * DAEMON_DOWN or EXIT_FAIL. A file it refused is named on stderr. */
-static int check_daemon(struct ctx *x, struct table *t, int argc, char **argv, int first)
+static int check_daemon(struct ctx *x, struct rows *t, int argc, char **argv, int first)
 {
 	static const char *const st[] = { "status" };
 	struct ctl_reply r;
@@ -284,8 +293,7 @@ static int check_daemon(struct ctx *x, struct table *t, int argc, char **argv, i
 			ctl_free(&r);
 			return EXIT_FAIL;
 		}
-		check_row(x, t, i == first, argv[i], ctl_get(&r.rec[0], "verdict"),
-			  ctl_get(&r.rec[0], "key"));
+		check_row(x, t, argv[i], ctl_get(&r.rec[0], "verdict"), ctl_get(&r.rec[0], "key"));
 		ctl_free(&r);
 	}
 	if (ask(x, &r, true, 1, st) == EXIT_OK) {
@@ -300,7 +308,7 @@ static int check_daemon(struct ctx *x, struct table *t, int argc, char **argv, i
 }
 
 /* Without the daemon (or with --db): the file itself. */
-static int check_file(struct ctx *x, struct table *t, const char *path, int argc, char **argv,
+static int check_file(struct ctx *x, struct rows *t, const char *path, int argc, char **argv,
 		      int first)
 {
 	struct recipients *r;
@@ -317,7 +325,7 @@ static int check_file(struct ctx *x, struct table *t, const char *path, int argc
 		const char *v = rcpt_verdict_name(recipients_lookup(r, argv[i], &postfix, key,
 									     sizeof(key)));
 
-		check_row(x, t, i == first, argv[i], v, key);
+		check_row(x, t, argv[i], v, key);
 	}
 	recipients_close(r);
 	return EXIT_OK;
@@ -331,7 +339,7 @@ static int check(struct ctx *x, int argc, char **argv)
 	};
 	static const char *const head[] = { "ADDRESS", "VERDICT", "KEY" };
 	const char *path = NULL;
-	struct table t;
+	struct rows t;
 	int opt, rc = DAEMON_DOWN;
 
 	optind = 0;
@@ -345,10 +353,11 @@ static int check(struct ctx *x, int argc, char **argv)
 	}
 	if (optind == argc)
 		return usage_error("recipients check needs an address");
-	table_init(&t, "lll", head);
-	t.utf8 = table_utf8_terminal();         /* the admin's addresses and keys */
+	table_init(&t.t, "lll", head);
+	json_init(&t.j, stdout);
+	t.t.utf8 = table_utf8_terminal();       /* the admin's addresses and keys */
 	if (x->json)
-		printf("[");
+		json_array(&t.j);
 	/* The daemon's answer is the one mail gets; --db asks a file. */
 	if (!path)
 		rc = check_daemon(x, &t, argc, argv, optind);
@@ -356,10 +365,10 @@ static int check(struct ctx *x, int argc, char **argv)
 		rc = (path = db_path(x, path, "--db")) ? check_file(x, &t, path, argc, argv, optind) :
 		     EXIT_USAGE;
 	if (x->json)
-		printf("\n]\n");
+		json_end(&t.j);
 	else if (rc == EXIT_OK)
-		table_print(&t, stdout);
-	table_free(&t);
+		table_print(&t.t, stdout);
+	table_free(&t.t);
 	return rc;
 }
 

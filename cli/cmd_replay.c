@@ -4,6 +4,7 @@
  * how many later attempts each ban would have stopped: the way to choose
  * thresholds before going live. */
 #include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,8 @@
 #include "duration.h"
 #include "enforce.h"
 #include "follow.h"
+#include "grow.h"
+#include "json.h"
 #include "judge.h"
 #include "banmirror.h"
 #include "logline.h"
@@ -26,6 +29,9 @@
 /* A rejected recipient on the wire: the RCPT command and its reply, and a
  * share of the session's banner, HELO, MAIL and TCP handshake. */
 #define DEFAULT_BYTES_PER_ATTEMPT 250
+/* A client whose score came this close to its threshold without a ban is
+ * a near-miss: what a lower threshold would also have banned. */
+#define NEAR_MISS 2.0
 
 struct sim_ban {
 	struct rg_lpm_key key;
@@ -34,9 +40,21 @@ struct sim_ban {
 	uint64_t stopped;
 };
 
+/* A client's highest score while it was never banned. */
+struct peak {
+	struct rg_lpm_key key;
+	double level, threshold;
+	uint32_t at;
+	bool banned;
+};
+
 struct replay {
 	struct config *cfg;
+	struct offenders *off;
 	struct judge *judge;
+	struct peak *peaks;             /* at most max_offenders */
+	size_t npeaks, peakcap;
+	struct keyindex peak_idx;
 	struct sim_ban *bans;
 	size_t nbans, cap;
 	struct banmirror exact;         /* live single-address bans; reason = index in bans */
@@ -101,6 +119,37 @@ static struct sim_ban *ban_of(struct replay *r, const struct rg_addr *client, ui
 	return NULL;
 }
 
+/* Each client's highest score, for the near-misses; one banned at any
+ * time is none. */
+static int track_peak(struct replay *r, const struct rg_addr *client, bool banned, uint32_t now)
+{
+	struct rg_lpm_key k = offenders_key(r->off, client);
+	const struct offender *e = offenders_get(r->off, &k);
+	double level = e ? offenders_level(r->off, e, now) : 0;
+	double thr = e ? offenders_threshold(r->off, e, now) : 0;
+	uint32_t i = keyindex_find(&r->peak_idx, r->peaks, &k);
+	struct peak *p;
+
+	if (i == KEYINDEX_NONE) {
+		if ((!banned && level < thr - NEAR_MISS) || r->npeaks >= r->cfg->offenders.max_offenders)
+			return 0;
+		if (grow(&r->peaks, &r->peakcap, r->npeaks + 1, sizeof(*r->peaks), 256) < 0 ||
+		    keyindex_reserve(&r->peak_idx, r->peaks, r->npeaks + 1) < 0)
+			return -1;
+		i = (uint32_t)r->npeaks++;
+		r->peaks[i] = (struct peak){ .key = k };
+		keyindex_insert(&r->peak_idx, r->peaks, i);
+	}
+	p = &r->peaks[i];
+	p->banned |= banned;
+	if (level > p->level) {
+		p->level = level;
+		p->threshold = thr;
+		p->at = now;
+	}
+	return 0;
+}
+
 static int event(struct replay *r, const struct logline *l, uint32_t now)
 {
 	struct sim_ban *b = ban_of(r, &l->client, now);
@@ -119,7 +168,7 @@ static int event(struct replay *r, const struct logline *l, uint32_t now)
 	for (unsigned i = 0; i < j.nbans; i++)
 		if (add_ban(r, &j.bans[i], now) < 0)
 			return -1;
-	return 0;
+	return track_peak(r, &l->client, j.nbans > 0, now);
 }
 
 struct input {
@@ -239,6 +288,53 @@ static void when_str(uint32_t t, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
+/* Near-misses first, the closest first. */
+static int by_level(const void *a, const void *b)
+{
+	const struct peak *x = a, *y = b;
+
+	if (x->banned != y->banned)
+		return x->banned ? 1 : -1;
+	return x->level < y->level ? 1 : x->level > y->level ? -1 : 0;
+}
+
+/* The near-misses, sorted to the front of r->peaks; how many. */
+static size_t near_misses(struct replay *r)
+{
+	size_t n = 0;
+
+	if (r->npeaks)
+		qsort(r->peaks, r->npeaks, sizeof(*r->peaks), by_level);
+	while (n < r->npeaks && !r->peaks[n].banned)
+		n++;
+	return n;
+}
+
+/* The other side of the threshold: who a lower one would also have banned. */
+static void print_near(const struct replay *r, size_t near)
+{
+	static const char *const head[] = { "ADDRESS", "PEAK SCORE", "AT (UTC)" };
+	struct table t;
+
+	printf("\nnear misses: %zu client%s came within %.0f of the threshold and were not "
+	       "banned\n", near, near == 1 ? "" : "s", NEAR_MISS);
+	if (!near)
+		return;
+	table_init(&t, "lrl", head);
+	for (size_t i = 0; i < near; i++) {
+		const struct peak *p = &r->peaks[i];
+		char a[ADDR_STRLEN], score[48], at[32];
+
+		addr_format(&p->key, a, sizeof(a));
+		snprintf(score, sizeof(score), "%.2f/%.2f", p->level, p->threshold);
+		when_str(p->at, at, sizeof(at));
+		const char *cells[] = { a, score, at };
+		table_add(&t, cells);
+	}
+	table_print(&t, stdout);
+	table_free(&t);
+}
+
 static void report(struct replay *r, size_t nfiles, bool json, unsigned bytes_each)
 {
 	static const char *const head[] = { "ADDRESS", "REASON", "BANNED AT (UTC)", "FOR",
@@ -246,7 +342,7 @@ static void report(struct replay *r, size_t nfiles, bool json, unsigned bytes_ea
 	uint64_t events = r->events[LOGLINE_UNKNOWN_RCPT] + r->events[LOGLINE_LIMIT] +
 			  r->events[LOGLINE_DNSBL];
 	const struct judge_stats *js = judge_stats(r->judge);
-	size_t repeats = 0, subnets = 0;
+	size_t repeats = 0, subnets = 0, near = near_misses(r);
 	struct table t;
 
 	if (r->nbans)
@@ -256,35 +352,68 @@ static void report(struct replay *r, size_t nfiles, bool json, unsigned bytes_ea
 		subnets += r->bans[i].key.prefixlen < 128;
 	}
 	if (json) {
-		printf("{\"files\":%zu,\"lines\":%llu,\"rejections\":%llu,\"unknown_recipient\":%llu,"
-		       "\"limit\":%llu,\"dnsbl\":%llu,\"malformed\":%llu,\"ambiguous\":%llu,"
-		       "\"duplicates\":%llu,"
-		       "\"first\":%u,\"last\":%u,\"bans\":%zu,\"repeat_bans\":%zu,"
-		       "\"prefix_bans\":%zu,\"allowlisted\":%llu,\"refused\":%llu,\"stopped\":%llu,"
-		       "\"bytes_saved\":%llu,\"ban_list\":[", nfiles,
-		       (unsigned long long)r->lines, (unsigned long long)events,
-		       (unsigned long long)r->events[LOGLINE_UNKNOWN_RCPT],
-		       (unsigned long long)r->events[LOGLINE_LIMIT],
-		       (unsigned long long)r->events[LOGLINE_DNSBL],
-		       (unsigned long long)r->events[LOGLINE_MALFORMED],
-		       (unsigned long long)r->events[LOGLINE_AMBIGUOUS],
-		       (unsigned long long)r->duplicates, r->first, r->last, r->nbans, repeats,
-		       subnets, (unsigned long long)js->spared,
-		       (unsigned long long)js->evidence_refused,
-		       (unsigned long long)r->stopped,
-		       (unsigned long long)(r->stopped * bytes_each));
+		const struct { const char *key; unsigned long long v; } totals[] = {
+			{ "files", nfiles }, { "lines", r->lines }, { "rejections", events },
+			{ "unknown_recipient", r->events[LOGLINE_UNKNOWN_RCPT] },
+			{ "limit", r->events[LOGLINE_LIMIT] }, { "dnsbl", r->events[LOGLINE_DNSBL] },
+			{ "malformed", r->events[LOGLINE_MALFORMED] },
+			{ "ambiguous", r->events[LOGLINE_AMBIGUOUS] },
+			{ "duplicates", r->duplicates }, { "first", r->first }, { "last", r->last },
+			{ "bans", r->nbans }, { "repeat_bans", repeats }, { "prefix_bans", subnets },
+			{ "allowlisted", js->spared }, { "refused", js->evidence_refused },
+			{ "stopped", r->stopped }, { "bytes_saved", r->stopped * bytes_each },
+		};
+		struct json j;
+
+		json_init(&j, stdout);
+		json_object(&j);
+		for (size_t i = 0; i < sizeof(totals) / sizeof(totals[0]); i++) {
+			json_key(&j, totals[i].key);
+			json_uint(&j, totals[i].v);
+		}
+		json_key(&j, "ban_list");
+		json_array(&j);
 		for (size_t i = 0; i < r->nbans; i++) {
 			const struct sim_ban *b = &r->bans[i];
 			char a[ADDR_STRLEN];
 
 			addr_format(&b->key, a, sizeof(a));
-			printf("%s{\"address\":\"%s\",\"reason\":\"%s\",\"banned_at\":%u,"
-			       "\"seconds\":%u,\"offense\":%u,\"stopped\":%llu}", i ? "," : "", a,
-			       reason_name(b->reason), b->start,
-			       b->end == UINT32_MAX ? 0 : b->end - b->start, b->offense,
-			       (unsigned long long)b->stopped);
+			json_object(&j);
+			json_key(&j, "address");
+			json_string(&j, a);
+			json_key(&j, "reason");
+			json_string(&j, reason_name(b->reason));
+			json_key(&j, "banned_at");
+			json_uint(&j, b->start);
+			json_key(&j, "seconds");
+			json_uint(&j, b->end == UINT32_MAX ? 0 : b->end - b->start);
+			json_key(&j, "offense");
+			json_uint(&j, b->offense);
+			json_key(&j, "stopped");
+			json_uint(&j, b->stopped);
+			json_end(&j);
 		}
-		printf("]}\n");
+		json_end(&j);
+		json_key(&j, "near_misses");
+		json_array(&j);
+		for (size_t i = 0; i < near; i++) {
+			const struct peak *p = &r->peaks[i];
+			char a[ADDR_STRLEN];
+
+			addr_format(&p->key, a, sizeof(a));
+			json_object(&j);
+			json_key(&j, "address");
+			json_string(&j, a);
+			json_key(&j, "peak_score");
+			json_double(&j, p->level);
+			json_key(&j, "threshold");
+			json_double(&j, p->threshold);
+			json_key(&j, "at");
+			json_uint(&j, p->at);
+			json_end(&j);
+		}
+		json_end(&j);
+		json_end(&j);
 		return;
 	}
 	printf("replay: %zu file%s, %llu lines, %llu rejections (%llu unknown recipients, "
@@ -311,9 +440,8 @@ static void report(struct replay *r, size_t nfiles, bool json, unsigned bytes_ea
 	printf("stopped: %llu later attempts, about %llu bytes of SMTP traffic (%u per "
 	       "attempt)\n", (unsigned long long)r->stopped,
 	       (unsigned long long)(r->stopped * bytes_each), bytes_each);
-	if (!r->nbans)
-		return;
-	printf("\n");
+	if (r->nbans)
+		printf("\n");
 	table_init(&t, "llllrr", head);
 	for (size_t i = 0; i < r->nbans; i++) {
 		const struct sim_ban *b = &r->bans[i];
@@ -330,8 +458,10 @@ static void report(struct replay *r, size_t nfiles, bool json, unsigned bytes_ea
 		const char *cells[] = { a, reason_name(b->reason), at, dur, off, stopped };
 		table_add(&t, cells);
 	}
-	table_print(&t, stdout);
+	if (r->nbans)
+		table_print(&t, stdout);
 	table_free(&t);
+	print_near(r, near);
 }
 
 int cmd_replay(struct ctx *x, int argc, char **argv)
@@ -375,6 +505,8 @@ int cmd_replay(struct ctx *x, int argc, char **argv)
 	enf = none ? enforce_new(&backend_none, none) : NULL;
 	in = calloc((size_t)n, sizeof(*in));
 	off = offenders_new(&x->cfg.offenders, 1);
+	r.off = off;
+	keyindex_init(&r.peak_idx, sizeof(*r.peaks), offsetof(struct peak, key), 0);
 	r.judge = enf && off ? judge_new(off, enf) : NULL;
 	if (!r.judge || !in || enforce_load_allow(enf, &x->cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "rcptguard: %s\n", r.judge && in ? err : "out of memory");
@@ -399,6 +531,8 @@ out:
 	enforce_free(enf);
 	backend_none_free(none);
 	banmirror_free(&r.exact);
+	keyindex_free(&r.peak_idx);
+	free(r.peaks);
 	free(r.bans);
 	free(r.prefixes);
 	free(in);

@@ -5,6 +5,9 @@
 #include "backend_nft.h"
 #include "cli.h"
 #include "duration.h"
+#include "grow.h"
+#include "ifaces.h"
+#include "json.h"
 #include "links.h"
 #include "names.h"
 #include "prometheus.h"
@@ -51,6 +54,34 @@ static void add_metric(void *arg, const char *name, const char *help, const char
 	m->v[m->n++].value = v;
 }
 
+/* Prometheus labels (name="value",...; \\, \" and \n escaped) as one
+ * object; what follows a malformed label is left out. */
+static void json_labels(struct json *j, const char *s)
+{
+	char name[64], val[sizeof(((struct metric *)0)->labels)];
+
+	json_object(j);
+	while (*s) {
+		size_t n = strcspn(s, "=");
+		size_t v = 0;
+
+		if (n == 0 || n >= sizeof(name) || s[n] != '=' || s[n + 1] != '"')
+			break;
+		memcpy(name, s, n);
+		name[n] = '\0';
+		for (s += n + 2; *s && *s != '"' && v + 1 < sizeof(val); s++)
+			val[v++] = *s == '\\' && s[1] ? (*++s == 'n' ? '\n' : *s) : *s;
+		if (*s++ != '"')
+			break;
+		val[v] = '\0';
+		json_key(j, name);
+		json_string(j, val);
+		if (*s == ',')
+			s++;
+	}
+	json_end(j);
+}
+
 int cmd_stats(struct ctx *x, int argc, char **argv)
 {
 	static const char *const head[] = { "METRIC", "VALUE" };
@@ -90,13 +121,24 @@ int cmd_stats(struct ctx *x, int argc, char **argv)
 			prom_sample(stdout, i ? m.v[i - 1].name : NULL, m.v[i].name, m.v[i].help,
 				    m.v[i].labels, m.v[i].value);
 	} else if (x->json) {
-		printf("{\"metrics\":[");
+		struct json j;
+
+		json_init(&j, stdout);
+		json_object(&j);
+		json_key(&j, "metrics");
+		json_array(&j);
 		for (size_t i = 0; i < m.n; i++) {
-			printf("%s{\"name\":\"%s\",\"labels\":", i ? "," : "", m.v[i].name);
-			json_str(stdout, m.v[i].labels);
-			printf(",\"value\":%s}", prom_value(v, sizeof(v), m.v[i].value));
+			json_object(&j);
+			json_key(&j, "name");
+			json_string(&j, m.v[i].name);
+			json_key(&j, "labels");
+			json_labels(&j, m.v[i].labels);
+			json_key(&j, "value");
+			json_number_text(&j, prom_value(v, sizeof(v), m.v[i].value));
+			json_end(&j);
 		}
-		printf("]}\n");
+		json_end(&j);
+		json_end(&j);
 	} else {
 		struct table t;
 
@@ -173,47 +215,76 @@ static int count_allow(const struct rg_lpm_key *k, const struct rg_allow *a, voi
 	return 0;
 }
 
-struct link_rows {
-	struct table t;
-	bool json;
-	unsigned n;
+/* What status reports, gathered before any of it is printed. */
+struct status {
+	const struct ctl_record *d;     /* the daemon's record; NULL: not running */
+	uint64_t up;
+	bool store, xdp;                /* a store was opened; it is the XDP maps */
+	const char *hook;               /* nft: the chain, NULL when missing */
+	struct counts c;
+	size_t allow;
+	unsigned ports[CONFIG_MAX_PORTS], nports;
+	struct link_info *links;
+	size_t nlinks, cap;
+	char problem[512];              /* why the bans are not enforced; "" when they are */
 };
 
-static int show_link(const struct link_info *li, void *arg)
+static int add_link(const struct link_info *li, void *arg)
 {
-	struct link_rows *r = arg;
-	char idx[16], prog[16], since[32];
-	uint64_t wall = wall_secs();
+	struct status *st = arg;
 
-	if (r->json) {
-		printf("%s{\"interface\":", r->n ? "," : "");
-		json_str(stdout, li->ifname);
-		printf(",\"ifindex\":%u,\"mode\":\"%s\",\"program_id\":%u,\"attached\":%llu}",
-		       li->ifindex, links_mode_name(li->mode), li->prog_id,
-		       (unsigned long long)li->attached_unix);
-	} else {
-		snprintf(idx, sizeof(idx), "%u", li->ifindex);
-		snprintf(prog, sizeof(prog), "%u", li->prog_id);
-		duration_format(wall > li->attached_unix ? wall - li->attached_unix : 0,
-				since, sizeof(since));
-		const char *cells[] = { li->ifname, idx, links_mode_name(li->mode), prog, since };
-		table_add(&r->t, cells);
-	}
-	r->n++;
+	if (grow(&st->links, &st->cap, st->nlinks + 1, sizeof(*st->links), 8) < 0)
+		return -1;
+	st->links[st->nlinks++] = *li;
 	return 0;
 }
 
-static void port_list(const struct rg_ports *p, char *buf, size_t len)
+static void ports_from_map(struct status *st, const struct rg_ports *p)
 {
-	size_t off = 0;
-
-	buf[0] = '\0';
-	for (unsigned port = 0; port < 65536 && off < len; port++)
+	for (unsigned port = 0; port < 65536 && st->nports < CONFIG_MAX_PORTS; port++)
 		if (p->bits[port >> 6] >> (port & 63) & 1)
-			off += (size_t)snprintf(buf + off, len - off, "%s%u", off ? " " : "", port);
+			st->ports[st->nports++] = port;
 }
 
-static void print_daemon(const struct ctl_record *d, const char *up)
+/* xdp: the program attached on every interface the config names (or
+ * that carries a default route, as the daemon chooses them). */
+static void check_links(struct ctx *x, struct status *st)
+{
+	if (!ifaces_default_routes(&x->cfg))
+		snprintf(st->problem, sizeof(st->problem), "no interface to attach to: the config "
+			 "names none and no default route exists");
+	for (unsigned i = 0; i < x->cfg.n_interfaces && !*st->problem; i++) {
+		bool on = false;
+
+		for (size_t l = 0; l < st->nlinks; l++)
+			on |= strcmp(st->links[l].ifname, x->cfg.interfaces[i]) == 0 &&
+			      st->links[l].ifindex && st->links[l].prog_id;
+		if (!on)
+			snprintf(st->problem, sizeof(st->problem), "the XDP program is not attached "
+				 "to %s", x->cfg.interfaces[i]);
+	}
+}
+
+/* Health: the daemon up and its backend enforcing the bans. */
+static int health(struct ctx *x, struct status *st)
+{
+	if (!st->d) {
+		snprintf(st->problem, sizeof(st->problem), "rcptguardd is not running");
+		return EXIT_DOWN;
+	}
+	if (strcmp(ctl_get(st->d, "backend"), "none") == 0)
+		return EXIT_OK;         /* it only logs: up is all it can be */
+	if (!st->store)
+		snprintf(st->problem, sizeof(st->problem), "no %s store to enforce the bans",
+			 ctl_get(st->d, "backend"));
+	else if (st->xdp)
+		check_links(x, st);
+	else
+		backend_nft_missing(x->store, st->problem, sizeof(st->problem));
+	return *st->problem ? EXIT_NOT_ENFORCING : EXIT_OK;
+}
+
+static void print_daemon(const struct ctl_record *d, const char *up, bool store)
 {
 	if (d)
 		printf("daemon:    running, pid %s, backend %s, up %s, %s offenders\n",
@@ -235,114 +306,198 @@ static void print_daemon(const struct ctl_record *d, const char *up)
 		printf("error:     followed log %s (tried again every second; see the "
 		       "daemon's follow_error line for the fix)\n", ctl_get(d, "follow_error"));
 	if (!d)
-		printf("daemon:    not running (bans stay enforced)\n");
+		printf("daemon:    not running%s\n", store ? " (bans stay enforced)" : "");
 }
 
-static void json_daemon(const struct ctl_record *d, uint64_t up)
-{
-	printf("{\"pid\":%s,\"backend\":\"%s\",\"uptime_seconds\":%llu,\"recipients_refused\":",
-	       ctl_get(d, "pid"), ctl_get(d, "backend"), (unsigned long long)up);
-	json_str(stdout, ctl_get(d, "recipients_refused"));
-	printf("}");
-}
-
-int cmd_status(struct ctx *x)
+static void print_text(struct ctx *x, const struct status *st)
 {
 	static const char *const head[] = { "INTERFACE", "IFINDEX", "MODE", "PROGRAM", "ATTACHED" };
-	struct link_rows lr = { .json = x->json };
-	struct counts c = { 0 };
-	size_t allow = 0;
-	struct rg_ports ports;
-	char plist[512] = "", err[1024];
-	static const char *const w[] = { "status" };
-	struct ctl_reply r = { 0 };
-	int rc = ask(x, &r, true, 1, w);
-	const struct ctl_record *d = rc == EXIT_OK && r.n ? &r.rec[0] : NULL;
-	uint64_t up = d ? wall_secs() - strtoull(ctl_get(d, "started"), NULL, 10) : 0;
-	const char *hook = NULL;
-	char upbuf[32];
-	bool xdp, counters;
+	char buf[32];
+	struct table t;
 
-	if (rc == EXIT_FAIL)
-		return rc;
-	duration_format(up, upbuf, sizeof(upbuf));
-	if (d && strcmp(ctl_get(d, "backend"), "none") == 0)
-		x->cfg.backend = BACKEND_NONE;
-	else if (d)
-		x->cfg.backend = strcmp(ctl_get(d, "backend"), "nft") == 0 ? BACKEND_NFT : BACKEND_XDP;
-	if (store_open_quiet(x, err, sizeof(err)) < 0) {
-		/* backend = none has no store; otherwise nothing was ever started. */
-		if (!d) {
-			fprintf(stderr, "rcptguard: %s\n", err);
-			return EXIT_FAIL;
-		}
-		if (x->json) {
-			printf("{\"daemon\":");
-			json_daemon(d, up);
-			printf("}\n");
-		} else
-			print_daemon(d, upbuf);
-		ctl_free(&r);
-		return EXIT_OK;
+	duration_format(st->up, buf, sizeof(buf));
+	print_daemon(st->d, buf, st->store);
+	if (!st->store)
+		goto out;
+	if (st->xdp)
+		printf("pin dir:   %s\n", x->cfg.bpf_pin_dir);
+	else
+		printf("nftables:  table inet %s, chain %s%s\n", x->cfg.nft_table,
+		       st->hook ? st->hook : "missing (bans are kept but not enforced; start "
+		       "rcptguardd)", (enforce_caps(x->enf) & BACKEND_PER_BAN_COUNTERS) != 0 ? "" :
+		       "; per-ban drop counters are not available on this kernel");
+	printf("ports:    ");
+	for (unsigned i = 0; i < st->nports; i++)
+		printf(" %u", st->ports[i]);
+	printf("\nbans:      %zu addresses, %zu prefixes\nallow:     %zu entries\n", st->c.exact,
+	       st->c.prefix, st->allow);
+	if (!st->xdp)
+		goto out;
+	printf("\n");
+	if (!st->nlinks)
+		printf("not attached to any interface: bans are kept but not enforced; start "
+		       "rcptguardd\n");
+	table_init(&t, "lrlrl", head);
+	for (size_t i = 0; i < st->nlinks; i++) {
+		const struct link_info *li = &st->links[i];
+		char idx[16], prog[16], since[32];
+		uint64_t wall = wall_secs();
+
+		snprintf(idx, sizeof(idx), "%u", li->ifindex);
+		snprintf(prog, sizeof(prog), "%u", li->prog_id);
+		duration_format(wall > li->attached_unix ? wall - li->attached_unix : 0,
+				since, sizeof(since));
+		const char *cells[] = { li->ifname, idx, links_mode_name(li->mode), prog, since };
+		table_add(&t, cells);
 	}
-	xdp = x->cfg.backend == BACKEND_XDP &&
-	      maps_open(&x->maps, x->cfg.bpf_pin_dir, err, sizeof(err)) == 0;
-	counters = enforce_caps(x->enf) & BACKEND_PER_BAN_COUNTERS;
-	enforce_foreach(x->enf, count_ban, &c);
-	enforce_allow_foreach(x->enf, count_allow, &allow);
-	if (xdp && maps_get_ports(&x->maps, &ports) == 0)
-		port_list(&ports, plist, sizeof(plist));
-	for (unsigned i = 0; !xdp && i < x->cfg.n_ports; i++)
-		snprintf(plist + strlen(plist), sizeof(plist) - strlen(plist), "%s%u",
-			 i ? " " : "", x->cfg.ports[i]);
-	if (x->cfg.backend == BACKEND_NFT)
-		hook = backend_nft_hook(x->store);
-	table_init(&lr.t, "lrlrl", head);
-	if (x->json) {
-		printf("{\"daemon\":");
-		if (d)
-			json_daemon(d, up);
-		else
-			printf("null");
-		printf(",");
-		printf("\"store\":\"%s\",", enforce_backend(x->enf));
-		if (xdp) {
-			printf("\"pin_dir\":");
-			json_str(stdout, x->cfg.bpf_pin_dir);
-			printf(",\"interfaces\":[");
-			links_foreach(&x->maps, x->cfg.bpf_pin_dir, show_link, &lr);
-			printf("],");
-		} else {
-			printf("\"nft_table\":\"inet %s\",\"nft_hook\":\"%s\",", x->cfg.nft_table,
-			       hook ? hook : "");
-		}
-		printf("\"ports\":\"%s\",\"bans_exact\":%zu,\"bans_prefix\":%zu,\"allow\":%zu,"
-		       "\"ban_counters\":%s}\n", plist, c.exact, c.prefix, allow,
-		       counters ? "true" : "false");
+	if (st->nlinks)
+		table_print(&t, stdout);
+	table_free(&t);
+out:
+	if (!st->d)
+		printf("health:    down: %s\n", st->problem);
+	else if (*st->problem)
+		printf("health:    not enforcing: %s\n", st->problem);
+	else
+		printf("health:    ok\n");
+}
+
+static void print_json(struct ctx *x, const struct status *st)
+{
+	struct json j;
+
+	json_init(&j, stdout);
+	json_object(&j);
+	json_key(&j, "daemon");
+	if (st->d) {
+		json_object(&j);
+		ctl_json_fields(&j, st->d, NULL);
+		json_key(&j, "uptime_seconds");
+		json_uint(&j, st->up);
+		json_end(&j);
 	} else {
-		print_daemon(d, upbuf);
-		if (xdp)
-			printf("pin dir:   %s\n", x->cfg.bpf_pin_dir);
+		json_null(&j);
+	}
+	json_key(&j, "store");
+	if (st->store)
+		json_string(&j, enforce_backend(x->enf));
+	else
+		json_null(&j);
+	if (st->store && st->xdp) {
+		json_key(&j, "pin_dir");
+		json_string(&j, x->cfg.bpf_pin_dir);
+		json_key(&j, "interfaces");
+		json_array(&j);
+		for (size_t i = 0; i < st->nlinks; i++) {
+			const struct link_info *li = &st->links[i];
+
+			json_object(&j);
+			json_key(&j, "interface");
+			json_string(&j, li->ifname);
+			json_key(&j, "ifindex");
+			json_uint(&j, li->ifindex);
+			json_key(&j, "mode");
+			json_string(&j, links_mode_name(li->mode));
+			json_key(&j, "program_id");
+			json_uint(&j, li->prog_id);
+			json_key(&j, "attached");
+			json_uint(&j, li->attached_unix);
+			json_end(&j);
+		}
+		json_end(&j);
+	} else if (st->store) {
+		json_key(&j, "nft_table");
+		json_string(&j, x->cfg.nft_table);
+		json_key(&j, "nft_hook");
+		if (st->hook)
+			json_string(&j, st->hook);
 		else
-			printf("nftables:  table inet %s, chain %s%s\n", x->cfg.nft_table,
-			       hook ? hook : "missing (bans are kept but not enforced; start "
-			       "rcptguardd)", counters ? "" :
-			       "; per-ban drop counters are not available on this kernel");
-		printf("ports:     %s\nbans:      %zu addresses, %zu prefixes\n"
-		       "allow:     %zu entries\n", plist, c.exact, c.prefix, allow);
-		if (xdp) {
-			links_foreach(&x->maps, x->cfg.bpf_pin_dir, show_link, &lr);
-			printf("\n");
-			if (lr.n)
-				table_print(&lr.t, stdout);
-			else
-				printf("not attached to any interface: bans are kept but not "
-				       "enforced; start rcptguardd\n");
+			json_null(&j);
+	}
+	json_key(&j, "ports");
+	json_array(&j);
+	for (unsigned i = 0; i < st->nports; i++)
+		json_uint(&j, st->ports[i]);
+	json_end(&j);
+	if (st->store) {
+		json_key(&j, "bans_exact");
+		json_uint(&j, st->c.exact);
+		json_key(&j, "bans_prefix");
+		json_uint(&j, st->c.prefix);
+		json_key(&j, "allow");
+		json_uint(&j, st->allow);
+		json_key(&j, "ban_counters");
+		json_bool(&j, (enforce_caps(x->enf) & BACKEND_PER_BAN_COUNTERS) != 0);
+	}
+	json_key(&j, "enforcing");
+	json_bool(&j, !*st->problem);
+	json_key(&j, "problem");
+	if (*st->problem)
+		json_string(&j, st->problem);
+	else
+		json_null(&j);
+	json_end(&j);
+}
+
+int cmd_status(struct ctx *x, int argc, char **argv)
+{
+	static const char *const w[] = { "status" };
+	struct status st = { 0 };
+	struct ctl_reply r = { 0 };
+	bool quiet = false;
+	char err[1024];
+	int rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			x->json = true;
+		else if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0)
+			quiet = true;
+		else
+			return usage_error("unexpected argument '%s'", argv[i]);
+	}
+	if ((rc = ask(x, &r, true, 1, w)) == EXIT_FAIL)
+		return rc;
+	st.d = rc == EXIT_OK && r.n ? &r.rec[0] : NULL;
+	if (st.d) {
+		uint64_t started = strtoull(ctl_get(st.d, "started"), NULL, 10), now = wall_secs();
+
+		st.up = now > started ? now - started : 0;
+		if (strcmp(ctl_get(st.d, "backend"), "none") == 0)
+			x->cfg.backend = BACKEND_NONE;
+		else
+			x->cfg.backend = strcmp(ctl_get(st.d, "backend"), "nft") == 0 ?
+					 BACKEND_NFT : BACKEND_XDP;
+	}
+	/* backend = none has no store; without a daemon nothing was ever started. */
+	st.store = store_open_quiet(x, err, sizeof(err)) == 0;
+	if (!st.store && !st.d && !quiet)
+		fprintf(stderr, "rcptguard: %s\n", err);
+	if (st.store) {
+		st.xdp = x->cfg.backend == BACKEND_XDP &&
+			 maps_open(&x->maps, x->cfg.bpf_pin_dir, err, sizeof(err)) == 0;
+		enforce_foreach(x->enf, count_ban, &st.c);
+		enforce_allow_foreach(x->enf, count_allow, &st.allow);
+		if (st.xdp) {
+			struct rg_ports ports;
+
+			if (maps_get_ports(&x->maps, &ports) == 0)
+				ports_from_map(&st, &ports);
+			links_foreach(&x->maps, x->cfg.bpf_pin_dir, add_link, &st);
+		} else {
+			st.hook = backend_nft_hook(x->store);
 		}
 	}
-	table_free(&lr.t);
+	for (unsigned i = 0; !st.xdp && i < x->cfg.n_ports; i++)
+		st.ports[st.nports++] = x->cfg.ports[i];
+	rc = health(x, &st);
+	if (!quiet && x->json)
+		print_json(x, &st);
+	else if (!quiet)
+		print_text(x, &st);
+	free(st.links);
 	ctl_free(&r);
-	return EXIT_OK;
+	return rc;
 }
 
 static int print_link(const struct link_info *li, void *arg)

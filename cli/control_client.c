@@ -11,6 +11,7 @@
 #include "grow.h"
 #include "control_client.h"
 #include "escape.h"
+#include "json.h"
 
 #define TIMEOUT_MS 10000
 #define MAX_REPLY (512UL << 20)
@@ -178,4 +179,38 @@ const char *ctl_get(const struct ctl_record *r, const char *key)
 		if (strcmp(r->key[i], key) == 0)
 			return r->val[i];
 	return "";
+}
+
+/* The protocol's fields that hold numbers and booleans ("1" or "0"); every
+ * other field is text (docs/control.md). */
+static const char *const numbers[] = {
+	"created", "expires", "packets", "bytes", "level", "threshold", "bad_total",
+	"offenses", "valid_count", "first_seen", "last_seen", "last_ban", "ban_until",
+	"pardon_until", "time", "asked", "weight", "pid", "started", "recipients_keys",
+	"recipients_domains", "offenders", "query_connections", "state_saved", "keys",
+	"domains", "unbanned", "value", "ban_level", "ban_threshold", NULL
+};
+static const char *const booleans[] = { "expired", NULL };
+
+static bool listed(const char *const *names, const char *key)
+{
+	for (; *names; names++)
+		if (strcmp(*names, key) == 0)
+			return true;
+	return false;
+}
+
+void ctl_json_fields(struct json *j, const struct ctl_record *r, const char *skip)
+{
+	for (unsigned i = 0; i < r->n; i++) {
+		if (skip && strcmp(r->key[i], skip) == 0)
+			continue;
+		json_key(j, r->key[i]);
+		if (listed(numbers, r->key[i]))
+			json_number_text(j, r->val[i]);
+		else if (listed(booleans, r->key[i]))
+			json_bool(j, strcmp(r->val[i], "1") == 0);
+		else
+			json_string(j, r->val[i]);
+	}
 }

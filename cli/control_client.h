@@ -36,5 +36,10 @@ int ctl_escape(struct ctl_reply *r);
 void ctl_free(struct ctl_reply *r);
 /* A field of a record, "" if absent. */
 const char *ctl_get(const struct ctl_record *r, const char *key);
+/* r's fields into the JSON object being written, each typed as
+ * docs/control.md says (numbers, booleans, strings); the field skip (may
+ * be NULL) left out. */
+struct json;
+void ctl_json_fields(struct json *j, const struct ctl_record *r, const char *skip);
 
 #endif

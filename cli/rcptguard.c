@@ -19,11 +19,12 @@ static void usage(FILE *f)
 	      "  unban ADDR[/LEN]... | --all\n"
 	      "  list [--json] [--sort=dropped|expires|age] [--reason REASON]\n"
 	      "  show ADDR [--json]\n"
-	      "  top [--once] [-n N]\n"
+	      "  history [ADDR[/LEN]] [--since DURATION] [--json]\n"
+	      "  top [--once] [--json] [-n N]\n"
 	      "  allow add|del ADDR[/LEN]...\n"
 	      "  allow list [--json]\n"
 	      "  stats [--json|--prometheus]\n"
-	      "  status [--json]\n"
+	      "  status [--json] [--quiet]\n"
 	      "  reload\n"
 	      "  detach\n"
 	      "  dnsbl check ADDR\n"
@@ -80,18 +81,6 @@ int parse_addrs(int argc, char **argv, struct rg_lpm_key *out)
 			return -1;
 		}
 	return 0;
-}
-
-/* Commands that take only an optional --json. */
-static int json_only(struct ctx *x, int argc, char **argv, int (*fn)(struct ctx *))
-{
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0)
-			x->json = true;
-		else
-			return usage_error("unexpected argument '%s'", argv[i]);
-	}
-	return fn(x);
 }
 
 static int load_config(struct ctx *x, const char *path, bool explicit_path)
@@ -161,6 +150,8 @@ int main(int argc, char **argv)
 		rc = cmd_list(x, argc, argv);
 	else if (strcmp(cmd, "show") == 0)
 		rc = cmd_show(x, argc, argv);
+	else if (strcmp(cmd, "history") == 0)
+		rc = cmd_history(x, argc, argv);
 	else if (strcmp(cmd, "top") == 0)
 		rc = cmd_top(x, argc, argv);
 	else if (strcmp(cmd, "reload") == 0)
@@ -170,7 +161,7 @@ int main(int argc, char **argv)
 	else if (strcmp(cmd, "stats") == 0)
 		rc = cmd_stats(x, argc, argv);
 	else if (strcmp(cmd, "status") == 0)
-		rc = json_only(x, argc, argv, cmd_status);
+		rc = cmd_status(x, argc, argv);
 	else if (strcmp(cmd, "dnsbl") == 0)
 		rc = cmd_dnsbl(x, argc, argv);
 	else if (strcmp(cmd, "replay") == 0)

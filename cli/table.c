@@ -90,21 +90,3 @@ void table_free(struct table *t)
 	t->cells = NULL;
 	t->nrows = t->cap = 0;
 }
-
-void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		/* Bytes past ASCII as \u0080-\u00ff, one per byte: always valid
-		 * JSON, whatever the network sent, and nothing acts on a terminal. */
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20 || ch >= 0x7f)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
-}

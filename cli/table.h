@@ -1,4 +1,4 @@
-/* table.h - aligned tables for people and JSON strings for scripts. */
+/* table.h - aligned tables for people (json.h writes for scripts). */
 #ifndef RG_TABLE_H
 #define RG_TABLE_H
 
@@ -30,9 +30,5 @@ void table_print(const struct table *t, FILE *f);
  * name UTF-8, so that the terminal shows it. */
 bool table_utf8_terminal(void);
 void table_free(struct table *t);
-
-/* A JSON string literal, quotes included; ASCII only (bytes past ASCII
- * as \u0080-\u00ff). */
-void json_str(FILE *f, const char *s);
 
 #endif

@@ -329,3 +329,8 @@ const char *backend_nft_hook(void *ctx)
 {
 	return nftt_hook(&((struct nftb *)ctx)->t);
 }
+
+int backend_nft_missing(void *ctx, char *buf, size_t len)
+{
+	return nftt_missing(&((struct nftb *)ctx)->t, buf, len);
+}

@@ -149,6 +149,22 @@ static void show_dnsbl(struct ctx *x, const struct rg_addr *a)
 	}
 }
 
+/* The latest bad recipients tried from inside k, newest first. */
+#define SHOW_RCPTS 10
+
+static void show_recipients(struct ctx *x, const struct rg_lpm_key *k)
+{
+	const struct recent_rcpt *r[SHOW_RCPTS];
+	size_t n = judge_recent(x->env->judge, k, r, SHOW_RCPTS);
+
+	for (size_t i = 0; i < n; i++) {
+		field(x->c, &x->first, "type", "recipient");
+		field(x->c, &x->first, "time", "%u", r[i]->t);
+		field(x->c, &x->first, "recipient", "%s", r[i]->rcpt);
+		end_record(x->c, &x->first);
+	}
+}
+
 static int cmd_show(struct ctx *x, const struct rg_lpm_key *k)
 {
 	struct rg_lpm_key ok = offenders_key(x->env->off, &k->addr);
@@ -168,12 +184,12 @@ static int cmd_show(struct ctx *x, const struct rg_lpm_key *k)
 		end_record(x->c, &x->first);
 	}
 	show_dnsbl(x, &k->addr);
-	if (!e)
-		return 0;
-	field(x->c, &x->first, "type", "offender");
-	offender_fields(x, e);
-	end_record(x->c, &x->first);
-	for (int i = 0; i < OFFENDER_EVENTS; i++) {
+	if (e) {
+		field(x->c, &x->first, "type", "offender");
+		offender_fields(x, e);
+		end_record(x->c, &x->first);
+	}
+	for (int i = 0; e && i < OFFENDER_EVENTS; i++) {
 		const struct offender_event *ev = &e->ev[(e->ev_head + i) % OFFENDER_EVENTS];
 
 		if (!ev->t)
@@ -183,7 +199,27 @@ static int cmd_show(struct ctx *x, const struct rg_lpm_key *k)
 		field(x->c, &x->first, "event", "%s", evidence_name(ev->kind));
 		end_record(x->c, &x->first);
 	}
+	show_recipients(x, k->prefixlen == 128 ? &ok : k);
 	return 0;
+}
+
+void control_no_such_ban(struct enforcer *e, const char *arg, const struct rg_lpm_key *k,
+			 char *err, size_t errlen)
+{
+	char a[ADDR_STRLEN];
+
+	for (unsigned len = k->prefixlen; len-- > 0;) {
+		struct rg_lpm_key p = { .prefixlen = len, .addr = k->addr };
+
+		addr_mask(&p);
+		if (enforce_has_ban(e, &p)) {
+			addr_format(&p, a, sizeof(a));
+			snprintf(err, errlen, "%s: no such ban; it is inside the ban of %s: unban %s, "
+				 "or allow add %s to spare it alone", arg, a, a, arg);
+			return;
+		}
+	}
+	snprintf(err, errlen, "%s: no such ban", arg);
 }
 
 static const char *cmd_unban(struct ctx *x, char **w, int nw, char *err, size_t errlen)
@@ -211,7 +247,7 @@ static const char *cmd_unban(struct ctx *x, char **w, int nw, char *err, size_t 
 			return err;
 		rc = judge_unban(x->env->judge, &k, by, (uint32_t)x->now);
 		if (rc == -ENOENT) {
-			snprintf(err, errlen, "%s: no such ban", w[i]);
+			control_no_such_ban(x->env->enf, w[i], &k, err, errlen);
 			return err;
 		}
 		if (rc < 0) {
@@ -236,6 +272,11 @@ static const char *cmd_ban(struct ctx *x, char **w, int nw, char *err, size_t er
 	nw -= force;
 	if (nw < 3 || nw > 4)
 		return "usage: ban [--force] ADDR DURATION [NOTE]";
+	if (nw == 4 && strlen(w[3]) >= RG_NOTE_LEN) {
+		snprintf(err, errlen, "the note is %zu bytes; at most %d fit", strlen(w[3]),
+			 RG_NOTE_LEN - 1);
+		return err;
+	}
 	if (addr_parse(w[1], &k, err, errlen) < 0 || duration_parse(w[2], &secs, err, errlen) < 0)
 		return err;
 	wide = addr_needs_force(&k, &x->env->cfg->offenders.nat64, covers, sizeof(covers));

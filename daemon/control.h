@@ -43,6 +43,12 @@ struct control_env {
  * percent-decoded words; the number of words, or -1 with why. */
 int control_words(char *buf, size_t len, char **w, int max, const char **why);
 
+/* The error for an unban of k (written as arg) that matches no ban: when
+ * a shorter prefix's ban covers k, it names that prefix (the daemon's
+ * answer and the CLI's with the daemon down). */
+void control_no_such_ban(struct enforcer *e, const char *arg, const struct rg_lpm_key *k,
+			 char *err, size_t errlen);
+
 struct server *control_start(struct loop *l, struct control_env *env, char *err,
 			     size_t errlen);
 

@@ -33,6 +33,9 @@ struct judge {
 	struct offenders *off;
 	struct enforcer *enf;
 	struct judge_stats st;
+	judge_event_cb on_event;
+	void *event_arg;
+	struct recent recent;
 };
 
 struct judge *judge_new(struct offenders *off, struct enforcer *enf)
@@ -49,6 +52,24 @@ struct judge *judge_new(struct offenders *off, struct enforcer *enf)
 void judge_free(struct judge *j)
 {
 	free(j);
+}
+
+void judge_on_event(struct judge *j, judge_event_cb cb, void *arg)
+{
+	j->on_event = cb;
+	j->event_arg = arg;
+}
+
+size_t judge_recent(const struct judge *j, const struct rg_lpm_key *k,
+		    const struct recent_rcpt **out, size_t max)
+{
+	return recent_get(&j->recent, k, out, max);
+}
+
+static void tell(struct judge *j, struct judge_event e)
+{
+	if (j->on_event)
+		j->on_event(&e, j->event_arg);
 }
 
 const struct judge_stats *judge_stats(const struct judge *j)
@@ -70,6 +91,11 @@ struct judgement judge_evidence(struct judge *j, const struct rg_addr *client,
 	struct judgement out = { .banned = false };
 	char why[192], a[ADDR_STRLEN];
 
+	if (rcpt && *rcpt && ev != EV_VALID && d.what != D_REFUSED) {
+		struct rg_lpm_key k = offenders_key(j->off, client);
+
+		recent_add(&j->recent, &k, rcpt, now);
+	}
 	switch (d.what) {
 	case D_NONE:
 		return out;
@@ -97,6 +123,10 @@ struct judgement judge_evidence(struct judge *j, const struct rg_addr *client,
 	}
 	/* The client's network, then the /24 it may complete. */
 	for (int round = 0; round < 2 && d.what == D_BAN; round++) {
+		struct judge_event je = { .what = JUDGE_BAN, .key = &d.prefix, .time = now,
+					  .secs = d.secs, .reason = d.reason, .offense = d.offense,
+					  .note = "", .by = "judge", .score = d.level,
+					  .threshold = d.threshold };
 		int n = snprintf(why, sizeof(why), "offense=%u evidence=%s%s", d.offense,
 				 evidence_name(ev), source);
 
@@ -114,6 +144,7 @@ struct judgement judge_evidence(struct judge *j, const struct rg_addr *client,
 			out.banned = false;
 			return out;
 		case ENF_BANNED:
+			tell(j, je);
 			out.bans[out.nbans++] = d;
 			d = offenders_banned(j->off, &d, now);
 			break;
@@ -151,8 +182,12 @@ enum enf_result judge_manual_ban(struct judge *j, const struct rg_lpm_key *k, ui
 {
 	enum enf_result r = enforce_ban(j->enf, k, NULL, secs, RG_REASON_MANUAL, note, true, by);
 
-	if (r == ENF_BANNED)
+	if (r == ENF_BANNED) {
 		offenders_manual_ban(j->off, k, secs ? (uint32_t)(now + secs) : UINT32_MAX, now);
+		tell(j, (struct judge_event){ .what = JUDGE_BAN, .key = k, .time = now,
+					      .secs = secs, .reason = RG_REASON_MANUAL,
+					      .note = note ? note : "", .by = by });
+	}
 	return r;
 }
 
@@ -160,8 +195,11 @@ int judge_unban(struct judge *j, const struct rg_lpm_key *k, const char *by, uin
 {
 	int rc = enforce_unban(j->enf, k, by);
 
-	if (rc == 0)
+	if (rc == 0) {
 		offenders_unbanned(j->off, k, now);
+		tell(j, (struct judge_event){ .what = JUDGE_UNBAN, .key = k, .time = now,
+					      .note = "", .by = by });
+	}
 	return rc;
 }
 
@@ -231,6 +269,8 @@ int judge_lifted(struct judge *j, const struct rg_lpm_key *entry, ban_cb cb, voi
 void judge_expired(struct judge *j, const struct rg_lpm_key *k, uint32_t now)
 {
 	offenders_expired(j->off, k, now);
+	tell(j, (struct judge_event){ .what = JUDGE_EXPIRE, .key = k, .time = now, .note = "",
+				      .by = "expiry" });
 }
 
 /* Removed by hand while the daemon was down: a pardon like any manual unban. */
@@ -241,6 +281,8 @@ static void pardon(struct judge *j, const struct rg_lpm_key *k, uint32_t now, si
 	addr_format(k, a, sizeof(a));
 	log_info("event=pardon address=%s why=unbanned_while_daemon_was_down", a);
 	offenders_unbanned(j->off, k, now);
+	tell(j, (struct judge_event){ .what = JUDGE_UNBAN, .key = k, .time = now, .note = "",
+				      .by = "by=cli while the daemon was down" });
 	(*n)++;
 }
 

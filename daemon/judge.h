@@ -12,6 +12,7 @@
 #include "addr.h"
 #include "enforce.h"
 #include "offenders.h"
+#include "recent.h"
 #include "state.h"
 
 struct judge_stats {
@@ -27,11 +28,29 @@ struct judgement {
 	struct decision bans[2];
 };
 
+/* A ban placed, lifted or run out, for the history (history.h). */
+struct judge_event {
+	enum { JUDGE_BAN, JUDGE_UNBAN, JUDGE_EXPIRE } what;
+	const struct rg_lpm_key *key;
+	uint32_t time;
+	uint64_t secs;                  /* ban: its duration, 0 permanent */
+	unsigned reason, offense;       /* ban; offense 0: by hand */
+	double score, threshold;        /* a ban by evidence: the level that made it */
+	const char *note;               /* ban: the admin's text, "" when none */
+	const char *by;                 /* who: "judge", or the control or CLI peer */
+};
+typedef void (*judge_event_cb)(const struct judge_event *e, void *arg);
+
 struct judge;
 
 /* Evidence is recorded in off; bans are carried out through enf. */
 struct judge *judge_new(struct offenders *off, struct enforcer *enf);
 void judge_free(struct judge *j);
+/* cb hears of every ban, unban and expiry the judge carries out. */
+void judge_on_event(struct judge *j, judge_event_cb cb, void *arg);
+/* The latest bad recipients from inside k, newest first (recent.h). */
+size_t judge_recent(const struct judge *j, const struct rg_lpm_key *k,
+		    const struct recent_rcpt **out, size_t max);
 
 /* One piece of evidence against (or, EV_VALID, for) client; rcpt (may be
  * NULL) is the recipient it guessed, source a suffix for the log lines

@@ -1,4 +1,5 @@
 /* names.c - names for enum rg_reason and enum rg_counter. */
+#include <string.h>
 #include "names.h"
 
 static const char *const reasons[RG_REASON_MAX] = {
@@ -27,6 +28,14 @@ static const char *const counters[RG_COUNTER_MAX] = {
 const char *reason_name(unsigned reason)
 {
 	return reason < RG_REASON_MAX && reasons[reason] ? reasons[reason] : "unknown";
+}
+
+unsigned reason_code(const char *name)
+{
+	for (unsigned r = 1; r < RG_REASON_MAX; r++)
+		if (reasons[r] && strcmp(name, reasons[r]) == 0)
+			return r;
+	return 0;
 }
 
 const char *counter_name(unsigned counter)

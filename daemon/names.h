@@ -5,6 +5,8 @@
 #include "rcptguard.h"
 
 const char *reason_name(unsigned reason);
+/* The code of a reason's name; 0 when it names none. */
+unsigned reason_code(const char *name);
 const char *counter_name(unsigned counter);
 
 #endif

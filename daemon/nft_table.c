@@ -776,9 +776,16 @@ static int rule_expr_cb(struct nftnl_expr *x, void *arg)
 	return 0;
 }
 
-static int rule_cb(const struct nlmsghdr *nlh, void *arg)
+/* The rules of our chain, each known by its comment. */
+struct rules_req {
+	struct nft_table *t;
+	const char *chain;
+	struct nftt_counters *out;      /* nftt_counters() */
+	bool *base, (*ban)[129];        /* nftt_missing(): the rules seen */
+};
+
+static int rule_cb(const struct nlmsghdr *nlh, struct rules_req *q)
 {
-	struct nftt_counters *out = arg;
 	struct nftnl_rule *r = nftnl_rule_alloc();
 	char comment[NFT_USERDATA_MAXLEN + 1] = "";
 	uint64_t *c = NULL;
@@ -786,27 +793,30 @@ static int rule_cb(const struct nlmsghdr *nlh, void *arg)
 	const void *udata;
 	unsigned plen;
 	char fam[2];
+	bool ban;
 
 	if (!r || nftnl_rule_nlmsg_parse(nlh, r) < 0)
 		goto out;
 	if ((udata = nftnl_rule_get_data(r, NFTNL_RULE_USERDATA, &ulen)))
 		nftnl_udata_parse(udata, ulen, comment_cb, comment);
-	if (sscanf(comment, "ban%1[46]_%u", fam, &plen) == 2)
-		c = plen == (fam[0] == '4' ? 32u : 128u) ? &out->exact_pkts : &out->prefix_pkts;
+	ban = sscanf(comment, "ban%1[46]_%u", fam, &plen) == 2 && plen <= 128;
+	if (q->base) {
+		if (ban)
+			q->ban[fam[0] == '4'][plen] = true;
+		else if (strcmp(comment, "unprotected port") == 0)
+			*q->base = true;
+		goto out;
+	}
+	if (ban)
+		c = plen == (fam[0] == '4' ? 32u : 128u) ? &q->out->exact_pkts : &q->out->prefix_pkts;
 	else if (strncmp(comment, "allow", 5) == 0)
-		c = &out->allow_pkts;
+		c = &q->out->allow_pkts;
 	if (c)
 		nftnl_expr_foreach(r, rule_expr_cb, c);
 out:
 	nftnl_rule_free(r);
 	return MNL_CB_OK;
 }
-
-struct rules_req {
-	struct nft_table *t;
-	const char *chain;
-	struct nftt_counters *out;
-};
 
 static void build_rules(struct nlmsghdr *nlh, void *arg)
 {
@@ -823,16 +833,52 @@ static void build_rules(struct nlmsghdr *nlh, void *arg)
 
 static int rules_cb(const struct nlmsghdr *nlh, void *arg)
 {
-	return rule_cb(nlh, ((struct rules_req *)arg)->out);
+	return rule_cb(nlh, arg);
 }
 
 int nftt_counters(struct nft_table *t, struct nftt_counters *out)
 {
-	struct rules_req q = { t, our_chain(t), out };
+	struct rules_req q = { t, our_chain(t), out, NULL, NULL };
 
 	memset(out, 0, sizeof(*out));
 	if (!q.chain)
 		return 0;
 	return nft_request(t->n, NFT_MSG_GETRULE, NFPROTO_INET, NLM_F_DUMP, build_rules,
 			   rules_cb, &q);
+}
+
+int nftt_missing(struct nft_table *t, char *buf, size_t len)
+{
+	bool base = false, ban[2][129] = { { false } };
+	struct rules_req q = { t, NULL, NULL, &base, ban };
+
+	if (!t->exists) {
+		snprintf(buf, len, "no nftables table inet %s", t->name);
+		return 1;
+	}
+	/* Asked afresh: the chain may have gone since the table was opened. */
+	if (!(q.chain = nftt_hook(t))) {
+		snprintf(buf, len, "table inet %s has no ingress or prerouting chain", t->name);
+		return 1;
+	}
+	if (nft_request(t->n, NFT_MSG_GETRULE, NFPROTO_INET, NLM_F_DUMP, build_rules, rules_cb,
+			&q) < 0) {
+		snprintf(buf, len, "cannot read the rules of chain %s", q.chain);
+		return 1;
+	}
+	if (!base) {
+		snprintf(buf, len, "chain %s has lost its rules", q.chain);
+		return 1;
+	}
+	for (unsigned v4 = 0; v4 < 2; v4++)
+		for (unsigned plen = 0; plen <= 128; plen++)
+			if (t->have[NFTT_BAN][v4][plen] && !ban[v4][plen]) {
+				char name[32];
+
+				set_name(name, sizeof(name), NFTT_BAN, v4, plen);
+				snprintf(buf, len, "chain %s has no drop rule for set %s", q.chain,
+					 name);
+				return 1;
+			}
+	return 0;
 }

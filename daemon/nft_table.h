@@ -82,5 +82,9 @@ int nftt_counters(struct nft_table *t, struct nftt_counters *out);
 
 /* Which chain (hook) holds our rules: "ingress", "prerouting" or NULL. */
 const char *nftt_hook(struct nft_table *t);
+/* Is the table dropping? 0 when the table, its chain, the chain's port
+ * rule and a drop rule for every ban set are there; 1 with what is
+ * missing in buf. */
+int nftt_missing(struct nft_table *t, char *buf, size_t len);
 
 #endif

@@ -26,6 +26,7 @@
 #include "addr.h"
 #include "backend_start.h"
 #include "follow.h"
+#include "history.h"
 #include "judge.h"
 #include "logline.h"
 #include "control.h"
@@ -73,6 +74,7 @@ struct daemon {
 	struct metrics_file metrics;
 	bool state_failing, follow_failing;
 	struct journal journal;         /* ban changes since the last full save */
+	struct history history;         /* every ban, unban and expiry, for people */
 	bool journal_behind;            /* a change missed it: save the whole state */
 	/* Clients banned or unbanned since the last tick: their offender
 	 * records (offense count, pardon) are journaled with the change. */
@@ -236,6 +238,19 @@ static void on_ban_change(const struct rg_lpm_key *k, bool banned, uint64_t secs
 		d->journal_behind = true;
 	else
 		d->changed[d->nchanged++] = *k;
+}
+
+/* Each ban, unban and expiry becomes a history line; a ban carries the
+ * latest recipients its network tried. */
+static void on_judge_event(const struct judge_event *e, void *arg)
+{
+	struct daemon *d = arg;
+	const struct recent_rcpt *r[HISTORY_RCPTS];
+	size_t n = e->what == JUDGE_BAN ? judge_recent(d->judge, e->key, r, HISTORY_RCPTS) : 0;
+	char line[HISTORY_LINE];
+
+	history_line(line, sizeof(line), e, r, n);
+	history_add(&d->history, line);
 }
 
 /* The offender records the changes of this tick left behind (the verdict
@@ -539,6 +554,10 @@ static int start(struct daemon *d, char *err, size_t errlen)
 	}
 	if (rc == 0)
 		rc = enforce_load_allow(d->enf, d->cfg, err, errlen);
+	/* The unbans made while we were down are its first lines, written
+	 * once we run as our user. */
+	history_init(&d->history, d->cfg->state_dir);
+	judge_on_event(d->judge, on_judge_event, d);
 	if (rc == 0 && loaded)
 		restore_state(d, &st);
 	/* Still root: a journal the CLI made (root's, 0600) is readable. */
@@ -569,6 +588,7 @@ static int start(struct daemon *d, char *err, size_t errlen)
 	 * journal, made as the user so they are its own to append to and
 	 * replace; from here every change is journaled. */
 	save_state(d);
+	history_start(&d->history);
 	enforce_on_change(d->enf, on_ban_change, d);
 	/* As the user the daemon runs as: a log it cannot read shows now. */
 	d->follow = follow_start(d->loop, d->cfg, on_log_line, d, err, errlen);
@@ -703,6 +723,7 @@ out:
 	enforce_free(d.enf);
 	offenders_free(d.off);
 	journal_close(&d.journal);
+	history_free(&d.history);
 	if (d.state_lock >= 0)
 		close(d.state_lock);
 	loop_free(d.loop);

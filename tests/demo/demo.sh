@@ -62,11 +62,13 @@ grep -o 'event=ban .*' "$WORK/daemon.log"
 rg list
 
 say "The bot's next SYNs to port 25 die in the driver; port 80 still answers"
-for try in 1 2; do
+blocked=0
+for try in 1 2 3; do
 	if in_c timeout 3 socat -T1 - TCP:10.77.1.1:25,connect-timeout=1 </dev/null >/dev/null 2>&1; then
 		echo "port 25, try $try: connected (unexpected)"
 	else
 		echo "port 25, try $try: no answer"
+		blocked=$((blocked + 1))
 	fi
 done
 in_c timeout 3 socat -T1 - TCP:10.77.1.1:80,connect-timeout=1 </dev/null | sed 's/^/port 80: /'
@@ -75,5 +77,17 @@ rg list
 say "rcptguard unban 10.77.1.2: mail flows again"
 rg unban 10.77.1.2
 swaks_to bob@example.com 2>&1 | grep -E '^ *(<-|<\*\*) +250 2\.1\.5'
+
+say "What the ban saved mx"
+rg stats --prometheus | awk -v blocked=$blocked '
+	$1 == "rcptguard_dropped_packets_total" { pk = $2 }
+	$1 == "rcptguard_dropped_bytes_total" { by = $2 }
+	$1 ~ /^rcptguard_bandwidth_saved/ { est = $2 }
+	END {
+		printf "dropped:   %d packets, %d bytes, in the driver: no socket, no process\n", pk, by
+		printf "bandwidth: about %d bytes saved (what was dropped, and the replies it would have had)\n", est
+		printf "processes: %d smtpd processes never started: each connection the bot tried\n", blocked
+		printf "           would have made Postfix (or tcpserver for qmail) run one\n"
+	}'
 
 say "Done; removing the namespaces, Postfix, the program and its pins"

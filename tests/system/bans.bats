@@ -187,7 +187,7 @@ spp() {
 	assert_line --regexp '^rcptguard_dropped_packets_total [0-9]+$'
 	assert_line '# TYPE rcptguard_bans_active gauge'
 	run -0 rg stats --json
-	assert_output --partial '{"name":"rcptguard_bans_active","labels":"","value":1}'
+	assert_output --partial '{"name":"rcptguard_bans_active","labels":{},"value":1}'
 }
 
 @test "show says which score banned a client and when, and still does after a restart" {
@@ -198,7 +198,7 @@ spp() {
 	assert_line --regexp '^  banned 20[0-9-]+ [0-9:]+ \(unknown-recipient\) at score 5\.00 of 5\.00$'
 	banned=$(echo "$output" | grep ' at score ')
 	run -0 rg show 192.0.2.8 --json
-	assert_output --partial '"ban_reason":"unknown-recipient","ban_level":"5.00","ban_threshold":"5.00"'
+	assert_output --partial '"ban_reason":"unknown-recipient","ban_level":5.00,"ban_threshold":5.00'
 	stop_daemon
 	start_daemon
 	run -0 rg show 192.0.2.8

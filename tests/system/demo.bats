@@ -10,6 +10,10 @@ load lib
 	assert_line "port 25, try 1: no answer"
 	assert_line "port 80: HTTP/1.0 200 OK"
 	assert_output --partial "250 2.1.5 Ok"
+	# It ends with what the ban saved: bytes and processes.
+	assert_line --regexp '^dropped:   [1-9][0-9]* packets, [1-9][0-9]* bytes, in the driver: no socket, no process$'
+	assert_line --regexp '^bandwidth: about [1-9][0-9]* bytes saved '
+	assert_line "processes: 3 smtpd processes never started: each connection the bot tried"
 	run ip netns list
 	refute_output --partial "rgdemo"
 	run ls /sys/fs/bpf

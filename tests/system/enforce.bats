@@ -163,7 +163,7 @@ verdict() {
 	assert_failure
 	run -0 rg unban 10.77.1.2
 	run -0 mail_from_client 10.77.1.1
-	run -0 rg status
+	run -3 rg status
 	assert_line "daemon:    not running (bans stay enforced)"
 }
 

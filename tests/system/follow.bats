@@ -47,7 +47,7 @@ as_rcptguard() {
 }
 
 # offender IP FIELD: a field of what the daemon knows about IP.
-offender() { rg show "$1" --json | tr ',' '\n' | sed -n "s/^\"$2\":\"\(.*\)\"}*\]*$/\1/p" | head -1; }
+offender() { rg show "$1" --json | jq -r ".offender.$2 // empty"; }
 
 # metric NAME: its value from rcptguard stats.
 metric() { rg stats | awk -v m="$1" '$1 == m { print $2 }'; }
