@@ -98,7 +98,7 @@ guesses() {
 	guesses 192.0.2.7 5
 	run -0 rg top --once
 	assert_line --index 0 --regexp '^rcptguard top - [0-9:]+   bans 1   dropped [0-9]+ packets   saved ~[0-9.]+ [KMGT]?B   verdicts -/s$'
-	assert_line --regexp '^192\.0\.2\.7 +0\.00/5\.00 +5 +1 +banned +guess5@example\.com$'
+	assert_line --regexp '^192\.0\.2\.7 +5\.00/5\.00 +5 +1 +banned +guess5@example\.com$'
 	# Keys on a terminal: two frames (the second with a rate), then q ends it.
 	run -0 timeout 10 script -qec "nsenter --net=/run/netns/$NS_S $B/rcptguard -c $CONF top" /dev/null \
 		< <(sleep 2.6; printf q)
