@@ -17,7 +17,13 @@ int atomic_open(struct atomic_file *a, const char *path, mode_t mode, char *err,
 		snprintf(err, errlen, "path too long: %s", path);
 		return -1;
 	}
-	a->fd = open(a->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	/* Never through a name someone else left there: a symlink planted in a
+	 * directory others can write would have us truncate its target. A
+	 * stale file of ours (a crash) is removed and the create tried once
+	 * more; a name that reappears in between is an error. */
+	a->fd = open(a->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (a->fd < 0 && errno == EEXIST && unlink(a->tmp) == 0)
+		a->fd = open(a->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (a->fd < 0 || !(a->f = fdopen(a->fd, "w"))) {
 		snprintf(err, errlen, "cannot create %s: %s", a->tmp, strerror(errno));
 		if (a->fd >= 0)

@@ -2,6 +2,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#include <unicode/utf8.h>
 #include "backend.h"
 #include "names.h"
 #include "prometheus.h"
@@ -88,6 +89,17 @@ void prom_histogram(const struct prom_histogram *h, const char *name, const char
 	cb(arg, sample, help, "", (double)h->count);
 }
 
+/* The length of the well-formed UTF-8 character at s (ICU's reading: no
+ * overlong form, no surrogate), or 0. */
+static size_t utf8_seq(const char *s)
+{
+	int32_t i = 0;
+	UChar32 c;
+
+	U8_NEXT(s, i, (int32_t)strnlen(s, 4), c);
+	return c < 0 ? 0 : (size_t)i;
+}
+
 void prom_label(char *buf, size_t len, const char *key, const char *value)
 {
 	size_t n = (size_t)snprintf(buf, len, "%s=\"", key);
@@ -97,22 +109,26 @@ void prom_label(char *buf, size_t len, const char *key, const char *value)
 		return;
 	}
 	/* A long value is cut, but the label stays whole (room is kept for
-	 * the closing quote and the NUL) and so does a UTF-8 sequence. */
+	 * the closing quote and the NUL) and so does a UTF-8 sequence; a byte
+	 * that starts no valid sequence is written as '?', so the exposition
+	 * stays valid UTF-8 and no quote or newline hides in a sequence. */
 	while (*value) {
 		unsigned char c = (unsigned char)*value;
-		size_t seq = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+		size_t seq = utf8_seq(value);
 		bool esc = c == '\\' || c == '"' || c == '\n';
 
-		if (strnlen(value, seq) < seq || n + (esc ? 2 : seq) + 2 > len)
+		if (n + (esc ? 2 : seq ? seq : 1) + 2 > len)
 			break;
 		if (esc) {
 			buf[n++] = '\\';
 			buf[n++] = c == '\n' ? 'n' : (char)c;
+		} else if (!seq) {
+			buf[n++] = '?';
 		} else {
 			memcpy(buf + n, value, seq);
 			n += seq;
 		}
-		value += seq;
+		value += seq ? seq : 1;
 	}
 	buf[n++] = '"';
 	buf[n] = '\0';

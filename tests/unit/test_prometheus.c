@@ -76,6 +76,64 @@ static void hostile_labels(void)
 	ok(buf[0] == '\0', "no room for the key: an empty string, not half a label");
 }
 
+/* Is s well-formed UTF-8 by RFC 3629's table (no overlong form, no
+ * surrogate, nothing past U+10FFFF, no stray continuation byte)? */
+static int utf8_strict(const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+
+	while (*s) {
+		unsigned char c = *s;
+		int more = c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 :
+			   c >= 0xf0 && c <= 0xf4 ? 3 : -1;
+		unsigned lo = c == 0xe0 ? 0xa0 : c == 0xf0 ? 0x90 : 0x80;
+		unsigned hi = c == 0xed ? 0x9f : c == 0xf4 ? 0x8f : 0xbf;
+
+		if (more < 0)
+			return 0;
+		s++;
+		for (int i = 0; i < more; i++, s++)
+			if (*s < (i ? 0x80 : lo) || *s > (i ? 0xbf : hi))
+				return 0;
+	}
+	return 1;
+}
+
+/* Bytes that start no character, or a broken one, next to the bytes that
+ * would end the label or the line: the output is still one label of valid
+ * UTF-8 with nothing unescaped in it. */
+static void broken_utf8_labels(void)
+{
+	static const char *const tokens[] = {
+		"a", "\"", "\\", "\n", "\xc3", "\xe2\x82", "\xf0\x9f\x98", "\x80", "\xbf", "\xf8",
+		"\xff", "\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xc3\xa9",
+	};
+	char value[512], buf[96];
+	int bad = 0;
+
+	srand(23);
+	for (int round = 0; round < 20000; round++) {
+		size_t room = 9 + (size_t)(rand() % 80), ntok = (size_t)(rand() % 40);
+
+		value[0] = '\0';
+		for (size_t i = 0; i < ntok; i++)
+			strcat(value, tokens[rand() % (sizeof(tokens) / sizeof(tokens[0]))]);
+		prom_label(buf, room, "file", value);
+		size_t n = strlen(buf);
+		int shape = n >= 7 && strncmp(buf, "file=\"", 6) == 0 && buf[n - 1] == '"';
+
+		for (size_t i = 6; shape && i + 1 < n; i++) {
+			if (buf[i] == '\n' || buf[i] == '"')
+				shape = 0;
+			else if (buf[i] == '\\')
+				shape = ++i + 1 < n && (buf[i] == '\\' || buf[i] == '"' || buf[i] == 'n');
+		}
+		bad += !shape || !utf8_strict(buf) || n >= room;
+	}
+	ok(bad == 0, "20000 label values with broken UTF-8 beside quotes and newlines: each label "
+	   "is whole, escaped and valid UTF-8 (%d bad)", bad);
+}
+
 /* The samples a histogram gives, printed below as the CLI prints them. */
 static struct {
 	char name[64], labels[32];
@@ -136,6 +194,7 @@ static void values(void)
 int main(void)
 {
 	hostile_labels();
+	broken_utf8_labels();
 	families();
 	values();
 	return tap_done();
