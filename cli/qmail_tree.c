@@ -85,9 +85,11 @@ static void warnf(struct tree *t, const char *fmt, ...)
 
 static void emit(struct tree *t, const char *local, const char *domain)
 {
-	char entry[NAME_MAX_LEN * 2 + 2];
+	char entry[NAME_MAX_LEN * 2 + 3];
 
-	snprintf(entry, sizeof(entry), "%s@%s", local, domain);
+	/* A local part starting with '-' (~alias/.qmail--foo) is escaped, or
+	 * the source would read it as a negative entry for "foo". */
+	snprintf(entry, sizeof(entry), "%s%s@%s", *local == '-' ? "\\" : "", local, domain);
 	lower(entry);
 	t->out->address(entry, t->out->arg);
 }

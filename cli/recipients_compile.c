@@ -41,8 +41,10 @@ static const char *parse_entry(char *s, bool *neg, char *key, size_t *klen)
 	char *at, alias[RCPT_MAX + 2];
 	size_t n;
 
+	/* A leading "\-" is the address "-user@d" itself (qmail's .qmail--user),
+	 * not a negative entry; no address starts with a backslash. */
 	*neg = *s == '-';
-	if (*neg)
+	if (*neg || (s[0] == '\\' && s[1] == '-'))
 		s++;
 	n = strlen(s);
 	if (n > RCPT_MAX)

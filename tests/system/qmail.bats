@@ -48,6 +48,17 @@ teardown() { teardown_net; }
 	done
 }
 
+@test "recipients compile --qmail: an alias whose name starts with a dash is that address, not a negative entry" {
+	printf '&bob\n' > "$Q/alias/.qmail--list"
+	run -0 rg recipients compile --qmail "$Q" --passwd "$Q/passwd" --dry-run
+	assert_line '\-list@example.com'
+	run -0 rg recipients compile --qmail "$Q" --passwd "$Q/passwd" -o "$Q/r.cdb"
+	assert_line --regexp '^compiled .*, 0 negative entries, '
+	run -0 rg recipients check --db "$Q/r.cdb" -- -list@example.com list@example.com
+	assert_line --regexp '^-list@example\.com +valid +-list@example\.com$'
+	assert_line --regexp '^list@example\.com +unknown +- *$'
+}
+
 @test "recipients compile --qmail: a directory that is not qmail is a clear error" {
 	run -1 rg recipients compile --qmail "$BATS_TEST_TMPDIR" --dry-run
 	assert_output "rcptguard: $BATS_TEST_TMPDIR/control/rcpthosts does not exist: is $BATS_TEST_TMPDIR a qmail installation? (use --qmail DIR)"
