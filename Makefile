@@ -272,7 +272,7 @@ FUZZ_CFLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -Ibpf -Idaemon -Icli -I$(B) \
                -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 # The CLI's parsers of files and replies are fuzzed too.
 FUZZ_OBJ    := $(COMMON_SRC:%.c=$(B)/fuzz/obj/%.o) \
-               $(addprefix $(B)/fuzz/obj/cli/,control_client.o qmail_tree.o recipients_compile.o \
+               $(addprefix $(B)/fuzz/obj/cli/,control_client.o json.o qmail_tree.o recipients_compile.o \
                  recipients_target.o)
 
 $(B)/fuzz/obj/%.o: %.c
