@@ -101,7 +101,7 @@ deps:
 test-deps:
 	$(call install_debs,$(RUN_DEBS) $(TEST_DEBS),$(PREPARE_TEST_DEBS),$(SETTLE_TEST_DEBS))
 
-$(B)/rcptguard.bpf.o: bpf/rcptguard.bpf.c bpf/rcptguard.h
+$(B)/rcptguard.bpf.o: bpf/rcptguard.bpf.c bpf/rst.bpf.h bpf/rcptguard.h
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
