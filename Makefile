@@ -148,16 +148,18 @@ $(B)/tests/test_recipients: tests/unit/test_recipients.c tests/unit/tap.h $(B)/c
 		$(B)/libcommon.a $(LIBS)
 
 $(B)/tests/bpf_packets: tests/bpf/bpf_packets.c tests/bpf/packet.c tests/bpf/packet.h tests/bpf/skel_maps.h \
+		tests/bpf/rst_ref.c tests/bpf/rst_ref.h \
 		tests/unit/tap.h $(B)/rcptguard.skel.h $(B)/libcommon.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/unit -Itests/bpf $(LDFLAGS) -o $@ tests/bpf/bpf_packets.c \
-		tests/bpf/packet.c $(B)/libcommon.a $(LIBS)
+		tests/bpf/packet.c tests/bpf/rst_ref.c $(B)/libcommon.a $(LIBS)
 
 $(B)/tests/bpf_random: tests/bpf/bpf_random.c tests/bpf/packet.c tests/bpf/packet.h tests/bpf/skel_maps.h \
+		tests/bpf/rst_ref.c tests/bpf/rst_ref.h \
 		tests/unit/tap.h $(B)/rcptguard.skel.h $(B)/libcommon.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/unit -Itests/bpf $(LDFLAGS) -o $@ tests/bpf/bpf_random.c \
-		tests/bpf/packet.c $(B)/libcommon.a $(LIBS)
+		tests/bpf/packet.c tests/bpf/rst_ref.c $(B)/libcommon.a $(LIBS)
 
 $(B)/tests/bench_xdp: tests/bench/bench_xdp.c tests/bpf/packet.c tests/bpf/packet.h tests/bpf/skel_maps.h \
 		$(B)/rcptguard.skel.h $(B)/libcommon.a

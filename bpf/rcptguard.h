@@ -117,7 +117,7 @@ struct rg_settings {
 };
 
 /* One CPU's RST bucket as a theoretical arrival time: a RST is allowed
- * while tat is at most a second ahead of now; each adds an interval. */
+ * while tat is less than a second ahead of now; each adds an interval. */
 struct rg_rst_bucket {
 	__u64 tat_ns;
 };

@@ -80,7 +80,7 @@ static __always_inline int rst_allowed(struct rg_ban *ban, const struct rg_setti
 	if (!b || now - ban->last_rst_ns < RG_RST_PER_BAN_NS)
 		return 0;
 	tat = b->tat_ns > now ? b->tat_ns : now;
-	if (tat - now > 1000000000ULL)
+	if (tat - now >= 1000000000ULL)
 		return 0;
 	b->tat_ns = tat + cfg->rst_interval_ns;
 	ban->last_rst_ns = now;
