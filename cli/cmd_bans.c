@@ -275,6 +275,7 @@ struct ban_row {
 	uint64_t created, expires;      /* unix; expires 0: permanent */
 	bool expired;
 	uint64_t packets, bytes;
+	uint64_t rst_sent, rst_suppressed;      /* ban_action = rst */
 };
 
 struct ban_rows {
@@ -307,6 +308,8 @@ static int row_from_map(const struct rg_lpm_key *k, const struct rg_ban *b,
 		(row->expired ? 0 : (b->expires_ns - now + 999999999ULL) / 1000000000ULL);
 	row->packets = b->packets;
 	row->bytes = b->bytes;
+	row->rst_sent = b->rst_sent;
+	row->rst_suppressed = b->rst_suppressed;
 	return 0;
 }
 
@@ -324,6 +327,8 @@ static int row_from_record(struct ban_rows *rows, const struct ctl_record *rec)
 	row->expired = strcmp(ctl_get(rec, "expired"), "1") == 0;
 	row->packets = strtoull(ctl_get(rec, "packets"), NULL, 10);
 	row->bytes = strtoull(ctl_get(rec, "bytes"), NULL, 10);
+	row->rst_sent = strtoull(ctl_get(rec, "rst_sent"), NULL, 10);
+	row->rst_suppressed = strtoull(ctl_get(rec, "rst_suppressed"), NULL, 10);
 	return 0;
 }
 
@@ -386,19 +391,20 @@ static int row_cmp(const void *a, const void *b)
 
 static void print_rows(const struct ban_rows *rows, bool json, const char *reason)
 {
-	static const char *const head[] = { "ADDRESS", "REASON", "AGE", "EXPIRES", "PACKETS", "BYTES" };
+	static const char *const head[] = { "ADDRESS", "REASON", "AGE", "EXPIRES", "PACKETS", "BYTES",
+					    "RSTS", "RSTS_CAPPED" };
 	uint64_t wall = wall_secs();
 	struct table t;
 	size_t shown = 0;
 
-	table_init(&t, "llrrrr", head);
+	table_init(&t, "llrrrrrr", head);
 	if (json)
 		printf("[");
 	for (size_t i = 0; i < rows->n; i++) {
 		const struct ban_row *r = &rows->v[i];
 		uint64_t age = wall > r->created ? wall - r->created : 0;
 		uint64_t left = r->expires > wall ? r->expires - wall : 0;
-		char a[ADDR_STRLEN], agebuf[32], exp[32], pk[24], by[24];
+		char a[ADDR_STRLEN], agebuf[32], exp[32], pk[24], by[24], rs[24], rc[24];
 
 		if (reason && strcmp(r->reason, reason) != 0)
 			continue;
@@ -412,11 +418,12 @@ static void print_rows(const struct ban_rows *rows, bool json, const char *reaso
 			json_str(stdout, r->note);
 			printf(",\"created\":%llu,\"age_seconds\":%llu,\"permanent\":%s,"
 			       "\"expired\":%s,\"expires_in_seconds\":%llu,\"packets\":%llu,"
-			       "\"bytes\":%llu}",
+			       "\"bytes\":%llu,\"rst_sent\":%llu,\"rst_suppressed\":%llu}",
 			       (unsigned long long)r->created, (unsigned long long)age,
 			       r->expires ? "false" : "true", r->expired ? "true" : "false",
 			       (unsigned long long)left, (unsigned long long)r->packets,
-			       (unsigned long long)r->bytes);
+			       (unsigned long long)r->bytes, (unsigned long long)r->rst_sent,
+			       (unsigned long long)r->rst_suppressed);
 			continue;
 		}
 		duration_format(age, agebuf, sizeof(agebuf));
@@ -428,7 +435,10 @@ static void print_rows(const struct ban_rows *rows, bool json, const char *reaso
 			duration_format(left, exp, sizeof(exp));
 		snprintf(pk, sizeof(pk), "%llu", (unsigned long long)r->packets);
 		snprintf(by, sizeof(by), "%llu", (unsigned long long)r->bytes);
-		const char *cells[] = { a, r->note[0] ? r->note : r->reason, agebuf, exp, pk, by };
+		snprintf(rs, sizeof(rs), "%llu", (unsigned long long)r->rst_sent);
+		snprintf(rc, sizeof(rc), "%llu", (unsigned long long)r->rst_suppressed);
+		const char *cells[] = { a, r->note[0] ? r->note : r->reason, agebuf, exp, pk, by,
+					rs, rc };
 		if (table_add(&t, cells) < 0) {
 			fprintf(stderr, "rcptguard: out of memory listing bans\n");
 			break;

@@ -26,6 +26,7 @@ enum backend_cap {
 	BACKEND_KERNEL_EXPIRY = 1u << 2,        /* the kernel removes expired bans itself */
 	BACKEND_NEEDS_NET_ADMIN = 1u << 3,      /* every change needs CAP_NET_ADMIN */
 	BACKEND_SLOW_DUMP = 1u << 4,            /* a list of its bans costs seconds */
+	BACKEND_ANSWER_RST = 1u << 5,           /* ban_action = rst: banned SYNs get a RST */
 };
 
 enum backend_mode {

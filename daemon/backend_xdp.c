@@ -74,7 +74,7 @@ static int apply(void *ctx, const struct config *c, char *err, size_t errlen)
 static unsigned caps(void *ctx)
 {
 	(void)ctx;
-	return BACKEND_DROPS | BACKEND_PER_BAN_COUNTERS;
+	return BACKEND_DROPS | BACKEND_PER_BAN_COUNTERS | BACKEND_ANSWER_RST;
 }
 
 static int put(void *ctx, const struct rg_lpm_key *k, const struct backend_rec *r)

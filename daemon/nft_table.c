@@ -22,6 +22,10 @@
 #define INGRESS_PRIO -500               /* before anything an admin hooks there */
 #define PREROUTING_PRIO -300            /* raw: before conntrack */
 
+/* The regular chain every ban rule goes to: drop, or with ban_action =
+ * rst a RST to a pure SYN under a limit. */
+static const char answer_chain[] = "answer";
+
 static const char *const kind_names[] = { [NFTT_ALLOW] = "allow", [NFTT_BAN] = "ban" };
 static const char *const chain_names[] = { [NFT_HOOK_INGRESS] = "ingress",
 					   [NFT_HOOK_PREROUTING] = "prerouting" };
@@ -243,6 +247,30 @@ static void fill_verdict(struct nftnl_expr *e, const void *verdict)
 
 static const uint32_t v_accept = NF_ACCEPT, v_drop = NF_DROP;
 
+static void fill_goto_answer(struct nftnl_expr *e, const void *arg)
+{
+	(void)arg;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, NFT_GOTO);
+	nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, answer_chain);
+}
+
+/* rate packets a second, a second's worth at once. */
+static void fill_limit(struct nftnl_expr *e, const void *rate)
+{
+	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_RATE, *(const uint32_t *)rate);
+	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_UNIT, 1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_BURST, *(const uint32_t *)rate);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
+}
+
+static void fill_reject_rst(struct nftnl_expr *e, const void *arg)
+{
+	(void)arg;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, NFT_REJECT_TCP_RST);
+	nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, 0);
+}
+
 /* Queue one rule; comment names it for nftt_counters() and for people. */
 static void queue_rule(struct nft_table *t, const char *chain, struct nftnl_rule *r,
 		       const char *comment, bool append)
@@ -291,7 +319,10 @@ static void queue_set_rule(struct nft_table *t, const char *chain, enum nftt_kin
 	}
 	add_expr(t, r, "lookup", fill_lookup, &l);
 	add_expr(t, r, "counter", NULL, NULL);
-	add_expr(t, r, "immediate", fill_verdict, kind == NFTT_BAN ? &v_drop : &v_accept);
+	if (kind == NFTT_BAN)
+		add_expr(t, r, "immediate", fill_goto_answer, NULL);
+	else
+		add_expr(t, r, "immediate", fill_verdict, &v_accept);
 	/* Allow rules go first: an allowlisted source is never dropped. */
 	queue_rule(t, chain, r, name, kind == NFTT_BAN);
 }
@@ -438,6 +469,53 @@ static void queue_base_rules(struct nft_table *t, const char *chain)
 	}
 }
 
+/* A new rule of the answer chain, or NULL (the batch is then lost). */
+static struct nftnl_rule *answer_rule(struct nft_table *t)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+
+	if (!r)
+		lost(t);
+	return r;
+}
+
+/* The answer chain, emptied and refilled: drop; or, for ban_action =
+ * rst, a RST (the kernel's reject checks the SYN's checksum first) to a
+ * pure SYN (no ACK, RST or FIN) under a limit of rate a second, and
+ * every other packet dropped, the SYNs over the limit counted apart. */
+static void queue_answer(struct nft_table *t, enum rg_ban_action action, uint32_t rate)
+{
+	struct payload flags = { NFT_PAYLOAD_TRANSPORT_HEADER, 13, 1 };
+	struct bitwise syn_ack_rst_fin = { 1, { 0x17 } };
+	struct cmp not_pure_syn = { NFT_CMP_NEQ, 0x02 };
+	struct nftnl_rule *r;
+
+	queue_chain(t, answer_chain, NULL, NFT_MSG_NEWCHAIN);
+	queue_flush_chain(t, answer_chain);
+	if (action == RG_ACTION_RST) {
+		if ((r = answer_rule(t))) {
+			add_expr(t, r, "payload", fill_payload, &flags);
+			add_expr(t, r, "bitwise", fill_bitwise, &syn_ack_rst_fin);
+			add_expr(t, r, "cmp", fill_cmp, &not_pure_syn);
+			add_expr(t, r, "immediate", fill_verdict, &v_drop);
+			queue_rule(t, answer_chain, r, "not a pure syn", true);
+		}
+		if ((r = answer_rule(t))) {
+			add_expr(t, r, "limit", fill_limit, &rate);
+			add_expr(t, r, "counter", NULL, NULL);
+			add_expr(t, r, "reject", fill_reject_rst, NULL);
+			queue_rule(t, answer_chain, r, "rst_sent", true);
+		}
+	}
+	if ((r = answer_rule(t))) {
+		if (action == RG_ACTION_RST)
+			add_expr(t, r, "counter", NULL, NULL);
+		add_expr(t, r, "immediate", fill_verdict, &v_drop);
+		queue_rule(t, answer_chain, r, action == RG_ACTION_RST ? "rst_suppressed" : "drop",
+			   true);
+	}
+}
+
 static int setup_batch(struct nft_table *t, const struct config *c)
 {
 	const char *chain = chain_names[c->nft_hook];
@@ -469,6 +547,7 @@ static int setup_batch(struct nft_table *t, const struct config *c)
 		queue_flush_chain(t, chain_names[h]);
 		queue_chain(t, chain_names[h], NULL, NFT_MSG_DELCHAIN);
 	}
+	queue_answer(t, c->ban_action, c->rst_rate);
 	queue_chain(t, chain, c, NFT_MSG_NEWCHAIN);
 	queue_base_rules(t, chain);
 	for (int kind = NFTT_ALLOW; kind <= NFTT_BAN; kind++)
@@ -505,6 +584,12 @@ int nftt_setup(struct nft_table *t, const struct config *c, char *err, size_t er
 int nftt_set_ports(struct nft_table *t, const uint16_t *ports, unsigned n)
 {
 	queue_ports(t, ports, n);
+	return commit(t);
+}
+
+int nftt_set_answer(struct nft_table *t, enum rg_ban_action action, uint32_t rate)
+{
+	queue_answer(t, action, rate);
 	return commit(t);
 }
 
@@ -795,6 +880,10 @@ static int rule_cb(const struct nlmsghdr *nlh, void *arg)
 		c = plen == (fam[0] == '4' ? 32u : 128u) ? &out->exact_pkts : &out->prefix_pkts;
 	else if (strncmp(comment, "allow", 5) == 0)
 		c = &out->allow_pkts;
+	else if (strcmp(comment, "rst_sent") == 0)
+		c = &out->rst_sent_pkts;
+	else if (strcmp(comment, "rst_suppressed") == 0)
+		c = &out->rst_suppressed_pkts;
 	if (c)
 		nftnl_expr_foreach(r, rule_expr_cb, c);
 out:
@@ -829,10 +918,18 @@ static int rules_cb(const struct nlmsghdr *nlh, void *arg)
 int nftt_counters(struct nft_table *t, struct nftt_counters *out)
 {
 	struct rules_req q = { t, our_chain(t), out };
+	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if (!q.chain)
 		return 0;
-	return nft_request(t->n, NFT_MSG_GETRULE, NFPROTO_INET, NLM_F_DUMP, build_rules,
-			   rules_cb, &q);
+	rc = nft_request(t->n, NFT_MSG_GETRULE, NFPROTO_INET, NLM_F_DUMP, build_rules,
+			 rules_cb, &q);
+	if (rc < 0)
+		return rc;
+	/* A table made before the answer chain existed has none. */
+	q.chain = answer_chain;
+	rc = nft_request(t->n, NFT_MSG_GETRULE, NFPROTO_INET, NLM_F_DUMP, build_rules,
+			 rules_cb, &q);
+	return rc == -ENOENT ? 0 : rc;
 }

@@ -25,6 +25,9 @@ void prom_xdp(const struct rg_stats *s, metric_cb cb, void *arg)
 	 * again in the server's answers (docs/control.md). */
 	cb(arg, "rcptguard_bandwidth_saved_bytes_estimate", "",
 	   2 * (s->bytes[RG_DROP_EXACT] + s->bytes[RG_DROP_PREFIX]));
+	/* ban_action = rst: banned SYNs answered, and dropped over a cap. */
+	cb(arg, "rcptguard_rst_sent_total", "", s->rst_sent);
+	cb(arg, "rcptguard_rst_suppressed_total", "", s->rst_suppressed);
 	for (unsigned i = 0; i < RG_COUNTER_MAX; i++) {
 		snprintf(lab, sizeof(lab), "counter=\"%s\"", counter_name(i));
 		cb(arg, "rcptguard_xdp_packets_total", lab, s->packets[i]);
