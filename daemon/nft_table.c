@@ -23,8 +23,13 @@
 #define PREROUTING_PRIO -300            /* raw: before conntrack */
 
 /* The regular chain every ban rule goes to: drop, or with ban_action =
- * rst a RST to a pure SYN under a limit. */
+ * rst a RST to a pure SYN under the caps: one a second per source (a
+ * meter: the sets rst_meter4/6, an nft limit in each element) and
+ * rst_rate in all. */
 static const char answer_chain[] = "answer";
+static const char *const rst_meter[2] = { "rst_meter6", "rst_meter4" };
+#define RST_METER_MS 10000              /* a source's entry lives this long */
+#define RST_METER_MAX 65536             /* full: no per-source cap for new sources */
 
 static const char *const kind_names[] = { [NFTT_ALLOW] = "allow", [NFTT_BAN] = "ban" };
 static const char *const chain_names[] = { [NFT_HOOK_INGRESS] = "ingress",
@@ -247,12 +252,11 @@ static void fill_verdict(struct nftnl_expr *e, const void *verdict)
 
 static const uint32_t v_accept = NF_ACCEPT, v_drop = NF_DROP;
 
-static void fill_goto_answer(struct nftnl_expr *e, const void *arg)
+static void fill_goto(struct nftnl_expr *e, const void *chain)
 {
-	(void)arg;
 	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, NFT_GOTO);
-	nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, answer_chain);
+	nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, chain);
 }
 
 /* rate packets a second, a second's worth at once. */
@@ -320,7 +324,7 @@ static void queue_set_rule(struct nft_table *t, const char *chain, enum nftt_kin
 	add_expr(t, r, "lookup", fill_lookup, &l);
 	add_expr(t, r, "counter", NULL, NULL);
 	if (kind == NFTT_BAN)
-		add_expr(t, r, "immediate", fill_goto_answer, NULL);
+		add_expr(t, r, "immediate", fill_goto, answer_chain);
 	else
 		add_expr(t, r, "immediate", fill_verdict, &v_accept);
 	/* Allow rules go first: an allowlisted source is never dropped. */
@@ -469,8 +473,8 @@ static void queue_base_rules(struct nft_table *t, const char *chain)
 	}
 }
 
-/* A new rule of the answer chain, or NULL (the batch is then lost). */
-static struct nftnl_rule *answer_rule(struct nft_table *t)
+/* A new rule, or NULL (the batch is then lost). */
+static struct nftnl_rule *new_rule(struct nft_table *t)
 {
 	struct nftnl_rule *r = nftnl_rule_alloc();
 
@@ -479,40 +483,102 @@ static struct nftnl_rule *answer_rule(struct nft_table *t)
 	return r;
 }
 
-/* The answer chain, emptied and refilled: drop; or, for ban_action =
- * rst, a RST (the kernel's reject checks the SYN's checksum first) to a
- * pure SYN (no ACK, RST or FIN) under a limit of rate a second, and
- * every other packet dropped, the SYNs over the limit counted apart. */
+/* add @set { saddr limit rate over 1/second }: matches when the source
+ * had its RST in the last second (else the rule stops here). */
+static void fill_meter(struct nftnl_expr *e, const void *set)
+{
+	struct nftnl_expr *limit = nftnl_expr_alloc("limit");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_ADD);
+	nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, set);
+	nftnl_expr_set_u64(e, NFTNL_EXPR_DYNSET_TIMEOUT, RST_METER_MS);
+	if (!limit)
+		return;         /* the kernel refuses the rule: the batch fails */
+	nftnl_expr_set_u64(limit, NFTNL_EXPR_LIMIT_RATE, 1);
+	nftnl_expr_set_u64(limit, NFTNL_EXPR_LIMIT_UNIT, 1);
+	nftnl_expr_set_u32(limit, NFTNL_EXPR_LIMIT_BURST, 0);
+	nftnl_expr_set_u32(limit, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
+	nftnl_expr_set_u32(limit, NFTNL_EXPR_LIMIT_FLAGS, NFT_LIMIT_F_INV);
+	nftnl_expr_set(e, NFTNL_EXPR_DYNSET_EXPR, limit, 0);
+}
+
+/* "meta nfproto FAMILY SADDR" into register 1. */
+static void add_saddr(struct nft_table *t, struct nftnl_rule *r, bool v4)
+{
+	static const uint32_t nfproto = NFT_META_NFPROTO;
+	struct cmp fam = { NFT_CMP_EQ, v4 ? NFPROTO_IPV4 : NFPROTO_IPV6 };
+	struct payload src = { NFT_PAYLOAD_NETWORK_HEADER, v4 ? 12 : 8, v4 ? 4 : 16 };
+
+	add_expr(t, r, "meta", fill_meta, &nfproto);
+	add_expr(t, r, "cmp", fill_cmp, &fam);
+	add_expr(t, r, "payload", fill_payload, &src);
+}
+
+static void queue_rst_meter(struct nft_table *t, bool v4)
+{
+	struct nftnl_set *s = set_of(t, rst_meter[v4]);
+	struct nlmsghdr *nlh;
+
+	if (!s) {
+		lost(t);
+		return;
+	}
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, v4 ? 4 : 16);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, v4 ? TYPE_IPADDR : TYPE_IP6ADDR);
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_TIMEOUT | NFT_SET_EVAL);
+	nftnl_set_set_u64(s, NFTNL_SET_TIMEOUT, RST_METER_MS);
+	nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, RST_METER_MAX);
+	set_id(s);
+	nlh = nft_msg(t->n, NFT_MSG_NEWSET, NFPROTO_INET, NLM_F_CREATE);
+	nftnl_set_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
+}
+
+/* The answer chain, emptied and refilled. drop: everything dropped.
+ * rst: a packet that is not a pure SYN (no ACK, RST or FIN) is dropped; a
+ * SYN from a source answered in the last second, or over the limit of
+ * rate a second, is dropped and counted as rst_suppressed; the rest gets
+ * the RST (the kernel's reject checks the SYN's checksum first). */
 static void queue_answer(struct nft_table *t, enum rg_ban_action action, uint32_t rate)
 {
 	struct payload flags = { NFT_PAYLOAD_TRANSPORT_HEADER, 13, 1 };
 	struct bitwise syn_ack_rst_fin = { 1, { 0x17 } };
 	struct cmp not_pure_syn = { NFT_CMP_NEQ, 0x02 };
+	bool rst = action == RG_ACTION_RST;
 	struct nftnl_rule *r;
 
+	for (int v4 = 0; v4 < 2; v4++)
+		queue_rst_meter(t, v4);
 	queue_chain(t, answer_chain, NULL, NFT_MSG_NEWCHAIN);
 	queue_flush_chain(t, answer_chain);
-	if (action == RG_ACTION_RST) {
-		if ((r = answer_rule(t))) {
-			add_expr(t, r, "payload", fill_payload, &flags);
-			add_expr(t, r, "bitwise", fill_bitwise, &syn_ack_rst_fin);
-			add_expr(t, r, "cmp", fill_cmp, &not_pure_syn);
-			add_expr(t, r, "immediate", fill_verdict, &v_drop);
-			queue_rule(t, answer_chain, r, "not a pure syn", true);
-		}
-		if ((r = answer_rule(t))) {
-			add_expr(t, r, "limit", fill_limit, &rate);
+	if (rst && (r = new_rule(t))) {
+		add_expr(t, r, "payload", fill_payload, &flags);
+		add_expr(t, r, "bitwise", fill_bitwise, &syn_ack_rst_fin);
+		add_expr(t, r, "cmp", fill_cmp, &not_pure_syn);
+		add_expr(t, r, "immediate", fill_verdict, &v_drop);
+		queue_rule(t, answer_chain, r, "not a pure syn", true);
+	}
+	for (int v4 = 0; rst && v4 < 2; v4++) {
+		if ((r = new_rule(t))) {
+			add_saddr(t, r, v4);
+			add_expr(t, r, "dynset", fill_meter, rst_meter[v4]);
 			add_expr(t, r, "counter", NULL, NULL);
-			add_expr(t, r, "reject", fill_reject_rst, NULL);
-			queue_rule(t, answer_chain, r, "rst_sent", true);
+			add_expr(t, r, "immediate", fill_verdict, &v_drop);
+			queue_rule(t, answer_chain, r, "rst_suppressed", true);
 		}
 	}
-	if ((r = answer_rule(t))) {
-		if (action == RG_ACTION_RST)
+	if (rst && (r = new_rule(t))) {
+		add_expr(t, r, "limit", fill_limit, &rate);
+		add_expr(t, r, "counter", NULL, NULL);
+		add_expr(t, r, "reject", fill_reject_rst, NULL);
+		queue_rule(t, answer_chain, r, "rst_sent", true);
+	}
+	if ((r = new_rule(t))) {
+		if (rst)
 			add_expr(t, r, "counter", NULL, NULL);
 		add_expr(t, r, "immediate", fill_verdict, &v_drop);
-		queue_rule(t, answer_chain, r, action == RG_ACTION_RST ? "rst_suppressed" : "drop",
-			   true);
+		queue_rule(t, answer_chain, r, rst ? "rst_suppressed" : "drop", true);
 	}
 }
 
