@@ -497,7 +497,7 @@ static void fill_meter(struct nftnl_expr *e, const void *set)
 		return;         /* the kernel refuses the rule: the batch fails */
 	nftnl_expr_set_u64(limit, NFTNL_EXPR_LIMIT_RATE, 1);
 	nftnl_expr_set_u64(limit, NFTNL_EXPR_LIMIT_UNIT, 1);
-	nftnl_expr_set_u32(limit, NFTNL_EXPR_LIMIT_BURST, 0);
+	nftnl_expr_set_u32(limit, NFTNL_EXPR_LIMIT_BURST, 1);     /* 0 would be 5 */
 	nftnl_expr_set_u32(limit, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
 	nftnl_expr_set_u32(limit, NFTNL_EXPR_LIMIT_FLAGS, NFT_LIMIT_F_INV);
 	nftnl_expr_set(e, NFTNL_EXPR_DYNSET_EXPR, limit, 0);

@@ -73,7 +73,6 @@ print(r, int((time.monotonic() - t) * 1000))' "$1" "$2"
 	# later gets the RST.
 	run -0 connect_ms 10.77.1.1 465
 	assert_output --regexp '^refused [0-9]+$'
-	echo "second: $output" >&2
 	[ "${output#refused }" -ge 700 ]
 	run -0 rg stats --prometheus
 	assert_line --regexp '^rcptguard_rst_suppressed_total [1-9][0-9]*$'
