@@ -89,3 +89,13 @@ print(r, int((time.monotonic() - t) * 1000))' "$1" "$2"
 	run -0 connect_ms 10.77.1.1 25
 	assert_output --regexp '^timeout '
 }
+
+@test "$BACKEND rst: a backend that cannot answer (none) says so once and only logs" {
+	sed -i "s/^backend = $BACKEND/backend = none/" "$CONF"
+	start_daemon
+	run -0 grep -c 'event=ban_action_unsupported backend=none ban_action=rst using=drop' "$DLOG"
+	assert_output 1
+	rg ban 10.77.1.2
+	run -0 connect_ms 10.77.1.1 25
+	assert_output --regexp '^ok '
+}
