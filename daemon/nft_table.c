@@ -296,15 +296,31 @@ static void queue_rule(struct nft_table *t, const char *chain, struct nftnl_rule
 	nftnl_rule_free(r);
 }
 
-/* ip saddr & MASK @SET counter accept|drop */
+/* "meta nfproto FAMILY". */
+static void add_family(struct nft_table *t, struct nftnl_rule *r, bool v4)
+{
+	static const uint32_t nfproto = NFT_META_NFPROTO;
+	struct cmp fam = { NFT_CMP_EQ, v4 ? NFPROTO_IPV4 : NFPROTO_IPV6 };
+
+	add_expr(t, r, "meta", fill_meta, &nfproto);
+	add_expr(t, r, "cmp", fill_cmp, &fam);
+}
+
+/* "meta nfproto FAMILY SADDR" into register 1. */
+static void add_saddr(struct nft_table *t, struct nftnl_rule *r, bool v4)
+{
+	struct payload src = { NFT_PAYLOAD_NETWORK_HEADER, v4 ? 12 : 8, v4 ? 4 : 16 };
+
+	add_family(t, r, v4);
+	add_expr(t, r, "payload", fill_payload, &src);
+}
+
+/* ip saddr & MASK @SET counter accept|goto answer */
 static void queue_set_rule(struct nft_table *t, const char *chain, enum nftt_kind kind,
 			   bool v4, unsigned plen)
 {
 	struct nftnl_rule *r = nftnl_rule_alloc();
-	uint32_t nfproto = NFT_META_NFPROTO;
-	struct cmp fam = { NFT_CMP_EQ, v4 ? NFPROTO_IPV4 : NFPROTO_IPV6 };
-	struct payload src = { NFT_PAYLOAD_NETWORK_HEADER, v4 ? 12 : 8, v4 ? 4 : 16 };
-	struct bitwise mask = { src.len, { 0 } };
+	struct bitwise mask = { v4 ? 4 : 16, { 0 } };
 	char name[32];
 	struct lookup l = { name, false };
 
@@ -313,10 +329,8 @@ static void queue_set_rule(struct nft_table *t, const char *chain, enum nftt_kin
 		return;
 	}
 	set_name(name, sizeof(name), kind, v4, plen);
-	add_expr(t, r, "meta", fill_meta, &nfproto);
-	add_expr(t, r, "cmp", fill_cmp, &fam);
-	add_expr(t, r, "payload", fill_payload, &src);
-	if (plen < src.len * 8) {
+	add_saddr(t, r, v4);
+	if (plen < mask.len * 8) {
 		for (unsigned i = 0; i < plen; i++)
 			mask.mask[i / 8] |= (uint8_t)(0x80 >> (i % 8));
 		add_expr(t, r, "bitwise", fill_bitwise, &mask);
@@ -503,18 +517,6 @@ static void fill_meter(struct nftnl_expr *e, const void *set)
 	nftnl_expr_set(e, NFTNL_EXPR_DYNSET_EXPR, limit, 0);
 }
 
-/* "meta nfproto FAMILY SADDR" into register 1. */
-static void add_saddr(struct nft_table *t, struct nftnl_rule *r, bool v4)
-{
-	static const uint32_t nfproto = NFT_META_NFPROTO;
-	struct cmp fam = { NFT_CMP_EQ, v4 ? NFPROTO_IPV4 : NFPROTO_IPV6 };
-	struct payload src = { NFT_PAYLOAD_NETWORK_HEADER, v4 ? 12 : 8, v4 ? 4 : 16 };
-
-	add_expr(t, r, "meta", fill_meta, &nfproto);
-	add_expr(t, r, "cmp", fill_cmp, &fam);
-	add_expr(t, r, "payload", fill_payload, &src);
-}
-
 static void queue_rst_meter(struct nft_table *t, bool v4)
 {
 	struct nftnl_set *s = set_of(t, rst_meter[v4]);
@@ -536,7 +538,8 @@ static void queue_rst_meter(struct nft_table *t, bool v4)
 }
 
 /* The answer chain, emptied and refilled. drop: everything dropped.
- * rst: a packet that is not a pure SYN (no ACK, RST or FIN) is dropped; a
+ * rst: a fragment, an IPv6 packet with extension headers or a packet that
+ * is not a pure SYN (no ACK, RST or FIN) is dropped; a
  * SYN from a source answered in the last second, or over the limit of
  * rate a second, is dropped and counted as rst_suppressed; the rest gets
  * the RST (the kernel's reject checks the SYN's checksum first). */
@@ -545,6 +548,17 @@ static void queue_answer(struct nft_table *t, enum rg_ban_action action, uint32_
 	struct payload flags = { NFT_PAYLOAD_TRANSPORT_HEADER, 13, 1 };
 	struct bitwise syn_ack_rst_fin = { 1, { 0x17 } };
 	struct cmp not_pure_syn = { NFT_CMP_NEQ, 0x02 };
+	static const struct {
+		bool v4;
+		struct payload at;
+		struct bitwise mask;    /* len 0: none */
+		struct cmp not;
+	} not_plain[] = {
+		{ true, { NFT_PAYLOAD_NETWORK_HEADER, 6, 1 }, { 1, { 0x3f } }, { NFT_CMP_NEQ, 0 } },
+		{ true, { NFT_PAYLOAD_NETWORK_HEADER, 7, 1 }, { 0, { 0 } }, { NFT_CMP_NEQ, 0 } },
+		{ false, { NFT_PAYLOAD_NETWORK_HEADER, 6, 1 }, { 0, { 0 } },
+		  { NFT_CMP_NEQ, IPPROTO_TCP } },
+	};
 	bool rst = action == RG_ACTION_RST;
 	struct nftnl_rule *r;
 
@@ -552,6 +566,19 @@ static void queue_answer(struct nft_table *t, enum rg_ban_action action, uint32_
 		queue_rst_meter(t, v4);
 	queue_chain(t, answer_chain, NULL, NFT_MSG_NEWCHAIN);
 	queue_flush_chain(t, answer_chain);
+	/* As the XDP program: IPv4 fragments (MF or an offset) and IPv6 with
+	 * any extension header are only dropped. */
+	for (size_t i = 0; rst && i < sizeof(not_plain) / sizeof(not_plain[0]); i++) {
+		if ((r = new_rule(t))) {
+			add_family(t, r, not_plain[i].v4);
+			add_expr(t, r, "payload", fill_payload, &not_plain[i].at);
+			if (not_plain[i].mask.len)
+				add_expr(t, r, "bitwise", fill_bitwise, &not_plain[i].mask);
+			add_expr(t, r, "cmp", fill_cmp, &not_plain[i].not);
+			add_expr(t, r, "immediate", fill_verdict, &v_drop);
+			queue_rule(t, answer_chain, r, "not answered", true);
+		}
+	}
 	if (rst && (r = new_rule(t))) {
 		add_expr(t, r, "payload", fill_payload, &flags);
 		add_expr(t, r, "bitwise", fill_bitwise, &syn_ack_rst_fin);
