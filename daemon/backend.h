@@ -31,6 +31,8 @@ enum backend_cap {
 
 enum backend_mode {
 	BACKEND_ATTACH,         /* the CLI with the daemon down: the store must exist */
+	BACKEND_REMOVE,         /* ATTACH for destroy() only (rcptguard detach): also a
+				 * store another version made, which ATTACH refuses */
 	BACKEND_SETUP,          /* the daemon: make or refresh the store for the config */
 	BACKEND_TRY,            /* SETUP as a step of backend = auto: a failure leaves
 				 * nothing half made behind */

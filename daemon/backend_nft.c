@@ -271,7 +271,7 @@ static void *open_store(const struct config *c, enum backend_mode mode, struct b
 	char now[RG_PROOF_LEN];
 	uint32_t gen = 0;
 
-	if (mode != BACKEND_ATTACH && check_interfaces(c, err, errlen) < 0)
+	if (mode != BACKEND_ATTACH && mode != BACKEND_REMOVE && check_interfaces(c, err, errlen) < 0)
 		return NULL;
 	if (!(b = calloc(1, sizeof(*b)))) {
 		snprintf(err, errlen, "out of memory");
@@ -281,7 +281,7 @@ static void *open_store(const struct config *c, enum backend_mode mode, struct b
 		free(b);
 		return NULL;
 	}
-	if (mode == BACKEND_ATTACH) {
+	if (mode == BACKEND_ATTACH || mode == BACKEND_REMOVE) {
 		if (b->t.exists)
 			return b;
 		snprintf(err, errlen, "no nftables table inet %s: rcptguardd has not set it up "

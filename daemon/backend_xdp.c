@@ -28,6 +28,13 @@ static int detach_ours(const struct link_info *li, void *arg)
 	return 0;
 }
 
+static bool bans_pinned(const char *dir)
+{
+	char path[PATH_MAX + 64];
+
+	return pins_path(path, sizeof(path), dir, "bans_exact") == 0 && access(path, F_OK) == 0;
+}
+
 static void *open_store(const struct config *c, enum backend_mode mode, struct backend_open *io,
 			char *err, size_t errlen)
 {
@@ -38,9 +45,15 @@ static void *open_store(const struct config *c, enum backend_mode mode, struct b
 		return NULL;
 	}
 	snprintf(b->pin_dir, sizeof(b->pin_dir), "%s", c->bpf_pin_dir);
-	if (mode == BACKEND_ATTACH) {
+	if (mode == BACKEND_ATTACH || mode == BACKEND_REMOVE) {
 		if (maps_open(&b->maps, c->bpf_pin_dir, err, errlen) == 0)
 			return b;
+		/* Pins another version made (other maps, other values) can
+		 * still be removed: destroy() needs only the pin directory. */
+		if (mode == BACKEND_REMOVE && bans_pinned(c->bpf_pin_dir)) {
+			b->maps = no_maps;
+			return b;
+		}
 	} else if (!c->n_interfaces) {
 		snprintf(err, errlen, "no interface to protect: the config names none and no "
 			 "default route exists; add 'interface = NAME'");
