@@ -122,7 +122,7 @@ deps:
 test-deps:
 	$(call install_debs,$(RUN_DEBS) $(TEST_DEBS),$(PREPARE_TEST_DEBS),$(SETTLE_TEST_DEBS))
 
-$(B)/rcptguard.bpf.o: bpf/rcptguard.bpf.c bpf/rcptguard.h
+$(B)/rcptguard.bpf.o: bpf/rcptguard.bpf.c bpf/rst.bpf.h bpf/rcptguard.h
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -198,16 +198,18 @@ $(B)/tests/test_forms: tests/unit/test_forms.c tests/unit/tap.h $(RCPT_COMPILE_O
 		$(B)/libcommon.a $(LIBS)
 
 $(B)/tests/bpf_packets: tests/bpf/bpf_packets.c tests/bpf/packet.c tests/bpf/packet.h tests/bpf/skel_maps.h \
+		tests/bpf/rst_ref.c tests/bpf/rst_ref.h \
 		tests/unit/tap.h $(B)/rcptguard.skel.h $(B)/libcommon.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/unit -Itests/bpf $(LDFLAGS) -o $@ tests/bpf/bpf_packets.c \
-		tests/bpf/packet.c $(B)/libcommon.a $(LIBS)
+		tests/bpf/packet.c tests/bpf/rst_ref.c $(B)/libcommon.a $(LIBS)
 
 $(B)/tests/bpf_random: tests/bpf/bpf_random.c tests/bpf/packet.c tests/bpf/packet.h tests/bpf/skel_maps.h \
+		tests/bpf/rst_ref.c tests/bpf/rst_ref.h \
 		tests/unit/tap.h $(B)/rcptguard.skel.h $(B)/libcommon.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/unit -Itests/bpf $(LDFLAGS) -o $@ tests/bpf/bpf_random.c \
-		tests/bpf/packet.c $(B)/libcommon.a $(LIBS)
+		tests/bpf/packet.c tests/bpf/rst_ref.c $(B)/libcommon.a $(LIBS)
 
 $(B)/tests/bench_xdp: tests/bench/bench_xdp.c tests/bpf/packet.c tests/bpf/packet.h tests/bpf/skel_maps.h \
 		$(B)/rcptguard.skel.h $(B)/libcommon.a

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* rcptguard.bpf.c - drop packets from banned clients to the protected mail
- * ports in the driver. Everything the parser does not fully understand
- * passes: this program may only ever drop what it is sure about. */
+ * ports in the driver (or answer their SYNs with a RST: rst.bpf.h).
+ * Everything the parser does not fully understand passes: this program may
+ * only ever drop what it is sure about. */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/ip.h>
@@ -73,6 +74,8 @@ struct {
 	__type(key, __u32);
 	__type(value, struct rg_iface);
 } ifaces SEC(".maps");
+
+#include "rst.bpf.h"
 
 struct vlan_hdr {
 	__be16 tci;
@@ -225,6 +228,29 @@ static __always_inline int allowed(const struct pkt *p)
 	       bpf_map_lookup_elem(&allow_prefix, &k);
 }
 
+/* A banned client's packet: dropped, or with ban_action = rst a SYN is
+ * answered when the caps allow (over them it is dropped and counted). */
+static __always_inline int answer(struct xdp_md *ctx, struct rg_stats *st, struct rg_ban *ban,
+				  __u64 l3, int v6)
+{
+	__u32 zero = 0;
+	struct rg_settings *cfg = bpf_map_lookup_elem(&settings, &zero);
+	struct rst_in in;
+
+	if (!cfg || cfg->ban_action != RG_ACTION_RST || !rst_check(ctx, l3, v6, &in))
+		return XDP_DROP;
+	if (!rst_allowed(ban, cfg)) {
+		__sync_fetch_and_add(&ban->rst_suppressed, 1);
+		st->rst_suppressed++;
+		return XDP_DROP;
+	}
+	if (!(v6 ? rst_build_v6(ctx, &in) : rst_build_v4(ctx, &in)))
+		return XDP_DROP;
+	__sync_fetch_and_add(&ban->rst_sent, 1);
+	st->rst_sent++;
+	return XDP_TX;
+}
+
 SEC("xdp")
 int rcptguard_xdp(struct xdp_md *ctx)
 {
@@ -290,7 +316,8 @@ int rcptguard_xdp(struct xdp_md *ctx)
 		return count(st, RG_PASS_ALLOWED, len);
 	__sync_fetch_and_add(&ban->packets, 1);
 	__sync_fetch_and_add(&ban->bytes, len);
-	return count(st, c, len);
+	count(st, c, len);
+	return answer(ctx, st, ban, l3 - data, proto == bpf_htons(ETH_P_IPV6));
 }
 
 char LICENSE[] SEC("license") = "GPL";

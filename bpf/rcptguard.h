@@ -11,6 +11,8 @@
  *   allow_prefix  lpm   rg_lpm_key  -> rg_allow
  *   ports         array 0           -> rg_ports   protected TCP destination ports
  *   stats         percpu array 0    -> rg_stats
+ *   settings      array 0           -> rg_settings how a banned SYN is answered
+ *   rst_bucket    percpu array 0    -> rg_rst_bucket the RST rate cap's state
  *   ban_notes     hash  rg_lpm_key  -> rg_note    free text of manual bans (never
  *                                                 read by the program)
  *   ifaces        hash  __u32 ifindex -> rg_iface where and how the program is
@@ -52,6 +54,9 @@ struct rg_ban {
 	__u32 reason;               /* enum rg_reason */
 	__u32 prefixlen;            /* of this entry's key: the trie's lookup
 	                               returns a covering prefix's value */
+	__u64 last_rst_ns;          /* coarse monotonic time of this ban's last RST */
+	__u64 rst_sent;             /* SYNs answered with a RST (ban_action = rst) */
+	__u64 rst_suppressed;       /* SYNs dropped instead: over a RST cap */
 };
 
 enum rg_allow_origin {
@@ -90,7 +95,35 @@ enum rg_counter {
 struct rg_stats {
 	__u64 packets[RG_COUNTER_MAX];
 	__u64 bytes[RG_COUNTER_MAX];
+	/* Of the RG_DROP_* packets, with ban_action = rst: answered with a
+	 * RST, or dropped because a cap was reached. */
+	__u64 rst_sent;
+	__u64 rst_suppressed;
 };
+
+/* What a banned client's SYN gets (config ban_action). */
+enum rg_ban_action {
+	RG_ACTION_DROP = 0,
+	RG_ACTION_RST,              /* a RST|ACK sent back with XDP_TX */
+};
+
+/* The program's settings, written by the loader at load and reload. */
+struct rg_settings {
+	__u32 ban_action;           /* enum rg_ban_action */
+	__u32 pad;
+	/* Each CPU's RST bucket earns one RST per interval and holds up to
+	 * one second's worth (config rst_rate, shared by the CPUs). */
+	__u64 rst_interval_ns;
+};
+
+/* One CPU's RST bucket as a theoretical arrival time: a RST is allowed
+ * while tat is less than a second ahead of now; each adds an interval. */
+struct rg_rst_bucket {
+	__u64 tat_ns;
+};
+
+/* At most one RST per ban in this time. */
+#define RG_RST_PER_BAN_NS 1000000000ULL
 
 #define RG_NOTE_LEN 64
 struct rg_note {

@@ -286,6 +286,7 @@ struct ban_row {
 	uint64_t created, expires;      /* unix; expires 0: permanent */
 	bool expired;
 	uint64_t packets, bytes;
+	uint64_t rst_sent, rst_suppressed;      /* ban_action = rst */
 };
 
 struct ban_rows {
@@ -318,6 +319,8 @@ static int row_from_map(const struct rg_lpm_key *k, const struct rg_ban *b,
 		(row->expired ? 0 : (b->expires_ns - now + 999999999ULL) / 1000000000ULL);
 	row->packets = b->packets;
 	row->bytes = b->bytes;
+	row->rst_sent = b->rst_sent;
+	row->rst_suppressed = b->rst_suppressed;
 	return 0;
 }
 
@@ -335,6 +338,8 @@ static int row_from_record(struct ban_rows *rows, const struct ctl_record *rec)
 	row->expired = strcmp(ctl_get(rec, "expired"), "1") == 0;
 	row->packets = strtoull(ctl_get(rec, "packets"), NULL, 10);
 	row->bytes = strtoull(ctl_get(rec, "bytes"), NULL, 10);
+	row->rst_sent = strtoull(ctl_get(rec, "rst_sent"), NULL, 10);
+	row->rst_suppressed = strtoull(ctl_get(rec, "rst_suppressed"), NULL, 10);
 	return 0;
 }
 
@@ -397,12 +402,13 @@ static int row_cmp(const void *a, const void *b)
 
 static void print_rows(const struct ban_rows *rows, bool json, const char *reason)
 {
-	static const char *const head[] = { "ADDRESS", "REASON", "AGE", "EXPIRES", "PACKETS", "BYTES" };
+	static const char *const head[] = { "ADDRESS", "REASON", "AGE", "EXPIRES", "PACKETS", "BYTES",
+					    "RSTS", "RSTS_CAPPED" };
 	uint64_t wall = wall_secs();
 	struct table t;
 	struct json j;
 
-	table_init(&t, "llrrrr", head);
+	table_init(&t, "llrrrrrr", head);
 	json_init(&j, stdout);
 	if (json)
 		json_array(&j);
@@ -410,7 +416,7 @@ static void print_rows(const struct ban_rows *rows, bool json, const char *reaso
 		const struct ban_row *r = &rows->v[i];
 		uint64_t age = wall > r->created ? wall - r->created : 0;
 		uint64_t left = r->expires > wall ? r->expires - wall : 0;
-		char a[ADDR_STRLEN], agebuf[32], exp[32], pk[24], by[24];
+		char a[ADDR_STRLEN], agebuf[32], exp[32], pk[24], by[24], rs[24], rc[24];
 
 		if (reason && strcmp(r->reason, reason) != 0)
 			continue;
@@ -437,6 +443,10 @@ static void print_rows(const struct ban_rows *rows, bool json, const char *reaso
 			json_uint(&j, r->packets);
 			json_key(&j, "bytes");
 			json_uint(&j, r->bytes);
+			json_key(&j, "rst_sent");
+			json_uint(&j, r->rst_sent);
+			json_key(&j, "rst_suppressed");
+			json_uint(&j, r->rst_suppressed);
 			json_end(&j);
 			continue;
 		}
@@ -449,7 +459,10 @@ static void print_rows(const struct ban_rows *rows, bool json, const char *reaso
 			duration_format(left, exp, sizeof(exp));
 		snprintf(pk, sizeof(pk), "%llu", (unsigned long long)r->packets);
 		snprintf(by, sizeof(by), "%llu", (unsigned long long)r->bytes);
-		const char *cells[] = { a, r->note[0] ? r->note : r->reason, agebuf, exp, pk, by };
+		snprintf(rs, sizeof(rs), "%llu", (unsigned long long)r->rst_sent);
+		snprintf(rc, sizeof(rc), "%llu", (unsigned long long)r->rst_suppressed);
+		const char *cells[] = { a, r->note[0] ? r->note : r->reason, agebuf, exp, pk, by,
+					rs, rc };
 		if (table_add(&t, cells) < 0) {
 			fprintf(stderr, "rcptguard: out of memory listing bans\n");
 			break;

@@ -513,7 +513,7 @@ static int print_link(const struct link_info *li, void *arg)
 static int detach_store(struct ctx *x, const struct backend_ops *ops, bool links)
 {
 	char err[512];
-	void *store = ops->open(&x->cfg, BACKEND_ATTACH, NULL, err, sizeof(err));
+	void *store = ops->open(&x->cfg, BACKEND_REMOVE, NULL, err, sizeof(err));
 	struct rg_maps maps;
 	int e;
 

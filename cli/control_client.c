@@ -188,7 +188,7 @@ static const char *const numbers[] = {
 	"offenses", "valid_count", "first_seen", "last_seen", "last_ban", "ban_until",
 	"pardon_until", "time", "asked", "weight", "pid", "started", "recipients_keys",
 	"recipients_domains", "offenders", "query_connections", "state_saved", "keys",
-	"domains", "unbanned", "value", "ban_level", "ban_threshold", NULL
+	"domains", "unbanned", "value", "ban_level", "ban_threshold", "rst_sent", "rst_suppressed", NULL
 };
 static const char *const booleans[] = { "expired", NULL };
 

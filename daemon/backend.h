@@ -29,10 +29,13 @@ enum backend_cap {
 	BACKEND_COUNTS_PASSES = 1u << 5,        /* its stats count every packet inspected,
 						   each pass by its reason; else only the
 						   drops and allowed passes */
+	BACKEND_ANSWER_RST = 1u << 6,           /* ban_action = rst: banned SYNs get a RST */
 };
 
 enum backend_mode {
 	BACKEND_ATTACH,         /* the CLI with the daemon down: the store must exist */
+	BACKEND_REMOVE,         /* ATTACH for destroy() only (rcptguard detach): also a
+				 * store another version made, which ATTACH refuses */
 	BACKEND_SETUP,          /* the daemon: make or refresh the store for the config */
 	BACKEND_TRY,            /* SETUP as a step of backend = auto: a failure leaves
 				 * nothing half made behind */

@@ -211,6 +211,8 @@ static int stats(void *ctx, struct rg_stats *out)
 	out->bytes[RG_DROP_PREFIX] = c.prefix_bytes;
 	out->packets[RG_PASS_ALLOWED] = c.allow_pkts;
 	out->bytes[RG_PASS_ALLOWED] = c.allow_bytes;
+	out->rst_sent = c.rst_sent_pkts;
+	out->rst_suppressed = c.rst_suppressed_pkts;
 	return 0;
 }
 
@@ -225,6 +227,7 @@ static int batch(void *ctx, bool on)
 static unsigned caps(void *ctx)
 {
 	return BACKEND_DROPS | BACKEND_KERNEL_EXPIRY | BACKEND_NEEDS_NET_ADMIN | BACKEND_SLOW_DUMP |
+	       BACKEND_ANSWER_RST |
 	       (((struct nftb *)ctx)->t.counters ? BACKEND_PER_BAN_COUNTERS : 0);
 }
 
@@ -268,7 +271,7 @@ static void *open_store(const struct config *c, enum backend_mode mode, struct b
 	char now[RG_PROOF_LEN];
 	uint32_t gen = 0;
 
-	if (mode != BACKEND_ATTACH && check_interfaces(c, err, errlen) < 0)
+	if (mode != BACKEND_ATTACH && mode != BACKEND_REMOVE && check_interfaces(c, err, errlen) < 0)
 		return NULL;
 	if (!(b = calloc(1, sizeof(*b)))) {
 		snprintf(err, errlen, "out of memory");
@@ -278,7 +281,7 @@ static void *open_store(const struct config *c, enum backend_mode mode, struct b
 		free(b);
 		return NULL;
 	}
-	if (mode == BACKEND_ATTACH) {
+	if (mode == BACKEND_ATTACH || mode == BACKEND_REMOVE) {
 		if (b->t.exists)
 			return b;
 		snprintf(err, errlen, "no nftables table inet %s: rcptguardd has not set it up "
@@ -304,12 +307,20 @@ fail:
 
 static int apply(void *ctx, const struct config *c, char *err, size_t errlen)
 {
-	int rc = nftt_set_ports(&((struct nftb *)ctx)->t, c->ports, c->n_ports);
+	struct nft_table *t = &((struct nftb *)ctx)->t;
+	int rc = nftt_set_ports(t, c->ports, c->n_ports);
 
-	if (rc < 0)
+	if (rc < 0) {
 		snprintf(err, errlen, "cannot write the ports into table inet %s: %s",
 			 c->nft_table, strerror(-rc));
-	return rc < 0 ? -1 : 0;
+		return -1;
+	}
+	if ((rc = nftt_set_answer(t, c->ban_action, c->rst_rate)) < 0) {
+		snprintf(err, errlen, "cannot write ban_action and rst_rate into table inet %s: %s",
+			 c->nft_table, strerror(-rc));
+		return -1;
+	}
+	return 0;
 }
 
 static int destroy(void *ctx)

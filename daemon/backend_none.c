@@ -136,7 +136,7 @@ static void *open_store(const struct config *c, enum backend_mode mode, struct b
 	void *s;
 
 	(void)c;
-	if (mode == BACKEND_ATTACH) {
+	if (mode == BACKEND_ATTACH || mode == BACKEND_REMOVE) {
 		snprintf(err, errlen, "backend = none keeps its bans in rcptguardd's memory "
 			 "only; start rcptguardd");
 		return NULL;

@@ -15,6 +15,17 @@ static const struct backend_ops *const by_config[] = {
 static const enum backend_cfg auto_chain[] = { BACKEND_XDP, BACKEND_NFT, BACKEND_NONE };
 #define AUTO_N (sizeof(auto_chain) / sizeof(auto_chain[0]))
 
+/* ban_action = rst on a store that can only drop (or only log) still
+ * works as drop: said once per start or reload. */
+static void check_answer(const struct backend_run *b, const struct config *c)
+{
+	unsigned caps = b->ops->caps ? b->ops->caps(b->ctx) : 0;
+
+	if (c->ban_action == RG_ACTION_RST && !(caps & BACKEND_ANSWER_RST))
+		log_warn("event=ban_action_unsupported backend=%s ban_action=rst using=drop "
+			 "fix=\"use backend = xdp or nft, or ban_action = drop\"", b->ops->name);
+}
+
 static int start(struct backend_run *b, enum backend_cfg kind, enum backend_mode mode,
 		 const struct config *c, const char *saved_proof, char *err, size_t errlen)
 {
@@ -27,6 +38,7 @@ static int start(struct backend_run *b, enum backend_cfg kind, enum backend_mode
 	b->kind = kind;
 	b->fresh = io.fresh;
 	b->adopt = io.adopt;
+	check_answer(b, c);
 	return 0;
 }
 
@@ -48,7 +60,11 @@ int backend_start(struct backend_run *b, const struct config *c, const char *sav
 
 int backend_apply(struct backend_run *b, const struct config *c, char *err, size_t errlen)
 {
-	return b->ops->apply(b->ctx, c, err, errlen);
+	int rc = b->ops->apply(b->ctx, c, err, errlen);
+
+	if (rc == 0)
+		check_answer(b, c);
+	return rc;
 }
 
 void backend_stop(struct backend_run *b)

@@ -20,12 +20,19 @@ struct xdpb {
 #define MAPS(ctx) (&((struct xdpb *)(ctx))->maps)
 
 /* After a failed load no map is open; links_detach() needs none. */
-static const struct rg_maps no_maps = { -1, -1, -1, -1, -1, -1, -1, -1 };
+static const struct rg_maps no_maps = { -1, -1, -1, -1, -1, -1, -1, -1, -1 };
 
 static int detach_ours(const struct link_info *li, void *arg)
 {
 	links_detach(&no_maps, ((const struct config *)arg)->bpf_pin_dir, li->ifname);
 	return 0;
+}
+
+static bool bans_pinned(const char *dir)
+{
+	char path[PATH_MAX + 64];
+
+	return pins_path(path, sizeof(path), dir, "bans_exact") == 0 && access(path, F_OK) == 0;
 }
 
 static void *open_store(const struct config *c, enum backend_mode mode, struct backend_open *io,
@@ -38,9 +45,15 @@ static void *open_store(const struct config *c, enum backend_mode mode, struct b
 		return NULL;
 	}
 	snprintf(b->pin_dir, sizeof(b->pin_dir), "%s", c->bpf_pin_dir);
-	if (mode == BACKEND_ATTACH) {
+	if (mode == BACKEND_ATTACH || mode == BACKEND_REMOVE) {
 		if (maps_open(&b->maps, c->bpf_pin_dir, err, errlen) == 0)
 			return b;
+		/* Pins another version made (other maps, other values) can
+		 * still be removed: destroy() needs only the pin directory. */
+		if (mode == BACKEND_REMOVE && bans_pinned(c->bpf_pin_dir)) {
+			b->maps = no_maps;
+			return b;
+		}
 	} else if (!c->n_interfaces) {
 		snprintf(err, errlen, "no interface to protect: the config names none and no "
 			 "default route exists; add 'interface = NAME'");
@@ -74,7 +87,7 @@ static int apply(void *ctx, const struct config *c, char *err, size_t errlen)
 static unsigned caps(void *ctx)
 {
 	(void)ctx;
-	return BACKEND_DROPS | BACKEND_PER_BAN_COUNTERS | BACKEND_COUNTS_PASSES;
+	return BACKEND_DROPS | BACKEND_PER_BAN_COUNTERS | BACKEND_COUNTS_PASSES | BACKEND_ANSWER_RST;
 }
 
 static int put(void *ctx, const struct rg_lpm_key *k, const struct backend_rec *r)

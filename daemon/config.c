@@ -494,6 +494,8 @@ static int set_user(struct config *c, const char *v, char *err, size_t errlen)
 }
 
 static const char *const xdp_modes[] = { "auto", "native", "generic", NULL };
+/* In the order of enum rg_ban_action. */
+static const char *const ban_actions[] = { "drop", "rst", NULL };
 static const char *const backends[] = { "auto", "xdp", "nft", "none", NULL };
 static const char *const nft_hooks[] = { "ingress", "prerouting", NULL };
 static const char *const log_verdicts[] = { "none", "rejects", "all", NULL };
@@ -532,6 +534,8 @@ static const struct config_key keys[] = {
 	UINT("max_bans", max_bans, 1, 16777216, RESTART),
 	UINT("max_prefix_bans", max_prefix_bans, 1, 1048576, RESTART),
 	UINT("max_allow", max_allow, 1, 1048576, RESTART),
+	ENUM("ban_action", ban_action, ban_actions, LIVE),
+	UINT("rst_rate", rst_rate, 1, 1000000, LIVE),
 	PATH("recipients", recipients, 0, LIVE),
 	DBL("recipients_max_shrink", recipients_max_shrink, 0, 100, LIVE),
 	CUSTOM("reject_unknown", reject_unknown, set_reject_unknown, LIVE),
@@ -689,6 +693,8 @@ void config_defaults(struct config *c)
 	c->max_bans = 1048576;
 	c->max_prefix_bans = 65536;
 	c->max_allow = 65536;
+	c->ban_action = RG_ACTION_DROP;
+	c->rst_rate = 1000;
 	c->recipients_max_shrink = 50;
 	snprintf(c->reject_unknown, sizeof(c->reject_unknown), "550 5.1.1 no such mailbox");
 	c->percent_hack = true;

@@ -42,6 +42,8 @@ struct config {
 	uint32_t max_bans;
 	uint32_t max_prefix_bans;
 	uint32_t max_allow;
+	enum rg_ban_action ban_action;  /* what a banned client's SYN gets */
+	uint32_t rst_rate;              /* RSTs per second, all CPUs together */
 
 	char recipients[PATH_MAX];      /* empty: no recipient verdicts */
 	double recipients_max_shrink;   /* percent of keys or domains a replacement may lose */

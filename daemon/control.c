@@ -83,6 +83,8 @@ static void ban_fields(struct ctx *x, const struct rg_lpm_key *k, const struct r
 	field(x->c, f, "expired", "%d", b->expires_ns && b->expires_ns <= x->now_ns);
 	field(x->c, f, "packets", "%llu", (unsigned long long)b->packets);
 	field(x->c, f, "bytes", "%llu", (unsigned long long)b->bytes);
+	field(x->c, f, "rst_sent", "%llu", (unsigned long long)b->rst_sent);
+	field(x->c, f, "rst_suppressed", "%llu", (unsigned long long)b->rst_suppressed);
 }
 
 static int list_one(const struct rg_lpm_key *k, const struct rg_ban *b, const char *note,

@@ -11,13 +11,14 @@
 #include "maps.h"
 #include "pins.h"
 
-#define NMAPS 8
+#define NMAPS 9
 
 /* The descriptors in the order of pins_map_names. */
 static void slots(struct rg_maps *m, int *fds[NMAPS])
 {
 	int *all[NMAPS] = { &m->bans_exact, &m->bans_prefix, &m->allow_exact,
-			    &m->allow_prefix, &m->ports, &m->stats, &m->notes, &m->ifaces };
+			    &m->allow_prefix, &m->ports, &m->stats, &m->notes, &m->ifaces,
+			    &m->settings };
 
 	memcpy(fds, all, sizeof(all));
 }
@@ -274,6 +275,19 @@ int maps_get_ports(const struct rg_maps *m, struct rg_ports *out)
 	return bpf_map_lookup_elem(m->ports, &zero, out) < 0 ? -errno : 0;
 }
 
+int maps_set_answer(const struct rg_maps *m, unsigned action, uint32_t rate)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct rg_settings s = { .ban_action = action };
+	__u32 zero = 0;
+
+	if (ncpu < 1 || !rate)
+		return -EINVAL;
+	/* Each CPU's bucket earns its share of the rate. */
+	s.rst_interval_ns = 1000000000ULL * (uint64_t)ncpu / rate;
+	return bpf_map_update_elem(m->settings, &zero, &s, BPF_ANY) < 0 ? -errno : 0;
+}
+
 int maps_read_stats(const struct rg_maps *m, struct rg_stats *sum)
 {
 	int ncpu = libbpf_num_possible_cpus();
@@ -297,6 +311,10 @@ int maps_read_stats(const struct rg_maps *m, struct rg_stats *sum)
 			sum->packets[i] += per[c].packets[i];
 			sum->bytes[i] += per[c].bytes[i];
 		}
+	for (int c = 0; c < ncpu; c++) {
+		sum->rst_sent += per[c].rst_sent;
+		sum->rst_suppressed += per[c].rst_suppressed;
+	}
 	free(per);
 	return 0;
 }

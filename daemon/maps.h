@@ -11,7 +11,7 @@
 
 struct rg_maps {
 	int bans_exact, bans_prefix, allow_exact, allow_prefix;
-	int ports, stats, notes, ifaces;
+	int ports, stats, notes, ifaces, settings;
 };
 
 /* Open every pinned map under dir. */
@@ -39,5 +39,9 @@ int maps_get_ports(const struct rg_maps *m, struct rg_ports *out);
 
 /* Global counters summed over all CPUs. */
 int maps_read_stats(const struct rg_maps *m, struct rg_stats *sum);
+
+/* How banned SYNs are answered: action is enum rg_ban_action, rate the
+ * RSTs per second all CPUs may send together. */
+int maps_set_answer(const struct rg_maps *m, unsigned action, uint32_t rate);
 
 #endif

@@ -22,6 +22,15 @@
 #define INGRESS_PRIO -500               /* before anything an admin hooks there */
 #define PREROUTING_PRIO -300            /* raw: before conntrack */
 
+/* The regular chain every ban rule goes to: drop, or with ban_action =
+ * rst a RST to a pure SYN under the caps: one a second per source (a
+ * meter: the sets rst_meter4/6, an nft limit in each element) and
+ * rst_rate in all. */
+static const char answer_chain[] = "answer";
+static const char *const rst_meter[2] = { "rst_meter6", "rst_meter4" };
+#define RST_METER_MS 10000              /* a source's entry lives this long */
+#define RST_METER_MAX 65536             /* full: no per-source cap for new sources */
+
 static const char *const kind_names[] = { [NFTT_ALLOW] = "allow", [NFTT_BAN] = "ban" };
 static const char *const chain_names[] = { [NFT_HOOK_INGRESS] = "ingress",
 					   [NFT_HOOK_PREROUTING] = "prerouting" };
@@ -243,6 +252,29 @@ static void fill_verdict(struct nftnl_expr *e, const void *verdict)
 
 static const uint32_t v_accept = NF_ACCEPT, v_drop = NF_DROP;
 
+static void fill_goto(struct nftnl_expr *e, const void *chain)
+{
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, NFT_GOTO);
+	nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, chain);
+}
+
+/* rate packets a second, a second's worth at once. */
+static void fill_limit(struct nftnl_expr *e, const void *rate)
+{
+	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_RATE, *(const uint32_t *)rate);
+	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_UNIT, 1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_BURST, *(const uint32_t *)rate);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
+}
+
+static void fill_reject_rst(struct nftnl_expr *e, const void *arg)
+{
+	(void)arg;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, NFT_REJECT_TCP_RST);
+	nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, 0);
+}
+
 /* Queue one rule; comment names it for nftt_counters() and for people. */
 static void queue_rule(struct nft_table *t, const char *chain, struct nftnl_rule *r,
 		       const char *comment, bool append)
@@ -264,15 +296,31 @@ static void queue_rule(struct nft_table *t, const char *chain, struct nftnl_rule
 	nftnl_rule_free(r);
 }
 
-/* ip saddr & MASK @SET counter accept|drop */
+/* "meta nfproto FAMILY". */
+static void add_family(struct nft_table *t, struct nftnl_rule *r, bool v4)
+{
+	static const uint32_t nfproto = NFT_META_NFPROTO;
+	struct cmp fam = { NFT_CMP_EQ, v4 ? NFPROTO_IPV4 : NFPROTO_IPV6 };
+
+	add_expr(t, r, "meta", fill_meta, &nfproto);
+	add_expr(t, r, "cmp", fill_cmp, &fam);
+}
+
+/* "meta nfproto FAMILY SADDR" into register 1. */
+static void add_saddr(struct nft_table *t, struct nftnl_rule *r, bool v4)
+{
+	struct payload src = { NFT_PAYLOAD_NETWORK_HEADER, v4 ? 12 : 8, v4 ? 4 : 16 };
+
+	add_family(t, r, v4);
+	add_expr(t, r, "payload", fill_payload, &src);
+}
+
+/* ip saddr & MASK @SET counter accept|goto answer */
 static void queue_set_rule(struct nft_table *t, const char *chain, enum nftt_kind kind,
 			   bool v4, unsigned plen)
 {
 	struct nftnl_rule *r = nftnl_rule_alloc();
-	uint32_t nfproto = NFT_META_NFPROTO;
-	struct cmp fam = { NFT_CMP_EQ, v4 ? NFPROTO_IPV4 : NFPROTO_IPV6 };
-	struct payload src = { NFT_PAYLOAD_NETWORK_HEADER, v4 ? 12 : 8, v4 ? 4 : 16 };
-	struct bitwise mask = { src.len, { 0 } };
+	struct bitwise mask = { v4 ? 4 : 16, { 0 } };
 	char name[32];
 	struct lookup l = { name, false };
 
@@ -281,17 +329,18 @@ static void queue_set_rule(struct nft_table *t, const char *chain, enum nftt_kin
 		return;
 	}
 	set_name(name, sizeof(name), kind, v4, plen);
-	add_expr(t, r, "meta", fill_meta, &nfproto);
-	add_expr(t, r, "cmp", fill_cmp, &fam);
-	add_expr(t, r, "payload", fill_payload, &src);
-	if (plen < src.len * 8) {
+	add_saddr(t, r, v4);
+	if (plen < mask.len * 8) {
 		for (unsigned i = 0; i < plen; i++)
 			mask.mask[i / 8] |= (uint8_t)(0x80 >> (i % 8));
 		add_expr(t, r, "bitwise", fill_bitwise, &mask);
 	}
 	add_expr(t, r, "lookup", fill_lookup, &l);
 	add_expr(t, r, "counter", NULL, NULL);
-	add_expr(t, r, "immediate", fill_verdict, kind == NFTT_BAN ? &v_drop : &v_accept);
+	if (kind == NFTT_BAN)
+		add_expr(t, r, "immediate", fill_goto, answer_chain);
+	else
+		add_expr(t, r, "immediate", fill_verdict, &v_accept);
 	/* Allow rules go first: an allowlisted source is never dropped. */
 	queue_rule(t, chain, r, name, kind == NFTT_BAN);
 }
@@ -438,6 +487,128 @@ static void queue_base_rules(struct nft_table *t, const char *chain)
 	}
 }
 
+/* A new rule, or NULL (the batch is then lost). */
+static struct nftnl_rule *new_rule(struct nft_table *t)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+
+	if (!r)
+		lost(t);
+	return r;
+}
+
+/* add @set { saddr limit rate over 1/second }: matches when the source
+ * had its RST in the last second (else the rule stops here). */
+static void fill_meter(struct nftnl_expr *e, const void *set)
+{
+	struct nftnl_expr *limit = nftnl_expr_alloc("limit");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_ADD);
+	nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, set);
+	nftnl_expr_set_u64(e, NFTNL_EXPR_DYNSET_TIMEOUT, RST_METER_MS);
+	if (!limit)
+		return;         /* the kernel refuses the rule: the batch fails */
+	nftnl_expr_set_u64(limit, NFTNL_EXPR_LIMIT_RATE, 1);
+	nftnl_expr_set_u64(limit, NFTNL_EXPR_LIMIT_UNIT, 1);
+	nftnl_expr_set_u32(limit, NFTNL_EXPR_LIMIT_BURST, 1);     /* 0 would be 5 */
+	nftnl_expr_set_u32(limit, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
+	nftnl_expr_set_u32(limit, NFTNL_EXPR_LIMIT_FLAGS, NFT_LIMIT_F_INV);
+	nftnl_expr_set(e, NFTNL_EXPR_DYNSET_EXPR, limit, 0);
+}
+
+static void queue_rst_meter(struct nft_table *t, bool v4)
+{
+	struct nftnl_set *s = set_of(t, rst_meter[v4]);
+	struct nlmsghdr *nlh;
+
+	if (!s) {
+		lost(t);
+		return;
+	}
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, v4 ? 4 : 16);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, v4 ? TYPE_IPADDR : TYPE_IP6ADDR);
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_TIMEOUT | NFT_SET_EVAL);
+	nftnl_set_set_u64(s, NFTNL_SET_TIMEOUT, RST_METER_MS);
+	nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, RST_METER_MAX);
+	set_id(s);
+	nlh = nft_msg(t->n, NFT_MSG_NEWSET, NFPROTO_INET, NLM_F_CREATE);
+	nftnl_set_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
+}
+
+/* The answer chain, emptied and refilled. drop: everything dropped.
+ * rst: a fragment, an IPv6 packet with extension headers or a packet that
+ * is not a pure SYN (no ACK, RST or FIN) is dropped; a
+ * SYN from a source answered in the last second, or over the limit of
+ * rate a second, is dropped and counted as rst_suppressed; the rest gets
+ * the RST (the kernel's reject checks the SYN's checksum first). */
+static void queue_answer(struct nft_table *t, enum rg_ban_action action, uint32_t rate)
+{
+	struct payload flags = { NFT_PAYLOAD_TRANSPORT_HEADER, 13, 1 };
+	struct bitwise syn_ack_rst_fin = { 1, { 0x17 } };
+	struct cmp not_pure_syn = { NFT_CMP_NEQ, 0x02 };
+	static const struct {
+		bool v4;
+		struct payload at;
+		struct bitwise mask;    /* len 0: none */
+		struct cmp not;
+	} not_plain[] = {
+		{ true, { NFT_PAYLOAD_NETWORK_HEADER, 6, 1 }, { 1, { 0x3f } }, { NFT_CMP_NEQ, 0 } },
+		{ true, { NFT_PAYLOAD_NETWORK_HEADER, 7, 1 }, { 0, { 0 } }, { NFT_CMP_NEQ, 0 } },
+		{ false, { NFT_PAYLOAD_NETWORK_HEADER, 6, 1 }, { 0, { 0 } },
+		  { NFT_CMP_NEQ, IPPROTO_TCP } },
+	};
+	bool rst = action == RG_ACTION_RST;
+	struct nftnl_rule *r;
+
+	for (int v4 = 0; v4 < 2; v4++)
+		queue_rst_meter(t, v4);
+	queue_chain(t, answer_chain, NULL, NFT_MSG_NEWCHAIN);
+	queue_flush_chain(t, answer_chain);
+	/* As the XDP program: IPv4 fragments (MF or an offset) and IPv6 with
+	 * any extension header are only dropped. */
+	for (size_t i = 0; rst && i < sizeof(not_plain) / sizeof(not_plain[0]); i++) {
+		if ((r = new_rule(t))) {
+			add_family(t, r, not_plain[i].v4);
+			add_expr(t, r, "payload", fill_payload, &not_plain[i].at);
+			if (not_plain[i].mask.len)
+				add_expr(t, r, "bitwise", fill_bitwise, &not_plain[i].mask);
+			add_expr(t, r, "cmp", fill_cmp, &not_plain[i].not);
+			add_expr(t, r, "immediate", fill_verdict, &v_drop);
+			queue_rule(t, answer_chain, r, "not answered", true);
+		}
+	}
+	if (rst && (r = new_rule(t))) {
+		add_expr(t, r, "payload", fill_payload, &flags);
+		add_expr(t, r, "bitwise", fill_bitwise, &syn_ack_rst_fin);
+		add_expr(t, r, "cmp", fill_cmp, &not_pure_syn);
+		add_expr(t, r, "immediate", fill_verdict, &v_drop);
+		queue_rule(t, answer_chain, r, "not a pure syn", true);
+	}
+	for (int v4 = 0; rst && v4 < 2; v4++) {
+		if ((r = new_rule(t))) {
+			add_saddr(t, r, v4);
+			add_expr(t, r, "dynset", fill_meter, rst_meter[v4]);
+			add_expr(t, r, "counter", NULL, NULL);
+			add_expr(t, r, "immediate", fill_verdict, &v_drop);
+			queue_rule(t, answer_chain, r, "rst_suppressed", true);
+		}
+	}
+	if (rst && (r = new_rule(t))) {
+		add_expr(t, r, "limit", fill_limit, &rate);
+		add_expr(t, r, "counter", NULL, NULL);
+		add_expr(t, r, "reject", fill_reject_rst, NULL);
+		queue_rule(t, answer_chain, r, "rst_sent", true);
+	}
+	if ((r = new_rule(t))) {
+		if (rst)
+			add_expr(t, r, "counter", NULL, NULL);
+		add_expr(t, r, "immediate", fill_verdict, &v_drop);
+		queue_rule(t, answer_chain, r, rst ? "rst_suppressed" : "drop", true);
+	}
+}
+
 static int setup_batch(struct nft_table *t, const struct config *c)
 {
 	const char *chain = chain_names[c->nft_hook];
@@ -469,6 +640,7 @@ static int setup_batch(struct nft_table *t, const struct config *c)
 		queue_flush_chain(t, chain_names[h]);
 		queue_chain(t, chain_names[h], NULL, NFT_MSG_DELCHAIN);
 	}
+	queue_answer(t, c->ban_action, c->rst_rate);
 	queue_chain(t, chain, c, NFT_MSG_NEWCHAIN);
 	queue_base_rules(t, chain);
 	for (int kind = NFTT_ALLOW; kind <= NFTT_BAN; kind++)
@@ -505,6 +677,12 @@ int nftt_setup(struct nft_table *t, const struct config *c, char *err, size_t er
 int nftt_set_ports(struct nft_table *t, const uint16_t *ports, unsigned n)
 {
 	queue_ports(t, ports, n);
+	return commit(t);
+}
+
+int nftt_set_answer(struct nft_table *t, enum rg_ban_action action, uint32_t rate)
+{
+	queue_answer(t, action, rate);
 	return commit(t);
 }
 
@@ -803,7 +981,8 @@ static int rule_cb(const struct nlmsghdr *nlh, struct rules_req *q)
 	if (q->base) {
 		if (ban)
 			q->ban[fam[0] == '4'][plen] = true;
-		else if (strcmp(comment, "unprotected port") == 0)
+		else if (strcmp(comment, "unprotected port") == 0 ||
+			 strcmp(comment, "drop") == 0 || strcmp(comment, "rst_suppressed") == 0)
 			*q->base = true;
 		goto out;
 	}
@@ -811,6 +990,10 @@ static int rule_cb(const struct nlmsghdr *nlh, struct rules_req *q)
 		c = plen == (fam[0] == '4' ? 32u : 128u) ? &q->out->exact_pkts : &q->out->prefix_pkts;
 	else if (strncmp(comment, "allow", 5) == 0)
 		c = &q->out->allow_pkts;
+	else if (strcmp(comment, "rst_sent") == 0)
+		c = &q->out->rst_sent_pkts;
+	else if (strcmp(comment, "rst_suppressed") == 0)
+		c = &q->out->rst_suppressed_pkts;
 	if (c)
 		nftnl_expr_foreach(r, rule_expr_cb, c);
 out:
@@ -839,12 +1022,20 @@ static int rules_cb(const struct nlmsghdr *nlh, void *arg)
 int nftt_counters(struct nft_table *t, struct nftt_counters *out)
 {
 	struct rules_req q = { t, our_chain(t), out, NULL, NULL };
+	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if (!q.chain)
 		return 0;
-	return nft_request(t->n, NFT_MSG_GETRULE, NFPROTO_INET, NLM_F_DUMP, build_rules,
-			   rules_cb, &q);
+	rc = nft_request(t->n, NFT_MSG_GETRULE, NFPROTO_INET, NLM_F_DUMP, build_rules,
+			 rules_cb, &q);
+	if (rc < 0)
+		return rc;
+	/* A table made before the answer chain existed has none. */
+	q.chain = answer_chain;
+	rc = nft_request(t->n, NFT_MSG_GETRULE, NFPROTO_INET, NLM_F_DUMP, build_rules,
+			 rules_cb, &q);
+	return rc == -ENOENT ? 0 : rc;
 }
 
 int nftt_missing(struct nft_table *t, char *buf, size_t len)
@@ -870,6 +1061,15 @@ int nftt_missing(struct nft_table *t, char *buf, size_t len)
 		snprintf(buf, len, "chain %s has lost its rules", q.chain);
 		return 1;
 	}
+	/* The ban rules go to the answer chain, whose last rule drops. */
+	base = false;
+	q.chain = answer_chain;
+	if (nft_request(t->n, NFT_MSG_GETRULE, NFPROTO_INET, NLM_F_DUMP, build_rules, rules_cb,
+			&q) < 0 || !base) {
+		snprintf(buf, len, "chain %s has lost its rules", answer_chain);
+		return 1;
+	}
+	q.chain = nftt_hook(t);
 	for (unsigned v4 = 0; v4 < 2; v4++)
 		for (unsigned plen = 0; plen <= 128; plen++)
 			if (t->have[NFTT_BAN][v4][plen] && !ban[v4][plen]) {

@@ -49,6 +49,8 @@ void nftt_close(struct nft_table *t);
 int nftt_setup(struct nft_table *t, const struct config *c, char *err, size_t errlen);
 /* Replace the protected ports (a reload). */
 int nftt_set_ports(struct nft_table *t, const uint16_t *ports, unsigned n);
+/* What a banned client's packets get (ban_action, rst_rate): 0 or -errno. */
+int nftt_set_answer(struct nft_table *t, enum rg_ban_action action, uint32_t rate);
 /* Delete the table: every ban and rule of ours, nothing else. */
 int nftt_delete(struct nft_table *t);
 
@@ -74,9 +76,11 @@ typedef int (*nftt_elem_cb)(const struct nftt_elem *e, void *arg);
 int nftt_foreach(struct nft_table *t, enum nftt_kind kind, nftt_elem_cb cb, void *arg);
 
 /* Rule counters: drops by ban sets of full-length (exact) and shorter
- * (prefix) keys, and accepts by allow sets. */
+ * (prefix) keys, accepts by allow sets, and the answer chain's RSTs sent
+ * and SYNs over its limit (packets, then bytes: the rules' pairs). */
 struct nftt_counters {
 	uint64_t exact_pkts, exact_bytes, prefix_pkts, prefix_bytes, allow_pkts, allow_bytes;
+	uint64_t rst_sent_pkts, rst_sent_bytes, rst_suppressed_pkts, rst_suppressed_bytes;
 };
 int nftt_counters(struct nft_table *t, struct nftt_counters *out);
 

@@ -10,7 +10,7 @@
 
 const char *const pins_map_names[] = {
 	"bans_exact", "bans_prefix", "allow_exact", "allow_prefix",
-	"ports", "stats", "ban_notes", "ifaces", NULL
+	"ports", "stats", "ban_notes", "ifaces", "settings", NULL
 };
 
 int pins_path(char *buf, size_t len, const char *dir, const char *name)

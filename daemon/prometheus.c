@@ -161,6 +161,11 @@ void prom_drops(const struct rg_stats *s, unsigned caps, metric_cb cb, void *arg
 	cb(arg, "rcptguard_bandwidth_saved_estimated_bytes_total",
 	   "Bandwidth the drops saved, estimated as twice the dropped bytes (a floor)", "",
 	   2 * dropped);
+	/* ban_action = rst: banned SYNs answered, and dropped over a cap. */
+	cb(arg, "rcptguard_rst_sent_total", "Banned clients' SYNs answered with a RST", "",
+	   s->rst_sent);
+	cb(arg, "rcptguard_rst_suppressed_total",
+	   "Banned clients' SYNs dropped, not answered, over the RST caps", "", s->rst_suppressed);
 	for (int b = 0; b < 2; b++)
 		for (unsigned i = 0; i < RG_COUNTER_MAX; i++) {
 			if (!kept(caps, i))

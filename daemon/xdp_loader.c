@@ -32,6 +32,9 @@ static int set_pins(struct rcptguard *skel, const struct config *c, char *err, s
 	bpf_map__set_max_entries(skel->maps.allow_exact, c->max_allow);
 	bpf_map__set_max_entries(skel->maps.allow_prefix, c->max_allow);
 	bpf_object__for_each_map(map, skel->obj) {
+		/* The RST buckets are the loaded program's own: not pinned. */
+		if (map == skel->maps.rst_bucket)
+			continue;
 		if (pins_path(path, sizeof(path), c->bpf_pin_dir, bpf_map__name(map)) < 0 ||
 		    bpf_map__set_pin_path(map, path) < 0) {
 			snprintf(err, errlen, "cannot set pin path for map %s", bpf_map__name(map));
@@ -47,6 +50,12 @@ int xdp_apply(const struct config *c, const struct rg_maps *m, char *err, size_t
 
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot write the ports into the maps: %s", strerror(-rc));
+		return -1;
+	}
+	rc = maps_set_answer(m, c->ban_action, c->rst_rate);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot write ban_action and rst_rate into the maps: %s",
+			 strerror(-rc));
 		return -1;
 	}
 	return 0;

@@ -16,7 +16,8 @@ struct xdp_loaded;
  * now (nothing was pinned: a first start, or a reboot). */
 struct xdp_loaded *xdp_load(const struct config *c, struct rg_maps *m, bool *fresh,
 			    char *err, size_t errlen);
-/* Apply a new config's ports (interfaces need a restart). */
+/* Apply a new config's ports, ban_action and rst_rate (interfaces need a
+ * restart). */
 int xdp_apply(const struct config *c, const struct rg_maps *m, char *err, size_t errlen);
 /* Free userspace state; bans, maps and links stay pinned and enforced. */
 void xdp_release(struct xdp_loaded *x);

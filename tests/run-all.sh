@@ -47,12 +47,12 @@ suite bpf/random "$B/tests/bpf_random"
 suite bench env QUICK=1 sh tests/bench/run.sh
 suite fuzz env FUZZ_TIME=3 sh tests/fuzz/run.sh
 for f in tests/system/*.bats; do
-	case $f in */enforce.bats | */sessions.bats | */journal.bats) continue ;; esac
+	case $f in */enforce.bats | */sessions.bats | */journal.bats | */rst.bats) continue ;; esac
 	suite "system/$(basename "$f")" bats --formatter tap ${F:+-f "$F"} "$f"
 done
 # The same enforcement tests against every backend.
 for be in xdp nft; do
-	for f in enforce sessions journal; do
+	for f in enforce sessions journal rst; do
 		want "system/$f.bats" && echo "== RG_BACKEND=$be"
 		suite "system/$f.bats" env RG_BACKEND=$be bats --formatter tap ${F:+-f "$F"} \
 			"tests/system/$f.bats"

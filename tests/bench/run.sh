@@ -162,6 +162,9 @@ sh tests/bench/attack_cost.sh $COST
 echo "== 8. peer: fail2ban"
 sh tests/bench/peer.sh $PEER
 
+echo "== 9. a banned connect(): ban_action = drop against rst"
+sh tests/bench/rst_cost.sh 2
+
 record run.seconds "$(($(date +%s) - started))" s "the whole run"
 sh tests/bench/report.sh "$OUT"
 [ "$QUICK" = 1 ] && echo "ok 1 - the benchmarks ran, report in $OUT/report.md"

@@ -1,12 +1,14 @@
 /* bpf_packets.c - crafted frames through BPF_PROG_TEST_RUN: each case
  * checks the verdict, the global counter it lands in, and the per-ban
- * counters. The maps are filled through daemon/maps.c, the code the CLI
- * and daemon use. */
+ * counters; with ban_action = rst, the answer's exact bytes against
+ * rst_ref.c and the RST caps. The maps are filled through daemon/maps.c,
+ * the code the CLI and daemon use. */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,11 +18,14 @@
 #include "maps.h"
 #include "names.h"
 #include "packet.h"
+#include "rst_ref.h"
 #include "skel_maps.h"
 #include "tap.h"
 
 static struct rg_maps m;
-static int prog;
+static int prog, bucket_fd;
+static bool rst_mode;           /* ban_action = rst is set */
+static void *skel_obj;
 
 static struct rg_lpm_key key(const char *s)
 {
@@ -181,6 +186,222 @@ static void truncations(const char *name, const struct pkt_spec *s)
 	}
 }
 
+/* ---- ban_action = rst ---- */
+
+/* Forget when the ban of s last sent a RST (the per-ban cap). */
+static void rst_ready(const char *s)
+{
+	struct rg_lpm_key k = key(s);
+	const void *kp = k.prefixlen == 128 ? (void *)&k.addr : (void *)&k;
+	int fd = k.prefixlen == 128 ? m.bans_exact : m.bans_prefix;
+	struct rg_ban b;
+
+	if (bpf_map_lookup_elem(fd, kp, &b) == 0) {
+		b.last_rst_ns = 0;
+		bpf_map_update_elem(fd, kp, &b, BPF_EXIST);
+	}
+}
+
+/* Empty every CPU's RST bucket (a full one allows a second's worth). */
+static void bucket_reset(void)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct rg_rst_bucket *v = calloc((size_t)ncpu, sizeof(*v));
+	__u32 zero = 0;
+
+	bpf_map_update_elem(bucket_fd, &zero, v, BPF_ANY);
+	free(v);
+}
+
+/* One frame from the ban of banned with ban_action = rst: the verdict
+ * (XDP_TX with exactly the reference's bytes, or XDP_DROP, or XDP_PASS
+ * with the frame untouched), the reference agreeing that it is answered,
+ * and the RST counters, global and the ban's, moving by one where they
+ * should. */
+static void rst_case(const char *name, const uint8_t *f, size_t len, const char *banned,
+		     int want, bool suppressed)
+{
+	uint8_t out[1600], ref[1600];
+	size_t ref_len = rst_ref(f, len, ref);
+	struct rg_stats before, after;
+	struct rg_ban b1 = { 0 }, b2 = { 0 };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f, .data_size_in = (__u32)len,
+		    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
+	bool bytes_ok, count_ok;
+
+	maps_read_stats(&m, &before);
+	ban_counters(banned, &b1);
+	if (bpf_prog_test_run_opts(prog, &o) < 0) {
+		ok(0, "%s: BPF_PROG_TEST_RUN failed", name);
+		return;
+	}
+	maps_read_stats(&m, &after);
+	ban_counters(banned, &b2);
+	if (want == XDP_TX)
+		bytes_ok = ref_len && o.data_size_out == ref_len && !memcmp(out, ref, ref_len) &&
+			   ref_len <= len;
+	else
+		bytes_ok = (want == XDP_PASS || !ref_len || suppressed || !rst_mode) &&
+			   o.data_size_out == len && !memcmp(out, f, len);
+	count_ok = after.rst_sent - before.rst_sent == (want == XDP_TX) &&
+		   b2.rst_sent - b1.rst_sent == (want == XDP_TX) &&
+		   after.rst_suppressed - before.rst_suppressed == suppressed &&
+		   b2.rst_suppressed - b1.rst_suppressed == suppressed;
+	if (!bytes_ok && want == XDP_TX) {
+		printf("# got %u bytes:", o.data_size_out);
+		for (__u32 i = 0; i < o.data_size_out && i < 80; i++)
+			printf(" %02x", out[i]);
+		printf("\n# want %zu bytes:", ref_len);
+		for (size_t i = 0; i < ref_len && i < 80; i++)
+			printf(" %02x", ref[i]);
+		printf("\n");
+	}
+	ok((int)o.retval == want && bytes_ok && count_ok, "rst: %s -> %s%s", name,
+	   want == XDP_TX ? "RST" : want == XDP_DROP ? "drop" : "pass",
+	   suppressed ? " (over the cap)" : "");
+}
+
+static void rst_check(const char *name, const struct pkt_spec *s, int want)
+{
+	uint8_t buf[1600];
+	struct pkt_layout lay;
+	size_t len = pkt_build(s, buf, sizeof(buf), &lay);
+
+	rst_ready(s->src);
+	rst_case(name, buf, len, s->src, want, false);
+}
+
+static void rst_cases(void)
+{
+	static const uint8_t dstopts[] = { IPPROTO_DSTOPTS };
+	static const uint8_t flags[] = { 0x12, 0x10, 0x03, 0x06, 0x04, 0x08 };
+	uint8_t buf[1600];
+	struct pkt_layout lay;
+	struct pkt_spec s;
+	size_t len;
+	int ncpu = libbpf_num_possible_cpus();
+	cpu_set_t one;
+
+	/* The caps are per CPU: every run on the same one. */
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	sched_setaffinity(0, sizeof(one), &one);
+	bucket_fd = bpf_map__fd(((struct rcptguard *)skel_obj)->maps.rst_bucket);
+	rst_mode = maps_set_answer(&m, RG_ACTION_RST, 1000000) == 0;
+	ok(rst_mode, "rst: ban_action = rst is set");
+	bucket_reset();
+
+	rst_check("v4 SYN", &V4("192.0.2.10", 25), XDP_TX);
+	rst_check("v6 SYN", &V6("2001:db8::10", 25), XDP_TX);
+	len = pkt_build(&V4("198.51.100.5", 587), buf, sizeof(buf), &lay);
+	rst_ready("198.51.100.0/24");
+	rst_case("v4 SYN from a banned /24", buf, len, "198.51.100.0/24", XDP_TX, false);
+	rst_check("v4 SYN to port 80", &V4("192.0.2.10", 80), XDP_PASS);
+	rst_check("v4 SYN, not banned", &V4("192.0.2.11", 25), XDP_PASS);
+	s = V4("192.0.2.10", 25), s.vlans = 1;
+	rst_check("802.1Q v4 SYN", &s, XDP_TX);
+	s.vlans = 2;
+	rst_check("QinQ v4 SYN", &s, XDP_TX);
+	s = V6("2001:db8::10", 465), s.vlans = 2;
+	rst_check("QinQ v6 SYN", &s, XDP_TX);
+	s = V4("192.0.2.10", 25), s.ip_opt_words = 10;
+	rst_check("v4 SYN with 40 bytes of IP options (stripped)", &s, XDP_TX);
+	s = V4("192.0.2.10", 25), s.tcp_doff = 15;
+	rst_check("v4 SYN with 40 bytes of TCP options", &s, XDP_TX);
+	s = V4("192.0.2.10", 25), s.payload = 100, s.seq = 0x12345678;
+	rst_check("v4 SYN with 100 bytes of payload (ack counts them)", &s, XDP_TX);
+	s = V6("2001:db8::10", 25), s.payload = 33, s.seq = 0xfffffff0;
+	rst_check("v6 SYN with 33 bytes of payload, ack wraps", &s, XDP_TX);
+	s = V4("192.0.2.10", 25), s.seq = 0xffffffff;
+	rst_check("v4 SYN with seq 2^32-1 (ack 0)", &s, XDP_TX);
+	s = V4("192.0.2.10", 25), s.pad_to = 60;
+	rst_check("v4 SYN with Ethernet padding (padding not answered)", &s, XDP_TX);
+	s = V4("192.0.2.10", 25), s.payload = 500;
+	rst_check("v4 SYN of 520 segment bytes (over 512: dropped)", &s, XDP_DROP);
+	s = V4("192.0.2.10", 25), s.bad_tcp_csum = true;
+	rst_check("v4 SYN with a bad TCP checksum", &s, XDP_DROP);
+	s = V6("2001:db8::10", 25), s.bad_tcp_csum = true, s.payload = 7;
+	rst_check("v6 SYN with payload and a bad TCP checksum", &s, XDP_DROP);
+	s = V4("192.0.2.10", 25), s.more_frags = true;
+	rst_check("v4 SYN in a first fragment", &s, XDP_DROP);
+	s.frag_offset = 10;
+	rst_check("v4 later fragment", &s, XDP_PASS);
+	s = V6("2001:db8::10", 25), s.ext = dstopts, s.n_ext = 1;
+	rst_check("v6 SYN behind a destination options header", &s, XDP_DROP);
+	for (size_t i = 0; i < sizeof(flags); i++) {
+		char label[64];
+
+		s = V4("192.0.2.10", 25), s.tcp_flags = flags[i];
+		snprintf(label, sizeof(label), "v4 TCP flags 0x%02x (not a pure SYN)", flags[i]);
+		rst_check(label, &s, XDP_DROP);
+	}
+
+	/* Damaged SYNs: IP header checksum, group MAC, a length beyond the frame. */
+	s = V4("192.0.2.10", 25);
+	len = pkt_build(&s, buf, sizeof(buf), &lay);
+	buf[lay.l3 + 4] ^= 0x40;        /* the IP ID: only the header checksum breaks */
+	rst_ready("192.0.2.10");
+	rst_case("v4 SYN with a bad IP header checksum", buf, len, "192.0.2.10", XDP_DROP, false);
+	len = pkt_build(&s, buf, sizeof(buf), &lay);
+	buf[6] |= 1;
+	rst_case("v4 SYN from a group MAC address", buf, len, "192.0.2.10", XDP_DROP, false);
+	s.payload = 40;
+	len = pkt_build(&s, buf, sizeof(buf), &lay);
+	rst_case("v4 SYN cut short of its IP length", buf, len - 20, "192.0.2.10", XDP_DROP, false);
+
+	/* Every single bit flipped in a tagged v6 SYN with payload: answered
+	 * only where the reference (its own checksum) says so. */
+	s = V6("2001:db8::10", 25), s.vlans = 1, s.payload = 9;
+	len = pkt_build(&s, buf, sizeof(buf), &lay);
+	{
+		int wrong = 0, answered = 0;
+
+		for (size_t bit = 12 * 8; bit < len * 8; bit++) {
+			uint8_t f[256], out[256], ref[256];
+			size_t rl;
+			LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f, .data_size_in = (__u32)len,
+				    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
+
+			memcpy(f, buf, len);
+			f[bit / 8] ^= (uint8_t)(1 << bit % 8);
+			rl = rst_ref(f, len, ref);
+			rst_ready("2001:db8::10");
+			if (bpf_prog_test_run_opts(prog, &o) < 0)
+				wrong++;
+			else if (o.retval == XDP_TX)
+				wrong += !rl || o.data_size_out != rl || memcmp(out, ref, rl);
+			else
+				wrong += rl != 0;
+			answered += o.retval == XDP_TX;
+		}
+		ok(wrong == 0, "rst: each of %zu single-bit flips of a v6 SYN answered as the "
+		   "reference says (%d wrong, %d answered)", (len - 12) * 8, wrong, answered);
+	}
+
+	/* The caps: one RST per ban per second, then the per-CPU bucket. */
+	rst_ready("192.0.2.10");
+	len = pkt_build(&V4("192.0.2.10", 25), buf, sizeof(buf), &lay);
+	rst_case("first SYN of a ban", buf, len, "192.0.2.10", XDP_TX, false);
+	rst_case("second SYN of the ban within a second", buf, len, "192.0.2.10", XDP_DROP, true);
+	ban("192.0.2.61", 3600);
+	ban("192.0.2.62", 3600);
+	ban("192.0.2.63", 3600);
+	/* Two RSTs a second on each CPU. */
+	maps_set_answer(&m, RG_ACTION_RST, 2 * (uint32_t)ncpu);
+	bucket_reset();
+	rst_check("bucket: first of three bans", &V4("192.0.2.61", 25), XDP_TX);
+	rst_check("bucket: second of three bans", &V4("192.0.2.62", 25), XDP_TX);
+	len = pkt_build(&V4("192.0.2.63", 25), buf, sizeof(buf), &lay);
+	rst_case("bucket: third of three bans, bucket empty", buf, len, "192.0.2.63", XDP_DROP,
+		 true);
+	maps_set_answer(&m, RG_ACTION_DROP, 1000);
+	rst_mode = false;
+	rst_ready("192.0.2.10");
+	len = pkt_build(&V4("192.0.2.10", 25), buf, sizeof(buf), &lay);
+	rst_case("ban_action back to drop: a SYN is dropped", buf, len, "192.0.2.10", XDP_DROP,
+		 false);
+}
+
 int main(void)
 {
 	static const uint8_t ext4[] = { IPPROTO_HOPOPTS, IPPROTO_DSTOPTS, IPPROTO_ROUTING,
@@ -198,6 +419,7 @@ int main(void)
 		return 1;
 	}
 	m = skel_maps(skel);
+	skel_obj = skel;
 	prog = bpf_program__fd(skel->progs.rcptguard_xdp);
 	maps_set_ports(&m, ports, 3);
 
@@ -338,6 +560,7 @@ int main(void)
 	}
 	ok(sweep_expired() == 3, "the sweep removes the three expired bans");
 	check("swept exact ban is gone", &V4("192.0.2.20", 25), XDP_PASS, RG_PASS_NOT_BANNED);
+	rst_cases();
 
 	rcptguard__destroy(skel);
 	return tap_done();

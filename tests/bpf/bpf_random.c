@@ -1,7 +1,9 @@
 /* bpf_random.c - random and mutated frames through BPF_PROG_TEST_RUN,
  * each verdict checked against a reference classifier written here in
  * plain C from the same rules, and the program's counters against the
- * reference's tallies at the end. RG_RANDOM_FRAMES sets the count
+ * reference's tallies at the end. Twice: with ban_action = drop, then
+ * rst, where every answer must be rst_ref.c's RST byte for byte and every
+ * other frame leave untouched. RG_RANDOM_FRAMES sets the count per pass
  * (default 100,000); the seed is fixed, so a failure repeats. */
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -15,6 +17,7 @@
 #include "maps.h"
 #include "names.h"
 #include "packet.h"
+#include "rst_ref.h"
 #include "skel_maps.h"
 #include "tap.h"
 
@@ -121,7 +124,8 @@ static enum rg_counter ref_parse(const uint8_t *f, size_t len, struct rg_addr *s
 	return proto == 0x8100 || proto == 0x88a8 ? RG_PASS_MALFORMED : RG_PASS_NOT_IP;
 }
 
-static enum rg_counter reference(const uint8_t *f, size_t len)
+/* The verdict's counter; *hit: the ban that matched (else untouched). */
+static enum rg_counter reference(const uint8_t *f, size_t len, const struct rule **hit)
 {
 	struct rg_addr src;
 	unsigned dport = 0;
@@ -142,13 +146,13 @@ static enum rg_counter reference(const uint8_t *f, size_t len)
 			best = b;       /* the trie answers with the longest match only */
 	}
 	if (exact && exact->live)
-		c = RG_DROP_EXACT;
+		c = RG_DROP_EXACT, *hit = exact;
 	else if (!best)
 		return exact ? RG_PASS_EXPIRED : RG_PASS_NOT_BANNED;
 	else if (!best->live)
 		return RG_PASS_EXPIRED;
 	else
-		c = RG_DROP_PREFIX;
+		c = RG_DROP_PREFIX, *hit = best;
 	for (int i = 0; i < nallows; i++)
 		if (addr_in_prefix(&allows[i].k, &src))
 			return RG_PASS_ALLOWED;
@@ -253,7 +257,13 @@ static size_t make_frame(uint8_t *buf, size_t cap)
 		s.tcp_doff = (uint8_t)rnd(16);
 	if (!v6 && rnd(20) == 0)
 		s.bad_ihl = (uint8_t)rnd(16);
-	s.payload = rnd(40);
+	s.payload = rnd(8) == 0 ? rnd(600) : rnd(40);
+	s.seq = (uint32_t)rnd(0) ^ (uint32_t)(rng >> 17);
+	if (rnd(8) == 0)
+		s.tcp_flags = (uint8_t)rnd(256);
+	s.bad_tcp_csum = rnd(10) == 0;
+	if (rnd(10) == 0)
+		s.pad_to = 60 + rnd(20);
 	len = pkt_build(&s, buf, cap, &lay);
 	switch (rnd(6)) {
 	case 0:                         /* flip a few bytes */
@@ -267,12 +277,65 @@ static size_t make_frame(uint8_t *buf, size_t cap)
 	return len;
 }
 
+/* Forget when the ban of r last sent a RST: each answer stands alone. */
+static void rst_ready(const struct rule *r)
+{
+	const void *kp = r->k.prefixlen == 128 ? (void *)&r->k.addr : (void *)&r->k;
+	int fd = r->k.prefixlen == 128 ? m.bans_exact : m.bans_prefix;
+	struct rg_ban b;
+
+	if (bpf_map_lookup_elem(fd, kp, &b) == 0) {
+		b.last_rst_ns = 0;
+		bpf_map_update_elem(fd, kp, &b, BPF_EXIST);
+	}
+}
+
+struct tally {
+	uint64_t want[RG_COUNTER_MAX], wrong, drops, rsts;
+};
+
+/* frames random frames, each verdict (and with rst, each answer's bytes)
+ * against the reference. */
+static void pass(int prog, long frames, bool rst, struct tally *t)
+{
+	for (long i = 0; i < frames; i++) {
+		uint8_t buf[1600], out[1600], ref[1600];
+		size_t len = make_frame(buf, sizeof(buf)), rl = 0;
+		const struct rule *hit = NULL;
+		enum rg_counter c = reference(buf, len, &hit);
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = buf, .data_size_in = (__u32)len,
+			    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
+		int verdict, expect = c >= RG_DROP_EXACT ? XDP_DROP : XDP_PASS;
+		bool same;
+
+		if (rst && expect == XDP_DROP && (rl = rst_ref(buf, len, ref))) {
+			rst_ready(hit);
+			expect = XDP_TX;
+		}
+		verdict = bpf_prog_test_run_opts(prog, &o) < 0 ? -1 : (int)o.retval;
+		same = expect == XDP_TX ? o.data_size_out == rl && !memcmp(out, ref, rl) :
+					  o.data_size_out == len && !memcmp(out, buf, len);
+		t->want[RG_INSPECTED]++;
+		t->want[c]++;
+		t->drops += expect != XDP_PASS;
+		t->rsts += expect == XDP_TX;
+		if ((verdict != expect || !same) && t->wrong++ < 5) {
+			printf("# %s frame %ld (%zu bytes): program %d, reference %s%s:",
+			       rst ? "rst" : "drop", i, len, verdict, counter_name(c),
+			       expect == XDP_TX ? " answered" : "");
+			for (size_t j = 0; j < len && j < 80; j++)
+				printf(" %02x", buf[j]);
+			printf("\n");
+		}
+	}
+}
+
 int main(void)
 {
 	struct rcptguard *skel = rcptguard__open_and_load();
 	const char *env = getenv("RG_RANDOM_FRAMES");
 	long frames = env ? atol(env) : 100000;
-	uint64_t want[RG_COUNTER_MAX] = { 0 }, wrong = 0, drops = 0;
+	struct tally t = { .wrong = 0 };
 	struct rg_stats st;
 	int prog;
 
@@ -295,32 +358,23 @@ int main(void)
 	add_allow("10.0.0.7");
 	add_allow("10.1.2.0/24");
 	add_allow("2001:db8:1:2::9");
-	for (long i = 0; i < frames; i++) {
-		uint8_t buf[1600];
-		size_t len = make_frame(buf, sizeof(buf));
-		enum rg_counter c = reference(buf, len);
-		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = buf, .data_size_in = (__u32)len,
-			    .repeat = 1);
-		int verdict = bpf_prog_test_run_opts(prog, &o) < 0 ? -1 : (int)o.retval;
-		int expect = c >= RG_DROP_EXACT ? XDP_DROP : XDP_PASS;
-
-		want[RG_INSPECTED]++;
-		want[c]++;
-		drops += expect == XDP_DROP;
-		if (verdict != expect && wrong++ < 5) {
-			printf("# frame %ld (%zu bytes): program %d, reference %s:", i, len, verdict,
-			       counter_name(c));
-			for (size_t j = 0; j < len && j < 80; j++)
-				printf(" %02x", buf[j]);
-			printf("\n");
-		}
-	}
-	ok(wrong == 0, "%ld frames: every verdict matches the reference (%llu wrong, %llu drops)",
-	   frames, (unsigned long long)wrong, (unsigned long long)drops);
+	pass(prog, frames, false, &t);
+	ok(t.wrong == 0, "drop: %ld frames: every verdict matches the reference (%llu wrong, "
+	   "%llu drops)", frames, (unsigned long long)t.wrong, (unsigned long long)t.drops);
+	/* Unlimited but for the per-ban cap, which rst_ready() lifts. */
+	maps_set_answer(&m, RG_ACTION_RST, 1000000);
+	t.wrong = t.drops = 0;
+	pass(prog, frames, true, &t);
+	ok(t.wrong == 0, "rst: %ld frames: every verdict and every RST's bytes match the "
+	   "reference (%llu wrong, %llu drops, %llu RSTs)", frames, (unsigned long long)t.wrong,
+	   (unsigned long long)t.drops, (unsigned long long)t.rsts);
 	ok(maps_read_stats(&m, &st) == 0, "the counters read");
 	for (unsigned c = 0; c < RG_COUNTER_MAX; c++)
-		ok(st.packets[c] == want[c], "counter %s: %llu, reference %llu", counter_name(c),
-		   (unsigned long long)st.packets[c], (unsigned long long)want[c]);
+		ok(st.packets[c] == t.want[c], "counter %s: %llu, reference %llu", counter_name(c),
+		   (unsigned long long)st.packets[c], (unsigned long long)t.want[c]);
+	ok(st.rst_sent == t.rsts && st.rst_suppressed == 0, "RSTs sent %llu, reference %llu; "
+	   "none suppressed (%llu)", (unsigned long long)st.rst_sent,
+	   (unsigned long long)t.rsts, (unsigned long long)st.rst_suppressed);
 	rcptguard__destroy(skel);
 	return tap_done();
 }

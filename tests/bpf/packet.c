@@ -23,18 +23,44 @@ static uint16_t csum(const uint8_t *p, size_t n)
 	return (uint16_t)~s;
 }
 
+/* The TCP checksum over the pseudo-header (addresses at addr, alen bytes)
+ * and the segment. */
+static void tcp_csum(const struct pkt_spec *s, const uint8_t *addr, size_t alen, uint8_t *seg,
+		     size_t n)
+{
+	uint8_t pseudo[36 + 4] = { 0 };
+	uint32_t sum;
+
+	memcpy(pseudo, addr, alen);
+	pseudo[alen + 1] = IPPROTO_TCP;
+	put16(pseudo + alen + 2, (uint16_t)n);
+	sum = (uint16_t)~csum(pseudo, alen + 4);
+	sum += (uint16_t)~csum(seg, n);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	put16(seg + 16, (uint16_t)(~sum + (s->bad_tcp_csum ? 1 : 0)));
+}
+
 static size_t l4(const struct pkt_spec *s, uint8_t *p)
 {
 	uint8_t proto = s->l4 ? s->l4 : IPPROTO_TCP;
 
 	if (proto == IPPROTO_TCP) {
-		memset(p, 0, 20);
+		size_t hl = 4 * (size_t)(s->tcp_doff > 5 ? s->tcp_doff : 5);
+
+		memset(p, 0, hl);
 		put16(p, 40000);
 		put16(p + 2, s->dport);
+		put16(p + 4, (uint16_t)(s->seq >> 16));
+		put16(p + 6, (uint16_t)s->seq);
 		p[12] = (uint8_t)((s->tcp_doff ? s->tcp_doff : 5) << 4);
-		p[13] = 0x02;                   /* SYN */
+		p[13] = s->tcp_flags ? s->tcp_flags : 0x02;     /* SYN */
 		put16(p + 14, 65535);
-		return 20 + s->payload;
+		for (size_t i = 20; i < hl; i++)
+			p[i] = 1;               /* NOP options */
+		for (size_t i = 0; i < s->payload; i++)
+			p[hl + i] = (uint8_t)(i * 7 + 1);
+		return hl + s->payload;
 	}
 	if (proto == IPPROTO_UDP) {
 		memset(p, 0, 8);
@@ -46,6 +72,12 @@ static size_t l4(const struct pkt_spec *s, uint8_t *p)
 	memset(p, 0, 8);                        /* ICMP / ICMPv6 echo request */
 	p[0] = proto == IPPROTO_ICMP ? 8 : 128;
 	return 8 + s->payload;
+}
+
+/* The frame's length with its Ethernet padding (zeros: memset below). */
+static size_t pad(const struct pkt_spec *s, size_t end)
+{
+	return s->pad_to > end ? s->pad_to : end;
 }
 
 size_t pkt_build(const struct pkt_spec *s, uint8_t *buf, size_t cap, struct pkt_layout *lay)
@@ -89,10 +121,12 @@ size_t pkt_build(const struct pkt_spec *s, uint8_t *buf, size_t cap, struct pkt_
 		memset(p + 20, 1, hl - 20);     /* NOP options */
 		lay->l4 = lay->l3 + hl;
 		n = l4(s, p + hl);
+		if (proto == IPPROTO_TCP)
+			tcp_csum(s, p + 12, 8, p + hl, n);
 		put16(p + 2, (uint16_t)(hl + n));
 		put16(p + 10, csum(p, hl));
 		lay->end = lay->l4 + n;
-		return lay->end;
+		return pad(s, lay->end);
 	}
 	inet_pton(AF_INET6, s->src, src6);
 	inet_pton(AF_INET6, s->dst, dst6);
@@ -120,8 +154,10 @@ size_t pkt_build(const struct pkt_spec *s, uint8_t *buf, size_t cap, struct pkt_
 		*nh = proto;
 		lay->l4 = (size_t)(q - buf);
 		n = l4(s, q);
+		if (proto == IPPROTO_TCP)
+			tcp_csum(s, p + 8, 32, q, n);
 		put16(p + 4, (uint16_t)(lay->l4 - lay->l3 - 40 + n));
 		lay->end = lay->l4 + n;
 	}
-	return lay->end;
+	return pad(s, lay->end);
 }

@@ -22,6 +22,10 @@ struct pkt_spec {
 	uint8_t bad_version;            /* nonzero: IP version to write instead */
 	uint8_t tcp_doff;               /* nonzero: TCP data offset to write instead */
 	size_t payload;                 /* bytes after the L4 header */
+	uint8_t tcp_flags;              /* nonzero: instead of SYN */
+	uint32_t seq;                   /* TCP sequence number */
+	bool bad_tcp_csum;              /* a TCP checksum off by one */
+	size_t pad_to;                  /* Ethernet padding up to this frame length */
 };
 
 /* Header boundaries of the last built frame (for truncation tests). */

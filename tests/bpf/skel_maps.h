@@ -14,6 +14,7 @@ static inline struct rg_maps skel_maps(const struct rcptguard *skel)
 		bpf_map__fd(skel->maps.allow_exact), bpf_map__fd(skel->maps.allow_prefix),
 		bpf_map__fd(skel->maps.ports), bpf_map__fd(skel->maps.stats),
 		bpf_map__fd(skel->maps.ban_notes), bpf_map__fd(skel->maps.ifaces),
+		bpf_map__fd(skel->maps.settings),
 	};
 }
 

@@ -38,7 +38,7 @@ teardown() {
 	run -0 mail_from_client 10.77.1.1 80
 	assert_output "200 web"
 	run -0 rg list
-	assert_line --regexp '^10\.77\.1\.2 +test +[0-9]+s +(9m|10m)[0-9]+s +[1-9][0-9]* +[1-9][0-9]*$'
+	assert_line --regexp '^10\.77\.1\.2 +test +[0-9]+s +(9m|10m)[0-9]+s +[1-9][0-9]* +[1-9][0-9]* +0 +0$'
 	run -0 rg unban 10.77.1.2
 	run -0 mail_from_client 10.77.1.1
 	assert_output "220 mail"

@@ -258,6 +258,12 @@ int main(void)
 		sizeof(err)) == 0 && c->offenders.nat64.n == 2 &&
 	   c->offenders.nat64.v[1].prefixlen == 40, "nat64_prefix repeats %s", err);
 	refused("xdp_mode = fast\n", "xdp_mode: 'fast' must be auto, native or generic");
+	ok(load("", c, err, sizeof(err)) == 0 && c->ban_action == RG_ACTION_DROP &&
+	   c->rst_rate == 1000, "ban_action defaults to drop, rst_rate to 1000");
+	ok(load("ban_action = rst\nrst_rate = 5\n", c, err, sizeof(err)) == 0 &&
+	   c->ban_action == RG_ACTION_RST && c->rst_rate == 5, "ban_action = rst, rst_rate %s", err);
+	refused("ban_action = reject\n", "ban_action: 'reject' must be drop or rst");
+	refused("rst_rate = 0\n", "rst_rate");
 	refused("xdp_mode = auto\nxdp_mode = native\n", ":2: xdp_mode: set twice");
 	refused("allow = 10.0.0.0/33\n", "allow: '10.0.0.0/33'");
 	refused("bpf_pin_dir = relative\n", "must be an absolute path");
