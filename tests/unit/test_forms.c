@@ -20,7 +20,8 @@ static const struct compile_opts opts = { .mode = 0644 };
 static char dir[] = "/tmp/rg-forms-XXXXXX";
 
 static const struct rcpt_form qmail = { .percent_hack = true };
-static struct rcpt_form postfix = { .postfix = true, .percent_hack = true, .delimiters = "+" };
+static struct rcpt_form postfix = { .postfix = true, .percent_hack = true, .swap_bangpath = true,
+				     .resolve_dequoted = true, .delimiters = "+" };
 
 /* Mailboxes whose folding is not their ASCII lower-casing, and plain ones. */
 static const char *const users[] = {
