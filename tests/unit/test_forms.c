@@ -518,6 +518,24 @@ int main(void)
 	expect(r, &postfix, "bob%example.com@example.com", RCPT_VALID, "bob@example.com");
 	expect(r, &postfix, "bob+x%example.com@example.com", RCPT_VALID, "bob@example.com");
 	expect(r, &postfix, "bob%elsewhere.test@example.com", RCPT_NOT_OURS, "");
+	/* The red team's routes: each hop as Postfix's resolver reads it. */
+	expect(r, &postfix, "bob%example.com.@example.com", RCPT_VALID, "bob@example.com");
+	expect(r, &postfix, "nobody%[192.0.2.25]@example.com", RCPT_UNKNOWN, "");
+	expect(r, &postfix, "bob%[IPv6:2001:DB8:0::25]@example.com", RCPT_VALID,
+	       "bob@[ipv6:2001:db8::25]");
+	expect(r, &postfix, "example.com!bob@example.com", RCPT_VALID, "bob@example.com");
+	expect(r, &postfix, "\"bob@example.com\"@example.com", RCPT_VALID, "bob@example.com");
+	expect(r, &postfix, "bob@example.com@example.com", RCPT_VALID, "bob@example.com");
+	expect(r, &postfix, "bob@fistflas\xe2\x84\xaa-staff.kiosk.test", RCPT_VALID,
+	       "bob@fistflask-staff.kiosk.test");
+	expect(r, &postfix, "nobody@\xef\xac\x81stflask-\xc5\xbftaff.\xe2\x84\xaaiosk.test", RCPT_UNKNOWN,
+	       "");
+	expect(r, &postfix, "bob%@example.com", RCPT_NOT_OURS, "");
+	expect(r, &postfix, "bob%.@example.com", RCPT_NOT_OURS, "");
+	expect(r, &postfix, "!bob@example.com", RCPT_NOT_OURS, "");
+	expect(r, &postfix, "%example.com@example.com", RCPT_UNJUDGED, "");
+	expect(r, &qmail, "bob%@example.com", RCPT_UNKNOWN, "");
+	expect(r, &qmail, "bob@fistflas\xe2\x84\xaa-staff.kiosk.test", RCPT_NOT_OURS, "");
 	/* Turkish i: İ folds to i with a dot above, ı to itself; Greek final
 	 * sigma folds to sigma. */
 	expect(r, &postfix, "\xc4\xb0STANBUL@example.com", RCPT_VALID,
