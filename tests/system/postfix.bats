@@ -105,3 +105,37 @@ teardown() {
 	# docs/postfix.md: "each RCPT still waits about a second".
 	[ "$elapsed_ms" -ge 1800 ] || { echo "two RCPTs took ${elapsed_ms} ms"; false; }
 }
+
+@test "Postfix: a bang path, a quoted local part with @, nine percent-hack hops and a KELVIN SIGN domain reach the mailbox Postfix delivers to: valid accepted and not counted, unknown refused and counted" {
+	in_s postfix -c "$PF/etc" stop >/dev/null
+	sed -i 's/^mydestination = .*/mydestination = example.com, kiosk.example/' "$PF/etc/main.cf"
+	printf 'bob@example.com\nbob@kiosk.example\n' > "$PF/recipients.txt"
+	"$B/rcptguard" recipients compile -o "$DB" "$PF/recipients.txt" >/dev/null
+	run -0 rg recipients reload
+	postfix_start
+	hops=$(printf '%%example.com%.0s' 1 2 3 4 5 6 7 8 9)
+	kelvin=$(printf '\xe2\x84\xaaiosk.example')
+	for u in bob nobody; do
+		rcpts+=("example.com!$u@example.com" "\"$u@example.com\"@example.com" \
+			"$u$hops@example.com" "$u@$kelvin")
+	done
+	# Each valid form: Postfix's own reply, no verdict against the client.
+	for rcpt in "${rcpts[@]:0:4}"; do
+		run -0 in_c swaks --server 10.77.1.1:$PFPORT --from sender@example.net --to "$rcpt" \
+			--helo client.example.net --timeout 10
+		assert_output --partial "<-  250 2.1.5 Ok"
+		assert_output --partial "<-  250 2.0.0 Ok: queued"
+	done
+	refute grep -q 'event=verdict' "$DLOG"
+	run -0 rg show 10.77.1.2
+	refute_output --partial "bad recipients"
+	# The same forms of a mailbox that does not exist: judged, refused, counted.
+	for rcpt in "${rcpts[@]:4:4}"; do
+		run swaks_to "$rcpt"
+		assert_output --partial "<** 550 5.1.1"
+	done
+	[ "$(grep -c 'event=verdict verdict=unknown client="10.77.1.2"' "$DLOG")" -eq 4 ]
+	run -0 rg show 10.77.1.2
+	assert_output --partial "4 bad recipients"
+	! grep -E 'fatal|panic' "$PF/maillog"
+}
