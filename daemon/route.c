@@ -77,21 +77,22 @@ enum route_result route_postfix(char *a, size_t *len, size_t cap, const struct r
 				no_pct = true;
 			if (!op)
 				break;
-		} else {
+		} else if (ru->resolve_dequoted) {
 			/* A quoted local part is cracked open at its last '@',
 			 * else its last '%', else at a '!'. */
-			if (!ru->resolve_dequoted)
-				break;
 			if (!no_at && !(op = memrchr(a + s, '@', e - s)))
 				no_at = true;
 			if (!op && ru->percent_hack && !no_pct && !(op = memrchr(a + s, '%', e - s)))
 				no_pct = true;
-			if (!op && ru->swap_bangpath && !no_bang && !memchr(a + s, '!', e - s))
-				no_bang = true;
 			if (!op && ru->swap_bangpath && !no_bang) {
-				/* Re-read as tokens and swapped at the first '!': text
-				 * that tokenizes into more than atoms and operators is
-				 * put back together in ways not followed here. */
+				if (!memchr(a + s, '!', e - s)) {
+					no_bang = true;
+					break;
+				}
+				/* Re-read as tokens and swapped at the first '!' (above,
+				 * next time round): text that tokenizes into more than
+				 * atoms and operators is put back together in ways not
+				 * followed here. */
 				if (any_special(a + s, e - s))
 					return ROUTE_UNROUTABLE;
 				quoted = false;
@@ -99,6 +100,8 @@ enum route_result route_postfix(char *a, size_t *len, size_t cap, const struct r
 			}
 			if (!op)
 				break;
+		} else {
+			break;
 		}
 		/* user%site (or user@site) is user@site: the local part before
 		 * it, quoted again if it needs to be. */
