@@ -56,7 +56,10 @@ enum route_result route_postfix(char *a, size_t *len, size_t cap, const struct r
 	end = dot_string_end(a, e);
 	quoted = !dot_string(a, e, end);
 	for (;;) {
-		if (!(dn = rcpt_domain(d, dl, dom)) || !ours(ctx, dom))
+		/* An empty domain is stripped as a local one is (Postfix's
+		 * resolve_null_domain = no): only the mailbox's may not be. */
+		dn = 0;
+		if (dl && (!(dn = rcpt_domain(d, dl, dom)) || !ours(ctx, dom)))
 			return ROUTE_NOT_OURS;
 		/* The domain is ours: Postfix strips it, then routes what is left.
 		 * Each search below looks in a part of what an earlier one
@@ -110,6 +113,8 @@ enum route_result route_postfix(char *a, size_t *len, size_t cap, const struct r
 		e = (size_t)(op - a);
 		quoted = quoted && !dot_string(a, e, end);
 	}
+	if (!dn)
+		return ROUTE_NOT_OURS;  /* Postfix refuses "user@" as malformed */
 	/* An empty local part is Postfix's MAILER-DAEMON (empty_address_recipient). */
 	if (s == e || e - s + dn + 2 > cap)
 		return ROUTE_UNROUTABLE;

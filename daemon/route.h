@@ -17,7 +17,8 @@ struct route_rules {
 
 enum route_result {
 	ROUTE_OURS,             /* a mailbox in one of our domains */
-	ROUTE_NOT_OURS,         /* a hop to a domain that is not ours, or empty */
+	ROUTE_NOT_OURS,         /* a hop to a domain that is not ours, or a
+				   mailbox in none ("user%@ours") */
 	ROUTE_UNROUTABLE,       /* Postfix routes it in a way not followed here */
 };
 

@@ -257,16 +257,19 @@ static size_t domain_variant(const char *d, char *out, bool dots)
 }
 
 /* What a hop names: one of bob's domains (a literal only where asked), or
- * rarely one that is not ours: another domain, or none at all. */
-static size_t hop(char *out, bool literal, bool *foreign)
+ * rarely one that is not ours (another domain, dots alone), or none at all,
+ * which Postfix strips as if it were ours: a mailbox there is no mailbox. */
+static void hop(char *out, bool literal, bool *foreign, bool *empty)
 {
 	size_t d = (size_t)rand() % (literal ? NBOB_DOMS : 2);
 
+	*empty = false;
 	if (rand() % 40 == 0) {
-		*foreign = true;
-		return domain_variant(rand() % 2 ? "elsewhere.test" : "", out, true);
+		*empty = !domain_variant(rand() % 2 ? "elsewhere.test" : "", out, true);
+		*foreign = *foreign || !*empty;
+		return;
 	}
-	return domain_variant(bob_doms[d], out, true);
+	domain_variant(bob_doms[d], out, true);
 }
 
 /* Routed addresses as Postfix's resolver reads them, built so the mailbox
@@ -288,6 +291,7 @@ static void route_property(struct recipients *r)
 		struct rcpt_form f = postfix;
 		int kind = rand() % 3, k = 1 + (rand() % 8 ? rand() % 6 : rand() % 40), m = rand() % 3;
 		bool known = rand() % 2, foreign_in = false, foreign_q = false, routed, dotstr;
+		bool empty, empty_in = false, empty_q = false;
 		const char *u = known ? (rand() % 2 ? "bob" : "BoB") : "nobody";
 		size_t o = 0;
 		enum rcpt_verdict got, want;
@@ -298,14 +302,15 @@ static void route_property(struct recipients *r)
 		if (kind == 1) {
 			o = (size_t)sprintf(inner, "%s", u);
 			for (int h = 0; h < k; h++) {
-				hop(dom, true, &foreign_in);
+				hop(dom, true, &foreign_in, &empty);
+				empty_in = h == 0 ? empty : empty_in;   /* p1 */
 				o += (size_t)sprintf(inner + o, "%%%s", dom);
 			}
 		} else if (kind == 2) {
 			/* No literal: "[...]!u" is put back together by Postfix's
 			 * tokenizer in ways route.c leaves unjudged. */
 			for (int h = 0; h < k; h++) {
-				hop(dom, false, &foreign_in);
+				hop(dom, false, &foreign_in, &empty_in);        /* the last: p1 */
 				o += (size_t)sprintf(inner + o, "%s!", dom);
 			}
 			sprintf(inner + o, "%s", u);
@@ -314,7 +319,8 @@ static void route_property(struct recipients *r)
 		}
 		o = (size_t)sprintf(addr, "%s", inner);
 		for (int q = 0; q < m; q++) {
-			hop(dom, true, &foreign_q);
+			hop(dom, true, &foreign_q, &empty);
+			empty_q = q == 0 ? empty : empty_q;     /* q1 */
 			o += (size_t)sprintf(addr + o, "@%s", dom);
 		}
 		domain_variant(bob_doms[(size_t)rand() % NBOB_DOMS], dom, true);
@@ -327,7 +333,8 @@ static void route_property(struct recipients *r)
 		routed = routed && (dotstr || f.resolve_dequoted);
 		if (m && !f.resolve_dequoted)
 			want = RCPT_UNKNOWN;
-		else if (foreign_q || (routed && foreign_in))
+		else if (foreign_q || (routed && kind && (foreign_in || empty_in)) ||
+			 ((kind == 0 || !routed) && empty_q))
 			want = RCPT_NOT_OURS;
 		else
 			want = known && routed ? RCPT_VALID : RCPT_UNKNOWN;
@@ -533,6 +540,9 @@ int main(void)
 	expect(r, &postfix, "bob%@example.com", RCPT_NOT_OURS, "");
 	expect(r, &postfix, "bob%.@example.com", RCPT_NOT_OURS, "");
 	expect(r, &postfix, "!bob@example.com", RCPT_NOT_OURS, "");
+	expect(r, &postfix, "example.com!!bob%example.com@example.com", RCPT_VALID,
+	       "bob@example.com");
+	expect(r, &postfix, "nobody%example.com@@example.com", RCPT_UNKNOWN, "");
 	expect(r, &postfix, "%example.com@example.com", RCPT_UNJUDGED, "");
 	expect(r, &qmail, "bob%@example.com", RCPT_UNKNOWN, "");
 	expect(r, &qmail, "bob@fistflas\xe2\x84\xaa-staff.kiosk.test", RCPT_NOT_OURS, "");
