@@ -157,7 +157,8 @@ teardown() {
 	# bob or nobody, routed through 1-5 hops of %, ! or @ to our domains
 	# (KELVIN SIGN, upper case, trailing dots, our literal), another one or
 	# none; quoted where SMTP needs it.
-	python3 - "${RANDOM}" > "$PF/addrs" <<-'PY'
+	seed=$RANDOM
+	python3 - "$seed" > "$PF/addrs" <<-'PY'
 	import random, sys
 	random.seed(int(sys.argv[1]))
 	atoms = ['bob', 'nobody', 'example.com', 'kiosk.example', '\u212aiosk.example', 'example.com.',
@@ -199,6 +200,6 @@ teardown() {
 			bad=$((bad + 1))
 		fi
 	done
-	echo "# $unjudged of 300 unjudged"
+	echo "# seed $seed: $unjudged of 300 unjudged"
 	[ "$bad" -eq 0 ]
 }
