@@ -28,11 +28,21 @@ static bool dot_string(const char *a, size_t e, size_t end)
 	return e > 0 && end >= e && a[e - 1] != '.';
 }
 
+/* Whether s (n bytes) holds a byte tok822_scan() turns into something
+ * other than atoms, operators and address literals ("[...]", whatever is
+ * inside): a literal is read back as written, and where the tokens around one differ from the text
+ * (a '!' inside it, an atom next to it) the domain is none of ours and the
+ * mailbox none that exists. */
 static bool any_special(const char *s, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		if (special(s[i]))
+	for (size_t i = 0; i < n; i++) {
+		const char *close;
+
+		if (s[i] == '[' && (close = memchr(s + i, ']', n - i)))
+			i = (size_t)(close - s);
+		else if (special(s[i]))
 			return true;
+	}
 	return false;
 }
 
@@ -93,8 +103,8 @@ enum route_result route_postfix(char *a, size_t *len, size_t cap, const struct r
 					break;
 				}
 				/* Re-read as tokens and swapped at the first '!' (above,
-				 * next time round): text that tokenizes into more than
-				 * atoms and operators is put back together in ways not
+				 * next time round): text with spaces, comments, quotes
+				 * or other specials is put back together in ways not
 				 * followed here. */
 				if (any_special(a + s, e - s))
 					return ROUTE_UNROUTABLE;

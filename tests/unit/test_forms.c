@@ -307,10 +307,8 @@ static void route_property(struct recipients *r)
 				o += (size_t)sprintf(inner + o, "%%%s", dom);
 			}
 		} else if (kind == 2) {
-			/* No literal: "[...]!u" is put back together by Postfix's
-			 * tokenizer in ways route.c leaves unjudged. */
 			for (int h = 0; h < k; h++) {
-				hop(dom, false, &foreign_in, &empty_in);        /* the last: p1 */
+				hop(dom, true, &foreign_in, &empty_in);         /* the last: p1 */
 				o += (size_t)sprintf(inner + o, "%s!", dom);
 			}
 			sprintf(inner + o, "%s", u);
@@ -544,6 +542,8 @@ int main(void)
 	       "bob@example.com");
 	expect(r, &postfix, "nobody%example.com@@example.com", RCPT_UNKNOWN, "");
 	expect(r, &postfix, "%example.com@example.com", RCPT_UNJUDGED, "");
+	expect(r, &postfix, "\"[192.0.2.25]!bob\"@example.com", RCPT_VALID, "bob@[192.0.2.25]");
+	expect(r, &postfix, "\"example.com!bob smith\"@example.com", RCPT_UNJUDGED, "");
 	expect(r, &qmail, "bob%@example.com", RCPT_UNKNOWN, "");
 	expect(r, &qmail, "bob@fistflas\xe2\x84\xaa-staff.kiosk.test", RCPT_NOT_OURS, "");
 	/* Turkish i: İ folds to i with a dot above, ı to itself; Greek final
