@@ -51,6 +51,8 @@ COMMON_SRC += daemon/version.c
 COMMON_SRC += daemon/cdb_load.c
 # Unicode case folding of recipients, as Postfix does it (libicu).
 COMMON_SRC += daemon/casefold.c
+# Postfix's address resolver: the mailbox a routed recipient reaches.
+COMMON_SRC += daemon/route.c
 # The xdp backend's setup, with the program it loads: the CLI opens the same backend.
 COMMON_SRC += daemon/xdp_loader.c
 # The keyed index of every table an attacker can fill.

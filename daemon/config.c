@@ -540,6 +540,8 @@ static const struct config_key keys[] = {
 	DBL("recipients_max_shrink", recipients_max_shrink, 0, 100, LIVE),
 	CUSTOM("reject_unknown", reject_unknown, set_reject_unknown, LIVE),
 	BOOL("percent_hack", percent_hack, LIVE),
+	BOOL("swap_bangpath", swap_bangpath, LIVE),
+	BOOL("resolve_dequoted", resolve_dequoted, LIVE),
 	CUSTOM("recipient_delimiter", recipient_delimiter, set_recipient_delimiter, LIVE),
 	PATH("query_socket", query_socket, 0, RESTART),
 	CUSTOM("query_socket_owner", query_socket_uid, set_query_socket_owner, RESTART),
@@ -698,6 +700,8 @@ void config_defaults(struct config *c)
 	c->recipients_max_shrink = 50;
 	snprintf(c->reject_unknown, sizeof(c->reject_unknown), "550 5.1.1 no such mailbox");
 	c->percent_hack = true;
+	c->swap_bangpath = true;
+	c->resolve_dequoted = true;
 	snprintf(c->recipient_delimiter, sizeof(c->recipient_delimiter), "+");
 	snprintf(c->spamtrap_reply, sizeof(c->spamtrap_reply),
 		 "421 4.7.0 refused by local policy; try again later");

@@ -49,6 +49,8 @@ struct config {
 	double recipients_max_shrink;   /* percent of keys or domains a replacement may lose */
 	char reject_unknown[256];       /* the action for an unknown recipient */
 	bool percent_hack;              /* user%domain@ours is user@domain */
+	bool swap_bangpath;             /* Postfix: domain!user@ours is user@domain */
+	bool resolve_dequoted;          /* Postfix: "user@domain"@ours is user@domain */
 	char recipient_delimiter[16];   /* Postfix's set of delimiters; "" none */
 	char query_socket[108];         /* sun_path */
 	uid_t query_socket_uid;         /* (uid_t)-1: leave as created */

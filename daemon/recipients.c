@@ -12,6 +12,7 @@
 #include "cdb_load.h"
 #include "grow.h"
 #include "recipients.h"
+#include "route.h"
 
 struct recipients {
 	struct cdb cdb;
@@ -224,7 +225,8 @@ static bool domain_known(struct recipients *r, const char *domain)
 	char key[RCPT_MAX + 2];
 	size_t n = strlen(domain);
 
-	if (n > RCPT_MAX)
+	/* "\0" alone is the marker record: an empty domain is nobody's. */
+	if (n == 0 || n > RCPT_MAX)
 		return false;   /* longer than any key */
 	if (!r->recorded) {
 		const char *d = domain;
@@ -251,6 +253,21 @@ size_t rcpt_literal(const char *in, size_t n, char *out)
 	    !inet_ntop(v6 ? AF_INET6 : AF_INET, bin, text, sizeof(text)))
 		return 0;
 	return (size_t)sprintf(out, "[%s%s]", v6 ? "ipv6:" : "", text);
+}
+
+size_t rcpt_domain(const char *d, size_t n, char *out)
+{
+	size_t ln;
+
+	while (n && d[n - 1] == '.')
+		n--;
+	if (n == 0 || n > RCPT_MAX)
+		return 0;
+	if (d[0] == '[' && (ln = rcpt_literal(d, n, out)) != 0)
+		return ln;
+	memcpy(out, d, n);
+	out[n] = '\0';
+	return n;
 }
 
 size_t rcpt_normalise(const char *in, char *out)
@@ -392,49 +409,6 @@ static enum rcpt_verdict judge_delim(struct recipients *r, const char *a, size_t
 	return RCPT_VALID;
 }
 
-/* Postfix's form of an address with bytes past ASCII: as written (ASCII
- * lower-cased, as Postfix without SMTPUTF8 compares it) and Unicode-folded,
- * valid if either is. */
-static __attribute__((noinline)) enum rcpt_verdict
-judge_folded(struct recipients *r, const char *a, size_t len, const char *at,
-	     const char *delims, char *key, size_t keylen)
-{
-	char f[RCPT_INPUT_MAX + 16], kf[RCPT_MAX + 16];
-	ssize_t fl = casefold_utf8(a, len, f, sizeof(f));
-	enum rcpt_verdict v, vf;
-
-	if (fl == (ssize_t)len && memcmp(f, a, len) == 0)     /* folded already */
-		return judge_delim(r, a, len, at, delims, true, key, keylen);
-	v = judge_delim(r, a, len, at, delims, false, key, keylen);
-
-	/* Not UTF-8: Postfix with SMTPUTF8 refuses the command itself ("500
-	 * 5.5.2 Error: bad UTF-8 syntax"), without it it folds ASCII only.
-	 * (Or folded past any input's length: only the first pass's
-	 * catch-all can match.) */
-	if (fl < 0 || v == RCPT_VALID)
-		return v;
-	vf = judge_delim(r, f, (size_t)fl, strrchr(f, '@'), delims, true, kf, sizeof(kf));
-	snprintf(key, keylen, "%s", kf);
-	return vf;
-}
-
-/* judge_delim() under the form's folding. rcpt_normalise() lower-cased
- * ASCII already: that is qmail's form, and Postfix's for ASCII. */
-static enum rcpt_verdict judge_form(struct recipients *r, const char *a, size_t len,
-				    const char *at, const struct rcpt_form *form, char *key,
-				    size_t keylen)
-{
-	size_t i = 0;
-
-	if (!form->postfix)
-		return judge_delim(r, a, len, at, "", false, key, keylen);
-	while (i < len && !((unsigned char)a[i] & 0x80))
-		i++;
-	if (i == len)
-		return judge_delim(r, a, len, at, form->delimiters, true, key, keylen);
-	return judge_folded(r, a, len, at, form->delimiters, key, keylen);
-}
-
 ssize_t rcpt_alias(const char *k, char *out)
 {
 	char f[3 * RCPT_MAX + 1];
@@ -450,9 +424,9 @@ ssize_t rcpt_alias(const char *k, char *out)
 	return fl + 1;
 }
 
-/* Route "user%other@ours" as Postfix's resolver (and qmail's percenthack)
- * does: while the local part holds a '%' and the domain is ours, the last
- * '%' becomes the '@'. In place; at most RCPT_PERCENT_HOPS hops. */
+/* Route "user%other@ours" as qmail's percenthack does: while the local
+ * part holds a '%' and the domain is ours, the last '%' becomes the '@'.
+ * In place; at most RCPT_PERCENT_HOPS hops. */
 static enum rcpt_verdict percent_route(struct recipients *r, char *a, size_t *len, char **at)
 {
 	char *pct;
@@ -464,10 +438,71 @@ static enum rcpt_verdict percent_route(struct recipients *r, char *a, size_t *le
 		**at = '\0';
 		*pct = '@';
 		*at = pct;
+		/* Routed to no domain: no key accepts it. */
+		if (!pct[1])
+			return RCPT_UNKNOWN;
 		if (!domain_known(r, pct + 1))
-			return RCPT_NOT_OURS;   /* Postfix relays it, or refuses relaying */
+			return RCPT_NOT_OURS;   /* qmail relays it, or refuses relaying */
 	}
 	return RCPT_VALID;
+}
+
+static bool ours(void *r, const char *domain)
+{
+	return domain_known(r, domain);
+}
+
+/* Postfix's verdict for a (len bytes, cap the bytes it holds): routed as
+ * Postfix's resolver does, then judged under recipient_delimiter;
+ * aliases: look up folded keys too. */
+static enum rcpt_verdict route_judge(struct recipients *r, char *a, size_t len, size_t cap,
+				     const struct rcpt_form *form, bool aliases, char *key,
+				     size_t keylen)
+{
+	const struct route_rules rules = { form->percent_hack, form->swap_bangpath,
+					   form->resolve_dequoted };
+
+	switch (route_postfix(a, &len, cap, &rules, ours, r)) {
+	case ROUTE_NOT_OURS:
+		return RCPT_NOT_OURS;   /* Postfix relays it, or refuses relaying */
+	case ROUTE_UNROUTABLE:
+		return RCPT_UNJUDGED;
+	case ROUTE_OURS:
+		break;
+	}
+	return judge_delim(r, a, len, memrchr(a, '@', len), form->delimiters, aliases, key, keylen);
+}
+
+/* Postfix's form. With SMTPUTF8 Postfix folds the whole address, domains
+ * included (KELVIN SIGN's "Kiosk.example" is "kiosk.example"); without it,
+ * ASCII only: the address is routed and judged both ways, valid if either
+ * is, the first one's key first. Folding keeps every '@', '%', '!' where it
+ * was, so the folded route goes at least as far as the other. Not UTF-8:
+ * Postfix with SMTPUTF8 refuses the command itself ("500 5.5.2 Error: bad
+ * UTF-8 syntax"), without it folds ASCII only. (Or folded past any input's
+ * length: only the first pass's catch-all can match.) */
+static __attribute__((noinline)) enum rcpt_verdict
+lookup_postfix(struct recipients *r, char *a, size_t len, size_t cap,
+	       const struct rcpt_form *form, char *key, size_t keylen)
+{
+	char f[RCPT_INPUT_MAX + 16], kf[RCPT_MAX + 16];
+	ssize_t fl;
+	size_t i = 0;
+	enum rcpt_verdict vf;
+
+	while (i < len && !((unsigned char)a[i] & 0x80))
+		i++;
+	/* rcpt_normalise() lower-cased ASCII already. */
+	if (i == len)
+		return route_judge(r, a, len, cap, form, true, key, keylen);
+	fl = casefold_utf8(a, len, f, sizeof(f));
+	if (fl < 0 || ((size_t)fl == len && memcmp(f, a, len) == 0))
+		return route_judge(r, a, len, cap, form, fl >= 0, key, keylen);
+	if (route_judge(r, a, len, cap, form, false, key, keylen) == RCPT_VALID)
+		return RCPT_VALID;
+	vf = route_judge(r, f, (size_t)fl, sizeof(f), form, true, kf, sizeof(kf));
+	snprintf(key, keylen, "%s", kf);
+	return vf;
 }
 
 enum rcpt_verdict recipients_lookup(struct recipients *r, const char *addr,
@@ -486,18 +521,17 @@ enum rcpt_verdict recipients_lookup(struct recipients *r, const char *addr,
 		snprintf(key, keylen, "%s", a);
 		return RCPT_VALID;
 	}
+	/* Postfix routes before it looks anything up; qmail-smtpd's validrcptto
+	 * sees the address as sent (ASCII case), qmail-send's percenthack
+	 * routes it later. */
+	if (form->postfix)
+		return lookup_postfix(r, a, len, sizeof(a), form, key, keylen);
 	if (!domain_known(r, at + 1))
 		return RCPT_NOT_OURS;
-	/* Postfix routes before it looks anything up; qmail-smtpd's validrcptto
-	 * sees the address as sent, qmail-send's percenthack routes it later. */
-	if (form->percent_hack && form->postfix &&
-	    (v = percent_route(r, a, &len, &at)) != RCPT_VALID)
-		return v;
-	v = judge_form(r, a, len, at, form, key, keylen);
-	if (v != RCPT_UNKNOWN || !form->percent_hack || form->postfix ||
-	    !memchr(a, '%', (size_t)(at - a)))
+	v = judge_delim(r, a, len, at, "", false, key, keylen);
+	if (v != RCPT_UNKNOWN || !form->percent_hack || !memchr(a, '%', (size_t)(at - a)))
 		return v;
 	if ((v = percent_route(r, a, &len, &at)) != RCPT_VALID)
 		return v;
-	return judge_form(r, a, len, at, form, key, keylen);
+	return judge_delim(r, a, len, at, "", false, key, keylen);
 }

@@ -25,13 +25,15 @@ enum rcpt_verdict {
 	RCPT_NEGATIVE,          /* the deciding key is a negative entry */
 	RCPT_NOT_OURS,          /* a domain we do not judge: no verdict */
 	RCPT_UNQUALIFIED,       /* no domain: the MTA adds its own; counted, not refused */
-	RCPT_UNJUDGED,          /* a read error, or more percent-hack hops than we
-				   follow: no verdict */
+	RCPT_UNJUDGED,          /* a read error, more percent-hack hops than qmail's
+				   form follows, or a route Postfix takes that is not
+				   followed (route.h): no verdict */
 };
 
 /* Longest recipient_delimiter set. */
 #define RCPT_DELIMS_MAX 15
-/* Percent-hack hops followed ("a%b%c@ours" is two); more: no verdict. */
+/* Percent-hack hops qmail's form follows ("a%b%c@ours" is two); more: no
+ * verdict. Postfix's form follows every hop, as Postfix does. */
 #define RCPT_PERCENT_HOPS 8
 
 /* How the MTA that asked turns an address into a mailbox (docs/postfix.md):
@@ -42,6 +44,9 @@ struct rcpt_form {
 				   hack routed before any lookup. qmail: ASCII
 				   lower-casing, the address as sent first */
 	bool percent_hack;      /* "user%other@ours" is "user@other" */
+	bool swap_bangpath;     /* Postfix: "other!user@ours" is "user@other" */
+	bool resolve_dequoted;  /* Postfix: '@' '%' '!' in a quoted local part
+				   ("\"user@other\"@ours") route too */
 	char delimiters[RCPT_DELIMS_MAX + 1];   /* Postfix's recipient_delimiter set:
 						   "user+ext@" is "user@" unless it
 						   has a key of its own; "" none */
@@ -56,11 +61,13 @@ void recipients_close(struct recipients *r);
 /* Judge addr (as sent, as qmail parsed it, or in Postfix's internal form)
  * the way form delivers it. The deciding key, if any, is copied into key
  * (RCPT_MAX + 16 bytes). A bare "postmaster" is valid (RFC 5321 4.5.1).
- * With the percent hack "user%other@ours" is routed to "user@other" (for
- * qmail only when no key decides the address as sent), hop by hop while
- * the domain is ours: routed to a domain we do not judge it is not ours.
- * A valid verdict under either folding wins: Postfix's form never refuses
- * what qmail's accepts. */
+ * Postfix's form folds the whole address (domains too) and routes it as
+ * Postfix's resolver does (route.h) before any lookup; qmail's routes the
+ * percent hack "user%other@ours" to "user@other" only when no key decides
+ * the address as sent. Either way, hop by hop while the domain is ours:
+ * routed to a domain we do not judge (or none) it is not ours. A valid
+ * verdict under either folding wins: Postfix's form never refuses what
+ * qmail's accepts. */
 enum rcpt_verdict recipients_lookup(struct recipients *r, const char *addr,
 				    const struct rcpt_form *form, char *key, size_t keylen);
 
@@ -81,6 +88,12 @@ const char *rcpt_verdict_name(enum rcpt_verdict v);
  * in RCPT_INPUT_MAX bytes. out holds RCPT_INPUT_MAX + 1 bytes. Returns the
  * length, 0 (out empty) if empty or too long. */
 size_t rcpt_normalise(const char *in, char *out);
+
+/* The domain d (n bytes, lower-case) as lookups compare it, into out
+ * (RCPT_MAX + 1 bytes): trailing dots dropped, an address literal written
+ * canonically. Returns its length; 0 when it is empty or longer than any
+ * domain of ours. */
+size_t rcpt_domain(const char *d, size_t n, char *out);
 
 /* The canonical form of an address literal "[...]" (lower-case input) of
  * n bytes into out (at least 64 bytes): its length, or 0 if it is not an

@@ -58,7 +58,9 @@ void verdict_forms(const struct config *c, struct rcpt_form *postfix, struct rcp
 	/* qmail lower-cases ASCII only and has no delimiter: its extensions
 	 * are the -default keys. Its percenthack control routes like
 	 * Postfix's, for the domains it lists. */
-	*postfix = (struct rcpt_form){ .postfix = true, .percent_hack = c->percent_hack };
+	*postfix = (struct rcpt_form){ .postfix = true, .percent_hack = c->percent_hack,
+				       .swap_bangpath = c->swap_bangpath,
+				       .resolve_dequoted = c->resolve_dequoted };
 	memcpy(postfix->delimiters, c->recipient_delimiter, sizeof(postfix->delimiters));
 	*qmail = (struct rcpt_form){ .postfix = false, .percent_hack = c->percent_hack };
 }

@@ -14,6 +14,7 @@
 
 /* The daemon's default for Postfix's requests: the heavier of the two. */
 static const struct rcpt_form postfix = { .postfix = true, .percent_hack = true,
+					  .swap_bangpath = true, .resolve_dequoted = true,
 					  .delimiters = "+" };
 
 static double run(struct recipients *r, const char *local, const char *domain, unsigned long n,

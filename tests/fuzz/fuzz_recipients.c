@@ -9,9 +9,12 @@
 #include "recipients.h"
 #include "recipients_compile.h"
 
-/* Postfix's way (folding, a delimiter set with '-') and qmail's. */
+/* Postfix's way (folding, routing as its resolver, a delimiter set with
+ * '-'), Postfix's without its routing, and qmail's. */
 static const struct rcpt_form forms[] = {
-	{ .postfix = true, .percent_hack = true, .delimiters = "+-" },
+	{ .postfix = true, .percent_hack = true, .swap_bangpath = true, .resolve_dequoted = true,
+	  .delimiters = "+-" },
+	{ .postfix = true },
 	{ .percent_hack = true },
 };
 
@@ -20,7 +23,11 @@ static void lookups(const char *path, const char *addr)
 	static const char *const addrs[] = { "bob@example.com", "a-b-c@example.com",
 					     "x@example.org", "nodomain", "",
 					     "STRASSE+x@example.com",
-					     "J\xc3\x96RG%example.com@example.com" };
+					     "J\xc3\x96RG%example.com@example.com",
+					     "bob%example.com%example.com.@example.com",
+					     "example.com!bob@example.com",
+					     "bob@example.com@example.com", "bob%@example.com",
+					     "bob%[127.0.0.1]@\xe2\x84\xaa" };
 	char err[512], key[512];
 	struct recipients *r = recipients_open(path, err, sizeof(err));
 

@@ -140,6 +140,10 @@ static void comments(struct config *c)
 	   strcmp(c->recipient_delimiter, "+-=") == 0, "a delimiter set as Postfix 3.x %s", err);
 	ok(load("recipient_delimiter = none\npercent_hack = no\n", c, err, sizeof(err)) == 0 &&
 	   !*c->recipient_delimiter && !c->percent_hack, "no delimiter, no percent hack %s", err);
+	ok(load("", c, err, sizeof(err)) == 0 && c->swap_bangpath && c->resolve_dequoted &&
+	   load("swap_bangpath = no\nresolve_dequoted = no\n", c, err, sizeof(err)) == 0 &&
+	   !c->swap_bangpath && !c->resolve_dequoted,
+	   "swap_bangpath and resolve_dequoted: yes as Postfix's defaults, no when set %s", err);
 	refused("recipient_delimiter = +@\n", "printable ASCII character other than @");
 	refused("recipient_delimiter = +\xc3\xa4\n", "printable ASCII character other than @");
 	refused("recipient_delimiter = +-=_.~!$&*/|^{},\n", "more than 15 delimiters");

@@ -5,7 +5,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <ctype.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <unicode/uchar.h>
 #include <unicode/ustring.h>
@@ -20,7 +22,8 @@ static const struct compile_opts opts = { .mode = 0644 };
 static char dir[] = "/tmp/rg-forms-XXXXXX";
 
 static const struct rcpt_form qmail = { .percent_hack = true };
-static struct rcpt_form postfix = { .postfix = true, .percent_hack = true, .delimiters = "+" };
+static struct rcpt_form postfix = { .postfix = true, .percent_hack = true, .swap_bangpath = true,
+				     .resolve_dequoted = true, .delimiters = "+" };
 
 /* Mailboxes whose folding is not their ASCII lower-casing, and plain ones. */
 static const char *const users[] = {
@@ -181,9 +184,10 @@ static void delimiter_property(struct recipients *r)
 	   n, bad);
 }
 
-/* user%ours%ours...@ours is user@ours after each hop; a last hop to a
- * domain we do not judge is not ours; too many hops are not judged. */
-static void percent_property(struct recipients *r)
+/* qmail's form: user%ours%ours...@ours is user@ours after each hop while
+ * no key decides it as sent; a last hop to a domain we do not judge is not
+ * ours; more hops than qmail's form follows are not judged. */
+static void qmail_percent_property(struct recipients *r)
 {
 	char addr[600], key[RCPT_MAX + 16];
 	int bad = 0, n = 0;
@@ -192,7 +196,7 @@ static void percent_property(struct recipients *r)
 	for (int i = 0; i < 5000; i++, n++) {
 		int hops = 1 + rand() % 10, kind = rand() % 3;
 		size_t o = (size_t)snprintf(addr, sizeof(addr), "%s", kind == 1 ? "nobody" : "bob");
-		enum rcpt_verdict want = hops > RCPT_PERCENT_HOPS ? RCPT_UNJUDGED :
+		enum rcpt_verdict got, want = hops > RCPT_PERCENT_HOPS ? RCPT_UNJUDGED :
 					 kind == 0 ? RCPT_VALID : kind == 1 ? RCPT_UNKNOWN :
 					 RCPT_NOT_OURS;
 
@@ -201,18 +205,184 @@ static void percent_property(struct recipients *r)
 					      kind == 2 && h == 0 ? "elsewhere.test" :
 					      rand() % 2 ? "EXAMPLE.com" : "example.com");
 		snprintf(addr + o, sizeof(addr) - o, "@example.com");
-		if (kind == 2 && hops <= RCPT_PERCENT_HOPS)
-			want = RCPT_NOT_OURS;
-		for (int f = 0; f < 2; f++) {
-			enum rcpt_verdict got = look(r, f ? &qmail : &postfix, addr, key);
+		if ((got = look(r, &qmail, addr, key)) != want && bad++ < 5)
+			printf("# %s (qmail): %s, want %s\n", addr, rcpt_verdict_name(got),
+			       rcpt_verdict_name(want));
+	}
+	ok(bad == 0, "%d percent-hack chains resolve hop by hop as qmail's percenthack, eight "
+	   "hops at most (%d differ)", n, bad);
+}
 
-			if (got != want && bad++ < 5)
-				printf("# %s (%s): %s, want %s\n", addr, f ? "qmail" : "postfix",
-				       rcpt_verdict_name(got), rcpt_verdict_name(want));
+/* The domains of ours that bob has a mailbox in. */
+static const char *const bob_doms[] = {
+	"example.com", "fistflask-staff.kiosk.test", "[192.0.2.25]", "[ipv6:2001:db8::25]",
+};
+#define NBOB_DOMS (sizeof(bob_doms) / sizeof(bob_doms[0]))
+
+/* d written as a client may and Postfix still finds ours: any ASCII case,
+ * characters Postfix's folding makes ASCII letters (K KELVIN SIGN, long s,
+ * the ligatures ff fi fl st), an address literal spelled otherwise, and
+ * with dots, trailing dots. */
+static size_t domain_variant(const char *d, char *out, bool dots)
+{
+	static const char *const v6[] = { "[IPv6:2001:DB8::25]", "[ipv6:2001:0db8:0:0:0:0:0:25]",
+					  "[IPV6:2001:db8:0::0:25]", "[ipv6:2001:db8::25]" };
+	static const struct { const char *ascii, *lig; } ligs[] = {
+		{ "ff", "\xef\xac\x80" }, { "fi", "\xef\xac\x81" }, { "fl", "\xef\xac\x82" },
+		{ "st", "\xef\xac\x85" }, { "st", "\xef\xac\x86" }, { "k", "\xe2\x84\xaa" },
+		{ "s", "\xc5\xbf" },
+	};
+	size_t o = 0;
+
+	if (strncmp(d, "[ipv6:", 6) == 0)
+		o = (size_t)sprintf(out, "%s", v6[rand() % 4]);
+	for (const char *p = o ? "" : d; *p;) {
+		size_t l = 0;
+
+		for (size_t j = 0; j < sizeof(ligs) / sizeof(ligs[0]) && !l; j++)
+			if (rand() % 3 == 0 && strncmp(p, ligs[j].ascii, strlen(ligs[j].ascii)) == 0) {
+				o += (size_t)sprintf(out + o, "%s", ligs[j].lig);
+				l = strlen(ligs[j].ascii);
+			}
+		if (!l) {
+			out[o++] = rand() % 2 ? (char)toupper((unsigned char)*p) : *p;
+			l = 1;
+		}
+		p += l;
+	}
+	for (int t = dots ? rand() % 3 : 0; t > 0; t--)
+		out[o++] = '.';
+	out[o] = '\0';
+	return o;
+}
+
+/* What a hop names: one of bob's domains (a literal only where asked), or
+ * rarely one that is not ours (another domain, dots alone), or none at all,
+ * which Postfix strips as if it were ours: a mailbox there is no mailbox. */
+static void hop(char *out, bool literal, bool *foreign, bool *empty)
+{
+	size_t d = (size_t)rand() % (literal ? NBOB_DOMS : 2);
+
+	*empty = false;
+	if (rand() % 40 == 0) {
+		*empty = !domain_variant(rand() % 2 ? "elsewhere.test" : "", out, true);
+		*foreign = *foreign || !*empty;
+		return;
+	}
+	domain_variant(bob_doms[d], out, true);
+}
+
+/* Routed addresses as Postfix's resolver reads them, built so the mailbox
+ * is known: a percent-hack chain (u%p1%...%pk: u@p1), a bang path
+ * (pk!...!p1!u: u@p1) or u alone, inside a quoted local part with '@' hops
+ * (inner@q1@...@qm: inner@q1), then @ours; every domain written as
+ * domain_variant() may. Under random allow_percent_hack, swap_bangpath and
+ * resolve_dequoted: bob is valid and nobody unknown where every hop is
+ * ours, not ours where one is not; unrouted, the local part is no
+ * mailbox. */
+static void route_property(struct recipients *r)
+{
+	static char addr[8192], inner[4096];
+	char key[RCPT_MAX + 16], dom[300], *p;
+	int bad = 0, n = 0, deep = 0;
+
+	srand(23);
+	for (int i = 0; i < 20000; i++, n++) {
+		struct rcpt_form f = postfix;
+		int kind = rand() % 3, k = 1 + (rand() % 8 ? rand() % 6 : rand() % 40), m = rand() % 3;
+		bool known = rand() % 2, foreign_in = false, foreign_q = false, routed, dotstr;
+		bool empty, empty_in = false, empty_q = false;
+		const char *u = known ? (rand() % 2 ? "bob" : "BoB") : "nobody";
+		size_t o = 0;
+		enum rcpt_verdict got, want;
+
+		f.percent_hack = rand() % 4 != 0;
+		f.swap_bangpath = rand() % 4 != 0;
+		f.resolve_dequoted = rand() % 4 != 0;
+		if (kind == 1) {
+			o = (size_t)sprintf(inner, "%s", u);
+			for (int h = 0; h < k; h++) {
+				hop(dom, true, &foreign_in, &empty);
+				empty_in = h == 0 ? empty : empty_in;   /* p1 */
+				o += (size_t)sprintf(inner + o, "%%%s", dom);
+			}
+		} else if (kind == 2) {
+			for (int h = 0; h < k; h++) {
+				hop(dom, true, &foreign_in, &empty_in);         /* the last: p1 */
+				o += (size_t)sprintf(inner + o, "%s!", dom);
+			}
+			sprintf(inner + o, "%s", u);
+		} else {
+			sprintf(inner, "%s", u);
+		}
+		o = (size_t)sprintf(addr, "%s", inner);
+		for (int q = 0; q < m; q++) {
+			hop(dom, true, &foreign_q, &empty);
+			empty_q = q == 0 ? empty : empty_q;     /* q1 */
+			o += (size_t)sprintf(addr + o, "@%s", dom);
+		}
+		domain_variant(bob_doms[(size_t)rand() % NBOB_DOMS], dom, true);
+		snprintf(addr + o, sizeof(addr) - o, "@%s", dom);
+		deep += k > 8 && kind;
+		/* quote_822_local() leaves inner a dot-string (tokens) or quotes it. */
+		dotstr = !strchr(inner, '[') && !strstr(inner, "..") && inner[0] != '.' &&
+			 inner[strlen(inner) - 1] != '.';
+		routed = kind == 0 || (kind == 1 ? f.percent_hack : f.swap_bangpath);
+		routed = routed && (dotstr || f.resolve_dequoted);
+		if (m && !f.resolve_dequoted)
+			want = RCPT_UNKNOWN;
+		else if (foreign_q || (routed && kind && (foreign_in || empty_in)) ||
+			 ((kind == 0 || !routed) && empty_q))
+			want = RCPT_NOT_OURS;
+		else
+			want = known && routed ? RCPT_VALID : RCPT_UNKNOWN;
+		if ((got = look(r, &f, addr, key)) != want && bad++ < 5) {
+			for (p = addr; *p; p++)
+				if ((unsigned char)*p >= 0x80)
+					*p = '?';
+			printf("# %.300s (percent %d bang %d dequoted %d): %s, want %s\n", addr,
+			       f.percent_hack, f.swap_bangpath, f.resolve_dequoted,
+			       rcpt_verdict_name(got), rcpt_verdict_name(want));
 		}
 	}
-	ok(bad == 0, "%d percent-hack chains resolve hop by hop as Postfix's resolver (%d differ)", n,
-	   bad);
+	ok(bad == 0 && deep > 500, "%d routed addresses (%d past eight hops; domains in any case, "
+	   "folded, with trailing dots, literals spelled otherwise, or empty) resolve as "
+	   "Postfix's resolver does (%d differ)", n, deep, bad);
+}
+
+/* The most hops 16 KB can hold, each kind: every one followed, one CDB
+ * lookup each, in bounded CPU time. */
+static void long_route(struct recipients *r)
+{
+	static const struct { const char *pre, *rep, *post; } kinds[] = {
+		{ "bob", "%x", "@x" }, { "", "x!", "bob@x" }, { "bob", "@x", "@x" },
+		{ "bob", "%\xe2\x84\xaa", "@k" }, { "bob", "%x.", "@x" },
+	};
+	static char addr[RCPT_INPUT_MAX + 1];
+	char key[RCPT_MAX + 16];
+	double worst = 0;
+	int bad = 0;
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		size_t o = (size_t)sprintf(addr, "%s", kinds[i].pre), rl = strlen(kinds[i].rep);
+		struct timespec t0, t1;
+		enum rcpt_verdict v;
+		double ms;
+
+		while (o + rl + strlen(kinds[i].post) < RCPT_INPUT_MAX)
+			o += (size_t)sprintf(addr + o, "%s", kinds[i].rep);
+		sprintf(addr + o, "%s", kinds[i].post);
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
+		v = look(r, &postfix, addr, key);
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
+		ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+		worst = ms > worst ? ms : worst;
+		if ((v != RCPT_VALID || ms > 50) && bad++ < 5)
+			printf("# %zu bytes of '%s': %s in %.2f ms\n", strlen(addr), kinds[i].rep,
+			       rcpt_verdict_name(v), ms);
+	}
+	ok(bad == 0, "16 KB of %%, !, quoted-@, folded and dotted hops: every hop followed, valid, "
+	   "at most %.2f ms of CPU each", worst);
 }
 
 /* Bytes that are not UTF-8 anywhere in a local part: Postfix with SMTPUTF8
@@ -332,7 +502,8 @@ int main(void)
 	for (size_t i = 0; i < NUSERS; i++)
 		o += (size_t)snprintf(src + o, sizeof(src) - o, "%s@example.com\n", users[i]);
 	snprintf(src + o, sizeof(src) - o, "-bob+spam@example.com\nowner-list@example.com\n"
-		 "@catchall.test\n");
+		 "@catchall.test\nbob@fistflask-staff.kiosk.test\nbob@[192.0.2.25]\n"
+		 "bob@[ipv6:2001:db8::25]\nbob@x\nbob@k\n");
 	if (compile(src, "forms", &r) < 0) {
 		ok(0, "the source compiles");
 		return tap_done();
@@ -352,6 +523,29 @@ int main(void)
 	expect(r, &postfix, "bob%example.com@example.com", RCPT_VALID, "bob@example.com");
 	expect(r, &postfix, "bob+x%example.com@example.com", RCPT_VALID, "bob@example.com");
 	expect(r, &postfix, "bob%elsewhere.test@example.com", RCPT_NOT_OURS, "");
+	/* The red team's routes: each hop as Postfix's resolver reads it. */
+	expect(r, &postfix, "bob%example.com.@example.com", RCPT_VALID, "bob@example.com");
+	expect(r, &postfix, "nobody%[192.0.2.25]@example.com", RCPT_UNKNOWN, "");
+	expect(r, &postfix, "bob%[IPv6:2001:DB8:0::25]@example.com", RCPT_VALID,
+	       "bob@[ipv6:2001:db8::25]");
+	expect(r, &postfix, "example.com!bob@example.com", RCPT_VALID, "bob@example.com");
+	expect(r, &postfix, "\"bob@example.com\"@example.com", RCPT_VALID, "bob@example.com");
+	expect(r, &postfix, "bob@example.com@example.com", RCPT_VALID, "bob@example.com");
+	expect(r, &postfix, "bob@fistflas\xe2\x84\xaa-staff.kiosk.test", RCPT_VALID,
+	       "bob@fistflask-staff.kiosk.test");
+	expect(r, &postfix, "nobody@\xef\xac\x81stflask-\xc5\xbftaff.\xe2\x84\xaaiosk.test", RCPT_UNKNOWN,
+	       "");
+	expect(r, &postfix, "bob%@example.com", RCPT_NOT_OURS, "");
+	expect(r, &postfix, "bob%.@example.com", RCPT_NOT_OURS, "");
+	expect(r, &postfix, "!bob@example.com", RCPT_NOT_OURS, "");
+	expect(r, &postfix, "example.com!!bob%example.com@example.com", RCPT_VALID,
+	       "bob@example.com");
+	expect(r, &postfix, "nobody%example.com@@example.com", RCPT_UNKNOWN, "");
+	expect(r, &postfix, "%example.com@example.com", RCPT_UNJUDGED, "");
+	expect(r, &postfix, "\"[192.0.2.25]!bob\"@example.com", RCPT_VALID, "bob@[192.0.2.25]");
+	expect(r, &postfix, "\"example.com!bob smith\"@example.com", RCPT_UNJUDGED, "");
+	expect(r, &qmail, "bob%@example.com", RCPT_UNKNOWN, "");
+	expect(r, &qmail, "bob@fistflas\xe2\x84\xaa-staff.kiosk.test", RCPT_NOT_OURS, "");
 	/* Turkish i: İ folds to i with a dot above, ı to itself; Greek final
 	 * sigma folds to sigma. */
 	expect(r, &postfix, "\xc4\xb0STANBUL@example.com", RCPT_VALID,
@@ -379,7 +573,9 @@ int main(void)
 
 	case_property(r);
 	delimiter_property(r);
-	percent_property(r);
+	qmail_percent_property(r);
+	route_property(r);
+	long_route(r);
 	invalid_utf8_property(r);
 	recipients_close(r);
 	agreement_property();
