@@ -206,6 +206,15 @@ static const char *cmd_unban(struct ctx *x, char **w, int nw, char *err, size_t 
 		if (addr_parse(w[i], &k, err, errlen) < 0)
 			return err;
 		rc = judge_unban(x->env->judge, &k, by, (uint32_t)x->now);
+		/* A pardon here; the decision stays in the LAPI for every other bouncer. */
+		if (rc == 0 && x->env->crowdsec_set && lapi_set_holds(x->env->crowdsec_set, &k)) {
+			char a[ADDR_STRLEN];
+
+			addr_format(&k, a, sizeof(a));
+			field(x->c, &x->first, "crowdsec", "cscli decisions delete --%s %s",
+			      k.prefixlen == 128 ? "ip" : "range", a);
+			end_record(x->c, &x->first);
+		}
 		if (rc == -ENOENT) {
 			snprintf(err, errlen, "%s: no such ban", w[i]);
 			return err;
@@ -342,6 +351,13 @@ static void cmd_status(struct ctx *x)
 	      warn : "");
 	field(x->c, f, "follow_error", "%s", follow_error(x->env->follow, warn, sizeof(warn)) ?
 	      warn : "");
+	field(x->c, f, "crowdsec", "%s", !x->env->crowdsec || !x->env->crowdsec->enabled ? "off" :
+	      x->env->crowdsec->up ? "up" : "down");
+	if (x->env->crowdsec && x->env->crowdsec->enabled) {
+		field(x->c, f, "crowdsec_decisions", "%llu",
+		      (unsigned long long)x->env->crowdsec->records);
+		field(x->c, f, "crowdsec_error", "%s", x->env->crowdsec->error);
+	}
 	end_record(x->c, f);
 }
 

@@ -12,6 +12,7 @@
 #include "dnsbl.h"
 #include "enforce.h"
 #include "judge.h"
+#include "lapi_decision.h"
 #include "loop.h"
 #include "offenders.h"
 #include "server.h"
@@ -26,6 +27,8 @@ struct control_env {
 	struct server *query;
 	struct dnsbl *dnsbl;
 	struct follow *follow;                  /* NULL: no logs followed */
+	const struct lapi_status *crowdsec;     /* the LAPI bouncer's state */
+	const struct lapi_set *crowdsec_set;    /* NULL: no bouncer */
 	time_t started;
 	uint64_t state_saved;                   /* unix seconds of the last save */
 	/* Re-read the config: 0 with the keys it applied in changed and those

@@ -213,6 +213,45 @@ int judge_lifted(struct judge *j, const struct rg_lpm_key *entry, ban_cb cb, voi
 	return enforce_records(j->enf, lifted_one, &l);
 }
 
+/* A local ban of k in force at now: its end (UINT32_MAX permanent), or 0. */
+static uint32_t local_until(const struct judge *j, const struct rg_lpm_key *k, uint32_t now)
+{
+	const struct offender *o = offenders_get(j->off, k);
+
+	return o && o->ban_until > now ? o->ban_until : 0;
+}
+
+enum enf_result judge_remote_ban(struct judge *j, const struct rg_lpm_key *k, uint64_t secs,
+				 const char *note, const char *why, uint32_t now)
+{
+	const struct offender *o = offenders_get(j->off, k);
+	uint32_t local = local_until(j, k, now);
+
+	if (o && o->pardon_until > now) {
+		j->st.pardoned++;
+		return ENF_ALLOWLISTED;
+	}
+	if (local && (local == UINT32_MAX || (secs && local - now >= secs)))
+		return ENF_BANNED;
+	return enforce_ban(j->enf, k, NULL, secs, RG_REASON_CROWDSEC, note, false, why);
+}
+
+void judge_remote_lift(struct judge *j, const struct rg_lpm_key *k, const char *why,
+		       uint32_t now)
+{
+	const struct offender *o = offenders_get(j->off, k);
+	uint32_t local = local_until(j, k, now);
+	struct rg_ban b;
+
+	if (enforce_get_ban(j->enf, k, &b) < 0 || b.reason != RG_REASON_CROWDSEC)
+		return;         /* not the remote source's entry */
+	if (local)
+		enforce_ban(j->enf, k, NULL, local == UINT32_MAX ? 0 : local - now, o->ban_reason,
+			    NULL, o->ban_reason == RG_REASON_MANUAL, why);
+	else
+		enforce_unban(j->enf, k, why);
+}
+
 void judge_expired(struct judge *j, const struct rg_lpm_key *k, uint32_t now)
 {
 	offenders_expired(j->off, k, now);

@@ -60,6 +60,17 @@ int judge_allow_changed(struct judge *j, const struct rg_lpm_key *k, bool add);
  * kernel, whose allow map beats the ban map, and in judge_ban_state). */
 int judge_lifted(struct judge *j, const struct rg_lpm_key *entry, ban_cb cb, void *arg);
 
+/* A decision of another source (CrowdSec's LAPI), already checked for
+ * address sanity: a ban for secs with the RG_REASON_CROWDSEC reason unless
+ * the allowlist covers k, k was unbanned by hand within pardon_time, or a
+ * local ban of k lasts at least as long (the kernel keeps the longest). */
+enum enf_result judge_remote_ban(struct judge *j, const struct rg_lpm_key *k, uint64_t secs,
+				 const char *note, const char *why, uint32_t now);
+/* That source ended it: lifted unless a local ban of k is in force, which
+ * then takes the kernel entry back with its own expiry. */
+void judge_remote_lift(struct judge *j, const struct rg_lpm_key *k, const char *why,
+		       uint32_t now);
+
 /* A ban expired (the front's sweep). */
 void judge_expired(struct judge *j, const struct rg_lpm_key *k, uint32_t now);
 

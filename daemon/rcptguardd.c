@@ -20,6 +20,7 @@
 #include "config.h"
 #include "duration.h"
 #include "ifaces.h"
+#include "lapi_pull.h"
 #include "log.h"
 #include "loop.h"
 #include "maps.h"
@@ -65,6 +66,8 @@ struct daemon {
 	struct query *query;
 	struct server *control;
 	struct follow *follow;          /* NULL: no follow lines */
+	struct lapi_pull *crowdsec;     /* NULL: no crowdsec_bouncer_key_file */
+	struct lapi_status crowdsec_st;
 	struct control_env env;
 	struct watch sig, ban_sweep, db_check, state_save, metrics, log_flush, sessions;
 	bool state_failing, metrics_failing, follow_failing;
@@ -556,8 +559,14 @@ static int start(struct daemon *d, char *err, size_t errlen)
 	state_free(&st);
 	if (rc < 0)
 		return -1;
+	/* Still root: the key file may be root's alone. */
+	if (*d->cfg->crowdsec_bouncer_key_file &&
+	    !(d->crowdsec = lapi_pull_start(d->loop, d->cfg, d->judge, &d->crowdsec_st, err,
+					    errlen)))
+		return -1;
 	d->env = (struct control_env){ .cfg = d->cfg, .enf = d->enf, .off = d->off,
-				       .judge = d->judge,
+				       .judge = d->judge, .crowdsec = &d->crowdsec_st,
+				       .crowdsec_set = d->crowdsec ? lapi_pull_set(d->crowdsec) : NULL,
 				       .verdicts = d->verdicts, .started = time(NULL),
 				       .reload = reload, .reload_arg = d };
 	if (!(d->query = query_start(d->loop, d->cfg, d->verdicts, d->dnsbl, err, errlen)))
@@ -682,6 +691,7 @@ fail:
 	report_ready(&ready_fd, 1);
 out:
 	follow_stop(d.follow);
+	lapi_pull_free(d.crowdsec);
 	server_free(d.control);
 	query_stop(d.query);
 	backend_stop(&d.be);

@@ -1,0 +1,205 @@
+/* lapi_decision.c - the LAPI source's records: a dense array indexed by
+ * keyindex.c (the LAPI is trusted like the admin, but its size is not
+ * ours to choose), each with the decision id that holds the key, its end
+ * and the generation of the stream that last listed it. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "grow.h"
+#include "keyindex.h"
+#include "lapi_decision.h"
+#include "log.h"
+
+struct record {
+	struct rg_lpm_key key;
+	int64_t id;
+	uint32_t until;
+	uint32_t gen;
+};
+
+struct lapi_set {
+	struct judge *judge;
+	uint8_t max_range[2];
+	struct nat64_prefixes nat64;
+	struct lapi_status *st;
+	struct record *v;
+	size_t n, cap;
+	struct keyindex ix;
+	uint32_t gen;
+};
+
+struct lapi_set *lapi_set_new(struct judge *j, const uint8_t max_range[2],
+			      const struct nat64_prefixes *nat64, struct lapi_status *st)
+{
+	struct lapi_set *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->judge = j;
+	memcpy(s->max_range, max_range, 2);
+	s->nat64 = *nat64;
+	s->st = st;
+	keyindex_init(&s->ix, sizeof(struct record), offsetof(struct record, key), 0);
+	return s;
+}
+
+void lapi_set_free(struct lapi_set *s)
+{
+	if (s) {
+		keyindex_free(&s->ix);
+		free(s->v);
+		free(s);
+	}
+}
+
+void lapi_set_begin(struct lapi_set *s)
+{
+	s->gen++;
+}
+
+static void drop(struct lapi_set *s, uint32_t i)
+{
+	uint32_t last = (uint32_t)s->n - 1;
+
+	keyindex_remove(&s->ix, s->v, i, last);
+	s->v[i] = s->v[last];
+	s->n--;
+	s->st->records = s->n;
+}
+
+/* The key a decision bans, or why it bans none (*counter says which). */
+static const char *decision_key(const struct lapi_set *s, const struct lapi_decision *d,
+				struct rg_lpm_key *k, uint64_t **counter)
+{
+	static char err[96];
+	bool range = !strcasecmp(d->scope, "range"), v4;
+	unsigned width;
+
+	*counter = &s->st->refused_kind;
+	if (strcasecmp(d->type, "ban"))
+		return "not a ban";
+	if (!range && strcasecmp(d->scope, "ip"))
+		return "scope is neither Ip nor Range";
+	*counter = &s->st->refused_sanity;
+	if (addr_parse(d->value, k, err, sizeof(err)) < 0)
+		return err;
+	v4 = addr_is_v4(&k->addr) && k->prefixlen >= 96;
+	width = v4 ? k->prefixlen - 96 : k->prefixlen;
+	if (!range && width != (v4 ? 32 : 128))
+		return "an Ip decision for a network";
+	*counter = &s->st->refused_width;
+	if (width < s->max_range[v4 ? 0 : 1])
+		return v4 ? "wider than crowdsec_max_range for IPv4" :
+			    "wider than crowdsec_max_range for IPv6";
+	*counter = &s->st->refused_sanity;
+	return addr_refused(k, &s->nat64);
+}
+
+/* The front's note, "ORIGIN: SCENARIO" (the reason says crowdsec), printable. */
+static void make_note(const struct lapi_decision *d, char *note, size_t len)
+{
+	snprintf(note, len, "%.14s: %.45s", d->origin, d->scenario);
+	for (char *p = note; *p; p++)
+		if ((unsigned char)*p < ' ' || (unsigned char)*p > '~' || *p == '"' || *p == '\\')
+			*p = '_';
+}
+
+static void lift(struct lapi_set *s, uint32_t i, const char *why, uint32_t now)
+{
+	struct rg_lpm_key k = s->v[i].key;
+
+	drop(s, i);
+	s->st->lifted++;
+	judge_remote_lift(s->judge, &k, why, now);
+}
+
+static void add(struct lapi_set *s, const struct rg_lpm_key *k, const struct lapi_decision *d,
+		uint32_t now)
+{
+	uint64_t secs = (uint64_t)(d->duration_ms + 999) / 1000;
+	uint32_t i = keyindex_find(&s->ix, s->v, k), until = now + (uint32_t)secs;
+	char note[RG_NOTE_LEN], why[64];
+
+	/* A delta repeating what we hold (no shorter): nothing to write. */
+	if (i != KEYINDEX_NONE && s->v[i].id == d->id && s->v[i].until >= until - 1) {
+		s->v[i].gen = s->gen;
+		return;
+	}
+	make_note(d, note, sizeof(note));
+	snprintf(why, sizeof(why), "by=crowdsec id=%lld", (long long)d->id);
+	switch (judge_remote_ban(s->judge, k, secs, note, why, now)) {
+	case ENF_ALLOWLISTED:
+		s->st->spared++;
+		if (i != KEYINDEX_NONE)
+			drop(s, i);
+		return;
+	case ENF_FAILED:
+		return;
+	case ENF_BANNED:
+		break;
+	}
+	if (i == KEYINDEX_NONE) {
+		if (grow(&s->v, &s->cap, s->n + 1, sizeof(*s->v), 1024) < 0 ||
+		    keyindex_reserve(&s->ix, s->v, s->n + 1) < 0) {
+			log_err("event=crowdsec_decision result=failed error=\"out of memory\"");
+			return;
+		}
+		i = (uint32_t)s->n++;
+		s->v[i].key = *k;
+		keyindex_insert(&s->ix, s->v, i);
+		s->st->added++;
+		s->st->records = s->n;
+	} else {
+		s->st->refreshed++;
+	}
+	s->v[i].id = d->id;
+	s->v[i].until = until;
+	s->v[i].gen = s->gen;
+}
+
+void lapi_set_apply(struct lapi_set *s, const struct lapi_decision *d, uint32_t now)
+{
+	struct rg_lpm_key k;
+	uint64_t *counter = &s->st->refused_bad;
+	const char *why = d->bad ? "a field too long or of the wrong kind" :
+			  !d->has_duration && !d->deleted ? "no duration" : NULL;
+	uint32_t i;
+
+	if (!why)
+		why = decision_key(s, d, &k, &counter);
+	if (why) {
+		(*counter)++;
+		log_warn("event=crowdsec_decision_refused id=%lld value=\"%.*s\" scope=\"%.15s\" "
+			 "why=\"%s\"", (long long)d->id, (int)strcspn(d->value, "\"\\\r\n\t"), d->value,
+			 d->scope, why);
+		return;
+	}
+	i = keyindex_find(&s->ix, s->v, &k);
+	if (d->deleted || d->duration_ms <= 0) {
+		/* Only the decision that holds the key ends it. */
+		if (i != KEYINDEX_NONE && (!d->id || s->v[i].id == d->id))
+			lift(s, i, "by=crowdsec why=deleted", now);
+		return;
+	}
+	add(s, &k, d, now);
+}
+
+size_t lapi_set_reconcile(struct lapi_set *s, uint32_t now)
+{
+	size_t done = 0;
+
+	/* Downwards: drop() moves the last record, already seen, into i. */
+	for (size_t i = s->n; i-- > 0;)
+		if (s->v[i].gen != s->gen) {
+			lift(s, (uint32_t)i, "by=crowdsec why=no_longer_held", now);
+			done++;
+		}
+	return done;
+}
+
+bool lapi_set_holds(const struct lapi_set *s, const struct rg_lpm_key *k)
+{
+	return keyindex_find(&s->ix, s->v, k) != KEYINDEX_NONE;
+}
