@@ -1,0 +1,232 @@
+/* test_lapi_decision.c - the rules for pulled decisions, over the judge
+ * and the none backend: kind, scope and width checks, address sanity,
+ * the allowlist, one record per source (a LAPI delete never lifts a local
+ * ban; the kernel keeps the longest expiry), deletes of another decision,
+ * pardons, and a startup stream's reconciliation and expiry refresh. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include "addr.h"
+#include "duration.h"
+#include "enforce.h"
+#include "judge.h"
+#include "lapi_decision.h"
+#include "logcap.h"
+#include "tap.h"
+
+struct bench {
+	void *none;
+	struct enforcer *enf;
+	struct offenders *off;
+	struct judge *j;
+	struct lapi_set *set;
+	struct lapi_status st;
+};
+
+static struct rg_lpm_key K(const char *s)
+{
+	struct rg_lpm_key k;
+	char err[64];
+
+	addr_parse(s, &k, err, sizeof(err));
+	return k;
+}
+
+static void open_bench(struct bench *b)
+{
+	static const uint8_t max[2] = { 16, 32 };
+	struct offender_cfg oc;
+	struct nat64_prefixes n = { .n = 0 };
+
+	memset(b, 0, sizeof(*b));
+	offenders_defaults(&oc);
+	b->none = backend_none_new();
+	b->enf = enforce_new(&backend_none, b->none);
+	b->off = offenders_new(&oc, 3);
+	b->j = judge_new(b->off, b->enf);
+	b->set = lapi_set_new(b->j, max, &n, &b->st);
+}
+
+static void close_bench(struct bench *b)
+{
+	lapi_set_free(b->set);
+	judge_free(b->j);
+	offenders_free(b->off);
+	enforce_free(b->enf);
+	backend_none_free(b->none);
+}
+
+static struct lapi_decision D(const char *scope, const char *value, int64_t id, int64_t secs)
+{
+	struct lapi_decision d = { .id = id, .duration_ms = secs * 1000, .has_duration = true };
+
+	snprintf(d.type, sizeof(d.type), "ban");
+	snprintf(d.scope, sizeof(d.scope), "%s", scope);
+	snprintf(d.value, sizeof(d.value), "%s", value);
+	snprintf(d.origin, sizeof(d.origin), "cscli");
+	snprintf(d.scenario, sizeof(d.scenario), "test");
+	return d;
+}
+
+static void apply(struct bench *b, struct lapi_decision d, uint32_t now)
+{
+	lapi_set_apply(b->set, &d, now);
+}
+
+static void del(struct bench *b, const char *scope, const char *value, int64_t id, uint32_t now)
+{
+	struct lapi_decision d = D(scope, value, id, 0);
+
+	d.deleted = true;
+	d.duration_ms = -8;
+	lapi_set_apply(b->set, &d, now);
+}
+
+/* The reason of the ban on a (0: none) and its seconds left. */
+static unsigned ban(struct bench *b, const char *a, int64_t *left)
+{
+	struct rg_lpm_key k = K(a);
+	struct rg_ban r;
+
+	if (enforce_get_ban(b->enf, &k, &r) < 0)
+		return 0;
+	if (left)
+		*left = (int64_t)(r.expires_ns - duration_expiry_ns(0 + 1)) / 1000000000 + 1;
+	return r.reason;
+}
+
+static void checks(void)
+{
+	struct bench b;
+	uint32_t now = (uint32_t)time(NULL);
+	static const char *const insane[] = {
+		"127.0.0.1", "0.0.0.0", "224.0.0.1", "255.255.255.255", "::", "::1", "ff02::1",
+		"169.254.1.1", "fe80::1",
+	};
+	static const char *const wide[] = {
+		"0.0.0.0/0", "10.0.0.0/8", "198.0.0.0/15", "::/0", "::ffff:0:0/96", "2001:db8::/31",
+	};
+	struct lapi_decision d;
+
+	open_bench(&b);
+	logcap_start();
+	for (size_t i = 0; i < sizeof(insane) / sizeof(insane[0]); i++)
+		apply(&b, D("Ip", insane[i], 10 + (int64_t)i, 3600), now);
+	ok(b.st.refused_sanity == sizeof(insane) / sizeof(insane[0]) && b.st.records == 0,
+	   "address sanity: %llu of %zu refused", (unsigned long long)b.st.refused_sanity,
+	   sizeof(insane) / sizeof(insane[0]));
+	ok(logcap_has("event=crowdsec_decision_refused id=10 value=\"127.0.0.1\"", "why="),
+	   "a refused decision is logged with its id and why");
+	for (size_t i = 0; i < sizeof(wide) / sizeof(wide[0]); i++)
+		apply(&b, D("Range", wide[i], 20 + (int64_t)i, 3600), now);
+	ok(b.st.refused_width + b.st.refused_sanity - 9 == sizeof(wide) / sizeof(wide[0]) &&
+	   b.st.records == 0, "0.0.0.0/0, the mapped space and ranges wider than /16 and /32 are refused");
+	apply(&b, D("Range", "198.51.0.0/16", 30, 3600), now);
+	apply(&b, D("Range", "2001:db8::/32", 31, 3600), now);
+	ok(ban(&b, "198.51.0.0/16", NULL) == RG_REASON_CROWDSEC &&
+	   ban(&b, "2001:db8::/32", NULL) == RG_REASON_CROWDSEC, "/16 and /32 ranges are enforced");
+	d = D("Ip", "192.0.2.1", 40, 3600);
+	snprintf(d.type, sizeof(d.type), "captcha");
+	apply(&b, d, now);
+	apply(&b, D("Country", "FR", 41, 3600), now);
+	apply(&b, D("Ip", "192.0.2.0/24", 42, 3600), now);
+	apply(&b, D("Ip", "not-an-address", 43, 3600), now);
+	ok(b.st.refused_kind == 2 && !ban(&b, "192.0.2.1", NULL) && !ban(&b, "192.0.2.0/24", NULL),
+	   "captcha, Country scope, an Ip decision for a network, garbage: refused");
+	d = D("Ip", "192.0.2.9", 44, 3600);
+	d.bad = true;
+	apply(&b, d, now);
+	ok(b.st.refused_bad == 1 && !ban(&b, "192.0.2.9", NULL), "a decision marked bad is refused");
+	close_bench(&b);
+}
+
+static void sources(void)
+{
+	struct bench b;
+	uint32_t now = (uint32_t)time(NULL);
+	struct rg_lpm_key k = K("203.0.113.5"), al = K("192.0.2.0/24");
+	int64_t left = 0;
+
+	open_bench(&b);
+	enforce_allow_add(b.enf, &al);
+	apply(&b, D("Ip", "192.0.2.5", 1, 3600), now);
+	apply(&b, D("Range", "192.0.2.0/24", 2, 3600), now);
+	ok(!ban(&b, "192.0.2.5", NULL) && !ban(&b, "192.0.2.0/24", NULL) && b.st.spared == 2,
+	   "the allowlist wins over pulled decisions");
+
+	/* A local ban longer than the decision: the kernel keeps it, untouched. */
+	judge_manual_ban(b.j, &k, 7200, "local", "by=test", now);
+	apply(&b, D("Ip", "203.0.113.5", 3, 600), now);
+	ok(ban(&b, "203.0.113.5", &left) == RG_REASON_MANUAL && left > 7000,
+	   "a shorter decision never shortens a local ban (%lld s left)", (long long)left);
+	del(&b, "Ip", "203.0.113.5", 3, now);
+	ok(ban(&b, "203.0.113.5", NULL) == RG_REASON_MANUAL, "a LAPI delete never lifts a local ban");
+
+	/* A decision longer than the local ban takes the kernel entry; its
+	 * delete gives the entry back to the local ban with its own expiry. */
+	k = K("203.0.113.6");
+	judge_manual_ban(b.j, &k, 300, "local", "by=test", now);
+	apply(&b, D("Ip", "203.0.113.6", 4, 86400), now);
+	ok(ban(&b, "203.0.113.6", &left) == RG_REASON_CROWDSEC && left > 86000,
+	   "the longest expiry wins in the kernel");
+	del(&b, "Ip", "203.0.113.6", 4, now);
+	ok(ban(&b, "203.0.113.6", &left) == RG_REASON_MANUAL && left <= 300 && left > 200,
+	   "its delete leaves the local ban with its own expiry (%lld s)", (long long)left);
+
+	/* Only the decision that holds a key lifts it. */
+	apply(&b, D("Ip", "203.0.113.7", 5, 3600), now);
+	del(&b, "Ip", "203.0.113.7", 99, now);
+	ok(ban(&b, "203.0.113.7", NULL) == RG_REASON_CROWDSEC, "a delete of another decision id lifts nothing");
+	del(&b, "Ip", "203.0.113.7", 5, now);
+	ok(!ban(&b, "203.0.113.7", NULL), "its own delete lifts it");
+
+	/* A pardon by hand holds against the next startup stream. */
+	apply(&b, D("Ip", "203.0.113.8", 6, 3600), now);
+	k = K("203.0.113.8");
+	ok(lapi_set_holds(b.set, &k), "the set holds a pulled decision (unban's advice)");
+	judge_unban(b.j, &k, "by=test", now);
+	lapi_set_begin(b.set);
+	apply(&b, D("Ip", "203.0.113.8", 6, 3500), now + 10);
+	lapi_set_reconcile(b.set, now + 10);
+	ok(!ban(&b, "203.0.113.8", NULL), "an unbanned decision stays pardoned");
+	close_bench(&b);
+}
+
+static void reconcile(void)
+{
+	struct bench b;
+	uint32_t now = (uint32_t)time(NULL);
+	int64_t left = 0;
+
+	open_bench(&b);
+	lapi_set_begin(&*b.set);
+	apply(&b, D("Ip", "198.51.100.1", 1, 60), now);
+	apply(&b, D("Ip", "198.51.100.2", 2, 60), now);
+	apply(&b, D("Range", "198.51.101.0/24", 3, 60), now);
+	ok(lapi_set_reconcile(b.set, now) == 0 && b.st.records == 3, "a first startup stream adds all");
+	/* The LAPI lost 198.51.100.2 while we were away, and still holds the
+	 * others, now for longer than their kernel expiry. */
+	lapi_set_begin(b.set);
+	apply(&b, D("Ip", "198.51.100.1", 1, 3600), now + 30);
+	apply(&b, D("Range", "198.51.101.0/24", 3, 3600), now + 30);
+	apply(&b, D("Ip", "198.51.100.3", 4, 3600), now + 30);
+	ok(lapi_set_reconcile(b.set, now + 30) == 1 && !ban(&b, "198.51.100.2", NULL),
+	   "a decision the LAPI no longer holds is lifted");
+	ok(ban(&b, "198.51.100.3", NULL) == RG_REASON_CROWDSEC, "a missing one is added");
+	ok(ban(&b, "198.51.100.1", &left) == RG_REASON_CROWDSEC && left > 3000 &&
+	   ban(&b, "198.51.101.0/24", NULL), "the expiry of one still held is refreshed (%lld s)",
+	   (long long)left);
+	ok(b.st.refreshed == 2 && b.st.added == 4 && b.st.lifted == 1, "counters: added, refreshed, lifted");
+	/* A delta repeating a decision already held writes nothing. */
+	apply(&b, D("Ip", "198.51.100.1", 1, 3599), now + 31);
+	ok(b.st.refreshed == 2, "a repeat of a held decision writes nothing");
+	close_bench(&b);
+}
+
+int main(void)
+{
+	checks();
+	sources();
+	reconcile();
+	return tap_done();
+}
