@@ -252,6 +252,26 @@ void judge_remote_lift(struct judge *j, const struct rg_lpm_key *k, const char *
 		enforce_unban(j->enf, k, why);
 }
 
+struct remote_walk {
+	ban_cb cb;
+	void *arg;
+};
+
+static int remote_one(const struct rg_lpm_key *k, const struct rg_ban *b, const char *note,
+		      void *arg)
+{
+	struct remote_walk *w = arg;
+
+	return b->reason == RG_REASON_CROWDSEC ? w->cb(k, b, note, w->arg) : 0;
+}
+
+int judge_remote_foreach(struct judge *j, ban_cb cb, void *arg)
+{
+	struct remote_walk w = { .cb = cb, .arg = arg };
+
+	return enforce_records(j->enf, remote_one, &w);
+}
+
 void judge_expired(struct judge *j, const struct rg_lpm_key *k, uint32_t now)
 {
 	offenders_expired(j->off, k, now);

@@ -71,6 +71,10 @@ enum enf_result judge_remote_ban(struct judge *j, const struct rg_lpm_key *k, ui
 void judge_remote_lift(struct judge *j, const struct rg_lpm_key *k, const char *why,
 		       uint32_t now);
 
+/* Every kernel entry that source holds (after a restart: the pinned maps
+ * or the state kept them, and only a startup stream can say which still hold). */
+int judge_remote_foreach(struct judge *j, ban_cb cb, void *arg);
+
 /* A ban expired (the front's sweep). */
 void judge_expired(struct judge *j, const struct rg_lpm_key *k, uint32_t now);
 

@@ -186,9 +186,41 @@ void lapi_set_apply(struct lapi_set *s, const struct lapi_decision *d, uint32_t 
 	add(s, &k, d, now);
 }
 
+/* Kernel entries of the LAPI source this set has no record of (kept
+ * across a restart), gathered before any is lifted. */
+struct orphans {
+	const struct lapi_set *s;
+	struct rg_lpm_key *v;
+	size_t n, cap;
+};
+
+static int orphan(const struct rg_lpm_key *k, const struct rg_ban *b, const char *note, void *arg)
+{
+	struct orphans *o = arg;
+
+	(void)b, (void)note;
+	if (lapi_set_holds(o->s, k))
+		return 0;
+	if (grow(&o->v, &o->cap, o->n + 1, sizeof(*o->v), 256) < 0)
+		return -ENOMEM;
+	o->v[o->n++] = *k;
+	return 0;
+}
+
 size_t lapi_set_reconcile(struct lapi_set *s, uint32_t now)
 {
+	struct orphans o = { .s = s };
 	size_t done = 0;
+
+	if (judge_remote_foreach(s->judge, orphan, &o) < 0)
+		log_err("event=crowdsec_sync error=\"out of memory\" note=\"some bans the LAPI no "
+			"longer holds may stay until their expiry\"");
+	for (size_t i = 0; i < o.n; i++) {
+		judge_remote_lift(s->judge, &o.v[i], "by=crowdsec why=no_longer_held", now);
+		s->st->lifted++;
+		done++;
+	}
+	free(o.v);
 
 	/* Downwards: drop() moves the last record, already seen, into i. */
 	for (size_t i = s->n; i-- > 0;)

@@ -221,6 +221,21 @@ static void reconcile(void)
 	apply(&b, D("Ip", "198.51.100.1", 1, 3599), now + 31);
 	ok(b.st.refreshed == 2, "a repeat of a held decision writes nothing");
 	close_bench(&b);
+
+	/* After a restart the kernel (or the state file) kept entries of the
+	 * LAPI source the new set has no record of: the first startup stream
+	 * lifts those it does not list, and leaves local bans alone. */
+	open_bench(&b);
+	struct rg_lpm_key kept = K("198.51.100.4"), gone = K("198.51.100.5"), mine = K("198.51.100.6");
+	enforce_restore(b.enf, &kept, 600, RG_REASON_CROWDSEC, "cscli: test");
+	enforce_restore(b.enf, &gone, 600, RG_REASON_CROWDSEC, "cscli: test");
+	enforce_restore(b.enf, &mine, 600, RG_REASON_UNKNOWN_RCPT, NULL);
+	lapi_set_begin(b.set);
+	apply(&b, D("Ip", "198.51.100.4", 7, 3600), now);
+	ok(lapi_set_reconcile(b.set, now) == 1 && ban(&b, "198.51.100.4", NULL) &&
+	   !ban(&b, "198.51.100.5", NULL) && ban(&b, "198.51.100.6", NULL) == RG_REASON_UNKNOWN_RCPT,
+	   "after a restart, kept entries the LAPI no longer holds are lifted; local bans stay");
+	close_bench(&b);
 }
 
 int main(void)
