@@ -212,6 +212,11 @@ static void print_daemon(const struct ctl_record *d, const char *up)
 	if (d && *ctl_get(d, "follow_error"))
 		printf("error:     followed log %s (tried again every second; see the "
 		       "daemon's follow_error line for the fix)\n", ctl_get(d, "follow_error"));
+	if (d && strcmp(ctl_get(d, "crowdsec"), "up") == 0)
+		printf("crowdsec:  up, %s decisions pulled\n", ctl_get(d, "crowdsec_decisions"));
+	if (d && strcmp(ctl_get(d, "crowdsec"), "down") == 0)
+		printf("crowdsec:  down (bans in force stay; retrying), %s decisions held: %s\n",
+		       ctl_get(d, "crowdsec_decisions"), ctl_get(d, "crowdsec_error"));
 	if (!d)
 		printf("daemon:    not running (bans stay enforced)\n");
 }
@@ -221,6 +226,8 @@ static void json_daemon(const struct ctl_record *d, uint64_t up)
 	printf("{\"pid\":%s,\"backend\":\"%s\",\"uptime_seconds\":%llu,\"recipients_refused\":",
 	       ctl_get(d, "pid"), ctl_get(d, "backend"), (unsigned long long)up);
 	json_str(stdout, ctl_get(d, "recipients_refused"));
+	printf(",\"crowdsec\":");
+	json_str(stdout, ctl_get(d, "crowdsec"));
 	printf("}");
 }
 

@@ -35,10 +35,19 @@ wait_for() {
 
 blocked() { ! mail_from_client "${1:-10.77.1.1}" 25 "${2:-}" >/dev/null 2>&1; }
 banned() { rg list --json | grep -F "\"address\":\"$1\"" | grep -q '"reason":"crowdsec"'; }
+# expires_over ADDR SECS: its ban has more than SECS left.
+expires_over() {
+	local left=$(rg list --json | grep -F "\"address\":\"$1\"" |
+		sed 's/.*"expires_in_seconds":\([0-9]*\).*/\1/')
+	[ -n "$left" ] && [ "$left" -gt "$2" ]
+}
+status_says() { rg status | grep -q "$1"; }
 not_banned() { ! rg list --json | grep -qF "\"address\":\"$1\""; }
 
-@test "Ip and Range decisions added with cscli are dropped within two pull intervals, deleted ones lifted (xdp)" {
-	echo "backend = xdp" >> "$CONF"
+# Ip and Range decisions added with cscli: dropped, listed with origin and
+# scenario, lifted when deleted.
+ip_and_range() {
+	echo "backend = $1" >> "$CONF"
 	start_daemon
 	run -0 mail_from_client 10.77.1.1
 	csc decisions add -i 10.77.1.2 -d 1h -R "rgtest dictionary" >/dev/null
@@ -46,12 +55,130 @@ not_banned() { ! rg list --json | grep -qF "\"address\":\"$1\""; }
 	wait_for 2 banned 10.77.1.2
 	wait_for 1 banned 10.77.1.0/29
 	run -0 blocked 10.77.1.1
+	run -0 blocked 10.77.1.1 25 10.77.1.3
 	rg list | grep -F 10.77.1.2 | grep -qF 'cscli: rgtest dictionary'
-	rg list --json | grep -F '"address":"10.77.1.2"' | grep -qF 'cscli: rgtest dictionary'
+	rg show 10.77.1.2 | grep -q crowdsec
 	csc decisions delete -i 10.77.1.2 >/dev/null
 	csc decisions delete -r 10.77.1.0/29 >/dev/null
 	wait_for 2 not_banned 10.77.1.2
 	wait_for 1 not_banned 10.77.1.0/29
 	run -0 mail_from_client 10.77.1.1
-	grep -q 'event=crowdsec_up' "$DLOG"
+	run -0 grep -c 'event=crowdsec_up' "$DLOG"
+	[ "$output" = 1 ]
+}
+
+@test "Ip and Range decisions added with cscli are dropped within two pull intervals, deleted ones lifted (xdp)" {
+	ip_and_range xdp
+}
+
+@test "Ip and Range decisions added with cscli are dropped within two pull intervals, deleted ones lifted (nft)" {
+	ip_and_range nft
+}
+
+@test "allowlist, range width and address sanity beat pulled decisions, each logged and counted" {
+	echo "allow = 10.77.1.3" >> "$CONF"
+	echo "crowdsec_max_range = /24 /48" >> "$CONF"
+	start_daemon
+	csc decisions add -i 10.77.1.3 -d 1h >/dev/null
+	csc decisions add -r 10.77.0.0/16 -d 1h >/dev/null
+	csc decisions add -r 0.0.0.0/0 -d 1h >/dev/null
+	csc decisions add -r ::ffff:0:0/96 -d 1h >/dev/null
+	csc decisions add -i 127.0.0.1 -d 1h >/dev/null
+	csc decisions add -i 224.0.0.5 -d 1h >/dev/null
+	csc decisions add -i 10.77.1.2 -d 1h >/dev/null
+	wait_for 3 banned 10.77.1.2
+	run -0 mail_from_client 10.77.1.1 25 10.77.1.3
+	run -0 rg list --json
+	refute_output --partial 10.77.1.3
+	refute_output --partial 10.77.0.0
+	refute_output --partial 0.0.0.0
+	refute_output --partial 127.0.0.1
+	refute_output --partial 224.0.0.5
+	grep -q 'event=allowlist_hit address=10.77.1.3 .*reason=crowdsec' "$DLOG"
+	grep -q 'event=crowdsec_decision_refused .*value="10.77.0.0/16" .*why="wider than crowdsec_max_range for IPv4"' "$DLOG"
+	grep -q 'event=crowdsec_decision_refused .*value="0.0.0.0/0"' "$DLOG"
+	grep -q 'event=crowdsec_decision_refused .*value="::ffff:0:0/96"' "$DLOG"
+	grep -q 'event=crowdsec_decision_refused .*value="127.0.0.1"' "$DLOG"
+	grep -q 'event=crowdsec_decision_refused .*value="224.0.0.5"' "$DLOG"
+}
+
+@test "unban of a pulled decision pardons here and says how to delete it in the LAPI" {
+	start_daemon
+	csc decisions add -i 10.77.1.2 -d 1h >/dev/null
+	wait_for 3 banned 10.77.1.2
+	run -0 rg unban 10.77.1.2
+	assert_output --partial "cscli decisions delete --ip 10.77.1.2"
+	run -0 mail_from_client 10.77.1.1
+	# The next startup stream (a restart's) does not bring it back.
+	stop_daemon
+	start_daemon
+	wait_for 15 sh -c "[ \$(grep -c event=crowdsec_up '$DLOG') -ge 2 ]"
+	run -0 mail_from_client 10.77.1.1
+}
+
+@test "the LAPI stopped, restarted or answering garbage: bans stay, one log line per outage, status says so, and a startup stream reconciles" {
+	start_daemon
+	csc decisions add -i 10.77.1.2 -d 1h >/dev/null
+	csc decisions add -r 10.77.1.8/29 -d 1h >/dev/null
+	wait_for 3 banned 10.77.1.2
+	lapi_stop
+	sleep 3
+	run -0 blocked 10.77.1.1
+	run -0 grep -c 'event=crowdsec_down' "$DLOG"
+	[ "$output" = 1 ]
+	rg status | grep -q 'crowdsec.*down'
+	# Garbage on the LAPI's address: still one outage.
+	printf 'printf "HTTP/1.0 200 OK\\r\\n\\r\\n{\\"new\\":[{\\"x\\":[[[["\n' > "$BATS_TEST_TMPDIR/garbage.sh"
+	nsenter --net=/run/netns/$NS_L socat TCP-LISTEN:$LAPI_PORT,bind=$LAPI_ADDR,fork,reuseaddr \
+		SYSTEM:"sh $BATS_TEST_TMPDIR/garbage.sh" 3>&- &
+	local garbage=$!
+	PIDS+=($garbage)
+	wait_for 40 status_says garbage
+	kill $garbage
+	wait $garbage 2>/dev/null || true
+	wait_for 5 sh -c "! nsenter --net=/run/netns/$NS_L ss -Hltn 'sport = :$LAPI_PORT' | grep -q ."
+	run -0 grep -c 'event=crowdsec_down' "$DLOG"
+	[ "$output" = 1 ]
+	run -0 blocked 10.77.1.1
+	# Back (a new JWT secret, the same database).
+	lapi_start
+	csc decisions delete -i 10.77.1.2 >/dev/null
+	wait_for 70 not_banned 10.77.1.2
+	run -0 banned 10.77.1.8/29
+	grep -q 'event=crowdsec_up .*down_secs=' "$DLOG"
+	rg status | grep -q 'crowdsec.*up'
+}
+
+@test "a restarted rcptguardd lifts kept decisions the LAPI deleted meanwhile and refreshes the others" {
+	start_daemon
+	csc decisions add -i 10.77.1.2 -d 1h >/dev/null
+	csc decisions add -i 10.77.1.3 -d 1h >/dev/null
+	wait_for 3 banned 10.77.1.3
+	stop_daemon
+	csc decisions delete -i 10.77.1.2 >/dev/null
+	csc decisions add -i 10.77.1.3 -d 5h >/dev/null
+	start_daemon
+	wait_for 3 not_banned 10.77.1.2
+	wait_for 3 expires_over 10.77.1.3 10000
+}
+
+@test "100,000 decisions from cscli decisions import are all enforced, memory bounded" {
+	echo "backend = xdp" >> "$CONF"
+	python3 - "$BATS_TEST_TMPDIR/d.csv" <<-'PY'
+	import sys
+	with open(sys.argv[1], "w") as f:
+	    f.write("value,duration,reason,scope,origin,type\n")
+	    for i in range(100000):
+	        f.write("100.%d.%d.%d,2h,rgtest/bulk,Ip,cscli,ban\n" % (64 + i // 65536, (i // 256) % 256, i % 256))
+	PY
+	csc decisions import -i "$BATS_TEST_TMPDIR/d.csv" >/dev/null 2>&1
+	start_daemon
+	local before=$(awk '/VmRSS/ {print $2}' /proc/$DPID/status)
+	wait_for 60 sh -c "grep -q 'event=crowdsec_up .*decisions=100000' '$DLOG'"
+	local after=$(awk '/VmRSS/ {print $2}' /proc/$DPID/status)
+	local peak=$(awk '/VmHWM/ {print $2}' /proc/$DPID/status)
+	echo "# RSS before ${before} kB, after ${after} kB, peak ${peak} kB" >&3
+	[ $(( peak - before )) -lt 65536 ]
+	run -0 rg stats
+	[ "$(rg list --json | grep -c '"reason":"crowdsec"')" = 100000 ]
 }
