@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include "duration.h"
 #include "grow.h"
 #include "judge.h"
 #include "log.h"
@@ -60,6 +61,19 @@ const struct judge_stats *judge_stats(const struct judge *j)
 static bool allowed(const struct judge *j, const struct rg_addr *client)
 {
 	return allowlist_match(enforce_allowlist(j->enf), client) != NULL;
+}
+
+/* Does a ban of k from another source (the LAPI) outlast secs more? Then
+ * a local ban is recorded (offenders.c) but leaves the kernel entry to it:
+ * the kernel keeps the longest expiry, and the remote source's lift gives
+ * the entry back to the local ban (judge_remote_lift). */
+static bool remote_outlasts(struct judge *j, const struct rg_lpm_key *k, uint64_t secs)
+{
+	struct rg_ban b;
+
+	if (enforce_get_ban(j->enf, k, &b) < 0 || b.reason != RG_REASON_CROWDSEC)
+		return false;
+	return !b.expires_ns || (secs && b.expires_ns >= duration_expiry_ns(secs));
 }
 
 struct judgement judge_evidence(struct judge *j, const struct rg_addr *client,
@@ -99,7 +113,8 @@ struct judgement judge_evidence(struct judge *j, const struct rg_addr *client,
 	for (int round = 0; round < 2 && d.what == D_BAN; round++) {
 		snprintf(why, sizeof(why), "offense=%u evidence=%s%s", d.offense, evidence_name(ev),
 			 source);
-		switch (enforce_ban(j->enf, &d.prefix, round ? NULL : client, d.secs, d.reason,
+		switch (remote_outlasts(j, &d.prefix, d.secs) ? ENF_BANNED :
+			enforce_ban(j->enf, &d.prefix, round ? NULL : client, d.secs, d.reason,
 				    NULL, false, why)) {
 		case ENF_ALLOWLISTED:
 			j->st.spared++;

@@ -173,6 +173,19 @@ static void sources(void)
 	ok(ban(&b, "203.0.113.6", &left) == RG_REASON_MANUAL && left <= 300 && left > 200,
 	   "its delete leaves the local ban with its own expiry (%lld s)", (long long)left);
 
+	/* Evidence bans a client the LAPI bans for longer: the offense is
+	 * recorded, the kernel keeps the LAPI's expiry, and the LAPI's delete
+	 * leaves the local ban in force. */
+	k = K("203.0.113.9");
+	apply(&b, D("Ip", "203.0.113.9", 8, 86400), now);
+	struct judgement jg = judge_evidence(b.j, &k.addr, EV_SPAMTRAP, 0, "trap@example.com", "", now);
+	ok(jg.banned && ban(&b, "203.0.113.9", &left) == RG_REASON_CROWDSEC && left > 86000 &&
+	   offenders_get(b.off, &k) && offenders_get(b.off, &k)->ban_until > now,
+	   "a local ban never shortens a longer LAPI ban in the kernel, and is recorded");
+	del(&b, "Ip", "203.0.113.9", 8, now);
+	ok(ban(&b, "203.0.113.9", &left) == RG_REASON_SPAMTRAP && left < 86000,
+	   "the LAPI's delete gives the entry back to the local ban (%lld s)", (long long)left);
+
 	/* Only the decision that holds a key lifts it. */
 	apply(&b, D("Ip", "203.0.113.7", 5, 3600), now);
 	del(&b, "Ip", "203.0.113.7", 99, now);
