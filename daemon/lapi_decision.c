@@ -235,3 +235,25 @@ bool lapi_set_holds(const struct lapi_set *s, const struct rg_lpm_key *k)
 {
 	return keyindex_find(&s->ix, s->v, k) != KEYINDEX_NONE;
 }
+
+void lapi_metrics(const struct lapi_status *st, metric_cb cb, void *x)
+{
+	const struct { const char *name, *labels; uint64_t v; } m[] = {
+		{ "rcptguard_crowdsec_up", "", st->up },
+		{ "rcptguard_crowdsec_pulls_total", "", st->pulls },
+		{ "rcptguard_crowdsec_pull_failures_total", "", st->failures },
+		{ "rcptguard_crowdsec_outages_total", "", st->outages },
+		{ "rcptguard_crowdsec_decisions", "", st->records },
+		{ "rcptguard_crowdsec_decisions_total", "result=\"added\"", st->added },
+		{ "rcptguard_crowdsec_decisions_total", "result=\"refreshed\"", st->refreshed },
+		{ "rcptguard_crowdsec_decisions_total", "result=\"lifted\"", st->lifted },
+		{ "rcptguard_crowdsec_decisions_total", "result=\"spared\"", st->spared },
+		{ "rcptguard_crowdsec_refused_total", "why=\"kind\"", st->refused_kind },
+		{ "rcptguard_crowdsec_refused_total", "why=\"width\"", st->refused_width },
+		{ "rcptguard_crowdsec_refused_total", "why=\"sanity\"", st->refused_sanity },
+		{ "rcptguard_crowdsec_refused_total", "why=\"bad\"", st->refused_bad },
+	};
+
+	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++)
+		cb(x, m[i].name, m[i].labels, m[i].v);
+}

@@ -13,6 +13,7 @@
 #include "addr.h"
 #include "judge.h"
 #include "lapi_json.h"
+#include "prometheus.h"
 
 /* The bouncer's state for status and metrics. */
 struct lapi_status {
@@ -28,6 +29,9 @@ struct lapi_status {
 };
 
 struct lapi_set;
+
+/* The bouncer's metrics (rcptguard_crowdsec_*), for metrics.c. */
+void lapi_metrics(const struct lapi_status *st, metric_cb cb, void *x);
 
 struct lapi_set *lapi_set_new(struct judge *j, const uint8_t max_range[2],
 			      const struct nat64_prefixes *nat64, struct lapi_status *st);

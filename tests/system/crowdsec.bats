@@ -127,6 +127,7 @@ ip_and_range() {
 	run -0 grep -c 'event=crowdsec_down' "$DLOG"
 	[ "$output" = 1 ]
 	rg status | grep -q 'crowdsec.*down'
+	rg stats | grep -q 'rcptguard_crowdsec_up.* 0'
 	# Garbage on the LAPI's address: still one outage.
 	printf 'printf "HTTP/1.0 200 OK\\r\\n\\r\\n{\\"new\\":[{\\"x\\":[[[["\n' > "$BATS_TEST_TMPDIR/garbage.sh"
 	nsenter --net=/run/netns/$NS_L socat TCP-LISTEN:$LAPI_PORT,bind=$LAPI_ADDR,fork,reuseaddr \
@@ -147,6 +148,7 @@ ip_and_range() {
 	run -0 banned 10.77.1.8/29
 	grep -q 'event=crowdsec_up .*down_secs=' "$DLOG"
 	rg status | grep -q 'crowdsec.*up'
+	rg stats | grep -q 'rcptguard_crowdsec_outages_total.* 1'
 }
 
 @test "a restarted rcptguardd lifts kept decisions the LAPI deleted meanwhile and refreshes the others" {
