@@ -45,10 +45,10 @@ COMMON_SRC += daemon/xdp_loader.c
 # The keyed index of every table an attacker can fill.
 COMMON_SRC += daemon/keyindex.c
 # CrowdSec's Local API: the stream parser and the decision rules (unit-tested).
-COMMON_SRC += daemon/lapi_json.c daemon/lapi_decision.c
+COMMON_SRC += daemon/lapi_json.c daemon/lapi_decision.c daemon/lapi_machine.c
 DAEMON_SRC := daemon/rcptguardd.c daemon/ifaces.c daemon/backend_start.c
 # ... and its HTTP on the event loop (libcurl's multi interface).
-DAEMON_SRC += daemon/lapi_http.c daemon/lapi_pull.c
+DAEMON_SRC += daemon/lapi_http.c daemon/lapi_pull.c daemon/lapi_push.c
 CLI_SRC    := cli/rcptguard.c cli/cmd_bans.c cli/cmd_status.c cli/cmd_offenders.c \
               cli/cmd_recipients.c cli/cmd_dnsbl.c cli/control_client.c cli/table.c cli/store.c cli/cmd_replay.c cli/logread.c \
               cli/qmail_tree.c cli/recipients_compile.c

@@ -635,6 +635,7 @@ static const struct config_key keys[] = {
 	       set_crowdsec_scenarios, RESTART),
 	CUSTOM("crowdsec_max_range", crowdsec_max_range, set_crowdsec_max_range, RESTART),
 	PATH("crowdsec_ca_file", crowdsec_ca_file, 0, RESTART),
+	PATH("crowdsec_machine_file", crowdsec_machine_file, 0, RESTART),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 

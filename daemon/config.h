@@ -98,6 +98,7 @@ struct config {
 	char crowdsec_scopes[128], crowdsec_origins[128], crowdsec_scenarios_containing[128];
 	uint8_t crowdsec_max_range[2];          /* IPv4, IPv6 prefix lengths */
 	char crowdsec_ca_file[PATH_MAX];
+	char crowdsec_machine_file[PATH_MAX];   /* "": no pushes */
 };
 
 /* One key: a row of the parser's table. The simple kinds are parsed by

@@ -34,7 +34,21 @@ struct judge {
 	struct offenders *off;
 	struct enforcer *enf;
 	struct judge_stats st;
+	judge_ban_cb on_ban;
+	void *on_ban_arg;
 };
+
+void judge_on_ban(struct judge *j, judge_ban_cb cb, void *arg)
+{
+	j->on_ban = cb;
+	j->on_ban_arg = arg;
+}
+
+static void decided(struct judge *j, const struct rg_lpm_key *k, uint64_t secs, unsigned reason)
+{
+	if (j->on_ban)
+		j->on_ban(k, secs, reason, offenders_get(j->off, k), j->on_ban_arg);
+}
 
 struct judge *judge_new(struct offenders *off, struct enforcer *enf)
 {
@@ -111,9 +125,11 @@ struct judgement judge_evidence(struct judge *j, const struct rg_addr *client,
 	}
 	/* The client's network, then the /24 it may complete. */
 	for (int round = 0; round < 2 && d.what == D_BAN; round++) {
+		bool remote = remote_outlasts(j, &d.prefix, d.secs);
+
 		snprintf(why, sizeof(why), "offense=%u evidence=%s%s", d.offense, evidence_name(ev),
 			 source);
-		switch (remote_outlasts(j, &d.prefix, d.secs) ? ENF_BANNED :
+		switch (remote ? ENF_BANNED :
 			enforce_ban(j->enf, &d.prefix, round ? NULL : client, d.secs, d.reason,
 				    NULL, false, why)) {
 		case ENF_ALLOWLISTED:
@@ -124,10 +140,15 @@ struct judgement judge_evidence(struct judge *j, const struct rg_addr *client,
 		case ENF_FAILED:
 			out.banned = false;
 			return out;
-		case ENF_BANNED:
+		case ENF_BANNED: {
+			struct decision done = d;
+
 			out.bans[out.nbans++] = d;
 			d = offenders_banned(j->off, &d, now);
+			if (!remote)
+				decided(j, &done.prefix, done.secs, done.reason);
 			break;
+		}
 		}
 	}
 	out.banned = true;
@@ -151,8 +172,10 @@ enum enf_result judge_manual_ban(struct judge *j, const struct rg_lpm_key *k, ui
 {
 	enum enf_result r = enforce_ban(j->enf, k, NULL, secs, RG_REASON_MANUAL, note, true, by);
 
-	if (r == ENF_BANNED)
+	if (r == ENF_BANNED) {
 		offenders_manual_ban(j->off, k, secs ? (uint32_t)(now + secs) : UINT32_MAX, now);
+		decided(j, k, secs, RG_REASON_MANUAL);
+	}
 	return r;
 }
 

@@ -33,6 +33,14 @@ struct judge;
 struct judge *judge_new(struct offenders *off, struct enforcer *enf);
 void judge_free(struct judge *j);
 
+/* Each ban the judge itself places (evidence, by hand; not a remote
+ * source's, nor a local ban given back its kernel entry), after it is
+ * recorded: o is the client's record (NULL for a manual ban of a network
+ * with none). The CrowdSec watcher pushes them. */
+typedef void (*judge_ban_cb)(const struct rg_lpm_key *k, uint64_t secs, unsigned reason,
+			     const struct offender *o, void *arg);
+void judge_on_ban(struct judge *j, judge_ban_cb cb, void *arg);
+
 /* One piece of evidence against (or, EV_VALID, for) client; rcpt (may be
  * NULL) is the recipient it guessed, source a suffix for the log lines
  * (" source=log format=..." or ""). */

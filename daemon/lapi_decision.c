@@ -17,6 +17,7 @@ struct record {
 	int64_t id;
 	uint32_t until;
 	uint32_t gen;
+	bool mine;                      /* made of our own alert: the kernel entry is local */
 };
 
 struct lapi_set {
@@ -109,10 +110,30 @@ static void make_note(const struct lapi_decision *d, char *note, size_t len)
 static void lift(struct lapi_set *s, uint32_t i, const char *why, uint32_t now)
 {
 	struct rg_lpm_key k = s->v[i].key;
+	bool mine = s->v[i].mine;
 
 	drop(s, i);
+	if (mine)
+		return;         /* the kernel entry is the local ban's */
 	s->st->lifted++;
 	judge_remote_lift(s->judge, &k, why, now);
+}
+
+/* A new record for k, or KEYINDEX_NONE (logged). */
+static uint32_t insert(struct lapi_set *s, const struct rg_lpm_key *k)
+{
+	uint32_t i;
+
+	if (grow(&s->v, &s->cap, s->n + 1, sizeof(*s->v), 1024) < 0 ||
+	    keyindex_reserve(&s->ix, s->v, s->n + 1) < 0) {
+		log_err("event=crowdsec_decision result=failed error=\"out of memory\"");
+		return KEYINDEX_NONE;
+	}
+	i = (uint32_t)s->n++;
+	s->v[i].key = *k;
+	keyindex_insert(&s->ix, s->v, i);
+	s->st->records = s->n;
+	return i;
 }
 
 static void add(struct lapi_set *s, const struct rg_lpm_key *k, const struct lapi_decision *d,
@@ -122,8 +143,9 @@ static void add(struct lapi_set *s, const struct rg_lpm_key *k, const struct lap
 	uint32_t i = keyindex_find(&s->ix, s->v, k), until = now + (uint32_t)secs;
 	char note[RG_NOTE_LEN], why[64];
 
-	/* A delta repeating what we hold (no shorter): nothing to write. */
-	if (i != KEYINDEX_NONE && s->v[i].id == d->id && s->v[i].until >= until - 1) {
+	/* Our own decision coming back, or a delta repeating what we hold
+	 * (no shorter): nothing to write. */
+	if (i != KEYINDEX_NONE && s->v[i].id == d->id && (s->v[i].mine || s->v[i].until >= until - 1)) {
 		s->v[i].gen = s->gen;
 		return;
 	}
@@ -140,23 +162,29 @@ static void add(struct lapi_set *s, const struct rg_lpm_key *k, const struct lap
 	case ENF_BANNED:
 		break;
 	}
-	if (i == KEYINDEX_NONE) {
-		if (grow(&s->v, &s->cap, s->n + 1, sizeof(*s->v), 1024) < 0 ||
-		    keyindex_reserve(&s->ix, s->v, s->n + 1) < 0) {
-			log_err("event=crowdsec_decision result=failed error=\"out of memory\"");
-			return;
-		}
-		i = (uint32_t)s->n++;
-		s->v[i].key = *k;
-		keyindex_insert(&s->ix, s->v, i);
-		s->st->added++;
-		s->st->records = s->n;
-	} else {
+	if (i != KEYINDEX_NONE)
 		s->st->refreshed++;
-	}
+	else if ((i = insert(s, k)) == KEYINDEX_NONE)
+		return;
+	else
+		s->st->added++;
 	s->v[i].id = d->id;
 	s->v[i].until = until;
 	s->v[i].gen = s->gen;
+	s->v[i].mine = false;
+}
+
+int lapi_set_mine(struct lapi_set *s, const struct rg_lpm_key *k, int64_t id, uint32_t until)
+{
+	uint32_t i = keyindex_find(&s->ix, s->v, k);
+
+	if (i == KEYINDEX_NONE && (i = insert(s, k)) == KEYINDEX_NONE)
+		return -ENOMEM;
+	s->v[i].id = id;
+	s->v[i].until = until;
+	s->v[i].gen = s->gen;
+	s->v[i].mine = true;
+	return 0;
 }
 
 void lapi_set_apply(struct lapi_set *s, const struct lapi_decision *d, uint32_t now)
@@ -179,7 +207,9 @@ void lapi_set_apply(struct lapi_set *s, const struct lapi_decision *d, uint32_t 
 	i = keyindex_find(&s->ix, s->v, &k);
 	if (d->deleted || d->duration_ms <= 0) {
 		/* Only the decision that holds the key ends it. */
-		if (i != KEYINDEX_NONE && (!d->id || s->v[i].id == d->id))
+		if (i != KEYINDEX_NONE && s->v[i].mine && s->v[i].id == d->id)
+			drop(s, i);     /* the local ban ends on its own */
+		else if (i != KEYINDEX_NONE && (!d->id || s->v[i].id == d->id))
 			lift(s, i, "by=crowdsec why=deleted", now);
 		return;
 	}
@@ -233,7 +263,9 @@ size_t lapi_set_reconcile(struct lapi_set *s, uint32_t now)
 
 bool lapi_set_holds(const struct lapi_set *s, const struct rg_lpm_key *k)
 {
-	return keyindex_find(&s->ix, s->v, k) != KEYINDEX_NONE;
+	uint32_t i = keyindex_find(&s->ix, s->v, k);
+
+	return i != KEYINDEX_NONE && !s->v[i].mine;
 }
 
 void lapi_metrics(const struct lapi_status *st, metric_cb cb, void *x)
@@ -252,6 +284,11 @@ void lapi_metrics(const struct lapi_status *st, metric_cb cb, void *x)
 		{ "rcptguard_crowdsec_refused_total", "why=\"width\"", st->refused_width },
 		{ "rcptguard_crowdsec_refused_total", "why=\"sanity\"", st->refused_sanity },
 		{ "rcptguard_crowdsec_refused_total", "why=\"bad\"", st->refused_bad },
+		{ "rcptguard_crowdsec_pushed_total", "", st->pushed },
+		{ "rcptguard_crowdsec_push_dropped_total", "", st->push_dropped },
+		{ "rcptguard_crowdsec_push_rejected_total", "", st->push_rejected },
+		{ "rcptguard_crowdsec_push_failures_total", "", st->push_failures },
+		{ "rcptguard_crowdsec_push_queued", "", st->push_queued },
 	};
 
 	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++)

@@ -25,6 +25,9 @@ struct lapi_status {
 	uint64_t refused_sanity;        /* address sanity, or not an address */
 	uint64_t refused_bad;           /* a field too long or of the wrong kind */
 	uint64_t records;               /* decisions held now */
+	/* The watcher. */
+	bool push_enabled;
+	uint64_t pushed, push_dropped, push_rejected, push_failures, push_queued;
 	char error[160];                /* the last failure, while down */
 };
 
@@ -41,6 +44,9 @@ void lapi_set_begin(struct lapi_set *s);
 void lapi_set_apply(struct lapi_set *s, const struct lapi_decision *d, uint32_t now);
 /* A startup stream ended whole: records it did not hold are lifted. */
 size_t lapi_set_reconcile(struct lapi_set *s, uint32_t now);
+/* Decision id of k is one the LAPI made of our own alert: the stream's
+ * copy of it is not a remote ban (not counted, not written, not pushed). */
+int lapi_set_mine(struct lapi_set *s, const struct rg_lpm_key *k, int64_t id, uint32_t until);
 /* Does the LAPI hold a decision for exactly k (the unban's advice)? */
 bool lapi_set_holds(const struct lapi_set *s, const struct rg_lpm_key *k);
 

@@ -164,7 +164,9 @@ struct lapi_http *lapi_http_new(struct loop *l, const char *ca_file, char *err, 
 	curl_easy_setopt(h->easy, CURLOPT_ERRORBUFFER, h->error);
 	curl_easy_setopt(h->easy, CURLOPT_WRITEFUNCTION, write_cb);
 	curl_easy_setopt(h->easy, CURLOPT_WRITEDATA, h);
-	curl_easy_setopt(h->easy, CURLOPT_USERAGENT, "rcptguard");
+	/* The LAPI wants NAME/VERSION: a bare name is logged as a "bad user
+	 * agent" and its watcher login refused as a wrong password. */
+	curl_easy_setopt(h->easy, CURLOPT_USERAGENT, "rcptguard/v1");
 	if (*ca_file)
 		curl_easy_setopt(h->easy, CURLOPT_CAINFO, ca_file);
 	h->tick.cb = on_tick;
@@ -194,11 +196,22 @@ void lapi_http_free(struct lapi_http *h)
 	free(h);
 }
 
-int lapi_http_get(struct lapi_http *h, const char *url, const char *header, long timeout_s,
-		  http_body_cb body, http_done_cb done, void *arg)
+int lapi_http_request(struct lapi_http *h, const char *url, const char *const *headers,
+		      const char *post, long timeout_s, http_body_cb body, http_done_cb done,
+		      void *arg)
 {
-	if (h->busy || !(h->headers = curl_slist_append(NULL, header)))
+	if (h->busy)
 		return -1;
+	for (const char *const *l = headers; *l; l++) {
+		struct curl_slist *n = curl_slist_append(h->headers, *l);
+
+		if (!n) {
+			curl_slist_free_all(h->headers);
+			h->headers = NULL;
+			return -1;
+		}
+		h->headers = n;
+	}
 	h->body = body;
 	h->done = done;
 	h->arg = arg;
@@ -206,6 +219,10 @@ int lapi_http_get(struct lapi_http *h, const char *url, const char *header, long
 	curl_easy_setopt(h->easy, CURLOPT_URL, url);
 	curl_easy_setopt(h->easy, CURLOPT_HTTPHEADER, h->headers);
 	curl_easy_setopt(h->easy, CURLOPT_TIMEOUT, timeout_s);
+	if (post)
+		curl_easy_setopt(h->easy, CURLOPT_COPYPOSTFIELDS, post);
+	else
+		curl_easy_setopt(h->easy, CURLOPT_HTTPGET, 1L);
 	if (curl_multi_add_handle(h->multi, h->easy) != CURLM_OK) {
 		curl_slist_free_all(h->headers);
 		h->headers = NULL;

@@ -1,4 +1,4 @@
-/* lapi_http.h - HTTP GETs on the daemon's event loop through libcurl's
+/* lapi_http.h - HTTP requests on the daemon's event loop through libcurl's
  * multi interface: curl says which sockets to watch (mirrored into epoll)
  * and when it wants to be woken (a 100 ms tick), so a slow or silent server
  * never holds up a verdict. One request at a time. */
@@ -19,10 +19,11 @@ struct lapi_http;
 /* ca_file "" : the system's CAs. NULL with err set. */
 struct lapi_http *lapi_http_new(struct loop *l, const char *ca_file, char *err, size_t errlen);
 void lapi_http_free(struct lapi_http *h);
-/* header: one "Name: value" line sent with it. 0, or -1 when busy or curl
- * refuses. */
-int lapi_http_get(struct lapi_http *h, const char *url, const char *header, long timeout_s,
-		  http_body_cb body, http_done_cb done, void *arg);
+/* headers: "Name: value" lines, NULL-terminated; post: a JSON body to
+ * POST (copied), or NULL for a GET. 0, or -1 when busy or curl refuses. */
+int lapi_http_request(struct lapi_http *h, const char *url, const char *const *headers,
+		      const char *post, long timeout_s, http_body_cb body, http_done_cb done,
+		      void *arg);
 bool lapi_http_busy(const struct lapi_http *h);
 
 #endif

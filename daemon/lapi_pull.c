@@ -156,8 +156,11 @@ static void pull(struct lapi_pull *p)
 	if (p->startup)
 		lapi_set_begin(p->set);
 	p->st->pulls++;
-	if (lapi_http_get(p->http, p->url[p->startup], p->header,
-			  p->startup ? STARTUP_TIMEOUT_S : DELTA_TIMEOUT_S, on_body, on_done, p) < 0) {
+	const char *headers[] = { p->header, NULL };
+
+	if (lapi_http_request(p->http, p->url[p->startup], headers, NULL,
+			      p->startup ? STARTUP_TIMEOUT_S : DELTA_TIMEOUT_S, on_body, on_done,
+			      p) < 0) {
 		lapi_stream_free(p->stream);
 		p->stream = NULL;
 		failed(p, "libcurl refused the request");
@@ -271,7 +274,7 @@ void lapi_pull_free(struct lapi_pull *p)
 	free(p);
 }
 
-const struct lapi_set *lapi_pull_set(const struct lapi_pull *p)
+struct lapi_set *lapi_pull_set(const struct lapi_pull *p)
 {
 	return p->set;
 }

@@ -16,6 +16,6 @@ struct lapi_pull;
 struct lapi_pull *lapi_pull_start(struct loop *l, const struct config *c, struct judge *j,
 				  struct lapi_status *st, char *err, size_t errlen);
 void lapi_pull_free(struct lapi_pull *p);
-const struct lapi_set *lapi_pull_set(const struct lapi_pull *p);
+struct lapi_set *lapi_pull_set(const struct lapi_pull *p);
 
 #endif

@@ -61,7 +61,7 @@ void metrics_collect(struct control_env *env, metric_cb cb, void *x)
 		prom_xdp(&d, cb, x);
 	cb(x, "rcptguard_query_connections", "", server_connections(env->query));
 	cb(x, "rcptguard_log_dropped_total", "", log_dropped());
-	if (env->crowdsec && env->crowdsec->enabled)
+	if (env->crowdsec && (env->crowdsec->enabled || env->crowdsec->push_enabled))
 		lapi_metrics(env->crowdsec, cb, x);
 	if (env->follow) {
 		struct follow_stats fs;

@@ -21,6 +21,7 @@
 #include "duration.h"
 #include "ifaces.h"
 #include "lapi_pull.h"
+#include "lapi_push.h"
 #include "log.h"
 #include "loop.h"
 #include "maps.h"
@@ -67,6 +68,7 @@ struct daemon {
 	struct server *control;
 	struct follow *follow;          /* NULL: no follow lines */
 	struct lapi_pull *crowdsec;     /* NULL: no crowdsec_bouncer_key_file */
+	struct lapi_push *push;         /* NULL: no crowdsec_machine_file */
 	struct lapi_status crowdsec_st;
 	struct control_env env;
 	struct watch sig, ban_sweep, db_check, state_save, metrics, log_flush, sessions;
@@ -226,6 +228,17 @@ static void on_ban_change(const struct rg_lpm_key *k, bool banned, uint64_t secs
 		d->journal_behind = true;
 	else
 		d->changed[d->nchanged++] = *k;
+}
+
+/* A ban the judge decided goes to the CrowdSec LAPI with its evidence. */
+static void push_ban(const struct rg_lpm_key *k, uint64_t secs, unsigned reason,
+		     const struct offender *o, void *arg)
+{
+	struct daemon *d = arg;
+	const struct offender_cfg *oc = &d->cfg->offenders;
+
+	lapi_push_ban(d->push, k, secs, reason, o ? (unsigned)(o->cur + o->prev + 0.5) : 1,
+		      oc->threshold, oc->window);
 }
 
 /* The offender records the changes of this tick left behind (the verdict
@@ -564,6 +577,13 @@ static int start(struct daemon *d, char *err, size_t errlen)
 	    !(d->crowdsec = lapi_pull_start(d->loop, d->cfg, d->judge, &d->crowdsec_st, err,
 					    errlen)))
 		return -1;
+	if (*d->cfg->crowdsec_machine_file) {
+		if (!(d->push = lapi_push_start(d->loop, d->cfg, d->crowdsec ?
+						lapi_pull_set(d->crowdsec) : NULL, &d->crowdsec_st,
+						err, errlen)))
+			return -1;
+		judge_on_ban(d->judge, push_ban, d);
+	}
 	d->env = (struct control_env){ .cfg = d->cfg, .enf = d->enf, .off = d->off,
 				       .judge = d->judge, .crowdsec = &d->crowdsec_st,
 				       .crowdsec_set = d->crowdsec ? lapi_pull_set(d->crowdsec) : NULL,
@@ -691,6 +711,7 @@ fail:
 	report_ready(&ready_fd, 1);
 out:
 	follow_stop(d.follow);
+	lapi_push_free(d.push);
 	lapi_pull_free(d.crowdsec);
 	server_free(d.control);
 	query_stop(d.query);

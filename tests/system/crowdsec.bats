@@ -18,6 +18,7 @@ setup() {
 }
 
 teardown() {
+	second_mx_teardown
 	lapi_teardown
 	teardown_net
 }
@@ -183,4 +184,83 @@ ip_and_range() {
 	[ $(( peak - before )) -lt 65536 ]
 	run -0 rg stats
 	[ "$(rg list --json | grep -c '"reason":"crowdsec"')" = 100000 ]
+}
+
+# A second MX: its own server and client namespaces (the same addresses as
+# the first pair), its own daemon, pins and bouncer key, the same LAPI.
+second_mx() {
+	NS_S2=rgt-s2$ID NS_C2=rgt-c2$ID IF_S2=rgs2$ID IF_C2=rgc2$ID PIN2=/sys/fs/bpf/rgt2-$ID
+	CONF2=$BATS_TEST_TMPDIR/mx2.conf DLOG2=$BATS_TEST_TMPDIR/mx2.log
+	ip netns add $NS_S2
+	ip netns add $NS_C2
+	ip link add $IF_S2 netns $NS_S2 type veth peer name $IF_C2 netns $NS_C2
+	nsenter --net=/run/netns/$NS_S2 sh -ec "ip link set lo up; ip link set $IF_S2 up
+		ip addr add 10.77.1.1/24 dev $IF_S2"
+	nsenter --net=/run/netns/$NS_C2 sh -ec "ip link set lo up; ip link set $IF_C2 up
+		ip addr add 10.77.1.2/24 dev $IF_C2"
+	lapi_net 2 $NS_S2
+	nsenter --net=/run/netns/$NS_S2 ip route add 10.78.1.0/24 via 10.78.2.2
+	nsenter --net=/run/netns/$NS_S2 socat TCP-LISTEN:25,fork,reuseaddr SYSTEM:"echo 220 mx2" 3>&- &
+	PIDS+=($!)
+	csc bouncers add rgb2 -k "key2-$ID-0123456789abcdef" >/dev/null
+	echo "key2-$ID-0123456789abcdef" > "$BATS_TEST_TMPDIR/bouncer2.key"
+	cat > "$CONF2" <<-EOF
+	interface = $IF_S2
+	bpf_pin_dir = $PIN2
+	query_socket = $BATS_TEST_TMPDIR/mx2.query.sock
+	control_socket = $BATS_TEST_TMPDIR/mx2.control.sock
+	state_dir = $BATS_TEST_TMPDIR/mx2.state
+	user = root
+	crowdsec_url = $LAPI_URL
+	crowdsec_bouncer_key_file = $BATS_TEST_TMPDIR/bouncer2.key
+	crowdsec_pull_interval = 1s
+	EOF
+	nsenter --net=/run/netns/$NS_S2 "$B/rcptguardd" -f -c "$CONF2" >>"$DLOG2" 2>&1 3>&- &
+	DPID2=$!
+	wait_for 5 grep -q 'event=start ' "$DLOG2"
+}
+
+second_mx_teardown() {
+	[ -n "${DPID2:-}" ] && { kill $DPID2 2>/dev/null; wait $DPID2 2>/dev/null || true; }
+	[ -n "${PIN2:-}" ] && [ -d "$PIN2" ] && [ -e /run/netns/$NS_S2 ] &&
+		nsenter --net=/run/netns/$NS_S2 "$B/rcptguard" --pin-dir "$PIN2" detach >/dev/null 2>&1
+	[ -n "${PIN2:-}" ] && rm -rf "$PIN2"
+	[ -n "${NS_S2:-}" ] && { ip netns del $NS_S2 2>/dev/null; ip netns del $NS_C2 2>/dev/null; }
+	true
+}
+
+rg2() { nsenter --net=/run/netns/$NS_S2 "$B/rcptguard" -c "$CONF2" "$@"; }
+banned2() { rg2 list --json | grep -F "\"address\":\"$1\"" | grep -q '"reason":"crowdsec"'; }
+
+# spp ADDR RCPT: rcptguard-spp as qmail-spp runs it, on the first MX's query socket.
+spp() {
+	env -i TCPREMOTEIP=$1 SMTPRCPTTO=$2 SMTPMAILFROM=s@example.net SMTPRCPTHOSTSOK=1 \
+		RCPTGUARD_SOCKET="$QSOCK" "$B/rcptguard-spp" rcpt <&-
+}
+
+@test "two rcptguardd, one LAPI: a dictionary attack on the first bans the attacker on the second, which drops its SYNs; no loop" {
+	printf 'bob@example.com\n' > "$BATS_TEST_TMPDIR/r.txt"
+	"$B/rcptguard" recipients compile -o "$BATS_TEST_TMPDIR/r.cdb" "$BATS_TEST_TMPDIR/r.txt" >/dev/null
+	csc machines add mx1 --password "mx1pw$ID" -f "$BATS_TEST_TMPDIR/mx1.yaml" \
+		--url "$LAPI_URL" --force >/dev/null 2>&1
+	cat >> "$CONF" <<-EOF
+	recipients = $BATS_TEST_TMPDIR/r.cdb
+	crowdsec_machine_file = $BATS_TEST_TMPDIR/mx1.yaml
+	EOF
+	start_daemon
+	second_mx
+	nsenter --net=/run/netns/$NS_C2 timeout 5 socat -T2 - TCP:10.77.1.1:25,connect-timeout=1 </dev/null
+	for n in 1 2 3 4 5; do spp 10.77.1.2 "nobody$n@example.com" >/dev/null; done
+	grep -q 'event=ban address=10.77.1.2 reason=unknown-recipient' "$DLOG"
+	wait_for 10 banned2 10.77.1.2
+	run ! nsenter --net=/run/netns/$NS_C2 timeout 5 socat -T2 - TCP:10.77.1.1:25,connect-timeout=1 </dev/null
+	rg2 list | grep -F 10.77.1.2 | grep -q 'rcptguard: rcptguard/smtp-dictionary'
+	# The first MX got its own decision back: not a remote ban, not
+	# counted again, not pushed again.
+	sleep 3
+	run -0 rg list --json
+	assert_output --partial '"address":"10.77.1.2","reason":"unknown-recipient"'
+	[ "$(grep -c 'event=ban address=10.77.1.2' "$DLOG")" = 1 ]
+	[ "$(csc alerts list -a -o raw 2>/dev/null | grep -c 'rcptguard/smtp-dictionary')" = 1 ]
+	rg stats | grep -q 'rcptguard_crowdsec_pushed_total.* 1'
 }
