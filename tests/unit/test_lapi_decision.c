@@ -251,8 +251,31 @@ static void reconcile(void)
 	close_bench(&b);
 }
 
+/* Our own pushed decisions coming back in the stream: not a remote ban,
+ * not counted, the local ban's expiry untouched; their delete lifts nothing. */
+static void mine(void)
+{
+	struct bench b;
+	uint32_t now = (uint32_t)time(NULL);
+	struct rg_lpm_key k = K("192.0.2.77");
+	int64_t left = 0;
+
+	open_bench(&b);
+	judge_manual_ban(b.j, &k, 600, NULL, "by=test", now);
+	ok(lapi_set_mine(b.set, &k, 42, now) == 0 && !lapi_set_holds(b.set, &k),
+	   "a decision made of our alert is no remote decision for unban's advice");
+	apply(&b, D("Ip", "192.0.2.77", 42, 605), now);
+	ok(ban(&b, "192.0.2.77", &left) == RG_REASON_MANUAL && b.st.added == 0 &&
+	   b.st.refreshed == 0, "it comes back: not written, not counted");
+	del(&b, "Ip", "192.0.2.77", 42, now);
+	ok(ban(&b, "192.0.2.77", NULL) == RG_REASON_MANUAL && b.st.lifted == 0,
+	   "its delete leaves the local ban");
+	close_bench(&b);
+}
+
 int main(void)
 {
+	mine();
 	checks();
 	sources();
 	reconcile();
