@@ -264,3 +264,57 @@ spp() {
 	[ "$(csc alerts list -a -o raw 2>/dev/null | grep -c 'rcptguard/smtp-dictionary')" = 1 ]
 	rg stats | grep -q 'rcptguard_crowdsec_pushed_total.* 1'
 }
+
+# The first MX as a watcher with a recipients database.
+watcher_setup() {
+	printf 'bob@example.com\n' > "$BATS_TEST_TMPDIR/r.txt"
+	"$B/rcptguard" recipients compile -o "$BATS_TEST_TMPDIR/r.cdb" "$BATS_TEST_TMPDIR/r.txt" >/dev/null
+	csc machines add mx1 --password "mx1pw$ID" -f "$BATS_TEST_TMPDIR/mx1.yaml" \
+		--url "$LAPI_URL" --force >/dev/null 2>&1
+	cat >> "$CONF" <<-EOF
+	recipients = $BATS_TEST_TMPDIR/r.cdb
+	crowdsec_machine_file = $BATS_TEST_TMPDIR/mx1.yaml
+	EOF
+}
+
+attack() { for n in 1 2 3 4 5; do spp $1 "nobody$n@example.com" >/dev/null; done; }
+alerts_for() { csc alerts list -a -o raw 2>/dev/null | grep -F "$1" | grep -q rcptguard/smtp-dictionary; }
+
+@test "pushes wait while the LAPI is down and are delivered when it is back; a restarted LAPI (new JWT secret) means a new login" {
+	watcher_setup
+	start_daemon
+	lapi_stop
+	attack 192.0.2.10
+	sleep 2
+	grep -q 'event=crowdsec_push_down' "$DLOG"
+	rg stats | grep -q 'rcptguard_crowdsec_push_queued.* 1'
+	lapi_start
+	wait_for 70 alerts_for 192.0.2.10
+	# A restart regenerates the JWT secret: the next push gets 401 and logs in again.
+	lapi_stop
+	lapi_start
+	attack 192.0.2.11
+	wait_for 70 alerts_for 192.0.2.11
+	csc decisions list -a -o raw | grep -F 192.0.2.11 | grep -q rcptguard
+	[ "$(grep -c 'event=crowdsec_push_down' "$DLOG")" = 1 ]
+	grep -q 'event=crowdsec_push_up' "$DLOG"
+}
+
+@test "a LAPI that accepts and never answers delays no verdict" {
+	watcher_setup
+	lapi_stop
+	nsenter --net=/run/netns/$NS_L socat TCP-LISTEN:$LAPI_PORT,bind=$LAPI_ADDR,fork,reuseaddr \
+		SYSTEM:"sleep 100" 3>&- &
+	PIDS+=($!)
+	start_daemon
+	sleep 1.5
+	local t0=$(date +%s%N)
+	for n in $(seq 20); do
+		run -0 spp 192.0.2.20 bob@example.com
+	done
+	attack 192.0.2.21
+	local ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+	echo "# 25 verdicts in ${ms} ms with the LAPI hanging" >&3
+	[ "$ms" -lt 3000 ]
+	grep -q 'event=ban address=192.0.2.21' "$DLOG"
+}
