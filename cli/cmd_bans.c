@@ -109,9 +109,7 @@ static int each_address(struct ctx *x, int argc, char **argv, const char *what,
 				say_lifted(ctl_get(&r.rec[j], "lifted"), ctl_get(&r.rec[j], "for"));
 		for (size_t j = 0; got == EXIT_OK && j < r.n; j++)
 			if (*ctl_get(&r.rec[j], "crowdsec"))
-				printf("note: pardoned here, but the CrowdSec LAPI still holds a "
-				       "decision for %s; delete it there: %s\n", a,
-				       ctl_get(&r.rec[j], "crowdsec"));
+				printf("note: %s\n", ctl_get(&r.rec[j], "crowdsec"));
 		ctl_free(&r);
 		if (got == EXIT_OK) {
 			printf("%s %s%s\n", ch->done, a, ch->suffix);

@@ -184,7 +184,7 @@ static int cmd_show(struct ctx *x, const struct rg_lpm_key *k)
 
 static const char *cmd_unban(struct ctx *x, char **w, int nw, char *err, size_t errlen)
 {
-	char by[64];
+	char by[64], note[256];
 	uid_t uid;
 	pid_t pid;
 	int rc;
@@ -206,13 +206,9 @@ static const char *cmd_unban(struct ctx *x, char **w, int nw, char *err, size_t 
 		if (addr_parse(w[i], &k, err, errlen) < 0)
 			return err;
 		rc = judge_unban(x->env->judge, &k, by, (uint32_t)x->now);
-		/* A pardon here; the decision stays in the LAPI for every other bouncer. */
-		if (rc == 0 && x->env->crowdsec_set && lapi_set_holds(x->env->crowdsec_set, &k)) {
-			char a[ADDR_STRLEN];
-
-			addr_format(&k, a, sizeof(a));
-			field(x->c, &x->first, "crowdsec", "cscli decisions delete --%s %s",
-			      k.prefixlen == 128 ? "ip" : "range", a);
+		if (rc == 0 && x->env->crowdsec_unbanned &&
+		    x->env->crowdsec_unbanned(x->env->reload_arg, &k, note, sizeof(note))) {
+			field(x->c, &x->first, "crowdsec", "%s", note);
 			end_record(x->c, &x->first);
 		}
 		if (rc == -ENOENT) {

@@ -28,7 +28,10 @@ struct control_env {
 	struct dnsbl *dnsbl;
 	struct follow *follow;                  /* NULL: no logs followed */
 	const struct lapi_status *crowdsec;     /* the LAPI bouncer's state */
-	const struct lapi_set *crowdsec_set;    /* NULL: no bouncer */
+	/* After an unban by hand (called with reload_arg): what it means for
+	 * CrowdSec's LAPI, as a sentence for the admin (true), or nothing to
+	 * say (false). May be NULL. */
+	bool (*crowdsec_unbanned)(void *arg, const struct rg_lpm_key *k, char *note, size_t len);
 	time_t started;
 	uint64_t state_saved;                   /* unix seconds of the last save */
 	/* Re-read the config: 0 with the keys it applied in changed and those

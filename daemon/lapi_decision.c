@@ -261,6 +261,18 @@ size_t lapi_set_reconcile(struct lapi_set *s, uint32_t now)
 	return done;
 }
 
+int64_t lapi_set_forget_mine(struct lapi_set *s, const struct rg_lpm_key *k)
+{
+	uint32_t i = keyindex_find(&s->ix, s->v, k);
+	int64_t id;
+
+	if (i == KEYINDEX_NONE || !s->v[i].mine)
+		return 0;
+	id = s->v[i].id;
+	drop(s, i);
+	return id;
+}
+
 bool lapi_set_holds(const struct lapi_set *s, const struct rg_lpm_key *k)
 {
 	uint32_t i = keyindex_find(&s->ix, s->v, k);

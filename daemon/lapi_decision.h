@@ -47,6 +47,9 @@ size_t lapi_set_reconcile(struct lapi_set *s, uint32_t now);
 /* Decision id of k is one the LAPI made of our own alert: the stream's
  * copy of it is not a remote ban (not counted, not written, not pushed). */
 int lapi_set_mine(struct lapi_set *s, const struct rg_lpm_key *k, int64_t id, uint32_t until);
+/* After an unban by hand: the id of our own decision for exactly k, its
+ * record dropped (0: none). */
+int64_t lapi_set_forget_mine(struct lapi_set *s, const struct rg_lpm_key *k);
 /* Does the LAPI hold a decision for exactly k (the unban's advice)? */
 bool lapi_set_holds(const struct lapi_set *s, const struct rg_lpm_key *k);
 

@@ -196,9 +196,9 @@ void lapi_http_free(struct lapi_http *h)
 	free(h);
 }
 
-int lapi_http_request(struct lapi_http *h, const char *url, const char *const *headers,
-		      const char *post, long timeout_s, http_body_cb body, http_done_cb done,
-		      void *arg)
+int lapi_http_request(struct lapi_http *h, const char *method, const char *url,
+		      const char *const *headers, const char *post, long timeout_s,
+		      http_body_cb body, http_done_cb done, void *arg)
 {
 	if (h->busy)
 		return -1;
@@ -223,6 +223,8 @@ int lapi_http_request(struct lapi_http *h, const char *url, const char *const *h
 		curl_easy_setopt(h->easy, CURLOPT_COPYPOSTFIELDS, post);
 	else
 		curl_easy_setopt(h->easy, CURLOPT_HTTPGET, 1L);
+	/* After the two above, which reset it. */
+	curl_easy_setopt(h->easy, CURLOPT_CUSTOMREQUEST, strcmp(method, "DELETE") ? NULL : method);
 	if (curl_multi_add_handle(h->multi, h->easy) != CURLM_OK) {
 		curl_slist_free_all(h->headers);
 		h->headers = NULL;

@@ -19,11 +19,12 @@ struct lapi_http;
 /* ca_file "" : the system's CAs. NULL with err set. */
 struct lapi_http *lapi_http_new(struct loop *l, const char *ca_file, char *err, size_t errlen);
 void lapi_http_free(struct lapi_http *h);
-/* headers: "Name: value" lines, NULL-terminated; post: a JSON body to
- * POST (copied), or NULL for a GET. 0, or -1 when busy or curl refuses. */
-int lapi_http_request(struct lapi_http *h, const char *url, const char *const *headers,
-		      const char *post, long timeout_s, http_body_cb body, http_done_cb done,
-		      void *arg);
+/* method "GET", "POST" or "DELETE"; headers: "Name: value" lines,
+ * NULL-terminated; post: a POST's JSON body (copied), else NULL. 0, or -1
+ * when busy or curl refuses. */
+int lapi_http_request(struct lapi_http *h, const char *method, const char *url,
+		      const char *const *headers, const char *post, long timeout_s,
+		      http_body_cb body, http_done_cb done, void *arg);
 bool lapi_http_busy(const struct lapi_http *h);
 
 #endif

@@ -158,7 +158,7 @@ static void pull(struct lapi_pull *p)
 	p->st->pulls++;
 	const char *headers[] = { p->header, NULL };
 
-	if (lapi_http_request(p->http, p->url[p->startup], headers, NULL,
+	if (lapi_http_request(p->http, "GET", p->url[p->startup], headers, NULL,
 			      p->startup ? STARTUP_TIMEOUT_S : DELTA_TIMEOUT_S, on_body, on_done,
 			      p) < 0) {
 		lapi_stream_free(p->stream);

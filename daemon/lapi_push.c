@@ -35,7 +35,7 @@ struct item {
 	double capacity;
 };
 
-enum stage { S_LOGIN, S_ALERTS, S_FETCH };
+enum stage { S_LOGIN, S_ALERTS, S_FETCH, S_DELETE };
 
 struct lapi_push {
 	struct watch tick;
@@ -49,6 +49,8 @@ struct lapi_push {
 	size_t head, n, sent;           /* sent: the batch in flight */
 	char fetch[FETCH_MAX][24];      /* alert ids to read back */
 	size_t nfetch;
+	int64_t forget[FETCH_MAX];      /* our decision ids to delete */
+	size_t nforget;
 	enum stage stage;
 	unsigned fails, unauthorized;
 	long next_ms;
@@ -197,7 +199,7 @@ static void alerts_done(struct lapi_push *p, long status)
 
 			snprintf(buf, sizeof(buf), "%lld", str ? strtoll(str, NULL, 10) :
 				 YAJL_IS_INTEGER(id) ? YAJL_GET_INTEGER(id) : 0LL);
-			if (p->set && p->nfetch < FETCH_MAX && strcmp(buf, "0"))
+			if (p->set && p->nfetch < FETCH_MAX && strtoll(buf, NULL, 10) > 0)
 				snprintf(p->fetch[p->nfetch++], sizeof(p->fetch[0]), "%s", buf);
 		}
 		p->st->pushed += p->sent;
@@ -248,6 +250,36 @@ static void fetch_done(struct lapi_push *p, long status)
 	succeeded(p);
 }
 
+void lapi_push_forget(struct lapi_push *p, int64_t id)
+{
+	if (p->nforget < FETCH_MAX)
+		p->forget[p->nforget++] = id;
+	else
+		log_warn("event=crowdsec_decision_delete id=%lld result=dropped note=\"too many "
+			 "waiting; cscli decisions delete --id %lld\"", (long long)id, (long long)id);
+}
+
+/* A decision of ours deleted, or refused (a watcher may not delete
+ * decisions on every LAPI): said either way, and not tried again. */
+static void delete_done(struct lapi_push *p, long status)
+{
+	int64_t id = p->forget[0];
+
+	if (status >= 500) {
+		failed(p, "decision delete: HTTP 5xx");
+		return;
+	}
+	if (status == 200)
+		log_info("event=crowdsec_decision_delete id=%lld result=ok", (long long)id);
+	else
+		log_warn("event=crowdsec_decision_delete id=%lld result=refused status=%ld reply=\"%s\" "
+			 "note=\"cscli decisions delete --id %lld\"", (long long)id, status,
+			 reply_text(p), (long long)id);
+	memmove(p->forget, p->forget + 1, (p->nforget - 1) * sizeof(p->forget[0]));
+	p->nforget--;
+	succeeded(p);
+}
+
 static void on_done(long status, const char *error, void *arg)
 {
 	struct lapi_push *p = arg;
@@ -271,6 +303,8 @@ static void on_done(long status, const char *error, void *arg)
 		login_done(p, status);
 	else if (p->stage == S_ALERTS)
 		alerts_done(p, status);
+	else if (p->stage == S_DELETE)
+		delete_done(p, status);
 	else
 		fetch_done(p, status);
 }
@@ -329,7 +363,7 @@ static void send_alerts(struct lapi_push *p, const char *const *headers, const c
 	p->post[off++] = ']';
 	p->post[off] = 0;
 	p->sent = n;
-	if (lapi_http_request(p->http, url, headers, p->post, TIMEOUT_S, on_body, on_done, p) < 0) {
+	if (lapi_http_request(p->http, "POST", url, headers, p->post, TIMEOUT_S, on_body, on_done, p) < 0) {
 		p->sent = 0;
 		failed(p, "libcurl refused the request");
 	}
@@ -344,7 +378,7 @@ static void on_tick(struct watch *w, uint32_t events)
 
 	(void)events;
 	if (read(w->fd, &ticks, sizeof(ticks)) != sizeof(ticks) || lapi_http_busy(p->http) ||
-	    now_ms() < p->next_ms || (!p->n && !p->nfetch))
+	    now_ms() < p->next_ms || (!p->n && !p->nfetch && !p->nforget))
 		return;
 	p->nreply = 0;
 	p->overflow = false;
@@ -363,12 +397,18 @@ static void on_tick(struct watch *w, uint32_t events)
 			o += (size_t)snprintf(body + o, sizeof(body) - o, "%s%c",
 					      *s == '"' || *s == '\\' ? "\\" : "", *s);
 		snprintf(body + o, sizeof(body) - o, "\"}");
-		if (lapi_http_request(p->http, url, headers, body, TIMEOUT_S, on_body, on_done, p) < 0)
+		if (lapi_http_request(p->http, "POST", url, headers, body, TIMEOUT_S, on_body, on_done, p) < 0)
+			failed(p, "libcurl refused the request");
+	} else if (p->nforget) {
+		p->stage = S_DELETE;
+		snprintf(url, sizeof(url), "%sv1/decisions/%lld", p->m.url, (long long)p->forget[0]);
+		if (lapi_http_request(p->http, "DELETE", url, headers, NULL, TIMEOUT_S, on_body,
+				      on_done, p) < 0)
 			failed(p, "libcurl refused the request");
 	} else if (p->nfetch) {
 		p->stage = S_FETCH;
 		snprintf(url, sizeof(url), "%sv1/alerts/%s", p->m.url, p->fetch[0]);
-		if (lapi_http_request(p->http, url, headers, NULL, TIMEOUT_S, on_body, on_done, p) < 0)
+		if (lapi_http_request(p->http, "GET", url, headers, NULL, TIMEOUT_S, on_body, on_done, p) < 0)
 			failed(p, "libcurl refused the request");
 	} else {
 		p->stage = S_ALERTS;

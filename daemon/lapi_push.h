@@ -24,4 +24,8 @@ void lapi_push_free(struct lapi_push *p);
 void lapi_push_ban(struct lapi_push *p, const struct rg_lpm_key *k, uint64_t secs,
 		   unsigned reason, unsigned events, double capacity, uint32_t window);
 
+/* Delete decision id, one of ours, from the LAPI (an unban by hand): when
+ * the LAPI allows it, every bouncer lifts it. */
+void lapi_push_forget(struct lapi_push *p, int64_t id);
+
 #endif

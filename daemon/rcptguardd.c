@@ -241,6 +241,31 @@ static void push_ban(const struct rg_lpm_key *k, uint64_t secs, unsigned reason,
 		      oc->threshold, oc->window);
 }
 
+/* An unban by hand of an address CrowdSec's LAPI bans: our own pushed
+ * decision is deleted there too; another's stays, and the admin is told how
+ * to delete it. */
+static bool crowdsec_unbanned(void *arg, const struct rg_lpm_key *k, char *note, size_t len)
+{
+	struct daemon *d = arg;
+	struct lapi_set *set = d->crowdsec ? lapi_pull_set(d->crowdsec) : NULL;
+	int64_t id = set && d->push ? lapi_set_forget_mine(set, k) : 0;
+	char a[ADDR_STRLEN];
+
+	addr_format(k, a, sizeof(a));
+	if (id) {
+		lapi_push_forget(d->push, id);
+		snprintf(note, len, "rcptguard's own decision %lld for %s is being deleted from the "
+			 "CrowdSec LAPI too", (long long)id, a);
+		return true;
+	}
+	if (!set || !lapi_set_holds(set, k))
+		return false;
+	snprintf(note, len, "pardoned here, but the CrowdSec LAPI still holds a decision for %s; "
+		 "delete it there: cscli decisions delete --%s %s", a,
+		 k->prefixlen == 128 ? "ip" : "range", a);
+	return true;
+}
+
 /* The offender records the changes of this tick left behind (the verdict
  * updates them after the ban), journaled after the changes. */
 static void journal_offenders(struct daemon *d)
@@ -586,7 +611,7 @@ static int start(struct daemon *d, char *err, size_t errlen)
 	}
 	d->env = (struct control_env){ .cfg = d->cfg, .enf = d->enf, .off = d->off,
 				       .judge = d->judge, .crowdsec = &d->crowdsec_st,
-				       .crowdsec_set = d->crowdsec ? lapi_pull_set(d->crowdsec) : NULL,
+				       .crowdsec_unbanned = crowdsec_unbanned,
 				       .verdicts = d->verdicts, .started = time(NULL),
 				       .reload = reload, .reload_arg = d };
 	if (!(d->query = query_start(d->loop, d->cfg, d->verdicts, d->dnsbl, err, errlen)))
