@@ -9,6 +9,7 @@ load lapi
 
 setup() {
 	setup_net
+	case $BATS_TEST_DESCRIPTION in *https*) LAPI_TLS=1 ;; *) LAPI_TLS= ;; esac
 	lapi_setup
 	cat >> "$CONF" <<-EOF
 	crowdsec_url = $LAPI_URL
@@ -325,4 +326,17 @@ alerts_for() { csc alerts list -a -o raw 2>/dev/null | grep -F "$1" | grep -q rc
 	echo "# 25 verdicts in ${ms} ms with the LAPI hanging" >&3
 	[ "$ms" -lt 3000 ]
 	grep -q 'event=ban address=192.0.2.21' "$DLOG"
+}
+
+@test "an https LAPI with a private CA: refused without crowdsec_ca_file, pulled and pushed with it" {
+	watcher_setup
+	start_daemon
+	wait_for 10 grep -q 'event=crowdsec_down .*SSL certificate' "$DLOG"
+	stop_daemon
+	echo "crowdsec_ca_file = $LAPI_DIR/ca.pem" >> "$CONF"
+	start_daemon
+	csc decisions add -i 10.77.1.2 -d 1h >/dev/null
+	wait_for 5 banned 10.77.1.2
+	attack 192.0.2.30
+	wait_for 20 alerts_for 192.0.2.30
 }

@@ -24,6 +24,7 @@ lapi_setup() {
 	LAPI_PORT=$(( 20000 + RANDOM % 20000 ))
 	LAPI_ADDR=10.78.1.2
 	LAPI_URL=http://$LAPI_ADDR:$LAPI_PORT/
+	[ -n "${LAPI_TLS:-}" ] && LAPI_URL=https://$LAPI_ADDR:$LAPI_PORT/
 	ip netns add $NS_L
 	lapi_net 1 $NS_S
 	mkdir -p "$LAPI_DIR/data" "$LAPI_DIR/etc"
@@ -61,11 +62,30 @@ lapi_setup() {
 	prometheus:
 	  enabled: false
 	EOF
-	csc machines add rgtest --password "pw$ID" --url "http://$LAPI_ADDR:$LAPI_PORT" \
+	[ -z "${LAPI_TLS:-}" ] || lapi_tls
+	csc machines add rgtest --password "pw$ID" --url "$LAPI_URL" \
 		-f "$LAPI_DIR/etc/local_api_credentials.yaml" --force >/dev/null 2>&1
 	csc bouncers add rgb1 -k "key1-$ID-0123456789abcdef" >/dev/null
 	echo "key1-$ID-0123456789abcdef" > "$BATS_TEST_TMPDIR/bouncer1.key"
 	lapi_start
+}
+
+# LAPI_TLS set: a private CA ($LAPI_DIR/ca.pem) and a server certificate
+# for LAPI_ADDR; cscli is told to trust that CA.
+lapi_tls() {
+	local d=$LAPI_DIR/tls
+	mkdir -p "$d"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=rgtest-ca \
+		-keyout "$d/ca.key" -out "$LAPI_DIR/ca.pem" 2>/dev/null
+	openssl req -newkey rsa:2048 -nodes -subj /CN=$LAPI_ADDR -keyout "$d/srv.key" \
+		-out "$d/srv.csr" 2>/dev/null
+	printf 'subjectAltName=IP:%s\n' "$LAPI_ADDR" > "$d/ext"
+	openssl x509 -req -in "$d/srv.csr" -CA "$LAPI_DIR/ca.pem" -CAkey "$d/ca.key" \
+		-CAcreateserial -days 2 -extfile "$d/ext" -out "$d/srv.pem" 2>/dev/null
+	sed -i "s|^    trusted_ips:|    tls:\n      cert_file: $d/srv.pem\n      key_file: $d/srv.key\n    trusted_ips:|" \
+		"$LAPI_DIR/config.yaml"
+	sed -i "s|^    credentials_path:|    insecure_skip_verify: true\n    credentials_path:|" \
+		"$LAPI_DIR/config.yaml"
 }
 
 lapi_start() {
