@@ -23,6 +23,7 @@ struct lapi_http {
 	struct watch tick;
 	long deadline_ms;               /* CLOCK_MONOTONIC; -1: curl wants no wake-up */
 	bool busy;
+	bool global;                    /* curl_global_init() done: undone by free */
 	http_body_cb body;
 	http_done_cb done;
 	void *arg;
@@ -143,17 +144,17 @@ struct lapi_http *lapi_http_new(struct loop *l, const char *ca_file, char *err, 
 {
 	struct lapi_http *h = calloc(1, sizeof(*h));
 
-	if (h)
+	if (h) {
 		h->tick.fd = -1;
-	if (!h || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
-	    !(h->multi = curl_multi_init()) || !(h->easy = curl_easy_init())) {
+		h->global = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+	}
+	if (!h || !h->global || !(h->multi = curl_multi_init()) || !(h->easy = curl_easy_init())) {
 		snprintf(err, errlen, "cannot set up libcurl (out of memory?)");
 		lapi_http_free(h);
 		return NULL;
 	}
 	h->loop = l;
 	h->deadline_ms = -1;
-	h->tick.fd = -1;
 	curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
 	curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
 	curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
@@ -193,6 +194,8 @@ void lapi_http_free(struct lapi_http *h)
 		curl_easy_cleanup(h->easy);
 	if (h->multi)
 		curl_multi_cleanup(h->multi);
+	if (h->global)
+		curl_global_cleanup();
 	free(h);
 }
 
