@@ -44,10 +44,14 @@ void judge_on_ban(struct judge *j, judge_ban_cb cb, void *arg)
 	j->on_ban_arg = arg;
 }
 
-static void decided(struct judge *j, const struct rg_lpm_key *k, uint64_t secs, unsigned reason)
+/* Before offenders_banned(), which forgets the evidence. */
+static void decided(struct judge *j, const struct rg_lpm_key *k, uint64_t secs, unsigned reason,
+		    uint32_t now)
 {
+	const struct offender *o = offenders_get(j->off, k);
+
 	if (j->on_ban)
-		j->on_ban(k, secs, reason, offenders_get(j->off, k), j->on_ban_arg);
+		j->on_ban(k, secs, reason, o ? offenders_level(j->off, o, now) : 0, j->on_ban_arg);
 }
 
 struct judge *judge_new(struct offenders *off, struct enforcer *enf)
@@ -140,15 +144,12 @@ struct judgement judge_evidence(struct judge *j, const struct rg_addr *client,
 		case ENF_FAILED:
 			out.banned = false;
 			return out;
-		case ENF_BANNED: {
-			struct decision done = d;
-
+		case ENF_BANNED:
+			if (!remote)
+				decided(j, &d.prefix, d.secs, d.reason, now);
 			out.bans[out.nbans++] = d;
 			d = offenders_banned(j->off, &d, now);
-			if (!remote)
-				decided(j, &done.prefix, done.secs, done.reason);
 			break;
-		}
 		}
 	}
 	out.banned = true;
@@ -174,7 +175,7 @@ enum enf_result judge_manual_ban(struct judge *j, const struct rg_lpm_key *k, ui
 
 	if (r == ENF_BANNED) {
 		offenders_manual_ban(j->off, k, secs ? (uint32_t)(now + secs) : UINT32_MAX, now);
-		decided(j, k, secs, RG_REASON_MANUAL);
+		decided(j, k, secs, RG_REASON_MANUAL, now);
 	}
 	return r;
 }

@@ -34,11 +34,10 @@ struct judge *judge_new(struct offenders *off, struct enforcer *enf);
 void judge_free(struct judge *j);
 
 /* Each ban the judge itself places (evidence, by hand; not a remote
- * source's, nor a local ban given back its kernel entry), after it is
- * recorded: o is the client's record (NULL for a manual ban of a network
- * with none). The CrowdSec watcher pushes them. */
+ * source's, nor a local ban given back its kernel entry), with the evidence
+ * in the window that made it (0 by hand). The CrowdSec watcher pushes them. */
 typedef void (*judge_ban_cb)(const struct rg_lpm_key *k, uint64_t secs, unsigned reason,
-			     const struct offender *o, void *arg);
+			     double evidence, void *arg);
 void judge_on_ban(struct judge *j, judge_ban_cb cb, void *arg);
 
 /* One piece of evidence against (or, EV_VALID, for) client; rcpt (may be

@@ -231,14 +231,14 @@ static void on_ban_change(const struct rg_lpm_key *k, bool banned, uint64_t secs
 }
 
 /* A ban the judge decided goes to the CrowdSec LAPI with its evidence. */
-static void push_ban(const struct rg_lpm_key *k, uint64_t secs, unsigned reason,
-		     const struct offender *o, void *arg)
+static void push_ban(const struct rg_lpm_key *k, uint64_t secs, unsigned reason, double evidence,
+		     void *arg)
 {
 	struct daemon *d = arg;
 	const struct offender_cfg *oc = &d->cfg->offenders;
 
-	lapi_push_ban(d->push, k, secs, reason, o ? (unsigned)(o->cur + o->prev + 0.5) : 1,
-		      oc->threshold, oc->window);
+	lapi_push_ban(d->push, k, secs, reason, (unsigned)(evidence + 0.5), oc->threshold,
+		      oc->window);
 }
 
 /* An unban by hand of an address CrowdSec's LAPI bans: our own pushed

@@ -263,6 +263,11 @@ spp() {
 	assert_output --partial '"address":"10.77.1.2","reason":"unknown-recipient"'
 	[ "$(grep -c 'event=ban address=10.77.1.2' "$DLOG")" = 1 ]
 	[ "$(csc alerts list -a -o raw 2>/dev/null | grep -c 'rcptguard/smtp-dictionary')" = 1 ]
+	# The alert carries the evidence: 5 events against a capacity of 5 in the window.
+	run -0 csc alerts list -a -o json
+	assert_output --partial '"events_count": 5'
+	assert_output --partial '"capacity": 5'
+	assert_output --partial '"leakspeed": "600s"'
 	rg stats | grep -q 'rcptguard_crowdsec_pushed_total.* 1'
 	# An unban by hand on the first MX deletes its own decision in the
 	# LAPI, so the second lifts it too.

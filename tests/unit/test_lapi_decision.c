@@ -273,8 +273,52 @@ static void mine(void)
 	close_bench(&b);
 }
 
+struct pushed {
+	unsigned n, reason;
+	double evidence;
+	uint64_t secs;
+};
+
+static void on_ban(const struct rg_lpm_key *k, uint64_t secs, unsigned reason, double evidence,
+		   void *arg)
+{
+	struct pushed *p = arg;
+
+	(void)k;
+	p->n++;
+	p->reason = reason;
+	p->evidence = evidence;
+	p->secs = secs;
+}
+
+/* What the watcher hears: bans the judge decides, with their evidence;
+ * never a pulled decision, nor a local ban given back its entry. */
+static void decided(void)
+{
+	struct bench b;
+	struct pushed p = { 0 };
+	uint32_t now = (uint32_t)time(NULL);
+	struct rg_lpm_key k = K("198.51.100.50");
+	struct judgement jg = { .banned = false };
+
+	open_bench(&b);
+	judge_on_ban(b.j, on_ban, &p);
+	for (int i = 0; i < 10 && !jg.banned; i++)
+		jg = judge_evidence(b.j, &k.addr, EV_UNKNOWN_RCPT, 0, "x@example.com", "", now + (uint32_t)i);
+	ok(jg.banned && p.n == 1 && p.reason == RG_REASON_UNKNOWN_RCPT && p.evidence >= 4.5 &&
+	   p.secs > 0, "a dictionary ban is heard with its evidence (%.1f)", p.evidence);
+	apply(&b, D("Ip", "198.51.100.51", 1, 3600), now);
+	judge_manual_ban(b.j, &k, 60, NULL, "by=test", now);
+	apply(&b, D("Ip", "198.51.100.50", 2, 86400), now);
+	del(&b, "Ip", "198.51.100.50", 2, now);
+	ok(p.n == 2 && p.reason == RG_REASON_MANUAL,
+	   "a manual ban is heard; pulled decisions and a local ban given back are not");
+	close_bench(&b);
+}
+
 int main(void)
 {
+	decided();
 	mine();
 	checks();
 	sources();
