@@ -74,7 +74,7 @@ RUN_DEBS  := make gcc libc6-dev clang llvm libbpf-dev bpftool libelf-dev zlib1g-
              libcurl4-openssl-dev libyajl-dev
 TEST_DEBS := tinycdb nftables libclang-rt-14-dev ethtool bats bats-assert bats-support socat \
              iproute2 util-linux procps mandoc swaks postfix rbldnsd ucspi-tcp fail2ban \
-             python3-pyinotify crowdsec crowdsec-firewall-bouncer \
+             python3-pyinotify crowdsec crowdsec-firewall-bouncer curl openssl \
              gnuplot-nox
 
 # $(call install_debs,PACKAGES,BEFORE,AFTER): apt-get only what is missing;

@@ -69,7 +69,7 @@ rcptguard_run() {
 	kill $pid; wait $pid 2>/dev/null || true
 	nsenter --net=/run/netns/rgcs-$tag$ID "$B/rcptguard" -c "$dir/$tag.conf" detach >/dev/null 2>&1 || true
 	ip netns del "rgcs-$tag$ID"
-	echo "$(echo "$t1 - $t0" | bc) $c"
+	echo "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') $c"
 }
 
 # crowdsec-firewall-bouncer, nftables mode, private config: seconds to N
@@ -124,7 +124,7 @@ csb_run() {
 	kill $csb_pid; wait $csb_pid 2>/dev/null || true
 	csb_pid=
 	ip netns del "rgcs-f$ID"
-	echo "$(echo "$t1 - $t0" | bc) $c"
+	echo "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') $c"
 }
 
 printf '%8s %10s %10s %10s %10s %10s %10s %10s\n' decisions lapi_s xdp_s xdp_cpu nft_s nft_cpu \
@@ -145,7 +145,7 @@ for n in "$@"; do
 	t0=$(now)
 	bytes=$(in_l curl -s -o /dev/null -w '%{size_download}' -H "X-Api-Key: key1-$ID-0123456789abcdef" \
 		"${LAPI_URL}v1/decisions/stream?startup=true")
-	lapi=$(echo "$(now) - $t0" | bc)
+	lapi=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')
 	read -r xs xc < <(rcptguard_run xdp "$n" x 2)
 	read -r ns nc < <(rcptguard_run nft "$n" n 3)
 	read -r fs fc < <(csb_run "$n")
