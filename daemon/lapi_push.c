@@ -1,10 +1,11 @@
-/* lapi_push.c - the watcher's queue and its three requests: login (a JWT
- * for an hour, or until the LAPI restarts with a new secret: a 401 logs in
- * again), alerts (a batch of the queue's oldest), and for each alert id
- * returned, the alert itself, whose decision ids mark ours. A refused
- * batch (1.4.6 answers validation errors with 500) is dropped and counted;
- * any other failure keeps the queue and retries with a backoff, said once
- * per outage. Replies are read into one bounded buffer and parsed with
+/* lapi_push.c - the watcher's queue and its requests: login (a JWT for an
+ * hour, or until the LAPI restarts with a new secret: a 401 logs in
+ * again), alerts (a batch of the queue's oldest), for each alert id
+ * returned the alert itself, whose decision ids mark ours, and the delete
+ * of our own decision after an unban by hand. A batch refused REFUSALS
+ * times in a row (1.4.6 answers validation errors, and a locked database,
+ * with 500) is dropped and counted; any other failure keeps the queue and
+ * retries with a backoff, said once per outage. Replies are read into one bounded buffer and parsed with
  * yajl's tree parser (they are small: a token, ids, one alert). */
 #include <errno.h>
 #include <stdio.h>
@@ -26,6 +27,7 @@
 #define FETCH_MAX 256
 #define TIMEOUT_S 30
 #define BACKOFF_MAX_S 300
+#define REFUSALS 4              /* 500s in a row before a batch is dropped */
 
 struct item {
 	struct rg_lpm_key key;
@@ -53,6 +55,7 @@ struct lapi_push {
 	size_t nforget;
 	enum stage stage;
 	unsigned fails, unauthorized;
+	unsigned refusals;              /* of the batch at the head, in a row */
 	long next_ms;
 	bool down;
 	char reply[REPLY_MAX + 1];
@@ -203,9 +206,16 @@ static void alerts_done(struct lapi_push *p, long status)
 				snprintf(p->fetch[p->nfetch++], sizeof(p->fetch[0]), "%s", buf);
 		}
 		p->st->pushed += p->sent;
+	} else if ((status == 500 || status == 400 || status == 422) && ++p->refusals < REFUSALS) {
+		/* 1.4.6 answers a busy database ("database is locked") with the
+		 * same 500 as an invalid alert: try the batch again, a little later. */
+		yajl_tree_free(v);
+		p->sent = 0;
+		p->next_ms = now_ms() + 1000L * p->refusals;
+		return;
 	} else if (status == 500 || status == 400 || status == 422) {
-		log_err("event=crowdsec_push_rejected alerts=%zu status=%ld reply=\"%s\"", p->sent,
-			status, reply_text(p));
+		log_err("event=crowdsec_push_rejected alerts=%zu status=%ld tries=%d reply=\"%s\"",
+			p->sent, status, REFUSALS, reply_text(p));
 		p->st->push_rejected += p->sent;
 	} else {
 		char why[200];
@@ -217,6 +227,7 @@ static void alerts_done(struct lapi_push *p, long status)
 		return;
 	}
 	yajl_tree_free(v);
+	p->refusals = 0;
 	p->head = (p->head + p->sent) % LAPI_PUSH_QUEUE;
 	p->n -= p->sent;
 	p->sent = 0;

@@ -289,6 +289,7 @@ watcher_setup() {
 	EOF
 }
 
+pushed_over() { [ "$(rg stats | awk '/rcptguard_crowdsec_pushed_total/ { print $NF }')" -gt "$1" ]; }
 attack() { for n in 1 2 3 4 5; do spp $1 "nobody$n@example.com" >/dev/null; done; }
 alerts_for() { csc alerts list -a -o raw 2>/dev/null | grep -F "$1" | grep -q rcptguard/smtp-dictionary; }
 
@@ -344,4 +345,24 @@ alerts_for() { csc alerts list -a -o raw 2>/dev/null | grep -F "$1" | grep -q rc
 	wait_for 5 banned 10.77.1.2
 	attack 192.0.2.30
 	wait_for 20 alerts_for 192.0.2.30
+}
+
+@test "the push queue is bounded: past 1024 waiting bans the oldest are dropped and counted, the rest sent oldest first" {
+	watcher_setup
+	start_daemon
+	lapi_stop
+	rg ban $(seq -f '198.18.%g' 0 255 | sed 's/$/.1/') $(seq -f '198.19.%g' 0 255 | sed 's/$/.1/') \
+		$(seq -f '198.18.%g' 0 255 | sed 's/$/.2/') $(seq -f '198.19.%g' 0 255 | sed 's/$/.2/') \
+		198.18.0.3 198.18.0.4 198.18.0.5 --for 1h >/dev/null
+	run -0 rg stats
+	assert_output --regexp 'rcptguard_crowdsec_push_dropped_total[^0-9]* 3'
+	assert_output --regexp 'rcptguard_crowdsec_push_queued[^0-9]* 1024'
+	lapi_start
+	# Sent oldest first: the first batch starts after the three dropped.
+	wait_for 60 pushed_over 49
+	run -0 csc decisions list -a -l 0 -o raw
+	assert_output --partial '198.18.3.1,'
+	refute_output --partial '198.18.0.1,'
+	refute_output --partial '198.18.1.1,'
+	refute_output --partial '198.18.2.1,'
 }
