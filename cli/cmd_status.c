@@ -217,6 +217,9 @@ static void print_daemon(const struct ctl_record *d, const char *up)
 	if (d && strcmp(ctl_get(d, "crowdsec"), "down") == 0)
 		printf("crowdsec:  down (bans in force stay; retrying), %s decisions held: %s\n",
 		       ctl_get(d, "crowdsec_decisions"), ctl_get(d, "crowdsec_error"));
+	if (d && *ctl_get(d, "crowdsec_push"))
+		printf("crowdsec:  pushes %s, %s queued\n", ctl_get(d, "crowdsec_push"),
+		       ctl_get(d, "crowdsec_push_queued"));
 	if (!d)
 		printf("daemon:    not running (bans stay enforced)\n");
 }

@@ -354,6 +354,11 @@ static void cmd_status(struct ctx *x)
 		      (unsigned long long)x->env->crowdsec->records);
 		field(x->c, f, "crowdsec_error", "%s", x->env->crowdsec->error);
 	}
+	if (x->env->crowdsec && x->env->crowdsec->push_enabled) {
+		field(x->c, f, "crowdsec_push", "%s", x->env->crowdsec->push_down ? "down" : "up");
+		field(x->c, f, "crowdsec_push_queued", "%llu",
+		      (unsigned long long)x->env->crowdsec->push_queued);
+	}
 	end_record(x->c, f);
 }
 

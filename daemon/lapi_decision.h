@@ -26,7 +26,7 @@ struct lapi_status {
 	uint64_t refused_bad;           /* a field too long or of the wrong kind */
 	uint64_t records;               /* decisions held now */
 	/* The watcher. */
-	bool push_enabled;
+	bool push_enabled, push_down;
 	uint64_t pushed, push_dropped, push_rejected, push_failures, push_queued;
 	char error[160];                /* the last failure, while down */
 };

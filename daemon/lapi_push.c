@@ -57,7 +57,6 @@ struct lapi_push {
 	unsigned fails, unauthorized;
 	unsigned refusals;              /* of the batch at the head, in a row */
 	long next_ms;
-	bool down;
 	char reply[REPLY_MAX + 1];
 	size_t nreply;
 	bool overflow;
@@ -120,9 +119,9 @@ static void failed(struct lapi_push *p, const char *what)
 	p->fails++;
 	p->st->push_failures++;
 	p->next_ms = now_ms() + (delay < BACKOFF_MAX_S * 1000L ? delay : BACKOFF_MAX_S * 1000L);
-	if (p->down)
+	if (p->st->push_down)
 		return;
-	p->down = true;
+	p->st->push_down = true;
 	log_warn("event=crowdsec_push_down url=%s error=\"%s\" queued=%zu note=\"bans are kept "
 		 "in a queue of %d (oldest dropped) and pushed when the LAPI is back\"", p->m.url,
 		 what, p->n, LAPI_PUSH_QUEUE);
@@ -130,9 +129,9 @@ static void failed(struct lapi_push *p, const char *what)
 
 static void succeeded(struct lapi_push *p)
 {
-	if (p->down)
+	if (p->st->push_down)
 		log_info("event=crowdsec_push_up url=%s queued=%zu", p->m.url, p->n);
-	p->down = false;
+	p->st->push_down = false;
 	p->fails = 0;
 	p->next_ms = 0;
 }

@@ -301,6 +301,7 @@ alerts_for() { csc alerts list -a -o raw 2>/dev/null | grep -F "$1" | grep -q rc
 	sleep 2
 	grep -q 'event=crowdsec_push_down' "$DLOG"
 	rg stats | grep -q 'rcptguard_crowdsec_push_queued.* 1'
+	rg status | grep -q 'crowdsec:  pushes down, 1 queued'
 	lapi_start
 	wait_for 70 alerts_for 192.0.2.10
 	# Several failed tries, one outage: one line down, one line up.
