@@ -230,6 +230,20 @@ static void on_ban_change(const struct rg_lpm_key *k, bool banned, uint64_t secs
 		d->changed[d->nchanged++] = *k;
 }
 
+/* The crowdsec_* keys that only make sense together. */
+static int crowdsec_check(const struct config *c, char *err, size_t errlen)
+{
+	if (*c->crowdsec_bouncer_key_file && !*c->crowdsec_url)
+		snprintf(err, errlen, "crowdsec_bouncer_key_file needs crowdsec_url (the LAPI to pull "
+			 "from)");
+	else if (*c->crowdsec_url && !*c->crowdsec_bouncer_key_file && !*c->crowdsec_machine_file)
+		snprintf(err, errlen, "crowdsec_url is set but neither crowdsec_bouncer_key_file "
+			 "(pull decisions) nor crowdsec_machine_file (push bans) is");
+	else
+		return 0;
+	return -1;
+}
+
 /* A ban the judge decided goes to the CrowdSec LAPI with its evidence. */
 static void push_ban(const struct rg_lpm_key *k, uint64_t secs, unsigned reason, double evidence,
 		     void *arg)
@@ -598,6 +612,8 @@ static int start(struct daemon *d, char *err, size_t errlen)
 	if (rc < 0)
 		return -1;
 	/* Still root: the key file may be root's alone. */
+	if (crowdsec_check(d->cfg, err, errlen) < 0)
+		return -1;
 	if (*d->cfg->crowdsec_bouncer_key_file &&
 	    !(d->crowdsec = lapi_pull_start(d->loop, d->cfg, d->judge, &d->crowdsec_st, err,
 					    errlen)))
@@ -642,7 +658,8 @@ static int check_config(const struct config *c, char *err, size_t errlen)
 	struct verdicts_next vn;
 	struct stat st = { 0 };
 
-	if (enforce_allow_prepare(NULL, c, &allow, err, errlen) < 0 ||
+	if (crowdsec_check(c, err, errlen) < 0 ||
+	    enforce_allow_prepare(NULL, c, &allow, err, errlen) < 0 ||
 	    verdicts_prepare(NULL, c, &vn, err, errlen) < 0)
 		return -1;
 	allowlist_free(&allow);

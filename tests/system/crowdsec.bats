@@ -367,3 +367,17 @@ alerts_for() { csc alerts list -a -o raw 2>/dev/null | grep -F "$1" | grep -q rc
 	refute_output --partial '198.18.1.1,'
 	refute_output --partial '198.18.2.1,'
 }
+
+@test "crowdsec keys that need each other, a missing key file and a bad machine file are refused at start, with the fix" {
+	sed -i '/^crowdsec_bouncer_key_file/d' "$CONF"
+	run -1 "$B/rcptguardd" -t -c "$CONF"
+	assert_output --partial "neither crowdsec_bouncer_key_file (pull decisions) nor crowdsec_machine_file"
+	echo "crowdsec_bouncer_key_file = $BATS_TEST_TMPDIR/missing.key" >> "$CONF"
+	run ! timeout 10 nsenter --net=/run/netns/$NS_S "$B/rcptguardd" -f -c "$CONF"
+	assert_output --partial "crowdsec_bouncer_key_file $BATS_TEST_TMPDIR/missing.key: No such file"
+	printf 'url: http://x/\nlogin: a\n' > "$BATS_TEST_TMPDIR/m.yaml"
+	sed -i '/^crowdsec_bouncer_key_file/d' "$CONF"
+	echo "crowdsec_machine_file = $BATS_TEST_TMPDIR/m.yaml" >> "$CONF"
+	run ! timeout 10 nsenter --net=/run/netns/$NS_S "$B/rcptguardd" -f -c "$CONF"
+	assert_output --partial "crowdsec_machine_file $BATS_TEST_TMPDIR/m.yaml: url, login and password must all be set"
+}
