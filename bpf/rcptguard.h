@@ -43,6 +43,7 @@ enum rg_reason {
 	RG_REASON_SPAMTRAP,
 	RG_REASON_RELAY,            /* relay attempts */
 	RG_REASON_DNSBL,
+	RG_REASON_CROWDSEC,         /* a decision pulled from CrowdSec's LAPI */
 	RG_REASON_MAX
 };
 

@@ -109,6 +109,9 @@ static int each_address(struct ctx *x, int argc, char **argv, const char *what,
 		for (size_t j = 0; got == EXIT_OK && j < r.n; j++)
 			if (*ctl_get(&r.rec[j], "lifted"))
 				say_lifted(ctl_get(&r.rec[j], "lifted"), ctl_get(&r.rec[j], "for"));
+		for (size_t j = 0; got == EXIT_OK && j < r.n; j++)
+			if (*ctl_get(&r.rec[j], "crowdsec"))
+				printf("note: %s\n", ctl_get(&r.rec[j], "crowdsec"));
 		ctl_free(&r);
 		if (got == EXIT_OK) {
 			printf("%s %s%s\n", ch->done, a, ch->suffix);

@@ -305,6 +305,14 @@ static void print_daemon(const struct ctl_record *d, const char *up, bool store)
 	if (d && *ctl_get(d, "follow_error"))
 		printf("error:     followed log %s (tried again every second; see the "
 		       "daemon's follow_error line for the fix)\n", ctl_get(d, "follow_error"));
+	if (d && strcmp(ctl_get(d, "crowdsec"), "up") == 0)
+		printf("crowdsec:  up, %s decisions pulled\n", ctl_get(d, "crowdsec_decisions"));
+	if (d && strcmp(ctl_get(d, "crowdsec"), "down") == 0)
+		printf("crowdsec:  down (bans in force stay; retrying), %s decisions held: %s\n",
+		       ctl_get(d, "crowdsec_decisions"), ctl_get(d, "crowdsec_error"));
+	if (d && *ctl_get(d, "crowdsec_push"))
+		printf("crowdsec:  pushes %s, %s queued\n", ctl_get(d, "crowdsec_push"),
+		       ctl_get(d, "crowdsec_push_queued"));
 	if (!d)
 		printf("daemon:    not running%s\n", store ? " (bans stay enforced)" : "");
 }

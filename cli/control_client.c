@@ -188,7 +188,7 @@ static const char *const numbers[] = {
 	"offenses", "valid_count", "first_seen", "last_seen", "last_ban", "ban_until",
 	"pardon_until", "time", "asked", "weight", "pid", "started", "recipients_keys",
 	"recipients_domains", "offenders", "query_connections", "state_saved", "keys",
-	"domains", "unbanned", "value", "ban_level", "ban_threshold", "rst_sent", "rst_suppressed", NULL
+	"domains", "unbanned", "value", "ban_level", "ban_threshold", "rst_sent", "rst_suppressed", "crowdsec_decisions", "crowdsec_push_queued", NULL
 };
 static const char *const booleans[] = { "expired", NULL };
 

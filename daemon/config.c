@@ -227,6 +227,70 @@ static int set_spamtrap_reply(struct config *c, const char *v, char *err, size_t
 	return smtp_reply(c->spamtrap_reply, v, err, errlen);
 }
 
+static int set_crowdsec_url(struct config *c, const char *v, char *err, size_t errlen)
+{
+	size_t n = strlen(v);
+	bool bad = false;
+
+	for (const char *p = v; *p; p++)
+		bad |= (unsigned char)*p <= ' ' || (unsigned char)*p > '~' || *p == '?' || *p == '#';
+	if ((strncmp(v, "http://", 7) && strncmp(v, "https://", 8)) ||
+	    n >= sizeof(c->crowdsec_url) - 1 || bad) {
+		snprintf(err, errlen, "'%.60s' must be an http:// or https:// URL of the LAPI "
+			 "(no query, under %zu bytes)", v, sizeof(c->crowdsec_url) - 1);
+		return -1;
+	}
+	/* One trailing slash, so "v1/..." is appended the same way to both. */
+	snprintf(c->crowdsec_url, sizeof(c->crowdsec_url), "%s%s", v, v[n - 1] == '/' ? "" : "/");
+	return 0;
+}
+
+/* Words for a query string: nothing there needs escaping. */
+static int set_crowdsec_words(char *dst, size_t size, const char *v, char *err, size_t errlen)
+{
+	if (strlen(v) >= size || strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					"0123456789,-_./:") != strlen(v)) {
+		snprintf(err, errlen, "'%.60s' must be comma-separated words of letters, digits "
+			 "and -_./: under %zu bytes", v, size);
+		return -1;
+	}
+	snprintf(dst, size, "%s", v);
+	return 0;
+}
+
+static int set_crowdsec_scopes(struct config *c, const char *v, char *err, size_t errlen)
+{
+	return set_crowdsec_words(c->crowdsec_scopes, sizeof(c->crowdsec_scopes), v, err, errlen);
+}
+
+static int set_crowdsec_origins(struct config *c, const char *v, char *err, size_t errlen)
+{
+	return set_crowdsec_words(c->crowdsec_origins, sizeof(c->crowdsec_origins), v, err, errlen);
+}
+
+static int set_crowdsec_scenarios(struct config *c, const char *v, char *err, size_t errlen)
+{
+	return set_crowdsec_words(c->crowdsec_scenarios_containing,
+				  sizeof(c->crowdsec_scenarios_containing), v, err, errlen);
+}
+
+/* "/16 /32": the widest IPv4 and IPv6 Range decisions enforced. */
+static int set_crowdsec_max_range(struct config *c, const char *v, char *err, size_t errlen)
+{
+	unsigned v4, v6;
+	int end = 0;
+
+	if (sscanf(v, " /%u /%u %n", &v4, &v6, &end) != 2 || v[end] || v4 < 8 || v4 > 32 ||
+	    v6 < 32 || v6 > 128) {
+		snprintf(err, errlen, "'%.60s' must be '/V4 /V6' with V4 in 8..32 and V6 in "
+			 "32..128, e.g. /16 /32", v);
+		return -1;
+	}
+	c->crowdsec_max_range[0] = (uint8_t)v4;
+	c->crowdsec_max_range[1] = (uint8_t)v6;
+	return 0;
+}
+
 static int set_query_socket_owner(struct config *c, const char *v, char *err, size_t errlen)
 {
 	struct passwd *pw = getpwnam(v);
@@ -605,6 +669,16 @@ static const struct config_key keys[] = {
 	BOOL("close_sessions", close_sessions, LIVE),
 	PATH("metrics_textfile", metrics_textfile, 8, LIVE),
 	DUR("metrics_interval", metrics_interval, 1, LIVE),
+	CUSTOM("crowdsec_url", crowdsec_url, set_crowdsec_url, RESTART),
+	PATH("crowdsec_bouncer_key_file", crowdsec_bouncer_key_file, 0, RESTART),
+	DUR("crowdsec_pull_interval", crowdsec_pull_interval, 1, RESTART),
+	CUSTOM("crowdsec_scopes", crowdsec_scopes, set_crowdsec_scopes, RESTART),
+	CUSTOM("crowdsec_origins", crowdsec_origins, set_crowdsec_origins, RESTART),
+	CUSTOM("crowdsec_scenarios_containing", crowdsec_scenarios_containing,
+	       set_crowdsec_scenarios, RESTART),
+	CUSTOM("crowdsec_max_range", crowdsec_max_range, set_crowdsec_max_range, RESTART),
+	PATH("crowdsec_ca_file", crowdsec_ca_file, 0, RESTART),
+	PATH("crowdsec_machine_file", crowdsec_machine_file, 0, RESTART),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -732,6 +806,10 @@ void config_defaults(struct config *c)
 	snprintf(c->dnsbl_reject_stage, sizeof(c->dnsbl_reject_stage), "rcpt");
 	snprintf(c->user, sizeof(c->user), "rcptguard");
 	c->metrics_interval = 15;
+	c->crowdsec_pull_interval = 10;
+	snprintf(c->crowdsec_scopes, sizeof(c->crowdsec_scopes), "ip,range");
+	c->crowdsec_max_range[0] = 16;
+	c->crowdsec_max_range[1] = 32;
 	c->allow_own_addresses = true;
 	c->close_sessions = true;
 }

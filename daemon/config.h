@@ -100,6 +100,16 @@ struct config {
 	bool close_sessions;                    /* a ban ends the prefix's open sessions */
 	char metrics_textfile[PATH_MAX];        /* "": none */
 	uint32_t metrics_interval;
+
+	/* CrowdSec's Local API (docs/crowdsec.md): "" url: off. The lists
+	 * are comma-separated words, sent as they are in a query string. */
+	char crowdsec_url[256];
+	char crowdsec_bouncer_key_file[PATH_MAX];
+	uint32_t crowdsec_pull_interval;
+	char crowdsec_scopes[128], crowdsec_origins[128], crowdsec_scenarios_containing[128];
+	uint8_t crowdsec_max_range[2];          /* IPv4, IPv6 prefix lengths */
+	char crowdsec_ca_file[PATH_MAX];
+	char crowdsec_machine_file[PATH_MAX];   /* "": no pushes */
 };
 
 /* One key: a row of the parser's table. The simple kinds are parsed by

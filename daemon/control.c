@@ -226,7 +226,7 @@ void control_no_such_ban(struct enforcer *e, const char *arg, const struct rg_lp
 
 static const char *cmd_unban(struct ctx *x, char **w, int nw, char *err, size_t errlen)
 {
-	char by[64];
+	char by[64], note[256];
 	uid_t uid;
 	pid_t pid;
 	int rc;
@@ -248,6 +248,11 @@ static const char *cmd_unban(struct ctx *x, char **w, int nw, char *err, size_t 
 		if (addr_parse(w[i], &k, err, errlen) < 0)
 			return err;
 		rc = judge_unban(x->env->judge, &k, by, (uint32_t)x->now);
+		if (rc == 0 && x->env->crowdsec_unbanned &&
+		    x->env->crowdsec_unbanned(x->env->reload_arg, &k, note, sizeof(note))) {
+			field(x->c, &x->first, "crowdsec", "%s", note);
+			end_record(x->c, &x->first);
+		}
 		if (rc == -ENOENT) {
 			control_no_such_ban(x->env->enf, w[i], &k, err, errlen);
 			return err;
@@ -394,6 +399,18 @@ static void cmd_status(struct ctx *x)
 	      warn : "");
 	field(x->c, f, "follow_error", "%s", follow_error(x->env->follow, warn, sizeof(warn)) ?
 	      warn : "");
+	field(x->c, f, "crowdsec", "%s", !x->env->crowdsec || !x->env->crowdsec->enabled ? "off" :
+	      x->env->crowdsec->up ? "up" : "down");
+	if (x->env->crowdsec && x->env->crowdsec->enabled) {
+		field(x->c, f, "crowdsec_decisions", "%llu",
+		      (unsigned long long)x->env->crowdsec->records);
+		field(x->c, f, "crowdsec_error", "%s", x->env->crowdsec->error);
+	}
+	if (x->env->crowdsec && x->env->crowdsec->push_enabled) {
+		field(x->c, f, "crowdsec_push", "%s", x->env->crowdsec->push_down ? "down" : "up");
+		field(x->c, f, "crowdsec_push_queued", "%llu",
+		      (unsigned long long)x->env->crowdsec->push_queued);
+	}
 	end_record(x->c, f);
 }
 

@@ -12,6 +12,7 @@
 #include "dnsbl.h"
 #include "enforce.h"
 #include "judge.h"
+#include "lapi_decision.h"
 #include "loop.h"
 #include "offenders.h"
 #include "prometheus.h"
@@ -27,6 +28,11 @@ struct control_env {
 	struct server *query;
 	struct dnsbl *dnsbl;
 	struct follow *follow;                  /* NULL: no logs followed */
+	const struct lapi_status *crowdsec;     /* the LAPI bouncer's state */
+	/* After an unban by hand (called with reload_arg): what it means for
+	 * CrowdSec's LAPI, as a sentence for the admin (true), or nothing to
+	 * say (false). May be NULL. */
+	bool (*crowdsec_unbanned)(void *arg, const struct rg_lpm_key *k, char *note, size_t len);
 	time_t started;
 	char backend_mode[16];                  /* rcptguard_backend_info's mode */
 	struct prom_histogram ban_reaction;     /* evidence in, ban in the kernel */

@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include "duration.h"
 #include "grow.h"
 #include "judge.h"
 #include "log.h"
@@ -83,6 +84,19 @@ static bool allowed(const struct judge *j, const struct rg_addr *client)
 	return allowlist_match(enforce_allowlist(j->enf), client) != NULL;
 }
 
+/* Does a ban of k from another source (the LAPI) outlast secs more? Then
+ * a local ban is recorded (offenders.c) but leaves the kernel entry to it:
+ * the kernel keeps the longest expiry, and the remote source's lift gives
+ * the entry back to the local ban (judge_remote_lift). */
+static bool remote_outlasts(struct judge *j, const struct rg_lpm_key *k, uint64_t secs)
+{
+	struct rg_ban b;
+
+	if (enforce_get_ban(j->enf, k, &b) < 0 || b.reason != RG_REASON_CROWDSEC)
+		return false;
+	return !b.expires_ns || (secs && b.expires_ns >= duration_expiry_ns(secs));
+}
+
 struct judgement judge_evidence(struct judge *j, const struct rg_addr *client,
 				enum evidence ev, double weight, const char *rcpt,
 				const char *source, uint32_t now)
@@ -127,13 +141,16 @@ struct judgement judge_evidence(struct judge *j, const struct rg_addr *client,
 					  .secs = d.secs, .reason = d.reason, .offense = d.offense,
 					  .note = "", .by = "judge", .score = d.level,
 					  .threshold = d.threshold };
+		bool remote = remote_outlasts(j, &d.prefix, d.secs);
 		int n = snprintf(why, sizeof(why), "offense=%u evidence=%s%s", d.offense,
 				 evidence_name(ev), source);
 
 		if (d.threshold > 0 && n > 0 && (size_t)n < sizeof(why))
 			snprintf(why + n, sizeof(why) - (size_t)n, " score=%.2f threshold=%.2f",
 				 d.level, d.threshold);
-		switch (enforce_ban(j->enf, &d.prefix, round ? NULL : client, d.secs, d.reason,
+		je.remote = remote;
+		switch (remote ? ENF_BANNED :
+			enforce_ban(j->enf, &d.prefix, round ? NULL : client, d.secs, d.reason,
 				    NULL, false, why)) {
 		case ENF_ALLOWLISTED:
 			j->st.spared++;
@@ -264,6 +281,65 @@ int judge_lifted(struct judge *j, const struct rg_lpm_key *entry, ban_cb cb, voi
 	struct lifted l = { .entry = entry, .cb = cb, .arg = arg };
 
 	return enforce_records(j->enf, lifted_one, &l);
+}
+
+/* A local ban of k in force at now: its end (UINT32_MAX permanent), or 0. */
+static uint32_t local_until(const struct judge *j, const struct rg_lpm_key *k, uint32_t now)
+{
+	const struct offender *o = offenders_get(j->off, k);
+
+	return o && o->ban_until > now ? o->ban_until : 0;
+}
+
+enum enf_result judge_remote_ban(struct judge *j, const struct rg_lpm_key *k, uint64_t secs,
+				 const char *note, const char *why, uint32_t now)
+{
+	const struct offender *o = offenders_get(j->off, k);
+	uint32_t local = local_until(j, k, now);
+
+	if (o && o->pardon_until > now) {
+		j->st.pardoned++;
+		return ENF_ALLOWLISTED;
+	}
+	if (local && (local == UINT32_MAX || (secs && local - now >= secs)))
+		return ENF_BANNED;
+	return enforce_ban(j->enf, k, NULL, secs, RG_REASON_CROWDSEC, note, false, why);
+}
+
+void judge_remote_lift(struct judge *j, const struct rg_lpm_key *k, const char *why,
+		       uint32_t now)
+{
+	const struct offender *o = offenders_get(j->off, k);
+	uint32_t local = local_until(j, k, now);
+	struct rg_ban b;
+
+	if (enforce_get_ban(j->enf, k, &b) < 0 || b.reason != RG_REASON_CROWDSEC)
+		return;         /* not the remote source's entry */
+	if (local)
+		enforce_ban(j->enf, k, NULL, local == UINT32_MAX ? 0 : local - now, o->ban_reason,
+			    NULL, o->ban_reason == RG_REASON_MANUAL, why);
+	else
+		enforce_unban(j->enf, k, why);
+}
+
+struct remote_walk {
+	ban_cb cb;
+	void *arg;
+};
+
+static int remote_one(const struct rg_lpm_key *k, const struct rg_ban *b, const char *note,
+		      void *arg)
+{
+	struct remote_walk *w = arg;
+
+	return b->reason == RG_REASON_CROWDSEC ? w->cb(k, b, note, w->arg) : 0;
+}
+
+int judge_remote_foreach(struct judge *j, ban_cb cb, void *arg)
+{
+	struct remote_walk w = { .cb = cb, .arg = arg };
+
+	return enforce_records(j->enf, remote_one, &w);
 }
 
 void judge_expired(struct judge *j, const struct rg_lpm_key *k, uint32_t now)

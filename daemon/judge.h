@@ -38,6 +38,8 @@ struct judge_event {
 	double score, threshold;        /* a ban by evidence: the level that made it */
 	const char *note;               /* ban: the admin's text, "" when none */
 	const char *by;                 /* who: "judge", or the control or CLI peer */
+	bool remote;                    /* ban: a remote source's (the LAPI) outlasts it and
+					   keeps the kernel entry; not pushed there again */
 };
 typedef void (*judge_event_cb)(const struct judge_event *e, void *arg);
 
@@ -81,6 +83,21 @@ int judge_allow_changed(struct judge *j, const struct rg_lpm_key *k, bool add);
 /* The bans an allow entry overlaps, which stop applying to it (in the
  * kernel, whose allow map beats the ban map, and in judge_ban_state). */
 int judge_lifted(struct judge *j, const struct rg_lpm_key *entry, ban_cb cb, void *arg);
+
+/* A decision of another source (CrowdSec's LAPI), already checked for
+ * address sanity: a ban for secs with the RG_REASON_CROWDSEC reason unless
+ * the allowlist covers k, k was unbanned by hand within pardon_time, or a
+ * local ban of k lasts at least as long (the kernel keeps the longest). */
+enum enf_result judge_remote_ban(struct judge *j, const struct rg_lpm_key *k, uint64_t secs,
+				 const char *note, const char *why, uint32_t now);
+/* That source ended it: lifted unless a local ban of k is in force, which
+ * then takes the kernel entry back with its own expiry. */
+void judge_remote_lift(struct judge *j, const struct rg_lpm_key *k, const char *why,
+		       uint32_t now);
+
+/* Every kernel entry that source holds (after a restart: the pinned maps
+ * or the state kept them, and only a startup stream can say which still hold). */
+int judge_remote_foreach(struct judge *j, ban_cb cb, void *arg);
 
 /* A ban expired (the front's sweep). */
 void judge_expired(struct judge *j, const struct rg_lpm_key *k, uint32_t now);

@@ -115,6 +115,8 @@ void metrics_collect(struct control_env *env, metric_cb cb, void *x)
 	   server_connections(env->query));
 	cb(x, "rcptguard_log_dropped_total", "rcptguardd's own log lines dropped because its "
 	   "log reader stalled", "", log_dropped());
+	if (env->crowdsec && (env->crowdsec->enabled || env->crowdsec->push_enabled))
+		lapi_metrics(env->crowdsec, cb, x);
 	if (env->follow) {
 		struct follow_stats fs;
 

@@ -8,6 +8,7 @@ static const char *const reasons[RG_REASON_MAX] = {
 	[RG_REASON_SPAMTRAP] = "spamtrap",
 	[RG_REASON_RELAY] = "relay-attempt",
 	[RG_REASON_DNSBL] = "dnsbl",
+	[RG_REASON_CROWDSEC] = "crowdsec",
 };
 
 static const char *const counters[RG_COUNTER_MAX] = {

@@ -20,6 +20,8 @@
 #include "config.h"
 #include "duration.h"
 #include "ifaces.h"
+#include "lapi_pull.h"
+#include "lapi_push.h"
 #include "log.h"
 #include "loop.h"
 #include "maps.h"
@@ -69,6 +71,9 @@ struct daemon {
 	struct query *query;
 	struct server *control;
 	struct follow *follow;          /* NULL: no follow lines */
+	struct lapi_pull *crowdsec;     /* NULL: no crowdsec_bouncer_key_file */
+	struct lapi_push *push;         /* NULL: no crowdsec_machine_file */
+	struct lapi_status crowdsec_st;
 	struct control_env env;
 	struct watch sig, ban_sweep, db_check, state_save, log_flush, sessions;
 	struct metrics_file metrics;
@@ -251,6 +256,49 @@ static void on_judge_event(const struct judge_event *e, void *arg)
 
 	history_line(line, sizeof(line), e, r, n);
 	history_add(&d->history, line);
+	/* The CrowdSec watcher pushes each ban placed here, with its evidence. */
+	if (e->what == JUDGE_BAN && d->push && !e->remote)
+		lapi_push_ban(d->push, e->key, e->secs, e->reason, (unsigned)(e->score + 0.5),
+			      d->cfg->offenders.threshold, d->cfg->offenders.window);
+}
+
+/* The crowdsec_* keys that only make sense together. */
+static int crowdsec_check(const struct config *c, char *err, size_t errlen)
+{
+	if (*c->crowdsec_bouncer_key_file && !*c->crowdsec_url)
+		snprintf(err, errlen, "crowdsec_bouncer_key_file needs crowdsec_url (the LAPI to pull "
+			 "from)");
+	else if (*c->crowdsec_url && !*c->crowdsec_bouncer_key_file && !*c->crowdsec_machine_file)
+		snprintf(err, errlen, "crowdsec_url is set but neither crowdsec_bouncer_key_file "
+			 "(pull decisions) nor crowdsec_machine_file (push bans) is");
+	else
+		return 0;
+	return -1;
+}
+
+/* An unban by hand of an address CrowdSec's LAPI bans: our own pushed
+ * decision is deleted there too; another's stays, and the admin is told how
+ * to delete it. */
+static bool crowdsec_unbanned(void *arg, const struct rg_lpm_key *k, char *note, size_t len)
+{
+	struct daemon *d = arg;
+	struct lapi_set *set = d->crowdsec ? lapi_pull_set(d->crowdsec) : NULL;
+	int64_t id = set && d->push ? lapi_set_forget_mine(set, k) : 0;
+	char a[ADDR_STRLEN];
+
+	addr_format(k, a, sizeof(a));
+	if (id) {
+		lapi_push_forget(d->push, id);
+		snprintf(note, len, "rcptguard's own decision %lld for %s is being deleted from the "
+			 "CrowdSec LAPI too", (long long)id, a);
+		return true;
+	}
+	if (!set || !lapi_set_holds(set, k))
+		return false;
+	snprintf(note, len, "pardoned here, but the CrowdSec LAPI still holds a decision for %s; "
+		 "delete it there: cscli decisions delete --%s %s", a,
+		 k->prefixlen == 128 ? "ip" : "range", a);
+	return true;
 }
 
 /* The offender records the changes of this tick left behind (the verdict
@@ -572,8 +620,22 @@ static int start(struct daemon *d, char *err, size_t errlen)
 	state_free(&st);
 	if (rc < 0)
 		return -1;
+	/* Still root: the key file may be root's alone. */
+	if (crowdsec_check(d->cfg, err, errlen) < 0)
+		return -1;
+	if (*d->cfg->crowdsec_bouncer_key_file &&
+	    !(d->crowdsec = lapi_pull_start(d->loop, d->cfg, d->judge, &d->crowdsec_st, err,
+					    errlen)))
+		return -1;
+	/* on_judge_event pushes the judge's bans once this is set. */
+	if (*d->cfg->crowdsec_machine_file &&
+	    !(d->push = lapi_push_start(d->loop, d->cfg, d->crowdsec ?
+					lapi_pull_set(d->crowdsec) : NULL, &d->crowdsec_st,
+					err, errlen)))
+		return -1;
 	d->env = (struct control_env){ .cfg = d->cfg, .enf = d->enf, .off = d->off,
-				       .judge = d->judge,
+				       .judge = d->judge, .crowdsec = &d->crowdsec_st,
+				       .crowdsec_unbanned = crowdsec_unbanned,
 				       .verdicts = d->verdicts, .started = time(NULL),
 				       .reload = reload, .reload_arg = d };
 	backend_mode(&d->be, d->cfg, d->env.backend_mode, sizeof(d->env.backend_mode));
@@ -606,7 +668,8 @@ static int check_config(const struct config *c, char *err, size_t errlen)
 	struct verdicts_next vn;
 	struct stat st = { 0 };
 
-	if (enforce_allow_prepare(NULL, c, &allow, err, errlen) < 0 ||
+	if (crowdsec_check(c, err, errlen) < 0 ||
+	    enforce_allow_prepare(NULL, c, &allow, err, errlen) < 0 ||
 	    verdicts_prepare(NULL, c, &vn, err, errlen) < 0)
 		return -1;
 	allowlist_free(&allow);
@@ -714,6 +777,8 @@ fail:
 	report_ready(&ready_fd, 1);
 out:
 	follow_stop(d.follow);
+	lapi_push_free(d.push);
+	lapi_pull_free(d.crowdsec);
 	server_free(d.control);
 	query_stop(d.query);
 	backend_stop(&d.be);

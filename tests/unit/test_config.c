@@ -280,6 +280,18 @@ int main(void)
 	refused("dnsbl = x.test*0\n", "dnsbl: 'x.test*0': the weight");
 	refused("dns_server = resolver.example\n", "dns_server: 'resolver.example' must be ADDR");
 	refused("dnsbl_reject_stage = data\n", "must be connect, mail or rcpt");
+	refused("crowdsec_url = ftp://x/\n", "crowdsec_url: 'ftp://x/' must be an http://");
+	refused("crowdsec_url = http://x/?a=b\n", "no query");
+	refused("crowdsec_url = http://x/\x01\n", "crowdsec_url:");
+	refused("crowdsec_max_range = /16\n", "must be '/V4 /V6'");
+	refused("crowdsec_max_range = /4 /32\n", "must be '/V4 /V6'");
+	refused("crowdsec_max_range = /16 /32 x\n", "must be '/V4 /V6'");
+	refused("crowdsec_scopes = ip&x=1\n", "comma-separated words");
+	ok(load("crowdsec_url = http://127.0.0.1:8080\ncrowdsec_max_range = /24 /48\n", c, err,
+		sizeof(err)) == 0 && !strcmp(c->crowdsec_url, "http://127.0.0.1:8080/") &&
+	   c->crowdsec_max_range[0] == 24 && c->crowdsec_max_range[1] == 48 &&
+	   c->crowdsec_pull_interval == 10 && !strcmp(c->crowdsec_scopes, "ip,range"),
+	   "crowdsec keys: one trailing slash, the ranges, the defaults %s", err);
 	ok(load("dnsbl = zen.spamhaus.org=127.0.0.[2..11]*3\ndnsbl = list.dnswl.org=127.0.[0..255].[1..3]*-5\n"
 		"dns_server = 127.0.0.1:5353\ndns_server_dummy_never = 1\n", c, err, sizeof(err)) < 0 &&
 	   strstr(err, ":4: unknown key"), "dnsbl lines parse up to the bad key: %s", err);
