@@ -35,6 +35,16 @@ deb() {
 	assert_output ""
 }
 
+@test "debian/control builds with what make run installs: each -dev package of RUN_DEBS is in Build-Depends" {
+	local p missing=
+	for p in $(make -s -C "$TOP" --eval 'print-run-debs: ; @echo $(RUN_DEBS)' print-run-debs); do
+		case $p in
+		*-dev) grep -Eq "^ *$p,?$" "$TOP/debian/control" || missing="$missing $p" ;;
+		esac
+	done
+	[ -z "$missing" ] || { echo "not in Build-Depends:$missing"; false; }
+}
+
 @test "the package holds the programs in /usr/sbin, man pages, the conffile, the unit, the daemontools service, docs and completion" {
 	run -0 dpkg-deb -c "$(deb)"
 	for f in usr/sbin/rcptguardd usr/sbin/rcptguard usr/sbin/rcptguard-spp \
