@@ -301,9 +301,21 @@ enum enf_result judge_remote_ban(struct judge *j, const struct rg_lpm_key *k, ui
 		j->st.pardoned++;
 		return ENF_ALLOWLISTED;
 	}
+	struct rg_ban old;
+	bool held = enforce_get_ban(j->enf, k, &old) == 0 && old.reason == RG_REASON_CROWDSEC;
+	enum enf_result r;
+
 	if (local && (local == UINT32_MAX || (secs && local - now >= secs)))
 		return ENF_BANNED;
-	return enforce_ban(j->enf, k, NULL, secs, RG_REASON_CROWDSEC, note, false, why);
+	r = enforce_ban(j->enf, k, NULL, secs, RG_REASON_CROWDSEC, note, false, why);
+	/* The history hears a new one, not each refresh of a startup pull;
+	 * remote: never pushed back to where it came from. */
+	if (r == ENF_BANNED && !held)
+		tell(j, (struct judge_event){ .what = JUDGE_BAN, .key = k, .time = now,
+					      .secs = secs, .reason = RG_REASON_CROWDSEC,
+					      .note = note ? note : "", .by = "crowdsec",
+					      .remote = true });
+	return r;
 }
 
 void judge_remote_lift(struct judge *j, const struct rg_lpm_key *k, const char *why,
@@ -318,8 +330,9 @@ void judge_remote_lift(struct judge *j, const struct rg_lpm_key *k, const char *
 	if (local)
 		enforce_ban(j->enf, k, NULL, local == UINT32_MAX ? 0 : local - now, o->ban_reason,
 			    NULL, o->ban_reason == RG_REASON_MANUAL, why);
-	else
-		enforce_unban(j->enf, k, why);
+	else if (enforce_unban(j->enf, k, why) == 0)
+		tell(j, (struct judge_event){ .what = JUDGE_UNBAN, .key = k, .time = now, .note = "",
+					      .by = "crowdsec" });
 }
 
 struct remote_walk {

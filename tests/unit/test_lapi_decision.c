@@ -277,6 +277,7 @@ struct pushed {
 	unsigned n, reason;
 	double evidence;
 	uint64_t secs;
+	unsigned remote_bans, remote_unbans;    /* what the history hears besides */
 };
 
 /* What the daemon's judge-event hook hands the watcher (rcptguardd.c):
@@ -285,6 +286,10 @@ static void on_event(const struct judge_event *e, void *arg)
 {
 	struct pushed *p = arg;
 
+	if (e->remote && e->what == JUDGE_BAN && e->reason == RG_REASON_CROWDSEC)
+		p->remote_bans++;
+	if (e->what == JUDGE_UNBAN && strcmp(e->by, "crowdsec") == 0)
+		p->remote_unbans++;
 	if (e->what != JUDGE_BAN || e->remote)
 		return;
 	p->n++;
@@ -315,6 +320,14 @@ static void decided(void)
 	del(&b, "Ip", "198.51.100.50", 2, now);
 	ok(p.n == 2 && p.reason == RG_REASON_MANUAL,
 	   "a manual ban is heard; pulled decisions and a local ban given back are not");
+	ok(p.remote_bans == 2 && p.remote_unbans == 0,
+	   "the history hears each pulled decision placed, as remote (%u), and no lift of one a "
+	   "local ban took back (%u)", p.remote_bans, p.remote_unbans);
+	apply(&b, D("Ip", "198.51.100.51", 1, 3600), now);
+	ok(p.remote_bans == 2, "a refresh of a decision held is not heard again (%u)", p.remote_bans);
+	del(&b, "Ip", "198.51.100.51", 1, now);
+	ok(p.remote_unbans == 1, "its delete is heard as an unban by crowdsec (%u)",
+	   p.remote_unbans);
 	close_bench(&b);
 }
 
