@@ -164,9 +164,13 @@ guesses() {
 	rg ban 10.9.0.0/16 >/dev/null
 	run -0 rg status --quiet
 	in_s nft delete rule inet rcptguard ingress handle \
-		"$(in_s nft -a list chain inet rcptguard ingress | sed -n 's/.*@ban4_16 .* drop.*# handle \([0-9]*\)$/\1/p')"
+		"$(in_s nft -a list chain inet rcptguard ingress | sed -n 's/.*@ban4_16 .* goto answer.*# handle \([0-9]*\)$/\1/p')"
 	run -4 rg status
 	assert_line "health:    not enforcing: chain ingress has no drop rule for set ban4_16"
+	# The ban rules go to the answer chain: without its rules they drop nothing.
+	in_s nft flush chain inet rcptguard answer
+	run -4 rg status
+	assert_line "health:    not enforcing: chain answer has lost its rules"
 	in_s nft flush chain inet rcptguard ingress
 	run -4 rg status
 	assert_line "health:    not enforcing: chain ingress has lost its rules"
