@@ -100,48 +100,56 @@ static int append(struct history *h, const char *lines, size_t n)
 void history_add(struct history *h, const char *line)
 {
 	size_t n = strlen(line);
-	int e;
 
-	if (h->held) {
-		if (h->qlen + n + 1 > HISTORY_HELD ||
-		    grow(&h->queue, &h->qcap, h->qlen + n + 1, 1, 4096) < 0) {
-			h->dropped++;
-			return;
-		}
-		memcpy(h->queue + h->qlen, line, n);
-		h->queue[h->qlen + n] = '\n';
-		h->qlen += n + 1;
+	/* Queued, and written once per turn of the loop (history_flush): a
+	 * startup pull of 100,000 CrowdSec decisions is a few writes, not
+	 * 100,000 opens on the event loop. */
+	if (n >= HISTORY_LINE || h->qlen + n + 1 > HISTORY_HELD ||
+	    grow(&h->queue, &h->qcap, h->qlen + n + 1, 1, 4096) < 0) {
+		h->dropped++;
 		return;
 	}
-	if (n < HISTORY_LINE) {
-		char buf[HISTORY_LINE + 1];
+	memcpy(h->queue + h->qlen, line, n);
+	h->queue[h->qlen + n] = '\n';
+	h->qlen += n + 1;
+}
 
-		memcpy(buf, line, n);
-		buf[n] = '\n';
-		e = append(h, buf, n + 1);
-	} else {
-		e = -E2BIG;     /* history_line() never makes one */
+void history_flush(struct history *h)
+{
+	size_t done = 0;
+	int e = 0;
+
+	if (h->held || (!h->qlen && !h->dropped))
+		return;
+	/* In pieces of whole lines, so a rotation keeps the files bounded. */
+	while (!e && done < h->qlen) {
+		size_t n = h->qlen - done;
+
+		if (n > HISTORY_CHUNK) {
+			const char *nl = memrchr(h->queue + done, '\n', HISTORY_CHUNK);
+
+			n = (size_t)(nl - (h->queue + done)) + 1;
+		}
+		e = append(h, h->queue + done, n);
+		done += n;
 	}
 	if (e < 0 && !h->failing)
 		log_warn("event=history_write result=failed file=%s error=\"%s\" note=\"bans go on; "
 			 "the history misses them until the file can be written\"", h->path,
 			 strerror(-e));
+	else if (!e && h->dropped)
+		log_warn("event=history_write result=partial file=%s lines_lost=%zu note=\"more "
+			 "changes at one moment than the history holds in memory\"", h->path,
+			 h->dropped);
 	h->failing = e < 0;
+	h->qlen = 0;
+	h->dropped = 0;
 }
 
 void history_start(struct history *h)
 {
-	int e = h->qlen ? append(h, h->queue, h->qlen) : 0;
-
 	h->held = false;
-	if (e < 0)
-		log_warn("event=history_write result=failed file=%s error=\"%s\" lines_lost=%zu",
-			 h->path, strerror(-e), h->dropped);
-	else if (h->dropped)
-		log_warn("event=history_write result=partial file=%s lines_lost=%zu note=\"more "
-			 "changes at start than the history holds in memory\"", h->path, h->dropped);
-	h->failing = e < 0;
-	history_free(h);
+	history_flush(h);
 }
 
 /* One line split into its fields; -1 when it is not a history line. */

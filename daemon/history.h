@@ -3,10 +3,11 @@
  * or lifted it and the recipients tried (the evidence, bounded). Appended
  * as they happen; at HISTORY_MAX bytes the file becomes history.1 (the
  * one before is dropped), so the two never hold more than twice that.
- * Not fsynced: it is for people, and the state file holds the bans. The
- * file is opened for each line, never held open (the state directory can
- * be remounted read-only under a running daemon), and written only once
- * the daemon runs as its user: lines before that wait in memory.
+ * Not fsynced: it is for people, and the state file holds the bans. Lines
+ * wait in memory and are written once per turn of the loop; the file is
+ * opened for each write, never held open (the state directory can be
+ * remounted read-only under a running daemon), and written only once the
+ * daemon runs as its user.
  * Format (docs/state.md): TIME EVENT ADDRESS key=value..., values
  * percent-escaped. */
 #ifndef RG_HISTORY_H
@@ -20,7 +21,8 @@
 #define HISTORY_MAX (1024 * 1024)
 #define HISTORY_RCPTS 8                 /* recipients kept as a ban's evidence */
 #define HISTORY_LINE 4096
-#define HISTORY_HELD (1024 * 1024)     /* bytes of lines waiting for history_start() */
+#define HISTORY_HELD (1024 * 1024)     /* bytes of lines waiting to be written */
+#define HISTORY_CHUNK (64 * 1024)      /* most bytes written at once */
 
 struct history {
 	char path[4200], old[4200];
@@ -31,16 +33,20 @@ struct history {
 
 /* dir/history, its lines held until history_start(). */
 void history_init(struct history *h, const char *dir);
-/* Write the held lines and every later one at once (as the user the
- * daemon runs as, so the files are its own). */
+/* From now on history_flush() writes (as the user the daemon runs as, so
+ * the files are its own); the lines held are written at once. */
 void history_start(struct history *h);
+/* Write the lines queued since the last call, rotating first where they
+ * would pass HISTORY_MAX; lines that found no room in memory are counted
+ * in one log line. The daemon calls it at the end of each loop turn. */
+void history_flush(struct history *h);
 void history_free(struct history *h);
 /* The line of one event, with n recipients as its evidence. */
 void history_line(char *buf, size_t len, const struct judge_event *e,
 		  const struct recent_rcpt *const *rcpts, size_t n);
-/* Append one line (no newline), rotating first when it would pass
- * HISTORY_MAX; while held, queued (up to HISTORY_HELD bytes, then counted
- * and dropped). A failure is logged once, until a write succeeds again. */
+/* Queue one line (no newline) for history_flush(); past HISTORY_HELD
+ * bytes waiting, counted and dropped. A failed write is logged once, until
+ * one succeeds again. */
 void history_add(struct history *h, const char *line);
 
 /* One line read back: its fields decoded in place. */

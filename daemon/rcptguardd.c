@@ -439,6 +439,7 @@ static void flush_bans(void *arg)
 	struct daemon *d = arg;
 
 	enforce_flush(d->enf);
+	history_flush(&d->history);
 	if (d->turn_bans)
 		prom_observe(&d->env.ban_reaction,
 			     (double)(mono_ns() - loop_turn_start(d->loop)) / 1e9, d->turn_bans);
@@ -788,6 +789,7 @@ out:
 	enforce_free(d.enf);
 	offenders_free(d.off);
 	journal_close(&d.journal);
+	history_flush(&d.history);
 	history_free(&d.history);
 	if (d.state_lock >= 0)
 		close(d.state_lock);
