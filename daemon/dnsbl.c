@@ -447,10 +447,7 @@ void dnsbl_free(struct dnsbl *d)
 		d->qhead = (d->qhead + 1) % QUEUE_MAX;
 		d->qlen--;
 	}
-	if (d->tick.fd >= 0) {
-		loop_del(d->loop, &d->tick);
-		close(d->tick.fd);
-	}
+	loop_close(d->loop, &d->tick);
 	free(d->cache);
 	free(d->queue);
 	free(d);

@@ -471,14 +471,8 @@ void follow_stop(struct follow *f)
 		return;
 	for (unsigned i = 0; f->fs && i < f->n; i++)
 		tail_close(&f->fs[i].tail);
-	if (f->ino.fd >= 0) {
-		loop_del(f->loop, &f->ino);
-		close(f->ino.fd);
-	}
-	if (f->timer.fd >= 0) {
-		loop_del(f->loop, &f->timer);
-		close(f->timer.fd);
-	}
+	loop_close(f->loop, &f->ino);
+	loop_close(f->loop, &f->timer);
 	free(f->fs);
 	free(f);
 }

@@ -183,10 +183,7 @@ void lapi_http_free(struct lapi_http *h)
 {
 	if (!h)
 		return;
-	if (h->tick.fd >= 0) {
-		loop_del(h->loop, &h->tick);
-		close(h->tick.fd);
-	}
+	loop_close(h->loop, &h->tick);
 	if (h->busy)
 		curl_multi_remove_handle(h->multi, h->easy);
 	curl_slist_free_all(h->headers);

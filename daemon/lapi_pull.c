@@ -264,10 +264,7 @@ void lapi_pull_free(struct lapi_pull *p)
 {
 	if (!p)
 		return;
-	if (p->tick.fd >= 0) {
-		loop_del(p->loop, &p->tick);
-		close(p->tick.fd);
-	}
+	loop_close(p->loop, &p->tick);
 	lapi_http_free(p->http);
 	lapi_stream_free(p->stream);
 	lapi_set_free(p->set);

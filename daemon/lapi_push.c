@@ -465,10 +465,7 @@ void lapi_push_free(struct lapi_push *p)
 {
 	if (!p)
 		return;
-	if (p->tick.fd >= 0) {
-		loop_del(p->loop, &p->tick);
-		close(p->tick.fd);
-	}
+	loop_close(p->loop, &p->tick);
 	lapi_http_free(p->http);
 	free(p->post);
 	free(p);

@@ -67,6 +67,15 @@ void loop_del(struct loop *l, struct watch *w)
 	epoll_ctl(l->ep, EPOLL_CTL_DEL, w->fd, NULL);
 }
 
+void loop_close(struct loop *l, struct watch *w)
+{
+	if (w->fd < 0)
+		return;
+	loop_del(l, w);
+	close(w->fd);
+	w->fd = -1;
+}
+
 int loop_timer(struct loop *l, struct watch *w, unsigned interval_ms)
 {
 	struct itimerspec its = {

@@ -20,6 +20,9 @@ void loop_free(struct loop *l);
 int loop_add(struct loop *l, struct watch *w, uint32_t events);
 int loop_mod(struct loop *l, struct watch *w, uint32_t events);
 void loop_del(struct loop *l, struct watch *w);
+/* loop_del() and close the fd w owns (a timer's, inotify's); fd < 0: no
+ * watch, nothing to do. w->fd becomes -1. */
+void loop_close(struct loop *l, struct watch *w);
 /* A periodic timer: w->fd becomes a timerfd; cb runs every interval_ms. */
 int loop_timer(struct loop *l, struct watch *w, unsigned interval_ms);
 /* Free p after the current batch of events, so an event still queued for

@@ -55,11 +55,7 @@ int metrics_file_start(struct metrics_file *m, struct loop *l, struct control_en
 
 void metrics_file_stop(struct metrics_file *m)
 {
-	if (m->timer.fd >= 0) {
-		loop_del(m->loop, &m->timer);
-		close(m->timer.fd);
-	}
-	m->timer.fd = -1;
+	loop_close(m->loop, &m->timer);
 }
 
 int metrics_file_apply(struct metrics_file *m, const struct config *c)

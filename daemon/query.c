@@ -233,10 +233,7 @@ void query_stop(struct query *q)
 	if (!q)
 		return;
 	server_free(q->srv);            /* frees every waiting request via closed() */
-	if (q->tick.fd >= 0) {
-		loop_del(q->loop, &q->tick);
-		close(q->tick.fd);
-	}
+	loop_close(q->loop, &q->tick);
 	free(q);
 }
 

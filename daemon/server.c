@@ -539,10 +539,7 @@ void server_free(struct server *s)
 		if (s->ls[i].path[0])
 			unlink(s->ls[i].path);
 	}
-	if (s->sweep.fd >= 0) {
-		loop_del(s->loop, &s->sweep);
-		close(s->sweep.fd);
-	}
+	loop_close(s->loop, &s->sweep);
 	if (s->reserve_fd >= 0)
 		close(s->reserve_fd);
 	free(s);
