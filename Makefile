@@ -54,7 +54,7 @@ COMMON_SRC += daemon/casefold.c
 # Postfix's address resolver: the mailbox a routed recipient reaches.
 COMMON_SRC += daemon/route.c
 # The xdp backend's setup, with the program it loads: the CLI opens the same backend.
-COMMON_SRC += daemon/xdp_loader.c
+COMMON_SRC += daemon/xdp_loader.c daemon/migrate.c
 # The keyed index of every table an attacker can fill.
 COMMON_SRC += daemon/keyindex.c
 # CrowdSec's Local API: the stream parser and the decision rules (unit-tested).
@@ -251,6 +251,18 @@ $(B)/tests/log_reaction: tests/bench/log_reaction.c tests/bench/load_util.h $(B)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/bench $(LDFLAGS) -o $@ $< $(B)/libcommon.a $(LIBS)
 
+# migrate.bats: an earlier release's maps and program (OLD_BAN_SIZE picks
+# the release) and the tool that pins, fills and attaches them.
+$(B)/tests/oldlayout%.bpf.o: tests/system/oldlayout.bpf.c
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -DOLD_BAN_SIZE=$* -c $< -o $@
+
+$(B)/tests/oldpins: tests/system/oldpins.c $(B)/libcommon.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libcommon.a $(LIBS)
+
+OLD_LAYOUT_BIN := $(B)/tests/oldpins $(B)/tests/oldlayout40.bpf.o $(B)/tests/oldlayout64.bpf.o
+
 $(B)/tests/dns_bad: tests/system/dns_bad.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
@@ -307,7 +319,7 @@ BENCH_BIN := $(B)/tests/bench_xdp $(B)/tests/policy_load $(B)/tests/log_reaction
              $(B)/tests/attack_load $(B)/tests/state_io
 
 TEST_BINS := $(UNIT_BIN) $(B)/tests/bpf_packets $(B)/tests/bpf_random \
-             $(BENCH_BIN) $(B)/tests/dns_bad \
+             $(BENCH_BIN) $(B)/tests/dns_bad $(OLD_LAYOUT_BIN) \
              $(FUZZ_BIN)
 
 # make check = the packages, then make test. make test installs nothing

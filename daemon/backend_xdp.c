@@ -46,8 +46,11 @@ static void *open_store(const struct config *c, enum backend_mode mode, struct b
 	}
 	snprintf(b->pin_dir, sizeof(b->pin_dir), "%s", c->bpf_pin_dir);
 	if (mode == BACKEND_ATTACH || mode == BACKEND_REMOVE) {
-		if (maps_open(&b->maps, c->bpf_pin_dir, err, errlen) == 0)
+		/* Another version's maps are the daemon's to carry over. */
+		if (maps_open(&b->maps, c->bpf_pin_dir, err, errlen) == 0 &&
+		    (mode == BACKEND_REMOVE || xdp_pins_check(c->bpf_pin_dir, err, errlen) == 0))
 			return b;
+		maps_close(&b->maps);
 		/* Pins another version made (other maps, other values) can
 		 * still be removed: destroy() needs only the pin directory. */
 		if (mode == BACKEND_REMOVE && bans_pinned(c->bpf_pin_dir)) {
@@ -127,19 +130,18 @@ static int detach_one(const struct link_info *li, void *arg)
 	return 0;
 }
 
-/* Each link, then each pin, then the directories: whatever cannot be
- * removed is named, and the rest still goes. */
+/* Each link, then each pin (another version's too), then the
+ * directories: whatever cannot be removed is named, and the rest still
+ * goes. */
 static int destroy(void *ctx)
 {
 	struct xdpb *b = ctx;
 	char path[PATH_MAX + 64];
-	int rc = 0;
+	int rc;
 
 	links_foreach(&b->maps, b->pin_dir, detach_one, b);
-	for (size_t i = 0; pins_map_names[i]; i++)
-		if (pins_path(path, sizeof(path), b->pin_dir, pins_map_names[i]) == 0 &&
-		    unlink(path) < 0 && errno != ENOENT && (rc = -errno))
-			log_err("event=destroy_failed path=%s error=\"%s\"", path, strerror(errno));
+	if ((rc = pins_clear(b->pin_dir)) < 0)
+		log_err("event=destroy_failed path=%s error=\"%s\"", b->pin_dir, strerror(-rc));
 	pins_link_path(path, sizeof(path), b->pin_dir, "");
 	rmdir(path);
 	if (rmdir(b->pin_dir) < 0 && errno != ENOENT && (rc = -errno))

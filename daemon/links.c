@@ -146,6 +146,38 @@ int links_attach(const struct rg_maps *m, const char *dir, const char *ifname,
 	return 0;
 }
 
+struct move {
+	const char *dir;
+	int prog_fd;
+	int failed;
+};
+
+static int move_one(const struct link_info *li, void *arg)
+{
+	struct move *mv = arg;
+	char path[4096];
+	int fd;
+
+	if (pins_link_path(path, sizeof(path), mv->dir, li->ifname) < 0 ||
+	    (fd = bpf_obj_get(path)) < 0)
+		return 0;
+	if (bpf_link_update(fd, mv->prog_fd, NULL) < 0) {
+		log_warn("event=link_update_failed ifname=%s error=\"%s\"", li->ifname,
+			 strerror(errno));
+		mv->failed++;
+	}
+	close(fd);
+	return 0;
+}
+
+int links_move(const struct rg_maps *m, const char *dir, int prog_fd)
+{
+	struct move mv = { dir, prog_fd, 0 };
+
+	links_foreach(m, dir, move_one, &mv);
+	return mv.failed;
+}
+
 int links_detach(const struct rg_maps *m, const char *dir, const char *ifname)
 {
 	char path[4096];

@@ -22,6 +22,11 @@ int links_attach(const struct rg_maps *m, const char *dir, const char *ifname,
 		 int prog_fd, enum xdp_mode_cfg want, struct link_info *out,
 		 char *err, size_t errlen);
 
+/* Move every pinned link to prog_fd (bpf_link_update: each interface
+ * changes program at once, no packet goes unchecked). Returns how many
+ * could not be moved, each logged. */
+int links_move(const struct rg_maps *m, const char *dir, int prog_fd);
+
 /* Detach and unpin one interface's link; 0, or -ENOENT if none is pinned. */
 int links_detach(const struct rg_maps *m, const char *dir, const char *ifname);
 

@@ -84,22 +84,8 @@ int maps_get_ban(const struct rg_maps *m, const struct rg_lpm_key *k, struct rg_
 	return out->prefixlen == k->prefixlen ? 0 : -ENOENT;
 }
 
-int maps_ban(const struct rg_maps *m, const struct rg_lpm_key *k, uint64_t expires_ns,
-	     unsigned reason, const char *note)
+static void set_note(const struct rg_maps *m, const struct rg_lpm_key *k, const char *note)
 {
-	const void *key;
-	int fd = ban_fd(m, k, &key);
-	struct rg_ban b;
-
-	if (maps_get_ban(m, k, &b) < 0) {
-		memset(&b, 0, sizeof(b));
-		b.created_unix = wall_secs();
-		b.prefixlen = k->prefixlen;
-	}
-	b.expires_ns = expires_ns;
-	b.reason = reason;
-	if (bpf_map_update_elem(fd, key, &b, BPF_ANY) < 0)
-		return -errno;
 	if (note && *note) {
 		struct rg_note n = { { 0 } };
 
@@ -109,7 +95,33 @@ int maps_ban(const struct rg_maps *m, const struct rg_lpm_key *k, uint64_t expir
 	} else {
 		bpf_map_delete_elem(m->notes, k);
 	}
+}
+
+int maps_ban_carry(const struct rg_maps *m, const struct rg_lpm_key *k, const struct rg_ban *b,
+		   const char *note)
+{
+	const void *key;
+	int fd = ban_fd(m, k, &key);
+
+	if (bpf_map_update_elem(fd, key, b, BPF_ANY) < 0)
+		return -errno;
+	set_note(m, k, note);
 	return 0;
+}
+
+int maps_ban(const struct rg_maps *m, const struct rg_lpm_key *k, uint64_t expires_ns,
+	     unsigned reason, const char *note)
+{
+	struct rg_ban b;
+
+	if (maps_get_ban(m, k, &b) < 0) {
+		memset(&b, 0, sizeof(b));
+		b.created_unix = wall_secs();
+		b.prefixlen = k->prefixlen;
+	}
+	b.expires_ns = expires_ns;
+	b.reason = reason;
+	return maps_ban_carry(m, k, &b, note);
 }
 
 int maps_unban(const struct rg_maps *m, const struct rg_lpm_key *k)
@@ -126,31 +138,32 @@ int maps_unban(const struct rg_maps *m, const struct rg_lpm_key *k)
 static int walk(int fd, size_t key_size, size_t val_size,
 		int (*fn)(const void *key, void *val, void *arg), void *arg)
 {
-	unsigned char cur[sizeof(struct rg_lpm_key)], next[sizeof(struct rg_lpm_key)];
-	unsigned char val[sizeof(struct rg_ban) > sizeof(struct rg_allow) ?
-			  sizeof(struct rg_ban) : sizeof(struct rg_allow)];
+	unsigned char *cur = malloc(2 * key_size + val_size), *next, *val;
 	bool more;
-	int rc;
+	int rc = 0;
 
-	if (key_size > sizeof(cur) || val_size > sizeof(val))
-		return -EINVAL;
+	if (!cur)
+		return -ENOMEM;
+	next = cur + key_size;
+	val = next + key_size;
 	more = bpf_map_get_next_key(fd, NULL, cur) == 0;
-	while (more) {
+	while (more && rc == 0) {
 		more = bpf_map_get_next_key(fd, cur, next) == 0;
 		/* A failed lookup means it was deleted meanwhile. */
-		if (bpf_map_lookup_elem(fd, cur, val) == 0 && (rc = fn(cur, val, arg)) != 0)
-			return rc;
+		if (bpf_map_lookup_elem(fd, cur, val) == 0)
+			rc = fn(cur, val, arg);
 		memcpy(cur, next, key_size);
 	}
-	return 0;
+	free(cur);
+	return rc;
 }
 
 /* The same, a few thousand entries per system call: a million bans take
  * tens of milliseconds instead of seconds. Maps without batch operations
  * (the LPM tries) fall back to walk(). */
 #define BATCH 4096
-static int walk_batch(int fd, size_t key_size, size_t val_size,
-		      int (*fn)(const void *key, void *val, void *arg), void *arg)
+int maps_walk_fd(int fd, size_t key_size, size_t val_size,
+		 int (*fn)(const void *key, void *val, void *arg), void *arg)
 {
 	/* The batch token of a hash map is a bucket number; 8 bytes hold it. */
 	uint64_t in = 0, out = 0;
@@ -230,7 +243,7 @@ int maps_walk(const struct rg_maps *m, enum backend_kind kind, backend_walk_cb c
 	struct rec_walk w = { m, kind, true, ban && bpf_map_get_next_key(m->notes, NULL, &any) == 0,
 			      cb, arg };
 	size_t val = ban ? sizeof(struct rg_ban) : sizeof(struct rg_allow);
-	int rc = ban ? walk_batch(m->bans_exact, sizeof(struct rg_addr), val, rec_visit, &w) :
+	int rc = ban ? maps_walk_fd(m->bans_exact, sizeof(struct rg_addr), val, rec_visit, &w) :
 		       walk(m->allow_exact, sizeof(struct rg_addr), val, rec_visit, &w);
 
 	if (rc)
@@ -240,13 +253,19 @@ int maps_walk(const struct rg_maps *m, enum backend_kind kind, backend_walk_cb c
 		    rec_visit, &w);
 }
 
-int maps_allow_add(const struct rg_maps *m, const struct rg_lpm_key *k, unsigned origin)
+int maps_allow_carry(const struct rg_maps *m, const struct rg_lpm_key *k, const struct rg_allow *a)
 {
 	const void *key;
 	int fd = allow_fd(m, k, &key);
+
+	return bpf_map_update_elem(fd, key, a, BPF_ANY) < 0 ? -errno : 0;
+}
+
+int maps_allow_add(const struct rg_maps *m, const struct rg_lpm_key *k, unsigned origin)
+{
 	struct rg_allow a = { .created_unix = wall_secs(), .origin = origin };
 
-	return bpf_map_update_elem(fd, key, &a, BPF_ANY) < 0 ? -errno : 0;
+	return maps_allow_carry(m, k, &a);
 }
 
 int maps_allow_del(const struct rg_maps *m, const struct rg_lpm_key *k)

@@ -23,6 +23,10 @@ void maps_close(struct rg_maps *m);
  * new expiry. note may be NULL. */
 int maps_ban(const struct rg_maps *m, const struct rg_lpm_key *k, uint64_t expires_ns,
 	     unsigned reason, const char *note);
+/* Write b (counters, creation time and all) as the ban of k: an entry
+ * carried over from another map layout. */
+int maps_ban_carry(const struct rg_maps *m, const struct rg_lpm_key *k, const struct rg_ban *b,
+		   const char *note);
 /* Exactly this key (an LPM map lookup would match covering prefixes). */
 int maps_get_ban(const struct rg_maps *m, const struct rg_lpm_key *k, struct rg_ban *out);
 /* 0, or -ENOENT when there was no such ban. */
@@ -31,7 +35,14 @@ int maps_unban(const struct rg_maps *m, const struct rg_lpm_key *k);
 /* Every entry of kind, exact keys first; stops when cb returns non-zero. */
 int maps_walk(const struct rg_maps *m, enum backend_kind kind, backend_walk_cb cb, void *arg);
 
+/* Every entry of one map whose keys and values have these sizes; stops
+ * when fn returns non-zero. */
+int maps_walk_fd(int fd, size_t key_size, size_t val_size,
+		 int (*fn)(const void *key, void *val, void *arg), void *arg);
+
 int maps_allow_add(const struct rg_maps *m, const struct rg_lpm_key *k, unsigned origin);
+/* Write a (its creation time kept) as the allow entry of k. */
+int maps_allow_carry(const struct rg_maps *m, const struct rg_lpm_key *k, const struct rg_allow *a);
 int maps_allow_del(const struct rg_maps *m, const struct rg_lpm_key *k);
 
 int maps_set_ports(const struct rg_maps *m, const uint16_t *ports, unsigned n);

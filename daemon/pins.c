@@ -1,4 +1,5 @@
 /* pins.c - the pin directory: bpffs mounting and pin paths. */
+#include <dirent.h>
 #include <errno.h>
 #include <linux/magic.h>
 #include <stdio.h>
@@ -6,6 +7,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <unistd.h>
 #include "pins.h"
 
 const char *const pins_map_names[] = {
@@ -80,4 +82,42 @@ int pins_prepare(const char *dir, char *err, size_t errlen)
 		return -1;
 	}
 	return 0;
+}
+
+/* Unpins the non-directory entries of one directory. */
+static int clear_dir(const char *dir)
+{
+	char path[4096];
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	int rc = 0;
+
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d)))
+		if (de->d_type != DT_DIR && pins_path(path, sizeof(path), dir, de->d_name) == 0 &&
+		    unlink(path) < 0 && errno != ENOENT && !rc)
+			rc = -errno;
+	closedir(d);
+	return rc;
+}
+
+int pins_drop_staging(const char *dir)
+{
+	char staging[4096];
+	int rc;
+
+	if (pins_path(staging, sizeof(staging), dir, PINS_STAGING) < 0)
+		return -ENAMETOOLONG;
+	rc = clear_dir(staging);
+	if (rmdir(staging) < 0 && errno != ENOENT && !rc)
+		rc = -errno;
+	return rc;
+}
+
+int pins_clear(const char *dir)
+{
+	int rc = pins_drop_staging(dir), rd = clear_dir(dir);
+
+	return rd ? rd : rc;
 }
