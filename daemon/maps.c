@@ -160,25 +160,28 @@ static int walk(int fd, size_t key_size, size_t val_size,
 
 /* The same, a few thousand entries per system call: a million bans take
  * tens of milliseconds instead of seconds. Maps without batch operations
- * (the LPM tries) fall back to walk(). */
+ * fall back to walk(). */
 #define BATCH 4096
 int maps_walk_fd(int fd, size_t key_size, size_t val_size,
 		 int (*fn)(const void *key, void *val, void *arg), void *arg)
 {
-	/* The batch token of a hash map is a bucket number; 8 bytes hold it. */
-	uint64_t in = 0, out = 0;
-	unsigned char *keys = malloc(BATCH * key_size), *vals = malloc(BATCH * val_size);
+	/* The batch token is a hash map's bucket number (4 bytes) or, for
+	 * maps the kernel walks generically (LPM tries), a key. */
+	size_t tok = key_size > 8 ? key_size : 8;
+	unsigned char *keys = malloc(BATCH * key_size), *vals = malloc(BATCH * val_size),
+		      *in = malloc(2 * tok), *out = in ? in + tok : NULL;
 	bool first = true, last = false;
 	int rc = 0;
 
-	if (!keys || !vals) {
+	if (!keys || !vals || !in) {
 		free(keys);
 		free(vals);
+		free(in);
 		return walk(fd, key_size, val_size, fn, arg);
 	}
 	while (!last && rc == 0) {
 		__u32 n = BATCH;
-		int e = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys, vals, &n, NULL);
+		int e = bpf_map_lookup_batch(fd, first ? NULL : in, out, keys, vals, &n, NULL);
 
 		if (e < 0 && errno != ENOENT) {
 			/* No batch support: only safe to fall back before the first batch. */
@@ -188,11 +191,12 @@ int maps_walk_fd(int fd, size_t key_size, size_t val_size,
 		last = e < 0;           /* ENOENT: this was the last batch */
 		for (__u32 i = 0; i < n && rc == 0; i++)
 			rc = fn(keys + i * key_size, vals + i * val_size, arg);
-		in = out;
+		memcpy(in, out, tok);
 		first = false;
 	}
 	free(keys);
 	free(vals);
+	free(in);
 	return rc;
 }
 

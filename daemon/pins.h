@@ -9,7 +9,7 @@ extern const char *const pins_map_names[];
 
 /* The directory under the pin directory where a migration builds the
  * maps of a new layout before they replace the old pins (migrate.c). */
-#define PINS_STAGING ".migrating"
+#define PINS_STAGING "migrating"
 
 /* dir/name into buf; -1 if it does not fit. */
 int pins_path(char *buf, size_t len, const char *dir, const char *name);
