@@ -47,10 +47,9 @@ static void *open_store(const struct config *c, enum backend_mode mode, struct b
 	snprintf(b->pin_dir, sizeof(b->pin_dir), "%s", c->bpf_pin_dir);
 	if (mode == BACKEND_ATTACH || mode == BACKEND_REMOVE) {
 		/* Another version's maps are the daemon's to carry over. */
-		if (maps_open(&b->maps, c->bpf_pin_dir, err, errlen) == 0 &&
-		    (mode == BACKEND_REMOVE || xdp_pins_check(c->bpf_pin_dir, err, errlen) == 0))
+		if ((mode == BACKEND_REMOVE || xdp_pins_check(c->bpf_pin_dir, err, errlen) == 0) &&
+		    maps_open(&b->maps, c->bpf_pin_dir, err, errlen) == 0)
 			return b;
-		maps_close(&b->maps);
 		/* Pins another version made (other maps, other values) can
 		 * still be removed: destroy() needs only the pin directory. */
 		if (mode == BACKEND_REMOVE && bans_pinned(c->bpf_pin_dir)) {

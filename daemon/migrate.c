@@ -303,10 +303,11 @@ void migrate_carry(const char *dir, const struct rg_maps *to, struct migrate_cou
 		n->refused += c.refused[i];
 		log_err("event=maps_migrate_refused what=%s count=%zu error=\"%s\" fix=\"%s\"",
 			what[i], c.refused[i], strerror(-c.error[i]),
-			c.error[i] == -EINVAL ? "none: their keys are not addresses" :
-			i == 0 ? "raise max_bans and restart; the state file restores the bans it knows" :
-			i == 1 ? "raise max_prefix_bans and restart; the state file restores the bans it knows" :
-				 "raise max_allow and restart; the config's allow entries are loaded again");
+			c.error[i] == -EINVAL ? "none: their keys are not addresses; they are lifted" :
+			i == 0 ? "raise max_bans; the bans that did not fit are lifted" :
+			i == 1 ? "raise max_prefix_bans; the bans that did not fit are lifted" :
+				 "raise max_allow; the config's allow entries are loaded again, "
+				 "manual ones that did not fit are lifted");
 	}
 }
 

@@ -118,6 +118,10 @@ carried_across_swap() {
 	run mail_from_client 10.77.1.1
 	assert_failure
 	run -0 mail_from_client 10.77.1.1 80
+	# The counter behind XDP does count what passes.
+	rg unban 10.77.1.2
+	run -0 mail_from_client 10.77.1.1
+	[ "$(passed)" -ge 1 ]
 }
 
 @test "bans pinned by the release before ban_action = rst (40-byte values) are carried over, enforced throughout" {
@@ -127,4 +131,59 @@ carried_across_swap() {
 
 @test "bans pinned by commit abfa089's layout (64-byte values, 16-byte exact keys, other max_entries) are carried over" {
 	carried_across_swap 64
+}
+
+@test "a max_bans change carries the bans over; those that no longer fit are refused, counted and logged" {
+	start_daemon
+	for a in 10.77.1.2 10.77.1.9 10.77.1.10 10.77.1.11 10.77.1.12; do
+		rg ban --reason "n $a" $a
+	done
+	rg ban 10.9.0.0/16
+	stop_daemon
+	echo "max_bans = 3" >> "$CONF"
+	start_daemon
+	grep -q 'event=maps_migrated bans=3 prefixes=1 allows=[0-9]* notes=3 from="bans_exact max_entries 1048576, this build 3" expired=0 refused=2' "$DLOG"
+	grep -q 'event=maps_migrate_refused what=bans count=2 error=".*" fix="raise max_bans; the bans that did not fit are lifted"' "$DLOG"
+	[ "$(rg list --json | jq length)" = 4 ]
+	[ "$(ban_field 10.9.0.0/16 address)" = 10.9.0.0/16 ]
+	# Raised again: the bans that fitted come along.
+	stop_daemon
+	sed -i 's/^max_bans = 3$/max_bans = 100/' "$CONF"
+	start_daemon
+	grep -q 'event=maps_migrated bans=3 prefixes=1 .* from="bans_exact max_entries 3, this build 100" expired=0 refused=0' "$DLOG"
+	[ "$(ban_field 10.9.0.0/16 address)" = 10.9.0.0/16 ]
+}
+
+@test "with the daemon down, the CLI refuses an old layout and says that starting the daemon carries the bans over" {
+	old_install 40
+	for cmd in list "ban 10.77.1.5" status; do
+		run rg $cmd
+		assert_failure
+		assert_output --partial "the maps pinned at $PIN were made by another rcptguard version (bans_exact value_size 40, this build 64); start rcptguardd: it carries their bans over"
+	done
+	start_daemon
+	stop_daemon
+	run -0 rg list
+	assert_line --regexp "^10\.77\.1\.2 +guessed five rcpts "
+}
+
+@test "a migration that died (new maps half built, or half of the pins replaced) is redone from the old pins at the next start" {
+	old_install 40
+	# Died while building: the staging directory holds a part of the bans.
+	"$B/tests/oldpins" "$B/tests/oldlayout64.bpf.o" "$PIN/migrating" <<-EOF
+	ban 10.77.1.2 60 1 0 0 1
+	EOF
+	# Died while replacing the pins: bans_prefix already is a new one.
+	"$B/tests/oldpins" "$B/tests/oldlayout64.bpf.o" "$PIN-new" <<-EOF
+	ban 10.9.0.0/16 7200 5 3 300 1700000002
+	ban 2001:db8::/48 0 1 4 400 1700000003 a v6 net
+	EOF
+	mv "$PIN-new/bans_prefix" "$PIN/bans_prefix"
+	rm -rf "$PIN-new"
+	start_daemon
+	grep -q "event=maps_migrated bans=2 prefixes=2 allows=2 notes=3 " "$DLOG"
+	check_carried
+	[ ! -e "$PIN/migrating" ]
+	run mail_from_client 10.77.1.1
+	assert_failure
 }

@@ -110,16 +110,14 @@ teardown() { teardown_net; }
 	assert_line --regexp "^$IF_S +[0-9]+ +native "
 }
 
-@test "detach removes pins another version made (a ban map of another value size), so the next start works" {
+@test "detach removes pins another version made (a ban map of another value size, a map this version lacks), so the next start works" {
 	mkdir -p $PIN
 	bpftool map create $PIN/bans_exact type hash key 16 value 40 entries 16 name bans_exact
+	bpftool map create $PIN/bans_v9 type hash key 4 value 40 entries 16 name bans_v9
 	bpftool map create $PIN/stats type percpu_array key 4 value 8 entries 1 name stats
-	run in_s "$B/rcptguardd" -f -c "$CONF"
-	assert_failure
-	assert_output --partial "rcptguard detach"
 	run -0 rg detach
 	assert_line "removed the XDP program and every pinned map under $PIN"
-	[ ! -e $PIN/bans_exact ]
+	[ ! -e $PIN ]
 	start_daemon
 	rg ban 10.77.1.2
 	run mail_from_client 10.77.1.1
