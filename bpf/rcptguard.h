@@ -21,6 +21,25 @@
  * Exact addresses live in a hash and only prefixes in the LPM trie: an LPM
  * trie's lookup cost grows with its size, a hash's does not, and almost all
  * bans are single addresses.
+ *
+ * Maps another version pinned. The layout above may change between
+ * releases; the daemon carries the bans of whatever layout it finds over
+ * to its own (daemon/migrate.c), reading the old pins by these rules,
+ * which every release keeps:
+ *   - a ban map is a pinned map whose name starts with "bans_", an allow
+ *     map one whose name starts with "allow_";
+ *   - their key is, by its size: 4 bytes an IPv4 address (network order,
+ *     a /32), 16 a struct rg_addr (a /128), 20 a struct rg_lpm_key;
+ *   - the first 40 bytes of a ban value are struct rg_ban's first six
+ *     fields (expires_ns, created_unix, packets, bytes, reason, prefixlen),
+ *     and the first 12 of an allow value rg_allow's (created_unix, origin):
+ *     new fields go after them;
+ *   - notes live in "ban_notes", keyed by struct rg_lpm_key (an exact ban's
+ *     prefixlen is 128), valued by struct rg_note;
+ *   - "ifaces" keys an interface's record (its first 32 bytes: struct
+ *     rg_iface) by its ifindex (4 bytes).
+ * Every other map (ports, stats, settings) is rewritten from the config
+ * or starts again from zero.
  */
 #ifndef RCPTGUARD_ABI_H
 #define RCPTGUARD_ABI_H
@@ -47,6 +66,8 @@ enum rg_reason {
 	RG_REASON_MAX
 };
 
+/* The first 40 bytes are fixed forever (see "Maps another version
+ * pinned" above). */
 struct rg_ban {
 	__u64 expires_ns;           /* CLOCK_MONOTONIC (coarse in the kernel); 0 = permanent */
 	__u64 created_unix;         /* wall-clock seconds, for people */
@@ -65,6 +86,7 @@ enum rg_allow_origin {
 	RG_ALLOW_MANUAL,            /* rcptguard allow add: kept until deleted */
 };
 
+/* The first 12 bytes are fixed forever. */
 struct rg_allow {
 	__u64 created_unix;
 	__u32 origin;               /* enum rg_allow_origin */
