@@ -104,7 +104,7 @@ static int detach_unlisted(const struct link_info *li, void *arg)
  * move the links to the new program, then replace the pins. Until the
  * pins are replaced the old maps hold every ban, so a start that dies
  * here is redone by the next. *fresh says whether the state file must
- * put bans back (some could not be carried). */
+ * put bans back (some could not be carried, or there were none). */
 static int carry_over(struct rcptguard *skel, const struct config *c, const char *why,
 		      bool *fresh, char *err, size_t errlen)
 {
@@ -133,7 +133,8 @@ static int carry_over(struct rcptguard *skel, const struct config *c, const char
 	log_info("event=maps_migrated bans=%zu prefixes=%zu allows=%zu notes=%zu from=%s "
 		 "expired=%zu refused=%zu", n.bans, n.prefixes, n.allows, n.notes,
 		 log_quote(q, sizeof(q), why), n.expired, n.refused);
-	*fresh = n.refused || n.unreadable;
+	/* Nothing carried may be a first start that died while pinning. */
+	*fresh = n.refused || n.unreadable || !(n.bans + n.prefixes);
 	return 0;
 }
 
