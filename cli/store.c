@@ -51,6 +51,7 @@ static int open_store(struct ctx *x, enum backend_cfg be, const struct backend_o
 int store_open_quiet(struct ctx *x, char *err, size_t errlen)
 {
 	char nft_err[512];
+	bool attached;
 
 	if (x->ops)
 		return 0;
@@ -64,10 +65,16 @@ int store_open_quiet(struct ctx *x, char *err, size_t errlen)
 	case BACKEND_AUTO:
 		break;
 	}
-	if (xdp_attached(&x->cfg) && open_store(x, BACKEND_XDP, &backend_xdp, err, errlen) == 0)
+	attached = xdp_attached(&x->cfg);
+	if (attached && open_store(x, BACKEND_XDP, &backend_xdp, err, errlen) == 0)
 		return 0;
-	if (open_store(x, BACKEND_NFT, &backend_nft, nft_err, sizeof(nft_err)) == 0 ||
-	    open_store(x, BACKEND_XDP, &backend_xdp, err, errlen) == 0)
+	if (open_store(x, BACKEND_NFT, &backend_nft, nft_err, sizeof(nft_err)) == 0)
+		return 0;
+	/* Our program is attached: why its maps cannot be used (another
+	 * version's layout) says more than "nothing holds bans". */
+	if (attached)
+		return -1;
+	if (open_store(x, BACKEND_XDP, &backend_xdp, err, errlen) == 0)
 		return 0;
 	snprintf(err, errlen, "nothing holds bans yet: no rcptguard maps are pinned at %s and "
 		 "there is no nftables table inet %s; start rcptguardd once to create them",

@@ -161,6 +161,11 @@ carried_across_swap() {
 		assert_failure
 		assert_output --partial "the maps pinned at $PIN were made by another rcptguard version (bans_exact value_size 40, this build 64); start rcptguardd: it carries their bans over"
 	done
+	# backend = auto (the default) names the same cause.
+	sed -i '/^backend =/d' "$CONF"
+	run rg list
+	assert_failure
+	assert_output --partial "were made by another rcptguard version (bans_exact value_size 40, this build 64); start rcptguardd"
 	start_daemon
 	stop_daemon
 	run -0 rg list
