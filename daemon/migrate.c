@@ -129,6 +129,8 @@ enum layout_match migrate_compare(struct bpf_object *obj, const char *dir, bool 
 }
 
 enum kind { K_BAN, K_ALLOW, K_IFACE };
+/* What a refusal is counted as. */
+enum refused { R_BANS, R_PREFIXES, R_ALLOWS, R_MAX };
 
 struct carry {
 	const struct rg_maps *to;
@@ -137,8 +139,8 @@ struct carry {
 	size_t key_size;
 	int notes;                      /* the old notes map, -1: none */
 	uint64_t now;
-	size_t refused[3];              /* bans, prefixes, allows */
-	int error[3];                   /* the first refusal's */
+	size_t refused[R_MAX];
+	int error[R_MAX];               /* the first refusal's */
 };
 
 /* An old key, by its size (the ABI rules); false: not an address. */
@@ -159,7 +161,7 @@ static bool old_key(const void *key, size_t size, struct rg_lpm_key *k)
 	return k->prefixlen <= 128;
 }
 
-static void refuse(struct carry *c, unsigned which, int rc)
+static void refuse(struct carry *c, enum refused which, int rc)
 {
 	if (!c->refused[which]++)
 		c->error[which] = rc;
@@ -180,7 +182,7 @@ static int carry_one(const void *key, void *val, void *arg)
 		return 0;
 	}
 	if (!old_key(key, c->key_size, &k)) {
-		refuse(c, c->kind == K_ALLOW ? 2 : 0, -EINVAL);
+		refuse(c, c->kind == K_ALLOW ? R_ALLOWS : R_BANS, -EINVAL);
 		return 0;
 	}
 	exact = k.prefixlen == 128;
@@ -188,7 +190,7 @@ static int carry_one(const void *key, void *val, void *arg)
 		memset(&a, 0, sizeof(a));
 		memcpy(&a, val, ALLOW_FIXED);
 		if ((rc = maps_allow_carry(c->to, &k, &a)) < 0)
-			refuse(c, 2, rc);
+			refuse(c, R_ALLOWS, rc);
 		else
 			c->n->allows++;
 		return 0;
@@ -203,7 +205,7 @@ static int carry_one(const void *key, void *val, void *arg)
 	if (c->notes >= 0 && bpf_map_lookup_elem(c->notes, &k, &note) == 0)
 		note.text[sizeof(note.text) - 1] = '\0';
 	if ((rc = maps_ban_carry(c->to, &k, &b, note.text)) < 0) {
-		refuse(c, exact ? 0 : 1, rc);
+		refuse(c, exact ? R_BANS : R_PREFIXES, rc);
 		return 0;
 	}
 	exact ? c->n->bans++ : c->n->prefixes++;
@@ -260,21 +262,25 @@ static void carry_map(struct carry *c, const char *dir, const char *name)
 static int old_notes(const char *dir)
 {
 	struct bpf_map_info info;
+	struct rg_lpm_key any;
 	int fd;
 
 	if (map_info(dir, "ban_notes", &info, &fd) < 0)
 		return -1;
-	if (info.key_size == sizeof(struct rg_lpm_key) && info.value_size == sizeof(struct rg_note))
+	if (info.key_size != sizeof(struct rg_lpm_key) || info.value_size != sizeof(struct rg_note))
+		log_err("event=maps_migrate_refused map=ban_notes key_size=%u value_size=%u "
+			"note=\"the notes of the bans are not carried\"", info.key_size,
+			info.value_size);
+	/* Notes are rare (manual bans): no lookup per ban when there are none. */
+	else if (bpf_map_get_next_key(fd, NULL, &any) == 0)
 		return fd;
-	log_err("event=maps_migrate_refused map=ban_notes key_size=%u value_size=%u "
-		"note=\"the notes of the bans are not carried\"", info.key_size, info.value_size);
 	close(fd);
 	return -1;
 }
 
 void migrate_carry(const char *dir, const struct rg_maps *to, struct migrate_counts *n)
 {
-	static const char *const what[] = { "bans", "prefixes", "allows" };
+	static const char *const what[R_MAX] = { "bans", "prefixes", "allows" };
 	struct carry c = { .to = to, .n = n, .notes = old_notes(dir), .now = mono_ns() };
 	struct dirent *de;
 	DIR *d = opendir(dir);
@@ -297,15 +303,15 @@ void migrate_carry(const char *dir, const struct rg_maps *to, struct migrate_cou
 		closedir(d);
 	if (c.notes >= 0)
 		close(c.notes);
-	for (unsigned i = 0; i < 3; i++) {
+	for (unsigned i = 0; i < R_MAX; i++) {
 		if (!c.refused[i])
 			continue;
 		n->refused += c.refused[i];
 		log_err("event=maps_migrate_refused what=%s count=%zu error=\"%s\" fix=\"%s\"",
 			what[i], c.refused[i], strerror(-c.error[i]),
 			c.error[i] == -EINVAL ? "none: their keys are not addresses; they are lifted" :
-			i == 0 ? "raise max_bans; the bans that did not fit are lifted" :
-			i == 1 ? "raise max_prefix_bans; the bans that did not fit are lifted" :
+			i == R_BANS ? "raise max_bans; the bans that did not fit are lifted" :
+			i == R_PREFIXES ? "raise max_prefix_bans; the bans that did not fit are lifted" :
 				 "raise max_allow; the config's allow entries are loaded again, "
 				 "manual ones that did not fit are lifted");
 	}

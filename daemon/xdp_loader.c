@@ -6,9 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "links.h"
-#include <sys/stat.h>
 #include "log.h"
 #include "migrate.h"
 #include "pins.h"
