@@ -259,7 +259,7 @@ static void carry_map(struct carry *c, const char *dir, const char *name)
 	close(fd);
 }
 
-static int old_notes(const char *dir)
+static int old_notes(const char *dir, struct migrate_counts *n)
 {
 	struct bpf_map_info info;
 	struct rg_lpm_key any;
@@ -267,10 +267,12 @@ static int old_notes(const char *dir)
 
 	if (map_info(dir, "ban_notes", &info, &fd) < 0)
 		return -1;
-	if (info.key_size != sizeof(struct rg_lpm_key) || info.value_size != sizeof(struct rg_note))
+	if (info.key_size != sizeof(struct rg_lpm_key) || info.value_size != sizeof(struct rg_note)) {
 		log_err("event=maps_migrate_refused map=ban_notes key_size=%u value_size=%u "
-			"note=\"the notes of the bans are not carried\"", info.key_size,
-			info.value_size);
+			"note=\"the notes of the bans are not carried; the state file restores "
+			"those it knows\"", info.key_size, info.value_size);
+		n->unreadable = true;
+	}
 	/* Notes are rare (manual bans): no lookup per ban when there are none. */
 	else if (bpf_map_get_next_key(fd, NULL, &any) == 0)
 		return fd;
@@ -281,11 +283,12 @@ static int old_notes(const char *dir)
 void migrate_carry(const char *dir, const struct rg_maps *to, struct migrate_counts *n)
 {
 	static const char *const what[R_MAX] = { "bans", "prefixes", "allows" };
-	struct carry c = { .to = to, .n = n, .notes = old_notes(dir), .now = mono_ns() };
+	struct carry c = { .to = to, .n = n, .now = mono_ns() };
 	struct dirent *de;
 	DIR *d = opendir(dir);
 
 	memset(n, 0, sizeof(*n));
+	c.notes = old_notes(dir, n);
 	while (d && (de = readdir(d))) {
 		if (de->d_type == DT_DIR)
 			continue;

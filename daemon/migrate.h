@@ -28,7 +28,7 @@ struct migrate_counts {
 	size_t bans, prefixes, allows, notes;   /* carried */
 	size_t expired;                         /* not carried: over already */
 	size_t refused;                         /* not carried: logged, one line per kind */
-	bool unreadable;                        /* a ban or allow map of unknown shape */
+	bool unreadable;                        /* a ban, allow or notes map of unknown shape */
 };
 
 /* Every live ban (counters, creation time, note), allow entry and

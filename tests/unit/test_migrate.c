@@ -230,6 +230,42 @@ static void round_trip(unsigned seed, unsigned cap)
 	clear();
 }
 
+/* Maps no rule reads are refused whole, counted and said, and mark the
+ * migration as one the state file must complete. */
+static void unreadable(void)
+{
+	struct rg_maps to = { .ports = -1, .stats = -1, .settings = -1 };
+	int odd = pinned("bans_odd", BPF_MAP_TYPE_HASH, 8, 40, 8);
+	int notes = pinned("ban_notes", BPF_MAP_TYPE_HASH, 20, 32, 8);
+	int short_allow = pinned("allow_exact", BPF_MAP_TYPE_HASH, 16, 8, 8);
+	unsigned char key[20] = { 0 }, val[40] = { 0 };
+	struct migrate_counts c;
+
+	for (unsigned char i = 0; i < 3; i++) {
+		key[0] = i;
+		bpf_map_update_elem(odd, key, val, BPF_ANY);
+	}
+	to.bans_exact = plain(BPF_MAP_TYPE_HASH, 16, sizeof(struct rg_ban), 8);
+	to.bans_prefix = plain(BPF_MAP_TYPE_LPM_TRIE, 20, sizeof(struct rg_ban), 8);
+	to.allow_exact = plain(BPF_MAP_TYPE_HASH, 16, sizeof(struct rg_allow), 8);
+	to.allow_prefix = plain(BPF_MAP_TYPE_LPM_TRIE, 20, sizeof(struct rg_allow), 8);
+	to.notes = plain(BPF_MAP_TYPE_HASH, 20, sizeof(struct rg_note), 8);
+	to.ifaces = plain(BPF_MAP_TYPE_HASH, 4, sizeof(struct rg_iface), 4);
+	migrate_carry(dir, &to, &c);
+	ok(c.unreadable && c.bans == 0 &&
+	   logcap_has("event=maps_migrate_refused map=bans_odd entries=3 key_size=8 value_size=40 ",
+		      "why=\"its key is not an address\"") &&
+	   logcap_has("event=maps_migrate_refused map=allow_exact entries=0 key_size=16 "
+		      "value_size=8 ", "why=\"its value is shorter than the fixed part\"") &&
+	   logcap_has("event=maps_migrate_refused map=ban_notes key_size=20 value_size=32 ", ""),
+	   "a ban map keyed by 8 bytes, an allow value of 8 bytes, notes of 32: refused, said");
+	maps_close(&to);
+	close(odd);
+	close(notes);
+	close(short_allow);
+	clear();
+}
+
 /* The skeleton's own maps pinned under dir, sized max_bans = bans. */
 static struct rcptguard *skeleton(unsigned bans, bool load)
 {
@@ -303,6 +339,7 @@ int main(int argc, char **argv)
 	srand(seed);
 	for (unsigned i = 0; i < 40; i++)
 		round_trip(seed + i, i % 4 == 3 ? 1 + (unsigned)rand() % 40 : MAXE);
+	unreadable();
 	compare();
 	pins_clear(dir);
 	rmdir(dir);
