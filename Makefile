@@ -97,6 +97,8 @@ DEB_DEBS  := debhelper dpkg-dev fakeroot lintian
 # systemd.bats: what the daemon calls (strace) against the unit's filter
 # (systemd-analyze), and the bash completion's test.
 TEST_DEBS += strace systemd bash-completion
+# migrate.bats stops the daemon at a chosen moment of a migration to kill it.
+TEST_DEBS += gdb
 TEST_DEBS += $(DEB_DEBS)
 
 # $(call install_debs,PACKAGES,BEFORE,AFTER): apt-get only what is missing;

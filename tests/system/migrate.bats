@@ -208,3 +208,21 @@ carried_across_swap() {
 	run mail_from_client 10.77.1.1
 	assert_failure
 }
+
+@test "a daemon killed while it replaces the pins (some new, some old) loses no ban: the next start carries them again" {
+	old_install 40
+	flood_banned
+	# Stopped at the fourth pin it moves, then SIGKILL: no chance to tidy up.
+	in_s gdb -batch -nx -ex 'break migrate_commit' -ex run -ex 'break rename' \
+		-ex 'ignore 2 3' -ex continue -ex 'info args' -ex kill \
+		--args "$B/rcptguardd" -f -c "$CONF" >"$BATS_TEST_TMPDIR/gdb.log" 2>&1 3>&-
+	grep -q "^Breakpoint 2[.0-9]*, rename " "$BATS_TEST_TMPDIR/gdb.log"
+	left=$(ls "$PIN/migrating" | wc -l)
+	[ "$left" -ge 1 ] && [ "$left" -le 6 ]
+	start_daemon
+	kill $GEN; GEN=
+	grep -q "event=maps_migrated bans=2 prefixes=2 allows=2 notes=3 " "$DLOG"
+	[ "$(passed)" = 0 ]
+	check_carried
+	[ ! -e "$PIN/migrating" ]
+}
