@@ -101,7 +101,7 @@ carried_across_swap() {
 	start_daemon
 	sleep 0.5
 	kill $GEN; GEN=
-	run -0 grep -c "event=maps_migrated bans=2 prefixes=2 allows=2 notes=3 from=\"bans_exact " "$DLOG"
+	run -0 grep -c 'event=maps_migrated bans=2 prefixes=2 allows=2 notes=3 from="bans_' "$DLOG"
 	grep "event=maps_migrated .* expired=1 refused=0" "$DLOG"
 	# Not one SYN of the banned client got past XDP, before, during or
 	# after the swap, and the new program counts the drops.
@@ -126,7 +126,7 @@ carried_across_swap() {
 
 @test "bans pinned by the release before ban_action = rst (40-byte values) are carried over, enforced throughout" {
 	carried_across_swap 40
-	grep -q 'from="bans_exact value_size 40, this build 64"' "$DLOG"
+	grep -q 'from="bans_exact value_size 40, this build [0-9]*"' "$DLOG"
 }
 
 @test "bans pinned by commit abfa089's layout (64-byte values, 16-byte exact keys, other max_entries) are carried over" {
@@ -142,7 +142,7 @@ carried_across_swap() {
 	stop_daemon
 	echo "max_bans = 3" >> "$CONF"
 	start_daemon
-	grep -q 'event=maps_migrated bans=3 prefixes=1 allows=[0-9]* notes=3 from="bans_exact max_entries 1048576, this build 3" expired=0 refused=2' "$DLOG"
+	grep -q 'event=maps_migrated bans=3 prefixes=1 allows=[0-9]* notes=3 from="bans_[a-z0-9]* max_entries 1048576, this build 3" expired=0 refused=2' "$DLOG"
 	grep -q 'event=maps_migrate_refused what=bans count=2 error=".*" fix="raise max_bans; the bans that did not fit are lifted"' "$DLOG"
 	[ "$(rg list --json | jq length)" = 4 ]
 	[ "$(ban_field 10.9.0.0/16 address)" = 10.9.0.0/16 ]
@@ -150,7 +150,7 @@ carried_across_swap() {
 	stop_daemon
 	sed -i 's/^max_bans = 3$/max_bans = 100/' "$CONF"
 	start_daemon
-	grep -q 'event=maps_migrated bans=3 prefixes=1 .* from="bans_exact max_entries 3, this build 100" expired=0 refused=0' "$DLOG"
+	grep -q 'event=maps_migrated bans=3 prefixes=1 .* from="bans_[a-z0-9]* max_entries 3, this build 100" expired=0 refused=0' "$DLOG"
 	[ "$(ban_field 10.9.0.0/16 address)" = 10.9.0.0/16 ]
 }
 
@@ -159,13 +159,13 @@ carried_across_swap() {
 	for cmd in list "ban 10.77.1.5" status; do
 		run rg $cmd
 		assert_failure
-		assert_output --partial "the maps pinned at $PIN were made by another rcptguard version (bans_exact value_size 40, this build 64); start rcptguardd: it carries their bans over"
+		assert_output --regexp "the maps pinned at $PIN were made by another rcptguard version \(bans_exact value_size 40, this build [0-9]+\); start rcptguardd: it carries their bans over"
 	done
 	# backend = auto (the default) names the same cause.
 	sed -i '/^backend =/d' "$CONF"
 	run rg list
 	assert_failure
-	assert_output --partial "were made by another rcptguard version (bans_exact value_size 40, this build 64); start rcptguardd"
+	assert_output --regexp "were made by another rcptguard version \(bans_exact value_size 40, this build [0-9]+\); start rcptguardd"
 	start_daemon
 	stop_daemon
 	run -0 rg list
@@ -202,7 +202,7 @@ carried_across_swap() {
 	bpftool map create "$PIN/bans_exact" type hash key 8 value 40 entries 16 name bans_exact
 	start_daemon
 	grep -q 'event=maps_migrate_refused map=bans_exact entries=0 key_size=8 value_size=40 why="its key is not an address"' "$DLOG"
-	grep -q 'event=maps_migrated bans=0 prefixes=0 .* from="bans_exact key_size 8, this build 16"' "$DLOG"
+	grep -q 'event=maps_migrated bans=0 prefixes=0 .* from="bans_exact key_size 8, this build [0-9]*"' "$DLOG"
 	grep -q 'event=state_load result=ok bans=2 .* restored=2 ' "$DLOG"
 	[ "$(ban_field fd77:1::2 note)" = "kept by the state" ]
 	run mail_from_client 10.77.1.1
