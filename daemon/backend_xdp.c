@@ -1,4 +1,5 @@
 /* backend_xdp.c - bans in the pinned XDP maps. */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -28,11 +29,18 @@ static int detach_ours(const struct link_info *li, void *arg)
 	return 0;
 }
 
+/* Any ban map pinned, whichever version named it (bans_*). */
 static bool bans_pinned(const char *dir)
 {
-	char path[PATH_MAX + 64];
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	bool any = false;
 
-	return pins_path(path, sizeof(path), dir, "bans_exact") == 0 && access(path, F_OK) == 0;
+	while (d && !any && (de = readdir(d)))
+		any = strncmp(de->d_name, "bans_", 5) == 0;
+	if (d)
+		closedir(d);
+	return any;
 }
 
 static void *open_store(const struct config *c, enum backend_mode mode, struct backend_open *io,
