@@ -28,28 +28,39 @@ static bool ours(const char *name)
 	return false;
 }
 
+/* A pinned program or link answers the info call too, in its own shape:
+ * only a map's descriptor is an anon inode named bpf-map. */
+static bool is_map(int fd)
+{
+	char link[64], target[32];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, target, sizeof(target) - 1);
+	return n > 0 && (size_t)n == strlen("anon_inode:bpf-map") &&
+	       memcmp(target, "anon_inode:bpf-map", (size_t)n) == 0;
+}
+
 static int map_info(const char *dir, const char *name, struct bpf_map_info *info, int *fdp)
 {
 	char path[4096];
 	__u32 len = sizeof(*info);
-	int fd;
+	int fd, e = 0;
 
 	if (pins_path(path, sizeof(path), dir, name) < 0)
 		return -ENAMETOOLONG;
 	if ((fd = bpf_obj_get(path)) < 0)
 		return -errno;
 	memset(info, 0, sizeof(*info));
-	if (bpf_obj_get_info_by_fd(fd, info, &len) < 0) {
-		int e = -errno;
-
+	if (!is_map(fd))
+		e = -EBADF;
+	else if (bpf_obj_get_info_by_fd(fd, info, &len) < 0)
+		e = -errno;
+	if (e || !fdp)
 		close(fd);
-		return e;
-	}
-	if (fdp)
-		*fdp = fd;
 	else
-		close(fd);
-	return 0;
+		*fdp = fd;
+	return e;
 }
 
 /* The first field of a pinned map that differs from want's. */
@@ -208,7 +219,10 @@ static int carry_one(const void *key, void *val, void *arg)
 		refuse(c, exact ? R_BANS : R_PREFIXES, rc);
 		return 0;
 	}
-	exact ? c->n->bans++ : c->n->prefixes++;
+	if (exact)
+		c->n->bans++;
+	else
+		c->n->prefixes++;
 	c->n->notes += note.text[0] != '\0';
 	return 0;
 }
@@ -227,35 +241,42 @@ static void carry_map(struct carry *c, const char *dir, const char *name)
 	struct bpf_map_info info;
 	size_t fixed = c->kind == K_BAN ? BAN_FIXED : c->kind == K_ALLOW ? ALLOW_FIXED : IFACE_FIXED;
 	const char *why = NULL;
-	size_t entries = 0;
+	char entries[24] = "unknown";
+	size_t n = 0;
+	/* Only these are read: a per-CPU map's lookup writes a value per CPU. */
+	bool readable;
 	int fd, rc = map_info(dir, name, &info, &fd);
 
 	if (rc < 0) {
 		log_err("event=maps_migrate_refused map=%s entries=unknown error=\"%s\" "
 			"note=\"its entries are not carried; the state file restores the bans it "
-			"knows\"", name, strerror(-rc));
+			"knows\"", name, rc == -EBADF ? "not a BPF map" : strerror(-rc));
 		c->n->unreadable = true;
 		return;
 	}
-	if (c->kind == K_IFACE ? info.key_size != 4 :
-	    info.key_size != 4 && info.key_size != sizeof(struct rg_addr) &&
-	    info.key_size != sizeof(struct rg_lpm_key))
+	readable = info.type == BPF_MAP_TYPE_HASH || info.type == BPF_MAP_TYPE_LRU_HASH ||
+		   info.type == BPF_MAP_TYPE_LPM_TRIE || info.type == BPF_MAP_TYPE_ARRAY;
+	if (!readable)
+		why = "its type is not a hash, LPM trie or array";
+	else if (c->kind == K_IFACE ? info.key_size != 4 :
+		 info.key_size != 4 && info.key_size != sizeof(struct rg_addr) &&
+		 info.key_size != sizeof(struct rg_lpm_key))
 		why = "its key is not an address";
 	else if (info.value_size < fixed)
 		why = "its value is shorter than the fixed part";
-	else if (info.type == BPF_MAP_TYPE_PERCPU_HASH || info.type == BPF_MAP_TYPE_PERCPU_ARRAY ||
-		 info.type == BPF_MAP_TYPE_LRU_PERCPU_HASH)
-		why = "it is a per-CPU map";
-	if (why) {
-		maps_walk_fd(fd, info.key_size, info.value_size, count_one, &entries);
-		log_err("event=maps_migrate_refused map=%s entries=%zu key_size=%u value_size=%u "
-			"why=\"%s\" note=\"its entries are not carried; the state file restores "
-			"the bans it knows\"", name, entries, info.key_size, info.value_size, why);
-		c->n->unreadable = c->kind != K_IFACE;
-	} else {
+	if (!why) {
 		c->key_size = info.key_size;
 		maps_walk_fd(fd, info.key_size, info.value_size, carry_one, c);
+		close(fd);
+		return;
 	}
+	if (readable && maps_walk_fd(fd, info.key_size, info.value_size, count_one, &n) == 0)
+		snprintf(entries, sizeof(entries), "%zu", n);
+	log_err("event=maps_migrate_refused map=%s entries=%s key_size=%u value_size=%u "
+		"map_type=%u why=\"%s\" note=\"its entries are not carried; the state file "
+		"restores the bans it knows\"", name, entries, info.key_size, info.value_size,
+		info.type, why);
+	c->n->unreadable = c->kind != K_IFACE;
 	close(fd);
 }
 

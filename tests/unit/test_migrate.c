@@ -9,6 +9,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <linux/bpf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -274,6 +275,15 @@ static void unreadable(void)
 	int odd = pinned("bans_odd", BPF_MAP_TYPE_HASH, 8, 40, 8);
 	int notes = pinned("ban_notes", BPF_MAP_TYPE_HASH, 20, 32, 8);
 	int short_allow = pinned("allow_exact", BPF_MAP_TYPE_HASH, 16, 8, 8);
+	int pcpu = pinned("bans_pcpu", BPF_MAP_TYPE_PERCPU_HASH, 16, 40, 8);
+	/* r0 = XDP_PASS; exit: a program pinned where a ban map could be. */
+	struct bpf_insn pass[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = XDP_PASS },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	int prog = bpf_prog_load(BPF_PROG_TYPE_XDP, NULL, "GPL", pass, 2, NULL);
+	unsigned char *pcpu_val;
+	char path[512];
 	unsigned char key[20] = { 0 }, val[40] = { 0 };
 	struct migrate_counts c;
 
@@ -281,18 +291,33 @@ static void unreadable(void)
 		key[0] = i;
 		bpf_map_update_elem(odd, key, val, BPF_ANY);
 	}
+	snprintf(path, sizeof(path), "%s/bans_prog", dir);
+	if (prog < 0 || bpf_obj_pin(prog, path) < 0)
+		printf("Bail out! cannot pin a program at %s: %s\n", path, strerror(errno)), exit(1);
+	/* A per-CPU map's value holds one per possible CPU. */
+	pcpu_val = calloc((size_t)libbpf_num_possible_cpus(), 40);
+	if (!pcpu_val || bpf_map_update_elem(pcpu, key, pcpu_val, BPF_ANY) < 0)
+		printf("Bail out! cannot fill a per-CPU map\n"), exit(1);
+	free(pcpu_val);
 	migrate_carry(dir, &to, &c);
 	ok(c.unreadable && c.bans == 0 &&
 	   logcap_has("event=maps_migrate_refused map=bans_odd entries=3 key_size=8 value_size=40 ",
 		      "why=\"its key is not an address\"") &&
 	   logcap_has("event=maps_migrate_refused map=allow_exact entries=0 key_size=16 "
 		      "value_size=8 ", "why=\"its value is shorter than the fixed part\"") &&
-	   logcap_has("event=maps_migrate_refused map=ban_notes key_size=20 value_size=32 ", ""),
-	   "a ban map keyed by 8 bytes, an allow value of 8 bytes, notes of 32: refused, said");
+	   logcap_has("event=maps_migrate_refused map=ban_notes key_size=20 value_size=32 ", "") &&
+	   logcap_has("event=maps_migrate_refused map=bans_pcpu entries=unknown key_size=16 "
+		      "value_size=40 ", "why=\"its type is not a hash, LPM trie or array\"") &&
+	   logcap_has("event=maps_migrate_refused map=bans_prog entries=unknown "
+		      "error=\"not a BPF map\"", ""),
+	   "a ban map keyed by 8 bytes, an allow value of 8 bytes, notes of 32, a per-CPU ban "
+	   "map, a program named like a ban map: refused, said");
 	drop_new_maps(skel, &to);
 	close(odd);
 	close(notes);
 	close(short_allow);
+	close(pcpu);
+	close(prog);
 	clear();
 }
 
