@@ -201,7 +201,7 @@ carried_across_swap() {
 	rm "$PIN/bans_exact"
 	bpftool map create "$PIN/bans_exact" type hash key 8 value 40 entries 16 name bans_exact
 	start_daemon
-	grep -q 'event=maps_migrate_refused map=bans_exact entries=0 key_size=8 value_size=40 why="its key is not an address"' "$DLOG"
+	grep -q 'event=maps_migrate_refused map=bans_exact entries=0 key_size=8 value_size=40 map_type=1 why="its key is not an address"' "$DLOG"
 	grep -q 'event=maps_migrated bans=0 prefixes=0 .* from="bans_exact key_size 8, this build [0-9]*"' "$DLOG"
 	grep -q 'event=state_load result=ok bans=2 .* restored=2 ' "$DLOG"
 	[ "$(ban_field fd77:1::2 note)" = "kept by the state" ]
