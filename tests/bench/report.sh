@@ -120,6 +120,24 @@ offered=$(awk -F '\t' '$1 ~ /^flood\..*\.offered_mpps$/ { v = $2 + 0
 		floor_rows
 		echo
 	fi
+	if [ -n "$(get rst.xdp.drop.mx_delivered_ms)" ]; then
+		echo "## Drop or RST: a banned connect(), and Postfix falling back to the next MX"
+		echo
+		echo "The client's tcp_syn_retries lowered for connect(); Postfix with the kernel's default"
+		echo "and smtp_connect_timeout = $(get rst.mx_connect_timeout_s) s (docs/performance.md, section 9)."
+		echo
+		echo "| backend, ban_action | connect(): bytes in, out | gave up after | Postfix: delivered to the second MX after | bytes to, from the first MX |"
+		echo "|---|---|---|---|---|"
+		for be in xdp nft; do
+			for a in drop rst; do
+				k=rst.$be.$a
+				printf '| %s, %s | %s, %s | %s ms | %s ms | %s, %s |\n' $be $a "$(get $k.bytes_in)" \
+					"$(get $k.bytes_out)" "$(get $k.give_up_ms)" "$(get $k.mx_delivered_ms)" \
+					"$(get $k.mx_bytes_in)" "$(get $k.mx_bytes_out)"
+			done
+		done
+		echo
+	fi
 	echo "## Plots"
 	echo
 	for p in flood xdp reaction cost; do echo "![$p]($p.png)"; done
@@ -166,14 +184,14 @@ set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1
 set grid ytics
-set key top left
+set key inside top left
 set output "$OUT/flood.png"
 set title "Receiver CPU per dropped packet (SYN flood over veth; XDP floor: a bare XDP_DROP)"
 set ylabel "ns per packet (lower is better)"
 set key below
 plot "$OUT/flood.dat" using 2:xtic(1) title "1 ban", "" using 3 title "1M bans, one source", \
 	"" using 4 title "1M bans, sources scattered over them"
-set key top left
+set key inside top left
 set output "$OUT/xdp.png"
 set title "The XDP program alone (BPF_PROG_TEST_RUN)"
 set xlabel "exact bans (plus 1000 prefixes from 1 on)"

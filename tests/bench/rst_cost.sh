@@ -58,17 +58,25 @@ postfix_conf "$dir/snd" 127.0.0.1 2525 local "permit_mynetworks, reject"
 postconf -c "$dir/snd/etc" -e "myhostname = sender.example.net" "mydestination =" \
 	"smtp_dns_support_level = enabled" "smtp_connect_timeout = ${CONNECT_TIMEOUT}s"
 touch -d '-10 seconds' "$dir/snd/etc/main.cf"
+record rst.mx_connect_timeout_s "$CONNECT_TIMEOUT" s "the sending Postfix's smtp_connect_timeout"
 cleanup_more() {
 	kill $lpid $rpid 2>/dev/null
 	for pf in snd mx2; do
 		nsenter --net=/run/netns/$C postfix -c "$dir/$pf/etc" stop >/dev/null 2>&1
 	done
 }
-nsenter --net=/run/netns/$C postfix -c "$dir/mx2/etc" start >/dev/null 2>&1 || { cat "$dir/mx2/maillog"; exit 1; }
+# pf_failed NAME: why a Postfix did not start (it prints nothing when
+# stderr is not a terminal; its log may say more).
+pf_failed() {
+	echo "rst_cost: the $1 Postfix did not start (config $dir/$1/etc)" >&2
+	cat "$dir/$1/maillog" >&2 2>/dev/null
+	exit 1
+}
+nsenter --net=/run/netns/$C postfix -c "$dir/mx2/etc" start >/dev/null 2>&1 || pf_failed mx2
 # The mount namespace lives on in Postfix's master and its children.
 nsenter --net=/run/netns/$C unshare -m sh -c \
 	"mount --bind '$dir/resolv.conf' /etc/resolv.conf && postfix -c '$dir/snd/etc' start" \
-	>/dev/null 2>&1 || { cat "$dir/snd/maillog"; exit 1; }
+	>/dev/null 2>&1 || pf_failed snd
 wait_log "$dir/dns.log" started
 wait_log "$dir/mx2/maillog" 'daemon started'
 wait_log "$dir/snd/maillog" 'daemon started'
