@@ -227,9 +227,9 @@ $(B)/tests/bpf_random: tests/bpf/bpf_random.c tests/bpf/packet.c tests/bpf/packe
 		tests/bpf/packet.c tests/bpf/rst_ref.c $(B)/libcommon.a $(LIBS)
 
 $(B)/tests/bench_xdp: tests/bench/bench_xdp.c tests/bpf/packet.c tests/bpf/packet.h tests/bpf/skel_maps.h \
-		$(B)/rcptguard.skel.h $(B)/libcommon.a
+		$(B)/rcptguard.skel.h $(B)/tests/xdp_drop.skel.h $(B)/libcommon.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Itests/bpf $(LDFLAGS) -o $@ tests/bench/bench_xdp.c \
+	$(CC) $(CFLAGS) -Itests/bpf -I$(B)/tests $(LDFLAGS) -o $@ tests/bench/bench_xdp.c \
 		tests/bpf/packet.c $(B)/libcommon.a $(LIBS)
 
 $(B)/tests/test_flood: tests/unit/test_flood.c tests/unit/tap.h tests/bench/flood_src.h tests/bpf/packet.c \
@@ -237,12 +237,15 @@ $(B)/tests/test_flood: tests/unit/test_flood.c tests/unit/tap.h tests/bench/floo
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/unit -Itests/bpf -Itests/bench $(LDFLAGS) -o $@ $< tests/bpf/packet.c
 
-$(B)/tests/xdp_tx.bpf.o: tests/bench/xdp_tx.bpf.c tests/bench/flood_src.h
+# The benchmarks' own XDP programs: the flood's sender (xdp_tx) and the
+# floor (xdp_drop).
+BENCH_BPF := xdp_tx xdp_drop
+$(BENCH_BPF:%=$(B)/tests/%.bpf.o): $(B)/tests/%.bpf.o: tests/bench/%.bpf.c tests/bench/flood_src.h
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(B)/tests/xdp_tx.skel.h: $(B)/tests/xdp_tx.bpf.o
-	$(BPFTOOL) gen skeleton $< name xdp_tx > $@.tmp && mv $@.tmp $@
+$(BENCH_BPF:%=$(B)/tests/%.skel.h): $(B)/tests/%.skel.h: $(B)/tests/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $* > $@.tmp && mv $@.tmp $@
 
 $(B)/tests/flood: tests/bench/flood.c tests/bench/flood_src.h tests/bench/load_util.h tests/bpf/packet.c \
 		tests/bpf/packet.h $(B)/tests/xdp_tx.skel.h
@@ -318,7 +321,7 @@ $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(B)/fuzz/libfuzzcommon.
 # them (defined first: := expands at once).
 BENCH_BIN := $(B)/tests/bench_xdp $(B)/tests/policy_load $(B)/tests/log_reaction \
              $(B)/tests/flood $(B)/tests/bench_lookup $(B)/tests/smtp_attack $(B)/tests/spawn_cost \
-             $(B)/tests/attack_load $(B)/tests/state_io
+             $(B)/tests/attack_load $(B)/tests/state_io $(B)/tests/xdp_drop.bpf.o
 
 TEST_BINS := $(UNIT_BIN) $(B)/tests/bpf_packets $(B)/tests/bpf_random \
              $(BENCH_BIN) $(B)/tests/dns_bad $(OLD_LAYOUT_BIN) \

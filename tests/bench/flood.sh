@@ -8,6 +8,10 @@
 # scattered over the whole banned set when there are more bans than one
 # ("many": a botnet; every lookup misses the caches and the TLB), and from
 # 65,536 sources outside the banned set ("outside": passed to the stack).
+# Beside them, under the same floods, the floor: a bare XDP_DROP
+# (xdp_drop.bpf.c) attached natively to the same veth, the least any XDP
+# program costs on this path; every XDP figure is also given as a ratio
+# to it.
 #
 # The receiver's NAPI runs in its own thread (threaded NAPI), so its CPU
 # time is the receiver's whole cost per packet: the figure that compares
@@ -58,6 +62,10 @@ outside="10.200.0.0+65536"
 dropped() {
 	nsenter --net=/run/netns/$R "$B/rcptguard" -c "$dir/conf" stats --prometheus 2>>"$dir/err" |
 		awk '$1 == "rcptguard_dropped_packets_total" { print $2 }'
+}
+# What the floor dropped: veth's own count, the program has none.
+xdp_drops() {
+	nsenter --net=/run/netns/$R ethtool -S rgfb | awk '/_xdp_drops:/ { t += $2 } END { print t + 0 }'
 }
 ip_received() {
 	nsenter --net=/run/netns/$R awk '/^Ip:/ && ++n == 2 { print $4 }' /proc/net/snmp
@@ -141,10 +149,21 @@ backend_case() {
 	rm -rf "$dir/state"
 }
 
+# floor_case: the bare XDP_DROP under the backends' floods (no bans: the
+# sources only change what the sender does).
+floor_case() {
+	nsenter --net=/run/netns/$R ip link set dev rgfb xdpdrv obj "$B/tests/xdp_drop.bpf.o" sec xdp
+	flood "xdp floor" one 10.88.0.2 xdp_drops
+	[ "$NBANS" -gt 1 ] && flood "xdp floor" many "10.100.0.1+$((NBANS - 1))" xdp_drops
+	flood "xdp floor" outside "$outside" xdp_drops
+	nsenter --net=/run/netns/$R ip link set dev rgfb xdpdrv off
+}
+
 : > "$dir/rounds"
 : > "$dir/generators"
 round=1
 while [ "$round" -le "$ROUNDS" ]; do
+	floor_case
 	backend_case "xdp native" "backend = xdp" "xdp_mode = native"
 	backend_case "xdp generic" "backend = xdp" "xdp_mode = generic"
 	backend_case "nft ingress" "backend = nft" "nft_hook = ingress"
@@ -187,13 +206,18 @@ while IFS="$(printf '\t')" read -r name kind counter mpps ns cpu range offered; 
 	record "$key.mpps" "$mpps" Mpps "$name, $kind sources, $NBANS bans: packets/s handled at $cpu % CPU"
 	record "$key.offered_mpps" "$offered" Mpps "$name, $kind sources, $NBANS bans: packets/s sent ($gen)"
 done < "$dir/rates"
-# Ratios, for one banned source and for many: lines to read, figures to record.
-for kind in one many; do
+# Ratios, for one banned source and for many (and to the floor, for
+# outside sources too): lines to read, figures to record.
+for kind in one many outside; do
 awk -F '\t' -v n="$NBANS" -v kind=$kind '
 	$2 == kind { r[$1] = $4; c[$1] = $5; seen = 1 }
 	END {
 		if (!seen) exit
-		label = kind == "one" ? "one banned source" : "sources scattered over the bans"
+		label = kind == "one" ? "one banned source" : kind == "many" ? "sources scattered over the bans" : "sources outside the bans"
+		f = c["xdp floor"]
+		printf "flood.bans%d.ratio.%s.xdp_native_floor\t%.2f\tx\treceiver CPU per packet, XDP native / the bare XDP_DROP floor, %s\n", n, kind, (f ? c["xdp native"] / f : 0), label
+		printf "flood.bans%d.ratio.%s.xdp_generic_floor\t%.2f\tx\treceiver CPU per packet, XDP generic / the bare XDP_DROP floor (native), %s\n", n, kind, (f ? c["xdp generic"] / f : 0), label
+		if (kind == "outside") exit
 		x = c["xdp native"]
 		printf "flood.bans%d.ratio.%s.xdp_nft_ingress\t%.2f\tx\tdrop capacity per core, XDP native / nft ingress, %s\n", n, kind, (x ? c["nft ingress"] / x : 0), label
 		printf "flood.bans%d.ratio.%s.xdp_nft_prerouting\t%.2f\tx\tdrop capacity per core, XDP native / nft prerouting, %s\n", n, kind, (x ? c["nft prerouting"] / x : 0), label

@@ -1,7 +1,7 @@
 #!/bin/sh
 # report.sh - turn a run's figures (DIR/results.tsv: key, value, unit,
 # text) into DIR/report.json and DIR/report.md, with the conditions of the
-# run, the goals of issue #9 against what was measured, and PNG plots
+# run, the goals of issues #9 and #21 against what was measured, and PNG plots
 # (gnuplot) where a picture reads better than a table.
 # Usage: report.sh DIR
 set -eu
@@ -34,6 +34,25 @@ goal() {
 	else
 		printf '| %s | %s %s | **not met** |\n' "$1" "$2" "$5"
 	fi
+}
+# floor_rows: XDP's receiver CPU per packet as a ratio to the bare
+# XDP_DROP floor on the same veth, one row per mode and flood size.
+floor_rows() {
+	for n in $(awk -F '\t' '$1 ~ /^flood\.bans[0-9]+\.one\.xdp_floor\.ns_per_packet$/ {
+			split($1, k, "."); print substr(k[2], 5) }' "$R"); do
+		w=bans
+		[ "$n" != 1 ] || w=ban
+		for be in xdp_native xdp_generic; do
+			printf '| %s, %s %s |' "$(echo $be | sed 's/xdp_/XDP /')" "$n" $w
+			for kind in one many outside; do
+				r=$(get flood.bans$n.ratio.$kind.${be}_floor)
+				[ -z "$r" ] || printf ' %s× (%s / %s ns)' "$r" "$(get flood.bans$n.$kind.$be.ns_per_packet)" \
+					"$(get flood.bans$n.$kind.xdp_floor.ns_per_packet)"
+				printf ' |'
+			done
+			echo
+		done
+	done
 }
 x1=$(get flood.bans1.one.xdp_native.mpps_per_core)
 xm=$(get flood.bans1000000.one.xdp_native.mpps_per_core)
@@ -80,6 +99,8 @@ offered=$(awk -F '\t' '$1 ~ /^flood\..*\.offered_mpps$/ { v = $2 + 0
 	goal "the same, sources scattered over the million bans (a botnet)" \
 		"$(get flood.bans1000000.ratio.many.xdp_nft_ingress)" ">=" 4 "×"
 	goal "XDP with 1M bans ≥ 75 % of its 1-ban capacity, one source" "$keep" ">=" 75 "%"
+	goal "XDP native with 1M bans, one banned source, ≤ 1.3× the bare XDP_DROP floor on the same veth (issue #21)" \
+		"$(get flood.bans1000000.ratio.one.xdp_native_floor)" "<=" 1.3 "×"
 	goal "reaction p99 ≤ 1 ms, policy path" "$(get reaction.policy.p99_us)" "<=" 1000 "µs"
 	goal "reaction p99 ≤ 5 ms, log path" "$(get reaction.log.p99_us)" "<=" 5000 "µs"
 	goal "≥ 50,000 verdicts/s on one core (the daemon's one thread; best of 1, 16, 256 connections)" \
@@ -87,6 +108,36 @@ offered=$(awk -F '\t' '$1 ~ /^flood\..*\.offered_mpps$/ { v = $2 + 0
 	goal "rcptguard-spp ≤ 2× exec of /bin/true" "$(get spp.ratio)" "<=" 2 "×"
 	goal "daemon RSS ≤ 256 B per offender at 1M" "$(get memory.offenders1000000.bytes)" "<=" 256 "B"
 	echo
+	if [ -n "$(get flood.bans1.one.xdp_floor.ns_per_packet)$(get flood.bans1000000.one.xdp_floor.ns_per_packet)" ]; then
+		echo "## XDP against the floor"
+		echo
+		echo "Receiver CPU per packet over that of a bare XDP_DROP attached natively to the"
+		echo "same veth under the same flood (XDP / floor, in brackets the medians in ns)."
+		echo "Outside sources pass XDP to the stack, while the floor drops them."
+		echo
+		echo "| receiver | one banned source | sources scattered over the bans | outside sources |"
+		echo "|---|---|---|---|"
+		floor_rows
+		echo
+	fi
+	if [ -n "$(get rst.xdp.drop.mx_delivered_ms)" ]; then
+		echo "## Drop or RST: a banned connect(), and Postfix falling back to the next MX"
+		echo
+		echo "The client's tcp_syn_retries lowered for connect(); Postfix with the kernel's default"
+		echo "and smtp_connect_timeout = $(get rst.mx_connect_timeout_s) s (docs/performance.md, section 9)."
+		echo
+		echo "| backend, ban_action | connect(): bytes in, out | gave up after | Postfix: delivered to the second MX after | bytes to, from the first MX |"
+		echo "|---|---|---|---|---|"
+		for be in xdp nft; do
+			for a in drop rst; do
+				k=rst.$be.$a
+				printf '| %s, %s | %s, %s | %s ms | %s ms | %s, %s |\n' $be $a "$(get $k.bytes_in)" \
+					"$(get $k.bytes_out)" "$(get $k.give_up_ms)" "$(get $k.mx_delivered_ms)" \
+					"$(get $k.mx_bytes_in)" "$(get $k.mx_bytes_out)"
+			done
+		done
+		echo
+	fi
 	echo "## Plots"
 	echo
 	for p in flood xdp reaction cost; do echo "![$p]($p.png)"; done
@@ -109,7 +160,7 @@ awk -F '\t' -v kernel="$kernel" -v cpu="$cpu" -v cpus="$cpus" -v mem="$mem" -v c
 
 command -v gnuplot >/dev/null || { echo "report: $OUT/report.md (no gnuplot: no plots)"; exit 0; }
 # Data files for the plots, one row per bar group.
-for be in xdp_native xdp_generic nft_ingress nft_prerouting; do
+for be in xdp_floor xdp_native xdp_generic nft_ingress nft_prerouting; do
 	echo "\"$(echo $be | tr _ ' ' | sed 's/xdp/XDP/')\" $(val flood.bans1.one.$be.ns_per_packet) $(val flood.bans1000000.one.$be.ns_per_packet)" \
 		"$(val flood.bans1000000.many.$be.ns_per_packet)"
 done > "$OUT/flood.dat"
@@ -133,12 +184,14 @@ set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1
 set grid ytics
-set key top left
+set key inside top left
 set output "$OUT/flood.png"
-set title "Receiver CPU per dropped packet (SYN flood over veth)"
+set title "Receiver CPU per dropped packet (SYN flood over veth; XDP floor: a bare XDP_DROP)"
 set ylabel "ns per packet (lower is better)"
+set key below
 plot "$OUT/flood.dat" using 2:xtic(1) title "1 ban", "" using 3 title "1M bans, one source", \
 	"" using 4 title "1M bans, sources scattered over them"
+set key inside top left
 set output "$OUT/xdp.png"
 set title "The XDP program alone (BPF_PROG_TEST_RUN)"
 set xlabel "exact bans (plus 1000 prefixes from 1 on)"

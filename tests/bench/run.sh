@@ -12,13 +12,13 @@ cd "$(dirname "$0")/../.."
 if [ "$QUICK" = 1 ]; then
 	REPEAT=20000 N=2000 OFFENDERS=10000 FLOOD_SECS=0.2 FLOOD_BANS=1 FLOOD_ROUNDS=1 SPAWNS=20
 	SCALE="10000 1000" COST="3 10" PEER="3 30" LOG_BANS=20 STORM=500 OUT=bench-results/quick
-	CROWDSEC="200"
+	CROWDSEC="200" MX_TIMEOUT=3
 else
 	REPEAT=2000000 N=100000 OFFENDERS="100000 1000000" FLOOD_SECS=2 FLOOD_BANS="1 1000000"
 	FLOOD_ROUNDS=3
 	SPAWNS=500 SCALE="1000000 10000 100000 1000000" COST="30 10" PEER="20 10000"
 	LOG_BANS=1000 STORM=10000 OUT=bench-results
-	CROWDSEC="1000 10000 100000"
+	CROWDSEC="1000 10000 100000" MX_TIMEOUT=30
 fi
 for p in bench_xdp policy_load log_reaction flood bench_lookup smtp_attack spawn_cost attack_load \
 	state_io; do
@@ -164,8 +164,8 @@ sh tests/bench/attack_cost.sh $COST
 echo "== 8. peer: fail2ban"
 sh tests/bench/peer.sh $PEER
 
-echo "== 9. a banned connect(): ban_action = drop against rst"
-sh tests/bench/rst_cost.sh 2
+echo "== 9. a banned connect(), and Postfix falling back to the next MX: ban_action = drop against rst"
+sh tests/bench/rst_cost.sh 2 "$MX_TIMEOUT"
 
 echo "== 10. peer: crowdsec-firewall-bouncer, one CrowdSec LAPI"
 bash tests/bench/crowdsec.sh $CROWDSEC
