@@ -1,0 +1,99 @@
+/* bans.bpf.h - the ban and allow maps and the lookup chain that judges a
+ * source address. Included by rcptguard.bpf.c and by the per-step
+ * benchmark (tests/bench/steps.bpf.c), so both time the same maps. */
+#ifndef RG_BANS_BPF_H
+#define RG_BANS_BPF_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "rcptguard.h"
+
+/* Sizes are set by the loader from the config before load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1048576);
+	__type(key, struct rg_addr);
+	__type(value, struct rg_ban);
+} bans_exact SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 65536);
+	__type(key, struct rg_lpm_key);
+	__type(value, struct rg_ban);
+} bans_prefix SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 65536);
+	__type(key, struct rg_addr);
+	__type(value, struct rg_allow);
+} allow_exact SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 65536);
+	__type(key, struct rg_lpm_key);
+	__type(value, struct rg_allow);
+} allow_prefix SEC(".maps");
+
+static __always_inline int ban_live(const struct rg_ban *b, __u64 *now)
+{
+	if (!b->expires_ns)
+		return 1;
+	if (!*now)
+		*now = bpf_ktime_get_coarse_ns();
+	return *now < b->expires_ns;
+}
+
+/* Allow entries only matter once a ban matched: looked up after it. */
+static __always_inline int allowed(const struct rg_addr *src)
+{
+	struct rg_lpm_key k = { .prefixlen = 128, .addr = *src };
+
+	return bpf_map_lookup_elem(&allow_exact, src) ||
+	       bpf_map_lookup_elem(&allow_prefix, &k);
+}
+
+/* The live ban that drops src (*c: RG_DROP_EXACT or RG_DROP_PREFIX), or
+ * NULL with *c the pass counter. *now caches the clock. */
+static __always_inline struct rg_ban *judge(const struct rg_addr *src, enum rg_counter *c,
+					    __u64 *now)
+{
+	struct rg_ban *ban = bpf_map_lookup_elem(&bans_exact, src);
+
+	*c = RG_DROP_EXACT;
+	if (!ban || !ban_live(ban, now)) {
+		struct rg_lpm_key k = { .prefixlen = 128, .addr = *src };
+		int had_exact = ban != 0;
+
+		*c = RG_DROP_PREFIX;
+		ban = bpf_map_lookup_elem(&bans_prefix, &k);
+		if (!ban) {
+			*c = had_exact ? RG_PASS_EXPIRED : RG_PASS_NOT_BANNED;
+			return 0;
+		}
+		if (!ban_live(ban, now)) {
+			*c = RG_PASS_EXPIRED;
+			return 0;
+		}
+	}
+	if (allowed(src)) {
+		*c = RG_PASS_ALLOWED;
+		return 0;
+	}
+	return ban;
+}
+
+/* A dropped packet's share of its ban's counters. */
+static __always_inline void ban_count(struct rg_ban *ban, __u64 len)
+{
+	__sync_fetch_and_add(&ban->packets, 1);
+	__sync_fetch_and_add(&ban->bytes, len);
+}
+
+#endif

@@ -1,0 +1,220 @@
+/* bench_steps.c - where a packet's lookup time goes at a million bans:
+ * each step of the verdict chain timed over many DISTINCT source
+ * addresses (steps.bpf.c walks a key array inside one BPF_PROG_TEST_RUN,
+ * every lookup waiting for the previous one).
+ *
+ *   bench_steps [BANS [ROUNDS]]     (default 1000000 bans, 5 rounds)
+ *
+ * Bans, prefixes and outside sources are spread over the whole IPv4 space
+ * by a bijective mix of their index (distinct, no locality to exploit).
+ * With 1 exact ban, then BANS, beside the same 1000 banned /24s and a few
+ * allow entries, three key sets of min(BANS, 1M) keys each:
+ *   one      the same banned source every time (a single attacker)
+ *   banned   every banned address once, shuffled (a botnet)
+ *   outside  addresses that are not banned (legitimate senders)
+ * Prints, per bans/set/step, the median over ROUNDS of ns per key and
+ * the same minus the loop's own cost (step floor): the step's cost. */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "duration.h"
+#include "rcptguard.h"
+#include "load_util.h"
+#include "steps.h"
+#include "steps.skel.h"
+
+#define MAX_KEYS (1u << 20)
+
+static const char *const step_names[STEP_MAX] = {
+	"floor", "exact", "exact+count", "prefix", "allow", "judge",
+};
+enum { SET_ONE, SET_BANNED, SET_OUTSIDE, SET_MAX };
+static const char *const set_names[SET_MAX] = { "one", "banned", "outside" };
+
+/* A bijection of 32-bit integers (murmur3's finaliser): distinct indexes
+ * give distinct addresses scattered over the whole space. */
+static uint32_t mix(uint32_t x)
+{
+	x ^= x >> 16;
+	x *= 0x85ebca6bu;
+	x ^= x >> 13;
+	x *= 0xc2b2ae35u;
+	x ^= x >> 16;
+	return x;
+}
+
+static struct rg_addr v4(uint32_t a)
+{
+	struct rg_addr r = { { 0 } };
+
+	r.a[10] = r.a[11] = 0xff;
+	r.a[12] = (uint8_t)(a >> 24);
+	r.a[13] = (uint8_t)(a >> 16);
+	r.a[14] = (uint8_t)(a >> 8);
+	r.a[15] = (uint8_t)a;
+	return r;
+}
+
+/* Address number i of the bans (i < MAX_KEYS), the outside sources
+ * (MAX_KEYS + i) or the prefixes (2 * MAX_KEYS + i). */
+static uint32_t nth(uint32_t i)
+{
+	return mix(i * 0x9e3779b1u + 0x7f4a7c15u);
+}
+
+static void update_batch(int fd, void *keys, void *vals, uint32_t n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+
+	if (n && bpf_map_update_batch(fd, keys, vals, &n, &bo) < 0) {
+		perror("bench_steps: bpf_map_update_batch");
+		exit(1);
+	}
+}
+
+static void ban_all(struct steps_bpf *s, uint32_t nbans)
+{
+	enum { BATCH = 8192 };
+	static struct rg_addr keys[BATCH];
+	static struct rg_ban vals[BATCH];
+	static struct rg_lpm_key pk[1000];
+	static struct rg_ban pv[1000];
+	struct rg_ban b = { .expires_ns = mono_ns() + 3600000000000ULL,
+			    .reason = RG_REASON_MANUAL, .prefixlen = 128 };
+	struct rg_allow a = { .origin = RG_ALLOW_CONFIG };
+	struct rg_lpm_key ak = { .prefixlen = 104, .addr = v4(0x7f000000) };
+
+	for (uint32_t i = 0; i < nbans;) {
+		uint32_t n = 0;
+
+		for (; n < BATCH && i < nbans; n++, i++) {
+			keys[n] = v4(nth(i));
+			vals[n] = b;
+		}
+		update_batch(bpf_map__fd(s->maps.bans_exact), keys, vals, n);
+	}
+	for (uint32_t i = 0; i < 1000; i++) {
+		pk[i] = (struct rg_lpm_key){ .prefixlen = 120, .addr = v4(nth(2 * MAX_KEYS + i) & ~0xffu) };
+		pv[i] = b;
+		pv[i].prefixlen = 120;
+	}
+	for (uint32_t i = 0; i < 1000; i++)
+		if (bpf_map_update_elem(bpf_map__fd(s->maps.bans_prefix), &pk[i], &pv[i], BPF_ANY) < 0) {
+			perror("bench_steps: prefix ban");
+			exit(1);
+		}
+	/* The usual config allowlist: loopback and one's own networks. */
+	bpf_map_update_elem(bpf_map__fd(s->maps.allow_prefix), &ak, &a, BPF_ANY);
+	for (uint32_t i = 0; i < 4; i++) {
+		ak.addr = v4(nth(3 * MAX_KEYS + i) & ~0xffffu);
+		ak.prefixlen = 112;
+		bpf_map_update_elem(bpf_map__fd(s->maps.allow_prefix), &ak, &a, BPF_ANY);
+		ak.addr = v4(nth(3 * MAX_KEYS + 8 + i));
+		bpf_map_update_elem(bpf_map__fd(s->maps.allow_exact), &ak.addr, &a, BPF_ANY);
+	}
+}
+
+static void load_keys(struct steps_bpf *s, int set, uint32_t nbans, uint32_t nkeys)
+{
+	static struct rg_addr keys[MAX_KEYS];
+	static uint32_t idx[MAX_KEYS];
+	uint32_t rnd = 12345;
+
+	for (uint32_t i = 0; i < nkeys; i++) {
+		if (set == SET_ONE)
+			keys[i] = v4(nth(0));
+		else if (set == SET_OUTSIDE)
+			keys[i] = v4(nth(MAX_KEYS + i));
+		else
+			idx[i] = i % nbans;
+	}
+	if (set == SET_BANNED) {
+		for (uint32_t i = nkeys - 1; i > 0; i--) {
+			uint32_t j = (rnd = rnd * 1103515245u + 12345u) % (i + 1), t = idx[i];
+
+			idx[i] = idx[j];
+			idx[j] = t;
+		}
+		for (uint32_t i = 0; i < nkeys; i++)
+			keys[i] = v4(nth(idx[i]));
+	}
+	for (uint32_t i = 0; i < nkeys;) {
+		static uint32_t ix[8192];
+		uint32_t n = 0, first = i;
+
+		for (; n < 8192 && i < nkeys; n++, i++)
+			ix[n] = i;
+		update_batch(bpf_map__fd(s->maps.keys), ix, keys + first, n);
+	}
+}
+
+static double run_step(struct steps_bpf *s, int step, uint32_t nkeys)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o);
+	static uint8_t frame[64];
+
+	o.data_in = frame;
+	o.data_size_in = sizeof(frame);
+	s->bss->step = (uint32_t)step;
+	s->bss->nkeys = nkeys;
+	if (bpf_prog_test_run_opts(bpf_program__fd(s->progs.steps), &o) < 0) {
+		perror("bench_steps: BPF_PROG_TEST_RUN");
+		exit(1);
+	}
+	return (double)s->bss->ns / nkeys;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+int main(int argc, char **argv)
+{
+	uint32_t big = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 1000000;
+	int rounds = argc > 2 ? atoi(argv[2]) : 5;
+	uint32_t nkeys = big < MAX_KEYS ? big : MAX_KEYS, sizes[2] = { 1, big };
+
+	if (!big || big > MAX_KEYS || rounds < 1 || rounds > 99) {
+		fprintf(stderr, "usage: bench_steps [BANS (1..%u) [ROUNDS (1..99)]]\n", MAX_KEYS);
+		return 2;
+	}
+	printf("%-8s %-8s %-12s %8s %8s\n", "bans", "set", "step", "ns", "net_ns");
+	for (int z = 0; z < 2; z++) {
+		struct steps_bpf *s = steps_bpf__open();
+		static double t[SET_MAX][STEP_MAX][99];
+
+		if (!s || bpf_map__set_max_entries(s->maps.keys, nkeys) ||
+		    bpf_map__set_max_entries(s->maps.bans_exact, big) || steps_bpf__load(s)) {
+			fprintf(stderr, "bench_steps: cannot load steps.bpf.o (run as root)\n");
+			return 1;
+		}
+		ban_all(s, sizes[z]);
+		for (int r = 0; r < rounds; r++)
+			for (int set = 0; set < SET_MAX; set++) {
+				if (set == SET_BANNED && sizes[z] < 2)
+					continue;       /* one ban: the same as "one" */
+				load_keys(s, set, sizes[z], nkeys);
+				for (int st = 0; st < STEP_MAX; st++)
+					t[set][st][r] = run_step(s, st, nkeys);
+			}
+		for (int set = 0; set < SET_MAX; set++) {
+			double fl;
+
+			if (set == SET_BANNED && sizes[z] < 2)
+				continue;
+			fl = median(t[set][STEP_FLOOR], rounds);
+			for (int st = 0; st < STEP_MAX; st++) {
+				double m = median(t[set][st], rounds);
+
+				printf("%-8u %-8s %-12s %8.1f %8.1f\n", sizes[z], set_names[set],
+				       step_names[st], m, m - fl);
+			}
+		}
+		steps_bpf__destroy(s);
+	}
+	return 0;
+}

@@ -1,0 +1,15 @@
+/* steps.h - the steps bench_steps.c times (steps.bpf.c). */
+#ifndef RG_BENCH_STEPS_H
+#define RG_BENCH_STEPS_H
+
+enum rg_step {
+	STEP_FLOOR,             /* read the key only: the loop's own cost */
+	STEP_EXACT,             /* exact-ban hash lookup */
+	STEP_EXACT_COUNT,       /* the same and the per-ban counters of a hit */
+	STEP_PREFIX,            /* prefix-ban LPM trie lookup */
+	STEP_ALLOW,             /* both allow lookups */
+	STEP_JUDGE,             /* the whole chain and the counters: a packet's lookups */
+	STEP_MAX
+};
+
+#endif
