@@ -6,16 +6,28 @@
 
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
 #include "rcptguard.h"
 
-/* Sizes are set by the loader from the config before load. */
+/* Sizes are set by the loader from the config before load. IPv4 single
+ * addresses have their own hash with a 4-byte key: its elements are 128
+ * bytes instead of 192 (kernel slab sizes), a third less memory and TLB
+ * reach for the same million bans. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 1048576);
-	__type(key, struct rg_addr);
+	__type(key, __u32);                 /* the IPv4 address, network order */
 	__type(value, struct rg_ban);
-} bans_exact SEC(".maps");
+} bans_v4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1048576);
+	__type(key, struct rg_addr);        /* never IPv4-mapped */
+	__type(value, struct rg_ban);
+} bans_v6 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
@@ -59,12 +71,28 @@ static __always_inline int allowed(const struct rg_addr *src)
 	       bpf_map_lookup_elem(&allow_prefix, &k);
 }
 
+/* An IPv4-mapped address (whatever the packet's family) is judged by its
+ * IPv4 ban, as the userspace side files it (maps.c). */
+static __always_inline struct rg_ban *ban_exact(const struct rg_addr *src)
+{
+	__u64 hi;
+	__u32 mid, v4;
+
+	__builtin_memcpy(&hi, src->a, 8);
+	__builtin_memcpy(&mid, src->a + 8, 4);
+	if (hi == 0 && mid == bpf_htonl(0xffff)) {
+		__builtin_memcpy(&v4, src->a + 12, 4);
+		return bpf_map_lookup_elem(&bans_v4, &v4);
+	}
+	return bpf_map_lookup_elem(&bans_v6, src);
+}
+
 /* The live ban that drops src (*c: RG_DROP_EXACT or RG_DROP_PREFIX), or
  * NULL with *c the pass counter. *now caches the clock. */
 static __always_inline struct rg_ban *judge(const struct rg_addr *src, enum rg_counter *c,
 					    __u64 *now)
 {
-	struct rg_ban *ban = bpf_map_lookup_elem(&bans_exact, src);
+	struct rg_ban *ban = ban_exact(src);
 
 	*c = RG_DROP_EXACT;
 	if (!ban || !ban_live(ban, now)) {

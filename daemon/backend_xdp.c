@@ -20,7 +20,7 @@ struct xdpb {
 #define MAPS(ctx) (&((struct xdpb *)(ctx))->maps)
 
 /* After a failed load no map is open; links_detach() needs none. */
-static const struct rg_maps no_maps = { -1, -1, -1, -1, -1, -1, -1, -1, -1 };
+static const struct rg_maps no_maps = MAPS_NONE;
 
 static int detach_ours(const struct link_info *li, void *arg)
 {
@@ -32,7 +32,7 @@ static bool bans_pinned(const char *dir)
 {
 	char path[PATH_MAX + 64];
 
-	return pins_path(path, sizeof(path), dir, "bans_exact") == 0 && access(path, F_OK) == 0;
+	return pins_path(path, sizeof(path), dir, "bans_v4") == 0 && access(path, F_OK) == 0;
 }
 
 static void *open_store(const struct config *c, enum backend_mode mode, struct backend_open *io,

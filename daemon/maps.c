@@ -11,12 +11,12 @@
 #include "maps.h"
 #include "pins.h"
 
-#define NMAPS 9
+#define NMAPS 10
 
 /* The descriptors in the order of pins_map_names. */
 static void slots(struct rg_maps *m, int *fds[NMAPS])
 {
-	int *all[NMAPS] = { &m->bans_exact, &m->bans_prefix, &m->allow_exact,
+	int *all[NMAPS] = { &m->bans_v4, &m->bans_v6, &m->bans_prefix, &m->allow_exact,
 			    &m->allow_prefix, &m->ports, &m->stats, &m->notes, &m->ifaces,
 			    &m->settings };
 
@@ -60,11 +60,20 @@ void maps_close(struct rg_maps *m)
 	}
 }
 
-/* Exact bans are keyed by the bare address, prefixes by the LPM key. */
-static int ban_fd(const struct rg_maps *m, const struct rg_lpm_key *k, const void **key)
+/* Exact bans are keyed by the bare address (IPv4 by its 4 bytes, as
+ * bans.bpf.h looks them up), prefixes by the LPM key. */
+int maps_ban_fd(const struct rg_maps *m, const struct rg_lpm_key *k, const void **key)
 {
-	*key = k->prefixlen == 128 ? (const void *)&k->addr : (const void *)k;
-	return k->prefixlen == 128 ? m->bans_exact : m->bans_prefix;
+	if (k->prefixlen != 128) {
+		*key = k;
+		return m->bans_prefix;
+	}
+	if (addr_is_v4(&k->addr)) {
+		*key = &k->addr.a[12];
+		return m->bans_v4;
+	}
+	*key = &k->addr;
+	return m->bans_v6;
 }
 
 static int allow_fd(const struct rg_maps *m, const struct rg_lpm_key *k, const void **key)
@@ -76,7 +85,7 @@ static int allow_fd(const struct rg_maps *m, const struct rg_lpm_key *k, const v
 int maps_get_ban(const struct rg_maps *m, const struct rg_lpm_key *k, struct rg_ban *out)
 {
 	const void *key;
-	int fd = ban_fd(m, k, &key);
+	int fd = maps_ban_fd(m, k, &key);
 
 	if (bpf_map_lookup_elem(fd, key, out) < 0)
 		return -errno;
@@ -88,7 +97,7 @@ int maps_ban(const struct rg_maps *m, const struct rg_lpm_key *k, uint64_t expir
 	     unsigned reason, const char *note)
 {
 	const void *key;
-	int fd = ban_fd(m, k, &key);
+	int fd = maps_ban_fd(m, k, &key);
 	struct rg_ban b;
 
 	if (maps_get_ban(m, k, &b) < 0) {
@@ -115,7 +124,7 @@ int maps_ban(const struct rg_maps *m, const struct rg_lpm_key *k, uint64_t expir
 int maps_unban(const struct rg_maps *m, const struct rg_lpm_key *k)
 {
 	const void *key;
-	int fd = ban_fd(m, k, &key);
+	int fd = maps_ban_fd(m, k, &key);
 
 	bpf_map_delete_elem(m->notes, k);
 	return bpf_map_delete_elem(fd, key) < 0 ? -errno : 0;
@@ -183,22 +192,27 @@ static int walk_batch(int fd, size_t key_size, size_t val_size,
 	return rc;
 }
 
-/* A key of an exact map (bare address) or a prefix map, as an LPM key. */
-static struct rg_lpm_key lpm_key(const void *key, bool exact)
+/* A key of bans_v4 (4 bytes), an exact map (bare address) or a prefix
+ * map, by its size, as an LPM key. */
+static struct rg_lpm_key lpm_key(const void *key, size_t size)
 {
 	struct rg_lpm_key k = { .prefixlen = 128 };
 
-	if (exact)
+	if (size == 4) {
+		k.addr.a[10] = k.addr.a[11] = 0xff;
+		memcpy(&k.addr.a[12], key, 4);
+	} else if (size == sizeof(k.addr)) {
 		memcpy(&k.addr, key, sizeof(k.addr));
-	else
+	} else {
 		memcpy(&k, key, sizeof(k));
+	}
 	return k;
 }
 
 struct rec_walk {
 	const struct rg_maps *m;
 	enum backend_kind kind;
-	bool exact;
+	size_t key_size;                /* of the map being walked */
 	bool notes;                     /* the notes map has any entry */
 	backend_walk_cb cb;
 	void *arg;
@@ -207,7 +221,7 @@ struct rec_walk {
 static int rec_visit(const void *key, void *val, void *arg)
 {
 	struct rec_walk *w = arg;
-	struct rg_lpm_key k = lpm_key(key, w->exact);
+	struct rg_lpm_key k = lpm_key(key, w->key_size);
 	struct backend_rec r = { .kind = w->kind, .note = "" };
 	struct rg_note n;
 
@@ -227,17 +241,20 @@ int maps_walk(const struct rg_maps *m, enum backend_kind kind, backend_walk_cb c
 {
 	struct rg_lpm_key any;
 	bool ban = kind == BACKEND_BAN;
-	struct rec_walk w = { m, kind, true, ban && bpf_map_get_next_key(m->notes, NULL, &any) == 0,
+	struct rec_walk w = { m, kind, 4, ban && bpf_map_get_next_key(m->notes, NULL, &any) == 0,
 			      cb, arg };
 	size_t val = ban ? sizeof(struct rg_ban) : sizeof(struct rg_allow);
-	int rc = ban ? walk_batch(m->bans_exact, sizeof(struct rg_addr), val, rec_visit, &w) :
-		       walk(m->allow_exact, sizeof(struct rg_addr), val, rec_visit, &w);
+	int rc = 0;
 
-	if (rc)
-		return rc;
-	w.exact = false;
-	return walk(ban ? m->bans_prefix : m->allow_prefix, sizeof(struct rg_lpm_key), val,
-		    rec_visit, &w);
+	if (ban)
+		rc = walk_batch(m->bans_v4, 4, val, rec_visit, &w);
+	w.key_size = sizeof(struct rg_addr);
+	if (!rc)
+		rc = ban ? walk_batch(m->bans_v6, w.key_size, val, rec_visit, &w) :
+			   walk(m->allow_exact, w.key_size, val, rec_visit, &w);
+	w.key_size = sizeof(struct rg_lpm_key);
+	return rc ? rc : walk(ban ? m->bans_prefix : m->allow_prefix, w.key_size, val,
+			      rec_visit, &w);
 }
 
 int maps_allow_add(const struct rg_maps *m, const struct rg_lpm_key *k, unsigned origin)

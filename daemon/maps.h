@@ -10,9 +10,12 @@
 #include "rcptguard.h"
 
 struct rg_maps {
-	int bans_exact, bans_prefix, allow_exact, allow_prefix;
+	int bans_v4, bans_v6, bans_prefix, allow_exact, allow_prefix;
 	int ports, stats, notes, ifaces, settings;
 };
+
+/* No map open. */
+#define MAPS_NONE ((struct rg_maps){ -1, -1, -1, -1, -1, -1, -1, -1, -1, -1 })
 
 /* Open every pinned map under dir. */
 int maps_open(struct rg_maps *m, const char *dir, char *err, size_t errlen);
@@ -23,6 +26,10 @@ void maps_close(struct rg_maps *m);
  * new expiry. note may be NULL. */
 int maps_ban(const struct rg_maps *m, const struct rg_lpm_key *k, uint64_t expires_ns,
 	     unsigned reason, const char *note);
+/* The map that holds the ban k and k's key in it (a 4-byte IPv4 address,
+ * an rg_addr or the LPM key itself). */
+int maps_ban_fd(const struct rg_maps *m, const struct rg_lpm_key *k, const void **key);
+
 /* Exactly this key (an LPM map lookup would match covering prefixes). */
 int maps_get_ban(const struct rg_maps *m, const struct rg_lpm_key *k, struct rg_ban *out);
 /* 0, or -ENOENT when there was no such ban. */

@@ -9,7 +9,7 @@
 #include "pins.h"
 
 const char *const pins_map_names[] = {
-	"bans_exact", "bans_prefix", "allow_exact", "allow_prefix",
+	"bans_v4", "bans_v6", "bans_prefix", "allow_exact", "allow_prefix",
 	"ports", "stats", "ban_notes", "ifaces", "settings", NULL
 };
 

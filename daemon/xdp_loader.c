@@ -27,7 +27,8 @@ static int set_pins(struct rcptguard *skel, const struct config *c, char *err, s
 	struct bpf_map *map;
 	char path[4096];
 
-	bpf_map__set_max_entries(skel->maps.bans_exact, c->max_bans);
+	bpf_map__set_max_entries(skel->maps.bans_v4, c->max_bans);
+	bpf_map__set_max_entries(skel->maps.bans_v6, c->max_bans);
 	bpf_map__set_max_entries(skel->maps.bans_prefix, c->max_prefix_bans);
 	bpf_map__set_max_entries(skel->maps.allow_exact, c->max_allow);
 	bpf_map__set_max_entries(skel->maps.allow_prefix, c->max_allow);
@@ -94,7 +95,7 @@ struct xdp_loaded *xdp_load(const struct config *c, struct rg_maps *m, bool *fre
 	if (pins_prepare(c->bpf_pin_dir, err, errlen) < 0)
 		goto fail;
 	/* No pinned bans yet: first start, or the first since a reboot. */
-	*fresh = pins_path(pin, sizeof(pin), c->bpf_pin_dir, "bans_exact") < 0 ||
+	*fresh = pins_path(pin, sizeof(pin), c->bpf_pin_dir, "bans_v4") < 0 ||
 		 access(pin, F_OK) < 0;
 	x->skel = rcptguard__open();
 	if (!x->skel) {

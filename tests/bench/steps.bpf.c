@@ -39,10 +39,13 @@ static long one(__u32 i, void *arg)
 		*hits += src->a[15] & 1;
 		break;
 	case STEP_EXACT:
-		*hits += bpf_map_lookup_elem(&bans_exact, src) != 0;
+		*hits += ban_exact(src) != 0;
+		break;
+	case STEP_EXACT16:
+		*hits += bpf_map_lookup_elem(&bans_v6, src) != 0;
 		break;
 	case STEP_EXACT_COUNT:
-		ban = bpf_map_lookup_elem(&bans_exact, src);
+		ban = ban_exact(src);
 		if (ban) {
 			ban_count(ban, 60);
 			*hits += 1;

@@ -175,10 +175,10 @@ static void add_ban(const char *s, bool live)
 	} else {
 		struct rg_ban v = { .expires_ns = 1, .reason = RG_REASON_MANUAL,
 				    .prefixlen = b->k.prefixlen };
-		const void *kp = b->k.prefixlen == 128 ? (void *)&b->k.addr : (void *)&b->k;
+		const void *kp;
+		int fd = maps_ban_fd(&m, &b->k, &kp);
 
-		bpf_map_update_elem(b->k.prefixlen == 128 ? m.bans_exact : m.bans_prefix, kp, &v,
-				    BPF_ANY);
+		bpf_map_update_elem(fd, kp, &v, BPF_ANY);
 	}
 }
 
@@ -208,6 +208,8 @@ static const char *const v4_pool[] = {
 static const char *const v6_pool[] = {
 	"2001:db8::1", "2001:db8::2", "2001:db8:1::5", "2001:db8:1:2::9", "2001:db8:2::1",
 	"::ffff:10.0.0.1", "::ffff:10.1.0.1", "fe80::1", "2001:db8:ffff::1",
+	/* Their last 4 bytes are a banned IPv4 address (bans_v4's key). */
+	"::a00:1", "64:ff9b::a00:7", "2001:db8:5::a00:1",
 };
 
 /* A frame: usually built from parts, then sometimes damaged. */
@@ -280,8 +282,8 @@ static size_t make_frame(uint8_t *buf, size_t cap)
 /* Forget when the ban of r last sent a RST: each answer stands alone. */
 static void rst_ready(const struct rule *r)
 {
-	const void *kp = r->k.prefixlen == 128 ? (void *)&r->k.addr : (void *)&r->k;
-	int fd = r->k.prefixlen == 128 ? m.bans_exact : m.bans_prefix;
+	const void *kp;
+	int fd = maps_ban_fd(&m, &r->k, &kp);
 	struct rg_ban b;
 
 	if (bpf_map_lookup_elem(fd, kp, &b) == 0) {
@@ -352,6 +354,7 @@ int main(void)
 	add_ban("10.2.0.0/16", true);
 	add_ban("10.2.3.0/24", false);  /* expired, inside a live /16: the trie says expired */
 	add_ban("2001:db8::1", true);
+	add_ban("2001:db8:3::c000:201", true);  /* last 4 bytes: 192.0.2.1, not banned */
 	add_ban("2001:db8:1::/48", true);
 	add_ban("2001:db8:1:2::/64", false);
 	add_ban("2001:db8:2::/48", false);

@@ -10,7 +10,8 @@
 static inline struct rg_maps skel_maps(const struct rcptguard *skel)
 {
 	return (struct rg_maps){
-		bpf_map__fd(skel->maps.bans_exact), bpf_map__fd(skel->maps.bans_prefix),
+		bpf_map__fd(skel->maps.bans_v4), bpf_map__fd(skel->maps.bans_v6),
+		bpf_map__fd(skel->maps.bans_prefix),
 		bpf_map__fd(skel->maps.allow_exact), bpf_map__fd(skel->maps.allow_prefix),
 		bpf_map__fd(skel->maps.ports), bpf_map__fd(skel->maps.stats),
 		bpf_map__fd(skel->maps.ban_notes), bpf_map__fd(skel->maps.ifaces),
