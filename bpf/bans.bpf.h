@@ -53,6 +53,33 @@ struct {
 	__type(value, struct rg_allow);
 } allow_prefix SEC(".maps");
 
+/* rcptguard.h: IPv4's prefilter, a bit per /24 (the program reads it) and
+ * its counts (only userspace uses them). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, RG_PREFILTER_WORDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} prefilter_v4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, RG_PREFILTER_SLOTS / RG_PREFILTER_COUNT_CHUNK);
+	__type(key, __u32);
+	__type(value, struct rg_prefilter_counts);
+} prefilter_v4_count SEC(".maps");
+
+/* May the /24 of v4 (network order) hold a single-address ban? */
+static __always_inline int prefilter_v4_may(__u32 v4)
+{
+	__u32 slot = bpf_ntohl(v4) >> 8, word = slot >> 6;
+	__u64 *w = bpf_map_lookup_elem(&prefilter_v4, &word);
+
+	return w && (*w >> (slot & 63)) & 1;
+}
+
 static __always_inline int ban_live(const struct rg_ban *b, __u64 *now)
 {
 	if (!b->expires_ns)
@@ -82,7 +109,7 @@ static __always_inline struct rg_ban *ban_exact(const struct rg_addr *src)
 	__builtin_memcpy(&mid, src->a + 8, 4);
 	if (hi == 0 && mid == bpf_htonl(0xffff)) {
 		__builtin_memcpy(&v4, src->a + 12, 4);
-		return bpf_map_lookup_elem(&bans_v4, &v4);
+		return prefilter_v4_may(v4) ? bpf_map_lookup_elem(&bans_v4, &v4) : 0;
 	}
 	return bpf_map_lookup_elem(&bans_v6, src);
 }

@@ -70,6 +70,20 @@ struct rg_allow {
 	__u32 origin;               /* enum rg_allow_origin */
 };
 
+/* The IPv4 prefilter: one bit per /24, set while an IPv4 single-address
+ * ban lies in that /24, so a source whose bit is clear skips the big hash
+ * (bans_v4) and its cache and TLB misses. The bit follows a count per /24
+ * that only userspace reads and writes (maps.c, atomically through mmap);
+ * a count that reaches 255 stays there: its bit can stay set in vain,
+ * never be clear while a ban exists. */
+#define RG_PREFILTER_SLOTS (1u << 24)           /* the /24s of IPv4 */
+#define RG_PREFILTER_WORDS (RG_PREFILTER_SLOTS / 64)
+#define RG_PREFILTER_COUNT_CHUNK 4096           /* counts per array element */
+#define RG_PREFILTER_SATURATED 255
+struct rg_prefilter_counts {
+	__u8 n[RG_PREFILTER_COUNT_CHUNK];
+};
+
 #define RG_PORT_WORDS (65536 / 64)
 struct rg_ports {
 	__u64 bits[RG_PORT_WORDS];  /* bit p set: TCP destination port p is protected */

@@ -5,20 +5,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include "addr.h"
 #include "duration.h"
 #include "maps.h"
 #include "pins.h"
 
-#define NMAPS 10
+#define NMAPS 12
 
 /* The descriptors in the order of pins_map_names. */
 static void slots(struct rg_maps *m, int *fds[NMAPS])
 {
 	int *all[NMAPS] = { &m->bans_v4, &m->bans_v6, &m->bans_prefix, &m->allow_exact,
 			    &m->allow_prefix, &m->ports, &m->stats, &m->notes, &m->ifaces,
-			    &m->settings };
+			    &m->settings, &m->prefilter, &m->prefilter_count };
 
 	memcpy(fds, all, sizeof(all));
 }
@@ -45,6 +47,36 @@ int maps_open(struct rg_maps *m, const char *dir, char *err, size_t errlen)
 			return -1;
 		}
 	}
+	if (maps_mmap(m) < 0) {
+		snprintf(err, errlen, "cannot map the prefilter maps under %s: %s", dir,
+			 strerror(errno));
+		maps_close(m);
+		return -1;
+	}
+	return 0;
+}
+
+#define PF_BITS_LEN ((size_t)RG_PREFILTER_WORDS * sizeof(uint64_t))
+#define PF_COUNTS_LEN ((size_t)RG_PREFILTER_SLOTS)
+
+int maps_mmap(struct rg_maps *m)
+{
+	void *bits = mmap(NULL, PF_BITS_LEN, PROT_READ | PROT_WRITE, MAP_SHARED, m->prefilter, 0);
+	void *counts = mmap(NULL, PF_COUNTS_LEN, PROT_READ | PROT_WRITE, MAP_SHARED,
+			    m->prefilter_count, 0);
+
+	if (bits == MAP_FAILED || counts == MAP_FAILED) {
+		int e = errno;
+
+		if (bits != MAP_FAILED)
+			munmap(bits, PF_BITS_LEN);
+		if (counts != MAP_FAILED)
+			munmap(counts, PF_COUNTS_LEN);
+		errno = e;
+		return -1;
+	}
+	m->pf_bits = bits;
+	m->pf_counts = counts;
 	return 0;
 }
 
@@ -52,6 +84,12 @@ void maps_close(struct rg_maps *m)
 {
 	int *fds[NMAPS];
 
+	if (m->pf_bits)
+		munmap(m->pf_bits, PF_BITS_LEN);
+	if (m->pf_counts)
+		munmap(m->pf_counts, PF_COUNTS_LEN);
+	m->pf_bits = NULL;
+	m->pf_counts = NULL;
 	slots(m, fds);
 	for (size_t i = 0; i < NMAPS; i++) {
 		if (*fds[i] >= 0)
@@ -82,6 +120,52 @@ static int allow_fd(const struct rg_maps *m, const struct rg_lpm_key *k, const v
 	return k->prefixlen == 128 ? m->allow_exact : m->allow_prefix;
 }
 
+/* The daemon and the CLI may both write: counts change by compare and
+ * swap, bits by atomic or/and. The bit is set before the ban enters
+ * bans_v4 and cleared after it left, so the program never skips a ban. */
+void maps_prefilter_add(const struct rg_maps *m, const void *v4)
+{
+	uint32_t a, slot;
+	uint8_t *c, old;
+
+	memcpy(&a, v4, 4);
+	slot = ntohl(a) >> 8;
+	c = &m->pf_counts[slot];
+	old = __atomic_load_n(c, __ATOMIC_RELAXED);
+	do {
+		if (old == RG_PREFILTER_SATURATED)
+			return;
+	} while (!__atomic_compare_exchange_n(c, &old, (uint8_t)(old + 1), false, __ATOMIC_SEQ_CST,
+					      __ATOMIC_RELAXED));
+	if (old == 0)
+		__atomic_fetch_or(&m->pf_bits[slot / 64], 1ULL << (slot % 64), __ATOMIC_SEQ_CST);
+}
+
+static void prefilter_del(const struct rg_maps *m, const void *v4)
+{
+	uint32_t a, slot;
+	uint8_t *c, old;
+	uint64_t bit;
+
+	memcpy(&a, v4, 4);
+	slot = ntohl(a) >> 8;
+	c = &m->pf_counts[slot];
+	bit = 1ULL << (slot % 64);
+	old = __atomic_load_n(c, __ATOMIC_RELAXED);
+	do {
+		if (old == 0 || old == RG_PREFILTER_SATURATED)
+			return;
+	} while (!__atomic_compare_exchange_n(c, &old, (uint8_t)(old - 1), false, __ATOMIC_SEQ_CST,
+					      __ATOMIC_RELAXED));
+	if (old != 1)
+		return;
+	__atomic_fetch_and(&m->pf_bits[slot / 64], ~bit, __ATOMIC_SEQ_CST);
+	/* A ban added meanwhile counted 0 -> 1 and may have set the bit before
+	 * we cleared it: set it again. */
+	if (__atomic_load_n(c, __ATOMIC_SEQ_CST))
+		__atomic_fetch_or(&m->pf_bits[slot / 64], bit, __ATOMIC_SEQ_CST);
+}
+
 int maps_get_ban(const struct rg_maps *m, const struct rg_lpm_key *k, struct rg_ban *out)
 {
 	const void *key;
@@ -98,17 +182,26 @@ int maps_ban(const struct rg_maps *m, const struct rg_lpm_key *k, uint64_t expir
 {
 	const void *key;
 	int fd = maps_ban_fd(m, k, &key);
+	bool fresh_v4 = false;
 	struct rg_ban b;
 
 	if (maps_get_ban(m, k, &b) < 0) {
 		memset(&b, 0, sizeof(b));
 		b.created_unix = wall_secs();
 		b.prefixlen = k->prefixlen;
+		fresh_v4 = fd == m->bans_v4;
 	}
 	b.expires_ns = expires_ns;
 	b.reason = reason;
-	if (bpf_map_update_elem(fd, key, &b, BPF_ANY) < 0)
-		return -errno;
+	if (fresh_v4)
+		maps_prefilter_add(m, key);
+	if (bpf_map_update_elem(fd, key, &b, BPF_ANY) < 0) {
+		int e = -errno;
+
+		if (fresh_v4)
+			prefilter_del(m, key);
+		return e;
+	}
 	if (note && *note) {
 		struct rg_note n = { { 0 } };
 
@@ -127,7 +220,11 @@ int maps_unban(const struct rg_maps *m, const struct rg_lpm_key *k)
 	int fd = maps_ban_fd(m, k, &key);
 
 	bpf_map_delete_elem(m->notes, k);
-	return bpf_map_delete_elem(fd, key) < 0 ? -errno : 0;
+	if (bpf_map_delete_elem(fd, key) < 0)
+		return -errno;
+	if (fd == m->bans_v4)
+		prefilter_del(m, key);
+	return 0;
 }
 
 /* Walks one map. The next key is fetched before the callback runs, so the

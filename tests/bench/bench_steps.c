@@ -22,13 +22,14 @@
 #include "duration.h"
 #include "rcptguard.h"
 #include "load_util.h"
+#include "maps.h"
 #include "steps.h"
 #include "steps.skel.h"
 
 #define MAX_KEYS (1u << 20)
 
 static const char *const step_names[STEP_MAX] = {
-	"floor", "exact", "exact16", "exact+count", "prefix", "allow", "judge",
+	"floor", "prefilter", "exact", "exact4", "exact16", "exact+count", "prefix", "allow", "judge",
 };
 enum { SET_ONE, SET_BANNED, SET_OUTSIDE, SET_MAX };
 static const char *const set_names[SET_MAX] = { "one", "banned", "outside" };
@@ -76,6 +77,7 @@ static void update_batch(int fd, void *keys, void *vals, uint32_t n)
 
 static void ban_all(struct steps_bpf *s, uint32_t nbans)
 {
+	struct rg_maps pf = MAPS_NONE;
 	enum { BATCH = 8192 };
 	static struct rg_addr keys[BATCH];
 	static uint32_t keys4[BATCH];
@@ -89,17 +91,27 @@ static void ban_all(struct steps_bpf *s, uint32_t nbans)
 
 	/* Each ban twice: in bans_v4 as the program has it, and IPv4-mapped in
 	 * bans_v6, the 16-byte-key hash that held every exact ban before. */
+	pf.prefilter = bpf_map__fd(s->maps.prefilter_v4);
+	pf.prefilter_count = bpf_map__fd(s->maps.prefilter_v4_count);
+	if (maps_mmap(&pf) < 0) {
+		perror("bench_steps: cannot map the prefilter");
+		exit(1);
+	}
 	for (uint32_t i = 0; i < nbans;) {
 		uint32_t n = 0;
 
 		for (; n < BATCH && i < nbans; n++, i++) {
 			keys[n] = v4(nth(i));
 			memcpy(&keys4[n], &keys[n].a[12], 4);
+			maps_prefilter_add(&pf, &keys4[n]);
 			vals[n] = b;
 		}
 		update_batch(bpf_map__fd(s->maps.bans_v4), keys4, vals, n);
 		update_batch(bpf_map__fd(s->maps.bans_v6), keys, vals, n);
 	}
+	/* Unmap only: the descriptors are the skeleton's. */
+	pf.prefilter = pf.prefilter_count = -1;
+	maps_close(&pf);
 	for (uint32_t i = 0; i < 1000; i++) {
 		pk[i] = (struct rg_lpm_key){ .prefixlen = 120, .addr = v4(nth(2 * MAX_KEYS + i) & ~0xffu) };
 		pv[i] = b;
@@ -171,6 +183,21 @@ static double run_step(struct steps_bpf *s, int step, uint32_t nkeys)
 	return (double)s->bss->ns / nkeys;
 }
 
+/* The exact-ban steps must find every banned key and no outside one: a
+ * benchmark of lookups that miss by mistake would be fast and wrong. */
+static void check(const struct steps_bpf *s, int set, int step, uint32_t nkeys)
+{
+	uint64_t want = set == SET_OUTSIDE ? 0 : nkeys;
+
+	if ((step == STEP_EXACT || step == STEP_EXACT4 || step == STEP_EXACT16) &&
+	    s->bss->found != want) {
+		fprintf(stderr, "bench_steps: step %s on set %s found %llu of %u keys, not %llu\n",
+			step_names[step], set_names[set], (unsigned long long)s->bss->found, nkeys,
+			(unsigned long long)want);
+		exit(1);
+	}
+}
+
 static double median(double *v, int n)
 {
 	qsort(v, (size_t)n, sizeof(*v), cmp_double);
@@ -204,8 +231,10 @@ int main(int argc, char **argv)
 				if (set == SET_BANNED && sizes[z] < 2)
 					continue;       /* one ban: the same as "one" */
 				load_keys(s, set, sizes[z], nkeys);
-				for (int st = 0; st < STEP_MAX; st++)
+				for (int st = 0; st < STEP_MAX; st++) {
 					t[set][st][r] = run_step(s, st, nkeys);
+					check(s, set, st, nkeys);
+				}
 			}
 		for (int set = 0; set < SET_MAX; set++) {
 			double fl;

@@ -38,7 +38,7 @@ static int floor_prog(void)
 
 /* Fill exact bans up to total n with 10.x.y.z addresses, in batches
  * (bans_v4's keys are the 4 address bytes). */
-static void fill(int fd, unsigned from, unsigned n)
+static void fill(const struct rg_maps *m, unsigned from, unsigned n)
 {
 	enum { BATCH = 8192 };
 	static uint8_t keys[BATCH][4];
@@ -53,10 +53,11 @@ static void fill(int fd, unsigned from, unsigned n)
 			keys[cnt][1] = (uint8_t)(i >> 16);
 			keys[cnt][2] = (uint8_t)(i >> 8);
 			keys[cnt][3] = (uint8_t)i;
+			maps_prefilter_add(m, keys[cnt]);
 			vals[cnt] = (struct rg_ban){ .expires_ns = mono_ns() + 3600000000000ULL,
 						     .reason = RG_REASON_MANUAL };
 		}
-		if (bpf_map_update_batch(fd, keys, vals, &cnt, &bo) < 0) {
+		if (bpf_map_update_batch(m->bans_v4, keys, vals, &cnt, &bo) < 0) {
 			perror("bpf_map_update_batch");
 			exit(1);
 		}
@@ -114,7 +115,7 @@ int main(int argc, char **argv)
 
 		if (s == 1)
 			add_prefixes(&m);
-		fill(m.bans_v4, have, sizes[s]);
+		fill(&m, have, sizes[s]);
 		have = sizes[s];
 		f = ns_per_packet(fl, fh, lh, repeat);
 		h = ns_per_packet(prog, fh, lh, repeat);

@@ -31,6 +31,7 @@ static long one(__u32 i, void *arg)
 	enum rg_counter c;
 	struct rg_ban *ban;
 	__u64 now = 0;
+	__u32 v4;
 
 	if (!src)
 		return 1;
@@ -38,8 +39,16 @@ static long one(__u32 i, void *arg)
 	case STEP_FLOOR:
 		*hits += src->a[15] & 1;
 		break;
+	case STEP_PREFILTER:
+		__builtin_memcpy(&v4, src->a + 12, 4);
+		*hits += prefilter_v4_may(v4);
+		break;
 	case STEP_EXACT:
 		*hits += ban_exact(src) != 0;
+		break;
+	case STEP_EXACT4:
+		__builtin_memcpy(&v4, src->a + 12, 4);
+		*hits += bpf_map_lookup_elem(&bans_v4, &v4) != 0;
 		break;
 	case STEP_EXACT16:
 		*hits += bpf_map_lookup_elem(&bans_v6, src) != 0;

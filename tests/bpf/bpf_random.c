@@ -170,16 +170,8 @@ static void add_ban(const char *s, bool live)
 
 	addr_parse(s, &b->k, err, sizeof(err));
 	b->live = live;
-	if (live) {
-		maps_ban(&m, &b->k, 0, RG_REASON_MANUAL, NULL);
-	} else {
-		struct rg_ban v = { .expires_ns = 1, .reason = RG_REASON_MANUAL,
-				    .prefixlen = b->k.prefixlen };
-		const void *kp;
-		int fd = maps_ban_fd(&m, &b->k, &kp);
-
-		bpf_map_update_elem(fd, kp, &v, BPF_ANY);
-	}
+	/* An expired ban: its expiry 1 ns of uptime, long past. */
+	maps_ban(&m, &b->k, live ? 0 : 1, RG_REASON_MANUAL, NULL);
 }
 
 static void add_allow(const char *s)
