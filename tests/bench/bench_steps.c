@@ -8,12 +8,15 @@
  * Bans, prefixes and outside sources are spread over the whole IPv4 space
  * by a bijective mix of their index (distinct, no locality to exploit).
  * With 1 exact ban, then BANS, beside the same 1000 banned /24s and a few
- * allow entries, three key sets of min(BANS, 1M) keys each:
+ * allow entries, three key sets of BANS keys each (rounded down to a
+ * multiple of the 8 chunks the steps take turns on):
  *   one      the same banned source every time (a single attacker)
  *   banned   every banned address once, shuffled (a botnet)
  *   outside  addresses that are not banned (legitimate senders)
- * Prints, per bans/set/step, the median over ROUNDS of ns per key and
- * the same minus the loop's own cost (step floor): the step's cost. */
+ * Prints, per bans/set/step, the median over ROUNDS of ns per key, the
+ * same minus the loop's own cost (step floor): a step's cost alone, and
+ * for the chain_* steps and judge the cost of the last step in place
+ * (this chain minus the one before; steps.h). */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <stdio.h>
@@ -27,9 +30,11 @@
 #include "steps.skel.h"
 
 #define MAX_KEYS (1u << 20)
+#define CHUNKS 8
 
 static const char *const step_names[STEP_MAX] = {
-	"floor", "prefilter", "exact", "exact4", "exact16", "exact+count", "prefix", "allow", "judge",
+	"floor", "prefilter", "exact", "exact4", "exact16", "prefix", "allow",
+	"chain_exact", "chain_prefix", "chain_allow", "judge",
 };
 enum { SET_ONE, SET_BANNED, SET_OUTSIDE, SET_MAX };
 static const char *const set_names[SET_MAX] = { "one", "banned", "outside" };
@@ -167,7 +172,8 @@ static void load_keys(struct steps_bpf *s, int set, uint32_t nbans, uint32_t nke
 	}
 }
 
-static double run_step(struct steps_bpf *s, int step, uint32_t nkeys)
+/* ns over keys first..first+n-1. */
+static double run_step(struct steps_bpf *s, int step, uint32_t first, uint32_t n)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, o);
 	static uint8_t frame[64];
@@ -175,12 +181,13 @@ static double run_step(struct steps_bpf *s, int step, uint32_t nkeys)
 	o.data_in = frame;
 	o.data_size_in = sizeof(frame);
 	s->bss->step = (uint32_t)step;
-	s->bss->nkeys = nkeys;
+	s->bss->first = first;
+	s->bss->nkeys = n;
 	if (bpf_prog_test_run_opts(bpf_program__fd(s->progs.steps), &o) < 0) {
 		perror("bench_steps: BPF_PROG_TEST_RUN");
 		exit(1);
 	}
-	return (double)s->bss->ns / nkeys;
+	return (double)s->bss->ns;
 }
 
 /* The exact-ban steps must find every banned key and no outside one: a
@@ -208,13 +215,14 @@ int main(int argc, char **argv)
 {
 	uint32_t big = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 1000000;
 	int rounds = argc > 2 ? atoi(argv[2]) : 5;
-	uint32_t nkeys = big < MAX_KEYS ? big : MAX_KEYS, sizes[2] = { 1, big };
+	uint32_t nkeys = big / CHUNKS * CHUNKS, sizes[2] = { 1, big };
 
-	if (!big || big > MAX_KEYS || rounds < 1 || rounds > 99) {
-		fprintf(stderr, "usage: bench_steps [BANS (1..%u) [ROUNDS (1..99)]]\n", MAX_KEYS);
+	if (big < CHUNKS || big > MAX_KEYS || rounds < 1 || rounds > 99) {
+		fprintf(stderr, "usage: bench_steps [BANS (%u..%u) [ROUNDS (1..99)]]\n", CHUNKS,
+			MAX_KEYS);
 		return 2;
 	}
-	printf("%-8s %-8s %-12s %8s %8s\n", "bans", "set", "step", "ns", "net_ns");
+	printf("%-8s %-8s %-12s %8s %8s %8s\n", "bans", "set", "step", "ns", "net_ns", "place_ns");
 	for (int z = 0; z < 2; z++) {
 		struct steps_bpf *s = steps_bpf__open();
 		static double t[SET_MAX][STEP_MAX][99];
@@ -231,10 +239,20 @@ int main(int argc, char **argv)
 				if (set == SET_BANNED && sizes[z] < 2)
 					continue;       /* one ban: the same as "one" */
 				load_keys(s, set, sizes[z], nkeys);
-				for (int st = 0; st < STEP_MAX; st++) {
-					t[set][st][r] = run_step(s, st, nkeys);
-					check(s, set, st, nkeys);
-				}
+				for (int st = 0; st < STEP_MAX; st++)
+					t[set][st][r] = 0;
+				/* The steps take turns chunk by chunk, so noise from
+				 * other work on the machine hits them alike; each
+				 * step walks another chunk than the step before it,
+				 * and a chunk's data is bigger than the caches. */
+				for (uint32_t c = 0; c < CHUNKS; c++)
+					for (int st = 0; st < STEP_MAX; st++) {
+						uint32_t n = nkeys / CHUNKS;
+
+						t[set][st][r] += run_step(s, st, (c + (uint32_t)st) %
+									  CHUNKS * n, n) / (n * CHUNKS);
+						check(s, set, st, n);
+					}
 			}
 		for (int set = 0; set < SET_MAX; set++) {
 			double fl;
@@ -244,9 +262,14 @@ int main(int argc, char **argv)
 			fl = median(t[set][STEP_FLOOR], rounds);
 			for (int st = 0; st < STEP_MAX; st++) {
 				double m = median(t[set][st], rounds);
+				double before = st == STEP_CHAIN_EXACT ? fl : median(t[set][st - 1], rounds);
 
-				printf("%-8u %-8s %-12s %8.1f %8.1f\n", sizes[z], set_names[set],
+				printf("%-8u %-8s %-12s %8.1f %8.1f", sizes[z], set_names[set],
 				       step_names[st], m, m - fl);
+				if (st >= STEP_CHAIN_EXACT)
+					printf(" %8.1f\n", m - before);
+				else
+					printf(" %8s\n", "-");
 			}
 		}
 		steps_bpf__destroy(s);

@@ -18,14 +18,14 @@ struct {
 	__type(value, struct rg_addr);
 } keys SEC(".maps");
 
-__u32 step, nkeys;
+__u32 step, first, nkeys;
 __u64 ns, found;
 
 static long one(__u32 i, void *arg)
 {
 	__u64 *hits = arg;
 	/* Always 0, but only known once the previous step finished. */
-	__u32 idx = i | (__u32)(*hits >> 63);
+	__u32 idx = (first + i) | (__u32)(*hits >> 63);
 	struct rg_addr *src = bpf_map_lookup_elem(&keys, &idx);
 	struct rg_lpm_key k = { .prefixlen = 128 };
 	enum rg_counter c;
@@ -53,19 +53,21 @@ static long one(__u32 i, void *arg)
 	case STEP_EXACT16:
 		*hits += bpf_map_lookup_elem(&bans_v6, src) != 0;
 		break;
-	case STEP_EXACT_COUNT:
-		ban = ban_exact(src);
-		if (ban) {
-			ban_count(ban, 60);
-			*hits += 1;
-		}
-		break;
 	case STEP_PREFIX:
 		k.addr = *src;
 		*hits += bpf_map_lookup_elem(&bans_prefix, &k) != 0;
 		break;
 	case STEP_ALLOW:
 		*hits += allowed(src);
+		break;
+	case STEP_CHAIN_EXACT:
+		*hits += judge_to(src, &c, &now, RG_CHAIN_EXACT) != 0;
+		break;
+	case STEP_CHAIN_PREFIX:
+		*hits += judge_to(src, &c, &now, RG_CHAIN_PREFIX) != 0;
+		break;
+	case STEP_CHAIN_ALLOW:
+		*hits += judge(src, &c, &now) != 0;
 		break;
 	case STEP_JUDGE:
 		ban = judge(src, &c, &now);

@@ -10,10 +10,15 @@ enum rg_step {
 	STEP_EXACT4,            /* bans_v4 without the prefilter */
 	STEP_EXACT16,           /* the same bans in a hash with 16-byte keys,
 	                           as all exact bans were before bans_v4 */
-	STEP_EXACT_COUNT,       /* the same and the per-ban counters of a hit */
 	STEP_PREFIX,            /* prefix-ban LPM trie lookup */
 	STEP_ALLOW,             /* both allow lookups */
-	STEP_JUDGE,             /* the whole chain and the counters: a packet's lookups */
+	/* The chain as the program runs it, cut after each step: the
+	 * differences are each step's cost in place, where the steps before
+	 * it have pushed its data out of the caches. */
+	STEP_CHAIN_EXACT,       /* exact ban and its expiry */
+	STEP_CHAIN_PREFIX,      /* then the prefix ban when no exact one is live */
+	STEP_CHAIN_ALLOW,       /* then the allow entries when a ban matched */
+	STEP_JUDGE,             /* then the ban's counters: a packet's lookups */
 	STEP_MAX
 };
 
