@@ -53,8 +53,8 @@ struct {
 	__type(value, struct rg_allow);
 } allow_prefix SEC(".maps");
 
-/* rcptguard.h: IPv4's prefilter, a bit per /24 (the program reads it) and
- * its counts (only userspace uses them). */
+/* rcptguard.h: IPv4's prefilters, bits (the program reads them) and their
+ * counts (only userspace uses them). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
@@ -71,13 +71,47 @@ struct {
 	__type(value, struct rg_prefilter_counts);
 } prefilter_v4_count SEC(".maps");
 
-/* May the /24 of v4 (network order) hold a single-address ban? */
-static __always_inline int prefilter_v4_may(__u32 v4)
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, RG_ALLOW_PREFILTER_WORDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} allow_prefilter_v4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, RG_ALLOW_PREFILTER_SLOTS / RG_PREFILTER_COUNT_CHUNK);
+	__type(key, __u32);
+	__type(value, struct rg_prefilter_counts);
+} allow_prefilter_v4_count SEC(".maps");
+
+/* Is src IPv4-mapped? Then *v4 is its address, network order. */
+static __always_inline int src_v4(const struct rg_addr *src, __u32 *v4)
 {
-	__u32 slot = bpf_ntohl(v4) >> 8, word = slot >> 6;
-	__u64 *w = bpf_map_lookup_elem(&prefilter_v4, &word);
+	__u64 hi;
+	__u32 mid;
+
+	__builtin_memcpy(&hi, src->a, 8);
+	__builtin_memcpy(&mid, src->a + 8, 4);
+	__builtin_memcpy(v4, src->a + 12, 4);
+	return hi == 0 && mid == bpf_htonl(0xffff);
+}
+
+/* The bit of v4's slot (its top `bits` bits) in a prefilter map. */
+static __always_inline int prefilter_bit(void *map, __u32 v4, int bits)
+{
+	__u32 slot = bpf_ntohl(v4) >> (32 - bits), word = slot >> 6;
+	__u64 *w = bpf_map_lookup_elem(map, &word);
 
 	return w && (*w >> (slot & 63)) & 1;
+}
+
+/* May a ban cover v4 (network order)? */
+static __always_inline int prefilter_v4_may(__u32 v4)
+{
+	return prefilter_bit(&prefilter_v4, v4, RG_PREFILTER_BITS);
 }
 
 static __always_inline int ban_live(const struct rg_ban *b, __u64 *now)
@@ -93,6 +127,10 @@ static __always_inline int ban_live(const struct rg_ban *b, __u64 *now)
 static __always_inline int allowed(const struct rg_addr *src)
 {
 	struct rg_lpm_key k = { .prefixlen = 128, .addr = *src };
+	__u32 v4;
+
+	if (src_v4(src, &v4) && !prefilter_bit(&allow_prefilter_v4, v4, RG_ALLOW_PREFILTER_BITS))
+		return 0;
 
 	return bpf_map_lookup_elem(&allow_exact, src) ||
 	       bpf_map_lookup_elem(&allow_prefix, &k);
@@ -102,15 +140,10 @@ static __always_inline int allowed(const struct rg_addr *src)
  * IPv4 ban, as the userspace side files it (maps.c). */
 static __always_inline struct rg_ban *ban_exact(const struct rg_addr *src)
 {
-	__u64 hi;
-	__u32 mid, v4;
+	__u32 v4;
 
-	__builtin_memcpy(&hi, src->a, 8);
-	__builtin_memcpy(&mid, src->a + 8, 4);
-	if (hi == 0 && mid == bpf_htonl(0xffff)) {
-		__builtin_memcpy(&v4, src->a + 12, 4);
-		return prefilter_v4_may(v4) ? bpf_map_lookup_elem(&bans_v4, &v4) : 0;
-	}
+	if (src_v4(src, &v4))
+		return bpf_map_lookup_elem(&bans_v4, &v4);
 	return bpf_map_lookup_elem(&bans_v6, src);
 }
 
@@ -127,8 +160,14 @@ enum rg_chain {
 static __always_inline struct rg_ban *judge_to(const struct rg_addr *src, enum rg_counter *c,
 					       __u64 *now, enum rg_chain upto)
 {
-	struct rg_ban *ban = ban_exact(src);
+	struct rg_ban *ban;
+	__u32 v4;
 
+	if (src_v4(src, &v4) && !prefilter_v4_may(v4)) {
+		*c = RG_PASS_NOT_BANNED;
+		return 0;
+	}
+	ban = ban_exact(src);
 	*c = RG_DROP_EXACT;
 	if (upto == RG_CHAIN_EXACT)
 		return ban && ban_live(ban, now) ? ban : 0;

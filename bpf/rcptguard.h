@@ -70,14 +70,23 @@ struct rg_allow {
 	__u32 origin;               /* enum rg_allow_origin */
 };
 
-/* The IPv4 prefilter: one bit per /24, set while an IPv4 single-address
- * ban lies in that /24, so a source whose bit is clear skips the big hash
- * (bans_v4) and its cache and TLB misses. The bit follows a count per /24
- * that only userspace reads and writes (maps.c, atomically through mmap);
- * a count that reaches 255 stays there: its bit can stay set in vain,
- * never be clear while a ban exists. */
-#define RG_PREFILTER_SLOTS (1u << 24)           /* the /24s of IPv4 */
+/* IPv4's prefilters: a bit per slot of the address space, set while some
+ * entry covers part of that slot, so an IPv4 source whose bit is clear
+ * skips the lookups (and their cache and TLB misses) the bit stands for:
+ *   prefilter_v4        a bit per /24: any ban, single address or prefix;
+ *                       clear: no ban lookup at all
+ *   allow_prefilter_v4  a bit per /16: any allow entry; clear: a banned
+ *                       source is not allowlisted
+ * Each bit follows a count per slot (the *_count maps) that only userspace
+ * reads and writes (maps.c, atomically through mmap); a count that
+ * reaches 255 stays there: its bit can stay set in vain, never be clear
+ * while an entry exists. IPv6 sources always take the full lookups. */
+#define RG_PREFILTER_BITS 24                    /* prefilter_v4: /24s */
+#define RG_PREFILTER_SLOTS (1u << RG_PREFILTER_BITS)
 #define RG_PREFILTER_WORDS (RG_PREFILTER_SLOTS / 64)
+#define RG_ALLOW_PREFILTER_BITS 16              /* allow_prefilter_v4: /16s */
+#define RG_ALLOW_PREFILTER_SLOTS (1u << RG_ALLOW_PREFILTER_BITS)
+#define RG_ALLOW_PREFILTER_WORDS (RG_ALLOW_PREFILTER_SLOTS / 64)
 #define RG_PREFILTER_COUNT_CHUNK 4096           /* counts per array element */
 #define RG_PREFILTER_SATURATED 255
 struct rg_prefilter_counts {

@@ -13,14 +13,15 @@
 #include "maps.h"
 #include "pins.h"
 
-#define NMAPS 12
+#define NMAPS 14
 
 /* The descriptors in the order of pins_map_names. */
 static void slots(struct rg_maps *m, int *fds[NMAPS])
 {
 	int *all[NMAPS] = { &m->bans_v4, &m->bans_v6, &m->bans_prefix, &m->allow_exact,
 			    &m->allow_prefix, &m->ports, &m->stats, &m->notes, &m->ifaces,
-			    &m->settings, &m->prefilter, &m->prefilter_count };
+			    &m->settings, &m->prefilter, &m->prefilter_count, &m->allow_prefilter,
+			    &m->allow_prefilter_count };
 
 	memcpy(fds, all, sizeof(all));
 }
@@ -56,27 +57,53 @@ int maps_open(struct rg_maps *m, const char *dir, char *err, size_t errlen)
 	return 0;
 }
 
-#define PF_BITS_LEN ((size_t)RG_PREFILTER_WORDS * sizeof(uint64_t))
-#define PF_COUNTS_LEN ((size_t)RG_PREFILTER_SLOTS)
+/* The prefilters' regions to map, in the order of struct rg_maps. */
+struct region {
+	int fd;
+	size_t len;
+	void **at;
+};
+
+static void regions(struct rg_maps *m, struct region r[4])
+{
+	r[0] = (struct region){ m->prefilter, RG_PREFILTER_WORDS * sizeof(uint64_t),
+				(void **)&m->pf_bits };
+	r[1] = (struct region){ m->prefilter_count, RG_PREFILTER_SLOTS, (void **)&m->pf_counts };
+	r[2] = (struct region){ m->allow_prefilter, RG_ALLOW_PREFILTER_WORDS * sizeof(uint64_t),
+				(void **)&m->apf_bits };
+	r[3] = (struct region){ m->allow_prefilter_count, RG_ALLOW_PREFILTER_SLOTS,
+				(void **)&m->apf_counts };
+}
+
+static void unmap(struct rg_maps *m)
+{
+	struct region r[4];
+
+	regions(m, r);
+	for (int i = 0; i < 4; i++) {
+		if (*r[i].at)
+			munmap(*r[i].at, r[i].len);
+		*r[i].at = NULL;
+	}
+}
 
 int maps_mmap(struct rg_maps *m)
 {
-	void *bits = mmap(NULL, PF_BITS_LEN, PROT_READ | PROT_WRITE, MAP_SHARED, m->prefilter, 0);
-	void *counts = mmap(NULL, PF_COUNTS_LEN, PROT_READ | PROT_WRITE, MAP_SHARED,
-			    m->prefilter_count, 0);
+	struct region r[4];
 
-	if (bits == MAP_FAILED || counts == MAP_FAILED) {
-		int e = errno;
+	regions(m, r);
+	for (int i = 0; i < 4; i++) {
+		void *p = mmap(NULL, r[i].len, PROT_READ | PROT_WRITE, MAP_SHARED, r[i].fd, 0);
 
-		if (bits != MAP_FAILED)
-			munmap(bits, PF_BITS_LEN);
-		if (counts != MAP_FAILED)
-			munmap(counts, PF_COUNTS_LEN);
-		errno = e;
-		return -1;
+		if (p == MAP_FAILED) {
+			int e = errno;
+
+			unmap(m);
+			errno = e;
+			return -1;
+		}
+		*r[i].at = p;
 	}
-	m->pf_bits = bits;
-	m->pf_counts = counts;
 	return 0;
 }
 
@@ -84,12 +111,7 @@ void maps_close(struct rg_maps *m)
 {
 	int *fds[NMAPS];
 
-	if (m->pf_bits)
-		munmap(m->pf_bits, PF_BITS_LEN);
-	if (m->pf_counts)
-		munmap(m->pf_counts, PF_COUNTS_LEN);
-	m->pf_bits = NULL;
-	m->pf_counts = NULL;
+	unmap(m);
 	slots(m, fds);
 	for (size_t i = 0; i < NMAPS; i++) {
 		if (*fds[i] >= 0)
@@ -120,38 +142,44 @@ static int allow_fd(const struct rg_maps *m, const struct rg_lpm_key *k, const v
 	return k->prefixlen == 128 ? m->allow_exact : m->allow_prefix;
 }
 
-/* The daemon and the CLI may both write: counts change by compare and
- * swap, bits by atomic or/and. The bit is set before the ban enters
- * bans_v4 and cleared after it left, so the program never skips a ban. */
-void maps_prefilter_add(const struct rg_maps *m, const void *v4)
-{
-	uint32_t a, slot;
-	uint8_t *c, old;
+/* One prefilter (rcptguard.h): a bit per slot, the top `bits` bits of an
+ * IPv4 address, and a saturating count behind each. */
+struct pf {
+	uint64_t *bits;
+	uint8_t *counts;
+	unsigned slot_bits;
+};
 
-	memcpy(&a, v4, 4);
-	slot = ntohl(a) >> 8;
-	c = &m->pf_counts[slot];
-	old = __atomic_load_n(c, __ATOMIC_RELAXED);
+static struct pf ban_pf(const struct rg_maps *m)
+{
+	return (struct pf){ m->pf_bits, m->pf_counts, RG_PREFILTER_BITS };
+}
+
+static struct pf allow_pf(const struct rg_maps *m)
+{
+	return (struct pf){ m->apf_bits, m->apf_counts, RG_ALLOW_PREFILTER_BITS };
+}
+
+/* The daemon and the CLI may both write: counts change by compare and
+ * swap, bits by atomic or/and. */
+static void pf_inc(const struct pf *p, uint32_t slot)
+{
+	uint8_t *c = &p->counts[slot], old = __atomic_load_n(c, __ATOMIC_RELAXED);
+
 	do {
 		if (old == RG_PREFILTER_SATURATED)
 			return;
 	} while (!__atomic_compare_exchange_n(c, &old, (uint8_t)(old + 1), false, __ATOMIC_SEQ_CST,
 					      __ATOMIC_RELAXED));
 	if (old == 0)
-		__atomic_fetch_or(&m->pf_bits[slot / 64], 1ULL << (slot % 64), __ATOMIC_SEQ_CST);
+		__atomic_fetch_or(&p->bits[slot / 64], 1ULL << (slot % 64), __ATOMIC_SEQ_CST);
 }
 
-static void prefilter_del(const struct rg_maps *m, const void *v4)
+static void pf_dec(const struct pf *p, uint32_t slot)
 {
-	uint32_t a, slot;
-	uint8_t *c, old;
-	uint64_t bit;
+	uint8_t *c = &p->counts[slot], old = __atomic_load_n(c, __ATOMIC_RELAXED);
+	uint64_t bit = 1ULL << (slot % 64);
 
-	memcpy(&a, v4, 4);
-	slot = ntohl(a) >> 8;
-	c = &m->pf_counts[slot];
-	bit = 1ULL << (slot % 64);
-	old = __atomic_load_n(c, __ATOMIC_RELAXED);
 	do {
 		if (old == 0 || old == RG_PREFILTER_SATURATED)
 			return;
@@ -159,11 +187,61 @@ static void prefilter_del(const struct rg_maps *m, const void *v4)
 					      __ATOMIC_RELAXED));
 	if (old != 1)
 		return;
-	__atomic_fetch_and(&m->pf_bits[slot / 64], ~bit, __ATOMIC_SEQ_CST);
-	/* A ban added meanwhile counted 0 -> 1 and may have set the bit before
-	 * we cleared it: set it again. */
+	__atomic_fetch_and(&p->bits[slot / 64], ~bit, __ATOMIC_SEQ_CST);
+	/* An entry added meanwhile counted 0 -> 1 and may have set the bit
+	 * before we cleared it: set it again. */
 	if (__atomic_load_n(c, __ATOMIC_SEQ_CST))
-		__atomic_fetch_or(&m->pf_bits[slot / 64], bit, __ATOMIC_SEQ_CST);
+		__atomic_fetch_or(&p->bits[slot / 64], bit, __ATOMIC_SEQ_CST);
+}
+
+/* The slots of IPv4 that k covers, [*first, *first + *n): none outside
+ * the IPv4-mapped space, all for a prefix that covers all of it. */
+static void pf_slots(const struct rg_lpm_key *k, unsigned bits, uint32_t *first, uint32_t *n)
+{
+	static const struct rg_addr mapped = { { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff } };
+	unsigned plen = k->prefixlen < 96 ? k->prefixlen : 96;
+	struct rg_lpm_key head = { plen, k->addr };
+	uint32_t v4, len;
+
+	*first = *n = 0;
+	addr_mask(&head);
+	if (!addr_in_prefix(&head, &mapped))
+		return;                 /* k's first 96 bits are not ::ffff:0:0 */
+	if (k->prefixlen < 96) {
+		*n = 1u << bits;
+		return;
+	}
+	len = k->prefixlen - 96;
+	memcpy(&v4, &k->addr.a[12], 4);
+	v4 = ntohl(v4);
+	if (len >= bits) {
+		*first = v4 >> (32 - bits);
+		*n = 1;
+	} else {
+		*n = 1u << (bits - len);
+		*first = (v4 >> (32 - bits)) & ~(*n - 1);
+	}
+}
+
+/* Count k in or out of a prefilter. A count goes in before its entry,
+ * out after it: the program never skips an entry that exists. */
+static void pf_key(const struct pf *p, const struct rg_lpm_key *k, bool in)
+{
+	uint32_t first, n;
+
+	pf_slots(k, p->slot_bits, &first, &n);
+	for (uint32_t i = 0; i < n; i++)
+		(in ? pf_inc : pf_dec)(p, first + i);
+}
+
+void maps_prefilter_add(const struct rg_maps *m, const void *v4)
+{
+	struct rg_lpm_key k = { .prefixlen = 128 };
+	struct pf p = ban_pf(m);
+
+	k.addr.a[10] = k.addr.a[11] = 0xff;
+	memcpy(&k.addr.a[12], v4, 4);
+	pf_key(&p, &k, true);
 }
 
 int maps_get_ban(const struct rg_maps *m, const struct rg_lpm_key *k, struct rg_ban *out)
@@ -182,24 +260,25 @@ int maps_ban(const struct rg_maps *m, const struct rg_lpm_key *k, uint64_t expir
 {
 	const void *key;
 	int fd = maps_ban_fd(m, k, &key);
-	bool fresh_v4 = false;
+	struct pf p = ban_pf(m);
+	bool fresh = false;
 	struct rg_ban b;
 
 	if (maps_get_ban(m, k, &b) < 0) {
 		memset(&b, 0, sizeof(b));
 		b.created_unix = wall_secs();
 		b.prefixlen = k->prefixlen;
-		fresh_v4 = fd == m->bans_v4;
+		fresh = true;
 	}
 	b.expires_ns = expires_ns;
 	b.reason = reason;
-	if (fresh_v4)
-		maps_prefilter_add(m, key);
+	if (fresh)
+		pf_key(&p, k, true);
 	if (bpf_map_update_elem(fd, key, &b, BPF_ANY) < 0) {
 		int e = -errno;
 
-		if (fresh_v4)
-			prefilter_del(m, key);
+		if (fresh)
+			pf_key(&p, k, false);
 		return e;
 	}
 	if (note && *note) {
@@ -219,11 +298,12 @@ int maps_unban(const struct rg_maps *m, const struct rg_lpm_key *k)
 	const void *key;
 	int fd = maps_ban_fd(m, k, &key);
 
+	struct pf p = ban_pf(m);
+
 	bpf_map_delete_elem(m->notes, k);
 	if (bpf_map_delete_elem(fd, key) < 0)
 		return -errno;
-	if (fd == m->bans_v4)
-		prefilter_del(m, key);
+	pf_key(&p, k, false);
 	return 0;
 }
 
@@ -359,16 +439,29 @@ int maps_allow_add(const struct rg_maps *m, const struct rg_lpm_key *k, unsigned
 	const void *key;
 	int fd = allow_fd(m, k, &key);
 	struct rg_allow a = { .created_unix = wall_secs(), .origin = origin };
+	struct pf p = allow_pf(m);
 
-	return bpf_map_update_elem(fd, key, &a, BPF_ANY) < 0 ? -errno : 0;
+	/* Only a new entry is counted; it may drop a packet in the moment
+	 * before its bit is set, as it would have a moment earlier. */
+	if (bpf_map_update_elem(fd, key, &a, BPF_NOEXIST) == 0) {
+		pf_key(&p, k, true);
+		return 0;
+	}
+	if (errno != EEXIST)
+		return -errno;
+	return bpf_map_update_elem(fd, key, &a, BPF_EXIST) < 0 ? -errno : 0;
 }
 
 int maps_allow_del(const struct rg_maps *m, const struct rg_lpm_key *k)
 {
 	const void *key;
 	int fd = allow_fd(m, k, &key);
+	struct pf p = allow_pf(m);
 
-	return bpf_map_delete_elem(fd, key) < 0 ? -errno : 0;
+	if (bpf_map_delete_elem(fd, key) < 0)
+		return -errno;
+	pf_key(&p, k, false);
+	return 0;
 }
 
 int maps_set_ports(const struct rg_maps *m, const uint16_t *ports, unsigned n)

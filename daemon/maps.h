@@ -12,13 +12,15 @@
 struct rg_maps {
 	int bans_v4, bans_v6, bans_prefix, allow_exact, allow_prefix;
 	int ports, stats, notes, ifaces, settings, prefilter, prefilter_count;
-	/* prefilter's bitmap and prefilter_count's counts, mapped (maps_mmap) */
-	uint64_t *pf_bits;
-	uint8_t *pf_counts;
+	int allow_prefilter, allow_prefilter_count;
+	/* The prefilters' bits and counts, mapped (maps_mmap). */
+	uint64_t *pf_bits, *apf_bits;
+	uint8_t *pf_counts, *apf_counts;
 };
 
 /* No map open. */
-#define MAPS_NONE ((struct rg_maps){ -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, NULL, NULL })
+#define MAPS_NONE ((struct rg_maps){ -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, \
+					 NULL, NULL, NULL, NULL })
 
 /* Open every pinned map under dir. */
 int maps_open(struct rg_maps *m, const char *dir, char *err, size_t errlen);
@@ -27,8 +29,11 @@ void maps_close(struct rg_maps *m);
 int maps_mmap(struct rg_maps *m);
 
 /* Count a new IPv4 single-address ban (v4: 4 bytes, network order) in the
- * prefilter before it enters bans_v4, for code that fills bans_v4 itself
- * in batches (benchmarks); maps_ban() and maps_unban() keep it otherwise. */
+ * ban prefilter before it enters bans_v4, for code that fills bans_v4
+ * itself in batches (benchmarks); maps_ban() and maps_unban() keep the
+ * prefilters otherwise, maps_allow_add() and maps_allow_del() the allow
+ * prefilter. Every other write to the ban and allow maps must go through
+ * them, or the program can miss a ban or an allow entry. */
 void maps_prefilter_add(const struct rg_maps *m, const void *v4);
 
 /* Ban k until expires_ns (CLOCK_MONOTONIC, duration_expiry_ns(); 0:

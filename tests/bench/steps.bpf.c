@@ -46,10 +46,6 @@ static long one(__u32 i, void *arg)
 	case STEP_EXACT:
 		*hits += ban_exact(src) != 0;
 		break;
-	case STEP_EXACT4:
-		__builtin_memcpy(&v4, src->a + 12, 4);
-		*hits += bpf_map_lookup_elem(&bans_v4, &v4) != 0;
-		break;
 	case STEP_EXACT16:
 		*hits += bpf_map_lookup_elem(&bans_v6, src) != 0;
 		break;

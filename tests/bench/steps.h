@@ -4,10 +4,8 @@
 
 enum rg_step {
 	STEP_FLOOR,             /* read the key only: the loop's own cost */
-	STEP_PREFILTER,         /* the IPv4 prefilter's bit only */
-	STEP_EXACT,             /* exact-ban lookup as the program makes it:
-	                           prefilter, then bans_v4 (4-byte key) */
-	STEP_EXACT4,            /* bans_v4 without the prefilter */
+	STEP_PREFILTER,         /* the IPv4 ban prefilter's bit only */
+	STEP_EXACT,             /* exact-ban lookup, IPv4 in bans_v4 (4-byte key) */
 	STEP_EXACT16,           /* the same bans in a hash with 16-byte keys,
 	                           as all exact bans were before bans_v4 */
 	STEP_PREFIX,            /* prefix-ban LPM trie lookup */

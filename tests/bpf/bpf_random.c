@@ -26,6 +26,7 @@
 struct rule {
 	struct rg_lpm_key k;
 	bool live;
+	bool present;               /* in the maps now (the churn pass) */
 };
 
 static struct rule bans[64], allows[16];
@@ -139,6 +140,8 @@ static enum rg_counter reference(const uint8_t *f, size_t len, const struct rule
 	for (int i = 0; i < nbans; i++) {
 		const struct rule *b = &bans[i];
 
+		if (!b->present)
+			continue;
 		if (b->k.prefixlen == 128 && !memcmp(&b->k.addr, &src, 16))
 			exact = b;
 		else if (b->k.prefixlen < 128 && addr_in_prefix(&b->k, &src) &&
@@ -154,7 +157,7 @@ static enum rg_counter reference(const uint8_t *f, size_t len, const struct rule
 	else
 		c = RG_DROP_PREFIX, *hit = best;
 	for (int i = 0; i < nallows; i++)
-		if (addr_in_prefix(&allows[i].k, &src))
+		if (allows[i].present && addr_in_prefix(&allows[i].k, &src))
 			return RG_PASS_ALLOWED;
 	return c;
 }
@@ -170,6 +173,7 @@ static void add_ban(const char *s, bool live)
 
 	addr_parse(s, &b->k, err, sizeof(err));
 	b->live = live;
+	b->present = true;
 	/* An expired ban: its expiry 1 ns of uptime, long past. */
 	maps_ban(&m, &b->k, live ? 0 : 1, RG_REASON_MANUAL, NULL);
 }
@@ -180,7 +184,27 @@ static void add_allow(const char *s)
 	struct rule *a = &allows[nallows++];
 
 	addr_parse(s, &a->k, err, sizeof(err));
+	a->present = true;
 	maps_allow_add(&m, &a->k, RG_ALLOW_MANUAL);
+}
+
+/* Take a ban or an allow entry out of the maps, or put it back, through
+ * maps.c as the daemon and the CLI do (which keeps the prefilters). */
+static void toggle(struct rule *r, bool ban)
+{
+	int rc;
+
+	if (ban)
+		rc = r->present ? maps_unban(&m, &r->k) :
+				  maps_ban(&m, &r->k, r->live ? 0 : 1, RG_REASON_MANUAL, NULL);
+	else
+		rc = r->present ? maps_allow_del(&m, &r->k) :
+				  maps_allow_add(&m, &r->k, RG_ALLOW_MANUAL);
+	if (rc < 0) {
+		printf("# cannot toggle a rule: %s\n", strerror(-rc));
+		exit(1);
+	}
+	r->present = !r->present;
 }
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
@@ -350,9 +374,15 @@ int main(void)
 	add_ban("2001:db8:1::/48", true);
 	add_ban("2001:db8:1:2::/64", false);
 	add_ban("2001:db8:2::/48", false);
+	add_ban("10.3.0.0/20", true);   /* 16 slots of the /24 prefilter */
+	/* Covers every IPv4-mapped address, so every slot of the prefilter:
+	 * only in place now and then in the churn pass. */
+	add_ban("::/80", true);
 	add_allow("10.0.0.7");
 	add_allow("10.1.2.0/24");
 	add_allow("2001:db8:1:2::9");
+	add_allow("10.2.0.0/15");       /* 2 slots of the /16 allow prefilter */
+	toggle(&bans[nbans - 1], true);
 	pass(prog, frames, false, &t);
 	ok(t.wrong == 0, "drop: %ld frames: every verdict matches the reference (%llu wrong, "
 	   "%llu drops)", frames, (unsigned long long)t.wrong, (unsigned long long)t.drops);
@@ -363,6 +393,18 @@ int main(void)
 	ok(t.wrong == 0, "rst: %ld frames: every verdict and every RST's bytes match the "
 	   "reference (%llu wrong, %llu drops, %llu RSTs)", frames, (unsigned long long)t.wrong,
 	   (unsigned long long)t.drops, (unsigned long long)t.rsts);
+	/* Churn: bans and allow entries leave and come back one at a time,
+	 * many sharing a prefilter slot, the verdicts checked in between. */
+	t.wrong = t.drops = 0;
+	for (int r = 0; r < 200; r++) {
+		bool ban = rnd(3) != 0;
+
+		toggle(ban ? &bans[rnd((uint32_t)nbans)] : &allows[rnd((uint32_t)nallows)], ban);
+		pass(prog, frames / 200, true, &t);
+	}
+	ok(t.wrong == 0, "churn: 200 bans or allow entries removed or put back, %ld frames "
+	   "between them: every verdict matches the reference (%llu wrong, %llu drops)",
+	   frames / 200, (unsigned long long)t.wrong, (unsigned long long)t.drops);
 	ok(maps_read_stats(&m, &st) == 0, "the counters read");
 	for (unsigned c = 0; c < RG_COUNTER_MAX; c++)
 		ok(st.packets[c] == t.want[c], "counter %s: %llu, reference %llu", counter_name(c),
