@@ -112,14 +112,14 @@ teardown() { teardown_net; }
 
 @test "detach removes pins another version made (a ban map of another value size), so the next start works" {
 	mkdir -p $PIN
-	bpftool map create $PIN/bans_exact type hash key 16 value 40 entries 16 name bans_exact
+	bpftool map create $PIN/bans_v4 type hash key 4 value 40 entries 16 name bans_v4
 	bpftool map create $PIN/stats type percpu_array key 4 value 8 entries 1 name stats
 	run in_s "$B/rcptguardd" -f -c "$CONF"
 	assert_failure
 	assert_output --partial "rcptguard detach"
 	run -0 rg detach
 	assert_line "removed the XDP program and every pinned map under $PIN"
-	[ ! -e $PIN/bans_exact ]
+	[ ! -e $PIN/bans_v4 ]
 	start_daemon
 	rg ban 10.77.1.2
 	run mail_from_client 10.77.1.1
