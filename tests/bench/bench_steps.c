@@ -16,7 +16,8 @@
  * Prints, per bans/set/step, the median over ROUNDS of ns per key, the
  * same minus the loop's own cost (step floor): a step's cost alone, and
  * for the chain_* steps and judge the cost of the last step in place
- * (this chain minus the one before; steps.h). */
+ * (this chain minus the one before; steps.h); judge_nopf is judge with
+ * every prefilter bit set, as without the prefilters. */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <stdio.h>
@@ -32,9 +33,13 @@
 #define MAX_KEYS (1u << 20)
 #define CHUNKS 8
 
-static const char *const step_names[STEP_MAX] = {
+/* Besides the program's steps: judge with every prefilter bit set, as if
+ * there were no prefilters (the bits are set for its turns only). */
+#define JUDGE_NOPF STEP_MAX
+#define NSTEPS (STEP_MAX + 1)
+static const char *const step_names[NSTEPS] = {
 	"floor", "prefilter", "exact", "exact16", "prefix", "allow",
-	"chain_exact", "chain_prefix", "chain_allow", "judge",
+	"chain_exact", "chain_prefix", "chain_allow", "judge", "judge_nopf",
 };
 enum { SET_ONE, SET_BANNED, SET_OUTSIDE, SET_MAX };
 static const char *const set_names[SET_MAX] = { "one", "banned", "outside" };
@@ -109,7 +114,9 @@ static void must(int rc, const char *what)
 	}
 }
 
-static void ban_all(struct steps_bpf *s, uint32_t nbans)
+/* The bans, the prefixes and the allow entries; returns the maps with
+ * the prefilters mapped. */
+static struct rg_maps ban_all(struct steps_bpf *s, uint32_t nbans)
 {
 	enum { BATCH = 8192 };
 	static struct rg_addr keys[BATCH];
@@ -148,14 +155,7 @@ static void ban_all(struct steps_bpf *s, uint32_t nbans)
 		k = (struct rg_lpm_key){ .prefixlen = 128, .addr = v4(nth(3 * MAX_KEYS + 8 + i)) };
 		must(maps_allow_add(&m, &k, RG_ALLOW_CONFIG), "allow entry");
 	}
-	/* Unmap only: the descriptors are the skeleton's. */
-	struct rg_maps mapped = MAPS_NONE;
-
-	mapped.pf_bits = m.pf_bits;
-	mapped.pf_counts = m.pf_counts;
-	mapped.apf_bits = m.apf_bits;
-	mapped.apf_counts = m.apf_counts;
-	maps_close(&mapped);
+	return m;
 }
 
 static void load_keys(struct steps_bpf *s, int set, uint32_t nbans, uint32_t nkeys)
@@ -210,6 +210,22 @@ static double run_step(struct steps_bpf *s, int step, uint32_t first, uint32_t n
 	return (double)s->bss->ns;
 }
 
+/* One turn of JUDGE_NOPF: every prefilter bit set, then put back. */
+static double run_nopf(struct steps_bpf *s, const struct rg_maps *m, uint32_t first, uint32_t n)
+{
+	static uint64_t bits[RG_PREFILTER_WORDS], abits[RG_ALLOW_PREFILTER_WORDS];
+	double ns;
+
+	memcpy(bits, m->pf_bits, sizeof(bits));
+	memcpy(abits, m->apf_bits, sizeof(abits));
+	memset(m->pf_bits, 0xff, sizeof(bits));
+	memset(m->apf_bits, 0xff, sizeof(abits));
+	ns = run_step(s, STEP_JUDGE, first, n);
+	memcpy(m->pf_bits, bits, sizeof(bits));
+	memcpy(m->apf_bits, abits, sizeof(abits));
+	return ns;
+}
+
 /* The exact-ban steps must find every banned key and no outside one: a
  * benchmark of lookups that miss by mistake would be fast and wrong. */
 static void check(const struct steps_bpf *s, int set, int step, uint32_t nkeys)
@@ -245,7 +261,8 @@ int main(int argc, char **argv)
 	printf("%-8s %-8s %-12s %8s %8s %8s\n", "bans", "set", "step", "ns", "net_ns", "place_ns");
 	for (int z = 0; z < 2; z++) {
 		struct steps_bpf *s = steps_bpf__open();
-		static double t[SET_MAX][STEP_MAX][99];
+		static double t[SET_MAX][NSTEPS][99];
+		struct rg_maps m, mapped = MAPS_NONE;
 
 		if (!s || bpf_map__set_max_entries(s->maps.keys, nkeys) ||
 		    bpf_map__set_max_entries(s->maps.bans_v4, big) ||
@@ -253,24 +270,26 @@ int main(int argc, char **argv)
 			fprintf(stderr, "bench_steps: cannot load steps.bpf.o (run as root)\n");
 			return 1;
 		}
-		ban_all(s, sizes[z]);
+		m = ban_all(s, sizes[z]);
 		for (int r = 0; r < rounds; r++)
 			for (int set = 0; set < SET_MAX; set++) {
 				if (set == SET_BANNED && sizes[z] < 2)
 					continue;       /* one ban: the same as "one" */
 				load_keys(s, set, sizes[z], nkeys);
-				for (int st = 0; st < STEP_MAX; st++)
+				for (int st = 0; st < NSTEPS; st++)
 					t[set][st][r] = 0;
 				/* The steps take turns chunk by chunk, so noise from
 				 * other work on the machine hits them alike; each
 				 * step walks another chunk than the step before it,
 				 * and a chunk's data is bigger than the caches. */
 				for (uint32_t c = 0; c < CHUNKS; c++)
-					for (int st = 0; st < STEP_MAX; st++) {
+					for (int st = 0; st < NSTEPS; st++) {
 						uint32_t n = nkeys / CHUNKS;
+						uint32_t first = (c + (uint32_t)st) % CHUNKS * n;
 
-						t[set][st][r] += run_step(s, st, (c + (uint32_t)st) %
-									  CHUNKS * n, n) / (n * CHUNKS);
+						t[set][st][r] += (st == JUDGE_NOPF ?
+								  run_nopf(s, &m, first, n) :
+								  run_step(s, st, first, n)) / (n * CHUNKS);
 						check(s, set, st, n);
 					}
 			}
@@ -280,18 +299,24 @@ int main(int argc, char **argv)
 			if (set == SET_BANNED && sizes[z] < 2)
 				continue;
 			fl = median(t[set][STEP_FLOOR], rounds);
-			for (int st = 0; st < STEP_MAX; st++) {
-				double m = median(t[set][st], rounds);
+			for (int st = 0; st < NSTEPS; st++) {
+				double med = median(t[set][st], rounds);
 				double before = st == STEP_CHAIN_EXACT ? fl : median(t[set][st - 1], rounds);
 
 				printf("%-8u %-8s %-12s %8.1f %8.1f", sizes[z], set_names[set],
-				       step_names[st], m, m - fl);
-				if (st >= STEP_CHAIN_EXACT)
-					printf(" %8.1f\n", m - before);
+				       step_names[st], med, med - fl);
+				if (st >= STEP_CHAIN_EXACT && st < STEP_MAX)
+					printf(" %8.1f\n", med - before);
 				else
 					printf(" %8s\n", "-");
 			}
 		}
+		/* Unmap only: the descriptors are the skeleton's. */
+		mapped.pf_bits = m.pf_bits;
+		mapped.pf_counts = m.pf_counts;
+		mapped.apf_bits = m.apf_bits;
+		mapped.apf_counts = m.apf_counts;
+		maps_close(&mapped);
 		steps_bpf__destroy(s);
 	}
 	return 0;
