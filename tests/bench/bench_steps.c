@@ -85,6 +85,21 @@ static void update_batch(int fd, void *keys, void *vals, uint32_t n)
 	}
 }
 
+/* The kernel's unreclaimable slab memory, where hash elements live. */
+static long slab_kb(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[128];
+	long kb = -1;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "SUnreclaim: %ld", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb;
+}
+
 /* The steps program's maps as maps.c sees them (no notes, no counters). */
 static struct rg_maps steps_maps(const struct steps_bpf *s)
 {
@@ -129,18 +144,30 @@ static struct rg_maps ban_all(struct steps_bpf *s, uint32_t nbans)
 
 	/* Each ban twice: in bans_v4 as the program has it, and IPv4-mapped in
 	 * bans_v6, the 16-byte-key hash that held every exact ban before;
-	 * in batches, so counted in the prefilter here. */
-	for (uint32_t i = 0; i < nbans;) {
-		uint32_t n = 0;
+	 * in batches, so counted in the prefilter here. One map after the
+	 * other, to tell the kernel memory each takes. */
+	for (int v6 = 0; v6 < 2; v6++) {
+		long before = slab_kb();
 
-		for (; n < BATCH && i < nbans; n++, i++) {
-			keys[n] = v4(nth(i));
-			memcpy(&keys4[n], &keys[n].a[12], 4);
-			maps_prefilter_add(&m, &keys4[n]);
-			vals[n] = b;
+		for (uint32_t i = 0; i < nbans;) {
+			uint32_t n = 0;
+
+			for (; n < BATCH && i < nbans; n++, i++) {
+				keys[n] = v4(nth(i));
+				memcpy(&keys4[n], &keys[n].a[12], 4);
+				if (!v6)
+					maps_prefilter_add(&m, &keys4[n]);
+				vals[n] = b;
+			}
+			if (v6)
+				update_batch(m.bans_v6, keys, vals, n);
+			else
+				update_batch(m.bans_v4, keys4, vals, n);
 		}
-		update_batch(m.bans_v4, keys4, vals, n);
-		update_batch(m.bans_v6, keys, vals, n);
+		if (nbans > 1)
+			printf("# memory: %u bans in %s: %.0f bytes each (kernel slab growth)\n", nbans,
+			       v6 ? "a 16-byte-key hash (as bans_v6)" : "bans_v4",
+			       (double)(slab_kb() - before) * 1024 / nbans);
 	}
 	for (uint32_t i = 0; i < 1000; i++) {
 		k = (struct rg_lpm_key){ .prefixlen = 120, .addr = v4(nth(2 * MAX_KEYS + i) & ~0xffu) };

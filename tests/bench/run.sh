@@ -48,7 +48,9 @@ awk 'NR > 1 { n = $1
 echo "== 1. the verdict's lookups step by step, over distinct sources scattered over IPv4 (ns/source)"
 "$B/tests/bench_steps" $STEPS | tee "$dir/steps.out"
 # Per bans/set/step: the step alone (net_ns) and, for the chain, in place.
-awk 'NR > 1 { k = "xdp.steps.bans" $1 "." $2 "." $3
+awk '/^# memory: .* bans_v4:/ { print "xdp.steps.memory.bans_v4_bytes\t" $(NF - 5) "\tB\tkernel memory per IPv4 ban in bans_v4 (4-byte keys)"; next }
+	/^# memory:/ { print "xdp.steps.memory.key16_bytes\t" $(NF - 5) "\tB\tthe same in a hash with 16-byte keys (all exact bans before bans_v4)"; next }
+	NR > 1 && !/^#/ { k = "xdp.steps.bans" $1 "." $2 "." $3
 	print k ".ns\t" $4 "\tns\t" $3 ", " $2 " sources, " $1 " exact bans: ns per source, the loop included"
 	print k ".net_ns\t" $5 "\tns\t" $3 ", " $2 " sources, " $1 " exact bans: ns per source, the step alone"
 	if ($6 != "-") print k ".place_ns\t" $6 "\tns\t" $3 ", " $2 " sources, " $1 " exact bans: the last step in place, in the chain" }' \
