@@ -175,10 +175,20 @@ static void pf_inc(const struct pf *p, uint32_t slot)
 		__atomic_fetch_or(&p->bits[slot / 64], 1ULL << (slot % 64), __ATOMIC_SEQ_CST);
 }
 
+/* Clears the bit of a slot counted 0. An entry added meanwhile counted
+ * 0 -> 1 and may have set the bit before we cleared it: set it again. */
+static void pf_clear(const struct pf *p, uint32_t slot)
+{
+	uint64_t bit = 1ULL << (slot % 64);
+
+	__atomic_fetch_and(&p->bits[slot / 64], ~bit, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&p->counts[slot], __ATOMIC_SEQ_CST))
+		__atomic_fetch_or(&p->bits[slot / 64], bit, __ATOMIC_SEQ_CST);
+}
+
 static void pf_dec(const struct pf *p, uint32_t slot)
 {
 	uint8_t *c = &p->counts[slot], old = __atomic_load_n(c, __ATOMIC_RELAXED);
-	uint64_t bit = 1ULL << (slot % 64);
 
 	do {
 		if (old == 0 || old == RG_PREFILTER_SATURATED)
@@ -187,11 +197,7 @@ static void pf_dec(const struct pf *p, uint32_t slot)
 					      __ATOMIC_RELAXED));
 	if (old != 1)
 		return;
-	__atomic_fetch_and(&p->bits[slot / 64], ~bit, __ATOMIC_SEQ_CST);
-	/* An entry added meanwhile counted 0 -> 1 and may have set the bit
-	 * before we cleared it: set it again. */
-	if (__atomic_load_n(c, __ATOMIC_SEQ_CST))
-		__atomic_fetch_or(&p->bits[slot / 64], bit, __ATOMIC_SEQ_CST);
+	pf_clear(p, slot);
 }
 
 /* The slots of IPv4 that k covers, [*first, *first + *n): none outside
@@ -432,6 +438,46 @@ int maps_walk(const struct rg_maps *m, enum backend_kind kind, backend_walk_cb c
 	w.key_size = sizeof(struct rg_lpm_key);
 	return rc ? rc : walk(ban ? m->bans_prefix : m->allow_prefix, w.key_size, val,
 			      rec_visit, &w);
+}
+
+struct recount {
+	const struct rg_maps *m;
+	unsigned long n;
+};
+
+static int recount_one(const struct rg_lpm_key *k, const struct backend_rec *r, void *arg)
+{
+	struct recount *rc = arg;
+	struct pf p = r->kind == BACKEND_BAN ? ban_pf(rc->m) : allow_pf(rc->m);
+
+	pf_key(&p, k, true);
+	rc->n++;
+	return 0;
+}
+
+/* Every bit set first: meanwhile the program takes the full path, which
+ * is slower but never wrong; then the counts from zero, then each bit
+ * whose count stayed 0 cleared. */
+long maps_prefilter_recount(const struct rg_maps *m)
+{
+	struct pf pfs[2] = { ban_pf(m), allow_pf(m) };
+	struct recount rc = { m, 0 };
+	int e;
+
+	for (int i = 0; i < 2; i++) {
+		size_t slots = (size_t)1 << pfs[i].slot_bits;
+
+		memset(pfs[i].bits, 0xff, slots / 8);
+		memset(pfs[i].counts, 0, slots);
+	}
+	if ((e = maps_walk(m, BACKEND_BAN, recount_one, &rc)) < 0 ||
+	    (e = maps_walk(m, BACKEND_ALLOW, recount_one, &rc)) < 0)
+		return e;
+	for (int i = 0; i < 2; i++)
+		for (uint32_t s = 0; s < (uint32_t)1 << pfs[i].slot_bits; s++)
+			if (!__atomic_load_n(&pfs[i].counts[s], __ATOMIC_SEQ_CST))
+				pf_clear(&pfs[i], s);
+	return (long)rc.n;
 }
 
 int maps_allow_add(const struct rg_maps *m, const struct rg_lpm_key *k, unsigned origin)

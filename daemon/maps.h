@@ -36,6 +36,12 @@ int maps_mmap(struct rg_maps *m);
  * them, or the program can miss a ban or an allow entry. */
 void maps_prefilter_add(const struct rg_maps *m, const void *v4);
 
+/* Count the prefilters again from every ban and allow entry, when one of
+ * their maps was just created beside maps that already hold entries (pins
+ * of an older layout, or a prefilter pin removed by hand). Returns the
+ * entries counted or -errno. */
+long maps_prefilter_recount(const struct rg_maps *m);
+
 /* Ban k until expires_ns (CLOCK_MONOTONIC, duration_expiry_ns(); 0:
  * permanent). Re-banning keeps the counters and creation time and sets the
  * new expiry. note may be NULL. */

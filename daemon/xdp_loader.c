@@ -79,13 +79,20 @@ static int detach_unlisted(const struct link_info *li, void *arg)
 	return 0;
 }
 
+static bool pinned(const struct config *c, const char *name)
+{
+	char pin[4096];
+
+	return pins_path(pin, sizeof(pin), c->bpf_pin_dir, name) == 0 && access(pin, F_OK) == 0;
+}
+
 struct xdp_loaded *xdp_load(const struct config *c, struct rg_maps *m, bool *fresh,
 			    char *err, size_t errlen)
 {
-	char pin[4096];
 	struct xdp_loaded *x = calloc(1, sizeof(*x));
 	struct stale_ctx sc = { c, m };
 	int prog_fd, rc;
+	bool recount;
 
 	if (!x) {
 		snprintf(err, errlen, "out of memory");
@@ -95,8 +102,10 @@ struct xdp_loaded *xdp_load(const struct config *c, struct rg_maps *m, bool *fre
 	if (pins_prepare(c->bpf_pin_dir, err, errlen) < 0)
 		goto fail;
 	/* No pinned bans yet: first start, or the first since a reboot. */
-	*fresh = pins_path(pin, sizeof(pin), c->bpf_pin_dir, "bans_v4") < 0 ||
-		 access(pin, F_OK) < 0;
+	*fresh = !pinned(c, "bans_v4");
+	/* Prefilters made now must learn what reused maps already hold. */
+	recount = !pinned(c, "prefilter_v4") || !pinned(c, "prefilter_v4_count") ||
+		  !pinned(c, "allow_prefilter_v4") || !pinned(c, "allow_prefilter_v4_count");
 	x->skel = rcptguard__open();
 	if (!x->skel) {
 		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(errno));
@@ -114,6 +123,17 @@ struct xdp_loaded *xdp_load(const struct config *c, struct rg_maps *m, bool *fre
 	}
 	if (maps_open(m, c->bpf_pin_dir, err, errlen) < 0)
 		goto fail;
+	if (recount) {
+		long n = maps_prefilter_recount(m);
+
+		if (n < 0) {
+			snprintf(err, errlen, "cannot fill the new prefilter maps under %s from the "
+				 "pinned bans: %s", c->bpf_pin_dir, strerror((int)-n));
+			goto fail_maps;
+		}
+		if (n)
+			log_info("event=prefilter_recount entries=%ld", n);
+	}
 	if (xdp_apply(c, m, err, errlen) < 0)
 		goto fail_maps;
 	links_foreach(m, c->bpf_pin_dir, detach_unlisted, &sc);
