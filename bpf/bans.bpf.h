@@ -10,9 +10,9 @@
 #include "rcptguard.h"
 
 /* Sizes are set by the loader from the config before load. IPv4 single
- * addresses have their own hash with a 4-byte key: its elements are 128
- * bytes instead of 192 (kernel slab sizes), a third less memory and TLB
- * reach for the same million bans. */
+ * addresses have their own hash with a 4-byte key: a million of them take
+ * 130 bytes each in the kernel instead of 203 with 16-byte keys
+ * (bench_steps measures it). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -131,7 +131,6 @@ static __always_inline int allowed(const struct rg_addr *src)
 
 	if (src_v4(src, &v4) && !prefilter_bit(&allow_prefilter_v4, v4, RG_ALLOW_PREFILTER_BITS))
 		return 0;
-
 	return bpf_map_lookup_elem(&allow_exact, src) ||
 	       bpf_map_lookup_elem(&allow_prefix, &k);
 }
@@ -193,6 +192,7 @@ static __always_inline struct rg_ban *judge_to(const struct rg_addr *src, enum r
 	return ban;
 }
 
+/* The whole chain: the program's verdict. */
 static __always_inline struct rg_ban *judge(const struct rg_addr *src, enum rg_counter *c,
 					    __u64 *now)
 {

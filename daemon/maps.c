@@ -1,11 +1,11 @@
 /* maps.c - bans, allow entries, ports and counters in the pinned maps. */
+#include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <arpa/inet.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #include "addr.h"
@@ -303,7 +303,6 @@ int maps_unban(const struct rg_maps *m, const struct rg_lpm_key *k)
 {
 	const void *key;
 	int fd = maps_ban_fd(m, k, &key);
-
 	struct pf p = ban_pf(m);
 
 	bpf_map_delete_elem(m->notes, k);
