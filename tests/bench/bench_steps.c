@@ -24,9 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "duration.h"
-#include "rcptguard.h"
 #include "load_util.h"
 #include "maps.h"
+#include "rcptguard.h"
 #include "steps.h"
 #include "steps.skel.h"
 
