@@ -454,6 +454,27 @@ static int recount_one(const struct rg_lpm_key *k, const struct backend_rec *r, 
 	return 0;
 }
 
+/* pf_clear() for every slot counted 0, a word of 64 slots at a time. */
+static void pf_settle(const struct pf *p)
+{
+	for (uint32_t w = 0; w < ((uint32_t)1 << p->slot_bits) / 64; w++) {
+		const uint8_t *c = &p->counts[w * 64];
+		uint64_t zero = 0, again = 0;
+
+		for (int j = 0; j < 64; j++)
+			if (!__atomic_load_n(&c[j], __ATOMIC_SEQ_CST))
+				zero |= 1ULL << j;
+		if (!zero)
+			continue;
+		__atomic_fetch_and(&p->bits[w], ~zero, __ATOMIC_SEQ_CST);
+		for (int j = 0; j < 64; j++)
+			if ((zero >> j & 1) && __atomic_load_n(&c[j], __ATOMIC_SEQ_CST))
+				again |= 1ULL << j;
+		if (again)
+			__atomic_fetch_or(&p->bits[w], again, __ATOMIC_SEQ_CST);
+	}
+}
+
 /* Every bit set first: meanwhile the program takes the full path, which
  * is slower but never wrong; then the counts from zero, then each bit
  * whose count stayed 0 cleared. */
@@ -473,9 +494,7 @@ long maps_prefilter_recount(const struct rg_maps *m)
 	    (e = maps_walk(m, BACKEND_ALLOW, recount_one, &rc)) < 0)
 		return e;
 	for (int i = 0; i < 2; i++)
-		for (uint32_t s = 0; s < (uint32_t)1 << pfs[i].slot_bits; s++)
-			if (!__atomic_load_n(&pfs[i].counts[s], __ATOMIC_SEQ_CST))
-				pf_clear(&pfs[i], s);
+		pf_settle(&pfs[i]);
 	return (long)rc.n;
 }
 
