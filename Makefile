@@ -137,7 +137,7 @@ deps:
 test-deps:
 	$(call install_debs,$(RUN_DEBS) $(TEST_DEBS),$(PREPARE_TEST_DEBS),$(SETTLE_TEST_DEBS))
 
-$(B)/rcptguard.bpf.o: bpf/rcptguard.bpf.c bpf/rst.bpf.h bpf/rcptguard.h
+$(B)/rcptguard.bpf.o: bpf/rcptguard.bpf.c bpf/bans.bpf.h bpf/rst.bpf.h bpf/rcptguard.h
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -232,6 +232,19 @@ $(B)/tests/bench_xdp: tests/bench/bench_xdp.c tests/bpf/packet.c tests/bpf/packe
 	$(CC) $(CFLAGS) -Itests/bpf -I$(B)/tests $(LDFLAGS) -o $@ tests/bench/bench_xdp.c \
 		tests/bpf/packet.c $(B)/libcommon.a $(LIBS)
 
+# The per-step benchmark's program times the XDP program's own maps and chain.
+$(B)/tests/steps.bpf.o: tests/bench/steps.bpf.c tests/bench/steps.h bpf/bans.bpf.h bpf/rcptguard.h
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -Itests/bench -c $< -o $@
+
+$(B)/tests/steps.skel.h: $(B)/tests/steps.bpf.o
+	$(BPFTOOL) gen skeleton $< name steps_bpf > $@.tmp && mv $@.tmp $@
+
+$(B)/tests/bench_steps: tests/bench/bench_steps.c tests/bench/steps.h tests/bench/load_util.h \
+		$(B)/tests/steps.skel.h $(B)/libcommon.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/bench -I$(B)/tests $(LDFLAGS) -o $@ $< $(B)/libcommon.a $(LIBS)
+
 $(B)/tests/test_flood: tests/unit/test_flood.c tests/unit/tap.h tests/bench/flood_src.h tests/bpf/packet.c \
 		tests/bpf/packet.h
 	@mkdir -p $(@D)
@@ -319,7 +332,7 @@ $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(B)/fuzz/libfuzzcommon.
 
 # Benchmark programs; bench-quick runs in make check, so TEST_BINS needs
 # them (defined first: := expands at once).
-BENCH_BIN := $(B)/tests/bench_xdp $(B)/tests/policy_load $(B)/tests/log_reaction \
+BENCH_BIN := $(B)/tests/bench_xdp $(B)/tests/bench_steps $(B)/tests/policy_load $(B)/tests/log_reaction \
              $(B)/tests/flood $(B)/tests/bench_lookup $(B)/tests/smtp_attack $(B)/tests/spawn_cost \
              $(B)/tests/attack_load $(B)/tests/state_io $(B)/tests/xdp_drop.bpf.o
 

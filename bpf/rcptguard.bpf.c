@@ -12,39 +12,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "rcptguard.h"
-
-/* Sizes are set by the loader from the config before load. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 1048576);
-	__type(key, struct rg_addr);
-	__type(value, struct rg_ban);
-} bans_exact SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 65536);
-	__type(key, struct rg_lpm_key);
-	__type(value, struct rg_ban);
-} bans_prefix SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 65536);
-	__type(key, struct rg_addr);
-	__type(value, struct rg_allow);
-} allow_exact SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 65536);
-	__type(key, struct rg_lpm_key);
-	__type(value, struct rg_allow);
-} allow_prefix SEC(".maps");
+#include "bans.bpf.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -211,23 +179,6 @@ static __always_inline int port_protected(__u16 port)
 	return (pm->bits[(port >> 6) & (RG_PORT_WORDS - 1)] >> (port & 63)) & 1;
 }
 
-static __always_inline int ban_live(const struct rg_ban *b, __u64 *now)
-{
-	if (!b->expires_ns)
-		return 1;
-	if (!*now)
-		*now = bpf_ktime_get_coarse_ns();
-	return *now < b->expires_ns;
-}
-
-static __always_inline int allowed(const struct pkt *p)
-{
-	struct rg_lpm_key k = { .prefixlen = 128, .addr = p->src };
-
-	return bpf_map_lookup_elem(&allow_exact, &p->src) ||
-	       bpf_map_lookup_elem(&allow_prefix, &k);
-}
-
 /* A banned client's packet: dropped, or with ban_action = rst a SYN is
  * answered when the caps allow (over them it is dropped and counted). */
 static __always_inline int answer(struct xdp_md *ctx, struct rg_stats *st, struct rg_ban *ban,
@@ -299,23 +250,10 @@ int rcptguard_xdp(struct xdp_md *ctx)
 	if (!port_protected(p.dport))
 		return count(st, RG_PASS_PORT, len);
 
-	c = RG_DROP_EXACT;
-	ban = bpf_map_lookup_elem(&bans_exact, &p.src);
-	if (!ban || !ban_live(ban, &now)) {
-		struct rg_lpm_key k = { .prefixlen = 128, .addr = p.src };
-		int had_exact = ban != 0;
-
-		c = RG_DROP_PREFIX;
-		ban = bpf_map_lookup_elem(&bans_prefix, &k);
-		if (!ban)
-			return count(st, had_exact ? RG_PASS_EXPIRED : RG_PASS_NOT_BANNED, len);
-		if (!ban_live(ban, &now))
-			return count(st, RG_PASS_EXPIRED, len);
-	}
-	if (allowed(&p))
-		return count(st, RG_PASS_ALLOWED, len);
-	__sync_fetch_and_add(&ban->packets, 1);
-	__sync_fetch_and_add(&ban->bytes, len);
+	ban = judge(&p.src, &c, &now);
+	if (!ban)
+		return count(st, c, len);
+	ban_count(ban, len);
 	count(st, c, len);
 	return answer(ctx, st, ban, l3 - data, proto == bpf_htons(ETH_P_IPV6));
 }

@@ -1,11 +1,13 @@
 /* rcptguard.h - the one kernel/user ABI: map keys, values, counters, reasons.
  *
  * Included by bpf/rcptguard.bpf.c, the daemon and the CLI. Every address is
- * 128 bits; IPv4 is mapped into ::ffff:0:0/96 so both families share one key
- * shape and an IPv4 /24 is the 128-bit prefix /120.
+ * 128 bits (but bans_v4's keys); IPv4 is mapped into ::ffff:0:0/96 so both
+ * families share one key shape and an IPv4 /24 is the 128-bit prefix /120.
  *
  * Maps (pinned by name under the pin directory, default /sys/fs/bpf/rcptguard):
- *   bans_exact    hash  rg_addr     -> rg_ban     single addresses (/32, /128)
+ *   bans_v4       hash  __u32       -> rg_ban     single IPv4 addresses (/32), the
+ *                                                 key the 4 address bytes
+ *   bans_v6       hash  rg_addr     -> rg_ban     single IPv6 addresses (/128)
  *   bans_prefix   lpm   rg_lpm_key  -> rg_ban     CIDR prefixes only
  *   allow_exact   hash  rg_addr     -> rg_allow
  *   allow_prefix  lpm   rg_lpm_key  -> rg_allow
@@ -17,6 +19,13 @@
  *                                                 read by the program)
  *   ifaces        hash  __u32 ifindex -> rg_iface where and how the program is
  *                                                 attached (written by the loader)
+ *   prefilter_v4, allow_prefilter_v4, and their *_count maps: below
+ *
+ * Every ban map's name starts with "bans_", and its key says what it holds
+ * (4 bytes: an IPv4 address, 16: rg_addr, 20: rg_lpm_key); no other map's
+ * name does. The head of struct rg_ban (its first 40 bytes, up to
+ * prefixlen) is fixed for good: a newer version reads an older install's
+ * pinned bans by it. New fields go after it.
  *
  * Exact addresses live in a hash and only prefixes in the LPM trie: an LPM
  * trie's lookup cost grows with its size, a hash's does not, and almost all
@@ -76,6 +85,7 @@ struct rg_ban {
 	__u32 reason;               /* enum rg_reason */
 	__u32 prefixlen;            /* of this entry's key: the trie's lookup
 	                               returns a covering prefix's value */
+	/* -- the fixed head ends here (40 bytes); fields below may change -- */
 	__u64 last_rst_ns;          /* coarse monotonic time of this ban's last RST */
 	__u64 rst_sent;             /* SYNs answered with a RST (ban_action = rst) */
 	__u64 rst_suppressed;       /* SYNs dropped instead: over a RST cap */
@@ -90,6 +100,29 @@ enum rg_allow_origin {
 struct rg_allow {
 	__u64 created_unix;
 	__u32 origin;               /* enum rg_allow_origin */
+};
+
+/* IPv4's prefilters: a bit per slot of the address space, set while some
+ * entry covers part of that slot, so an IPv4 source whose bit is clear
+ * skips the lookups (and their cache and TLB misses) the bit stands for:
+ *   prefilter_v4        a bit per /24: any ban, single address or prefix;
+ *                       clear: no ban lookup at all
+ *   allow_prefilter_v4  a bit per /16: any allow entry; clear: a banned
+ *                       source is not allowlisted
+ * Each bit follows a count per slot (the *_count maps) that only userspace
+ * reads and writes (maps.c, atomically through mmap); a count that
+ * reaches 255 stays there: its bit can stay set in vain, never be clear
+ * while an entry exists. IPv6 sources always take the full lookups. */
+#define RG_PREFILTER_BITS 24                    /* prefilter_v4: /24s */
+#define RG_PREFILTER_SLOTS (1u << RG_PREFILTER_BITS)
+#define RG_PREFILTER_WORDS (RG_PREFILTER_SLOTS / 64)
+#define RG_ALLOW_PREFILTER_BITS 16              /* allow_prefilter_v4: /16s */
+#define RG_ALLOW_PREFILTER_SLOTS (1u << RG_ALLOW_PREFILTER_BITS)
+#define RG_ALLOW_PREFILTER_WORDS (RG_ALLOW_PREFILTER_SLOTS / 64)
+#define RG_PREFILTER_COUNT_CHUNK 4096           /* counts per array element */
+#define RG_PREFILTER_SATURATED 255
+struct rg_prefilter_counts {
+	__u8 n[RG_PREFILTER_COUNT_CHUNK];
 };
 
 #define RG_PORT_WORDS (65536 / 64)

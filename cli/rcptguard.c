@@ -115,7 +115,7 @@ int main(int argc, char **argv)
 
 	if (!x)
 		return EXIT_FAIL;
-	x->maps = (struct rg_maps){ -1, -1, -1, -1, -1, -1, -1, -1, -1 };
+	x->maps = MAPS_NONE;
 	while ((opt = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': path = optarg; explicit_path = true; break;

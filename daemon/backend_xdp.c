@@ -21,7 +21,7 @@ struct xdpb {
 #define MAPS(ctx) (&((struct xdpb *)(ctx))->maps)
 
 /* After a failed load no map is open; links_detach() needs none. */
-static const struct rg_maps no_maps = { -1, -1, -1, -1, -1, -1, -1, -1, -1 };
+static const struct rg_maps no_maps = MAPS_NONE;
 
 static int detach_ours(const struct link_info *li, void *arg)
 {

@@ -10,13 +10,31 @@
 #include "rcptguard.h"
 
 struct rg_maps {
-	int bans_exact, bans_prefix, allow_exact, allow_prefix;
-	int ports, stats, notes, ifaces, settings;
+	int bans_v4, bans_v6, bans_prefix, allow_exact, allow_prefix;
+	int ports, stats, notes, ifaces, settings, prefilter, prefilter_count;
+	int allow_prefilter, allow_prefilter_count;
+	/* The prefilters' bits and counts, mapped (maps_mmap). */
+	uint64_t *pf_bits, *apf_bits;
+	uint8_t *pf_counts, *apf_counts;
 };
+
+/* No map open. */
+#define MAPS_NONE ((struct rg_maps){ -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, \
+					 NULL, NULL, NULL, NULL })
 
 /* Open every pinned map under dir. */
 int maps_open(struct rg_maps *m, const char *dir, char *err, size_t errlen);
 void maps_close(struct rg_maps *m);
+/* Map the prefilter's bitmap and counts of open maps (maps_open does). */
+int maps_mmap(struct rg_maps *m);
+
+/* Count a new IPv4 single-address ban (v4: 4 bytes, network order) in the
+ * ban prefilter before it enters bans_v4, for code that fills bans_v4
+ * itself in batches (benchmarks); maps_ban() and maps_unban() keep the
+ * prefilters otherwise, maps_allow_add() and maps_allow_del() the allow
+ * prefilter. Every other write to the ban and allow maps must go through
+ * them, or the program can miss a ban or an allow entry. */
+void maps_prefilter_add(const struct rg_maps *m, const void *v4);
 
 /* Ban k until expires_ns (CLOCK_MONOTONIC, duration_expiry_ns(); 0:
  * permanent). Re-banning keeps the counters and creation time and sets the
@@ -27,6 +45,10 @@ int maps_ban(const struct rg_maps *m, const struct rg_lpm_key *k, uint64_t expir
  * carried over from another map layout. */
 int maps_ban_carry(const struct rg_maps *m, const struct rg_lpm_key *k, const struct rg_ban *b,
 		   const char *note);
+/* The map that holds the ban k and k's key in it (a 4-byte IPv4 address,
+ * an rg_addr or the LPM key itself). */
+int maps_ban_fd(const struct rg_maps *m, const struct rg_lpm_key *k, const void **key);
+
 /* Exactly this key (an LPM map lookup would match covering prefixes). */
 int maps_get_ban(const struct rg_maps *m, const struct rg_lpm_key *k, struct rg_ban *out);
 /* 0, or -ENOENT when there was no such ban. */

@@ -27,7 +27,8 @@ static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list 
 
 static void set_sizes(struct rcptguard *skel, const struct config *c)
 {
-	bpf_map__set_max_entries(skel->maps.bans_exact, c->max_bans);
+	bpf_map__set_max_entries(skel->maps.bans_v4, c->max_bans);
+	bpf_map__set_max_entries(skel->maps.bans_v6, c->max_bans);
 	bpf_map__set_max_entries(skel->maps.bans_prefix, c->max_prefix_bans);
 	bpf_map__set_max_entries(skel->maps.allow_exact, c->max_allow);
 	bpf_map__set_max_entries(skel->maps.allow_prefix, c->max_allow);

@@ -27,11 +27,12 @@ static double ns_per_packet(int prog, const uint8_t *frame, size_t len, unsigned
 	return (double)o.duration;      /* the kernel's average per repeat, in ns */
 }
 
-/* Fill exact bans up to total n with 10.x.y.z addresses, in batches. */
-static void fill(int fd, unsigned from, unsigned n)
+/* Fill exact bans up to total n with 10.x.y.z addresses, in batches
+ * (bans_v4's keys are the 4 address bytes). */
+static void fill(const struct rg_maps *m, unsigned from, unsigned n)
 {
 	enum { BATCH = 8192 };
-	static struct rg_addr keys[BATCH];
+	static uint8_t keys[BATCH][4];
 	static struct rg_ban vals[BATCH];
 	LIBBPF_OPTS(bpf_map_batch_opts, bo);
 
@@ -39,16 +40,15 @@ static void fill(int fd, unsigned from, unsigned n)
 		__u32 cnt = 0;
 
 		for (; cnt < BATCH && i < n; cnt++, i++) {
-			memset(&keys[cnt], 0, sizeof(keys[cnt]));
-			keys[cnt].a[10] = keys[cnt].a[11] = 0xff;
-			keys[cnt].a[12] = 10;
-			keys[cnt].a[13] = (uint8_t)(i >> 16);
-			keys[cnt].a[14] = (uint8_t)(i >> 8);
-			keys[cnt].a[15] = (uint8_t)i;
+			keys[cnt][0] = 10;
+			keys[cnt][1] = (uint8_t)(i >> 16);
+			keys[cnt][2] = (uint8_t)(i >> 8);
+			keys[cnt][3] = (uint8_t)i;
+			maps_prefilter_add(m, keys[cnt]);
 			vals[cnt] = (struct rg_ban){ .expires_ns = mono_ns() + 3600000000000ULL,
 						     .reason = RG_REASON_MANUAL };
 		}
-		if (bpf_map_update_batch(fd, keys, vals, &cnt, &bo) < 0) {
+		if (bpf_map_update_batch(m->bans_v4, keys, vals, &cnt, &bo) < 0) {
 			perror("bpf_map_update_batch");
 			exit(1);
 		}
@@ -108,7 +108,7 @@ int main(int argc, char **argv)
 
 		if (s == 1)
 			add_prefixes(&m);
-		fill(m.bans_exact, have, sizes[s]);
+		fill(&m, have, sizes[s]);
 		have = sizes[s];
 		f = ns_per_packet(fl, fh, lh, repeat);
 		h = ns_per_packet(prog, fh, lh, repeat);

@@ -55,12 +55,10 @@ static int banned(int map, struct nft *nft, struct probe *p)
 		return nft_request(nft, NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_ACK, build_get,
 				   found_cb, p) == 0;
 
-	struct rg_addr a = { { 0 } };
 	struct rg_ban b;
 
-	a.a[10] = a.a[11] = 0xff;
-	memcpy(&a.a[12], p->ip, 4);
-	return bpf_map_lookup_elem(map, &a, &b) == 0;
+	/* bans_v4 is keyed by the 4 address bytes. */
+	return bpf_map_lookup_elem(map, p->ip, &b) == 0;
 }
 
 int main(int argc, char **argv)
@@ -89,7 +87,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (pins) {
-		snprintf(path, sizeof(path), "%s/bans_exact", pins);
+		snprintf(path, sizeof(path), "%s/bans_v4", pins);
 		map = bpf_obj_get(path);
 	} else {
 		p.table = set;

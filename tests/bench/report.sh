@@ -58,6 +58,28 @@ x1=$(get flood.bans1.one.xdp_native.mpps_per_core)
 xm=$(get flood.bans1000000.one.xdp_native.mpps_per_core)
 keep=
 [ -n "$x1" ] && [ -n "$xm" ] && keep=$(echo "$xm $x1" | awk '{ printf "%.0f", 100 * $1 / $2 }')
+# Issue #21's lookup goals, from bench_steps at its largest size (NB bans):
+# the verdict's lookups over distinct sources, and the same added to the
+# veth flood's per-packet cost (one source, 1 ban) as a packet would pay.
+NB=$(awk -F '\t' '$1 ~ /^xdp\.steps\.bans[0-9]+\./ { split($1, p, "."); n = substr(p[3], 5) + 0
+	if (n > max) max = n } END { if (max > 1) print max }' "$R")
+steps() { get "xdp.steps.bans$1.$2.judge.ns"; }
+ratio() { if [ -n "$1" ] && [ -n "$2" ]; then echo "$1 $2" | awk '{ printf "%.2f", $1 / $2 }'; fi; }
+# plus F A B: (F + A - B) / F, the chain's extra time on a packet costing F.
+plus() {
+	if [ -n "$1" ] && [ -n "$2" ] && [ -n "$3" ]; then
+		echo "$1 $2 $3" | awk '{ printf "%.2f", ($1 + $2 - $3) / $1 }'
+	fi
+}
+s_banned= s_out= p_banned= p_out=
+if [ -n "$NB" ]; then
+	s_banned=$(ratio "$(steps "$NB" banned)" "$(steps "$NB" one)")
+	s_out=$(ratio "$(steps "$NB" outside)" "$(steps 1 outside)")
+	fl=$(get flood.bans1.one.xdp_native.ns_per_packet)
+	p_banned=$(plus "$fl" "$(steps "$NB" banned)" "$(steps "$NB" one)")
+	fo=$(get flood.bans1.outside.xdp_native.ns_per_packet)
+	p_out=$(plus "$fo" "$(steps "$NB" outside)" "$(steps 1 outside)")
+fi
 # The floods' generator (flood.c) and, for the socket one, the load it offered.
 gen=$(awk -F '\t' '$1 ~ /^flood\.bans[0-9]+\.generator$/ { print $2 }' "$R" | tr , '\n' | sort -u | paste -sd, -)
 offered=$(awk -F '\t' '$1 ~ /^flood\..*\.offered_mpps$/ { v = $2 + 0
@@ -101,6 +123,12 @@ offered=$(awk -F '\t' '$1 ~ /^flood\..*\.offered_mpps$/ { v = $2 + 0
 	goal "XDP with 1M bans ≥ 75 % of its 1-ban capacity, one source" "$keep" ">=" 75 "%"
 	goal "XDP native with 1M bans, one banned source, ≤ 1.3× the bare XDP_DROP floor on the same veth (issue #21)" \
 		"$(get flood.bans1000000.ratio.one.xdp_native_floor)" "<=" 1.3 "×"
+	goal "lookups of sources scattered over ${NB:-1M} bans ≤ 3× one banned source (bench_steps)" \
+		"$s_banned" "<=" 3 "×"
+	goal "the same per packet: added to the veth flood's cost of one source, 1 ban" "$p_banned" "<=" 3 "×"
+	goal "lookups of outside sources at ${NB:-1M} bans ≤ 1.2× at 1 ban (bench_steps)" "$s_out" "<=" 1.2 "×"
+	goal "the same per packet: added to the veth flood's cost of outside sources, 1 ban" \
+		"$p_out" "<=" 1.2 "×"
 	goal "reaction p99 ≤ 1 ms, policy path" "$(get reaction.policy.p99_us)" "<=" 1000 "µs"
 	goal "reaction p99 ≤ 5 ms, log path" "$(get reaction.log.p99_us)" "<=" 5000 "µs"
 	goal "≥ 50,000 verdicts/s on one core (the daemon's one thread; best of 1, 16, 256 connections)" \

@@ -12,15 +12,15 @@ cd "$(dirname "$0")/../.."
 if [ "$QUICK" = 1 ]; then
 	REPEAT=20000 N=2000 OFFENDERS=10000 FLOOD_SECS=0.2 FLOOD_BANS=1 FLOOD_ROUNDS=1 SPAWNS=20
 	SCALE="10000 1000" COST="3 10" PEER="3 30" LOG_BANS=20 STORM=500 OUT=bench-results/quick
-	CROWDSEC="200" MX_TIMEOUT=3
+	CROWDSEC="200" MX_TIMEOUT=3 STEPS="2000 1"
 else
 	REPEAT=2000000 N=100000 OFFENDERS="100000 1000000" FLOOD_SECS=2 FLOOD_BANS="1 1000000"
 	FLOOD_ROUNDS=3
 	SPAWNS=500 SCALE="1000000 10000 100000 1000000" COST="30 10" PEER="20 10000"
 	LOG_BANS=1000 STORM=10000 OUT=bench-results
-	CROWDSEC="1000 10000 100000" MX_TIMEOUT=30
+	CROWDSEC="1000 10000 100000" MX_TIMEOUT=30 STEPS="1000000 7"
 fi
-for p in bench_xdp policy_load log_reaction flood bench_lookup smtp_attack spawn_cost attack_load \
+for p in bench_xdp bench_steps policy_load log_reaction flood bench_lookup smtp_attack spawn_cost attack_load \
 	state_io; do
 	[ -x "$B/tests/$p" ] || {
 		echo "tests/bench/run.sh: $B/tests/$p is not built; run make bench or make bench-quick" >&2
@@ -44,6 +44,17 @@ awk 'NR > 1 { n = $1
 	print "xdp.bans" n ".allow_ns\t" $6 "\tns\ta banned, allowlisted source (" n " exact bans, " $2 " prefixes)"
 	print "xdp.bans" n ".port80_ns\t" $7 "\tns\ta packet to an unprotected port (" n " bans)" }' \
 	"$dir/xdp.out" >> "$RG_RESULTS"
+
+echo "== 1. the verdict's lookups step by step, over distinct sources scattered over IPv4 (ns/source)"
+"$B/tests/bench_steps" $STEPS | tee "$dir/steps.out"
+# Per bans/set/step: the step alone (net_ns) and, for the chain, in place.
+awk '/^# memory: .* bans_v4:/ { print "xdp.steps.memory.bans_v4_bytes\t" $(NF - 5) "\tB\tkernel memory per IPv4 ban in bans_v4 (4-byte keys)"; next }
+	/^# memory:/ { print "xdp.steps.memory.key16_bytes\t" $(NF - 5) "\tB\tthe same in a hash with 16-byte keys (all exact bans before bans_v4)"; next }
+	NR > 1 && !/^#/ { k = "xdp.steps.bans" $1 "." $2 "." $3
+	print k ".ns\t" $4 "\tns\t" $3 ", " $2 " sources, " $1 " exact bans: ns per source, the loop included"
+	print k ".net_ns\t" $5 "\tns\t" $3 ", " $2 " sources, " $1 " exact bans: ns per source, the step alone"
+	if ($6 != "-") print k ".place_ns\t" $6 "\tns\t" $3 ", " $2 " sources, " $1 " exact bans: the last step in place, in the chain" }' \
+	"$dir/steps.out" >> "$RG_RESULTS"
 
 echo "== 4. verdicts over the query socket"
 veth_pair "$ns" rgb0 "$ns" rgb1

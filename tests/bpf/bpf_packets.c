@@ -51,10 +51,10 @@ static void ban(const char *s, uint64_t secs)
 static void ban_expired(const char *s)
 {
 	struct rg_lpm_key k = key(s);
-	struct rg_ban b = { .expires_ns = 1, .reason = RG_REASON_MANUAL };
-	const void *kp = k.prefixlen == 128 ? (void *)&k.addr : (void *)&k;
 
-	bpf_map_update_elem(k.prefixlen == 128 ? m.bans_exact : m.bans_prefix, kp, &b, BPF_ANY);
+	/* Expired at 1 ns of uptime; maps_ban counts it in the prefilter. */
+	if (maps_ban(&m, &k, 1, RG_REASON_MANUAL, NULL) < 0)
+		fprintf(stderr, "cannot ban %s\n", s), exit(1);
 }
 
 static void allow(const char *s)
@@ -112,9 +112,10 @@ static int sweep_expired(void)
 static int ban_counters(const char *s, struct rg_ban *out)
 {
 	struct rg_lpm_key k = key(s);
-	const void *kp = k.prefixlen == 128 ? (void *)&k.addr : (void *)&k;
+	const void *kp;
+	int fd = maps_ban_fd(&m, &k, &kp);
 
-	return bpf_map_lookup_elem(k.prefixlen == 128 ? m.bans_exact : m.bans_prefix, kp, out);
+	return bpf_map_lookup_elem(fd, kp, out);
 }
 
 static int run(const uint8_t *frame, size_t len, int *verdict)
@@ -192,8 +193,8 @@ static void truncations(const char *name, const struct pkt_spec *s)
 static void rst_ready(const char *s)
 {
 	struct rg_lpm_key k = key(s);
-	const void *kp = k.prefixlen == 128 ? (void *)&k.addr : (void *)&k;
-	int fd = k.prefixlen == 128 ? m.bans_exact : m.bans_prefix;
+	const void *kp;
+	int fd = maps_ban_fd(&m, &k, &kp);
 	struct rg_ban b;
 
 	if (bpf_map_lookup_elem(fd, kp, &b) == 0) {

@@ -226,13 +226,13 @@ spp() {
 	strip='s/"age_seconds":[0-9]*,//g; s/"expires_in_seconds":[0-9]*,//g; s/"packets":[0-9]*,"bytes":[0-9]*//g'
 	raw_before=$(rg list --json)
 	before=$(echo "$raw_before" | sed "$strip")
-	map_before=$(bpftool map show pinned $PIN/bans_exact | cut -d: -f1)
+	map_before=$(bpftool map show pinned $PIN/bans_v4 | cut -d: -f1)
 	start_daemon
 	run -0 rg list --json
 	[ "$(echo "$output" | sed "$strip")" = "$before" ]
 	[ "$(echo "$output" | grep -o '"packets":[0-9]*' | head -1 | cut -d: -f2)" -ge \
 	  "$(echo "$raw_before" | grep -o '"packets":[0-9]*' | head -1 | cut -d: -f2)" ]
-	[ "$(bpftool map show pinned $PIN/bans_exact | cut -d: -f1)" = "$map_before" ]
+	[ "$(bpftool map show pinned $PIN/bans_v4 | cut -d: -f1)" = "$map_before" ]
 	grep -q 'event=state_load result=ok .* restored=0 pardoned=0 maps=kept' "$DLOG"
 	run -0 rg show 10.77.1.2
 	assert_output --partial "1 bans"
@@ -287,7 +287,7 @@ spp() {
 	rg ban 192.0.2.72 --for 1h
 	stop_daemon
 	# A frozen map refuses every change from user space.
-	bpftool map freeze pinned $PIN/bans_exact
+	bpftool map freeze pinned $PIN/bans_v4
 	run -1 rg unban --all
 	assert_line "removed 0 bans"
 	assert_line "rcptguard: unban 192.0.2.71: Operation not permitted"

@@ -218,7 +218,7 @@ verdict() {
 	# compare the rest, then that the counters only grew.
 	strip='s/"age_seconds":[0-9]*,//g; s/"expires_in_seconds":[0-9]*,//g; s/"packets":[0-9]*,"bytes":[0-9]*//g'
 	before=$(rg list --json)
-	[ "$BACKEND" = xdp ] && map_before=$(bpftool map show pinned $PIN/bans_exact | cut -d: -f1)
+	[ "$BACKEND" = xdp ] && map_before=$(bpftool map show pinned $PIN/bans_v4 | cut -d: -f1)
 	start_daemon
 	grep -q 'event=state_load result=ok .* restored=0 pardoned=0 maps=kept' "$DLOG"
 	run -0 rg list --json
@@ -227,7 +227,7 @@ verdict() {
 	[ "$(echo "$output" | grep -o '"packets":[0-9]*' | head -1 | cut -d: -f2)" -ge \
 	  "$(echo "$before" | grep -o '"packets":[0-9]*' | head -1 | cut -d: -f2)" ]
 	if [ "$BACKEND" = xdp ]; then
-		[ "$(bpftool map show pinned $PIN/bans_exact | cut -d: -f1)" = "$map_before" ]
+		[ "$(bpftool map show pinned $PIN/bans_v4 | cut -d: -f1)" = "$map_before" ]
 		grep -q 'event=attach ifname='$IF_S' mode=native link=reused' "$DLOG"
 	fi
 	run mail_from_client 10.77.1.1
