@@ -321,10 +321,10 @@ static void ref_slots(const struct rg_lpm_key *k, unsigned bits, uint8_t *counts
 	uint32_t lo = 0, hi = UINT32_MAX;
 
 	if (k->prefixlen > 96) {
-		struct rg_lpm_key head = { 96, k->addr };
+		struct rg_lpm_key mapped = { 96, any4 };
 		uint32_t host = k->prefixlen == 128 ? 0 : UINT32_MAX >> (k->prefixlen - 96);
 
-		if (!addr_in_prefix(&head, &any4))
+		if (!addr_in_prefix(&mapped, &k->addr))
 			return;
 		memcpy(&lo, &k->addr.a[12], 4);
 		lo = ntohl(lo) & ~host;
