@@ -77,7 +77,7 @@ struct {
 	__uint(max_entries, RG_ALLOW_PREFILTER_WORDS);
 	__type(key, __u32);
 	__type(value, __u64);
-} allow_prefilter_v4 SEC(".maps");
+} prefilter_allow_v4 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -85,7 +85,7 @@ struct {
 	__uint(max_entries, RG_ALLOW_PREFILTER_SLOTS / RG_PREFILTER_COUNT_CHUNK);
 	__type(key, __u32);
 	__type(value, struct rg_prefilter_counts);
-} allow_prefilter_v4_count SEC(".maps");
+} prefilter_allow_v4_count SEC(".maps");
 
 /* Is src IPv4-mapped? Then *v4 is its address, network order. */
 static __always_inline int src_v4(const struct rg_addr *src, __u32 *v4)
@@ -129,7 +129,7 @@ static __always_inline int allowed(const struct rg_addr *src)
 	struct rg_lpm_key k = { .prefixlen = 128, .addr = *src };
 	__u32 v4;
 
-	if (src_v4(src, &v4) && !prefilter_bit(&allow_prefilter_v4, v4, RG_ALLOW_PREFILTER_BITS))
+	if (src_v4(src, &v4) && !prefilter_bit(&prefilter_allow_v4, v4, RG_ALLOW_PREFILTER_BITS))
 		return 0;
 	return bpf_map_lookup_elem(&allow_exact, src) ||
 	       bpf_map_lookup_elem(&allow_prefix, &k);

@@ -19,7 +19,7 @@
  *                                                 read by the program)
  *   ifaces        hash  __u32 ifindex -> rg_iface where and how the program is
  *                                                 attached (written by the loader)
- *   prefilter_v4, allow_prefilter_v4, and their *_count maps: below
+ *   prefilter_v4, prefilter_allow_v4, and their *_count maps: below
  *
  * Every ban map's name starts with "bans_", and its key says what it holds
  * (4 bytes: an IPv4 address, 16: rg_addr, 20: rg_lpm_key); no other map's
@@ -35,8 +35,9 @@
  * releases; the daemon carries the bans of whatever layout it finds over
  * to its own (daemon/migrate.c), reading the old pins by these rules,
  * which every release keeps:
- *   - a ban map is a pinned map whose name starts with "bans_", an allow
- *     map one whose name starts with "allow_";
+ *   - a ban map is a pinned hash or LPM trie whose name starts with
+ *     "bans_", an allow map one whose name starts with "allow_" (no other
+ *     map's name starts with either);
  *   - their key is, by its size: 4 bytes an IPv4 address (network order,
  *     a /32), 16 a struct rg_addr (a /128), 20 a struct rg_lpm_key;
  *   - the first 40 bytes of a ban value are struct rg_ban's first six
@@ -107,7 +108,7 @@ struct rg_allow {
  * skips the lookups (and their cache and TLB misses) the bit stands for:
  *   prefilter_v4        a bit per /24: any ban, single address or prefix;
  *                       clear: no ban lookup at all
- *   allow_prefilter_v4  a bit per /16: any allow entry; clear: a banned
+ *   prefilter_allow_v4  a bit per /16: any allow entry; clear: a banned
  *                       source is not allowlisted
  * Each bit follows a count per slot (the *_count maps) that only userspace
  * reads and writes (maps.c, atomically through mmap); a count that
@@ -116,7 +117,7 @@ struct rg_allow {
 #define RG_PREFILTER_BITS 24                    /* prefilter_v4: /24s */
 #define RG_PREFILTER_SLOTS (1u << RG_PREFILTER_BITS)
 #define RG_PREFILTER_WORDS (RG_PREFILTER_SLOTS / 64)
-#define RG_ALLOW_PREFILTER_BITS 16              /* allow_prefilter_v4: /16s */
+#define RG_ALLOW_PREFILTER_BITS 16              /* prefilter_allow_v4: /16s */
 #define RG_ALLOW_PREFILTER_SLOTS (1u << RG_ALLOW_PREFILTER_BITS)
 #define RG_ALLOW_PREFILTER_WORDS (RG_ALLOW_PREFILTER_SLOTS / 64)
 #define RG_PREFILTER_COUNT_CHUNK 4096           /* counts per array element */

@@ -25,6 +25,7 @@ struct ctx {
 	struct journal *journal;        /* store_record()'s, once opened */
 	bool unrecorded;                /* a change the journal could not take */
 	int journal_lock;
+	bool locked;                    /* journal_lock is held: store_lock() */
 	bool json;
 };
 
@@ -46,6 +47,11 @@ void store_close(struct ctx *x);
  * and fsyncs the queue.
  * Each: 0, or -1 after saying why. */
 int store_journal(struct ctx *x);
+/* Take the state directory's lock before changing the kernel's entries
+ * with the daemon down: a daemon that is starting holds it, and a change
+ * made beside its start (a carry-over of the maps among it) would be
+ * lost. Kept until store_close(). */
+int store_lock(struct ctx *x);
 int store_record(struct ctx *x, const char *change);
 int store_flush(struct ctx *x);
 /* Does an allow entry overlap k? Fills *by if so. */

@@ -87,7 +87,8 @@ static int each_address(struct ctx *x, int argc, char **argv, const char *what,
 				warn_allowlisted(a, ctl_get(&r.rec[0], "allowlisted"));
 		}
 		if (got == DAEMON_DOWN) {
-			if (!direct && (store_open(x) < 0 || (ch->journaled && store_journal(x) < 0))) {
+			if (!direct && (store_lock(x) < 0 || store_open(x) < 0 ||
+					(ch->journaled && store_journal(x) < 0))) {
 				rc = EXIT_FAIL;
 				break;
 			}
@@ -588,7 +589,7 @@ int cmd_unban(struct ctx *x, int argc, char **argv)
 		if (rc != DAEMON_DOWN)
 			return rc;
 	}
-	if (store_open(x) < 0 || store_journal(x) < 0)
+	if (store_lock(x) < 0 || store_open(x) < 0 || store_journal(x) < 0)
 		return EXIT_FAIL;
 	if ((rc = enforce_foreach(x->enf, row_from_map, &rows)) < 0) {
 		fprintf(stderr, "rcptguard: cannot list the bans: %s\n", strerror(-rc));

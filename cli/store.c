@@ -104,6 +104,21 @@ static void record_change(const struct rg_lpm_key *k, bool banned, uint64_t secs
 		x->unrecorded = true;
 }
 
+int store_lock(struct ctx *x)
+{
+	char err[1024];
+
+	if (x->locked)
+		return 0;
+	if ((x->journal_lock = state_dir_lock(x->cfg.state_dir, 2000, err, sizeof(err))) < 0) {
+		fprintf(stderr, "rcptguard: cannot change the kernel's entries beside rcptguardd: "
+			"%s; nothing was changed\n", err);
+		return -1;
+	}
+	x->locked = true;
+	return 0;
+}
+
 /* The daemon holds the lock while it runs; one starting now waits for us. */
 int store_journal(struct ctx *x)
 {
@@ -113,17 +128,16 @@ int store_journal(struct ctx *x)
 
 	if (x->journal)
 		return 0;
+	if (store_lock(x) < 0)
+		return -1;
 	if (!(x->journal = calloc(1, sizeof(*x->journal)))) {
 		fprintf(stderr, "rcptguard: out of memory\n");
 		return -1;
 	}
-	if ((x->journal_lock = state_dir_lock(dir, 2000, err, sizeof(err))) >= 0) {
-		if (state_generation(dir, &gen, err, sizeof(err)) == 0 &&
-		    journal_open(x->journal, dir, gen, err, sizeof(err)) == 0) {
-			enforce_on_change(x->enf, record_change, x);
-			return 0;
-		}
-		close(x->journal_lock);
+	if (state_generation(dir, &gen, err, sizeof(err)) == 0 &&
+	    journal_open(x->journal, dir, gen, err, sizeof(err)) == 0) {
+		enforce_on_change(x->enf, record_change, x);
+		return 0;
 	}
 	fprintf(stderr, "rcptguard: cannot record changes for rcptguardd: %s; nothing was "
 		"changed\n", err);
@@ -161,8 +175,10 @@ void store_close(struct ctx *x)
 		journal_close(x->journal);
 		free(x->journal);
 		x->journal = NULL;
-		close(x->journal_lock);
 	}
+	if (x->locked)
+		close(x->journal_lock);
+	x->locked = false;
 	enforce_free(x->enf);
 	x->enf = NULL;
 	if (x->ops)

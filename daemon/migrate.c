@@ -255,9 +255,9 @@ static void carry_map(struct carry *c, const char *dir, const char *name)
 		return;
 	}
 	readable = info.type == BPF_MAP_TYPE_HASH || info.type == BPF_MAP_TYPE_LRU_HASH ||
-		   info.type == BPF_MAP_TYPE_LPM_TRIE || info.type == BPF_MAP_TYPE_ARRAY;
+		   info.type == BPF_MAP_TYPE_LPM_TRIE;
 	if (!readable)
-		why = "its type is not a hash, LPM trie or array";
+		why = "its type is not a hash or LPM trie";
 	else if (c->kind == K_IFACE ? info.key_size != 4 :
 		 info.key_size != 4 && info.key_size != sizeof(struct rg_addr) &&
 		 info.key_size != sizeof(struct rg_lpm_key))
@@ -351,16 +351,23 @@ int migrate_commit(const char *dir, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot read %s/%s: %s", dir, PINS_STAGING, strerror(errno));
 		return -1;
 	}
-	/* Each rename replaces one old pin at once. */
-	while ((de = readdir(d))) {
-		if (de->d_type == DT_DIR)
-			continue;
-		if (pins_path(from, sizeof(from), staging, de->d_name) < 0 ||
-		    pins_path(to, sizeof(to), dir, de->d_name) < 0 || rename(from, to) < 0) {
-			snprintf(err, errlen, "cannot move the pin %s to %s: %s", from, dir,
-				 strerror(errno));
-			closedir(d);
-			return -1;
+	/* Each rename replaces one old pin at once. The prefilters go last:
+	 * beside old ban maps (a start killed here) new prefilters would miss
+	 * bans that were not carried, while old ones beside new ban maps only
+	 * hold bits of bans that went. */
+	for (int last = 0; last < 2; last++) {
+		rewinddir(d);
+		while ((de = readdir(d))) {
+			if (de->d_type == DT_DIR ||
+			    (strncmp(de->d_name, "prefilter_", 10) == 0) != last)
+				continue;
+			if (pins_path(from, sizeof(from), staging, de->d_name) < 0 ||
+			    pins_path(to, sizeof(to), dir, de->d_name) < 0 || rename(from, to) < 0) {
+				snprintf(err, errlen, "cannot move the pin %s to %s: %s", from, dir,
+					 strerror(errno));
+				closedir(d);
+				return -1;
+			}
 		}
 	}
 	closedir(d);

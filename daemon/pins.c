@@ -13,7 +13,7 @@
 const char *const pins_map_names[] = {
 	"bans_v4", "bans_v6", "bans_prefix", "allow_exact", "allow_prefix",
 	"ports", "stats", "ban_notes", "ifaces", "settings", "prefilter_v4",
-	"prefilter_v4_count", "allow_prefilter_v4", "allow_prefilter_v4_count", NULL
+	"prefilter_v4_count", "prefilter_allow_v4", "prefilter_allow_v4_count", NULL
 };
 
 int pins_path(char *buf, size_t len, const char *dir, const char *name)

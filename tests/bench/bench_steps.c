@@ -112,8 +112,8 @@ static struct rg_maps steps_maps(const struct steps_bpf *s)
 	m.allow_prefix = bpf_map__fd(s->maps.allow_prefix);
 	m.prefilter = bpf_map__fd(s->maps.prefilter_v4);
 	m.prefilter_count = bpf_map__fd(s->maps.prefilter_v4_count);
-	m.allow_prefilter = bpf_map__fd(s->maps.allow_prefilter_v4);
-	m.allow_prefilter_count = bpf_map__fd(s->maps.allow_prefilter_v4_count);
+	m.allow_prefilter = bpf_map__fd(s->maps.prefilter_allow_v4);
+	m.allow_prefilter_count = bpf_map__fd(s->maps.prefilter_allow_v4_count);
 	if (maps_mmap(&m) < 0) {
 		perror("bench_steps: cannot map the prefilters");
 		exit(1);

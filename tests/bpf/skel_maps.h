@@ -19,8 +19,8 @@ static inline struct rg_maps skel_maps(const struct rcptguard *skel)
 		bpf_map__fd(skel->maps.ban_notes), bpf_map__fd(skel->maps.ifaces),
 		bpf_map__fd(skel->maps.settings), bpf_map__fd(skel->maps.prefilter_v4),
 		bpf_map__fd(skel->maps.prefilter_v4_count),
-		bpf_map__fd(skel->maps.allow_prefilter_v4),
-		bpf_map__fd(skel->maps.allow_prefilter_v4_count), NULL, NULL, NULL, NULL,
+		bpf_map__fd(skel->maps.prefilter_allow_v4),
+		bpf_map__fd(skel->maps.prefilter_allow_v4_count), NULL, NULL, NULL, NULL,
 	};
 
 	if (maps_mmap(&m) < 0) {

@@ -139,10 +139,13 @@ carried_across_swap() {
 		rg ban --reason "n $a" $a
 	done
 	rg ban 10.9.0.0/16
+	allows=$(rg allow list --json | jq length)
 	stop_daemon
 	echo "max_bans = 3" >> "$CONF"
 	start_daemon
-	grep -q 'event=maps_migrated bans=3 prefixes=1 allows=[0-9]* notes=3 from="bans_[a-z0-9]* max_entries 1048576, this build 3" expired=0 refused=2' "$DLOG"
+	# This build's own prefilter maps are no allow or ban entries.
+	grep -q "event=maps_migrated bans=3 prefixes=1 allows=$allows notes=3 from=\"bans_[a-z0-9]* max_entries 1048576, this build 3\" expired=0 refused=2" "$DLOG"
+	run -1 grep -q 'event=maps_migrate_refused map=' "$DLOG"
 	grep -q 'event=maps_migrate_refused what=bans count=2 error=".*" fix="raise max_bans; the bans that did not fit are lifted"' "$DLOG"
 	[ "$(rg list --json | jq length)" = 4 ]
 	[ "$(ban_field 10.9.0.0/16 address)" = 10.9.0.0/16 ]
@@ -226,4 +229,24 @@ carried_across_swap() {
 	[ "$(passed)" = 0 ]
 	check_carried
 	[ ! -e "$PIN/migrating" ]
+}
+
+@test "while a starting daemon carries the maps over, the CLI changes no entry beside it and says so" {
+	start_daemon
+	rg ban 10.77.1.2
+	stop_daemon
+	echo "max_allow = 1000" >> "$CONF"
+	# Held just before it reads the old maps; the CLI runs meanwhile.
+	in_s gdb -batch -nx -ex 'break migrate_carry' -ex run \
+		-ex "shell $B/rcptguard -c $CONF allow add 10.77.1.2 >$BATS_TEST_TMPDIR/cli 2>&1; echo \$? >$BATS_TEST_TMPDIR/rc" \
+		-ex "shell $B/rcptguard -c $CONF unban 10.77.1.2 >>$BATS_TEST_TMPDIR/cli 2>&1; echo \$? >>$BATS_TEST_TMPDIR/rc" \
+		-ex kill --args "$B/rcptguardd" -f -c "$CONF" >"$BATS_TEST_TMPDIR/gdb.log" 2>&1 3>&-
+	grep -q "^Breakpoint 1[.0-9]*, migrate_carry " "$BATS_TEST_TMPDIR/gdb.log"
+	[ "$(cat "$BATS_TEST_TMPDIR/rc")" = "$(printf '1\n1')" ]
+	[ "$(grep -c 'is locked by another rcptguardd or rcptguard .*; nothing was changed' "$BATS_TEST_TMPDIR/cli")" = 2 ]
+	start_daemon
+	run -1 grep -q '"10.77.1.2"' <(rg allow list --json)
+	[ "$(ban_field 10.77.1.2 address)" = 10.77.1.2 ]
+	run mail_from_client 10.77.1.1
+	assert_failure
 }

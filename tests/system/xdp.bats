@@ -129,14 +129,14 @@ teardown() { teardown_net; }
 	stop_daemon
 	# As after an upgrade from pins without prefilters: the pinned bans
 	# stay, the prefilters are made anew and must learn them.
-	rm $PIN/prefilter_v4 $PIN/prefilter_v4_count $PIN/allow_prefilter_v4 $PIN/allow_prefilter_v4_count
+	rm $PIN/prefilter_v4 $PIN/prefilter_v4_count $PIN/prefilter_allow_v4 $PIN/prefilter_allow_v4_count
 	start_daemon
 	grep -q 'event=maps_migrated bans=1 ' "$DLOG"
 	run mail_from_client 10.77.1.1
 	assert_failure
 	rg allow add 10.77.1.2
 	stop_daemon
-	rm $PIN/prefilter_v4 $PIN/prefilter_v4_count $PIN/allow_prefilter_v4 $PIN/allow_prefilter_v4_count
+	rm $PIN/prefilter_v4 $PIN/prefilter_v4_count $PIN/prefilter_allow_v4 $PIN/prefilter_allow_v4_count
 	start_daemon
 	run -0 mail_from_client 10.77.1.1
 }

@@ -309,7 +309,7 @@ static void unreadable(void)
 		      "value_size=8 ", "why=\"its value is shorter than the fixed part\"") &&
 	   logcap_has("event=maps_migrate_refused map=ban_notes key_size=20 value_size=32 ", "") &&
 	   logcap_has("event=maps_migrate_refused map=bans_pcpu entries=unknown key_size=16 "
-		      "value_size=40 ", "why=\"its type is not a hash, LPM trie or array\"") &&
+		      "value_size=40 ", "why=\"its type is not a hash or LPM trie\"") &&
 	   logcap_has("event=maps_migrate_refused map=bans_prog entries=unknown "
 		      "error=\"not a BPF map\"", ""),
 	   "a ban map keyed by 8 bytes, an allow value of 8 bytes, notes of 32, a per-CPU ban "
