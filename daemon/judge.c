@@ -408,6 +408,29 @@ int judge_restore(struct judge *j, const struct state *st, bool fresh, bool adop
 	return rc < 0 ? rc : 0;
 }
 
+struct gone {
+	struct judge *j;
+	uint32_t now;
+	size_t pardoned;
+};
+
+static void gone_one(const struct rg_lpm_key *k, void *arg)
+{
+	struct gone *g = arg;
+
+	pardon(g->j, k, g->now, &g->pardoned);
+}
+
+int judge_reconciled(struct judge *j, const struct banmirror *kernel, uint32_t now,
+		     struct reconcile_counts *n, size_t *pardoned)
+{
+	struct gone g = { j, now, 0 };
+	int rc = enforce_reconcile_end(j->enf, kernel, gone_one, &g, n);
+
+	*pardoned = g.pardoned;
+	return rc;
+}
+
 size_t judge_refuse_bans(struct judge *j, const struct nat64_prefixes *nat64)
 {
 	struct keys x = { .refused = true, .nat64 = nat64 };
