@@ -530,14 +530,17 @@ static int rewrite(struct enforcer *e, const struct banmirror_entry *kern,
 	return e->ops->put(e->ctx, &m->key, &r) < 0 ? -1 : 1;
 }
 
+/* The state file keeps expiries to the second, and each restart from it
+ * may move one by a second: an expiry this close is the same ban's. */
+#define SAME_EXPIRY_NS (10 * 1000000000ULL)
+
 static bool same_ban(const struct banmirror_entry *a, const struct banmirror_entry *b)
 {
-	/* The state file keeps expiries to the second, the kernel to the ms. */
 	uint64_t d = a->expires_ns > b->expires_ns ? a->expires_ns - b->expires_ns :
 						       b->expires_ns - a->expires_ns;
 
 	return a->reason == b->reason && a->created_unix == b->created_unix &&
-	       !a->expires_ns == !b->expires_ns && d <= 2000000000ULL &&
+	       !a->expires_ns == !b->expires_ns && d <= SAME_EXPIRY_NS &&
 	       !strcmp(a->note ? a->note : "", b->note ? b->note : "");
 }
 
@@ -559,8 +562,10 @@ static int merge(struct enforcer *e, const struct banmirror *kernel, struct reco
 			}
 			continue;
 		}
-		if (m && same_ban(m, k))
+		if (m && same_ban(m, k)) {
+			m->expires_ns = k->expires_ns;  /* the kernel's, to the ms */
 			continue;
+		}
 		if ((rc = banmirror_put(&e->mirror, &k->key, k->reason, k->expires_ns,
 					k->created_unix, k->note)) < 0)
 			return rc;
@@ -603,6 +608,7 @@ int enforce_reconcile_end(struct enforcer *e, const struct banmirror *kernel, ex
 			gone(&key, arg);
 		}
 		e->unproven = false;
+		n->bans = e->mirror.n;
 	}
 	banmirror_free(&e->touched);
 	/* Partly merged: the next read of the mirror reads the store whole. */

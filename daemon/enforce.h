@@ -92,6 +92,7 @@ int enforce_adopt(struct enforcer *e, const struct rg_lpm_key *k, uint64_t secs,
 struct reconcile_counts {
 	size_t added, removed, updated;         /* the mirror's bans the read corrected */
 	size_t changed, rewritten;              /* keys changed meanwhile; elements rewritten */
+	size_t bans;                            /* the front's bans after the merge */
 };
 void enforce_reconcile_begin(struct enforcer *e);
 /* Since when a read runs (CLOCK_MONOTONIC ns), if one does. */

@@ -960,11 +960,11 @@ static void build_one(struct nlmsghdr *nlh, void *arg)
 	if (s && e) {
 		key_of(o->k, &v4, &key);
 		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, v4 ? 4 : 16);
-		nftnl_set_elem_add(s, e);
-		e = NULL;
+		nftnl_set_elem_add(s, e);       /* the set's now */
 		nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	} else if (e) {
+		nftnl_set_elem_free(e);
 	}
-	nftnl_set_elem_free(e);
 	nftnl_set_free(s);
 }
 

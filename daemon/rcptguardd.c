@@ -77,6 +77,7 @@ struct daemon {
 	struct lapi_push *push;         /* NULL: no crowdsec_machine_file */
 	struct lapi_status crowdsec_st;
 	struct bgread *reconcile;       /* the store's bans read back; NULL: none running */
+	bool reconcile_due;             /* to start once the daemon is ready */
 	struct control_env env;
 	struct watch sig, ban_sweep, db_check, state_save, log_flush, sessions;
 	struct metrics_file metrics;
@@ -540,7 +541,7 @@ static void on_reconciled(void *arg, struct banmirror *kernel, int rc, uint64_t 
 	refused = judge_refuse_bans(d->judge, &d->cfg->offenders.nat64);
 	log_info("event=reconcile result=ok backend=%s bans=%zu added=%zu removed=%zu updated=%zu "
 		 "pardoned=%zu changed_meanwhile=%zu rewritten=%zu refused=%zu elapsed_ms=%llu",
-		 d->be.ops->name, kernel->n, n.added, n.removed, n.updated, pardoned, n.changed,
+		 d->be.ops->name, n.bans - refused, n.added, n.removed, n.updated, pardoned, n.changed,
 		 n.rewritten, refused, ms);
 	save_state(d);
 }
@@ -571,7 +572,6 @@ static void start_reconcile(struct daemon *d)
 	size_t pardoned;
 	char err[256] = "out of memory";
 
-	enforce_reconcile_begin(d->enf);
 	if (enforce_records(d->enf, expect_one, &x) < 0)
 		free(x.v);
 	else if ((d->reconcile = bgread_start(d->loop, d->be.ops, d->cfg, x.v, x.n, on_reconciled,
@@ -692,8 +692,9 @@ static int start(struct daemon *d, char *err, size_t errlen)
 	judge_on_event(d->judge, on_judge_event, d);
 	if (rc == 0 && loaded)
 		restore_state(d, &st, reconcile);
-	if (rc == 0 && reconcile)
-		start_reconcile(d);
+	/* Unproven from here: a save before the read is merged has no proof. */
+	if ((d->reconcile_due = rc == 0 && reconcile))
+		enforce_reconcile_begin(d->enf);
 	/* Still root: a journal the CLI made (root's, 0600) is readable. */
 	if (rc == 0 && journal_open(&d->journal, d->cfg->state_dir, st.gen, serr,
 				    sizeof(serr)) < 0) {
@@ -850,6 +851,9 @@ int main(int argc, char **argv)
 		report_ready(&ready_fd, 0);
 		log_to_syslog();
 	}
+	/* After the start: the read's kernel time is no start-up's. */
+	if (d.reconcile_due)
+		start_reconcile(&d);
 	rc = loop_run(d.loop);
 	notify_send("STOPPING=1", err, sizeof(err));
 	enforce_batch(d.enf, false);
