@@ -514,6 +514,7 @@ static void on_reconciled(void *arg, struct banmirror *kernel, int rc, uint64_t 
 	struct daemon *d = arg;
 	struct reconcile_counts n;
 	size_t pardoned = 0, refused;
+	uint64_t t0 = mono_ns();
 	int merged = judge_reconciled(d->judge, rc == 0 ? kernel : NULL, (uint32_t)wall_secs(), &n,
 				      &pardoned);
 	unsigned long long ms = elapsed_ns / 1000000;
@@ -539,10 +540,12 @@ static void on_reconciled(void *arg, struct banmirror *kernel, int rc, uint64_t 
 		return;
 	}
 	refused = judge_refuse_bans(d->judge, &d->cfg->offenders.nat64);
+	/* merge_ms: the part on the event loop. */
 	log_info("event=reconcile result=ok backend=%s bans=%zu added=%zu removed=%zu updated=%zu "
-		 "pardoned=%zu changed_meanwhile=%zu rewritten=%zu refused=%zu elapsed_ms=%llu",
-		 d->be.ops->name, n.bans - refused, n.added, n.removed, n.updated, pardoned, n.changed,
-		 n.rewritten, refused, ms);
+		 "pardoned=%zu changed_meanwhile=%zu rewritten=%zu refused=%zu elapsed_ms=%llu "
+		 "merge_ms=%llu", d->be.ops->name, n.bans - refused, n.added, n.removed, n.updated,
+		 pardoned, n.changed, n.rewritten, refused, ms,
+		 (unsigned long long)(mono_ns() - t0) / 1000000);
 	save_state(d);
 }
 
