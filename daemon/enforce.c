@@ -495,6 +495,11 @@ int enforce_adopt(struct enforcer *e, const struct rg_lpm_key *k, uint64_t secs,
 					created_unix, note) : 0;
 }
 
+int enforce_adopt_room(struct enforcer *e, size_t n)
+{
+	return e->mirrored ? banmirror_reserve(&e->mirror, e->mirror.n + n) : 0;
+}
+
 void enforce_reconcile_begin(struct enforcer *e)
 {
 	banmirror_free(&e->touched);

@@ -102,6 +102,9 @@ bool enforce_reconciling(const struct enforcer *e, uint64_t *since_ns);
  * failed write: nothing to merge); -errno, the mirror then read again. */
 int enforce_reconcile_end(struct enforcer *e, const struct banmirror *kernel, expired_cb gone,
 			  void *arg, struct reconcile_counts *n);
+/* Room for n more enforce_adopt() calls (a million at start would rehash
+ * the mirror at every doubling). 0 or -ENOMEM. */
+int enforce_adopt_room(struct enforcer *e, size_t n);
 /* The backend's proof that its store holds what enforce_records() lists
  * (a word saved with the state); "" when none. */
 void enforce_proof(struct enforcer *e, char *buf, size_t len);

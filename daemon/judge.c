@@ -388,6 +388,8 @@ int judge_restore(struct judge *j, const struct state *st, bool fresh, bool adop
 	for (size_t i = 0; i < st->nunbans; i++)
 		pardon(j, &st->unbans[i], now, pardoned);
 	enforce_batch(j->enf, true);
+	if (adopt && !fresh)
+		rc = enforce_adopt_room(j->enf, st->nbans);
 	for (size_t i = 0; i < st->nbans && rc >= 0; i++) {
 		const struct saved_ban *b = &st->bans[i];
 		uint64_t secs = b->expires_unix ? b->expires_unix - now : 0;
