@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@ struct bgread {
 	bgread_done done;
 	void *arg;
 	pthread_t thread;
+	bool joined;
 	atomic_int stop;
 	uint64_t started_ns, elapsed_ns;
 	int rc;
@@ -49,17 +51,19 @@ static void finish(struct bgread *b)
 	loop_defer_free(b->loop, b);
 }
 
+/* The eventfd stays readable until done says so: epoll then calls this
+ * once per turn of the loop, a slice of the merge each time. */
 static void on_done(struct watch *w, uint32_t events)
 {
 	struct bgread *b = (struct bgread *)w;
-	uint64_t n;
 
 	(void)events;
-	if (read(w->fd, &n, sizeof(n)) != sizeof(n))
-		return;
-	pthread_join(b->thread, NULL);
-	b->done(b->arg, &b->bans, b->rc, b->elapsed_ns);
-	finish(b);
+	if (!b->joined) {
+		pthread_join(b->thread, NULL);
+		b->joined = true;
+	}
+	if (!b->done(b->arg, &b->bans, b->expect, b->n_expect, b->rc, b->elapsed_ns))
+		finish(b);              /* closes the eventfd: no more calls */
 }
 
 struct bgread *bgread_start(struct loop *l, const struct backend_ops *ops,
@@ -101,6 +105,7 @@ void bgread_stop(struct bgread *r)
 	if (!r)
 		return;
 	atomic_store(&r->stop, 1);
-	pthread_join(r->thread, NULL);
+	if (!r->joined)
+		pthread_join(r->thread, NULL);
 	finish(r);
 }

@@ -15,9 +15,12 @@
 
 struct bgread;
 
-/* On the loop, once: rc 0 with every ban of the store in bans (the callee
- * may take its entries; what it leaves is freed), or -errno. */
-typedef void (*bgread_done)(void *arg, struct banmirror *bans, int rc, uint64_t elapsed_ns);
+/* On the loop: rc 0 with every ban of the store in bans, or -errno; expect
+ * as given to bgread_start. Non-zero: call again at the next turn of the
+ * loop (a merge in slices); 0: done, everything is freed. */
+typedef int (*bgread_done)(void *arg, const struct banmirror *bans,
+			   const struct rg_lpm_key *expect, size_t n_expect, int rc,
+			   uint64_t elapsed_ns);
 
 /* Start reading the store c names (ops->read_bans; the config is copied),
  * asking for each of the n keys of expect (taken: freed here) the dump
@@ -26,7 +29,7 @@ struct bgread *bgread_start(struct loop *l, const struct backend_ops *ops,
 			    const struct config *c, struct rg_lpm_key *expect, size_t n,
 			    bgread_done done, void *arg, char *err, size_t errlen);
 /* Cancel the read and wait for the thread (one netlink reply at most);
- * done is not called. NULL: nothing to do. */
+ * done is not called (again). NULL: nothing to do. */
 void bgread_stop(struct bgread *r);
 
 #endif

@@ -63,6 +63,8 @@ struct enforcer {
 	bool reconciling, unproven, reread;     /* reread: the mirror was read whole meanwhile */
 	uint64_t reconcile_since;
 	struct banmirror touched;               /* keys only */
+	size_t merged;                          /* of the read's bans, then of expect */
+	struct reconcile_counts counts;
 };
 
 struct enforcer *enforce_new(const struct backend_ops *ops, void *ctx)
@@ -505,6 +507,7 @@ void enforce_reconcile_begin(struct enforcer *e)
 	banmirror_free(&e->touched);
 	e->reconciling = e->unproven = true;
 	e->reread = false;
+	e->merged = 0;
 	e->reconcile_since = mono_ns();
 }
 
@@ -549,77 +552,94 @@ static bool same_ban(const struct banmirror_entry *a, const struct banmirror_ent
 	       !strcmp(a->note ? a->note : "", b->note ? b->note : "");
 }
 
-/* The kernel's bans, but for the keys the front changed since begin. */
-static int merge(struct enforcer *e, const struct banmirror *kernel, struct reconcile_counts *n)
+/* One ban the read found: the mirror takes it, unless the front changed
+ * its key since begin. 0, 1 when it corrected the mirror, or -errno. */
+static int merge_one(struct enforcer *e, const struct banmirror_entry *k, uint64_t now,
+		     struct reconcile_counts *n)
 {
-	uint64_t now = mono_ns();
+	struct banmirror_entry *m = banmirror_get(&e->mirror, &k->key);
 	int rc;
 
-	for (size_t i = 0; i < kernel->n; i++) {
-		const struct banmirror_entry *k = &kernel->e[i];
-		struct banmirror_entry *m = banmirror_get(&e->mirror, &k->key);
-
-		if (banmirror_get(&e->touched, &k->key)) {
-			if (m && (rc = rewrite(e, k, m, now)) != 0) {
-				if (rc < 0)
-					return -EIO;
-				n->rewritten++;
-			}
-			continue;
+	if (banmirror_get(&e->touched, &k->key)) {
+		if (m && (rc = rewrite(e, k, m, now)) != 0) {
+			if (rc < 0)
+				return -EIO;
+			n->rewritten++;
 		}
-		if (m && same_ban(m, k)) {
-			m->expires_ns = k->expires_ns;  /* the kernel's, to the ms */
-			continue;
-		}
-		if ((rc = banmirror_put(&e->mirror, &k->key, k->reason, k->expires_ns,
-					k->created_unix, k->note)) < 0)
-			return rc;
-		if (m)
-			n->updated++;
-		else
-			n->added++;
-		banmirror_get(&e->mirror, &k->key)->created_unix = k->created_unix;
+		return 0;
 	}
-	return 0;
+	if (m && same_ban(m, k)) {
+		m->expires_ns = k->expires_ns;  /* the kernel's, to the ms */
+		return 0;
+	}
+	if ((rc = banmirror_put(&e->mirror, &k->key, k->reason, k->expires_ns, k->created_unix,
+				k->note)) < 0)
+		return rc;
+	if (m)
+		n->updated++;
+	else
+		n->added++;
+	banmirror_get(&e->mirror, &k->key)->created_unix = k->created_unix;
+	return 1;
 }
 
-int enforce_reconcile_end(struct enforcer *e, const struct banmirror *kernel, expired_cb gone,
-			  void *arg, struct reconcile_counts *n)
+/* A saved ban (a key of expect) the store lacks was removed while we were
+ * down, unless the front changed it since. */
+static void drop_missing(struct enforcer *e, const struct banmirror *kernel,
+			 const struct rg_lpm_key *k, expired_cb gone, void *arg,
+			 struct reconcile_counts *n)
 {
+	if (banmirror_get(kernel, k) || banmirror_get(&e->touched, k) ||
+	    banmirror_del(&e->mirror, k) < 0)
+		return;
+	n->removed++;
+	gone(k, arg);
+}
+
+/* Slices keep every turn of the event loop short at a million bans. */
+#define MERGE_SLICE 50000
+
+int enforce_reconcile_step(struct enforcer *e, const struct banmirror *kernel,
+			   const struct rg_lpm_key *expect, size_t n_expect, expired_cb gone,
+			   void *arg, struct reconcile_counts *n)
+{
+	uint64_t now = mono_ns();
+	size_t left = MERGE_SLICE;
 	int rc = 0;
 
-	memset(n, 0, sizeof(*n));
-	n->changed = e->touched.n;
 	if (!e->reconciling)
 		return -EINVAL;
+	if (!e->merged)
+		memset(&e->counts, 0, sizeof(e->counts));
+	/* Read whole meanwhile (after a failed write), or nothing read. */
+	if (!e->reread && kernel) {
+		for (; left && e->merged < kernel->n && rc >= 0; left--, e->merged++)
+			rc = merge_one(e, &kernel->e[e->merged], now, &e->counts);
+		for (; left && rc >= 0 && e->merged - kernel->n < n_expect; left--, e->merged++)
+			drop_missing(e, kernel, &expect[e->merged - kernel->n], gone, arg,
+				     &e->counts);
+		if (rc >= 0 && !e->reread && e->merged < kernel->n + n_expect)
+			return 1;
+	}
+	e->counts.changed = e->touched.n;
+	e->counts.bans = e->mirror.n;
+	*n = e->counts;
 	e->reconciling = false;
-	/* Read whole meanwhile (after a failed write): nothing to merge. */
+	e->merged = 0;
+	banmirror_free(&e->touched);
 	if (e->reread) {
 		e->unproven = false;
-		banmirror_free(&e->touched);
-		return 1;
+		return 2;
 	}
-	if (kernel && (rc = merge(e, kernel, n)) == 0) {
-		/* Saved bans the kernel lacks were removed while we were down. */
-		for (size_t i = 0; i < e->mirror.n;) {
-			struct rg_lpm_key key = e->mirror.e[i].key;
-
-			if (banmirror_get(kernel, &key) || banmirror_get(&e->touched, &key)) {
-				i++;
-				continue;
-			}
-			banmirror_del(&e->mirror, &key);  /* moves the last entry into i */
-			n->removed++;
-			gone(&key, arg);
-		}
-		e->unproven = false;
-		n->bans = e->mirror.n;
-	}
-	banmirror_free(&e->touched);
+	if (!kernel)
+		return 0;
 	/* Partly merged: the next read of the mirror reads the store whole. */
-	if (kernel && rc < 0)
+	if (rc < 0) {
 		mirror_drop(e);
-	return kernel ? rc : 0;
+		return rc;
+	}
+	e->unproven = false;
+	return 0;
 }
 
 void enforce_proof(struct enforcer *e, char *buf, size_t len)

@@ -97,11 +97,15 @@ struct reconcile_counts {
 void enforce_reconcile_begin(struct enforcer *e);
 /* Since when a read runs (CLOCK_MONOTONIC ns), if one does. */
 bool enforce_reconciling(const struct enforcer *e, uint64_t *since_ns);
-/* kernel: every ban the read found, or NULL when it failed (the saved bans
- * stay, unproven). 0; 1 when the mirror was read whole meanwhile (after a
- * failed write: nothing to merge); -errno, the mirror then read again. */
-int enforce_reconcile_end(struct enforcer *e, const struct banmirror *kernel, expired_cb gone,
-			  void *arg, struct reconcile_counts *n);
+/* Merge the read in slices, one per call (a turn of the event loop):
+ * kernel holds every ban the read found, or is NULL when it failed (the
+ * saved bans stay, unproven); expect the saved keys the read was given.
+ * 1: call again; 0: merged, *n says what changed; 2: the mirror was read
+ * whole meanwhile (after a failed write), nothing to merge; -errno: the
+ * mirror is read again. Keys changed between calls still win. */
+int enforce_reconcile_step(struct enforcer *e, const struct banmirror *kernel,
+			   const struct rg_lpm_key *expect, size_t n_expect, expired_cb gone,
+			   void *arg, struct reconcile_counts *n);
 /* Room for n more enforce_adopt() calls (a million at start would rehash
  * the mirror at every doubling). 0 or -ENOMEM. */
 int enforce_adopt_room(struct enforcer *e, size_t n);

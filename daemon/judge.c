@@ -423,13 +423,14 @@ static void gone_one(const struct rg_lpm_key *k, void *arg)
 	pardon(g->j, k, g->now, &g->pardoned);
 }
 
-int judge_reconciled(struct judge *j, const struct banmirror *kernel, uint32_t now,
-		     struct reconcile_counts *n, size_t *pardoned)
+int judge_reconcile_step(struct judge *j, const struct banmirror *kernel,
+			 const struct rg_lpm_key *expect, size_t n_expect, uint32_t now,
+			 struct reconcile_counts *n, size_t *pardoned)
 {
 	struct gone g = { j, now, 0 };
-	int rc = enforce_reconcile_end(j->enf, kernel, gone_one, &g, n);
+	int rc = enforce_reconcile_step(j->enf, kernel, expect, n_expect, gone_one, &g, n);
 
-	*pardoned = g.pardoned;
+	*pardoned += g.pardoned;
 	return rc;
 }
 

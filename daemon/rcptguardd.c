@@ -78,6 +78,9 @@ struct daemon {
 	struct lapi_status crowdsec_st;
 	struct bgread *reconcile;       /* the store's bans read back; NULL: none running */
 	bool reconcile_due;             /* to start once the daemon is ready */
+	size_t reconcile_pardoned;      /* by the merge so far */
+	uint64_t reconcile_merge_ns;    /* its time on the loop so far */
+	uint64_t reconcile_turn_ns;     /* and its longest slice */
 	struct control_env env;
 	struct watch sig, ban_sweep, db_check, state_save, log_flush, sessions;
 	struct metrics_file metrics;
@@ -508,45 +511,59 @@ static void restore_state(struct daemon *d, const struct state *st, bool reconci
 		 " read=state reconcile=background" : " read=state", st->journaled);
 }
 
-/* The table read back: the bans it corrected, in one line. */
-static void on_reconciled(void *arg, struct banmirror *kernel, int rc, uint64_t elapsed_ns)
+/* The table read back, merged a slice per turn of the loop; then the
+ * bans it corrected, in one line. */
+static int on_reconciled(void *arg, const struct banmirror *kernel,
+			 const struct rg_lpm_key *expect, size_t n_expect, int rc,
+			 uint64_t elapsed_ns)
 {
 	struct daemon *d = arg;
 	struct reconcile_counts n;
-	size_t pardoned = 0, refused;
+	size_t refused;
 	uint64_t t0 = mono_ns();
-	int merged = judge_reconciled(d->judge, rc == 0 ? kernel : NULL, (uint32_t)wall_secs(), &n,
-				      &pardoned);
+	int merged = judge_reconcile_step(d->judge, rc == 0 ? kernel : NULL, expect, n_expect,
+					  (uint32_t)wall_secs(), &n, &d->reconcile_pardoned);
 	unsigned long long ms = elapsed_ns / 1000000;
 
+	t0 = mono_ns() - t0;
+	d->reconcile_merge_ns += t0;
+	if (t0 > d->reconcile_turn_ns)
+		d->reconcile_turn_ns = t0;
+	if (merged == 1)
+		return 1;
 	d->reconcile = NULL;
 	if (rc < 0) {
 		log_err("event=reconcile result=failed backend=%s elapsed_ms=%llu error=\"cannot "
 			"read the bans of the %s store back: %s\" note=\"the state file's bans stay "
 			"in force; the next start reads the store again\"", d->be.ops->name, ms,
 			d->be.ops->name, strerror(-rc));
-		return;
+		return 0;
 	}
 	if (merged < 0) {
 		log_err("event=reconcile result=failed backend=%s elapsed_ms=%llu error=\"%s\" "
 			"note=\"the bans are read from the store again when next needed\"",
 			d->be.ops->name, ms, strerror(-merged));
-		return;
+		return 0;
 	}
-	if (merged == 1) {
+	if (merged == 2) {
 		log_info("event=reconcile result=superseded backend=%s elapsed_ms=%llu note=\"a "
 			 "failed write made the daemon read the store whole meanwhile\"",
 			 d->be.ops->name, ms);
-		return;
+		return 0;
 	}
+	t0 = mono_ns();
 	refused = judge_refuse_bans(d->judge, &d->cfg->offenders.nat64);
-	/* merge_ms: the part on the event loop. */
+	d->reconcile_merge_ns += mono_ns() - t0;
+	/* merge_ms: the part on the event loop, in slices of at most
+	 * longest_turn_ms. */
 	log_info("event=reconcile result=ok backend=%s bans=%zu added=%zu removed=%zu updated=%zu "
 		 "pardoned=%zu changed_meanwhile=%zu rewritten=%zu refused=%zu elapsed_ms=%llu "
-		 "merge_ms=%llu", d->be.ops->name, n.bans - refused, n.added, n.removed, n.updated,
-		 pardoned, n.changed, n.rewritten, refused, ms,
-		 (unsigned long long)(mono_ns() - t0) / 1000000);
+		 "merge_ms=%llu longest_turn_ms=%llu", d->be.ops->name, n.bans - refused, n.added,
+		 n.removed, n.updated, d->reconcile_pardoned, n.changed, n.rewritten, refused, ms,
+		 (unsigned long long)d->reconcile_merge_ns / 1000000,
+		 (unsigned long long)d->reconcile_turn_ns / 1000000);
 	save_state(d);
+	return 0;
 }
 
 struct keys {
@@ -572,7 +589,6 @@ static void start_reconcile(struct daemon *d)
 {
 	struct keys x = { 0 };
 	struct reconcile_counts n;
-	size_t pardoned;
 	char err[256] = "out of memory";
 
 	if (enforce_records(d->enf, expect_one, &x) < 0)
@@ -580,7 +596,7 @@ static void start_reconcile(struct daemon *d)
 	else if ((d->reconcile = bgread_start(d->loop, d->be.ops, d->cfg, x.v, x.n, on_reconciled,
 					      d, err, sizeof(err))))
 		return;         /* x.v is the reader's now */
-	judge_reconciled(d->judge, NULL, 0, &n, &pardoned);
+	judge_reconcile_step(d->judge, NULL, NULL, 0, 0, &n, &d->reconcile_pardoned);
 	log_err("event=reconcile result=failed backend=%s error=\"%s\" note=\"the state file's "
 		"bans stay in force; the next start reads the store again\"", d->be.ops->name, err);
 }

@@ -85,7 +85,7 @@ for n in "$@"; do
 				sleep 0.05
 			done
 			reconciled=$(echo "$t0 $(date +%s.%N)" | awk '{ printf "%.1f", $2 - $1 }')
-			fixed=$(grep 'event=reconcile ' "$dir/log" | sed 's/.*\(result=[a-z]*\).*\(added=.*merge_ms=[0-9]*\).*/\1 \2/')
+			fixed=$(grep 'event=reconcile ' "$dir/log" | sed 's/.*\(result=[a-z]*\).*\(added=.*longest_turn_ms=[0-9]*\).*/\1 \2/')
 			stop
 			nsenter --net=/run/netns/$ns nft delete table ip rgscale_other
 		fi

@@ -73,7 +73,7 @@ in_state() { grep -q "^ban $1 " "$STATE/state"; }
 	run -0 rg status
 	assert_line --regexp "^reconcile: reading the kernel's bans back for [0-9]+ s"
 	wait_reconciled
-	reconciled | grep -q "result=ok backend=nft bans=$((BULK + 4)) added=1 removed=1 updated=1 pardoned=1 changed_meanwhile=2 rewritten=0 refused=0 elapsed_ms=[0-9]* merge_ms=[0-9]*$" ||
+	reconciled | grep -q "result=ok backend=nft bans=$((BULK + 4)) added=1 removed=1 updated=1 pardoned=1 changed_meanwhile=2 rewritten=0 refused=0 elapsed_ms=[0-9]* merge_ms=[0-9]* longest_turn_ms=[0-9]*$" ||
 		{ reconciled; false; }
 	grep -q 'event=pardon address=10.77.1.4 why=unbanned_while_daemon_was_down' "$DLOG"
 	run -0 rg status
