@@ -553,7 +553,8 @@ static int on_reconciled(void *arg, const struct banmirror *kernel,
 	}
 	t0 = mono_ns();
 	refused = judge_refuse_bans(d->judge, &d->cfg->offenders.nat64);
-	d->reconcile_merge_ns += mono_ns() - t0;
+	t0 = mono_ns() - t0;
+	d->reconcile_merge_ns += t0;
 	/* merge_ms: the part on the event loop, in slices of at most
 	 * longest_turn_ms. */
 	log_info("event=reconcile result=ok backend=%s bans=%zu added=%zu removed=%zu updated=%zu "
@@ -561,7 +562,8 @@ static int on_reconciled(void *arg, const struct banmirror *kernel,
 		 "merge_ms=%llu longest_turn_ms=%llu", d->be.ops->name, n.bans - refused, n.added,
 		 n.removed, n.updated, d->reconcile_pardoned, n.changed, n.rewritten, refused, ms,
 		 (unsigned long long)d->reconcile_merge_ns / 1000000,
-		 (unsigned long long)d->reconcile_turn_ns / 1000000);
+		 (unsigned long long)(d->reconcile_turn_ns > t0 ? d->reconcile_turn_ns : t0) /
+		 1000000);
 	save_state(d);
 	return 0;
 }
