@@ -64,6 +64,8 @@ DAEMON_SRC := daemon/rcptguardd.c daemon/ifaces.c daemon/backend_start.c daemon/
 DAEMON_SRC += daemon/notify.c
 # ... and CrowdSec's LAPI over HTTP on the event loop (libcurl's multi interface).
 DAEMON_SRC += daemon/lapi_http.c daemon/lapi_pull.c daemon/lapi_push.c
+# The nft table's bans read back on a thread of its own after a foreign change.
+DAEMON_SRC += daemon/bgread.c
 CLI_SRC    := cli/rcptguard.c cli/cmd_bans.c cli/cmd_status.c cli/cmd_offenders.c cli/cmd_top.c cli/cmd_history.c \
               cli/cmd_recipients.c cli/cmd_dnsbl.c cli/control_client.c cli/json.c cli/table.c cli/store.c cli/cmd_replay.c cli/logread.c \
               cli/qmail_tree.c cli/recipients_compile.c cli/recipients_target.c daemon/ifaces.c
@@ -164,7 +166,7 @@ $(B)/libcommon.a: $(COMMON_OBJ)
 	rm -f $@ && $(AR) rcs $@ $^
 
 $(B)/rcptguardd: $(DAEMON_OBJ) $(B)/libcommon.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lcurl
+	$(CC) $(LDFLAGS) -pthread -o $@ $^ $(LIBS) -lcurl
 
 $(B)/rcptguard: $(CLI_OBJ) $(B)/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)

@@ -313,6 +313,9 @@ static void print_daemon(const struct ctl_record *d, const char *up, bool store)
 	if (d && *ctl_get(d, "crowdsec_push"))
 		printf("crowdsec:  pushes %s, %s queued\n", ctl_get(d, "crowdsec_push"),
 		       ctl_get(d, "crowdsec_push_queued"));
+	if (d && *ctl_get(d, "reconciling"))
+		printf("reconcile: reading the kernel's bans back for %s s (the state file's are "
+		       "in force meanwhile)\n", ctl_get(d, "reconciling"));
 	if (!d)
 		printf("daemon:    not running%s\n", store ? " (bans stay enforced)" : "");
 }

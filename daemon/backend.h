@@ -11,6 +11,7 @@
 #ifndef RG_BACKEND_H
 #define RG_BACKEND_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -73,6 +74,7 @@ typedef int (*backend_walk_cb)(const struct rg_lpm_key *k, const struct backend_
 			       void *arg);
 
 struct config;
+struct banmirror;
 
 /* Lifecycle (open, close, apply, destroy, caps), then the primitives on
  * the store's entries. Everything the backends share (allowlist
@@ -112,6 +114,14 @@ struct backend_ops {
 	 * state file: the same word at the next start proves nobody changed
 	 * it. "" when unknown or changed by someone else. */
 	void (*version)(void *ctx, char *buf, size_t len);
+	/* Optional (SLOW_DUMP): every ban of the store c names into out, as
+	 * walk() sees them, read through a session of its own for a thread
+	 * of its own (bgread.h): it touches nothing but its arguments. A key
+	 * of expect (n of them) the dump did not show is asked for alone: a
+	 * dump that races changes to the store may skip elements. 0, -errno;
+	 * -ECANCELED soon after *stop turns non-zero. */
+	int (*read_bans)(const struct config *c, const atomic_int *stop,
+			 const struct rg_lpm_key *expect, size_t n, struct banmirror *out);
 };
 
 extern const struct backend_ops backend_xdp;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "backend_nft.h"
+#include "banmirror.h"
 #include "duration.h"
 #include "nft.h"
 #include "names.h"
@@ -106,7 +107,7 @@ static int put_ban(struct nftb *b, const struct rg_lpm_key *k, const struct back
 	/* A new reason, or a change to or from permanent, needs a new
 	 * element: the kernel updates only the expiry of one that exists. */
 	bool replace = old && (old->reason != r->ban.reason || !old->expires_ns || !r->secs);
-	int rc;
+	int rc = 0;
 
 	if (replace) {
 		if ((rc = before_alone(b)) < 0)
@@ -119,9 +120,13 @@ static int put_ban(struct nftb *b, const struct rg_lpm_key *k, const struct back
 	nftt_add(&b->t, NFTT_BAN, k, r->secs * 1000, comment);
 	if (b->batch && !replace)
 		b->queued++;
-	else if ((rc = commit(b)) < 0)
-		return rc;
-	return 0;
+	else if ((rc = commit(b)) == -ENOENT && replace) {
+		/* The element was gone (expired, or the old ban was a guess:
+		 * a store still being read back): the new one alone. */
+		nftt_add(&b->t, NFTT_BAN, k, r->secs * 1000, comment);
+		rc = commit(b);
+	}
+	return rc < 0 ? rc : 0;
 }
 
 static int put_allow(struct nftb *b, const struct rg_lpm_key *k, const struct backend_rec *r)
@@ -156,13 +161,13 @@ static int del(void *ctx, enum backend_kind kind, const struct rg_lpm_key *k)
 struct rec_walk {
 	backend_walk_cb cb;
 	void *arg;
-	uint64_t now;
 };
 
+/* An element's time left counts from its reply: a large dump lasts minutes. */
 static int ban_one(const struct nftt_elem *e, void *arg)
 {
 	struct rec_walk *w = arg;
-	struct backend_rec r = { .kind = BACKEND_BAN, .ban = { .expires_ns = expires_ns(e, w->now),
+	struct backend_rec r = { .kind = BACKEND_BAN, .ban = { .expires_ns = expires_ns(e, mono_ns()),
 				 .packets = e->packets, .bytes = e->bytes,
 				 .prefixlen = e->key.prefixlen } };
 	char note[RG_NOTE_LEN];
@@ -190,10 +195,42 @@ static int allow_one(const struct nftt_elem *e, void *arg)
 static int walk(void *ctx, enum backend_kind kind, backend_walk_cb cb, void *arg)
 {
 	struct nftb *b = ctx;
-	struct rec_walk w = { cb, arg, mono_ns() };
+	struct rec_walk w = { cb, arg };
 
 	return kind == BACKEND_ALLOW ? nftt_foreach(&b->t, NFTT_ALLOW, allow_one, &w) :
 				       nftt_foreach(&b->t, NFTT_BAN, ban_one, &w);
+}
+
+/* A reply of a million-element dump takes a fraction of a second of
+ * kernel time, more on a busy machine. */
+#define READ_WAIT_MS 30000
+
+static int keep(const struct rg_lpm_key *k, const struct backend_rec *r, void *arg)
+{
+	return banmirror_put(arg, k, r->ban.reason, r->ban.expires_ns, r->ban.created_unix,
+			     r->note);
+}
+
+static int read_bans(const struct config *c, const atomic_int *stop,
+		     const struct rg_lpm_key *expect, size_t n, struct banmirror *out)
+{
+	struct nft_table t;
+	struct rec_walk w = { keep, out };
+	char err[256];
+	int rc = 0;
+
+	if (nftt_open(&t, c->nft_table, err, sizeof(err)) < 0)
+		return -EIO;
+	nft_stop_on(t.n, stop, READ_WAIT_MS);
+	/* A table gone since the start holds no bans. */
+	if (t.exists)
+		rc = nftt_foreach(&t, NFTT_BAN, ban_one, &w);
+	for (size_t i = 0; t.exists && rc == 0 && i < n; i++)
+		if (!banmirror_get(out, &expect[i]) &&
+		    (rc = nftt_get(&t, NFTT_BAN, &expect[i], ban_one, &w)) == -ENOENT)
+			rc = 0;
+	nftt_close(&t);
+	return rc;
 }
 
 static int stats(void *ctx, struct rg_stats *out)
@@ -334,6 +371,7 @@ const struct backend_ops backend_nft = {
 	.name = "nft", .open = open_store, .close = close_store, .apply = apply,
 	.destroy = destroy, .caps = caps,
 	.put = put, .del = del, .walk = walk, .stats = stats, .batch = batch, .version = version,
+	.read_bans = read_bans,
 };
 
 const char *backend_nft_hook(void *ctx)

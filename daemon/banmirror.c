@@ -23,6 +23,16 @@ struct banmirror_entry *banmirror_get(const struct banmirror *t, const struct rg
 	return i == KEYINDEX_NONE ? NULL : &t->e[i];
 }
 
+int banmirror_reserve(struct banmirror *t, size_t n)
+{
+	if (!t->idx.stride)
+		keyindex_init(&t->idx, sizeof(*t->e), offsetof(struct banmirror_entry, key), 0);
+	if (grow(&t->e, &t->cap, n, sizeof(*t->e), 256) < 0 ||
+	    keyindex_reserve_for(&t->idx, t->e, t->n, n) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
 int banmirror_put(struct banmirror *t, const struct rg_lpm_key *k, uint32_t reason,
 	       uint64_t expires_ns, uint64_t created_unix, const char *note)
 {

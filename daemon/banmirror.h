@@ -33,6 +33,8 @@ struct banmirror_entry *banmirror_get(const struct banmirror *t, const struct rg
 /* Insert or update (an update keeps created_unix); -ENOMEM. */
 int banmirror_put(struct banmirror *t, const struct rg_lpm_key *k, uint32_t reason,
 	       uint64_t expires_ns, uint64_t created_unix, const char *note);
+/* Room for n entries in all (a bulk load); -ENOMEM. */
+int banmirror_reserve(struct banmirror *t, size_t n);
 /* 0, or -ENOENT. */
 int banmirror_del(struct banmirror *t, const struct rg_lpm_key *k);
 

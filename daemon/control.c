@@ -381,6 +381,7 @@ static void cmd_status(struct ctx *x)
 	const struct verdict_stats *vs = verdicts_stats(x->env->verdicts);
 	bool *f = &x->first;
 	char warn[PATH_MAX + 160];
+	uint64_t since;
 
 	field(x->c, f, "pid", "%d", (int)getpid());
 	field(x->c, f, "version", "%s", rg_version);
@@ -395,6 +396,12 @@ static void cmd_status(struct ctx *x)
 	field(x->c, f, "offenders", "%zu", offenders_count(x->env->off));
 	field(x->c, f, "query_connections", "%zu", server_connections(x->env->query));
 	field(x->c, f, "state_saved", "%llu", (unsigned long long)x->env->state_saved);
+	/* Seconds the store's bans have been read back for; "" when not. */
+	if (enforce_reconciling(x->env->enf, &since))
+		field(x->c, f, "reconciling", "%llu",
+		      (unsigned long long)((mono_ns() - since) / 1000000000ULL));
+	else
+		field(x->c, f, "reconciling", "%s", "");
 	field(x->c, f, "follow_warning", "%s", follow_warning(x->env->follow, warn, sizeof(warn)) ?
 	      warn : "");
 	field(x->c, f, "follow_error", "%s", follow_error(x->env->follow, warn, sizeof(warn)) ?

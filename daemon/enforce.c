@@ -57,6 +57,14 @@ struct enforcer {
 	 * cannot tell what reached the kernel and is read again. */
 	struct banmirror mirror;
 	bool mirrored;                          /* mirror holds every ban of the store */
+	/* A restart from the state file while the store is read back in the
+	 * background (enforce_reconcile_begin): the keys changed since win
+	 * over what the read saw; no proof until it is merged. */
+	bool reconciling, unproven, reread;     /* reread: the mirror was read whole meanwhile */
+	uint64_t reconcile_since;
+	struct banmirror touched;               /* keys only */
+	size_t merged;                          /* of the read's bans, then of expect */
+	struct reconcile_counts counts;
 };
 
 struct enforcer *enforce_new(const struct backend_ops *ops, void *ctx)
@@ -81,6 +89,7 @@ void enforce_free(struct enforcer *e)
 	if (!e)
 		return;
 	banmirror_free(&e->mirror);
+	banmirror_free(&e->touched);
 	allowlist_free(&e->allow);
 	free(e);
 }
@@ -369,6 +378,15 @@ static void mirror_drop(struct enforcer *e)
 {
 	e->mirrored = false;
 	banmirror_free(&e->mirror);
+	e->reread = e->reconciling;
+}
+
+/* A change of the front's own while the store is read back: it wins. A
+ * key that cannot be noted makes the read's result unusable. */
+static void touch(struct enforcer *e, const struct rg_lpm_key *k)
+{
+	if (e->reconciling && banmirror_put(&e->touched, k, 0, 0, 0, NULL) < 0)
+		mirror_drop(e);
 }
 
 static int mirror_one(const struct rg_lpm_key *k, const struct rg_ban *b, const char *note,
@@ -405,14 +423,15 @@ int enforce_mirror(struct enforcer *e, bool adopt)
 static int put(struct enforcer *e, const struct rg_lpm_key *k, uint64_t secs, unsigned reason,
 	       const char *note)
 {
-	const struct banmirror_entry *m = e->mirrored ? banmirror_get(&e->mirror, k) : NULL;
+	const struct banmirror_entry *m;
 	struct rg_ban old = { 0 };
 	struct backend_rec r = { .kind = BACKEND_BAN, .secs = secs, .note = note,
 				 .ban = { .expires_ns = duration_expiry_ns(secs), .reason = reason,
 					  .created_unix = wall_secs(), .prefixlen = k->prefixlen } };
 	int rc;
 
-	if (m) {
+	touch(e, k);
+	if ((m = e->mirrored ? banmirror_get(&e->mirror, k) : NULL)) {
 		old = (struct rg_ban){ .expires_ns = m->expires_ns,
 				       .created_unix = m->created_unix, .reason = m->reason };
 		r.old = &old;
@@ -478,10 +497,155 @@ int enforce_adopt(struct enforcer *e, const struct rg_lpm_key *k, uint64_t secs,
 					created_unix, note) : 0;
 }
 
+int enforce_adopt_room(struct enforcer *e, size_t n)
+{
+	return e->mirrored ? banmirror_reserve(&e->mirror, e->mirror.n + n) : 0;
+}
+
+void enforce_reconcile_begin(struct enforcer *e)
+{
+	banmirror_free(&e->touched);
+	e->reconciling = e->unproven = true;
+	e->reread = false;
+	e->merged = 0;
+	e->reconcile_since = mono_ns();
+}
+
+bool enforce_reconciling(const struct enforcer *e, uint64_t *since_ns)
+{
+	*since_ns = e->reconcile_since;
+	return e->reconciling;
+}
+
+/* The kernel's element for k, rewritten to the front's ban when they
+ * differ where the kernel cannot update an element in place (reason,
+ * permanence): the front's put during the read could not know it. */
+static int rewrite(struct enforcer *e, const struct banmirror_entry *kern,
+		   const struct banmirror_entry *m, uint64_t now)
+{
+	struct rg_ban old = { .expires_ns = kern->expires_ns, .created_unix = kern->created_unix,
+			      .reason = kern->reason };
+	struct backend_rec r = { .kind = BACKEND_BAN, .note = m->note, .old = &old,
+				 .ban = { .expires_ns = m->expires_ns, .reason = m->reason,
+					  .created_unix = m->created_unix,
+					  .prefixlen = m->key.prefixlen } };
+
+	if (kern->reason == m->reason && !kern->expires_ns == !m->expires_ns)
+		return 0;
+	if (m->expires_ns && m->expires_ns <= now)
+		return 0;               /* the sweep's */
+	r.secs = m->expires_ns ? (m->expires_ns - now + 999999999) / 1000000000 : 0;
+	return e->ops->put(e->ctx, &m->key, &r) < 0 ? -1 : 1;
+}
+
+/* The state file keeps expiries to the second, and each restart from it
+ * may move one by a second: an expiry this close is the same ban's. */
+#define SAME_EXPIRY_NS (10 * 1000000000ULL)
+
+static bool same_ban(const struct banmirror_entry *a, const struct banmirror_entry *b)
+{
+	uint64_t d = a->expires_ns > b->expires_ns ? a->expires_ns - b->expires_ns :
+						       b->expires_ns - a->expires_ns;
+
+	return a->reason == b->reason && a->created_unix == b->created_unix &&
+	       !a->expires_ns == !b->expires_ns && d <= SAME_EXPIRY_NS &&
+	       !strcmp(a->note ? a->note : "", b->note ? b->note : "");
+}
+
+/* One ban the read found: the mirror takes it, unless the front changed
+ * its key since begin. 0, 1 when it corrected the mirror, or -errno. */
+static int merge_one(struct enforcer *e, const struct banmirror_entry *k, uint64_t now,
+		     struct reconcile_counts *n)
+{
+	struct banmirror_entry *m = banmirror_get(&e->mirror, &k->key);
+	int rc;
+
+	if (banmirror_get(&e->touched, &k->key)) {
+		if (m && (rc = rewrite(e, k, m, now)) != 0) {
+			if (rc < 0)
+				return -EIO;
+			n->rewritten++;
+		}
+		return 0;
+	}
+	if (m && same_ban(m, k)) {
+		m->expires_ns = k->expires_ns;  /* the kernel's, to the ms */
+		return 0;
+	}
+	if ((rc = banmirror_put(&e->mirror, &k->key, k->reason, k->expires_ns, k->created_unix,
+				k->note)) < 0)
+		return rc;
+	if (m)
+		n->updated++;
+	else
+		n->added++;
+	banmirror_get(&e->mirror, &k->key)->created_unix = k->created_unix;
+	return 1;
+}
+
+/* A saved ban (a key of expect) the store lacks was removed while we were
+ * down, unless the front changed it since. */
+static void drop_missing(struct enforcer *e, const struct banmirror *kernel,
+			 const struct rg_lpm_key *k, expired_cb gone, void *arg,
+			 struct reconcile_counts *n)
+{
+	if (banmirror_get(kernel, k) || banmirror_get(&e->touched, k) ||
+	    banmirror_del(&e->mirror, k) < 0)
+		return;
+	n->removed++;
+	gone(k, arg);
+}
+
+/* Slices keep every turn of the event loop short at a million bans. */
+#define MERGE_SLICE 50000
+
+int enforce_reconcile_step(struct enforcer *e, const struct banmirror *kernel,
+			   const struct rg_lpm_key *expect, size_t n_expect, expired_cb gone,
+			   void *arg, struct reconcile_counts *n)
+{
+	uint64_t now = mono_ns();
+	size_t left = MERGE_SLICE;
+	int rc = 0;
+
+	if (!e->reconciling)
+		return -EINVAL;
+	if (!e->merged)
+		memset(&e->counts, 0, sizeof(e->counts));
+	/* Read whole meanwhile (after a failed write), or nothing read. */
+	if (!e->reread && kernel) {
+		for (; left && e->merged < kernel->n && rc >= 0; left--, e->merged++)
+			rc = merge_one(e, &kernel->e[e->merged], now, &e->counts);
+		for (; left && rc >= 0 && e->merged - kernel->n < n_expect; left--, e->merged++)
+			drop_missing(e, kernel, &expect[e->merged - kernel->n], gone, arg,
+				     &e->counts);
+		if (rc >= 0 && !e->reread && e->merged < kernel->n + n_expect)
+			return 1;
+	}
+	e->counts.changed = e->touched.n;
+	e->counts.bans = e->mirror.n;
+	*n = e->counts;
+	e->reconciling = false;
+	e->merged = 0;
+	banmirror_free(&e->touched);
+	if (e->reread) {
+		e->unproven = false;
+		return 2;
+	}
+	if (!kernel)
+		return 0;
+	/* Partly merged: the next read of the mirror reads the store whole. */
+	if (rc < 0) {
+		mirror_drop(e);
+		return rc;
+	}
+	e->unproven = false;
+	return 0;
+}
+
 void enforce_proof(struct enforcer *e, char *buf, size_t len)
 {
 	buf[0] = 0;
-	if (e->ops && e->mirrored && e->ops->version)
+	if (e->ops && e->mirrored && !e->unproven && e->ops->version)
 		e->ops->version(e->ctx, buf, len);
 }
 
@@ -517,6 +681,7 @@ int enforce_unban(struct enforcer *e, const struct rg_lpm_key *k, const char *wh
 	char a[ADDR_STRLEN];
 	int rc = e->ops->del(e->ctx, BACKEND_BAN, k);
 
+	touch(e, k);
 	if (e->mirrored)
 		banmirror_del(&e->mirror, k);
 	if (rc < 0 && rc != -ENOENT)
@@ -683,6 +848,7 @@ static void sweep_mirror(struct enforcer *e, uint64_t now_ns, expired_cb cb, voi
 			continue;
 		}
 		banmirror_del(&e->mirror, &m.key);     /* moves the last entry into i */
+		touch(e, &m.key);
 		expired(e, &m.key, cb, arg);
 	}
 }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include "allowlist.h"
 #include "backend.h"
+#include "banmirror.h"
 #include "config.h"
 
 enum enf_result { ENF_BANNED, ENF_ALLOWLISTED, ENF_FAILED };
@@ -80,6 +81,34 @@ int enforce_restore(struct enforcer *e, const struct rg_lpm_key *k, uint64_t sec
  * not written. */
 int enforce_adopt(struct enforcer *e, const struct rg_lpm_key *k, uint64_t secs,
 		  unsigned reason, uint64_t created_unix, const char *note);
+/* A SLOW_DUMP store started from the state file (its bans adopted) while
+ * its bans are read back on a thread (bgread.h), as a foreign change
+ * means the file may be wrong: from begin on, every key the front changes
+ * (ban, unban, expiry) is noted, and at the end the mirror becomes the
+ * store's bans as read but for those keys, whose current ban wins (an
+ * element the kernel could not update in place is rewritten). Each saved
+ * ban the store lacks goes to gone(). No proof (enforce_proof) until a
+ * read is merged. */
+struct reconcile_counts {
+	size_t added, removed, updated;         /* the mirror's bans the read corrected */
+	size_t changed, rewritten;              /* keys changed meanwhile; elements rewritten */
+	size_t bans;                            /* the front's bans after the merge */
+};
+void enforce_reconcile_begin(struct enforcer *e);
+/* Since when a read runs (CLOCK_MONOTONIC ns), if one does. */
+bool enforce_reconciling(const struct enforcer *e, uint64_t *since_ns);
+/* Merge the read in slices, one per call (a turn of the event loop):
+ * kernel holds every ban the read found, or is NULL when it failed (the
+ * saved bans stay, unproven); expect the saved keys the read was given.
+ * 1: call again; 0: merged, *n says what changed; 2: the mirror was read
+ * whole meanwhile (after a failed write), nothing to merge; -errno: the
+ * mirror is read again. Keys changed between calls still win. */
+int enforce_reconcile_step(struct enforcer *e, const struct banmirror *kernel,
+			   const struct rg_lpm_key *expect, size_t n_expect, expired_cb gone,
+			   void *arg, struct reconcile_counts *n);
+/* Room for n more enforce_adopt() calls (a million at start would rehash
+ * the mirror at every doubling). 0 or -ENOMEM. */
+int enforce_adopt_room(struct enforcer *e, size_t n);
 /* The backend's proof that its store holds what enforce_records() lists
  * (a word saved with the state); "" when none. */
 void enforce_proof(struct enforcer *e, char *buf, size_t len);

@@ -388,6 +388,8 @@ int judge_restore(struct judge *j, const struct state *st, bool fresh, bool adop
 	for (size_t i = 0; i < st->nunbans; i++)
 		pardon(j, &st->unbans[i], now, pardoned);
 	enforce_batch(j->enf, true);
+	if (adopt && !fresh)
+		rc = enforce_adopt_room(j->enf, st->nbans);
 	for (size_t i = 0; i < st->nbans && rc >= 0; i++) {
 		const struct saved_ban *b = &st->bans[i];
 		uint64_t secs = b->expires_unix ? b->expires_unix - now : 0;
@@ -406,6 +408,30 @@ int judge_restore(struct judge *j, const struct state *st, bool fresh, bool adop
 	if (rc >= 0)
 		rc = enforce_batch(j->enf, false);
 	return rc < 0 ? rc : 0;
+}
+
+struct gone {
+	struct judge *j;
+	uint32_t now;
+	size_t pardoned;
+};
+
+static void gone_one(const struct rg_lpm_key *k, void *arg)
+{
+	struct gone *g = arg;
+
+	pardon(g->j, k, g->now, &g->pardoned);
+}
+
+int judge_reconcile_step(struct judge *j, const struct banmirror *kernel,
+			 const struct rg_lpm_key *expect, size_t n_expect, uint32_t now,
+			 struct reconcile_counts *n, size_t *pardoned)
+{
+	struct gone g = { j, now, 0 };
+	int rc = enforce_reconcile_step(j->enf, kernel, expect, n_expect, gone_one, &g, n);
+
+	*pardoned += g.pardoned;
+	return rc;
 }
 
 size_t judge_refuse_bans(struct judge *j, const struct nat64_prefixes *nat64)

@@ -109,6 +109,13 @@ void judge_expired(struct judge *j, const struct rg_lpm_key *k, uint32_t now);
  * the store; *restored and *pardoned count. */
 int judge_restore(struct judge *j, const struct state *st, bool fresh, bool adopt,
 		  uint32_t now, size_t *restored, size_t *pardoned);
+/* The store's bans read back in the background (adopt was a guess, see
+ * enforce_reconcile_begin), merged into the front's a slice per call
+ * (enforce_reconcile_step, whose result this is); each saved ban the
+ * store lacks pardons, as judge_restore would have (*pardoned adds up). */
+int judge_reconcile_step(struct judge *j, const struct banmirror *kernel,
+			 const struct rg_lpm_key *expect, size_t n_expect, uint32_t now,
+			 struct reconcile_counts *n, size_t *pardoned);
 /* The address-sanity rule on load: remove every automatic ban that no
  * evidence may make (addr_refused), whether the state file restored it or
  * the kernel kept it; one log line each. Manual bans stay: they passed

@@ -74,10 +74,15 @@ uint32_t keyindex_find(const struct keyindex *x, const void *base, const struct 
 
 int keyindex_reserve(struct keyindex *x, const void *base, size_t n)
 {
+	return keyindex_reserve_for(x, base, n, n);
+}
+
+int keyindex_reserve_for(struct keyindex *x, const void *base, size_t n, size_t want)
+{
 	size_t slots = x->slots ? x->slots : 512;
 	uint32_t *slot;
 
-	while ((n + 1) * 2 > slots)
+	while ((want + 1) * 2 > slots)
 		slots *= 2;
 	if (slots == x->slots)
 		return 0;

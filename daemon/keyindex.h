@@ -27,6 +27,9 @@ void keyindex_free(struct keyindex *x);
 uint32_t keyindex_find(const struct keyindex *x, const void *base, const struct rg_lpm_key *k);
 /* Room for entry n (base holds n entries): 0, or -ENOMEM. */
 int keyindex_reserve(struct keyindex *x, const void *base, size_t n);
+/* The same with room for entry want at once (a bulk load: no rehash per
+ * doubling on the way). */
+int keyindex_reserve_for(struct keyindex *x, const void *base, size_t n, size_t want);
 /* Index entry i, whose key is not indexed yet (after keyindex_reserve). */
 void keyindex_insert(struct keyindex *x, const void *base, uint32_t i);
 /* Drop entry i, before the caller moves entry last (the array's last)

@@ -5,6 +5,7 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,7 @@ struct nft {
 	uint32_t floor;                 /* replies to older messages are stale: skipped */
 	uint32_t gen;                   /* nft_track(): the generation after our last commit */
 	bool tracking;                  /* and no one else has committed since */
+	const atomic_int *stop;         /* nft_stop_on() */
 	char rbuf[65536];
 };
 
@@ -90,6 +92,14 @@ struct nft *nft_open(char *err, size_t errlen)
 fail:
 	nft_close(n);
 	return NULL;
+}
+
+void nft_stop_on(struct nft *n, const atomic_int *stop, unsigned wait_ms)
+{
+	struct timeval tv = { .tv_sec = wait_ms / 1000, .tv_usec = wait_ms % 1000 * 1000 };
+
+	n->stop = stop;
+	setsockopt(mnl_socket_get_fd(n->nl), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 }
 
 void nft_close(struct nft *n)
@@ -152,6 +162,8 @@ static int wait_for(struct nft *n, uint32_t seq, mnl_cb_t cb, void *arg)
 
 		if (got < 0)
 			return first ? first : -errno;
+		if (n->stop && atomic_load(n->stop))
+			return -ECANCELED;
 		/* Errors of earlier messages come first; remember the first. */
 		len = (int)got;
 		for (nlh = (const struct nlmsghdr *)n->rbuf; mnl_nlmsg_ok(nlh, len);

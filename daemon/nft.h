@@ -4,6 +4,7 @@
 #define RG_NFT_H
 
 #include <libmnl/libmnl.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -12,6 +13,12 @@ struct nft;
 /* Open the socket, sized for bulk batches and fast dumps. */
 struct nft *nft_open(char *err, size_t errlen);
 void nft_close(struct nft *n);
+/* A session of a thread of its own (a background read): every reply may
+ * take up to wait_ms, and a request returns -ECANCELED at the first reply
+ * after *stop turns non-zero. The kernel builds each reply of a dump when
+ * it is read, so that is soon: the session must be closed then, as the
+ * dump it left is still open. */
+void nft_stop_on(struct nft *n, const atomic_int *stop, unsigned wait_ms);
 
 /* Room for one more message in the current batch (begun on demand; when
  * the batch is full it is committed first, so a bulk load splits into

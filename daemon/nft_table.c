@@ -943,6 +943,49 @@ int nftt_foreach(struct nft_table *t, enum nftt_kind kind, nftt_elem_cb cb, void
 	return 0;
 }
 
+/* The element of k alone: the set is asked for its key. */
+struct one {
+	struct walk w;
+	const struct rg_lpm_key *k;
+};
+
+static void build_one(struct nlmsghdr *nlh, void *arg)
+{
+	struct one *o = arg;
+	struct nftnl_set *s = set_of(o->w.t, o->w.set);
+	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+	const uint8_t *key;
+	bool v4;
+
+	if (s && e) {
+		key_of(o->k, &v4, &key);
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, v4 ? 4 : 16);
+		nftnl_set_elem_add(s, e);       /* the set's now */
+		nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	} else if (e) {
+		nftnl_set_elem_free(e);
+	}
+	nftnl_set_free(s);
+}
+
+int nftt_get(struct nft_table *t, enum nftt_kind kind, const struct rg_lpm_key *k,
+	     nftt_elem_cb cb, void *arg)
+{
+	char name[32];
+	bool v4;
+	const uint8_t *key;
+	unsigned plen = key_of(k, &v4, &key);
+	struct one o = { { t, name, v4, plen, cb, arg, 0 }, k };
+	int rc;
+
+	if (!t->have[kind][v4][plen])
+		return -ENOENT;
+	set_name(name, sizeof(name), kind, v4, plen);
+	rc = nft_request(t->n, NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_ACK, build_one, elems_cb,
+			 &o.w);
+	return rc < 0 ? rc : o.w.rc;
+}
+
 static int rule_expr_cb(struct nftnl_expr *x, void *arg)
 {
 	uint64_t *c = arg;

@@ -75,6 +75,10 @@ typedef int (*nftt_elem_cb)(const struct nftt_elem *e, void *arg);
 /* Every live element of every set of kind; stops when cb returns non-zero. */
 int nftt_foreach(struct nft_table *t, enum nftt_kind kind, nftt_elem_cb cb, void *arg);
 
+/* The element of k alone, to cb: 0, or -ENOENT. */
+int nftt_get(struct nft_table *t, enum nftt_kind kind, const struct rg_lpm_key *k,
+	     nftt_elem_cb cb, void *arg);
+
 /* Rule counters: drops by ban sets of full-length (exact) and shorter
  * (prefix) keys, accepts by allow sets, and the answer chain's RSTs sent
  * and SYNs over its limit (packets, then bytes: the rules' pairs). */

@@ -27,7 +27,9 @@
 #include "maps.h"
 #include "addr.h"
 #include "backend_start.h"
+#include "bgread.h"
 #include "follow.h"
+#include "grow.h"
 #include "history.h"
 #include "judge.h"
 #include "logline.h"
@@ -74,6 +76,11 @@ struct daemon {
 	struct lapi_pull *crowdsec;     /* NULL: no crowdsec_bouncer_key_file */
 	struct lapi_push *push;         /* NULL: no crowdsec_machine_file */
 	struct lapi_status crowdsec_st;
+	struct bgread *reconcile;       /* the store's bans read back; NULL: none running */
+	bool reconcile_due;             /* to start once the daemon is ready */
+	size_t reconcile_pardoned;      /* by the merge so far */
+	uint64_t reconcile_merge_ns;    /* its time on the loop so far */
+	uint64_t reconcile_turn_ns;     /* and its longest slice */
 	struct control_env env;
 	struct watch sig, ban_sweep, db_check, state_save, log_flush, sessions;
 	struct metrics_file metrics;
@@ -483,11 +490,12 @@ static int setup_loop(struct daemon *d, const sigset_t *mask, char *err, size_t 
 }
 
 /* The pinned maps (or the nft table) are the truth for live bans; the
- * judge puts back what they lack (judge_restore). */
-static void restore_state(struct daemon *d, const struct state *st)
+ * judge puts back what they lack (judge_restore). A table someone else
+ * may have changed is taken as saved until it is read back (reconcile). */
+static void restore_state(struct daemon *d, const struct state *st, bool reconcile)
 {
 	size_t restored, pardoned;
-	bool fresh = d->be.fresh, adopt = d->be.adopt;
+	bool fresh = d->be.fresh, adopt = d->be.adopt || reconcile;
 	int rc = judge_restore(d->judge, st, fresh, adopt, (uint32_t)wall_secs(), &restored,
 			       &pardoned);
 
@@ -499,8 +507,100 @@ static void restore_state(struct daemon *d, const struct state *st)
 	log_info("event=state_load result=ok bans=%zu offenders=%zu restored=%zu pardoned=%zu "
 		 "maps=%s%s journaled=%zu", st->nbans, st->noffs, restored, pardoned,
 		 fresh ? "new" : "kept",
-		 !(enforce_caps(d->enf) & BACKEND_SLOW_DUMP) || fresh ? "" : adopt ? " read=state" : " read=kernel",
-		 st->journaled);
+		 !(enforce_caps(d->enf) & BACKEND_SLOW_DUMP) || fresh ? "" : reconcile ?
+		 " read=state reconcile=background" : " read=state", st->journaled);
+}
+
+/* The table read back, merged a slice per turn of the loop; then the
+ * bans it corrected, in one line. */
+static int on_reconciled(void *arg, const struct banmirror *kernel,
+			 const struct rg_lpm_key *expect, size_t n_expect, int rc,
+			 uint64_t elapsed_ns)
+{
+	struct daemon *d = arg;
+	struct reconcile_counts n;
+	size_t refused;
+	uint64_t t0 = mono_ns();
+	int merged = judge_reconcile_step(d->judge, rc == 0 ? kernel : NULL, expect, n_expect,
+					  (uint32_t)wall_secs(), &n, &d->reconcile_pardoned);
+	unsigned long long ms = elapsed_ns / 1000000;
+
+	t0 = mono_ns() - t0;
+	d->reconcile_merge_ns += t0;
+	if (t0 > d->reconcile_turn_ns)
+		d->reconcile_turn_ns = t0;
+	if (merged == 1)
+		return 1;
+	d->reconcile = NULL;
+	if (rc < 0) {
+		log_err("event=reconcile result=failed backend=%s elapsed_ms=%llu error=\"cannot "
+			"read the bans of the %s store back: %s\" note=\"the state file's bans stay "
+			"in force; the next start reads the store again\"", d->be.ops->name, ms,
+			d->be.ops->name, strerror(-rc));
+		return 0;
+	}
+	if (merged < 0) {
+		log_err("event=reconcile result=failed backend=%s elapsed_ms=%llu error=\"%s\" "
+			"note=\"the bans are read from the store again when next needed\"",
+			d->be.ops->name, ms, strerror(-merged));
+		return 0;
+	}
+	if (merged == 2) {
+		log_info("event=reconcile result=superseded backend=%s elapsed_ms=%llu note=\"a "
+			 "failed write made the daemon read the store whole meanwhile\"",
+			 d->be.ops->name, ms);
+		return 0;
+	}
+	t0 = mono_ns();
+	refused = judge_refuse_bans(d->judge, &d->cfg->offenders.nat64);
+	t0 = mono_ns() - t0;
+	d->reconcile_merge_ns += t0;
+	/* merge_ms: the part on the event loop, in slices of at most
+	 * longest_turn_ms. */
+	log_info("event=reconcile result=ok backend=%s bans=%zu added=%zu removed=%zu updated=%zu "
+		 "pardoned=%zu changed_meanwhile=%zu rewritten=%zu refused=%zu elapsed_ms=%llu "
+		 "merge_ms=%llu longest_turn_ms=%llu", d->be.ops->name, n.bans - refused, n.added,
+		 n.removed, n.updated, d->reconcile_pardoned, n.changed, n.rewritten, refused, ms,
+		 (unsigned long long)d->reconcile_merge_ns / 1000000,
+		 (unsigned long long)(d->reconcile_turn_ns > t0 ? d->reconcile_turn_ns : t0) /
+		 1000000);
+	save_state(d);
+	return 0;
+}
+
+struct keys {
+	struct rg_lpm_key *v;
+	size_t n, cap;
+};
+
+static int expect_one(const struct rg_lpm_key *k, const struct rg_ban *b, const char *note,
+		      void *arg)
+{
+	struct keys *x = arg;
+
+	(void)b, (void)note;
+	if (grow(&x->v, &x->cap, x->n + 1, sizeof(*x->v), 4096) < 0)
+		return -ENOMEM;
+	x->v[x->n++] = *k;
+	return 0;
+}
+
+/* Read the store back on a thread while the daemon serves; the bans taken
+ * from the state file are asked for one by one if the dump misses them. */
+static void start_reconcile(struct daemon *d)
+{
+	struct keys x = { 0 };
+	struct reconcile_counts n;
+	char err[256] = "out of memory";
+
+	if (enforce_records(d->enf, expect_one, &x) < 0)
+		free(x.v);
+	else if ((d->reconcile = bgread_start(d->loop, d->be.ops, d->cfg, x.v, x.n, on_reconciled,
+					      d, err, sizeof(err))))
+		return;         /* x.v is the reader's now */
+	judge_reconcile_step(d->judge, NULL, NULL, 0, 0, &n, &d->reconcile_pardoned);
+	log_err("event=reconcile result=failed backend=%s error=\"%s\" note=\"the state file's "
+		"bans stay in force; the next start reads the store again\"", d->be.ops->name, err);
 }
 
 /* Every connection is a descriptor: let max_connections fit under the
@@ -561,7 +661,7 @@ static int start(struct daemon *d, char *err, size_t errlen)
 {
 	struct state st;
 	char serr[512];
-	bool loaded;
+	bool loaded, reconcile = false;
 	int rc;
 
 	if (!(d->off = offenders_new(&d->cfg->offenders, seed()))) {
@@ -595,7 +695,11 @@ static int start(struct daemon *d, char *err, size_t errlen)
 	if (rc == 0) {
 		enforce_use(d->enf, d->be.ops, d->be.ctx);
 		enforce_sessions(d->enf, d->cfg);
-		if (enforce_mirror(d->enf, d->be.adopt) != 0) {
+		/* Someone else may have changed the store: it is read back in
+		 * the background, the saved bans in force meanwhile. */
+		reconcile = (enforce_caps(d->enf) & BACKEND_SLOW_DUMP) && !d->be.fresh &&
+			    !d->be.adopt;
+		if (enforce_mirror(d->enf, d->be.adopt || reconcile) != 0) {
 			snprintf(err, errlen, "cannot read the bans of the %s backend's store",
 				 d->be.ops->name);
 			rc = -1;
@@ -608,7 +712,10 @@ static int start(struct daemon *d, char *err, size_t errlen)
 	history_init(&d->history, d->cfg->state_dir);
 	judge_on_event(d->judge, on_judge_event, d);
 	if (rc == 0 && loaded)
-		restore_state(d, &st);
+		restore_state(d, &st, reconcile);
+	/* Unproven from here: a save before the read is merged has no proof. */
+	if ((d->reconcile_due = rc == 0 && reconcile))
+		enforce_reconcile_begin(d->enf);
 	/* Still root: a journal the CLI made (root's, 0600) is readable. */
 	if (rc == 0 && journal_open(&d->journal, d->cfg->state_dir, st.gen, serr,
 				    sizeof(serr)) < 0) {
@@ -765,6 +872,9 @@ int main(int argc, char **argv)
 		report_ready(&ready_fd, 0);
 		log_to_syslog();
 	}
+	/* After the start: the read's kernel time is no start-up's. */
+	if (d.reconcile_due)
+		start_reconcile(&d);
 	rc = loop_run(d.loop);
 	notify_send("STOPPING=1", err, sizeof(err));
 	enforce_batch(d.enf, false);
@@ -777,6 +887,7 @@ fail:
 	log_err("event=start error=\"%s\"", err);
 	report_ready(&ready_fd, 1);
 out:
+	bgread_stop(d.reconcile);
 	follow_stop(d.follow);
 	lapi_push_free(d.push);
 	lapi_pull_free(d.crowdsec);

@@ -5,9 +5,11 @@
 # in the kernel (and the log's proof that none was re-added), the kernel
 # memory of the XDP maps. nft restarts twice: with nothing changed in
 # nf_tables (its bans are taken from the state file) and after another
-# table changed (they are read back from the kernel). Then `recipients
+# table changed (taken from the state file too, and read back from the
+# kernel in the background: the time until that reconciliation's log
+# line). Then `recipients
 # compile` of NRCPT addresses and ns per lookup.
-# Usage: scale.sh NRCPT NBANS...
+# Usage: scale.sh NRCPT NBANS...   (SCALE_BACKENDS="nft": one backend only)
 set -eu
 NRCPT=$1
 shift
@@ -48,7 +50,7 @@ xdp_kernel_bytes() {
 
 for n in "$@"; do
 	ban_state "$n" > "$dir/state.saved"
-	for be in xdp nft; do
+	for be in ${SCALE_BACKENDS:-xdp nft}; do
 		mkdir -p "$dir/state"
 		cp "$dir/state.saved" "$dir/state/state"
 		cat > "$dir/conf" <<-EOF2
@@ -72,29 +74,41 @@ for n in "$@"; do
 		again=$took
 		second=$(last_load)
 		stop
-		changed= third=
+		changed= third= reconciled= fixed=
 		if [ $be = nft ]; then
 			nsenter --net=/run/netns/$ns nft add table ip rgscale_other
 			timed_start
 			changed=$took
 			third=$(last_load)
+			until grep -q 'event=reconcile ' "$dir/log"; do
+				kill -0 "$dpid" 2>/dev/null || { cat "$dir/log" >&2; exit 1; }
+				sleep 0.05
+			done
+			reconciled=$(echo "$t0 $(date +%s.%N)" | awk '{ printf "%.1f", $2 - $1 }')
+			fixed=$(grep 'event=reconcile ' "$dir/log" | sed 's/.*\(result=[a-z]*\).*\(added=.*longest_turn_ms=[0-9]*\).*/\1 \2/')
 			stop
 			nsenter --net=/run/netns/$ns nft delete table ip rgscale_other
 		fi
 		nsenter --net=/run/netns/$ns "$B/rcptguard" -c "$dir/conf" detach >/dev/null 2>&1 || true
 		rm -rf "$dir/state"
 		printf '%-4s %8d bans: fresh start %6ss (%s); restart %6ss (%s)%s%s\n' "$be" "$n" "$load" \
-			"$first" "$again" "$second" "${changed:+; after a change elsewhere ${changed}s ($third)}" \
+			"$first" "$again" "$second" \
+			"${changed:+; after a change elsewhere ${changed}s ($third), reconciled ${reconciled}s ($fixed)}" \
 			"${mem:+; XDP maps $((mem / 1048576)) MB in the kernel}"
 		record "scale.$be.bans$n.load_seconds" "$load" s "$be: daemon start loading $n bans into a fresh backend ($first)"
 		record "scale.$be.bans$n.restart_seconds" "$again" s "$be: daemon restart with $n bans already in the kernel ($second)"
 		[ -z "$changed" ] || record "scale.nft.bans$n.restart_changed_seconds" "$changed" s \
 			"nft: the same restart after another table changed ($third)"
+		[ -z "$reconciled" ] || record "scale.nft.bans$n.reconcile_seconds" "$reconciled" s \
+			"nft: from that restart's exec until the kernel's bans were read back ($fixed)"
+		case $fixed in ""|"result=ok added=0 removed=0 updated=0 "*) ;;
+		*) echo "scale: the reconciliation corrected bans nobody changed: $fixed" >&2; exit 1 ;;
+		esac
 		for got in "$second" ${changed:+"$third"}; do
 			case $got in "restored=0 maps=kept"*) ;; *) echo "scale: the restart re-added bans: $got" >&2; exit 1 ;; esac
 		done
 		case $be:$second:$third in
-		xdp:*|nft:*read=state*:*read=kernel*) ;;
+		xdp:*|nft:*read=state\ journaled*:*read=state\ reconcile=background*) ;;
 		*) echo "scale: nft restarts read the wrong source: $second, then $third" >&2; exit 1 ;;
 		esac
 		[ -z "$mem" ] || record "scale.xdp.bans$n.kernel_bytes" "$mem" B "XDP maps' kernel memory (bpftool bytes_memlock) with $n bans"

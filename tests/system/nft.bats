@@ -157,7 +157,7 @@ last_load() { grep 'event=state_load' "$DLOG" | tail -n 1; }
 	# The CLI changes the table while the daemon is down: read the kernel.
 	rg unban fd77:1::/64 >/dev/null
 	start_daemon
-	last_load | grep -q 'bans=1 .* pardoned=1 maps=kept read=kernel journaled=1' || { last_load; false; }
+	last_load | grep -q 'bans=1 .* pardoned=1 maps=kept read=state reconcile=background journaled=1' || { last_load; false; }
 	stop_daemon
 	start_daemon
 	last_load | grep -q 'maps=kept read=state' || { last_load; false; }
@@ -165,14 +165,14 @@ last_load() { grep 'event=state_load' "$DLOG" | tail -n 1; }
 	# Someone else's table changes the generation too.
 	in_s nft add table ip elsewhere
 	start_daemon
-	last_load | grep -q 'bans=1 .* pardoned=0 maps=kept read=kernel' || { last_load; false; }
+	last_load | grep -q 'bans=1 .* pardoned=0 maps=kept read=state reconcile=background' || { last_load; false; }
 	# So does a change while the daemon runs: its next save has no generation.
 	in_s nft delete table ip elsewhere
 	rg ban 192.0.2.5
 	stop_daemon
 	grep -Eq '^saved [0-9]+$' "$STATE/state"
 	start_daemon
-	last_load | grep -q 'bans=2 .* maps=kept read=kernel' || { last_load; false; }
+	last_load | grep -q 'bans=2 .* maps=kept read=state reconcile=background' || { last_load; false; }
 	stop_daemon
 	# Another table of ours that nothing touched since is not the one saved.
 	echo "nft_table = rgother" >> "$CONF"
@@ -184,5 +184,5 @@ last_load() { grep 'event=state_load' "$DLOG" | tail -n 1; }
 	stop_daemon
 	echo "nft_table = rgother" >> "$CONF"
 	start_daemon
-	last_load | grep -q 'maps=kept read=kernel' || { last_load; false; }
+	last_load | grep -q 'maps=kept read=state reconcile=background' || { last_load; false; }
 }

@@ -148,6 +148,21 @@ spp() {
 	run -0 rg unban 192.0.2.9
 }
 
+@test "with backend = nft the unprivileged daemon reads its table back after a foreign change" {
+	echo "backend = nft" >> "$CONF"
+	start_daemon
+	rg ban 192.0.2.9 >/dev/null
+	stop_daemon
+	in_s nft add element inet rcptguard ban4_32 '{ 198.51.100.7 timeout 1h comment "manual 1700000000 by hand" }'
+	start_daemon
+	grep -q "event=privdrop user=rcptguard uid=[0-9]* capabilities=cap_net_admin" "$DLOG"
+	for i in $(seq 100); do grep -q 'event=reconcile ' "$DLOG" && break; sleep 0.1; done
+	grep -q 'event=reconcile result=ok backend=nft bans=2 added=1 removed=0 updated=0 ' "$DLOG" ||
+		{ grep 'event=reconcile' "$DLOG"; false; }
+	run -0 rg show 198.51.100.7
+	assert_output --partial "by hand"
+}
+
 @test "a followed log readable only through a supplementary group of the user is read" {
 	GRP=rgt-log$ID
 	groupadd "$GRP"

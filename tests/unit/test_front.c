@@ -14,6 +14,7 @@
 #include <string.h>
 #include "addr.h"
 #include "backend.h"
+#include "banmirror.h"
 #include "duration.h"
 #include "enforce.h"
 #include "logcap.h"
@@ -153,6 +154,136 @@ static void mirror_agrees(void)
 	   "an expired ban leaves the mirror without an unban (the kernel expired it)");
 	enforce_free(e);
 	backend_none_free(store);
+}
+
+/* The reasons of the store's bans, by key number (0: none). */
+struct reasons {
+	unsigned r[64];
+};
+
+static int note_reason(const struct rg_lpm_key *k, const struct backend_rec *r, void *arg)
+{
+	((struct reasons *)arg)->r[k->addr.a[15] % 64] = r->ban.reason + 1;
+	return 0;
+}
+
+static int note_mirror(const struct rg_lpm_key *k, const struct rg_ban *b, const char *note,
+		       void *arg)
+{
+	(void)note;
+	((struct reasons *)arg)->r[k->addr.a[15] % 64] = b->reason + 1;
+	return 0;
+}
+
+static int snap_one(const struct rg_lpm_key *k, const struct backend_rec *r, void *arg)
+{
+	return banmirror_put(arg, k, r->ban.reason, r->ban.expires_ns, r->ban.created_unix,
+			     r->note);
+}
+
+static void gone_count(const struct rg_lpm_key *k, void *arg)
+{
+	(void)k;
+	(*(unsigned *)arg)++;
+}
+
+/* A restart from the state file while the store is read back: the store
+ * starts as someone left it (not as saved), the front bans and unbans
+ * while the read runs, the read sees the store at some moment of that
+ * (and asks for the saved keys it missed later). Merged, the mirror must
+ * list exactly what the store holds, with its reasons, and pardon exactly
+ * the saved bans the store had lost that nobody touched since. */
+static void reconcile_merges(void)
+{
+	struct backend_ops ops = backend_none;
+	bool agrees = true, pardons = true, unproven = true, merged = true;
+	char proof[RG_PROOF_LEN];
+
+	ops.caps = slow, ops.walk = counted_walk, ops.batch = batch, ops.version = version;
+	ops.get = NULL;
+	slow_caps = BACKEND_SLOW_DUMP | BACKEND_KERNEL_EXPIRY;
+	srandom(29);
+	for (unsigned round = 0; round < 300; round++) {
+		void *store = backend_none_new();
+		struct enforcer *e = enforce_new(&ops, store);
+		struct banmirror snap = { 0 };
+		struct reconcile_counts n;
+		struct reasons want = { { 0 } }, got = { { 0 } };
+		bool saved[64], before[64], touched[64] = { false };
+		unsigned ops_n = (unsigned)random() % 40, at = ops_n ? (unsigned)random() % ops_n : 0;
+		unsigned gone = 0, expect_gone = 0;
+		struct rg_lpm_key expect[64];
+		size_t nexp;
+		int rc;
+
+		for (unsigned i = 0; i < 64; i++) {
+			struct rg_lpm_key k = key(i);
+			struct backend_rec r = { .kind = BACKEND_BAN, .secs = 3600,
+						 .ban = { .expires_ns = duration_expiry_ns(3600),
+							  .reason = (unsigned)random() % 3 } };
+
+			if ((before[i] = random() % 2))
+				backend_none.put(store, &k, &r);
+			saved[i] = random() % 2;
+		}
+		enforce_mirror(e, true);
+		for (unsigned i = 0; i < 64; i++) {
+			struct rg_lpm_key k = key(i);
+
+			if (saved[i])
+				enforce_adopt(e, &k, 3600, (unsigned)random() % 3, 1, NULL);
+		}
+		enforce_reconcile_begin(e);
+		for (unsigned o = 0; o <= ops_n; o++) {
+			unsigned i = (unsigned)random() % 64;
+			struct rg_lpm_key k = key(i);
+
+			if (o == at)
+				backend_none.walk(store, BACKEND_BAN, snap_one, &snap);
+			if (o == ops_n)
+				break;
+			touched[i] = true;
+			if (random() % 2)
+				enforce_ban(e, &k, NULL, random() % 4 ? 600 : 0,
+					    (unsigned)random() % 3, NULL, true, "test");
+			else
+				enforce_unban(e, &k, "test");
+		}
+		/* What the read asks for alone: saved keys the dump missed. */
+		for (unsigned i = 0; i < 64; i++) {
+			struct rg_lpm_key k = key(i);
+			struct backend_rec r;
+
+			if (saved[i] && !banmirror_get(&snap, &k) &&
+			    backend_none.get(store, &k, &r) == 0)
+				banmirror_put(&snap, &k, r.ban.reason, r.ban.expires_ns, 0, NULL);
+			expect_gone += saved[i] && !before[i] && !touched[i];
+		}
+		enforce_proof(e, proof, sizeof(proof));
+		unproven &= !*proof;
+		nexp = 0;
+		for (unsigned i = 0; i < 64; i++)
+			if (saved[i])
+				expect[nexp++] = key(i);
+		while ((rc = enforce_reconcile_step(e, &snap, expect, nexp, gone_count, &gone,
+						    &n)) == 1)
+			;
+		merged &= rc == 0;
+		backend_none.walk(store, BACKEND_BAN, note_reason, &want);
+		enforce_records(e, note_mirror, &got);
+		agrees &= !memcmp(&want, &got, sizeof(want));
+		pardons &= gone == expect_gone && n.removed == gone;
+		enforce_proof(e, proof, sizeof(proof));
+		unproven &= strcmp(proof, "v1") == 0;
+		banmirror_free(&snap);
+		enforce_free(e);
+		backend_none_free(store);
+	}
+	ok(merged, "every merge ends");
+	ok(agrees, "through 300 random restarts the merged mirror lists the store's bans "
+	   "with their reasons, whatever the read saw and the front did meanwhile");
+	ok(pardons, "and exactly the saved bans the store had lost, untouched since, are gone");
+	ok(unproven, "no proof while the read runs, the store's version once merged");
 }
 
 static void expired(const struct rg_lpm_key *k, void *arg)
@@ -387,6 +518,7 @@ int main(void)
 	if (!freopen("/dev/null", "w", stderr))
 		return 1;
 	mirror_agrees();
+	reconcile_merges();
 	sweep_removes();
 	allowlist_precedence();
 	expiry_counters_hook();

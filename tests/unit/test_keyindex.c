@@ -106,9 +106,40 @@ static void keyed(void)
 	banmirror_free(&t2);
 }
 
+/* A bulk load reserves once: no rehash on the way, every key found, and
+ * the keys already there kept. */
+static void reserved(void)
+{
+	struct banmirror t = { 0 };
+	size_t slots;
+	bool found = true;
+
+	for (unsigned i = 0; i < 100; i++) {
+		struct rg_lpm_key k = key(i);
+
+		banmirror_put(&t, &k, 0, 0, 0, NULL);
+	}
+	ok(banmirror_reserve(&t, 50000) == 0 && t.cap >= 50000, "room for 50000 at once");
+	slots = t.idx.slots;
+	for (unsigned i = 100; i < 50000; i++) {
+		struct rg_lpm_key k = key(i);
+
+		banmirror_put(&t, &k, 0, 0, 0, NULL);
+	}
+	for (unsigned i = 0; i < 50000; i++) {
+		struct rg_lpm_key k = key(i);
+
+		found &= banmirror_get(&t, &k) != NULL;
+	}
+	ok(t.idx.slots == slots && t.n == 50000 && found,
+	   "50000 puts after it: no rehash (%zu slots), all found", t.idx.slots);
+	banmirror_free(&t);
+}
+
 int main(void)
 {
 	against_reference();
 	keyed();
+	reserved();
 	return tap_done();
 }
