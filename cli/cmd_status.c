@@ -486,7 +486,7 @@ int cmd_status(struct ctx *x, int argc, char **argv)
 		fprintf(stderr, "rcptguard: %s\n", err);
 	if (st.store) {
 		st.xdp = x->cfg.backend == BACKEND_XDP &&
-			 maps_open(&x->maps, x->cfg.bpf_pin_dir, err, sizeof(err)) == 0;
+			 maps_open_fds(&x->maps, x->cfg.bpf_pin_dir, err, sizeof(err)) == 0;
 		enforce_foreach(x->enf, count_ban, &st.c);
 		enforce_allow_foreach(x->enf, count_allow, &st.allow);
 		if (st.xdp) {
@@ -530,7 +530,7 @@ static int detach_store(struct ctx *x, const struct backend_ops *ops, bool links
 
 	if (!store)
 		return DAEMON_DOWN;
-	if (links && maps_open(&maps, x->cfg.bpf_pin_dir, err, sizeof(err)) == 0) {
+	if (links && maps_open_fds(&maps, x->cfg.bpf_pin_dir, err, sizeof(err)) == 0) {
 		links_foreach(&maps, x->cfg.bpf_pin_dir, print_link, NULL);
 		maps_close(&maps);
 	}

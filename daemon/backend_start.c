@@ -99,7 +99,7 @@ void backend_mode(const struct backend_run *b, const struct config *c, char *buf
 	switch (b->kind) {
 	case BACKEND_XDP:
 		/* The links say what auto chose on each interface. */
-		if (maps_open(&maps, c->bpf_pin_dir, err, sizeof(err)) == 0) {
+		if (maps_open_fds(&maps, c->bpf_pin_dir, err, sizeof(err)) == 0) {
 			links_foreach(&maps, c->bpf_pin_dir, xdp_mode, &xm);
 			maps_close(&maps);
 		}

@@ -26,11 +26,13 @@ static void slots(struct rg_maps *m, int *fds[NMAPS])
 	memcpy(fds, all, sizeof(all));
 }
 
-int maps_open(struct rg_maps *m, const char *dir, char *err, size_t errlen)
+int maps_open_fds(struct rg_maps *m, const char *dir, char *err, size_t errlen)
 {
 	int *fds[NMAPS];
 	char path[4096];
 
+	m->pf_bits = m->apf_bits = NULL;
+	m->pf_counts = m->apf_counts = NULL;
 	slots(m, fds);
 	for (size_t i = 0; i < NMAPS; i++)
 		*fds[i] = -1;
@@ -48,6 +50,13 @@ int maps_open(struct rg_maps *m, const char *dir, char *err, size_t errlen)
 			return -1;
 		}
 	}
+	return 0;
+}
+
+int maps_open(struct rg_maps *m, const char *dir, char *err, size_t errlen)
+{
+	if (maps_open_fds(m, dir, err, errlen) < 0)
+		return -1;
 	if (maps_mmap(m) < 0) {
 		snprintf(err, errlen, "cannot map the prefilter maps under %s: %s", dir,
 			 strerror(errno));

@@ -24,6 +24,9 @@ struct rg_maps {
 
 /* Open every pinned map under dir. */
 int maps_open(struct rg_maps *m, const char *dir, char *err, size_t errlen);
+/* The same without mapping the prefilters (18 MB of the daemon's resident
+ * set): for readers that change no ban or allow entry. */
+int maps_open_fds(struct rg_maps *m, const char *dir, char *err, size_t errlen);
 void maps_close(struct rg_maps *m);
 /* Map the prefilter's bitmap and counts of open maps (maps_open does). */
 int maps_mmap(struct rg_maps *m);
