@@ -117,3 +117,16 @@ in_state() { grep -q "^ban $1 " "$STATE/state"; }
 	wait_reconciled
 	reconciled | grep -q 'result=ok .* added=0 removed=0 updated=0 pardoned=0 ' || { reconciled; false; }
 }
+
+@test "a table flushed during the read fails the read: nothing is pardoned" {
+	bulk_start
+	stop_daemon
+	in_s nft add table ip elsewhere
+	start_daemon
+	last_load | grep -q 'read=state reconcile=background' || { last_load; false; }
+	sleep 0.5                       # the dump under way
+	in_s nft flush ruleset
+	wait_reconciled
+	reconciled | grep -q 'result=failed' || { reconciled; false; }
+	! grep -q 'event=pardon' "$DLOG" || { grep -c 'event=pardon' "$DLOG"; false; }
+}
