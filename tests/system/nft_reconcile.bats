@@ -88,7 +88,9 @@ in_state() { grep -q "^ban $1 " "$STATE/state"; }
 		! in_state $a || { echo "$a in the state"; false; }
 	done
 	grep -q '^ban 192.0.2.9 [0-9]* [0-9]* renoted ' "$STATE/state" || { grep 192.0.2.9 "$STATE/state"; false; }
-	grep -q '^saved [0-9]* nft/' "$STATE/state"
+	# The unban during the read deleted an element: no proof, the next
+	# start reads again (the dump may have skipped one).
+	grep -Eq '^saved [0-9]+$' "$STATE/state" || { grep '^saved' "$STATE/state"; false; }
 	rg list --json > "$BATS_TEST_TMPDIR/list"
 	[ "$(grep -c '"address"' "$BATS_TEST_TMPDIR/list")" = $((BULK + 4)) ]
 	for a in 10.77.1.5 192.0.2.9 198.51.100.7 203.0.113.8; do
