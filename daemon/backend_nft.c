@@ -217,18 +217,22 @@ static int read_bans(const struct config *c, const atomic_int *stop,
 	struct nft_table t;
 	struct rec_walk w = { keep, out };
 	char err[256];
-	int rc = 0;
+	int rc;
 
 	if (nftt_open(&t, c->nft_table, err, sizeof(err)) < 0)
 		return -EIO;
 	nft_stop_on(t.n, stop, READ_WAIT_MS);
-	/* A table gone since the start holds no bans. */
-	if (t.exists)
-		rc = nftt_foreach(&t, NFTT_BAN, ban_one, &w);
-	for (size_t i = 0; t.exists && rc == 0 && i < n; i++)
+	/* The daemon started on the table: gone since (nft flush ruleset), it
+	 * tells nothing of the bans, like one deleted during the read. */
+	rc = t.exists ? nftt_foreach(&t, NFTT_BAN, ban_one, &w) : -ENOENT;
+	for (size_t i = 0; rc == 0 && i < n; i++)
 		if (!banmirror_get(out, &expect[i]) &&
 		    (rc = nftt_get(&t, NFTT_BAN, &expect[i], ban_one, &w)) == -ENOENT)
 			rc = 0;
+	/* A set deleted meanwhile (nft flush ruleset) hid its elements: the
+	 * read is whole only if every set it read is still the one opened. */
+	if (rc == 0)
+		rc = nftt_unchanged(&t, NFTT_BAN);
 	nftt_close(&t);
 	return rc;
 }

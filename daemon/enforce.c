@@ -61,6 +61,8 @@ struct enforcer {
 	 * background (enforce_reconcile_begin): the keys changed since win
 	 * over what the read saw; no proof until it is merged. */
 	bool reconciling, unproven, reread;     /* reread: the mirror was read whole meanwhile */
+	bool cleared;                           /* everything unbanned since begin */
+	bool deleted;                           /* an element deleted since begin */
 	uint64_t reconcile_since;
 	struct banmirror touched;               /* keys only */
 	size_t merged;                          /* of the read's bans, then of expect */
@@ -389,6 +391,14 @@ static void touch(struct enforcer *e, const struct rg_lpm_key *k)
 		mirror_drop(e);
 }
 
+/* An element deleted (or replaced) during the read may make its dump skip
+ * another (each reply re-walks the set and skips as many as it has
+ * returned): the merged result is then not proven whole. */
+static void deleting(struct enforcer *e)
+{
+	e->deleted |= e->reconciling;
+}
+
 static int mirror_one(const struct rg_lpm_key *k, const struct rg_ban *b, const char *note,
 		      void *arg)
 {
@@ -432,6 +442,7 @@ static int put(struct enforcer *e, const struct rg_lpm_key *k, uint64_t secs, un
 
 	touch(e, k);
 	if ((m = e->mirrored ? banmirror_get(&e->mirror, k) : NULL)) {
+		deleting(e);
 		old = (struct rg_ban){ .expires_ns = m->expires_ns,
 				       .created_unix = m->created_unix, .reason = m->reason };
 		r.old = &old;
@@ -506,9 +517,14 @@ void enforce_reconcile_begin(struct enforcer *e)
 {
 	banmirror_free(&e->touched);
 	e->reconciling = e->unproven = true;
-	e->reread = false;
+	e->reread = e->cleared = e->deleted = false;
 	e->merged = 0;
 	e->reconcile_since = mono_ns();
+}
+
+void enforce_cleared(struct enforcer *e)
+{
+	e->cleared = e->reconciling;
 }
 
 bool enforce_reconciling(const struct enforcer *e, uint64_t *since_ns)
@@ -535,6 +551,7 @@ static int rewrite(struct enforcer *e, const struct banmirror_entry *kern,
 	if (m->expires_ns && m->expires_ns <= now)
 		return 0;               /* the sweep's */
 	r.secs = m->expires_ns ? (m->expires_ns - now + 999999999) / 1000000000 : 0;
+	deleting(e);
 	return e->ops->put(e->ctx, &m->key, &r) < 0 ? -1 : 1;
 }
 
@@ -568,6 +585,15 @@ static int merge_one(struct enforcer *e, const struct banmirror_entry *k, uint64
 		}
 		return 0;
 	}
+	/* Not the front's since everything was unbanned: unbanned too. */
+	if (e->cleared) {
+		deleting(e);
+		rc = e->ops->del(e->ctx, BACKEND_BAN, &k->key);
+		return rc < 0 && rc != -ENOENT ? -EIO : 0;
+	}
+	/* Expired in the kernel since the read saw it (and maybe swept). */
+	if (!m && k->expires_ns && k->expires_ns <= now)
+		return 0;
 	if (m && same_ban(m, k)) {
 		m->expires_ns = k->expires_ns;  /* the kernel's, to the ms */
 		return 0;
@@ -584,14 +610,23 @@ static int merge_one(struct enforcer *e, const struct banmirror_entry *k, uint64
 }
 
 /* A saved ban (a key of expect) the store lacks was removed while we were
- * down, unless the front changed it since. */
+ * down, unless the front changed it since, or it expired: the saved expiry
+ * may be later than the kernel's by SAME_EXPIRY_NS. That one ends now, at
+ * the sweep, like any expiry. */
 static void drop_missing(struct enforcer *e, const struct banmirror *kernel,
-			 const struct rg_lpm_key *k, expired_cb gone, void *arg,
+			 const struct rg_lpm_key *k, uint64_t now, expired_cb gone, void *arg,
 			 struct reconcile_counts *n)
 {
+	struct banmirror_entry *m;
+
 	if (banmirror_get(kernel, k) || banmirror_get(&e->touched, k) ||
-	    banmirror_del(&e->mirror, k) < 0)
+	    !(m = banmirror_get(&e->mirror, k)))
 		return;
+	if (m->expires_ns && m->expires_ns <= now + SAME_EXPIRY_NS) {
+		m->expires_ns = now;
+		return;
+	}
+	banmirror_del(&e->mirror, k);
 	n->removed++;
 	gone(k, arg);
 }
@@ -616,7 +651,7 @@ int enforce_reconcile_step(struct enforcer *e, const struct banmirror *kernel,
 		for (; left && e->merged < kernel->n && rc >= 0; left--, e->merged++)
 			rc = merge_one(e, &kernel->e[e->merged], now, &e->counts);
 		for (; left && rc >= 0 && e->merged - kernel->n < n_expect; left--, e->merged++)
-			drop_missing(e, kernel, &expect[e->merged - kernel->n], gone, arg,
+			drop_missing(e, kernel, &expect[e->merged - kernel->n], now, gone, arg,
 				     &e->counts);
 		if (rc >= 0 && !e->reread && e->merged < kernel->n + n_expect)
 			return 1;
@@ -638,7 +673,7 @@ int enforce_reconcile_step(struct enforcer *e, const struct banmirror *kernel,
 		mirror_drop(e);
 		return rc;
 	}
-	e->unproven = false;
+	e->unproven = e->deleted;
 	return 0;
 }
 
@@ -682,6 +717,7 @@ int enforce_unban(struct enforcer *e, const struct rg_lpm_key *k, const char *wh
 	int rc = e->ops->del(e->ctx, BACKEND_BAN, k);
 
 	touch(e, k);
+	deleting(e);
 	if (e->mirrored)
 		banmirror_del(&e->mirror, k);
 	if (rc < 0 && rc != -ENOENT)
@@ -848,7 +884,12 @@ static void sweep_mirror(struct enforcer *e, uint64_t now_ns, expired_cb cb, voi
 			continue;
 		}
 		banmirror_del(&e->mirror, &m.key);     /* moves the last entry into i */
-		touch(e, &m.key);
+		/* The kernel's own expiry is no decision of the front's: what
+		 * the read saw (an element made permanent meanwhile) wins. */
+		if (remove) {
+			touch(e, &m.key);
+			deleting(e);
+		}
 		expired(e, &m.key, cb, arg);
 	}
 }

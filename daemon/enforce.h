@@ -95,6 +95,9 @@ struct reconcile_counts {
 	size_t bans;                            /* the front's bans after the merge */
 };
 void enforce_reconcile_begin(struct enforcer *e);
+/* Everything was unbanned (unban --all): the read's bans the front has not
+ * made since are deleted from the store when merged, not adopted. */
+void enforce_cleared(struct enforcer *e);
 /* Since when a read runs (CLOCK_MONOTONIC ns), if one does. */
 bool enforce_reconciling(const struct enforcer *e, uint64_t *since_ns);
 /* Merge the read in slices, one per call (a turn of the event loop):

@@ -253,6 +253,7 @@ long judge_unban_all(struct judge *j, const char *by, uint32_t now)
 	}
 	for (size_t i = 0; i < x.n; i++)
 		done += judge_unban(j, &x.v[i], by, now) == 0;
+	enforce_cleared(j->enf);
 	free(x.v);
 	return done;
 }

@@ -80,9 +80,14 @@ static void build_table(struct nlmsghdr *nlh, void *arg)
 	nftnl_table_free(tb);
 }
 
-static int ignore_cb(const struct nlmsghdr *nlh, void *arg)
+static int table_cb(const struct nlmsghdr *nlh, void *arg)
 {
-	(void)nlh, (void)arg;
+	struct nftnl_table *tb = nftnl_table_alloc();
+
+	if (tb && nftnl_table_nlmsg_parse(nlh, tb) == 0)
+		((struct nft_table *)arg)->handle = nftnl_table_get_u64(tb, NFTNL_TABLE_HANDLE);
+	if (tb)
+		nftnl_table_free(tb);
 	return MNL_CB_OK;
 }
 
@@ -116,13 +121,26 @@ static int set_cb(const struct nlmsghdr *nlh, void *arg)
 			    name[kl + (size_t)used] || plen > (family[0] == '4' ? 32u : 128u))
 				continue;
 			t->have[kind][family[0] == '4'][plen] = true;
+			t->handles[kind][family[0] == '4'][plen] =
+				nftnl_set_get_u64(s, NFTNL_SET_HANDLE);
 			if (kind == NFTT_BAN && !nftnl_set_is_set(s, NFTNL_SET_EXPR) &&
 			    !nftnl_set_is_set(s, NFTNL_SET_EXPRESSIONS))
 				t->counters = false;
 		}
 	}
-	nftnl_set_free(s);
+	if (s)
+		nftnl_set_free(s);
 	return MNL_CB_OK;
+}
+
+/* The table's handle and its sets: 0, -ENOENT without the table, -errno. */
+static int read_table(struct nft_table *t)
+{
+	int rc = nft_request(t->n, NFT_MSG_GETTABLE, NFPROTO_INET, NLM_F_ACK, build_table,
+			     table_cb, t);
+
+	return rc < 0 ? rc : nft_request(t->n, NFT_MSG_GETSET, NFPROTO_INET, NLM_F_DUMP,
+					 build_sets, set_cb, t);
 }
 
 int nftt_open(struct nft_table *t, const char *name, char *err, size_t errlen)
@@ -134,13 +152,8 @@ int nftt_open(struct nft_table *t, const char *name, char *err, size_t errlen)
 	t->counters = true;
 	if (!(t->n = nft_open(err, errlen)))
 		return -1;
-	rc = nft_request(t->n, NFT_MSG_GETTABLE, NFPROTO_INET, NLM_F_ACK, build_table,
-			 ignore_cb, t);
-	if (rc == -ENOENT)
+	if ((rc = read_table(t)) == -ENOENT)
 		return 0;
-	if (rc == 0)
-		rc = nft_request(t->n, NFT_MSG_GETSET, NFPROTO_INET, NLM_F_DUMP, build_sets,
-				 set_cb, t);
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot read nftables table inet %s: %s%s", name,
 			 strerror(-rc), rc == -EPERM ? " (needs root or CAP_NET_ADMIN)" : "");
@@ -149,6 +162,28 @@ int nftt_open(struct nft_table *t, const char *name, char *err, size_t errlen)
 	}
 	t->exists = true;
 	return 0;
+}
+
+int nftt_unchanged(const struct nft_table *t, enum nftt_kind kind)
+{
+	struct nft_table *now = calloc(1, sizeof(*now));
+	int rc = -ENOMEM;
+
+	if (now) {
+		now->n = t->n;
+		memcpy(now->name, t->name, sizeof(now->name));
+		rc = read_table(now);
+	}
+	/* Handles are never reused: one deleted and made again differs. */
+	if (rc == 0 && now->handle != t->handle)
+		rc = -ENOENT;
+	for (int v4 = 0; v4 < 2; v4++)
+		for (unsigned p = 0; rc == 0 && p < 129; p++)
+			if (t->have[kind][v4][p] && (!now->have[kind][v4][p] ||
+				now->handles[kind][v4][p] != t->handles[kind][v4][p]))
+				rc = -ENOENT;
+	free(now);
+	return rc;
 }
 
 void nftt_close(struct nft_table *t)
@@ -901,7 +936,9 @@ static int elems_cb(const struct nlmsghdr *nlh, void *arg)
 	struct walk *w = arg;
 	struct nftnl_set *s = nftnl_set_alloc();
 
-	if (s && nftnl_set_elems_nlmsg_parse(nlh, s) == 0)
+	if (!s)
+		return MNL_CB_ERROR;    /* the reply's elements unread: no partial read */
+	if (nftnl_set_elems_nlmsg_parse(nlh, s) == 0)
 		nftnl_set_elem_foreach(s, elem_cb, w);
 	nftnl_set_free(s);
 	return MNL_CB_OK;
@@ -957,15 +994,17 @@ static void build_one(struct nlmsghdr *nlh, void *arg)
 	const uint8_t *key;
 	bool v4;
 
+	/* Neither frees NULL (libnftnl would dereference it). */
 	if (s && e) {
 		key_of(o->k, &v4, &key);
 		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, v4 ? 4 : 16);
-		nftnl_set_elem_add(s, e);       /* the set's now */
+		nftnl_set_elem_add(s, e);       /* the set's now: freed with it */
 		nftnl_set_elems_nlmsg_build_payload(nlh, s);
 	} else if (e) {
 		nftnl_set_elem_free(e);
 	}
-	nftnl_set_free(s);
+	if (s)
+		nftnl_set_free(s);
 }
 
 int nftt_get(struct nft_table *t, enum nftt_kind kind, const struct rg_lpm_key *k,

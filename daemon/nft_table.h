@@ -31,6 +31,8 @@ struct nft_table {
 	struct nft *n;
 	char name[64];
 	bool exists;                    /* the table was there when opened */
+	uint64_t handle;                /* the kernel's, of the table and each set */
+	uint64_t handles[2][2][129];
 	bool counters;                  /* ban sets count per element */
 	const char *chain;              /* our chain, once asked (NULL: none) */
 	bool chain_known;
@@ -43,6 +45,11 @@ struct nft_table {
 /* Open a session and read what of the table exists. 0, or -1 with err. */
 int nftt_open(struct nft_table *t, const char *name, char *err, size_t errlen);
 void nftt_close(struct nft_table *t);
+/* Are the table and every set of kind it had at open still there, the
+ * same ones (not deleted, nor deleted and made again)? 0, -ENOENT, or
+ * -errno. A set deleted during a read answers -ENOENT like a missing
+ * element, or is skipped by nftt_foreach: ask this after reading. */
+int nftt_unchanged(const struct nft_table *t, enum nftt_kind kind);
 
 /* Make or refresh the table in one batch: sets that exist stay with every
  * element; the chain is rebuilt for c's hook, interfaces and ports. */

@@ -181,6 +181,12 @@ static int snap_one(const struct rg_lpm_key *k, const struct backend_rec *r, voi
 			     r->note);
 }
 
+static void expired(const struct rg_lpm_key *k, void *arg)
+{
+	(void)k;
+	(*(unsigned *)arg)++;
+}
+
 static void gone_count(const struct rg_lpm_key *k, void *arg)
 {
 	(void)k;
@@ -190,13 +196,16 @@ static void gone_count(const struct rg_lpm_key *k, void *arg)
 /* A restart from the state file while the store is read back: the store
  * starts as someone left it (not as saved), the front bans and unbans
  * while the read runs, the read sees the store at some moment of that
- * (and asks for the saved keys it missed later). Merged, the mirror must
- * list exactly what the store holds, with its reasons, and pardon exactly
- * the saved bans the store had lost that nobody touched since. */
+ * (and asks for the saved keys it missed later); now and then everything
+ * is unbanned meanwhile. Merged, the mirror must list exactly what the
+ * store holds, with its reasons, and pardon exactly the saved bans the
+ * store had lost that nobody touched since; after an unban of everything
+ * only the bans made since remain; a delete meanwhile (which can make the
+ * kernel's dump skip an element) leaves the result unproven. */
 static void reconcile_merges(void)
 {
 	struct backend_ops ops = backend_none;
-	bool agrees = true, pardons = true, unproven = true, merged = true;
+	bool agrees = true, pardons = true, unproven = true, merged = true, cleared = true;
 	char proof[RG_PROOF_LEN];
 
 	ops.caps = slow, ops.walk = counted_walk, ops.batch = batch, ops.version = version;
@@ -209,7 +218,8 @@ static void reconcile_merges(void)
 		struct banmirror snap = { 0 };
 		struct reconcile_counts n;
 		struct reasons want = { { 0 } }, got = { { 0 } };
-		bool saved[64], before[64], touched[64] = { false };
+		bool saved[64], before[64], touched[64] = { false }, since_clear[64] = { false };
+		bool clear = false, deletes = false;
 		unsigned ops_n = (unsigned)random() % 40, at = ops_n ? (unsigned)random() % ops_n : 0;
 		unsigned gone = 0, expect_gone = 0;
 		struct rg_lpm_key expect[64];
@@ -242,12 +252,35 @@ static void reconcile_merges(void)
 				backend_none.walk(store, BACKEND_BAN, snap_one, &snap);
 			if (o == ops_n)
 				break;
+			if (random() % 16 == 0) {
+				/* unban --all, as judge_unban_all does it */
+				struct set all = { { 0 } };
+
+				enforce_records(e, mark, &all);
+				for (unsigned j = 0; j < 64; j++) {
+					struct rg_lpm_key kj = key(j);
+
+					if (all.in[j]) {
+						enforce_unban(e, &kj, "test");
+						touched[j] = deletes = true;
+					}
+				}
+				enforce_cleared(e);
+				clear = true;
+				memset(since_clear, 0, sizeof(since_clear));
+				continue;
+			}
 			touched[i] = true;
-			if (random() % 2)
+			if (random() % 2) {
+				deletes |= enforce_has_ban(e, &k);      /* replaced */
+				since_clear[i] = true;
 				enforce_ban(e, &k, NULL, random() % 4 ? 600 : 0,
 					    (unsigned)random() % 3, NULL, true, "test");
-			else
+			} else {
+				deletes = true;
+				since_clear[i] = false;
 				enforce_unban(e, &k, "test");
+			}
 		}
 		/* What the read asks for alone: saved keys the dump missed. */
 		for (unsigned i = 0; i < 64; i++) {
@@ -273,8 +306,11 @@ static void reconcile_merges(void)
 		enforce_records(e, note_mirror, &got);
 		agrees &= !memcmp(&want, &got, sizeof(want));
 		pardons &= gone == expect_gone && n.removed == gone;
+		for (unsigned i = 0; clear && i < 64; i++)
+			cleared &= got.r[i] == 0 || since_clear[i];
 		enforce_proof(e, proof, sizeof(proof));
-		unproven &= strcmp(proof, "v1") == 0;
+		/* (the merge after a clear may delete the kernel's own) */
+		unproven &= deletes ? !*proof : clear || strcmp(proof, "v1") == 0;
 		banmirror_free(&snap);
 		enforce_free(e);
 		backend_none_free(store);
@@ -283,13 +319,54 @@ static void reconcile_merges(void)
 	ok(agrees, "through 300 random restarts the merged mirror lists the store's bans "
 	   "with their reasons, whatever the read saw and the front did meanwhile");
 	ok(pardons, "and exactly the saved bans the store had lost, untouched since, are gone");
-	ok(unproven, "no proof while the read runs, the store's version once merged");
+	ok(cleared, "after everything was unbanned during the read only the bans made since remain");
+	ok(unproven, "no proof while the read runs, the store's version once merged, none when "
+	   "the front deleted an element meanwhile");
 }
 
-static void expired(const struct rg_lpm_key *k, void *arg)
+/* A saved ban the kernel expired during the read: its saved expiry is up
+ * to seconds later than the kernel's (rounded up in the file). */
+static void reconcile_expiry(void)
 {
-	(void)k;
-	(*(unsigned *)arg)++;
+	struct backend_ops ops = backend_none;
+	void *store = backend_none_new();
+	struct enforcer *e;
+	struct banmirror snap = { 0 };
+	struct reconcile_counts n;
+	struct rg_lpm_key k = key(1);
+	unsigned gone = 0, heard = 0;
+
+	ops.caps = slow, ops.batch = batch, ops.version = version, ops.get = NULL;
+	slow_caps = BACKEND_SLOW_DUMP | BACKEND_KERNEL_EXPIRY;
+	e = enforce_new(&ops, store);
+	enforce_mirror(e, true);
+	enforce_adopt(e, &k, 2, 1, 1, NULL);
+	enforce_reconcile_begin(e);
+	while (enforce_reconcile_step(e, &snap, &k, 1, gone_count, &gone, &n) == 1)
+		;
+	enforce_sweep(e, mono_ns(), expired, &heard);
+	ok(gone == 0 && n.removed == 0 && heard == 1 && !enforce_has_ban(e, &k),
+	   "a saved ban about to expire that the read misses is an expiry, not a pardon "
+	   "(pardoned %u, expired %u)", gone, heard);
+	enforce_free(e);
+
+	/* Made permanent by hand while the daemon was down; the daemon's
+	 * sweep expires its saved ban during the read. */
+	e = enforce_new(&ops, store);
+	enforce_mirror(e, true);
+	enforce_adopt(e, &k, 1, 1, 1, NULL);
+	backend_none.put(store, &k, &(struct backend_rec){ .kind = BACKEND_BAN,
+						     .ban = { .reason = 1 } });
+	enforce_reconcile_begin(e);
+	backend_none.walk(store, BACKEND_BAN, snap_one, &snap);
+	enforce_sweep(e, mono_ns() + 2000000000ULL, expired, &heard);
+	while (enforce_reconcile_step(e, &snap, &k, 1, gone_count, &gone, &n) == 1)
+		;
+	ok(enforce_has_ban(e, &k) && gone == 0,
+	   "the kernel's permanent element wins over the daemon's expiry of its saved ban");
+	banmirror_free(&snap);
+	enforce_free(e);
+	backend_none_free(store);
 }
 
 /* More expired bans than one walk collects, a permanent one among them. */
@@ -519,6 +596,7 @@ int main(void)
 		return 1;
 	mirror_agrees();
 	reconcile_merges();
+	reconcile_expiry();
 	sweep_removes();
 	allowlist_precedence();
 	expiry_counters_hook();
