@@ -122,6 +122,10 @@ struct backend_ops {
 	 * -ECANCELED soon after *stop turns non-zero. */
 	int (*read_bans)(const struct config *c, const atomic_int *stop,
 			 const struct rg_lpm_key *expect, size_t n, struct banmirror *out);
+	/* Optional: remove every entry of kind at once, those the daemon
+	 * does not know included (unban --all while the store is read back:
+	 * a dump racing the deletes may not have shown them). 0, -errno. */
+	int (*clear)(void *ctx, enum backend_kind kind);
 };
 
 extern const struct backend_ops backend_xdp;

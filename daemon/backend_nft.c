@@ -158,6 +158,17 @@ static int del(void *ctx, enum backend_kind kind, const struct rg_lpm_key *k)
 	return commit(b);
 }
 
+static int clear(void *ctx, enum backend_kind kind)
+{
+	struct nftb *b = ctx;
+	int rc = before_alone(b);
+
+	if (rc < 0)
+		return rc;
+	nftt_flush(&b->t, kind == BACKEND_ALLOW ? NFTT_ALLOW : NFTT_BAN);
+	return commit(b);
+}
+
 struct rec_walk {
 	backend_walk_cb cb;
 	void *arg;
@@ -375,7 +386,7 @@ const struct backend_ops backend_nft = {
 	.name = "nft", .open = open_store, .close = close_store, .apply = apply,
 	.destroy = destroy, .caps = caps,
 	.put = put, .del = del, .walk = walk, .stats = stats, .batch = batch, .version = version,
-	.read_bans = read_bans,
+	.read_bans = read_bans, .clear = clear,
 };
 
 const char *backend_nft_hook(void *ctx)

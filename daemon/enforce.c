@@ -525,6 +525,14 @@ void enforce_reconcile_begin(struct enforcer *e)
 void enforce_cleared(struct enforcer *e)
 {
 	e->cleared = e->reconciling;
+	/* What the read may not show goes too, if every ban the front knew did. */
+	if (e->cleared && e->ops->clear && !(e->mirrored && e->mirror.n)) {
+		deleting(e);
+		if (e->ops->clear(e->ctx, BACKEND_BAN) < 0)
+			log_err("event=unban_all_flush result=failed backend=%s note=\"bans only "
+				"the kernel held stay until their timeout or the next read\"",
+				e->ops->name);
+	}
 }
 
 bool enforce_reconciling(const struct enforcer *e, uint64_t *since_ns)

@@ -847,6 +847,28 @@ void nftt_del(struct nft_table *t, enum nftt_kind kind, const struct rg_lpm_key 
 	queue_elem(t, NFT_MSG_DELSETELEM, kind, k, 0, NULL);
 }
 
+void nftt_flush(struct nft_table *t, enum nftt_kind kind)
+{
+	char name[32];
+
+	for (int v4 = 0; v4 < 2; v4++)
+		for (unsigned plen = 0; plen <= (v4 ? 32u : 128u); plen++) {
+			struct nftnl_set *s;
+
+			if (!t->have[kind][v4][plen])
+				continue;
+			set_name(name, sizeof(name), kind, v4, plen);
+			if (!(s = set_of(t, name))) {
+				lost(t);
+				return;
+			}
+			/* A delete naming no element empties the set. */
+			nftnl_set_elems_nlmsg_build_payload(nft_msg(t->n, NFT_MSG_DELSETELEM,
+								    NFPROTO_INET, 0), s);
+			nftnl_set_free(s);
+		}
+}
+
 int nftt_commit(struct nft_table *t)
 {
 	int rc = commit(t);

@@ -67,6 +67,8 @@ int nftt_delete(struct nft_table *t);
 void nftt_add(struct nft_table *t, enum nftt_kind kind, const struct rg_lpm_key *k,
 	      uint64_t timeout_ms, const char *comment);
 void nftt_del(struct nft_table *t, enum nftt_kind kind, const struct rg_lpm_key *k);
+/* Every element of every set of kind, queued for removal. */
+void nftt_flush(struct nft_table *t, enum nftt_kind kind);
 /* 0 or -errno. On failure sets queued since the last commit are
  * forgotten again. */
 int nftt_commit(struct nft_table *t);
