@@ -132,3 +132,19 @@ in_state() { grep -q "^ban $1 " "$STATE/state"; }
 	reconciled | grep -q 'result=failed' || { reconciled; false; }
 	! grep -q 'event=pardon' "$DLOG" || { grep -c 'event=pardon' "$DLOG"; false; }
 }
+
+@test "unban --all during the read leaves no ban, not even one only the kernel had" {
+	bulk_start
+	stop_daemon
+	in_s nft add element inet rcptguard ban4_32 "{ 198.51.100.7 timeout 1h comment \"manual 1700000000 by hand\" }"
+	start_daemon
+	last_load | grep -q 'read=state reconcile=background' || { last_load; false; }
+	run -0 rg unban --all
+	! grep -q 'event=reconcile ' "$DLOG" || { reconciled; false; }
+	wait_reconciled
+	reconciled | grep -q 'result=ok' || { reconciled; false; }
+	! in_kernel 198.51.100.7 || { echo "198.51.100.7 in the kernel"; false; }
+	! in_kernel 10.100.0.0
+	rg list --json > "$BATS_TEST_TMPDIR/list"
+	! grep -q '"address"' "$BATS_TEST_TMPDIR/list" || { head -c 300 "$BATS_TEST_TMPDIR/list"; false; }
+}
